@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* lsnitch-agent internals: the manager, the loaded generations, events, cgroups. */
+#ifndef LSNITCH_AGENT_H
+#define LSNITCH_AGENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <systemd/sd-event.h>
+
+#include "rules.h"
+
+#define LN_HOOKS 4
+
+struct lsnitch_bpf;
+struct bpf_link;
+struct ring_buffer;
+
+struct ln_opts {
+	char **cgroups; /* --cgroup, absolute paths */
+	size_t n_cgroups;
+	const char *config;
+	const char *rules_dir;
+	const char **hosts; /* --blocked-hosts */
+	size_t n_hosts;
+	const char **domains; /* --blocked-domains */
+	size_t n_domains;
+	bool audit, log_allowed, check, verbose;
+};
+
+/* One compiled and loaded policy: what the links point to. */
+struct ln_generation {
+	struct ln_config *cfg; /* owned */
+	struct ln_compiled cc;
+	struct lsnitch_bpf *skel;
+	unsigned int n_bound;   /* bindings whose cgroup exists */
+	double load_ms;         /* parse + compile + fill */
+};
+
+struct ln_attach {
+	char *path;
+	int fd;
+	struct bpf_link *links[LN_HOOKS];
+};
+
+struct ln_cgname {
+	__u64 id;
+	char *path;
+};
+
+struct ln_manager {
+	sd_event *event;
+	struct ln_opts opts;
+	char *cg2_root;       /* cgroup2 mount point */
+	int cg2_fd;
+	struct ln_attach *attach;
+	size_t n_attach;
+	struct ln_generation *gen; /* in force */
+	int events_fd;        /* shared across generations */
+	int counters_fd;
+	struct ring_buffer *rb;
+	sd_event_source *rb_source, *refresh_source;
+	struct ln_cgname *cgnames; /* cgroup id -> path cache */
+	size_t n_cgnames, cap_cgnames;
+	unsigned long long events_seen;
+};
+
+/* cgroup.c */
+int ln_cgroup2_root(char **out);
+int ln_cgroup_id(const char *path, __u64 *id);
+const char *ln_cgroup_name(struct ln_manager *m, __u64 id, char *buf, size_t len);
+void ln_cgnames_free(struct ln_manager *m);
+
+/* config.c: read everything the options name into a fresh config. */
+int ln_config_from_opts(const struct ln_opts *o, struct ln_config *c, struct ln_error *err);
+int ln_resolve_getaddrinfo(const char *name, struct ln_prefix *out, size_t max, void *ud);
+
+/* loader.c */
+int ln_generation_build(struct ln_manager *m, struct ln_config *cfg,
+			struct ln_generation **out, struct ln_error *err);
+void ln_generation_free(struct ln_generation *g);
+int ln_generation_attach(struct ln_manager *m, struct ln_generation *g, struct ln_error *err);
+int ln_generation_swap(struct ln_manager *m, struct ln_generation *g, struct ln_error *err);
+void ln_detach_all(struct ln_manager *m);
+int ln_read_counters(struct ln_manager *m, __u64 out[LN_CNT_MAX]);
+
+/* events.c */
+int ln_events_start(struct ln_manager *m);
+void ln_events_drain(struct ln_manager *m);
+void ln_events_stop(struct ln_manager *m);
+
+/* main.c: the one place that logs. */
+void ln_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif /* LSNITCH_AGENT_H */

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Read every file the command line names into one fresh configuration. */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "agent.h"
+
+static bool file_exists(const char *path)
+{
+	return access(path, F_OK) == 0;
+}
+
+int ln_config_from_opts(const struct ln_opts *o, struct ln_config *c, struct ln_error *err)
+{
+	bool demo = !o->config && !o->rules_dir && !o->n_hosts && !o->n_domains;
+	int r = 0;
+
+	if (o->config)
+		r = ln_config_load_ini(c, o->config, true, err);
+	if (r >= 0 && o->rules_dir)
+		r = ln_config_load_dir(c, o->rules_dir, err);
+	for (size_t i = 0; r >= 0 && i < o->n_hosts; i++)
+		r = ln_config_add_hosts(c, o->hosts[i], err);
+	for (size_t i = 0; r >= 0 && i < o->n_domains; i++)
+		r = ln_config_add_domains(c, o->domains[i], err);
+	/* Like the seed's demo: with no options, the lists in the current directory. */
+	if (r >= 0 && demo && file_exists("blocked_hosts.txt"))
+		r = ln_config_add_hosts(c, "blocked_hosts.txt", err);
+	if (r >= 0 && demo && file_exists("blocked_domains.txt"))
+		r = ln_config_add_domains(c, "blocked_domains.txt", err);
+	if (r < 0)
+		return r;
+	if (o->audit)
+		c->audit = true;
+	if (o->log_allowed)
+		c->log_allowed = true;
+	return ln_config_validate(c, err);
+}
+
+int ln_resolve_getaddrinfo(const char *name, struct ln_prefix *out, size_t max, void *ud)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_family = AF_UNSPEC };
+	struct addrinfo *res = NULL, *ai;
+	size_t n = 0;
+	int r;
+
+	r = getaddrinfo(name, NULL, &hints, &res);
+	if (r == EAI_NONAME || r == EAI_NODATA || r == EAI_AGAIN || r == EAI_FAIL)
+		return 0;
+	if (r)
+		return -EIO;
+	for (ai = res; ai && n < max; ai = ai->ai_next) {
+		struct ln_prefix p = {};
+		bool dup = false;
+
+		if (ai->ai_family == AF_INET) {
+			const struct sockaddr_in *sin = (const void *)ai->ai_addr;
+
+			p.addr[10] = p.addr[11] = 0xff;
+			memcpy(&p.addr[12], &sin->sin_addr, 4);
+		} else if (ai->ai_family == AF_INET6) {
+			const struct sockaddr_in6 *sin6 = (const void *)ai->ai_addr;
+
+			memcpy(p.addr, &sin6->sin6_addr, 16);
+		} else {
+			continue;
+		}
+		p.len = 128;
+		for (size_t i = 0; i < n; i++)
+			dup |= memcmp(out[i].addr, p.addr, 16) == 0;
+		if (!dup)
+			out[n++] = p;
+	}
+	freeaddrinfo(res);
+	return (int)n;
+}

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Ring buffer consumer: one readable line per event on stdout, one journald entry. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <syslog.h>
+#include <bpf/libbpf.h>
+#include <systemd/sd-journal.h>
+
+#include "agent.h"
+
+/* journalctl MESSAGE_ID=... lists every denial (and would-be denial). */
+#define LN_MSGID_DENY "3f1c8e4a9b2d4c7e8a6f5b0d1e2c3a49"
+#define LN_MSGID_ALLOW "7a2b9c4d1e3f4a5b8c6d0e1f2a3b4c5d"
+
+static const char *const reason_names[] = {
+	[LN_REASON_NONE] = "none",
+	[LN_REASON_RULE] = "rule",
+	[LN_REASON_BLOCKLIST] = "blocklist",
+	[LN_REASON_DEFAULT] = "default",
+	[LN_REASON_DOMAIN] = "domain",
+	[LN_REASON_DOMAIN_BLOCKLIST] = "domain-blocklist",
+};
+
+static const char *const hook_names[] = {
+	[LN_HOOK_CONNECT4] = "connect4",
+	[LN_HOOK_CONNECT6] = "connect6",
+	[LN_HOOK_SENDMSG4] = "sendmsg4",
+	[LN_HOOK_SENDMSG6] = "sendmsg6",
+};
+
+#define NAME_OR(tab, i) ((i) < sizeof(tab) / sizeof(tab[0]) && (tab)[i] ? (tab)[i] : "?")
+
+static const char *proto_name(__u8 proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	case IPPROTO_ICMP:
+		return "icmp";
+	case IPPROTO_ICMPV6:
+		return "icmpv6";
+	default:
+		return "ip";
+	}
+}
+
+static const char *verdict_name(const struct ln_event *e)
+{
+	if (e->flags & LN_EVENT_AUDIT)
+		return "would-deny";
+	return e->verdict == LN_VERDICT_DENY ? "deny" : "allow";
+}
+
+static const char *policy_name(const struct ln_generation *g, __u32 id)
+{
+	if (id == LN_POLICY_IMPLICIT || !g || id > g->cfg->n_policies)
+		return "-";
+	return g->cfg->policies[id - 1].name;
+}
+
+static bool is_v4_mapped(const __u8 *a)
+{
+	static const __u8 prefix[12] = { [10] = 0xff, [11] = 0xff };
+
+	return memcmp(a, prefix, sizeof(prefix)) == 0;
+}
+
+static int handle_event(void *ctx, void *data, size_t size)
+{
+	struct ln_manager *m = ctx;
+	const struct ln_event *e = data;
+	char addr[64], dest[80], rule[600], cg[512], comm[LN_COMM_LEN + 1];
+	const char *verdict, *proto, *policy, *reason;
+
+	if (size < sizeof(*e))
+		return 0;
+	m->events_seen++;
+	ln_addr_format(e->addr, addr, sizeof(addr));
+	if (is_v4_mapped(e->addr))
+		snprintf(dest, sizeof(dest), "%s:%u", addr, e->port);
+	else
+		snprintf(dest, sizeof(dest), "[%s]:%u", addr, e->port);
+	if (e->rule_id && m->gen)
+		ln_rule_id_format(&m->gen->cfg->sources, e->rule_id, rule, sizeof(rule));
+	else
+		snprintf(rule, sizeof(rule), "-");
+	memcpy(comm, e->comm, LN_COMM_LEN);
+	comm[LN_COMM_LEN] = '\0';
+	for (char *p = comm; *p; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			*p = '?';
+	ln_cgroup_name(m, e->cgroup_id, cg, sizeof(cg));
+	verdict = verdict_name(e);
+	proto = proto_name(e->proto);
+	policy = policy_name(m->gen, e->policy_id);
+	reason = NAME_OR(reason_names, e->reason);
+
+	printf("%s %s %s pid=%u tid=%u comm=%s uid=%u gid=%u cgroup=%s policy=%s rule=%s "
+	       "reason=%s hook=%s\n",
+	       verdict, proto, dest, e->tgid, e->pid, comm, e->uid, e->gid, cg, policy, rule,
+	       reason, NAME_OR(hook_names, e->hook));
+	fflush(stdout);
+
+	sd_journal_send("MESSAGE=%s %s %s comm=%s pid=%u cgroup=%s rule=%s", verdict, proto, dest,
+			comm, e->tgid, cg, rule,
+			"MESSAGE_ID=%s",
+			e->verdict == LN_VERDICT_DENY ? LN_MSGID_DENY : LN_MSGID_ALLOW,
+			"PRIORITY=%d", e->verdict == LN_VERDICT_DENY ? LOG_WARNING : LOG_INFO,
+			"LSNITCH_VERDICT=%s", verdict, "LSNITCH_PROTO=%s", proto,
+			"LSNITCH_DEST_ADDR=%s", addr, "LSNITCH_DEST_PORT=%u", e->port,
+			"LSNITCH_PID=%u", e->tgid, "LSNITCH_TID=%u", e->pid,
+			"LSNITCH_COMM=%s", comm, "LSNITCH_UID=%u", e->uid, "LSNITCH_GID=%u", e->gid,
+			"LSNITCH_CGROUP=%s", cg, "LSNITCH_CGROUP_ID=%llu",
+			(unsigned long long)e->cgroup_id, "LSNITCH_POLICY=%s", policy,
+			"LSNITCH_RULE=%s", rule, "LSNITCH_REASON=%s", reason,
+			"LSNITCH_HOOK=%s", NAME_OR(hook_names, e->hook), NULL);
+	return 0;
+}
+
+static int on_ringbuf(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct ln_manager *m = userdata;
+
+	ring_buffer__consume(m->rb);
+	return 0;
+}
+
+int ln_events_start(struct ln_manager *m)
+{
+	int r;
+
+	m->rb = ring_buffer__new(m->events_fd, handle_event, m, NULL);
+	if (!m->rb)
+		return -errno;
+	r = sd_event_add_io(m->event, &m->rb_source, ring_buffer__epoll_fd(m->rb), EPOLLIN,
+			    on_ringbuf, m);
+	return r < 0 ? r : 0;
+}
+
+/* Format what is queued now, with the generation that produced it. */
+void ln_events_drain(struct ln_manager *m)
+{
+	if (m->rb)
+		ring_buffer__consume(m->rb);
+}
+
+void ln_events_stop(struct ln_manager *m)
+{
+	m->rb_source = sd_event_source_disable_unref(m->rb_source);
+	ring_buffer__free(m->rb);
+	m->rb = NULL;
+}

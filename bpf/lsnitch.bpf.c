@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: GPL-2.0
+/* lsnitch cgroup/connect4|6 and sendmsg4|6 programs: verdicts before any packet. */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#define LN_INLINE static __always_inline
+#include "lsnitch.h"
+#include "lsnitch_decide.h"
+
+#define AF_INET 2
+#define AF_INET6 10
+
+/* Sizes below are placeholders: the agent sets every max_entries before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ln_config_val);
+} config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ln_policy_val);
+} policies SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, __u64);
+	__type(value, struct ln_cgroup_val);
+} cgroup_policy SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct ln_cache_val);
+} policy_cache SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct ln_rule_key);
+	__type(value, struct ln_rule_set);
+} rules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, struct ln_bl_key);
+	__type(value, __u32);
+} bl_exact SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct ln_bl_lpm_key);
+	__type(value, __u32);
+} bl_prefix SEC(".maps");
+
+/* Shared across reloads (the agent hands the old ones to the new programs). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LN_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+LN_INLINE void ln_count(__u32 idx)
+{
+	__u64 *c = bpf_map_lookup_elem(&counters, &idx);
+
+	if (c)
+		*c += 1;
+}
+
+/* Nearest ancestor of the calling task's cgroup that a policy names; 0: none. */
+LN_INLINE __u32 ln_current_policy(const struct ln_config_val *cfg, __u64 cg)
+{
+	struct ln_cache_val *cached, fresh;
+	struct ln_cgroup_val *bound;
+	__u32 policy_id = LN_POLICY_IMPLICIT;
+	int level;
+
+	if (!(cfg->flags & LN_CFG_HAS_POLICIES))
+		return LN_POLICY_IMPLICIT;
+	cached = bpf_map_lookup_elem(&policy_cache, &cg);
+	if (cached && cached->generation == cfg->generation)
+		return cached->policy_id;
+
+	for (level = 0; level < LN_MAX_CGROUP_DEPTH; level++) {
+		__u64 id = bpf_get_current_ancestor_cgroup_id(level);
+
+		if (!id)
+			break;
+		bound = bpf_map_lookup_elem(&cgroup_policy, &id);
+		if (bound)
+			policy_id = bound->policy_id;
+		if (id == cg)
+			break;
+	}
+	fresh.policy_id = policy_id;
+	fresh.generation = cfg->generation;
+	bpf_map_update_elem(&policy_cache, &cg, &fresh, BPF_ANY);
+	return policy_id;
+}
+
+LN_INLINE __u32 ln_blocklist_set(__u32 set, const __u8 *addr, int exact, int prefix)
+{
+	struct ln_bl_lpm_key lk = { .prefixlen = 32 + 128, .set = set };
+	struct ln_bl_key k = { .set = set };
+	__u32 *id;
+
+	if (exact) {
+		__builtin_memcpy(k.addr, addr, LN_ADDR_LEN);
+		id = bpf_map_lookup_elem(&bl_exact, &k);
+		if (id)
+			return *id;
+	}
+	if (prefix) {
+		__builtin_memcpy(lk.addr, addr, LN_ADDR_LEN);
+		id = bpf_map_lookup_elem(&bl_prefix, &lk);
+		if (id)
+			return *id;
+	}
+	return 0;
+}
+
+LN_INLINE void ln_report(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port, __u64 cg,
+			 __u32 policy_id, const struct ln_decision *d, __u8 hook)
+{
+	struct ln_event *e;
+	__u64 id;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		ln_count(LN_CNT_EVENTS_DROPPED);
+		return;
+	}
+	e->ts_ns = bpf_ktime_get_ns();
+	e->cgroup_id = cg;
+	id = bpf_get_current_pid_tgid();
+	e->pid = (__u32)id;
+	e->tgid = id >> 32;
+	id = bpf_get_current_uid_gid();
+	e->uid = (__u32)id;
+	e->gid = id >> 32;
+	e->policy_id = policy_id;
+	e->rule_id = d->rule_id;
+	__builtin_memcpy(e->addr, addr, LN_ADDR_LEN);
+	e->port = port;
+	e->family = ctx->user_family;
+	e->proto = ctx->protocol;
+	e->verdict = d->verdict;
+	e->reason = d->reason;
+	e->hook = hook;
+	e->flags = d->audit ? LN_EVENT_AUDIT : 0;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* The one decision path of every hook: 1 allow, 0 deny (EPERM). */
+LN_INLINE int ln_check(struct bpf_sock_addr *ctx, const __u8 *addr, __u8 hook)
+{
+	struct ln_rule_key rk = { .prefixlen = 32 + 128 };
+	const struct ln_policy_val *pol;
+	const struct ln_config_val *cfg;
+	const struct ln_rule_set *rs = NULL;
+	struct ln_decision d = {};
+	__u32 zero = 0, policy_id, bl = 0;
+	__u16 port = bpf_ntohs((__u16)ctx->user_port);
+	__u8 proto = ctx->protocol;
+	__u64 cg = bpf_get_current_cgroup_id();
+	int idx = -1;
+
+	cfg = bpf_map_lookup_elem(&config, &zero);
+	if (!cfg)
+		return 1;
+	policy_id = ln_current_policy(cfg, cg);
+	pol = bpf_map_lookup_elem(&policies, &policy_id);
+	if (!pol) {
+		policy_id = LN_POLICY_IMPLICIT;
+		pol = bpf_map_lookup_elem(&policies, &zero);
+		if (!pol)
+			return 1;
+	}
+	if (pol->flags & LN_POLICY_HAS_RULES) {
+		rk.policy_id = policy_id;
+		__builtin_memcpy(rk.addr, addr, LN_ADDR_LEN);
+		rs = bpf_map_lookup_elem(&rules, &rk);
+		if (rs)
+			idx = ln_rule_set_match(rs, port, proto);
+	}
+	if (idx < 0) {
+		/* Rules did not decide: the blocklists are next. */
+		bl = ln_blocklist_set(LN_SET_GLOBAL, addr, cfg->flags & LN_CFG_HAS_GLOBAL_EXACT,
+				      cfg->flags & LN_CFG_HAS_GLOBAL_PREFIX);
+		if (!bl && (pol->flags & LN_POLICY_HAS_LISTS) && policy_id)
+			bl = ln_blocklist_set(policy_id, addr, 1, 1);
+	}
+	ln_decide(pol, rs, bl, port, proto, &d);
+
+	if (d.verdict == LN_VERDICT_ALLOW)
+		ln_count(LN_CNT_ALLOWED);
+	else if (d.audit)
+		ln_count(LN_CNT_AUDITED);
+	else
+		ln_count(LN_CNT_DENIED);
+	if (d.log)
+		ln_report(ctx, addr, port, cg, policy_id, &d, hook);
+	return d.verdict == LN_VERDICT_DENY && !d.audit ? 0 : 1;
+}
+
+LN_INLINE void ln_addr_from_v4(__u8 *addr, __u32 ip4)
+{
+	__u32 *w = (__u32 *)addr;
+
+	w[0] = 0;
+	w[1] = 0;
+	w[2] = bpf_htonl(0x0000ffff);
+	w[3] = ip4;
+}
+
+LN_INLINE void ln_addr_from_v6(__u8 *addr, const struct bpf_sock_addr *ctx)
+{
+	__u32 *w = (__u32 *)addr;
+
+	w[0] = ctx->user_ip6[0];
+	w[1] = ctx->user_ip6[1];
+	w[2] = ctx->user_ip6[2];
+	w[3] = ctx->user_ip6[3];
+}
+
+SEC("cgroup/connect4")
+int ln_connect4(struct bpf_sock_addr *ctx)
+{
+	__u32 addr[4];
+
+	ln_addr_from_v4((__u8 *)addr, ctx->user_ip4);
+	return ln_check(ctx, (__u8 *)addr, LN_HOOK_CONNECT4);
+}
+
+SEC("cgroup/connect6")
+int ln_connect6(struct bpf_sock_addr *ctx)
+{
+	__u32 addr[4];
+
+	ln_addr_from_v6((__u8 *)addr, ctx);
+	return ln_check(ctx, (__u8 *)addr, LN_HOOK_CONNECT6);
+}
+
+SEC("cgroup/sendmsg4")
+int ln_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	__u32 addr[4];
+
+	ln_addr_from_v4((__u8 *)addr, ctx->user_ip4);
+	return ln_check(ctx, (__u8 *)addr, LN_HOOK_SENDMSG4);
+}
+
+SEC("cgroup/sendmsg6")
+int ln_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	__u32 addr[4];
+
+	ln_addr_from_v6((__u8 *)addr, ctx);
+	return ln_check(ctx, (__u8 *)addr, LN_HOOK_SENDMSG6);
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* lsnitch kernel/user ABI: map keys and values, events, verdicts, reasons. */
+#ifndef LSNITCH_H
+#define LSNITCH_H
+
+#include <linux/types.h>
+
+/*
+ * Every address is 16 bytes; IPv4 is stored IPv4-mapped (::ffff:a.b.c.d), so
+ * one rule covers AF_INET sockets and v4-mapped destinations on AF_INET6
+ * sockets alike. A v4 prefix /n is stored as /(96 + n).
+ */
+#define LN_ADDR_LEN 16
+#define LN_V4_MAPPED_PREFIX 96
+
+/* Verdicts as the hooks return them. */
+enum ln_verdict {
+	LN_VERDICT_DENY = 0,
+	LN_VERDICT_ALLOW = 1,
+};
+
+/* Why a verdict was reached. Stable numbers: never reuse or renumber. */
+enum ln_reason {
+	LN_REASON_NONE = 0,      /* no policy and no list matched: allowed */
+	LN_REASON_RULE = 1,      /* a policy allow/deny rule */
+	LN_REASON_BLOCKLIST = 2, /* a host blocklist entry (global or policy's) */
+	LN_REASON_DEFAULT = 3,   /* the policy's default verdict */
+	LN_REASON_DOMAIN = 4,    /* reserved: domain rule (DNS, later) */
+	LN_REASON_DOMAIN_BLOCKLIST = 5, /* reserved: domain blocklist (DNS, later) */
+};
+
+/* Which hook produced an event. Stable numbers. */
+enum ln_hook {
+	LN_HOOK_CONNECT4 = 1,
+	LN_HOOK_CONNECT6 = 2,
+	LN_HOOK_SENDMSG4 = 3,
+	LN_HOOK_SENDMSG6 = 4,
+};
+
+/*
+ * Rule ids name the line a rule or list entry came from: the agent keeps a
+ * table of source files; id = file index (1..1023) << 22 | line (1..4194303).
+ * 0 means "no rule".
+ */
+#define LN_RULE_FILE_BITS 10
+#define LN_RULE_LINE_BITS 22
+#define LN_RULE_MAX_FILES ((1u << LN_RULE_FILE_BITS) - 1)
+#define LN_RULE_MAX_LINE ((1u << LN_RULE_LINE_BITS) - 1)
+#define LN_RULE_ID(file, line) (((__u32)(file) << LN_RULE_LINE_BITS) | (__u32)(line))
+#define LN_RULE_ID_FILE(id) ((__u32)(id) >> LN_RULE_LINE_BITS)
+#define LN_RULE_ID_LINE(id) ((__u32)(id) & LN_RULE_MAX_LINE)
+
+/* Policy 0 is the implicit policy of attached cgroups no policy names. */
+#define LN_POLICY_IMPLICIT 0
+#define LN_MAX_POLICIES 4096
+/* Deepest cgroup level the ancestor walk looks at. */
+#define LN_MAX_CGROUP_DEPTH 32
+
+/* ln_policy_val.flags */
+#define LN_POLICY_AUDIT (1u << 0)       /* report would-be denials, deny nothing */
+#define LN_POLICY_LOG_ALLOWED (1u << 1) /* also report allowed connections */
+#define LN_POLICY_HAS_RULES (1u << 2)   /* has entries in the rules trie */
+#define LN_POLICY_HAS_LISTS (1u << 3)   /* has its own blocklist entries (set = id) */
+
+/* policies map (array, index = policy id). */
+struct ln_policy_val {
+	__u32 flags;
+	__u8 default_verdict; /* enum ln_verdict */
+	__u8 pad[3];
+	__u32 default_rule_id; /* the line that set the default */
+	__u32 pad2;
+};
+_Static_assert(sizeof(struct ln_policy_val) == 16, "ln_policy_val size");
+
+/* cgroup_policy map (hash): key = cgroup id (__u64), value: */
+struct ln_cgroup_val {
+	__u32 policy_id;
+	__u32 pad;
+};
+_Static_assert(sizeof(struct ln_cgroup_val) == 8, "ln_cgroup_val size");
+
+/* policy_cache map (LRU): key = current cgroup id, value: */
+struct ln_cache_val {
+	__u32 policy_id;
+	__u32 generation; /* must equal config generation to be valid */
+};
+_Static_assert(sizeof(struct ln_cache_val) == 8, "ln_cache_val size");
+
+/*
+ * Rules trie (LPM): key = (policy id, address prefix). The value holds the
+ * rules of the longest matching prefix followed by those of every shorter
+ * prefix of the same policy that contains it, already sorted from most to
+ * least specific (user space does this), so one lookup and a linear scan
+ * give "most specific wins, deny wins ties".
+ */
+#define LN_RULES_PER_PREFIX 16
+#define LN_PROTO_ANY 0
+
+struct ln_rule_key {
+	__u32 prefixlen; /* 32 (policy id) + address bits */
+	__u32 policy_id; /* matched in full */
+	__u8 addr[LN_ADDR_LEN];
+};
+_Static_assert(sizeof(struct ln_rule_key) == 24, "ln_rule_key size");
+
+struct ln_rule_entry {
+	__u16 port_lo; /* host order, inclusive; 0..65535 is any */
+	__u16 port_hi;
+	__u8 proto;    /* LN_PROTO_ANY, IPPROTO_TCP or IPPROTO_UDP */
+	__u8 verdict;  /* enum ln_verdict */
+	__u8 pad[2];
+	__u32 rule_id;
+};
+_Static_assert(sizeof(struct ln_rule_entry) == 12, "ln_rule_entry size");
+
+struct ln_rule_set {
+	__u32 count;
+	__u32 pad;
+	struct ln_rule_entry e[LN_RULES_PER_PREFIX];
+};
+_Static_assert(sizeof(struct ln_rule_set) == 8 + 12 * LN_RULES_PER_PREFIX, "ln_rule_set size");
+
+/*
+ * Host blocklists. set = 0 for the global lists, = policy id for a policy's
+ * own extra lists. Exact addresses (/128, v4 /32) live in a hash, true
+ * prefixes in an LPM trie. Value: rule id (__u32).
+ */
+#define LN_SET_GLOBAL 0
+
+struct ln_bl_key {
+	__u32 set;
+	__u8 addr[LN_ADDR_LEN];
+};
+_Static_assert(sizeof(struct ln_bl_key) == 20, "ln_bl_key size");
+
+struct ln_bl_lpm_key {
+	__u32 prefixlen; /* 32 (set) + address bits */
+	__u32 set;
+	__u8 addr[LN_ADDR_LEN];
+};
+_Static_assert(sizeof(struct ln_bl_lpm_key) == 24, "ln_bl_lpm_key size");
+
+/* config map (array, one element). */
+#define LN_CFG_HAS_GLOBAL_EXACT (1u << 0)
+#define LN_CFG_HAS_GLOBAL_PREFIX (1u << 1)
+#define LN_CFG_HAS_POLICIES (1u << 2) /* cgroup_policy map is not empty */
+
+struct ln_config_val {
+	__u32 flags;
+	__u32 generation; /* bumped when cgroup bindings change */
+};
+_Static_assert(sizeof(struct ln_config_val) == 8, "ln_config_val size");
+
+/* Per-CPU counters (array index). */
+enum ln_counter {
+	LN_CNT_ALLOWED = 0,
+	LN_CNT_DENIED = 1,
+	LN_CNT_AUDITED = 2, /* would have been denied, audit mode */
+	LN_CNT_EVENTS_DROPPED = 3,
+	LN_CNT_MAX = 8,
+};
+
+/* ln_event.flags */
+#define LN_EVENT_AUDIT (1u << 0) /* verdict is what would have happened */
+
+#define LN_COMM_LEN 16
+
+/* Ring buffer record, one per reported verdict. */
+struct ln_event {
+	__u64 ts_ns;     /* bpf_ktime_get_ns() */
+	__u64 cgroup_id; /* calling task's cgroup */
+	__u32 pid;       /* thread id */
+	__u32 tgid;      /* process id */
+	__u32 uid;
+	__u32 gid;
+	__u32 policy_id;
+	__u32 rule_id;
+	__u8 addr[LN_ADDR_LEN];
+	__u16 port;      /* host order */
+	__u8 family;     /* AF_INET or AF_INET6 as the socket saw it */
+	__u8 proto;      /* IPPROTO_TCP / IPPROTO_UDP */
+	__u8 verdict;    /* enum ln_verdict actually applied or, with audit, intended */
+	__u8 reason;     /* enum ln_reason */
+	__u8 hook;       /* enum ln_hook */
+	__u8 flags;      /* LN_EVENT_* */
+	char comm[LN_COMM_LEN];
+};
+_Static_assert(sizeof(struct ln_event) == 80, "ln_event size");
+
+#endif /* LSNITCH_H */

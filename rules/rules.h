@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* lsnitch rules library: parse INI policies and host/domain lists, compile them to map entries. */
+#ifndef LSNITCH_RULES_H
+#define LSNITCH_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "lsnitch.h"
+#include "lsnitch_decide.h"
+
+/*
+ * Library code never logs. Fallible functions return 0 (or a count) on
+ * success and -errno on failure, with a message in *err of the form
+ * "file:line: reason" (or "file: reason" when no line applies).
+ */
+#define LN_ERR_MAX 512
+struct ln_error {
+	char msg[LN_ERR_MAX];
+};
+
+/* Limits, checked and reported. */
+#define LN_MAX_LINE_LEN 4096      /* list files; INI lines are limited by inih (199) */
+#define LN_MAX_LIST_ENTRIES 16000000
+#define LN_MAX_RULES 65536        /* allow/deny entries in all policies */
+#define LN_INI_MAX_LINE 199       /* Debian inih: INI_MAX_LINE 200 incl. NUL */
+
+/* Source files; index i + 1 is the file part of a rule id. */
+struct ln_sources {
+	char **paths;
+	size_t n, cap;
+};
+/* Index (>= 1) of @path, adding it if new; -E2BIG past LN_RULE_MAX_FILES. */
+int ln_sources_add(struct ln_sources *s, const char *path);
+const char *ln_sources_path(const struct ln_sources *s, __u32 file_idx);
+/* "file:line" for a rule id into buf; returns buf. */
+const char *ln_rule_id_format(const struct ln_sources *s, __u32 rule_id, char *buf, size_t len);
+void ln_sources_free(struct ln_sources *s);
+
+/* An address prefix, 16 bytes, IPv4 mapped; len 0..128 (v4 /n is 96 + n). */
+struct ln_prefix {
+	__u8 addr[LN_ADDR_LEN];
+	__u8 len;
+};
+
+/*
+ * Parse "192.0.2.1", "192.0.2.0/24", "2001:db8::1", "2001:db8::/32",
+ * "::ffff:192.0.2.1". Host bits below the prefix are cleared. Returns 0 or
+ * -EINVAL (not an address).
+ */
+int ln_prefix_parse(const char *s, struct ln_prefix *p);
+/* Text form: v4-mapped prefixes print as IPv4 ("10.0.0.0/8", "192.0.2.1"). */
+const char *ln_prefix_format(const struct ln_prefix *p, char *buf, size_t len);
+/* Address as in an event (16 bytes) to text; v4-mapped prints as IPv4. */
+const char *ln_addr_format(const __u8 addr[LN_ADDR_LEN], char *buf, size_t len);
+bool ln_prefix_is_v4(const struct ln_prefix *p);
+/* Whether @p contains @q (p->len <= q->len and same leading bits). */
+bool ln_prefix_contains(const struct ln_prefix *p, const struct ln_prefix *q);
+
+/* Hostname syntax check (LDH labels, '_' allowed, <= 253, labels <= 63). */
+bool ln_hostname_is_valid(const char *name);
+
+/* ---- host lists (blocked_hosts.txt) ---- */
+struct ln_host_entry {
+	struct ln_prefix pfx;
+	__u32 rule_id;
+};
+struct ln_hostname_entry {
+	char *name; /* lower case, no trailing dot */
+	__u32 rule_id;
+};
+struct ln_hostlist {
+	struct ln_host_entry *v;
+	size_t n, cap;
+	struct ln_hostname_entry *names;
+	size_t n_names, cap_names;
+};
+/*
+ * One address, CIDR or hostname per line; '#' starts a comment (whole line or
+ * after the entry); blank lines ignored; surrounding whitespace ignored.
+ * Appends to @l. Errors: "file:line: reason".
+ */
+int ln_hostlist_parse_file(struct ln_hostlist *l, struct ln_sources *src, const char *path,
+			   struct ln_error *err);
+void ln_hostlist_free(struct ln_hostlist *l);
+
+/* ---- domain lists (blocked_domains.txt) ---- */
+struct ln_domain_entry {
+	char *name; /* suffix: the domain and all its subdomains; lower case, no trailing dot */
+	__u32 rule_id;
+};
+struct ln_domainlist {
+	struct ln_domain_entry *v;
+	size_t n, cap;
+};
+/*
+ * Formats per line: "example.com", "*.example.com", "||example.com^",
+ * hosts "0.0.0.0 example.com" / "127.0.0.1 a.com b.com" / "::", dnsmasq
+ * "address=/example.com/..." (and server=/x/ is rejected), comments '#', '!'
+ * (adblock), "[Adblock Plus 2.0]" header; case-insensitive, trailing dot
+ * ignored. Hosts-format lines naming "localhost" and friends are skipped.
+ */
+int ln_domainlist_parse_file(struct ln_domainlist *l, struct ln_sources *src, const char *path,
+			     struct ln_error *err);
+void ln_domainlist_free(struct ln_domainlist *l);
+
+/* ---- INI policies ---- */
+enum ln_target_kind {
+	LN_TARGET_PREFIX = 0,   /* address or CIDR ("any"/"*" is ::/0) */
+	LN_TARGET_HOSTNAME = 1, /* resolved when compiled */
+};
+
+struct ln_rule {
+	__u8 verdict; /* LN_VERDICT_ALLOW / LN_VERDICT_DENY */
+	__u8 proto;   /* LN_PROTO_ANY, IPPROTO_TCP, IPPROTO_UDP */
+	__u16 port_lo, port_hi;
+	enum ln_target_kind kind;
+	struct ln_prefix pfx; /* LN_TARGET_PREFIX */
+	char *hostname;       /* LN_TARGET_HOSTNAME */
+	__u32 rule_id;
+};
+
+/*
+ * Parse one rule value: TARGET[:PORT[-PORT]][/tcp|/udp], where TARGET is an
+ * IPv4 address or CIDR, a bracketed IPv6 address or CIDR ("[2001:db8::/32]")
+ * or a bare IPv6 one when no port follows, a hostname, or "*" / "any".
+ * Returns 0 or -EINVAL with a reason (no file:line) in err.
+ */
+int ln_rule_parse(const char *s, __u8 verdict, struct ln_rule *r, struct ln_error *err);
+/* Frees what ln_rule_parse() allocated (the hostname); accepts NULL. */
+void ln_rule_free(struct ln_rule *r);
+
+struct ln_policy {
+	char *name;
+	__u32 id;           /* 1.. in load order; 0 is the implicit policy */
+	char **cgroups;     /* as written: relative to the cgroup2 root */
+	__u32 *cgroup_ids;  /* rule id of each cgroup= line */
+	size_t n_cgroups;
+	__u8 default_verdict;
+	__u32 default_rule_id; /* the default= line (or the section line) */
+	bool audit, log_allowed;
+	struct ln_rule *rules;
+	size_t n_rules, cap_rules;
+	struct ln_hostlist hosts;     /* blocked-hosts= files of this policy */
+	struct ln_domainlist domains; /* blocked-domains= files of this policy */
+	__u32 section_rule_id;
+};
+
+struct ln_config {
+	struct ln_sources sources;
+	struct ln_policy *policies; /* id = index + 1 */
+	size_t n_policies, cap_policies;
+	/* global lists and settings ([global] section, command line) */
+	struct ln_hostlist hosts;
+	struct ln_domainlist domains;
+	bool audit, log_allowed;
+	unsigned int refresh_sec; /* hostname re-resolve interval, default 300 */
+};
+
+void ln_config_init(struct ln_config *c);
+void ln_config_free(struct ln_config *c);
+/*
+ * Load one INI file into @c. @allow_global: whether a [global] section is
+ * accepted (the --config file). Relative list paths in the file are taken
+ * relative to the file's directory.
+ */
+int ln_config_load_ini(struct ln_config *c, const char *path, bool allow_global,
+		       struct ln_error *err);
+/* Load every "*.ini" in @dir, in name order. */
+int ln_config_load_dir(struct ln_config *c, const char *dir, struct ln_error *err);
+/* Extra global lists from the command line. */
+int ln_config_add_hosts(struct ln_config *c, const char *path, struct ln_error *err);
+int ln_config_add_domains(struct ln_config *c, const char *path, struct ln_error *err);
+/* Cross-file checks: duplicate names, a cgroup bound by two policies. */
+int ln_config_validate(const struct ln_config *c, struct ln_error *err);
+
+/* ---- compiling to map entries ---- */
+
+/*
+ * Resolve @name to up to @max prefixes (/32 or /128). Returns the count
+ * (0: does not resolve) or -errno. The agent passes a getaddrinfo() one.
+ */
+typedef int (*ln_resolve_fn)(const char *name, struct ln_prefix *out, size_t max, void *ud);
+/* Called for non-fatal problems ("file:line: cannot resolve x, ignoring"). */
+typedef void (*ln_warn_fn)(const char *msg, void *ud);
+
+struct ln_rule_kv {
+	struct ln_rule_key k;
+	struct ln_rule_set v;
+};
+struct ln_bl_kv {
+	struct ln_bl_key k;
+	__u32 rule_id;
+};
+struct ln_bl_lpm_kv {
+	struct ln_bl_lpm_key k;
+	__u32 rule_id;
+};
+struct ln_binding {
+	const char *cgroup; /* points into the config */
+	__u32 policy_id;
+	__u32 rule_id;
+};
+
+struct ln_compiled {
+	struct ln_policy_val *policies; /* index = policy id; [0] = implicit */
+	size_t n_policies;
+	struct ln_rule_kv *rules;
+	size_t n_rules;
+	struct ln_bl_kv *bl_exact; /* deduplicated (first rule id wins) */
+	size_t n_bl_exact;
+	struct ln_bl_lpm_kv *bl_prefix; /* deduplicated */
+	size_t n_bl_prefix;
+	struct ln_binding *bindings;
+	size_t n_bindings;
+	size_t n_unresolved; /* hostnames that resolved to nothing */
+};
+
+/*
+ * Compile @c. Rules of each policy are pushed down: every prefix's set holds
+ * its own entries and those of each shorter prefix containing it, sorted by
+ * prefix length desc, port range width asc, specific proto first, deny
+ * first. More than LN_RULES_PER_PREFIX for one prefix is an error naming a
+ * line. Exact /32 and /128 list entries go to bl_exact, others bl_prefix.
+ */
+int ln_compile(const struct ln_config *c, ln_resolve_fn resolve, void *resolve_ud,
+	       ln_warn_fn warn, void *warn_ud, struct ln_compiled *out, struct ln_error *err);
+void ln_compiled_free(struct ln_compiled *out);
+
+/*
+ * What the kernel would do, computed from @cc without a kernel (same lookups
+ * as the BPF programs, done by scanning): for "explain" and for tests.
+ */
+void ln_compiled_decide(const struct ln_compiled *cc, __u32 policy_id,
+			const __u8 addr[LN_ADDR_LEN], __u16 port, __u8 proto,
+			struct ln_decision *d);
+
+#endif /* LSNITCH_RULES_H */

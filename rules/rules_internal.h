@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Declarations shared by the rules/ sources only: error text, list-file lines, arrays. */
+#ifndef LSNITCH_RULES_INTERNAL_H
+#define LSNITCH_RULES_INTERNAL_H
+
+#include <stdio.h>
+
+#include "rules.h"
+
+#define LN_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* Formats @fmt into @err (NULL allowed) and returns @rc, so "return ln_err(...)" reads well. */
+int ln_err(struct ln_error *err, int rc, const char *fmt, ...) LN_PRINTF(3, 4);
+
+/*
+ * Grows *@v (elements of @size) so it holds at least @need; capacity doubles.
+ * Returns 0 or -ENOMEM.
+ */
+int ln_grow(void **v, size_t *cap, size_t need, size_t size);
+
+/* Reads a list file line by line, counting lines and checking limits. */
+struct ln_linefile {
+	FILE *f;
+	const char *path;
+	char *buf;
+	size_t cap;
+	__u32 file_idx;
+	__u32 line;
+};
+
+/* Opens @path and registers it in @src. Errors: "path: cannot open: ..." or -E2BIG. */
+int ln_linefile_open(struct ln_linefile *lf, struct ln_sources *src, const char *path,
+		     struct ln_error *err);
+/*
+ * Next line, newline stripped, into *@text (writable, valid until the next call).
+ * Returns 1, 0 at end of file, or -errno ("file:line: line too long (max 4096)").
+ */
+int ln_linefile_next(struct ln_linefile *lf, char **text, struct ln_error *err);
+void ln_linefile_close(struct ln_linefile *lf);
+
+static inline __u32 ln_linefile_rule_id(const struct ln_linefile *lf)
+{
+	return LN_RULE_ID(lf->file_idx, lf->line);
+}
+
+/* Trims surrounding spaces and tabs in place; returns the start. */
+char *ln_trim(char *s);
+/* Lower-cases @s in place. */
+void ln_str_lower(char *s);
+/* "path:line: reason" from a linefile position. */
+int ln_line_err(const struct ln_linefile *lf, struct ln_error *err, int rc, const char *fmt, ...)
+	LN_PRINTF(4, 5);
+
+#endif /* LSNITCH_RULES_INTERNAL_H */
