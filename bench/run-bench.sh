@@ -1,0 +1,109 @@
+#!/bin/bash
+# make bench: cost per verdict, connect() inside vs outside a guarded cgroup,
+# list load time and kernel memory per entry, as ratios to the no-firewall
+# baseline measured in the same run. Attaches only to a cgroup it creates;
+# connects only to 127.0.0.1 / ::1 (UDP connect: no packet leaves).
+set -u
+cd "$(dirname "$0")/.."
+B=build
+AGENT=$B/lsnitch-agent
+LOOP=$B/bench/connect_loop
+ITERS=${BENCH_ITERS:-300000}
+SIZES=${BENCH_SIZES:-"0 10000 1000000"}
+KINDS=${BENCH_KINDS:-"v4 v4cidr v6 v6cidr"}
+
+[ "$(id -u)" = 0 ] || { echo "bench: needs root (BPF)" >&2; exit 1; }
+CG2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+[ -n "$CG2" ] || { echo "bench: no cgroup2 mount" >&2; exit 1; }
+CG=$CG2/lsnitch-bench-$$
+TMP=$(mktemp -d /tmp/lsnitch-bench.XXXXXX)
+AGENT_PID=
+OLD_STATS=$(sysctl -n kernel.bpf_stats_enabled)
+
+cleanup() {
+	[ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null && wait "$AGENT_PID" 2>/dev/null
+	sysctl -qw kernel.bpf_stats_enabled="$OLD_STATS"
+	rmdir "$CG" 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+
+mkdir "$CG"
+sysctl -qw kernel.bpf_stats_enabled=1
+
+in_cg() { sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG" "$@"; }
+ns_per() { "$@" | awk '{ print $1 }'; }
+
+# Median of 3 runs, to damp a 2-core machine's noise.
+median3() {
+	local a b c
+	a=$(ns_per "$@"); b=$(ns_per "$@"); c=$(ns_per "$@")
+	printf '%s\n%s\n%s\n' "$a" "$b" "$c" | sort -g | sed -n 2p
+}
+
+prog_stats() { # prints "run_time_ns run_cnt" of ln_connect4 + ln_connect6
+	bpftool -j prog show 2>/dev/null | python3 -c '
+import json, sys
+t = c = 0
+for p in json.load(sys.stdin):
+    if p.get("name") in ("ln_connect4", "ln_connect6"):
+        t += p.get("run_time_ns", 0); c += p.get("run_cnt", 0)
+print(t, c)'
+}
+
+map_bytes() { # memlock of lsnitch list maps
+	bpftool -j map show 2>/dev/null | python3 -c '
+import json, sys
+print(sum(m.get("bytes_memlock", 0) for m in json.load(sys.stdin)
+          if m.get("name") in ("bl_exact", "bl_prefix")))'
+}
+
+start_agent() {
+	"$AGENT" --cgroup "$CG" "$@" >"$TMP/agent.out" 2>"$TMP/agent.err" &
+	AGENT_PID=$!
+	for _ in $(seq 1 600); do
+		grep -q 'lsnitch-agent: ready' "$TMP/agent.err" && return 0
+		kill -0 "$AGENT_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "bench: agent did not start:" >&2; cat "$TMP/agent.err" >&2
+	exit 1
+}
+
+stop_agent() {
+	kill "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null; AGENT_PID=
+}
+
+base4=$(median3 "$LOOP" 127.0.0.1 9 "$ITERS")
+base6=$(median3 "$LOOP" ::1 9 "$ITERS")
+echo "lsnitch bench: $ITERS UDP connect() calls per run, median of 3; baseline = no firewall"
+echo "baseline connect(): IPv4 $base4 ns, IPv6 $base6 ns"
+echo
+printf '%-8s %8s | %10s %7s | %10s %7s | %9s | %9s %9s | %8s\n' \
+	kind entries "in-cg ns" ratio "out-cg ns" ratio "prog ns" "load ms" "ms/100k" "B/entry"
+for kind in $KINDS; do
+	for n in $SIZES; do
+		# An empty list is the same whatever its kind: once per family.
+		[ "$n" = 0 ] && case $kind in *cidr) continue ;; esac
+		case $kind in v4*) dst=127.0.0.1; base=$base4 ;; *) dst=::1; base=$base6 ;; esac
+		list=$TMP/list.txt
+		python3 bench/gen_hosts.py "$kind" "$n" "$list"
+		start_agent --blocked-hosts "$list"
+		load_ms=$(sed -n 's/.*blocklist entries in \([0-9.]*\) ms.*/\1/p' "$TMP/agent.err" | head -1)
+		bytes=$(map_bytes)
+		read -r t0 c0 < <(prog_stats)
+		inside=$(median3 in_cg "$LOOP" "$dst" 9 "$ITERS")
+		read -r t1 c1 < <(prog_stats)
+		outside=$(median3 "$LOOP" "$dst" 9 "$ITERS")
+		stop_agent
+		awk -v k="$kind" -v n="$n" -v i="$inside" -v o="$outside" -v b="$base" \
+		    -v t=$((t1 - t0)) -v c=$((c1 - c0)) -v l="${load_ms:-0}" -v by="$bytes" 'BEGIN {
+			printf "%-8s %8d | %10.1f %6.2fx | %10.1f %6.2fx | %9.1f | %9.1f %9.1f | %8s\n",
+			k, n, i, i / b, o, o / b, c ? t / c : 0, l, n ? l * 100000 / n : 0,
+			n ? sprintf("%.0f", by / n) : "-" }'
+	done
+done
+echo
+echo "in-cg: connect() from a process in the guarded cgroup; out-cg: same, outside it."
+echo "prog ns: kernel run_time_ns/run_cnt of the connect hooks (bpf_stats_enabled)."
+echo "B/entry: memlock of the blocklist maps per entry. load ms: parse+compile+fill."
