@@ -58,7 +58,7 @@ struct ln_manager {
 	int events_fd;        /* shared across generations */
 	int counters_fd;
 	struct ring_buffer *rb;
-	sd_event_source *rb_source, *refresh_source;
+	sd_event_source *rb_source, *refresh_source, *repeat_source;
 	struct ln_cgname *cgnames; /* cgroup id -> path cache */
 	size_t n_cgnames, cap_cgnames;
 	unsigned long long events_seen;

@@ -71,6 +71,66 @@ static bool is_v4_mapped(const __u8 *a)
 	return memcmp(a, prefix, sizeof(prefix)) == 0;
 }
 
+/*
+ * Repeats are rate-limited: at most LN_REPEAT_BURST lines per second for the
+ * same (process, destination, verdict, rule); the rest are counted and
+ * summed up once a second, never silently lost.
+ */
+#define LN_REPEAT_SLOTS 1024
+#define LN_REPEAT_BURST 5
+
+struct repeat_slot {
+	__u64 key;
+	__u64 second;
+	unsigned int count;
+};
+
+static struct repeat_slot repeat_slots[LN_REPEAT_SLOTS];
+static unsigned long long suppressed;
+
+static __u64 event_key(const struct ln_event *e)
+{
+	/* FNV-1a over the fields that make two events "the same". */
+	const __u8 *parts[] = { (const __u8 *)&e->tgid, e->addr, (const __u8 *)&e->port,
+				(const __u8 *)&e->rule_id };
+	const size_t lens[] = { sizeof(e->tgid), LN_ADDR_LEN, sizeof(e->port),
+				sizeof(e->rule_id) };
+	__u64 h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < 4; i++)
+		for (size_t j = 0; j < lens[i]; j++)
+			h = (h ^ parts[i][j]) * 0x100000001b3ULL;
+	h = (h ^ e->verdict ^ (e->proto << 8) ^ ((__u64)e->flags << 16)) * 0x100000001b3ULL;
+	return h;
+}
+
+static bool is_repeat(const struct ln_event *e)
+{
+	__u64 key = event_key(e), second = e->ts_ns / 1000000000ULL;
+	struct repeat_slot *s = &repeat_slots[key % LN_REPEAT_SLOTS];
+
+	if (s->key != key || s->second != second) {
+		s->key = key;
+		s->second = second;
+		s->count = 0;
+	}
+	if (++s->count <= LN_REPEAT_BURST)
+		return false;
+	suppressed++;
+	return true;
+}
+
+static int on_repeat_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	sd_event_source_set_time(s, usec + 1000000);
+	if (suppressed) {
+		ln_log(6, "suppressed %llu repeated events (more than %d a second for the same "
+			  "process, destination and rule)", suppressed, LN_REPEAT_BURST);
+		suppressed = 0;
+	}
+	return 0;
+}
+
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct ln_manager *m = ctx;
@@ -81,6 +141,8 @@ static int handle_event(void *ctx, void *data, size_t size)
 	if (size < sizeof(*e))
 		return 0;
 	m->events_seen++;
+	if (is_repeat(e))
+		return 0;
 	ln_addr_format(e->addr, addr, sizeof(addr));
 	if (is_v4_mapped(e->addr))
 		snprintf(dest, sizeof(dest), "%s:%u", addr, e->port);
@@ -140,7 +202,13 @@ int ln_events_start(struct ln_manager *m)
 		return -errno;
 	r = sd_event_add_io(m->event, &m->rb_source, ring_buffer__epoll_fd(m->rb), EPOLLIN,
 			    on_ringbuf, m);
-	return r < 0 ? r : 0;
+	if (r < 0)
+		return r;
+	r = sd_event_add_time_relative(m->event, &m->repeat_source, CLOCK_MONOTONIC, 1000000,
+				       100000, on_repeat_timer, m);
+	if (r < 0)
+		return r;
+	return sd_event_source_set_enabled(m->repeat_source, SD_EVENT_ON);
 }
 
 /* Format what is queued now, with the generation that produced it. */
@@ -153,6 +221,7 @@ void ln_events_drain(struct ln_manager *m)
 void ln_events_stop(struct ln_manager *m)
 {
 	m->rb_source = sd_event_source_disable_unref(m->rb_source);
+	m->repeat_source = sd_event_source_disable_unref(m->repeat_source);
 	ring_buffer__free(m->rb);
 	m->rb = NULL;
 }

@@ -446,7 +446,7 @@ static int ini_global_key(struct ini_state *st, const char *key, char *v)
 static int ini_on_key(void *user, const char *section, const char *name, const char *value)
 {
 	struct ini_state *st = user;
-	char v[LN_INI_MAX_LINE + 1], *hash;
+	char v[LN_INI_MAX_LINE + 1], *hash, *val;
 
 	st->key_in_section = true;
 	if (st->rc)
@@ -459,11 +459,11 @@ static int ini_on_key(void *user, const char *section, const char *name, const c
 			break;
 		}
 	}
-	ln_trim(v);
+	val = ln_trim(v);
 	if (st->sec == SEC_GLOBAL)
-		ini_global_key(st, name, ln_trim(v));
+		ini_global_key(st, name, val);
 	else if (st->sec == SEC_POLICY)
-		ini_policy_key(st, name, ln_trim(v));
+		ini_policy_key(st, name, val);
 	else
 		ini_fail(st, -EINVAL, "key \"%s\" before any section", name);
 	return st->rc ? 0 : 1;

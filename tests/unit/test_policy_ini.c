@@ -1,0 +1,437 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Unit tests: INI policy files, the rules directory, and cross-file validation. */
+#include <netinet/in.h>
+
+#include "rules_test_util.h"
+
+static __u32 file_of(const struct ln_config *c, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < c->sources.n; i++)
+		if (!strcmp(c->sources.paths[i], path))
+			return i + 1;
+	fail_msg("no source %s", path);
+	return 0;
+}
+
+static void test_full_policy(void **state)
+{
+	struct ln_config c;
+	struct ln_error err = { "" };
+	const char *ini, *hosts, *domains;
+	const struct ln_policy *p;
+	__u32 f;
+
+	(void)state;
+	hosts = write_file("lists/web-hosts.txt", "192.0.2.66\nbad.example\n");
+	domains = write_file("lists/web-domains.txt", "||ads.example^\n");
+	ini = write_file("web.ini",
+			 "; web server policy\n"
+			 "[policy web]\n"
+			 "cgroup = /system.slice/nginx.service/\n"
+			 "cgroup = system.slice//php-fpm.service\n"
+			 "default = deny\n"
+			 "allow = 192.0.2.0/24:443/tcp, [2001:db8::1]:53/udp\n"
+			 "allow = localhost:8080 10.0.0.1:1000-2000 ; inline comment\n"
+			 "deny = *:25/tcp # hash comment\n"
+			 "allow =\n"
+			 "    2001:db8::/32,\n"
+			 "    */udp\n"
+			 "audit = yes\n"
+			 "log-allowed = off\n"
+			 "blocked-hosts = lists/web-hosts.txt\n"
+			 "blocked-domains = lists/web-domains.txt\n"
+			 "\n"
+			 "[policy other]\n"
+			 "cgroup = user.slice\n");
+	ln_config_init(&c);
+	assert_int_equal(c.refresh_sec, 300);
+	if (ln_config_load_ini(&c, ini, false, &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(ln_config_validate(&c, &err), 0);
+	f = file_of(&c, ini);
+	assert_int_equal(c.n_policies, 2);
+	p = &c.policies[0];
+	assert_string_equal(p->name, "web");
+	assert_int_equal(p->id, 1);
+	assert_int_equal(p->section_rule_id, LN_RULE_ID(f, 2));
+	assert_int_equal(p->n_cgroups, 2);
+	assert_string_equal(p->cgroups[0], "system.slice/nginx.service");
+	assert_string_equal(p->cgroups[1], "system.slice/php-fpm.service");
+	assert_int_equal(p->cgroup_ids[0], LN_RULE_ID(f, 3));
+	assert_int_equal(p->cgroup_ids[1], LN_RULE_ID(f, 4));
+	assert_int_equal(p->default_verdict, LN_VERDICT_DENY);
+	assert_int_equal(p->default_rule_id, LN_RULE_ID(f, 5));
+	assert_true(p->audit);
+	assert_false(p->log_allowed);
+	assert_int_equal(p->n_rules, 7);
+	assert_string_equal(prefix_str(&p->rules[0].pfx), "192.0.2.0/24");
+	assert_int_equal(p->rules[0].proto, IPPROTO_TCP);
+	assert_int_equal(p->rules[0].verdict, LN_VERDICT_ALLOW);
+	assert_int_equal(p->rules[0].rule_id, LN_RULE_ID(f, 6));
+	assert_int_equal(p->rules[1].rule_id, LN_RULE_ID(f, 6));
+	assert_int_equal(p->rules[1].port_lo, 53);
+	assert_int_equal(p->rules[2].kind, LN_TARGET_HOSTNAME);
+	assert_string_equal(p->rules[2].hostname, "localhost");
+	assert_int_equal(p->rules[3].port_hi, 2000);
+	assert_int_equal(p->rules[3].rule_id, LN_RULE_ID(f, 7));
+	assert_int_equal(p->rules[4].verdict, LN_VERDICT_DENY);
+	assert_int_equal(p->rules[4].port_lo, 25);
+	assert_int_equal(p->rules[4].rule_id, LN_RULE_ID(f, 8));
+	/* continuation lines keep their own line numbers */
+	assert_string_equal(prefix_str(&p->rules[5].pfx), "2001:db8::/32");
+	assert_int_equal(p->rules[5].rule_id, LN_RULE_ID(f, 10));
+	assert_int_equal(p->rules[6].proto, IPPROTO_UDP);
+	assert_int_equal(p->rules[6].rule_id, LN_RULE_ID(f, 11));
+	assert_int_equal(p->hosts.n, 1);
+	assert_int_equal(p->hosts.n_names, 1);
+	assert_int_equal(p->hosts.v[0].rule_id, LN_RULE_ID(file_of(&c, hosts), 1));
+	assert_int_equal(p->domains.n, 1);
+	assert_int_equal(p->domains.v[0].rule_id, LN_RULE_ID(file_of(&c, domains), 1));
+	p = &c.policies[1];
+	assert_string_equal(p->name, "other");
+	assert_int_equal(p->id, 2);
+	assert_int_equal(p->default_verdict, LN_VERDICT_ALLOW);
+	assert_int_equal(p->default_rule_id, LN_RULE_ID(f, 17));
+	assert_int_equal(c.hosts.n + c.domains.n, 0);
+	ln_config_free(&c);
+	ln_config_free(NULL);
+}
+
+static void test_global_section(void **state)
+{
+	struct ln_config c;
+	struct ln_error err = { "" };
+	const char *ini;
+
+	(void)state;
+	write_file("g/hosts.txt", "198.51.100.1\n");
+	write_file("g/domains.txt", "tracker.example\n");
+	ini = write_file("g/lsnitch.ini",
+			 "[global]\n"
+			 "blocked-hosts = hosts.txt\n"
+			 "blocked-domains = domains.txt\n"
+			 "audit = true\n"
+			 "log-allowed = 1\n"
+			 "refresh = 60\n"
+			 "[policy]\n"
+			 "cgroup = a.slice\n");
+	ln_config_init(&c);
+	if (ln_config_load_ini(&c, ini, true, &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(c.hosts.n, 1);
+	assert_int_equal(c.domains.n, 1);
+	assert_true(c.audit);
+	assert_true(c.log_allowed);
+	assert_int_equal(c.refresh_sec, 60);
+	assert_int_equal(c.n_policies, 1);
+	assert_string_equal(c.policies[0].name, "lsnitch");
+	ln_config_free(&c);
+}
+
+static void test_policy_name_from_file(void **state)
+{
+	struct ln_config c;
+	struct ln_error err = { "" };
+	const char *ini = write_file("units.d/nginx.service.ini",
+				     "[policy]\ncgroup = system.slice/nginx.service\n");
+
+	(void)state;
+	ln_config_init(&c);
+	assert_int_equal(ln_config_load_ini(&c, ini, false, &err), 0);
+	assert_string_equal(c.policies[0].name, "nginx.service");
+	ln_config_free(&c);
+}
+
+/* Loads @text as NAME and expects "NAME:line: reason". */
+static void expect_ini_error(const char *name, const char *text, bool allow_global, int rc,
+			     const char *msg)
+{
+	struct ln_config c;
+	struct ln_error err = { "" };
+	const char *ini = write_file(name, text);
+
+	ln_config_init(&c);
+	assert_int_equal(ln_config_load_ini(&c, ini, allow_global, &err), rc);
+	assert_string_equal(err.msg, expect_msg("%s", msg));
+	ln_config_free(&c);
+}
+
+static void test_errors(void **state)
+{
+	char long_line[300];
+
+	(void)state;
+	expect_ini_error("e.ini", "[policy web]\ncgroup = a\nfoo = bar\n", false, -EINVAL,
+			 "e.ini:3: unknown key \"foo\" in [policy web]");
+	expect_ini_error("e.ini", "[global]\nfoo = bar\n", true, -EINVAL,
+			 "e.ini:2: unknown key \"foo\" in [global]");
+	expect_ini_error("e.ini", "; c\nallow = *\n", false, -EINVAL,
+			 "e.ini:2: key \"allow\" before any section");
+	expect_ini_error("e.ini", "[policy a]\ncgroup = a\n[global]\n", false, -EINVAL,
+			 "e.ini:3: [global] is only allowed in the --config file");
+	expect_ini_error("e.ini", "[policies x]\n", false, -EINVAL,
+			 "e.ini:1: unknown section \"[policies x]\" (expected [policy NAME] or "
+			 "[global])");
+	expect_ini_error("e.ini", "[global x]\n", true, -EINVAL,
+			 "e.ini:1: unknown section \"[global x]\" (expected [policy NAME] or "
+			 "[global])");
+	expect_ini_error("e.ini", "[policy a b]\n", false, -EINVAL,
+			 "e.ini:1: bad policy name \"a b\" (letters, digits, _.@-)");
+	expect_ini_error("e.ini", "[policy web\n", false, -EINVAL,
+			 "e.ini:1: missing ']' in section header");
+	expect_ini_error("e.ini", "[policy web] x\n", false, -EINVAL,
+			 "e.ini:1: unexpected \"x\" after section header");
+	expect_ini_error("web.ini", "[policy web]\ncgroup = a\n\n\n\n\nallow = 10.0.0.1:99999\n",
+			 false, -EINVAL, "web.ini:7: bad port \"99999\" (must be 1-65535)");
+	expect_ini_error("e.ini", "[policy a]\ndeny = 10.0.0.1, 10.0.0.0/40\n", false, -EINVAL,
+			 "e.ini:2: bad address, CIDR or hostname \"10.0.0.0/40\"");
+	expect_ini_error("e.ini", "[policy a]\ndefault = maybe\n", false, -EINVAL,
+			 "e.ini:2: bad value \"maybe\" for default (allow or deny)");
+	expect_ini_error("e.ini", "[policy a]\ndefault = deny\ndefault = allow\n", false, -EINVAL,
+			 "e.ini:3: duplicate key \"default\" (first at line 2)");
+	expect_ini_error("e.ini", "[policy a]\naudit = sometimes\n", false, -EINVAL,
+			 "e.ini:2: bad value \"sometimes\" for audit (yes/no, true/false, on/off, "
+			 "1/0)");
+	expect_ini_error("e.ini", "[policy a]\ncgroup = /\n", false, -EINVAL,
+			 "e.ini:2: binding the root cgroup: use the implicit policy (--cgroup) "
+			 "instead");
+	expect_ini_error("e.ini", "[policy a]\ncgroup =\n", false, -EINVAL,
+			 "e.ini:2: empty cgroup path");
+	expect_ini_error("e.ini", "[policy a]\ncgroup = a/../../etc\n", false, -EINVAL,
+			 "e.ini:2: cgroup path may not contain \".\" or \"..\"");
+	expect_ini_error("e.ini", "[global]\nrefresh = 5\n", true, -EINVAL,
+			 "e.ini:2: bad value \"5\" for refresh (seconds, 10-86400)");
+	expect_ini_error("e.ini", "[global]\nrefresh = 60s\n", true, -EINVAL,
+			 "e.ini:2: bad value \"60s\" for refresh (seconds, 10-86400)");
+	expect_ini_error("e.ini", "[policy a]\ncgroup = a\njust some words\nfoo = bar\n", false,
+			 -EINVAL,
+			 "e.ini:3: expected \"key = value\", \"[section]\" or a comment");
+	memset(long_line, 'x', sizeof(long_line));
+	memcpy(long_line, "[policy a]\nallow = ", 19);
+	strcpy(long_line + 11 + 200, "\n");
+	expect_ini_error("e.ini", long_line, false, -EINVAL,
+			 "e.ini:2: line too long (max 199 characters)");
+	expect_ini_error("bad name!.ini", "[policy]\n", false, -EINVAL,
+			 "bad name!.ini:1: file name \"bad name!\" is not a policy name: use "
+			 "[policy NAME]");
+}
+
+/* 199 characters is the longest line inih takes whole; 200 is an error (above). */
+static void test_longest_line(void **state)
+{
+	struct ln_config c;
+	struct ln_error err = { "" };
+	char text[300] = "[policy a]\ncgroup = a\nallow = ";
+	size_t start = strlen("[policy a]\ncgroup = a\n"), n;
+
+	(void)state;
+	while ((n = strlen(text) - start) + strlen("10.0.0.1, ") <= 199)
+		strcat(text, "10.0.0.1, ");
+	while (strlen(text) - start < 199)
+		strcat(text, " ");
+	strcat(text, "\n");
+	ln_config_init(&c);
+	if (ln_config_load_ini(&c, write_file("long.ini", text), false, &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(c.policies[0].n_rules, (199 - strlen("allow = ")) / 10);
+	ln_config_free(&c);
+}
+
+static void test_list_errors(void **state)
+{
+	struct ln_config c;
+	struct ln_error err = { "" };
+	const char *ini;
+
+	(void)state;
+	ln_config_init(&c);
+	ini = write_file("l.ini", "[policy a]\ncgroup = a\nblocked-hosts = nothere.txt\n");
+	assert_int_equal(ln_config_load_ini(&c, ini, false, &err), -ENOENT);
+	assert_string_equal(err.msg, expect_msg("l.ini:3: %s/nothere.txt: cannot open: No such "
+						"file or directory", test_dir));
+	ln_config_free(&c);
+
+	/* an error inside the list names the list's own line */
+	write_file("broken-hosts.txt", "192.0.2.1\n\nnot an entry\n");
+	ini = write_file("l.ini", "[policy a]\ncgroup = a\nblocked-hosts = broken-hosts.txt\n");
+	ln_config_init(&c);
+	assert_int_equal(ln_config_load_ini(&c, ini, false, &err), -EINVAL);
+	assert_string_equal(err.msg, expect_msg("broken-hosts.txt:3: unexpected \"an entry\" "
+						"after \"not\" (one entry per line)"));
+	ln_config_free(&c);
+
+	write_file("broken-domains.txt", "@@||x.example^\n");
+	ini = write_file("l.ini", "[global]\nblocked-domains = broken-domains.txt\n");
+	ln_config_init(&c);
+	assert_int_equal(ln_config_load_ini(&c, ini, true, &err), -EINVAL);
+	assert_string_equal(err.msg, expect_msg("broken-domains.txt:1: adblock exception rules "
+						"(@@) are not supported"));
+	ln_config_free(&c);
+
+	ln_config_init(&c);
+	assert_int_equal(ln_config_load_ini(&c, tpath("absent.ini"), false, &err), -ENOENT);
+	assert_string_equal(err.msg, expect_msg("absent.ini: cannot open: No such file or "
+						"directory"));
+	ln_config_free(&c);
+}
+
+static void test_validate(void **state)
+{
+	struct ln_config c;
+	struct ln_error err = { "" };
+	const char *a, *b;
+
+	(void)state;
+	a = write_file("v/a.ini", "[policy one]\ncgroup = x.slice\n\n[policy two]\n");
+	ln_config_init(&c);
+	assert_int_equal(ln_config_load_ini(&c, a, false, &err), 0);
+	assert_int_equal(ln_config_validate(&c, &err), -EINVAL);
+	assert_string_equal(err.msg, expect_msg("v/a.ini:4: policy \"two\" has no cgroup= line"));
+	ln_config_free(&c);
+
+	a = write_file("v/a.ini", "[policy one]\ncgroup = x.slice\n");
+	b = write_file("v/b.ini", "# other\n[policy one]\ncgroup = y.slice\n");
+	ln_config_init(&c);
+	assert_int_equal(ln_config_load_ini(&c, a, false, &err), 0);
+	assert_int_equal(ln_config_load_ini(&c, b, false, &err), 0);
+	assert_int_equal(ln_config_validate(&c, &err), -EINVAL);
+	assert_string_equal(err.msg, expect_msg("v/b.ini:2: policy \"one\" is already defined at "
+						"%s/v/a.ini:1", test_dir));
+	ln_config_free(&c);
+
+	b = write_file("v/b.ini", "[policy two]\ncgroup = z.slice\ncgroup = /x.slice/\n");
+	ln_config_init(&c);
+	assert_int_equal(ln_config_load_ini(&c, a, false, &err), 0);
+	assert_int_equal(ln_config_load_ini(&c, b, false, &err), 0);
+	assert_int_equal(ln_config_validate(&c, &err), -EINVAL);
+	assert_string_equal(err.msg, expect_msg("v/b.ini:3: cgroup \"x.slice\" is already bound "
+						"by policy \"one\" at %s/v/a.ini:2", test_dir));
+	ln_config_free(&c);
+
+	b = write_file("v/b.ini", "[policy two]\ncgroup = z.slice\ncgroup = z.slice\n");
+	ln_config_init(&c);
+	assert_int_equal(ln_config_load_ini(&c, b, false, &err), 0);
+	assert_int_equal(ln_config_validate(&c, &err), -EINVAL);
+	assert_string_equal(err.msg, expect_msg("v/b.ini:3: cgroup \"z.slice\" is already bound "
+						"by policy \"two\" at %s/v/b.ini:2", test_dir));
+	ln_config_free(&c);
+}
+
+static void test_load_dir(void **state)
+{
+	struct ln_config c;
+	struct ln_error err = { "" };
+
+	(void)state;
+	write_file("rules.d/20-b.ini", "[policy b]\ncgroup = b\n");
+	write_file("rules.d/10-a.ini", "[policy a]\ncgroup = a\n");
+	write_file("rules.d/30-c.ini.disabled", "garbage\n");
+	write_file("rules.d/.hidden.ini", "garbage\n");
+	write_file("rules.d/README", "garbage\n");
+	mkdir(tpath("rules.d/dir.ini"), 0755);
+	ln_config_init(&c);
+	if (ln_config_load_dir(&c, tpath("rules.d"), &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(c.n_policies, 2);
+	assert_string_equal(c.policies[0].name, "a");
+	assert_string_equal(c.policies[1].name, "b");
+	assert_int_equal(c.policies[1].id, 2);
+	assert_int_equal(ln_config_validate(&c, &err), 0);
+	ln_config_free(&c);
+
+	mkdir(tpath("empty.d"), 0755);
+	ln_config_init(&c);
+	assert_int_equal(ln_config_load_dir(&c, tpath("empty.d"), &err), 0);
+	assert_int_equal(c.n_policies, 0);
+	assert_int_equal(ln_config_load_dir(&c, tpath("missing.d"), &err), -ENOENT);
+	assert_string_equal(err.msg, expect_msg("missing.d: cannot open: No such file or "
+						"directory"));
+	ln_config_free(&c);
+
+	/* an error in the second file stops there; what was loaded is freed cleanly */
+	write_file("bad.d/1.ini", "[policy one]\ncgroup = one\nallow = 10.0.0.1\n");
+	write_file("bad.d/2.ini", "[policy two]\ncgroup = two\nallow = nonsense!\n");
+	ln_config_init(&c);
+	assert_int_equal(ln_config_load_dir(&c, tpath("bad.d/"), &err), -EINVAL);
+	assert_string_equal(err.msg, expect_msg("bad.d/2.ini:3: bad address, CIDR or hostname "
+						"\"nonsense!\""));
+	ln_config_free(&c);
+}
+
+static void test_command_line_lists(void **state)
+{
+	struct ln_config c;
+	struct ln_error err = { "" };
+
+	(void)state;
+	ln_config_init(&c);
+	assert_int_equal(ln_config_add_hosts(&c, write_file("cl-hosts.txt", "192.0.2.9\n"), &err),
+			 0);
+	assert_int_equal(ln_config_add_domains(&c, write_file("cl-dom.txt", "a.example\n"), &err),
+			 0);
+	assert_int_equal(c.hosts.n, 1);
+	assert_int_equal(c.domains.n, 1);
+	assert_int_equal(c.sources.n, 2);
+	ln_config_free(&c);
+}
+
+static void test_limits(void **state)
+{
+	struct ln_config c;
+	struct ln_error err = { "" };
+	const char *path = tpath("big.ini");
+	FILE *f = fopen(path, "w");
+	unsigned int i, line = 2;
+
+	(void)state;
+	/* LN_MAX_RULES rules are fine, one more is not: 8 per line */
+	assert_non_null(f);
+	fprintf(f, "[policy big]\ncgroup = big\n");
+	for (i = 0; i < LN_MAX_RULES; i += 8, line++)
+		fprintf(f, "allow = 10.0.%u.%u, 10.0.%u.%u, 10.0.%u.%u, 10.0.%u.%u, 10.0.%u.%u, "
+			"10.0.%u.%u, 10.0.%u.%u, 10.0.%u.%u\n",
+			(i >> 8) & 255, i & 255, (i >> 8) & 255, (i + 1) & 255, (i >> 8) & 255,
+			(i + 2) & 255, (i >> 8) & 255, (i + 3) & 255, (i >> 8) & 255, (i + 4) & 255,
+			(i >> 8) & 255, (i + 5) & 255, (i >> 8) & 255, (i + 6) & 255, (i >> 8) & 255,
+			(i + 7) & 255);
+	fprintf(f, "deny = 192.0.2.1\n");
+	line++;
+	fclose(f);
+	ln_config_init(&c);
+	assert_int_equal(ln_config_load_ini(&c, path, false, &err), -E2BIG);
+	assert_string_equal(err.msg, expect_msg("big.ini:%u: too many allow/deny rules (max 65536)",
+						line));
+	assert_int_equal(c.policies[0].n_rules, LN_MAX_RULES);
+	ln_config_free(&c);
+
+	f = fopen(path, "w");
+	assert_non_null(f);
+	for (i = 0; i < LN_MAX_POLICIES; i++)
+		fprintf(f, "[policy p%u]\ncgroup = p%u\n", i, i);
+	fclose(f);
+	ln_config_init(&c);
+	assert_int_equal(ln_config_load_ini(&c, path, false, &err), -E2BIG);
+	assert_string_equal(err.msg, expect_msg("big.ini:%u: too many policies (max 4095)",
+						2 * (LN_MAX_POLICIES - 1) + 1));
+	ln_config_free(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full_policy),
+		cmocka_unit_test(test_global_section),
+		cmocka_unit_test(test_policy_name_from_file),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_longest_line),
+		cmocka_unit_test(test_list_errors),
+		cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_load_dir),
+		cmocka_unit_test(test_command_line_lists),
+		cmocka_unit_test(test_limits),
+	};
+
+	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
+}
