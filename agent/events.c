@@ -162,6 +162,8 @@ static int handle_event(void *ctx, void *data, size_t size)
 	proto = proto_name(e->proto);
 	policy = policy_name(m->gen, e->policy_id);
 	reason = NAME_OR(reason_names, e->reason);
+	if (e->policy_id == LN_POLICY_IMPLICIT && e->reason == LN_REASON_DEFAULT)
+		reason = reason_names[LN_REASON_NONE]; /* nothing matched, nothing to name */
 
 	printf("%s %s %s pid=%u tid=%u comm=%s uid=%u gid=%u cgroup=%s policy=%s rule=%s "
 	       "reason=%s hook=%s\n",

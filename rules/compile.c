@@ -199,12 +199,13 @@ static int compile_prefix_set(struct compile_ctx *cx, const struct ln_policy *p,
 		h = bsearch(&q, groups, n_groups, sizeof(*groups), cmp_group);
 		for (i = 0; h && i < h->n; i++) {
 			if (n == LN_RULES_PER_PREFIX)
-				return ln_err(cx->err, -E2BIG, "%s: more than %d rules overlap %s in "
-					      "policy %s",
-					      ln_rule_id_format(&cx->c->sources, first, where,
-								sizeof(where)),
-					      LN_RULES_PER_PREFIX,
-					      ln_prefix_format(&g->pfx, pfx, sizeof(pfx)), p->name);
+				return ln_err(
+				    cx->err, -E2BIG,
+				    "%s: more than %d rules overlap %s in "
+				    "policy %s",
+				    ln_rule_id_format(&cx->c->sources, first, where, sizeof(where)),
+				    LN_RULES_PER_PREFIX,
+				    ln_prefix_format(&g->pfx, pfx, sizeof(pfx)), p->name);
 			items[n].e = xr[h->start + i].e;
 			items[n++].len = len;
 		}
@@ -227,7 +228,7 @@ static int compile_policy_rules(struct compile_ctx *cx, const struct ln_policy *
 	struct prefix_group *groups = NULL;
 	struct xrule *xr = NULL;
 	size_t n_xr = 0, n_groups = 0, i;
-	bool lens[129] = { false };
+	bool lens[129] = {false};
 	int rc;
 
 	rc = expand_rules(cx, p, &xr, &n_xr);
@@ -247,8 +248,7 @@ static int compile_policy_rules(struct compile_ctx *cx, const struct ln_policy *
 		}
 		groups[n_groups - 1].n++;
 	}
-	rc = ln_grow((void **)&out->rules, cap_rules, out->n_rules + n_groups,
-		     sizeof(*out->rules));
+	rc = ln_grow((void **)&out->rules, cap_rules, out->n_rules + n_groups, sizeof(*out->rules));
 	if (rc) {
 		rc = ln_err(cx->err, rc, "out of memory");
 		goto out;
@@ -402,8 +402,8 @@ static int compile_policies(struct compile_ctx *cx)
 	const struct ln_config *c = cx->c;
 	struct ln_compiled *out = cx->out;
 	size_t i, cap_rules = 0;
-	__u32 common = (c->audit ? LN_POLICY_AUDIT : 0) |
-		       (c->log_allowed ? LN_POLICY_LOG_ALLOWED : 0);
+	__u32 common =
+	    (c->audit ? LN_POLICY_AUDIT : 0) | (c->log_allowed ? LN_POLICY_LOG_ALLOWED : 0);
 	long n;
 	int rc;
 
@@ -436,12 +436,17 @@ static int compile_policies(struct compile_ctx *cx)
 	return 0;
 }
 
-int ln_compile(const struct ln_config *c, ln_resolve_fn resolve, void *resolve_ud,
-	       ln_warn_fn warn, void *warn_ud, struct ln_compiled *out, struct ln_error *err)
+int ln_compile(const struct ln_config *c, ln_resolve_fn resolve, void *resolve_ud, ln_warn_fn warn,
+	       void *warn_ud, struct ln_compiled *out, struct ln_error *err)
 {
 	struct compile_ctx cx = {
-		.c = c, .resolve = resolve, .resolve_ud = resolve_ud, .warn = warn,
-		.warn_ud = warn_ud, .out = out, .err = err,
+	    .c = c,
+	    .resolve = resolve,
+	    .resolve_ud = resolve_ud,
+	    .warn = warn,
+	    .warn_ud = warn_ud,
+	    .out = out,
+	    .err = err,
 	};
 	long n;
 	int rc;
@@ -479,7 +484,7 @@ void ln_compiled_free(struct ln_compiled *out)
 
 static bool addr_in(const __u8 *pfx, __u32 len, const __u8 addr[LN_ADDR_LEN])
 {
-	struct ln_prefix p = { .len = len }, a = { .len = 128 };
+	struct ln_prefix p = {.len = len}, a = {.len = 128};
 
 	memcpy(p.addr, pfx, LN_ADDR_LEN);
 	memcpy(a.addr, addr, LN_ADDR_LEN);
@@ -505,8 +510,7 @@ static const struct ln_rule_set *decide_rules(const struct ln_compiled *cc, __u3
 }
 
 /* Like the BPF program: the exact hash, then the prefix trie, of one set. */
-static __u32 decide_blocklist(const struct ln_compiled *cc, __u32 set,
-			      const __u8 addr[LN_ADDR_LEN])
+static __u32 decide_blocklist(const struct ln_compiled *cc, __u32 set, const __u8 addr[LN_ADDR_LEN])
 {
 	const struct ln_bl_lpm_kv *best = NULL;
 	size_t i;
@@ -526,9 +530,8 @@ static __u32 decide_blocklist(const struct ln_compiled *cc, __u32 set,
 	return best ? best->rule_id : 0;
 }
 
-void ln_compiled_decide(const struct ln_compiled *cc, __u32 policy_id,
-			const __u8 addr[LN_ADDR_LEN], __u16 port, __u8 proto,
-			struct ln_decision *d)
+void ln_compiled_decide(const struct ln_compiled *cc, __u32 policy_id, const __u8 addr[LN_ADDR_LEN],
+			__u16 port, __u8 proto, struct ln_decision *d)
 {
 	const struct ln_policy_val *pol = NULL;
 	const struct ln_rule_set *rs = NULL;

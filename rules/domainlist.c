@@ -15,9 +15,9 @@
 
 /* Names hosts files map to loopback for the system's sake, not to block them. */
 static const char *const hosts_skip[] = {
-	"localhost", "localhost.localdomain", "local", "broadcasthost", "ip6-localhost",
-	"ip6-loopback", "ip6-localnet", "ip6-mcastprefix", "ip6-allnodes", "ip6-allrouters",
-	"ip6-allhosts", "0.0.0.0",
+    "localhost",     "localhost.localdomain", "local",	      "broadcasthost",
+    "ip6-localhost", "ip6-loopback",	      "ip6-localnet", "ip6-mcastprefix",
+    "ip6-allnodes",  "ip6-allrouters",	      "ip6-allhosts", "0.0.0.0",
 };
 
 static bool is_ip_address(const char *s)
@@ -93,8 +93,7 @@ static int parse_dnsmasq(struct ln_domainlist *l, const struct ln_linefile *lf, 
 		return ln_line_err(lf, err, -EINVAL, "expected address=/name/[address]");
 	*answer++ = '\0';
 	if (*answer && strcmp(answer, "#") && !is_ip_address(answer))
-		return ln_line_err(lf, err, -EINVAL, "bad address \"%s\" in address=/.../",
-				   answer);
+		return ln_line_err(lf, err, -EINVAL, "bad address \"%s\" in address=/.../", answer);
 	for (name = strtok_r(names, "/", &save); name && !rc; name = strtok_r(NULL, "/", &save)) {
 		if (!strcmp(name, "#"))
 			return ln_line_err(lf, err, -EINVAL,
@@ -125,8 +124,8 @@ static int parse_hosts(struct ln_domainlist *l, const struct ln_linefile *lf, ch
 	return rc;
 }
 
-static int domainlist_parse_line(struct ln_domainlist *l, const struct ln_linefile *lf,
-				 char *text, struct ln_error *err)
+static int domainlist_parse_line(struct ln_domainlist *l, const struct ln_linefile *lf, char *text,
+				 struct ln_error *err)
 {
 	char *s = ln_trim(text), *hash, *sp, *eq;
 	size_t n;
@@ -136,7 +135,14 @@ static int domainlist_parse_line(struct ln_domainlist *l, const struct ln_linefi
 	n = strlen(s);
 	if (!strncasecmp(s, "[adblock", 8) && s[n - 1] == ']')
 		return 0;
-	/* dnsmasq lines have no trailing comments and may hold '#' ("address=/a.com/#") */
+	/* dnsmasq answers may be '#' ("address=/a.com/#"): only " #" starts a comment */
+	for (hash = strchr(s, '#'); hash; hash = strchr(hash + 1, '#')) {
+		if (hash[-1] == ' ' || hash[-1] == '\t') {
+			*hash = '\0';
+			s = ln_trim(s);
+			break;
+		}
+	}
 	if (!strncmp(s, "address=/", 9))
 		return parse_dnsmasq(l, lf, s, err);
 	if (!strncmp(s, "server=/", 8))
@@ -162,7 +168,8 @@ static int domainlist_parse_line(struct ln_domainlist *l, const struct ln_linefi
 	if (!strncmp(s, "||", 2))
 		return parse_adblock(l, lf, s, err);
 	if (*s == '/')
-		return ln_line_err(lf, err, -EINVAL, "adblock regular expressions are not supported");
+		return ln_line_err(lf, err, -EINVAL,
+				   "adblock regular expressions are not supported");
 	if (strpbrk(s, "|^$"))
 		return ln_line_err(lf, err, -EINVAL,
 				   "unsupported adblock rule \"%s\" (only ||name^ blocks a domain)",
@@ -173,7 +180,8 @@ static int domainlist_parse_line(struct ln_domainlist *l, const struct ln_linefi
 		if (!is_ip_address(s))
 			return ln_line_err(lf, err, -EINVAL,
 					   "expected a domain or \"ADDRESS name...\", found \"%s\" "
-					   "first", s);
+					   "first",
+					   s);
 		*sp = ' ';
 		return parse_hosts(l, lf, s, err);
 	}

@@ -44,7 +44,8 @@ static int hostlist_parse_line(struct ln_hostlist *l, const struct ln_linefile *
 		*rest++ = '\0';
 		rest = ln_trim(rest);
 		return ln_line_err(lf, err, -EINVAL,
-				   "unexpected \"%s\" after \"%s\" (one entry per line)", rest, tok);
+				   "unexpected \"%s\" after \"%s\" (one entry per line)", rest,
+				   tok);
 	}
 	if (l->n + l->n_names >= LN_MAX_LIST_ENTRIES)
 		return ln_line_err(lf, err, -E2BIG, "too many entries (max %d)",

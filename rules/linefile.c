@@ -35,8 +35,8 @@ int ln_linefile_next(struct ln_linefile *lf, char **text, struct ln_error *err)
 	n = getline(&lf->buf, &lf->cap, lf->f);
 	if (n < 0) {
 		if (errno == ENOMEM || ferror(lf->f))
-			return ln_err(err, errno ? -errno : -EIO, "%s:%u: read error: %s",
-				      lf->path, lf->line + 1, strerror(errno ? errno : EIO));
+			return ln_err(err, errno ? -errno : -EIO, "%s:%u: read error: %s", lf->path,
+				      lf->line + 1, strerror(errno ? errno : EIO));
 		return 0;
 	}
 	lf->line++;

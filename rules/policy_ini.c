@@ -64,11 +64,11 @@ struct ini_state {
 	__u32 line;
 	bool allow_global;
 	enum ini_section sec;
-	size_t pol;          /* index of the current policy */
+	size_t pol;	     /* index of the current policy */
 	bool key_in_section; /* inih continues values only after a key */
 	__u32 seen_default, seen_audit, seen_log, seen_refresh; /* lines, per section */
-	size_t n_rules;      /* allow/deny entries in the whole config */
-	int rc;              /* first error */
+	size_t n_rules; /* allow/deny entries in the whole config */
+	int rc;		/* first error */
 	__u32 err_line;
 	struct ln_error *err;
 };
@@ -174,8 +174,10 @@ static int ini_on_section(struct ini_state *st, char *s)
 					st->base);
 		return ini_add_policy(st, st->base);
 	}
-	return ini_fail(st, -EINVAL, "unknown section \"[%s%s%s]\" (expected [policy NAME] or "
-			"[global])", word, *arg ? " " : "", arg);
+	return ini_fail(st, -EINVAL,
+			"unknown section \"[%s%s%s]\" (expected [policy NAME] or "
+			"[global])",
+			word, *arg ? " " : "", arg);
 }
 
 /* inih reader: one whole line per call, counted, checked, section headers handled here. */
@@ -226,8 +228,8 @@ static char *ini_read_line(char *str, int num, void *stream)
 
 static int parse_bool(const char *v, bool *out)
 {
-	static const char *const yes[] = { "yes", "true", "on", "1" };
-	static const char *const no[] = { "no", "false", "off", "0" };
+	static const char *const yes[] = {"yes", "true", "on", "1"};
+	static const char *const no[] = {"no", "false", "off", "0"};
 	size_t i;
 
 	for (i = 0; i < 4; i++) {
@@ -247,20 +249,19 @@ static int parse_bool(const char *v, bool *out)
 static int ini_once(struct ini_state *st, const char *key, __u32 *seen)
 {
 	if (*seen)
-		return ini_fail(st, -EINVAL, "duplicate key \"%s\" (first at line %u)", key,
-				*seen);
+		return ini_fail(st, -EINVAL, "duplicate key \"%s\" (first at line %u)", key, *seen);
 	*seen = st->line;
 	return 0;
 }
 
-static int ini_bool(struct ini_state *st, const char *key, const char *v, __u32 *seen,
-		    bool *out)
+static int ini_bool(struct ini_state *st, const char *key, const char *v, __u32 *seen, bool *out)
 {
 	if (ini_once(st, key, seen))
 		return st->rc;
 	if (parse_bool(v, out))
 		return ini_fail(st, -EINVAL,
-				"bad value \"%s\" for %s (yes/no, true/false, on/off, 1/0)", v, key);
+				"bad value \"%s\" for %s (yes/no, true/false, on/off, 1/0)", v,
+				key);
 	return 0;
 }
 
@@ -273,8 +274,10 @@ static char *ini_cgroup_path(struct ini_state *st, char *v)
 	while (*v == '/')
 		v++;
 	if (!*v) {
-		ini_fail(st, -EINVAL, out[0] ? "binding the root cgroup: use the implicit policy "
-			 "(--cgroup) instead" : "empty cgroup path");
+		ini_fail(st, -EINVAL,
+			 out[0] ? "binding the root cgroup: use the implicit policy "
+				  "(--cgroup) instead"
+				: "empty cgroup path");
 		return NULL;
 	}
 	/* copy segment by segment, dropping empty ones ("a//b", trailing '/') */
@@ -346,7 +349,7 @@ static int ini_add_rules(struct ini_state *st, struct ln_policy *p, char *v, __u
 static int ini_add_list(struct ini_state *st, struct ln_hostlist *hosts,
 			struct ln_domainlist *domains, const char *v)
 {
-	struct ln_error lerr = { "" };
+	struct ln_error lerr = {""};
 	char *full = NULL;
 	size_t n;
 	int rc;
@@ -434,8 +437,9 @@ static int ini_global_key(struct ini_state *st, const char *key, char *v)
 		sec = strtol(v, &end, 10);
 		if (!isdigit((unsigned char)*v) || *end || errno || sec < REFRESH_MIN ||
 		    sec > REFRESH_MAX)
-			return ini_fail(st, -EINVAL, "bad value \"%s\" for refresh (seconds, %d-%d)",
-					v, REFRESH_MIN, REFRESH_MAX);
+			return ini_fail(st, -EINVAL,
+					"bad value \"%s\" for refresh (seconds, %d-%d)", v,
+					REFRESH_MIN, REFRESH_MAX);
 		c->refresh_sec = sec;
 		return 0;
 	}
@@ -508,7 +512,7 @@ static int ini_state_init(struct ini_state *st, struct ln_config *c, const char 
 int ln_config_load_ini(struct ln_config *c, const char *path, bool allow_global,
 		       struct ln_error *err)
 {
-	struct ini_state st = { .allow_global = allow_global };
+	struct ini_state st = {.allow_global = allow_global};
 	int rc, ret;
 
 	rc = ini_state_init(&st, c, path, err);
@@ -519,8 +523,10 @@ int ln_config_load_ini(struct ln_config *c, const char *path, bool allow_global,
 		rc = ln_err(err, -ENOMEM, "%s: out of memory", path);
 	} else if (ret > 0 && (!st.rc || (__u32)ret < st.err_line)) {
 		/* inih's own complaint: a line that is neither a section nor key = value */
-		rc = ln_err(err, -EINVAL, "%s:%d: expected \"key = value\", \"[section]\" or a "
-			    "comment", path, ret);
+		rc = ln_err(err, -EINVAL,
+			    "%s:%d: expected \"key = value\", \"[section]\" or a "
+			    "comment",
+			    path, ret);
 	} else {
 		rc = st.rc;
 	}
@@ -556,7 +562,8 @@ int ln_config_load_dir(struct ln_config *c, const char *dir, struct ln_error *er
 	}
 	for (i = 0; i < n; i++) {
 		if (!rc) {
-			if (asprintf(&path, "%s%s%s", dir, slash ? "" : "/", names[i]->d_name) < 0) {
+			if (asprintf(&path, "%s%s%s", dir, slash ? "" : "/", names[i]->d_name) <
+			    0) {
 				rc = ln_err(err, -ENOMEM, "%s: out of memory", dir);
 			} else {
 				if (!stat(path, &sb) && S_ISREG(sb.st_mode))
@@ -633,8 +640,8 @@ static int validate_policy(const struct ln_config *c, size_t i, struct ln_error 
 	for (j = 0; j < i; j++) {
 		q = &c->policies[j];
 		if (!strcmp(p->name, q->name))
-			return ln_err(err, -EINVAL, "%s: policy \"%s\" is already defined at %s",
-				      a, p->name, where(c, q->section_rule_id, b, sizeof(b)));
+			return ln_err(err, -EINVAL, "%s: policy \"%s\" is already defined at %s", a,
+				      p->name, where(c, q->section_rule_id, b, sizeof(b)));
 	}
 	if (!p->n_cgroups)
 		return ln_err(err, -EINVAL, "%s: policy \"%s\" has no cgroup= line", a, p->name);
@@ -645,8 +652,10 @@ static int validate_policy(const struct ln_config *c, size_t i, struct ln_error 
 				if (strcmp(p->cgroups[k], q->cgroups[m]))
 					continue;
 				where(c, p->cgroup_ids[k], a, sizeof(a));
-				return ln_err(err, -EINVAL, "%s: cgroup \"%s\" is already bound by "
-					      "policy \"%s\" at %s", a, p->cgroups[k], q->name,
+				return ln_err(err, -EINVAL,
+					      "%s: cgroup \"%s\" is already bound by "
+					      "policy \"%s\" at %s",
+					      a, p->cgroups[k], q->name,
 					      where(c, q->cgroup_ids[m], b, sizeof(b)));
 			}
 		}

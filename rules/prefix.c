@@ -7,7 +7,7 @@
 
 #include "rules_internal.h"
 
-static const __u8 v4_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+static const __u8 v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
 static void prefix_clear_host_bits(struct ln_prefix *p)
 {
@@ -93,7 +93,7 @@ const char *ln_prefix_format(const struct ln_prefix *p, char *buf, size_t len)
 
 const char *ln_addr_format(const __u8 addr[LN_ADDR_LEN], char *buf, size_t len)
 {
-	struct ln_prefix p = { .len = 128 };
+	struct ln_prefix p = {.len = 128};
 
 	memcpy(p.addr, addr, LN_ADDR_LEN);
 	return ln_prefix_format(&p, buf, len);

@@ -41,7 +41,8 @@ static int parse_ports(char *s, struct ln_rule *r, struct ln_error *err)
 		if (hi < 0)
 			return ln_err(err, -EINVAL, "bad port \"%s\" (must be 1-65535)", dash + 1);
 		if (lo > hi)
-			return ln_err(err, -EINVAL, "bad port range \"%d-%d\" (low > high)", lo, hi);
+			return ln_err(err, -EINVAL, "bad port range \"%d-%d\" (low > high)", lo,
+				      hi);
 	}
 	r->port_lo = lo;
 	r->port_hi = hi;

@@ -49,6 +49,6 @@ char *ln_trim(char *s);
 void ln_str_lower(char *s);
 /* "path:line: reason" from a linefile position. */
 int ln_line_err(const struct ln_linefile *lf, struct ln_error *err, int rc, const char *fmt, ...)
-	LN_PRINTF(4, 5);
+    LN_PRINTF(4, 5);
 
 #endif /* LSNITCH_RULES_INTERNAL_H */

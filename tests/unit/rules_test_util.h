@@ -23,8 +23,7 @@
 
 static char test_dir[64];
 
-static TEST_UNUSED int rm_entry(const char *path, const struct stat *sb, int flag,
-				 struct FTW *ftw)
+static TEST_UNUSED int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
 	(void)sb;
 	(void)flag;

@@ -10,41 +10,43 @@ struct want_domain {
 static void test_golden(void **state)
 {
 	static const struct want_domain want[] = {
-		{ "example.com", 2 },     { "wild.example", 3 },     { "ads.example", 4 },
-		{ "track.example", 5 },   { "deep.sub.example", 6 }, { "a.example", 9 },
-		{ "b.example", 9 },       { "c.example", 10 },       { "d.example", 14 },
-		{ "e.example", 15 },      { "f.example", 15 },       { "g.example", 16 },
-		{ "h.example", 17 },      { "www.example.org", 20 }, { "x_y.example", 21 },
-		{ "example.com", 22 },    { "i.example", 23 },       { "j.example", 24 },
+	    {"example.com", 2},	  {"wild.example", 3},	   {"ads.example", 4},
+	    {"track.example", 5}, {"deep.sub.example", 6}, {"a.example", 9},
+	    {"b.example", 9},	  {"c.example", 10},	   {"d.example", 14},
+	    {"e.example", 15},	  {"f.example", 15},	   {"g.example", 16},
+	    {"h.example", 17},	  {"www.example.org", 20}, {"x_y.example", 21},
+	    {"example.com", 22},  {"i.example", 23},	   {"j.example", 24},
+	    {"k.example", 25},	  {"l.example", 26},
 	};
-	struct ln_domainlist l = { 0 };
-	struct ln_sources src = { 0 };
-	struct ln_error err = { "" };
-	const char *path = write_file("domains.txt",
-				      "# plain\n"
-				      "example.com\n"
-				      "*.wild.example\n"
-				      "||ads.example^\n"
-				      "||track.example^$third-party\n"
-				      "  ||*.deep.sub.example^  \n"
-				      "127.0.0.1 localhost\n"
-				      "::1 ip6-localhost ip6-loopback\n"
-				      "0.0.0.0 a.example b.example\n"
-				      "127.0.0.1\tc.example # hosts comment\n"
-				      "0.0.0.0 0.0.0.0\n"
-				      "! adblock comment\n"
-				      "[Adblock Plus 2.0]\n"
-				      "address=/d.example/\n"
-				      "address=/e.example/f.example/0.0.0.0\n"
-				      "address=/g.example/#\n"
-				      "address=/h.example/::\n"
-				      "\n"
-				      "255.255.255.255 broadcasthost\n"
-				      "WWW.Example.ORG.\n"
-				      "x_y.example\r\n"
-				      "example.com\n"
-				      "i.example # trailing comment\n"
-				      ":: j.example localhost.localdomain\n");
+	struct ln_domainlist l = {0};
+	struct ln_sources src = {0};
+	struct ln_error err = {""};
+	const char *path = write_file("domains.txt", "# plain\n"
+						     "example.com\n"
+						     "*.wild.example\n"
+						     "||ads.example^\n"
+						     "||track.example^$third-party\n"
+						     "  ||*.deep.sub.example^  \n"
+						     "127.0.0.1 localhost\n"
+						     "::1 ip6-localhost ip6-loopback\n"
+						     "0.0.0.0 a.example b.example\n"
+						     "127.0.0.1\tc.example # hosts comment\n"
+						     "0.0.0.0 0.0.0.0\n"
+						     "! adblock comment\n"
+						     "[Adblock Plus 2.0]\n"
+						     "address=/d.example/\n"
+						     "address=/e.example/f.example/0.0.0.0\n"
+						     "address=/g.example/#\n"
+						     "address=/h.example/::\n"
+						     "\n"
+						     "255.255.255.255 broadcasthost\n"
+						     "WWW.Example.ORG.\n"
+						     "x_y.example\r\n"
+						     "example.com\n"
+						     "i.example # trailing comment\n"
+						     ":: j.example localhost.localdomain\n"
+						     "address=/k.example/   # dnsmasq comment\n"
+						     "address=/l.example/#\t# comment\n");
 	size_t i;
 
 	(void)state;
@@ -62,9 +64,9 @@ static void test_golden(void **state)
 
 static void expect_error(const char *line, const char *reason_fmt, const char *arg)
 {
-	struct ln_domainlist l = { 0 };
-	struct ln_sources src = { 0 };
-	struct ln_error err = { "" };
+	struct ln_domainlist l = {0};
+	struct ln_sources src = {0};
+	struct ln_error err = {""};
 	char text[512], reason[256];
 	const char *path;
 
@@ -90,18 +92,24 @@ static void test_errors(void **state)
 		     NULL);
 	expect_error("example.com#@#.banner", "adblock element hiding rules are not supported",
 		     NULL);
-	expect_error("server=/example.com/1.1.1.1", "server=/.../ forwards, does not block",
-		     NULL);
-	expect_error("||x.example", "unsupported adblock rule \"%s\" (only ||name^ blocks a domain)",
+	expect_error("server=/example.com/1.1.1.1", "server=/.../ forwards, does not block", NULL);
+	expect_error("||x.example",
+		     "unsupported adblock rule \"%s\" (only ||name^ blocks a domain)",
 		     "||x.example");
-	expect_error("||x.example^|", "unsupported adblock rule \"%s\" (only ||name^ blocks a "
-		     "domain)", "||x.example^|");
-	expect_error("|http://x.example", "unsupported adblock rule \"%s\" (only ||name^ blocks a "
-		     "domain)", "|http://x.example");
+	expect_error("||x.example^|",
+		     "unsupported adblock rule \"%s\" (only ||name^ blocks a "
+		     "domain)",
+		     "||x.example^|");
+	expect_error("|http://x.example",
+		     "unsupported adblock rule \"%s\" (only ||name^ blocks a "
+		     "domain)",
+		     "|http://x.example");
 	expect_error("ads$script", "unsupported adblock rule \"%s\" (only ||name^ blocks a domain)",
 		     "ads$script");
-	expect_error("local=/x.example/", "unsupported dnsmasq option \"%s\" (only address=/name/ "
-		     "blocks)", "local=");
+	expect_error("local=/x.example/",
+		     "unsupported dnsmasq option \"%s\" (only address=/name/ "
+		     "blocks)",
+		     "local=");
 	expect_error("address=/#/", "address=/#/ (every domain) is not supported", NULL);
 	expect_error("address=/x.example/nope", "bad address \"%s\" in address=/.../", "nope");
 	expect_error("address=/", "expected address=/name/[address]", NULL);
@@ -121,14 +129,15 @@ static void test_errors(void **state)
 
 static void test_missing_and_long(void **state)
 {
-	struct ln_domainlist l = { 0 };
-	struct ln_sources src = { 0 };
-	struct ln_error err = { "" };
+	struct ln_domainlist l = {0};
+	struct ln_sources src = {0};
+	struct ln_error err = {""};
 	char *text = malloc(LN_MAX_LINE_LEN + 16);
 
 	(void)state;
 	assert_int_equal(ln_domainlist_parse_file(&l, &src, tpath("none.txt"), &err), -ENOENT);
-	assert_string_equal(err.msg, expect_msg("none.txt: cannot open: No such file or directory"));
+	assert_string_equal(err.msg,
+			    expect_msg("none.txt: cannot open: No such file or directory"));
 	memset(text, 'a', LN_MAX_LINE_LEN + 1);
 	strcpy(text + LN_MAX_LINE_LEN + 1, "\n");
 	assert_int_equal(ln_domainlist_parse_file(&l, &src, write_file("long.txt", text), &err),
@@ -142,9 +151,9 @@ static void test_missing_and_long(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_golden),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_missing_and_long),
+	    cmocka_unit_test(test_golden),
+	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_missing_and_long),
 	};
 
 	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);

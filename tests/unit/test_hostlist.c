@@ -27,30 +27,30 @@ static void check_entries(const struct ln_hostlist *l, __u32 file, const struct 
 static void test_golden(void **state)
 {
 	static const struct want_entry pf[] = {
-		{ "192.0.2.1", 2 }, { "198.51.100.0/24", 3 }, { "2001:db8::1", 5 },
-		{ "2001:db8::/32", 6 }, { "10.0.0.0/8", 9 }, { "203.0.113.9", 11 },
-		{ "0.0.0.0/0", 13 },
+	    {"192.0.2.1", 2},  {"198.51.100.0/24", 3}, {"2001:db8::1", 5}, {"2001:db8::/32", 6},
+	    {"10.0.0.0/8", 9}, {"203.0.113.9", 11},    {"0.0.0.0/0", 13},
 	};
 	static const struct want_entry names[] = {
-		{ "ads.example.com", 7 }, { "tracker.example.net", 8 }, { "x_y.example", 12 },
+	    {"ads.example.com", 7},
+	    {"tracker.example.net", 8},
+	    {"x_y.example", 12},
 	};
-	struct ln_hostlist l = { 0 };
-	struct ln_sources src = { 0 };
-	struct ln_error err = { "" };
-	const char *path = write_file("hosts.txt",
-				      "# blocked hosts\n"
-				      "192.0.2.1\n"
-				      "  198.51.100.77/24   \n"
-				      "\n"
-				      "2001:db8::1 # trailing comment\n"
-				      "\t2001:db8:1::/32\n"
-				      "Ads.Example.COM.\n"
-				      "tracker.example.net\r\n"
-				      "10.1.2.3/8#no space before comment\n"
-				      "   # indented comment\n"
-				      "203.0.113.9\n"
-				      "x_y.example\n"
-				      "0.0.0.0/0");
+	struct ln_hostlist l = {0};
+	struct ln_sources src = {0};
+	struct ln_error err = {""};
+	const char *path = write_file("hosts.txt", "# blocked hosts\n"
+						   "192.0.2.1\n"
+						   "  198.51.100.77/24   \n"
+						   "\n"
+						   "2001:db8::1 # trailing comment\n"
+						   "\t2001:db8:1::/32\n"
+						   "Ads.Example.COM.\n"
+						   "tracker.example.net\r\n"
+						   "10.1.2.3/8#no space before comment\n"
+						   "   # indented comment\n"
+						   "203.0.113.9\n"
+						   "x_y.example\n"
+						   "0.0.0.0/0");
 
 	(void)state;
 	assert_int_equal(ln_hostlist_parse_file(&l, &src, path, &err), 0);
@@ -64,9 +64,9 @@ static void test_golden(void **state)
 
 static void test_appends_second_file(void **state)
 {
-	struct ln_hostlist l = { 0 };
-	struct ln_sources src = { 0 };
-	struct ln_error err = { "" };
+	struct ln_hostlist l = {0};
+	struct ln_sources src = {0};
+	struct ln_error err = {""};
 	const char *a = write_file("a.txt", "192.0.2.1\n");
 	const char *b = write_file("b.txt", "\n\nexample.org\n192.0.2.2\n");
 
@@ -83,9 +83,9 @@ static void test_appends_second_file(void **state)
 
 static void expect_error(const char *text, int rc, const char *msg_fmt)
 {
-	struct ln_hostlist l = { 0 };
-	struct ln_sources src = { 0 };
-	struct ln_error err = { "" };
+	struct ln_hostlist l = {0};
+	struct ln_sources src = {0};
+	struct ln_error err = {""};
 	const char *path = write_file("bad.txt", text);
 
 	assert_int_equal(ln_hostlist_parse_file(&l, &src, path, &err), rc);
@@ -100,7 +100,8 @@ static void test_errors(void **state)
 	expect_error("192.0.2.1\n# ok\n192.0.2.2 192.0.2.3\n", -EINVAL,
 		     "%s:3: unexpected \"192.0.2.3\" after \"192.0.2.2\" (one entry per line)");
 	expect_error("10.0.0.0/33\n", -EINVAL, "%s:1: bad address or CIDR \"10.0.0.0/33\"");
-	expect_error("\n\n2001:db8::/129\n", -EINVAL, "%s:3: bad address or CIDR \"2001:db8::/129\"");
+	expect_error("\n\n2001:db8::/129\n", -EINVAL,
+		     "%s:3: bad address or CIDR \"2001:db8::/129\"");
 	expect_error("a.com\nbad!name.com\n", -EINVAL,
 		     "%s:2: bad address or hostname \"bad!name.com\"");
 	expect_error("10.0.0.256\n", -EINVAL, "%s:1: bad address or hostname \"10.0.0.256\"");
@@ -111,9 +112,9 @@ static void test_errors(void **state)
 
 static void test_line_too_long(void **state)
 {
-	struct ln_hostlist l = { 0 };
-	struct ln_sources src = { 0 };
-	struct ln_error err = { "" };
+	struct ln_hostlist l = {0};
+	struct ln_sources src = {0};
+	struct ln_error err = {""};
 	char *text = malloc(LN_MAX_LINE_LEN + 32);
 
 	(void)state;
@@ -137,9 +138,9 @@ static void test_line_too_long(void **state)
 
 static void test_missing_file(void **state)
 {
-	struct ln_hostlist l = { 0 };
-	struct ln_sources src = { 0 };
-	struct ln_error err = { "" };
+	struct ln_hostlist l = {0};
+	struct ln_sources src = {0};
+	struct ln_error err = {""};
 
 	(void)state;
 	assert_int_equal(ln_hostlist_parse_file(&l, &src, tpath("nope.txt"), &err), -ENOENT);
@@ -151,9 +152,9 @@ static void test_missing_file(void **state)
 
 static void test_empty_file(void **state)
 {
-	struct ln_hostlist l = { 0 };
-	struct ln_sources src = { 0 };
-	struct ln_error err = { "" };
+	struct ln_hostlist l = {0};
+	struct ln_sources src = {0};
+	struct ln_error err = {""};
 
 	(void)state;
 	assert_int_equal(ln_hostlist_parse_file(&l, &src, write_file("empty.txt", ""), &err), 0);
@@ -165,9 +166,9 @@ static void test_empty_file(void **state)
 /* Many lines: the right count and rule ids at the end (speed is measured elsewhere). */
 static void test_many_lines(void **state)
 {
-	struct ln_hostlist l = { 0 };
-	struct ln_sources src = { 0 };
-	struct ln_error err = { "" };
+	struct ln_hostlist l = {0};
+	struct ln_sources src = {0};
+	struct ln_error err = {""};
 	const char *path = tpath("many.txt");
 	FILE *f = fopen(path, "w");
 	unsigned int i;
@@ -193,13 +194,10 @@ static void test_many_lines(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_golden),
-		cmocka_unit_test(test_appends_second_file),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_line_too_long),
-		cmocka_unit_test(test_missing_file),
-		cmocka_unit_test(test_empty_file),
-		cmocka_unit_test(test_many_lines),
+	    cmocka_unit_test(test_golden),	 cmocka_unit_test(test_appends_second_file),
+	    cmocka_unit_test(test_errors),	 cmocka_unit_test(test_line_too_long),
+	    cmocka_unit_test(test_missing_file), cmocka_unit_test(test_empty_file),
+	    cmocka_unit_test(test_many_lines),
 	};
 
 	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);

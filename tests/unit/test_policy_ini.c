@@ -18,7 +18,7 @@ static __u32 file_of(const struct ln_config *c, const char *path)
 static void test_full_policy(void **state)
 {
 	struct ln_config c;
-	struct ln_error err = { "" };
+	struct ln_error err = {""};
 	const char *ini, *hosts, *domains;
 	const struct ln_policy *p;
 	__u32 f;
@@ -26,25 +26,24 @@ static void test_full_policy(void **state)
 	(void)state;
 	hosts = write_file("lists/web-hosts.txt", "192.0.2.66\nbad.example\n");
 	domains = write_file("lists/web-domains.txt", "||ads.example^\n");
-	ini = write_file("web.ini",
-			 "; web server policy\n"
-			 "[policy web]\n"
-			 "cgroup = /system.slice/nginx.service/\n"
-			 "cgroup = system.slice//php-fpm.service\n"
-			 "default = deny\n"
-			 "allow = 192.0.2.0/24:443/tcp, [2001:db8::1]:53/udp\n"
-			 "allow = localhost:8080 10.0.0.1:1000-2000 ; inline comment\n"
-			 "deny = *:25/tcp # hash comment\n"
-			 "allow =\n"
-			 "    2001:db8::/32,\n"
-			 "    */udp\n"
-			 "audit = yes\n"
-			 "log-allowed = off\n"
-			 "blocked-hosts = lists/web-hosts.txt\n"
-			 "blocked-domains = lists/web-domains.txt\n"
-			 "\n"
-			 "[policy other]\n"
-			 "cgroup = user.slice\n");
+	ini = write_file("web.ini", "; web server policy\n"
+				    "[policy web]\n"
+				    "cgroup = /system.slice/nginx.service/\n"
+				    "cgroup = system.slice//php-fpm.service\n"
+				    "default = deny\n"
+				    "allow = 192.0.2.0/24:443/tcp, [2001:db8::1]:53/udp\n"
+				    "allow = localhost:8080 10.0.0.1:1000-2000 ; inline comment\n"
+				    "deny = *:25/tcp # hash comment\n"
+				    "allow =\n"
+				    "    2001:db8::/32,\n"
+				    "    */udp\n"
+				    "audit = yes\n"
+				    "log-allowed = off\n"
+				    "blocked-hosts = lists/web-hosts.txt\n"
+				    "blocked-domains = lists/web-domains.txt\n"
+				    "\n"
+				    "[policy other]\n"
+				    "cgroup = user.slice\n");
 	ln_config_init(&c);
 	assert_int_equal(c.refresh_sec, 300);
 	if (ln_config_load_ini(&c, ini, false, &err))
@@ -102,21 +101,20 @@ static void test_full_policy(void **state)
 static void test_global_section(void **state)
 {
 	struct ln_config c;
-	struct ln_error err = { "" };
+	struct ln_error err = {""};
 	const char *ini;
 
 	(void)state;
 	write_file("g/hosts.txt", "198.51.100.1\n");
 	write_file("g/domains.txt", "tracker.example\n");
-	ini = write_file("g/lsnitch.ini",
-			 "[global]\n"
-			 "blocked-hosts = hosts.txt\n"
-			 "blocked-domains = domains.txt\n"
-			 "audit = true\n"
-			 "log-allowed = 1\n"
-			 "refresh = 60\n"
-			 "[policy]\n"
-			 "cgroup = a.slice\n");
+	ini = write_file("g/lsnitch.ini", "[global]\n"
+					  "blocked-hosts = hosts.txt\n"
+					  "blocked-domains = domains.txt\n"
+					  "audit = true\n"
+					  "log-allowed = 1\n"
+					  "refresh = 60\n"
+					  "[policy]\n"
+					  "cgroup = a.slice\n");
 	ln_config_init(&c);
 	if (ln_config_load_ini(&c, ini, true, &err))
 		fail_msg("%s", err.msg);
@@ -133,7 +131,7 @@ static void test_global_section(void **state)
 static void test_policy_name_from_file(void **state)
 {
 	struct ln_config c;
-	struct ln_error err = { "" };
+	struct ln_error err = {""};
 	const char *ini = write_file("units.d/nginx.service.ini",
 				     "[policy]\ncgroup = system.slice/nginx.service\n");
 
@@ -149,7 +147,7 @@ static void expect_ini_error(const char *name, const char *text, bool allow_glob
 			     const char *msg)
 {
 	struct ln_config c;
-	struct ln_error err = { "" };
+	struct ln_error err = {""};
 	const char *ini = write_file(name, text);
 
 	ln_config_init(&c);
@@ -206,8 +204,7 @@ static void test_errors(void **state)
 	expect_ini_error("e.ini", "[global]\nrefresh = 60s\n", true, -EINVAL,
 			 "e.ini:2: bad value \"60s\" for refresh (seconds, 10-86400)");
 	expect_ini_error("e.ini", "[policy a]\ncgroup = a\njust some words\nfoo = bar\n", false,
-			 -EINVAL,
-			 "e.ini:3: expected \"key = value\", \"[section]\" or a comment");
+			 -EINVAL, "e.ini:3: expected \"key = value\", \"[section]\" or a comment");
 	memset(long_line, 'x', sizeof(long_line));
 	memcpy(long_line, "[policy a]\nallow = ", 19);
 	strcpy(long_line + 11 + 200, "\n");
@@ -222,7 +219,7 @@ static void test_errors(void **state)
 static void test_longest_line(void **state)
 {
 	struct ln_config c;
-	struct ln_error err = { "" };
+	struct ln_error err = {""};
 	char text[300] = "[policy a]\ncgroup = a\nallow = ";
 	size_t start = strlen("[policy a]\ncgroup = a\n"), n;
 
@@ -242,7 +239,7 @@ static void test_longest_line(void **state)
 static void test_list_errors(void **state)
 {
 	struct ln_config c;
-	struct ln_error err = { "" };
+	struct ln_error err = {""};
 	const char *ini;
 
 	(void)state;
@@ -250,7 +247,8 @@ static void test_list_errors(void **state)
 	ini = write_file("l.ini", "[policy a]\ncgroup = a\nblocked-hosts = nothere.txt\n");
 	assert_int_equal(ln_config_load_ini(&c, ini, false, &err), -ENOENT);
 	assert_string_equal(err.msg, expect_msg("l.ini:3: %s/nothere.txt: cannot open: No such "
-						"file or directory", test_dir));
+						"file or directory",
+						test_dir));
 	ln_config_free(&c);
 
 	/* an error inside the list names the list's own line */
@@ -280,7 +278,7 @@ static void test_list_errors(void **state)
 static void test_validate(void **state)
 {
 	struct ln_config c;
-	struct ln_error err = { "" };
+	struct ln_error err = {""};
 	const char *a, *b;
 
 	(void)state;
@@ -298,7 +296,8 @@ static void test_validate(void **state)
 	assert_int_equal(ln_config_load_ini(&c, b, false, &err), 0);
 	assert_int_equal(ln_config_validate(&c, &err), -EINVAL);
 	assert_string_equal(err.msg, expect_msg("v/b.ini:2: policy \"one\" is already defined at "
-						"%s/v/a.ini:1", test_dir));
+						"%s/v/a.ini:1",
+						test_dir));
 	ln_config_free(&c);
 
 	b = write_file("v/b.ini", "[policy two]\ncgroup = z.slice\ncgroup = /x.slice/\n");
@@ -307,7 +306,8 @@ static void test_validate(void **state)
 	assert_int_equal(ln_config_load_ini(&c, b, false, &err), 0);
 	assert_int_equal(ln_config_validate(&c, &err), -EINVAL);
 	assert_string_equal(err.msg, expect_msg("v/b.ini:3: cgroup \"x.slice\" is already bound "
-						"by policy \"one\" at %s/v/a.ini:2", test_dir));
+						"by policy \"one\" at %s/v/a.ini:2",
+						test_dir));
 	ln_config_free(&c);
 
 	b = write_file("v/b.ini", "[policy two]\ncgroup = z.slice\ncgroup = z.slice\n");
@@ -315,14 +315,15 @@ static void test_validate(void **state)
 	assert_int_equal(ln_config_load_ini(&c, b, false, &err), 0);
 	assert_int_equal(ln_config_validate(&c, &err), -EINVAL);
 	assert_string_equal(err.msg, expect_msg("v/b.ini:3: cgroup \"z.slice\" is already bound "
-						"by policy \"two\" at %s/v/b.ini:2", test_dir));
+						"by policy \"two\" at %s/v/b.ini:2",
+						test_dir));
 	ln_config_free(&c);
 }
 
 static void test_load_dir(void **state)
 {
 	struct ln_config c;
-	struct ln_error err = { "" };
+	struct ln_error err = {""};
 
 	(void)state;
 	write_file("rules.d/20-b.ini", "[policy b]\ncgroup = b\n");
@@ -363,7 +364,7 @@ static void test_load_dir(void **state)
 static void test_command_line_lists(void **state)
 {
 	struct ln_config c;
-	struct ln_error err = { "" };
+	struct ln_error err = {""};
 
 	(void)state;
 	ln_config_init(&c);
@@ -380,7 +381,7 @@ static void test_command_line_lists(void **state)
 static void test_limits(void **state)
 {
 	struct ln_config c;
-	struct ln_error err = { "" };
+	struct ln_error err = {""};
 	const char *path = tpath("big.ini");
 	FILE *f = fopen(path, "w");
 	unsigned int i, line = 2;
@@ -390,19 +391,20 @@ static void test_limits(void **state)
 	assert_non_null(f);
 	fprintf(f, "[policy big]\ncgroup = big\n");
 	for (i = 0; i < LN_MAX_RULES; i += 8, line++)
-		fprintf(f, "allow = 10.0.%u.%u, 10.0.%u.%u, 10.0.%u.%u, 10.0.%u.%u, 10.0.%u.%u, "
+		fprintf(f,
+			"allow = 10.0.%u.%u, 10.0.%u.%u, 10.0.%u.%u, 10.0.%u.%u, 10.0.%u.%u, "
 			"10.0.%u.%u, 10.0.%u.%u, 10.0.%u.%u\n",
 			(i >> 8) & 255, i & 255, (i >> 8) & 255, (i + 1) & 255, (i >> 8) & 255,
 			(i + 2) & 255, (i >> 8) & 255, (i + 3) & 255, (i >> 8) & 255, (i + 4) & 255,
-			(i >> 8) & 255, (i + 5) & 255, (i >> 8) & 255, (i + 6) & 255, (i >> 8) & 255,
-			(i + 7) & 255);
+			(i >> 8) & 255, (i + 5) & 255, (i >> 8) & 255, (i + 6) & 255,
+			(i >> 8) & 255, (i + 7) & 255);
 	fprintf(f, "deny = 192.0.2.1\n");
 	line++;
 	fclose(f);
 	ln_config_init(&c);
 	assert_int_equal(ln_config_load_ini(&c, path, false, &err), -E2BIG);
-	assert_string_equal(err.msg, expect_msg("big.ini:%u: too many allow/deny rules (max 65536)",
-						line));
+	assert_string_equal(err.msg,
+			    expect_msg("big.ini:%u: too many allow/deny rules (max 65536)", line));
 	assert_int_equal(c.policies[0].n_rules, LN_MAX_RULES);
 	ln_config_free(&c);
 
@@ -421,16 +423,16 @@ static void test_limits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_full_policy),
-		cmocka_unit_test(test_global_section),
-		cmocka_unit_test(test_policy_name_from_file),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_longest_line),
-		cmocka_unit_test(test_list_errors),
-		cmocka_unit_test(test_validate),
-		cmocka_unit_test(test_load_dir),
-		cmocka_unit_test(test_command_line_lists),
-		cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_full_policy),
+	    cmocka_unit_test(test_global_section),
+	    cmocka_unit_test(test_policy_name_from_file),
+	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_longest_line),
+	    cmocka_unit_test(test_list_errors),
+	    cmocka_unit_test(test_validate),
+	    cmocka_unit_test(test_load_dir),
+	    cmocka_unit_test(test_command_line_lists),
+	    cmocka_unit_test(test_limits),
 	};
 
 	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);

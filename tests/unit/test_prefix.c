@@ -4,7 +4,7 @@
 
 static void test_parse_v4(void **state)
 {
-	static const __u8 want[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1 };
+	static const __u8 want[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1};
 	struct ln_prefix p;
 
 	(void)state;
@@ -68,10 +68,25 @@ static void test_parse_v4_mapped_v6(void **state)
 static void test_parse_rejects(void **state)
 {
 	static const char *const bad[] = {
-		"", "1.2.3.4/33", "::/129", "1.2.3", "abc", "1.2.3.4/", "1.2.3.4/-1", "1.2.3.4/ 8",
-		"1.2.3.4/8x", " 1.2.3.4", "1.2.3.4 ", "256.0.0.1", "2001:db8:::1", "[::1]",
-		"1.2.3.4/1000", "::1/", "example.com", "1.2.3.4/8/8",
-		"0000000000000000000000000000000000000000000000000000000000001.2.3.4",
+	    "",
+	    "1.2.3.4/33",
+	    "::/129",
+	    "1.2.3",
+	    "abc",
+	    "1.2.3.4/",
+	    "1.2.3.4/-1",
+	    "1.2.3.4/ 8",
+	    "1.2.3.4/8x",
+	    " 1.2.3.4",
+	    "1.2.3.4 ",
+	    "256.0.0.1",
+	    "2001:db8:::1",
+	    "[::1]",
+	    "1.2.3.4/1000",
+	    "::1/",
+	    "example.com",
+	    "1.2.3.4/8/8",
+	    "0000000000000000000000000000000000000000000000000000000000001.2.3.4",
 	};
 	struct ln_prefix p;
 	size_t i;
@@ -122,15 +137,35 @@ static void test_contains(void **state)
 static void test_hostname_valid(void **state)
 {
 	static const char *const good[] = {
-		"example.com", "a", "localhost", "xn--bcher-kva.example", "_dmarc.example.com",
-		"example.com.", "EXAMPLE.Com", "r3---sn-abc.googlevideo.com", "1.2.3.example",
-		"123abc", "a-.b.com",
-		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com",
+	    "example.com",
+	    "a",
+	    "localhost",
+	    "xn--bcher-kva.example",
+	    "_dmarc.example.com",
+	    "example.com.",
+	    "EXAMPLE.Com",
+	    "r3---sn-abc.googlevideo.com",
+	    "1.2.3.example",
+	    "123abc",
+	    "a-.b.com",
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com",
 	};
 	static const char *const bad[] = {
-		"", ".", "a..b", "-a.com", "a.-b.com", "a b", "10.0.0.256", "1.2.3.4", "exa$mple.com",
-		".example.com", "a.com..", "*.example.com", "example.com/8", "ex:ample",
-		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com",
+	    "",
+	    ".",
+	    "a..b",
+	    "-a.com",
+	    "a.-b.com",
+	    "a b",
+	    "10.0.0.256",
+	    "1.2.3.4",
+	    "exa$mple.com",
+	    ".example.com",
+	    "a.com..",
+	    "*.example.com",
+	    "example.com/8",
+	    "ex:ample",
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com",
 	};
 	char longname[300];
 	size_t i;
@@ -155,7 +190,7 @@ static void test_hostname_valid(void **state)
 
 static void test_sources(void **state)
 {
-	struct ln_sources s = { 0 };
+	struct ln_sources s = {0};
 	char buf[128];
 
 	(void)state;
@@ -165,8 +200,7 @@ static void test_sources(void **state)
 	assert_string_equal(ln_sources_path(&s, 2), "b.txt");
 	assert_null(ln_sources_path(&s, 3));
 	assert_null(ln_sources_path(&s, 0));
-	assert_string_equal(ln_rule_id_format(&s, LN_RULE_ID(2, 17), buf, sizeof(buf)),
-			    "b.txt:17");
+	assert_string_equal(ln_rule_id_format(&s, LN_RULE_ID(2, 17), buf, sizeof(buf)), "b.txt:17");
 	assert_string_equal(ln_rule_id_format(&s, 0, buf, sizeof(buf)), "-");
 	ln_sources_free(&s);
 	ln_sources_free(NULL);
@@ -175,7 +209,7 @@ static void test_sources(void **state)
 
 static void test_sources_limit(void **state)
 {
-	struct ln_sources s = { 0 };
+	struct ln_sources s = {0};
 	char name[32];
 	unsigned int i;
 
@@ -192,16 +226,16 @@ static void test_sources_limit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_v4),
-		cmocka_unit_test(test_parse_v4_cidr_clears_host_bits),
-		cmocka_unit_test(test_parse_v6),
-		cmocka_unit_test(test_parse_v4_mapped_v6),
-		cmocka_unit_test(test_parse_rejects),
-		cmocka_unit_test(test_addr_format),
-		cmocka_unit_test(test_contains),
-		cmocka_unit_test(test_hostname_valid),
-		cmocka_unit_test(test_sources),
-		cmocka_unit_test(test_sources_limit),
+	    cmocka_unit_test(test_parse_v4),
+	    cmocka_unit_test(test_parse_v4_cidr_clears_host_bits),
+	    cmocka_unit_test(test_parse_v6),
+	    cmocka_unit_test(test_parse_v4_mapped_v6),
+	    cmocka_unit_test(test_parse_rejects),
+	    cmocka_unit_test(test_addr_format),
+	    cmocka_unit_test(test_contains),
+	    cmocka_unit_test(test_hostname_valid),
+	    cmocka_unit_test(test_sources),
+	    cmocka_unit_test(test_sources_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
