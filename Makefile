@@ -27,14 +27,14 @@ endif
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow -D_GNU_SOURCE \
 	   -Iinclude -Irules -I$(BUILD) -DLN_VERSION='"$(VERSION)"'
-LDLIBS_AGENT := -lbpf -lelf -lz -lsystemd -linih
+LDLIBS_AGENT := -lbpf -lelf -lz -lsystemd -linih -lresolv -lxxhash
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Wall \
 	      -I/usr/include/$(ARCH)-linux-gnu -Iinclude
 
 # Debian packages the build, tests and benchmarks need.
 DEPS_PKGS := clang llvm gcc make pkg-config libbpf-dev libelf-dev zlib1g-dev \
 	     libsystemd-dev libinih-dev libcmocka-dev bpftool iproute2 util-linux \
-	     curl python3 dnsutils socat
+	     curl python3 dnsutils socat libxxhash-dev dnsmasq dnsperf
 
 RULES_SRC  := $(sort $(wildcard rules/*.c))
 RULES_OBJ  := $(patsubst rules/%.c,$(BUILD)/rules/%.o,$(RULES_SRC))
@@ -89,7 +89,7 @@ $(BUILD)/lsnitch-agent: $(AGENT_OBJ) $(BUILD)/librules.a
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librules.a $(HDRS) | $(BUILD)
 	$(call msg,CC,$@)
-	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -o $@ $< $(BUILD)/librules.a -lcmocka -linih
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -o $@ $< $(BUILD)/librules.a -lcmocka -linih -lresolv -lxxhash
 
 $(BUILD)/bench/%: bench/%.c | $(BUILD)
 	$(call msg,CC,$@)

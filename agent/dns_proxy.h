@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The DNS resolver proxy: answers guarded processes' queries, blocks names, records verdicts. */
+#ifndef LSNITCH_DNS_PROXY_H
+#define LSNITCH_DNS_PROXY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <systemd/sd-event.h>
+#include <linux/types.h>
+
+#include "rules.h"
+
+/*
+ * How queries reach the proxy: the BPF connect/sendmsg hooks rewrite a guarded
+ * process's port-53 destination to 127.0.0.1:(base_port + slot) (or [::1] for
+ * IPv6 sockets, ::ffff:127.0.0.1 for v4-mapped). A slot stands for one
+ * (original server address:port, policy id) pair; the kernel allocates slots
+ * and the proxy asks which pair a slot stands for with slot_lookup. So the
+ * proxy listens on n_slots consecutive ports, UDP and TCP, on 127.0.0.1 and
+ * ::1 (4 sockets per slot), and forwards each query to the slot's server.
+ */
+struct ln_dns_slot {
+	struct sockaddr_storage server; /* original destination (port 53 usually) */
+	socklen_t server_len;
+	__u32 policy_id;
+};
+
+enum ln_dns_block_mode {
+	LN_DNS_BLOCK_NXDOMAIN = 0, /* default */
+	LN_DNS_BLOCK_REFUSED = 1,
+	LN_DNS_BLOCK_ZERO = 2, /* A 0.0.0.0 / AAAA ::, NXDOMAIN-free; other types NODATA */
+};
+
+struct ln_dns_answer_addr {
+	struct ln_prefix addr; /* /128 (v4 mapped) */
+	__u32 ttl;
+};
+
+struct ln_dns_proxy_ops {
+	/* Which (server, policy) @slot stands for; 0, or -ENOENT for an unknown slot. */
+	int (*slot_lookup)(void *ud, __u16 slot, struct ln_dns_slot *out);
+	/*
+	 * Whether @name (lower case, no trailing dot) is blocked for @policy_id:
+	 * returns the rule id of the matching domain list entry, or 0.
+	 */
+	__u32 (*name_blocked)(void *ud, __u32 policy_id, const char *name);
+	/*
+	 * Called for every answer the proxy is about to relay, BEFORE it is sent
+	 * to the client: @names is the CNAME chain (question name first), @addrs
+	 * the A/AAAA addresses with their TTLs. The agent records verdicts here.
+	 */
+	void (*record)(void *ud, __u32 policy_id, const char *const *names, size_t n_names,
+		       const struct ln_dns_answer_addr *addrs, size_t n_addrs);
+	/* A query was blocked (for events): name, qtype, rule id. */
+	void (*blocked)(void *ud, __u32 policy_id, const char *name, __u16 qtype, __u32 rule_id,
+			const struct sockaddr *client);
+};
+
+struct ln_dns_proxy_config {
+	__u16 base_port;         /* first port; default LN_DNS_BASE_PORT */
+	__u16 n_slots;           /* ports base .. base + n_slots - 1 */
+	enum ln_dns_block_mode block_mode;
+	unsigned int timeout_ms; /* upstream timeout; then SERVFAIL (default 4000) */
+	__u32 sock_mark;         /* SO_MARK on upstream sockets (0: none) */
+	const struct ln_dns_proxy_ops *ops;
+	void *ud;
+};
+
+#define LN_DNS_BASE_PORT 10530
+#define LN_DNS_SLOTS 64
+
+struct ln_dns_stats {
+	unsigned long long queries, answered, blocked, forwarded, timeouts, malformed, forged,
+		tcp_queries, truncated;
+};
+
+struct ln_dns_proxy;
+
+/* Binds every socket (fails with -EADDRINUSE etc. and a message in *err). */
+int ln_dns_proxy_start(sd_event *event, const struct ln_dns_proxy_config *cfg,
+		       struct ln_dns_proxy **out, struct ln_error *err);
+void ln_dns_proxy_stop(struct ln_dns_proxy *p); /* accepts NULL */
+void ln_dns_proxy_stats(const struct ln_dns_proxy *p, struct ln_dns_stats *out);
+
+#endif /* LSNITCH_DNS_PROXY_H */
