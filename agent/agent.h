@@ -8,12 +8,15 @@
 #include <systemd/sd-event.h>
 
 #include "rules.h"
+#include "domain_set.h"
 
-#define LN_HOOKS 4
+#define LN_HOOKS 8 /* connect4|6, sendmsg4|6, recvmsg4|6, getpeername4|6 */
 
 struct lsnitch_bpf;
 struct bpf_link;
 struct ring_buffer;
+struct ln_dns_proxy;
+struct ln_name_cache;
 
 struct ln_opts {
 	char **cgroups; /* --cgroup, absolute paths */
@@ -31,6 +34,9 @@ struct ln_opts {
 struct ln_generation {
 	struct ln_config *cfg; /* owned */
 	struct ln_compiled cc;
+	struct ln_domain_set *domains;          /* global domain lists */
+	struct ln_domain_set **policy_domains;  /* [policy id - 1], NULL if none */
+	size_t n_policy_domains;
 	struct lsnitch_bpf *skel;
 	unsigned int n_bound;   /* bindings whose cgroup exists */
 	double load_ms;         /* parse + compile + fill */
@@ -62,6 +68,11 @@ struct ln_manager {
 	struct ln_cgname *cgnames; /* cgroup id -> path cache */
 	size_t n_cgnames, cap_cgnames;
 	unsigned long long events_seen;
+	/* DNS: shared maps (fds outlive generations), the proxy, the name cache */
+	int dns_state_fd, dns_slot_owner_fd, dns_slot_by_owner_fd;
+	struct ln_dns_proxy *dns;
+	sd_event_source *heartbeat_source;
+	struct ln_name_cache *names;
 };
 
 /* cgroup.c */
@@ -82,6 +93,16 @@ int ln_generation_attach(struct ln_manager *m, struct ln_generation *g, struct l
 int ln_generation_swap(struct ln_manager *m, struct ln_generation *g, struct ln_error *err);
 void ln_detach_all(struct ln_manager *m);
 int ln_read_counters(struct ln_manager *m, __u64 out[LN_CNT_MAX]);
+
+/* dns.c */
+int ln_dns_start(struct ln_manager *m, struct ln_error *err);
+void ln_dns_stop(struct ln_manager *m);
+/* Build the domain sets of @g and record the live DNS answers into its maps. */
+int ln_dns_prepare(struct ln_manager *m, struct ln_generation *g, struct ln_error *err);
+void ln_dns_generation_free(struct ln_generation *g);
+/* Name an address was last resolved from (NULL if none live). */
+const char *ln_dns_name_of(struct ln_manager *m, const __u8 addr[LN_ADDR_LEN]);
+void ln_dns_print_stats(struct ln_manager *m);
 
 /* events.c */
 int ln_events_start(struct ln_manager *m);

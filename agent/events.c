@@ -136,7 +136,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 	struct ln_manager *m = ctx;
 	const struct ln_event *e = data;
 	char addr[64], dest[80], rule[600], cg[512], comm[LN_COMM_LEN + 1];
-	const char *verdict, *proto, *policy, *reason;
+	const char *verdict, *proto, *policy, *reason, *name;
 
 	if (size < sizeof(*e))
 		return 0;
@@ -165,10 +165,11 @@ static int handle_event(void *ctx, void *data, size_t size)
 	if (e->policy_id == LN_POLICY_IMPLICIT && e->reason == LN_REASON_DEFAULT)
 		reason = reason_names[LN_REASON_NONE]; /* nothing matched, nothing to name */
 
+	name = ln_dns_name_of(m, e->addr);
 	printf("%s %s %s pid=%u tid=%u comm=%s uid=%u gid=%u cgroup=%s policy=%s rule=%s "
-	       "reason=%s hook=%s\n",
+	       "reason=%s hook=%s%s%s\n",
 	       verdict, proto, dest, e->tgid, e->pid, comm, e->uid, e->gid, cg, policy, rule,
-	       reason, NAME_OR(hook_names, e->hook));
+	       reason, NAME_OR(hook_names, e->hook), name ? " name=" : "", name ? name : "");
 	fflush(stdout);
 
 	sd_journal_send("MESSAGE=%s %s %s comm=%s pid=%u cgroup=%s rule=%s", verdict, proto, dest,
@@ -183,7 +184,8 @@ static int handle_event(void *ctx, void *data, size_t size)
 			"LSNITCH_CGROUP=%s", cg, "LSNITCH_CGROUP_ID=%llu",
 			(unsigned long long)e->cgroup_id, "LSNITCH_POLICY=%s", policy,
 			"LSNITCH_RULE=%s", rule, "LSNITCH_REASON=%s", reason,
-			"LSNITCH_HOOK=%s", NAME_OR(hook_names, e->hook), NULL);
+			"LSNITCH_HOOK=%s", NAME_OR(hook_names, e->hook),
+			"LSNITCH_DNS_NAME=%s", name ? name : "", NULL);
 	return 0;
 }
 

@@ -39,8 +39,10 @@ static __u32 at_least_one(size_t n)
 static struct bpf_program *hook_prog(struct lsnitch_bpf *skel, int i)
 {
 	struct bpf_program *p[LN_HOOKS] = {
-		skel->progs.ln_connect4, skel->progs.ln_connect6,
-		skel->progs.ln_sendmsg4, skel->progs.ln_sendmsg6,
+		skel->progs.ln_connect4,     skel->progs.ln_connect6,
+		skel->progs.ln_sendmsg4,     skel->progs.ln_sendmsg6,
+		skel->progs.ln_recvmsg4,     skel->progs.ln_recvmsg6,
+		skel->progs.ln_getpeername4, skel->progs.ln_getpeername6,
 	};
 	return p[i];
 }
@@ -174,6 +176,12 @@ static int size_maps(struct ln_manager *m, struct lsnitch_bpf *s, const struct l
 		r = bpf_map__reuse_fd(s->maps.events, m->events_fd);
 	if (!r && m->counters_fd >= 0)
 		r = bpf_map__reuse_fd(s->maps.counters, m->counters_fd);
+	if (!r && m->dns_state_fd >= 0)
+		r = bpf_map__reuse_fd(s->maps.dns_state, m->dns_state_fd);
+	if (!r && m->dns_slot_owner_fd >= 0)
+		r = bpf_map__reuse_fd(s->maps.dns_slot_owner, m->dns_slot_owner_fd);
+	if (!r && m->dns_slot_by_owner_fd >= 0)
+		r = bpf_map__reuse_fd(s->maps.dns_slot_by_owner, m->dns_slot_by_owner_fd);
 	return r;
 }
 
@@ -219,6 +227,9 @@ int ln_generation_build(struct ln_manager *m, struct ln_config *cfg,
 	r = fill_maps(m, g, err);
 	if (r < 0)
 		goto fail;
+	r = ln_dns_prepare(m, g, err);
+	if (r < 0)
+		goto fail;
 	g->load_ms = now_ms() - t0;
 	*out = g;
 	return 0;
@@ -233,6 +244,7 @@ void ln_generation_free(struct ln_generation *g)
 	if (!g)
 		return;
 	lsnitch_bpf__destroy(g->skel);
+	ln_dns_generation_free(g);
 	ln_compiled_free(&g->cc);
 	if (g->cfg) {
 		ln_config_free(g->cfg);

@@ -389,13 +389,21 @@ static int manager_setup(struct ln_manager *m, struct ln_error *err)
 	}
 	m->events_fd = dup(bpf_map__fd(m->gen->skel->maps.events));
 	m->counters_fd = dup(bpf_map__fd(m->gen->skel->maps.counters));
-	if (m->events_fd < 0 || m->counters_fd < 0)
+	m->dns_state_fd = dup(bpf_map__fd(m->gen->skel->maps.dns_state));
+	m->dns_slot_owner_fd = dup(bpf_map__fd(m->gen->skel->maps.dns_slot_owner));
+	m->dns_slot_by_owner_fd = dup(bpf_map__fd(m->gen->skel->maps.dns_slot_by_owner));
+	if (m->events_fd < 0 || m->counters_fd < 0 || m->dns_state_fd < 0 ||
+	    m->dns_slot_owner_fd < 0 || m->dns_slot_by_owner_fd < 0)
 		return -errno;
 	r = ln_events_start(m);
 	if (r < 0) {
 		snprintf(err->msg, sizeof(err->msg), "event ring buffer: %s", strerror(-r));
 		return r;
 	}
+	/* The proxy listens before any query can be sent its way. */
+	r = ln_dns_start(m, err);
+	if (r < 0)
+		return r;
 	return ln_generation_attach(m, m->gen, err);
 }
 
@@ -436,6 +444,8 @@ static void manager_free(struct ln_manager *m)
 	__u64 cnt[LN_CNT_MAX];
 
 	ln_detach_all(m);
+	ln_dns_print_stats(m);
+	ln_dns_stop(m);
 	if (m->rb) {
 		ln_events_drain(m);
 		if (ln_read_counters(m, cnt) == 0)
@@ -454,6 +464,12 @@ static void manager_free(struct ln_manager *m)
 		close(m->events_fd);
 	if (m->counters_fd >= 0)
 		close(m->counters_fd);
+	if (m->dns_state_fd >= 0)
+		close(m->dns_state_fd);
+	if (m->dns_slot_owner_fd >= 0)
+		close(m->dns_slot_owner_fd);
+	if (m->dns_slot_by_owner_fd >= 0)
+		close(m->dns_slot_by_owner_fd);
 	if (m->cg2_fd >= 0)
 		close(m->cg2_fd);
 	ln_cgnames_free(m);
@@ -467,7 +483,9 @@ static void manager_free(struct ln_manager *m)
 
 int main(int argc, char **argv)
 {
-	struct ln_manager m = { .events_fd = -1, .counters_fd = -1, .cg2_fd = -1 };
+	struct ln_manager m = { .events_fd = -1, .counters_fd = -1, .cg2_fd = -1,
+				.dns_state_fd = -1, .dns_slot_owner_fd = -1,
+				.dns_slot_by_owner_fd = -1 };
 	struct ln_error err = {};
 	int r;
 

@@ -10,6 +10,8 @@
 
 #define AF_INET 2
 #define AF_INET6 10
+#define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
 
 /* Sizes below are placeholders: the agent sets every max_entries before load. */
 struct {
@@ -75,6 +77,35 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct ln_bl_key);
+	__type(value, struct ln_dns_verdict);
+} dns_verdicts SEC(".maps");
+
+/* DNS redirect state, shared across generations like events and counters. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ln_dns_state);
+} dns_state SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LN_DNS_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, struct ln_dns_slot_val);
+} dns_slot_owner SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LN_DNS_MAX_SLOTS);
+	__type(key, struct ln_dns_owner);
+	__type(value, __u32);
+} dns_slot_by_owner SEC(".maps");
 
 LN_INLINE void ln_count(__u32 idx)
 {
@@ -169,13 +200,115 @@ LN_INLINE void ln_report(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port
 	bpf_ringbuf_submit(e, 0);
 }
 
+/* The proxy is up (fresh heartbeat) and this is not one of its own sockets. */
+LN_INLINE const struct ln_dns_state *ln_dns_active(void)
+{
+	const struct ln_dns_state *st;
+	__u32 zero = 0;
+
+	st = bpf_map_lookup_elem(&dns_state, &zero);
+	if (!st || !st->n_slots || st->n_slots > LN_DNS_MAX_SLOTS)
+		return NULL;
+	if (bpf_ktime_get_ns() - st->heartbeat_ns > LN_DNS_HEARTBEAT_NS)
+		return NULL;
+	if ((bpf_get_current_pid_tgid() >> 32) == st->agent_tgid)
+		return NULL;
+	return st;
+}
+
+LN_INLINE __u32 ln_dns_hash(const struct ln_dns_owner *o)
+{
+	const __u32 *w = (const __u32 *)o;
+	__u32 h = 0x9e3779b9;
+	int i;
+
+	for (i = 0; i < (int)(sizeof(*o) / 4); i++)
+		h = (h ^ w[i]) * 0x01000193;
+	return h ^ (h >> 16);
+}
+
+/* The slot of (server, policy), claiming a free one on first use; -1 if none. */
+LN_INLINE int ln_dns_slot(const struct ln_dns_state *st, const struct ln_dns_owner *o)
+{
+	struct ln_dns_slot_val nv = { .owner = *o };
+	struct ln_dns_slot_val *cur;
+	__u32 *found, h, n = st->n_slots, s;
+	int i;
+
+	found = bpf_map_lookup_elem(&dns_slot_by_owner, o);
+	if (found) {
+		cur = bpf_map_lookup_elem(&dns_slot_owner, found);
+		if (cur)
+			cur->last_used_ns = bpf_ktime_get_ns();
+		return *found < n ? (int)*found : -1;
+	}
+	if (!n)
+		return -1;
+	h = ln_dns_hash(o);
+	nv.last_used_ns = bpf_ktime_get_ns();
+	for (i = 0; i < 8; i++) {
+		s = (h + i) % n;
+		/* BPF_NOEXIST makes the claim atomic against other CPUs. */
+		if (bpf_map_update_elem(&dns_slot_owner, &s, &nv, BPF_NOEXIST) == 0) {
+			bpf_map_update_elem(&dns_slot_by_owner, o, &s, BPF_ANY);
+			return (int)s;
+		}
+		cur = bpf_map_lookup_elem(&dns_slot_owner, &s);
+		if (cur && !__builtin_memcmp(&cur->owner, o, sizeof(*o)))
+			return (int)s;
+	}
+	return -1;
+}
+
+LN_INLINE int ln_is_v4_mapped(const __u8 *addr)
+{
+	const __u32 *w = (const __u32 *)addr;
+
+	return w[0] == 0 && w[1] == 0 && w[2] == bpf_htonl(0x0000ffff);
+}
+
+/*
+ * Send a DNS query to the proxy instead: 127.0.0.1 (or ::1, or the v4-mapped
+ * loopback for a v4-mapped server) at base + slot. 1: redirected.
+ */
+LN_INLINE int ln_dns_redirect(struct bpf_sock_addr *ctx, const struct ln_dns_state *st,
+			      const __u8 *addr, __u16 port, __u32 policy_id, int v6)
+{
+	struct ln_dns_owner o = { .port = port, .policy_id = policy_id };
+	int slot;
+
+	__builtin_memcpy(o.addr, addr, LN_ADDR_LEN);
+	slot = ln_dns_slot(st, &o);
+	if (slot < 0) {
+		ln_count(LN_CNT_DNS_NO_SLOT);
+		return 0;
+	}
+	if (!v6) {
+		ctx->user_ip4 = bpf_htonl(0x7f000001);
+	} else if (ln_is_v4_mapped(addr)) {
+		ctx->user_ip6[0] = 0;
+		ctx->user_ip6[1] = 0;
+		ctx->user_ip6[2] = bpf_htonl(0x0000ffff);
+		ctx->user_ip6[3] = bpf_htonl(0x7f000001);
+	} else {
+		ctx->user_ip6[0] = 0;
+		ctx->user_ip6[1] = 0;
+		ctx->user_ip6[2] = 0;
+		ctx->user_ip6[3] = bpf_htonl(1);
+	}
+	ctx->user_port = bpf_htons(st->base_port + (__u16)slot);
+	ln_count(LN_CNT_DNS_REDIRECTED);
+	return 1;
+}
+
 /* The one decision path of every hook: 1 allow, 0 deny (EPERM). */
 LN_INLINE int ln_check(struct bpf_sock_addr *ctx, const __u8 *addr, __u8 hook)
 {
 	struct ln_rule_key rk = { .prefixlen = 32 + 128 };
 	const struct ln_policy_val *pol;
 	const struct ln_config_val *cfg;
-	const struct ln_rule_set *rs = NULL;
+	const struct ln_dns_state *dns;
+	const struct ln_rule_set *rs = NULL, *drs = NULL;
 	struct ln_decision d = {};
 	__u32 zero = 0, policy_id, bl = 0;
 	__u16 port = bpf_ntohs((__u16)ctx->user_port);
@@ -201,6 +334,17 @@ LN_INLINE int ln_check(struct bpf_sock_addr *ctx, const __u8 *addr, __u8 hook)
 		if (rs)
 			idx = ln_rule_set_match(rs, port, proto);
 	}
+	if (idx < 0 && (pol->flags & LN_POLICY_HAS_DOMAIN_RULES)) {
+		struct ln_bl_key dk = { .set = policy_id };
+		const struct ln_dns_verdict *dv;
+
+		__builtin_memcpy(dk.addr, addr, LN_ADDR_LEN);
+		dv = bpf_map_lookup_elem(&dns_verdicts, &dk);
+		if (dv && bpf_ktime_get_ns() < dv->expires_ns) {
+			drs = &dv->rs;
+			idx = ln_rule_set_match(drs, port, proto);
+		}
+	}
 	if (idx < 0) {
 		/* Rules did not decide: the blocklists are next. */
 		bl = ln_blocklist_set(LN_SET_GLOBAL, addr, cfg->flags & LN_CFG_HAS_GLOBAL_EXACT,
@@ -208,7 +352,19 @@ LN_INLINE int ln_check(struct bpf_sock_addr *ctx, const __u8 *addr, __u8 hook)
 		if (!bl && (pol->flags & LN_POLICY_HAS_LISTS) && policy_id)
 			bl = ln_blocklist_set(policy_id, addr, 1, 1);
 	}
-	ln_decide(pol, rs, bl, port, proto, &d);
+	ln_decide(pol, rs, drs, bl, port, proto, &d);
+
+	/*
+	 * DNS goes to the proxy, which applies the domain lists and records
+	 * what names resolve to; only an explicit deny rule stops it here.
+	 */
+	if (port == LN_DNS_PORT && (proto == IPPROTO_UDP || proto == IPPROTO_TCP) &&
+	    !(d.reason == LN_REASON_RULE && d.verdict == LN_VERDICT_DENY && !d.audit)) {
+		dns = ln_dns_active();
+		if (dns && ln_dns_redirect(ctx, dns, addr, port, policy_id,
+					   hook == LN_HOOK_CONNECT6 || hook == LN_HOOK_SENDMSG6))
+			return 1;
+	}
 
 	if (d.verdict == LN_VERDICT_ALLOW)
 		ln_count(LN_CNT_ALLOWED);
@@ -275,6 +431,89 @@ int ln_sendmsg6(struct bpf_sock_addr *ctx)
 
 	ln_addr_from_v6((__u8 *)addr, ctx);
 	return ln_check(ctx, (__u8 *)addr, LN_HOOK_SENDMSG6);
+}
+
+/*
+ * Replies and peer names: a guarded socket talking to the proxy sees the
+ * server it asked instead. These hooks can only rewrite, never deny.
+ */
+LN_INLINE const struct ln_dns_slot_val *ln_dns_owner_of(__u16 port)
+{
+	const struct ln_dns_state *st;
+	__u32 zero = 0, slot;
+
+	st = bpf_map_lookup_elem(&dns_state, &zero);
+	if (!st || port < st->base_port || port >= st->base_port + st->n_slots)
+		return NULL;
+	if ((bpf_get_current_pid_tgid() >> 32) == st->agent_tgid)
+		return NULL;
+	slot = port - st->base_port;
+	return bpf_map_lookup_elem(&dns_slot_owner, &slot);
+}
+
+LN_INLINE void ln_restore4(struct bpf_sock_addr *ctx)
+{
+	const struct ln_dns_slot_val *v;
+	const __u32 *w;
+
+	if (ctx->user_ip4 != bpf_htonl(0x7f000001))
+		return;
+	v = ln_dns_owner_of(bpf_ntohs((__u16)ctx->user_port));
+	if (!v || !ln_is_v4_mapped(v->owner.addr))
+		return;
+	w = (const __u32 *)v->owner.addr;
+	ctx->user_ip4 = w[3];
+	ctx->user_port = bpf_htons(v->owner.port);
+}
+
+LN_INLINE void ln_restore6(struct bpf_sock_addr *ctx)
+{
+	const struct ln_dns_slot_val *v;
+	__u32 a0 = ctx->user_ip6[0], a1 = ctx->user_ip6[1], a2 = ctx->user_ip6[2],
+	      a3 = ctx->user_ip6[3];
+	const __u32 *w;
+
+	/* ::1 or ::ffff:127.0.0.1 */
+	if (a0 || a1 || !((a2 == 0 && a3 == bpf_htonl(1)) ||
+			  (a2 == bpf_htonl(0x0000ffff) && a3 == bpf_htonl(0x7f000001))))
+		return;
+	v = ln_dns_owner_of(bpf_ntohs((__u16)ctx->user_port));
+	if (!v)
+		return;
+	w = (const __u32 *)v->owner.addr;
+	ctx->user_ip6[0] = w[0];
+	ctx->user_ip6[1] = w[1];
+	ctx->user_ip6[2] = w[2];
+	ctx->user_ip6[3] = w[3];
+	ctx->user_port = bpf_htons(v->owner.port);
+}
+
+SEC("cgroup/recvmsg4")
+int ln_recvmsg4(struct bpf_sock_addr *ctx)
+{
+	ln_restore4(ctx);
+	return 1;
+}
+
+SEC("cgroup/recvmsg6")
+int ln_recvmsg6(struct bpf_sock_addr *ctx)
+{
+	ln_restore6(ctx);
+	return 1;
+}
+
+SEC("cgroup/getpeername4")
+int ln_getpeername4(struct bpf_sock_addr *ctx)
+{
+	ln_restore4(ctx);
+	return 1;
+}
+
+SEC("cgroup/getpeername6")
+int ln_getpeername6(struct bpf_sock_addr *ctx)
+{
+	ln_restore6(ctx);
+	return 1;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -61,6 +61,7 @@ enum ln_hook {
 #define LN_POLICY_LOG_ALLOWED (1u << 1) /* also report allowed connections */
 #define LN_POLICY_HAS_RULES (1u << 2)   /* has entries in the rules trie */
 #define LN_POLICY_HAS_LISTS (1u << 3)   /* has its own blocklist entries (set = id) */
+#define LN_POLICY_HAS_DOMAIN_RULES (1u << 4) /* look up dns_verdicts */
 
 /* policies map (array, index = policy id). */
 struct ln_policy_val {
@@ -157,6 +158,8 @@ enum ln_counter {
 	LN_CNT_DENIED = 1,
 	LN_CNT_AUDITED = 2, /* would have been denied, audit mode */
 	LN_CNT_EVENTS_DROPPED = 3,
+	LN_CNT_DNS_REDIRECTED = 4,
+	LN_CNT_DNS_NO_SLOT = 5, /* no free slot: the query went out unredirected */
 	LN_CNT_MAX = 8,
 };
 
@@ -186,5 +189,51 @@ struct ln_event {
 	char comm[LN_COMM_LEN];
 };
 _Static_assert(sizeof(struct ln_event) == 80, "ln_event size");
+
+/*
+ * DNS redirect. A guarded process's port-53 connect()/sendto() goes to the
+ * agent's resolver proxy at 127.0.0.1 / ::1 port (base + slot); a slot stands
+ * for one (original server, policy) pair, allocated by the programs on first
+ * use. recvmsg and getpeername put the original server back. Only while the
+ * agent's heartbeat is fresh: if it dies, DNS goes straight out again.
+ */
+#define LN_DNS_PORT 53
+#define LN_DNS_MAX_SLOTS 256
+#define LN_DNS_HEARTBEAT_NS (3ULL * 1000000000ULL)
+
+struct ln_dns_owner {
+	__u8 addr[LN_ADDR_LEN]; /* original server, v4 mapped */
+	__u16 port;             /* host order */
+	__u16 pad;
+	__u32 policy_id;
+};
+_Static_assert(sizeof(struct ln_dns_owner) == 24, "ln_dns_owner size");
+
+/* dns_slot_owner map (hash): key = slot (__u32), value: */
+struct ln_dns_slot_val {
+	struct ln_dns_owner owner;
+	__u64 last_used_ns; /* the agent frees slots idle for long */
+};
+_Static_assert(sizeof(struct ln_dns_slot_val) == 32, "ln_dns_slot_val size");
+
+/* dns_state map (array, one element), shared by every generation. */
+struct ln_dns_state {
+	__u64 heartbeat_ns; /* bpf_ktime_get_ns() clock (CLOCK_MONOTONIC) */
+	__u32 agent_tgid;   /* never redirect the agent's own sockets */
+	__u16 base_port;
+	__u16 n_slots;      /* 0: no proxy */
+};
+_Static_assert(sizeof(struct ln_dns_state) == 16, "ln_dns_state size");
+
+/*
+ * dns_verdicts map (LRU hash): key = struct ln_bl_key with set = policy id;
+ * the domain rules of that policy that matched a name the address was
+ * resolved from, recorded by the proxy before it relays the answer.
+ */
+struct ln_dns_verdict {
+	__u64 expires_ns; /* bpf_ktime_get_ns() clock */
+	struct ln_rule_set rs;
+};
+_Static_assert(sizeof(struct ln_dns_verdict) == 8 + sizeof(struct ln_rule_set), "dns verdict");
 
 #endif /* LSNITCH_H */

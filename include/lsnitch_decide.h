@@ -6,8 +6,10 @@
  * Precedence (documented in README.md):
  *   1. the policy's rules: the first matching entry of the longest matching
  *      prefix's pre-sorted set (most specific wins, deny wins ties);
- *   2. the host blocklists (global, then the policy's own);
- *   3. the policy's default verdict.
+ *   2. the policy's domain rules, for an address a DNS answer for a matching
+ *      name resolved to (recorded by the resolver proxy, until the TTL ends);
+ *   3. the host blocklists (global, then the policy's own);
+ *   4. the policy's default verdict.
  */
 #ifndef LSNITCH_DECIDE_H
 #define LSNITCH_DECIDE_H
@@ -53,20 +55,28 @@ LN_INLINE int ln_rule_set_match(const struct ln_rule_set *rs, __u16 port, __u8 p
 /*
  * @pol: the policy (NULL: no policy at all, only the global lists apply)
  * @rs: the rules trie's value for (policy, destination), or NULL
+ * @dns: the live domain-rule set recorded for (policy, destination), or NULL
  * @bl_rule_id: rule id of the blocklist entry that matched, or 0
  */
 LN_INLINE void ln_decide(const struct ln_policy_val *pol, const struct ln_rule_set *rs,
-			 __u32 bl_rule_id, __u16 port, __u8 proto, struct ln_decision *d)
+			 const struct ln_rule_set *dns, __u32 bl_rule_id, __u16 port, __u8 proto,
+			 struct ln_decision *d)
 {
 	__u32 flags = pol ? pol->flags : 0;
-	int i = -1;
+	int i = -1, j = -1;
 
 	if (rs)
 		i = ln_rule_set_match(rs, port, proto);
+	if (i < 0 && dns)
+		j = ln_rule_set_match(dns, port, proto);
 	if (i >= 0 && i < LN_RULES_PER_PREFIX) {
 		d->verdict = rs->e[i].verdict;
 		d->reason = LN_REASON_RULE;
 		d->rule_id = rs->e[i].rule_id;
+	} else if (j >= 0 && j < LN_RULES_PER_PREFIX) {
+		d->verdict = dns->e[j].verdict;
+		d->reason = LN_REASON_DOMAIN;
+		d->rule_id = dns->e[j].rule_id;
 	} else if (bl_rule_id) {
 		d->verdict = LN_VERDICT_DENY;
 		d->reason = LN_REASON_BLOCKLIST;

@@ -423,7 +423,8 @@ static int compile_policies(struct compile_ctx *cx)
 		pv->default_verdict = p->default_verdict;
 		pv->default_rule_id = p->default_rule_id;
 		pv->flags = common | (p->audit ? LN_POLICY_AUDIT : 0) |
-			    (p->log_allowed ? LN_POLICY_LOG_ALLOWED : 0);
+			    (p->log_allowed ? LN_POLICY_LOG_ALLOWED : 0) |
+			    (p->n_domain_rules ? LN_POLICY_HAS_DOMAIN_RULES : 0);
 		rc = compile_policy_rules(cx, p, &cap_rules);
 		if (rc)
 			return rc;
@@ -547,5 +548,5 @@ void ln_compiled_decide(const struct ln_compiled *cc, __u32 policy_id, const __u
 			bl = decide_blocklist(cc, pid, addr);
 	}
 	memset(d, 0, sizeof(*d));
-	ln_decide(pol, rs, bl, port, proto, d);
+	ln_decide(pol, rs, NULL, bl, port, proto, d);
 }

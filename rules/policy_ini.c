@@ -18,11 +18,19 @@
  *     log-allowed = BOOL          also report allowed connections (no).
  *     blocked-hosts = FILE        repeatable: extra host list for this policy only.
  *     blocked-domains = FILE      repeatable: extra domain list for this policy only.
+ *     allow-domain = DOMAIN[:PORT[-PORT]][/tcp|/udp][, ...]   repeatable: the domain and
+ *     deny-domain = ...           its subdomains, enforced for the addresses DNS answers
+ *                                 resolve them to (through the resolver proxy).
  *
  *   [global]             only in the --config file:
  *     blocked-hosts = FILE, blocked-domains = FILE   repeatable, global lists.
  *     audit = BOOL, log-allowed = BOOL               for every policy and the implicit one.
  *     refresh = SECONDS  hostname re-resolve interval, 10..86400 (300).
+ *     dns = BOOL         run the resolver proxy and redirect guarded DNS to it (yes).
+ *     dns-block = nxdomain|refused|zero   the answer to a blocked name (nxdomain).
+ *     dns-port = PORT    first of the proxy's ports, 1024..65000 (10530).
+ *     dns-ttl-min = SECONDS, dns-ttl-max = SECONDS   clamp of how long an answer's
+ *                        addresses keep their domain verdicts (30, 3600; 1..604800).
  *
  * BOOL: yes|no|true|false|on|off|1|0. Relative FILE paths are taken relative to the
  * INI file's directory. Comments: lines starting with ';' or '#', and ';' or '#' after
@@ -67,6 +75,7 @@ struct ini_state {
 	size_t pol;	     /* index of the current policy */
 	bool key_in_section; /* inih continues values only after a key */
 	__u32 seen_default, seen_audit, seen_log, seen_refresh; /* lines, per section */
+	__u32 seen_dns, seen_dns_block, seen_dns_port, seen_ttl_min, seen_ttl_max;
 	size_t n_rules; /* allow/deny entries in the whole config */
 	int rc;		/* first error */
 	__u32 err_line;
@@ -156,6 +165,8 @@ static int ini_on_section(struct ini_state *st, char *s)
 		arg = ln_trim(arg);
 	}
 	st->seen_default = st->seen_audit = st->seen_log = st->seen_refresh = 0;
+	st->seen_dns = st->seen_dns_block = st->seen_dns_port = 0;
+	st->seen_ttl_min = st->seen_ttl_max = 0;
 	st->key_in_section = false;
 	if (!strcasecmp(word, "global") && !*arg) {
 		if (!st->allow_global)
@@ -345,6 +356,57 @@ static int ini_add_rules(struct ini_state *st, struct ln_policy *p, char *v, __u
 	return 0;
 }
 
+/* allow-domain= / deny-domain=: a hostname-shaped target ("*." allowed), suffix semantics. */
+static int ini_add_domain_rules(struct ini_state *st, struct ln_policy *p, char *v, __u8 verdict)
+{
+	struct ln_error rerr;
+	struct ln_rule *r;
+	char *tok, *save;
+	int rc;
+
+	for (tok = strtok_r(v, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+		if (st->n_rules >= LN_MAX_RULES)
+			return ini_fail(st, -E2BIG, "too many allow/deny rules (max %d)",
+					LN_MAX_RULES);
+		rc = ln_grow((void **)&p->domain_rules, &p->cap_domain_rules,
+			     p->n_domain_rules + 1, sizeof(*p->domain_rules));
+		if (rc)
+			return ini_fail(st, rc, "out of memory");
+		if (!strncmp(tok, "*.", 2))
+			tok += 2;
+		r = &p->domain_rules[p->n_domain_rules];
+		rc = ln_rule_parse(tok, verdict, r, &rerr);
+		if (rc)
+			return ini_fail(st, rc, "%s", rerr.msg);
+		if (r->kind != LN_TARGET_HOSTNAME) {
+			ln_rule_free(r);
+			return ini_fail(st, -EINVAL, "\"%s\" is not a domain name (use allow/deny "
+					"for addresses)", tok);
+		}
+		r->kind = LN_TARGET_DOMAIN;
+		r->rule_id = ini_rule_id(st);
+		p->n_domain_rules++;
+		st->n_rules++;
+	}
+	return 0;
+}
+
+static int ini_uint(struct ini_state *st, const char *key, const char *v, __u32 *seen,
+		    unsigned int lo, unsigned int hi, unsigned int *out)
+{
+	char *end;
+	long n;
+
+	if (ini_once(st, key, seen))
+		return st->rc;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (!isdigit((unsigned char)*v) || *end || errno || n < (long)lo || n > (long)hi)
+		return ini_fail(st, -EINVAL, "bad value \"%s\" for %s (%u-%u)", v, key, lo, hi);
+	*out = n;
+	return 0;
+}
+
 /* blocked-hosts= / blocked-domains=: list errors name the list's own file:line. */
 static int ini_add_list(struct ini_state *st, struct ln_hostlist *hosts,
 			struct ln_domainlist *domains, const char *v)
@@ -392,6 +454,10 @@ static int ini_policy_key(struct ini_state *st, const char *key, char *v)
 		return ini_add_rules(st, p, v, LN_VERDICT_ALLOW);
 	if (!strcasecmp(key, "deny"))
 		return ini_add_rules(st, p, v, LN_VERDICT_DENY);
+	if (!strcasecmp(key, "allow-domain"))
+		return ini_add_domain_rules(st, p, v, LN_VERDICT_ALLOW);
+	if (!strcasecmp(key, "deny-domain"))
+		return ini_add_domain_rules(st, p, v, LN_VERDICT_DENY);
 	if (!strcasecmp(key, "default")) {
 		if (ini_once(st, key, &st->seen_default))
 			return st->rc;
@@ -443,6 +509,27 @@ static int ini_global_key(struct ini_state *st, const char *key, char *v)
 		c->refresh_sec = sec;
 		return 0;
 	}
+	if (!strcasecmp(key, "dns"))
+		return ini_bool(st, key, v, &st->seen_dns, &c->dns);
+	if (!strcasecmp(key, "dns-block")) {
+		static const char *const modes[] = { "nxdomain", "refused", "zero" };
+
+		if (ini_once(st, key, &st->seen_dns_block))
+			return st->rc;
+		for (int i = 0; i < 3; i++)
+			if (!strcasecmp(v, modes[i])) {
+				c->dns_block = i;
+				return 0;
+			}
+		return ini_fail(st, -EINVAL,
+				"bad value \"%s\" for dns-block (nxdomain, refused or zero)", v);
+	}
+	if (!strcasecmp(key, "dns-port"))
+		return ini_uint(st, key, v, &st->seen_dns_port, 1024, 65000, &c->dns_port);
+	if (!strcasecmp(key, "dns-ttl-min"))
+		return ini_uint(st, key, v, &st->seen_ttl_min, 1, 604800, &c->dns_ttl_min);
+	if (!strcasecmp(key, "dns-ttl-max"))
+		return ini_uint(st, key, v, &st->seen_ttl_max, 1, 604800, &c->dns_ttl_max);
 	return ini_fail(st, -EINVAL, "unknown key \"%s\" in [global]", key);
 }
 
@@ -591,6 +678,10 @@ void ln_config_init(struct ln_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->refresh_sec = REFRESH_DEFAULT;
+	c->dns = true;
+	c->dns_port = 10530;
+	c->dns_ttl_min = 30;
+	c->dns_ttl_max = 3600;
 }
 
 static void policy_free(struct ln_policy *p)
@@ -605,6 +696,9 @@ static void policy_free(struct ln_policy *p)
 	for (i = 0; i < p->n_rules; i++)
 		ln_rule_free(&p->rules[i]);
 	free(p->rules);
+	for (i = 0; i < p->n_domain_rules; i++)
+		ln_rule_free(&p->domain_rules[i]);
+	free(p->domain_rules);
 	ln_hostlist_free(&p->hosts);
 	ln_domainlist_free(&p->domains);
 }

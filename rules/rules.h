@@ -109,6 +109,7 @@ void ln_domainlist_free(struct ln_domainlist *l);
 enum ln_target_kind {
 	LN_TARGET_PREFIX = 0,   /* address or CIDR ("any"/"*" is ::/0) */
 	LN_TARGET_HOSTNAME = 1, /* resolved when compiled */
+	LN_TARGET_DOMAIN = 2,   /* allow-domain/deny-domain: suffix, enforced via DNS */
 };
 
 struct ln_rule {
@@ -142,6 +143,8 @@ struct ln_policy {
 	bool audit, log_allowed;
 	struct ln_rule *rules;
 	size_t n_rules, cap_rules;
+	struct ln_rule *domain_rules; /* allow-domain/deny-domain (kind LN_TARGET_DOMAIN) */
+	size_t n_domain_rules, cap_domain_rules;
 	struct ln_hostlist hosts;     /* blocked-hosts= files of this policy */
 	struct ln_domainlist domains; /* blocked-domains= files of this policy */
 	__u32 section_rule_id;
@@ -156,6 +159,12 @@ struct ln_config {
 	struct ln_domainlist domains;
 	bool audit, log_allowed;
 	unsigned int refresh_sec; /* hostname re-resolve interval, default 300 */
+	/* DNS ([global] dns-*): the resolver proxy and how it answers blocked names */
+	bool dns;                 /* dns = yes (default) */
+	int dns_block;            /* enum ln_dns_block_mode value: 0 nxdomain, 1 refused, 2 zero */
+	unsigned int dns_port;    /* first proxy port (default 10530) */
+	unsigned int dns_ttl_min; /* clamp of recorded answers, seconds (default 30) */
+	unsigned int dns_ttl_max; /* (default 3600) */
 };
 
 void ln_config_init(struct ln_config *c);
@@ -235,5 +244,18 @@ void ln_compiled_free(struct ln_compiled *out);
 void ln_compiled_decide(const struct ln_compiled *cc, __u32 policy_id,
 			const __u8 addr[LN_ADDR_LEN], __u16 port, __u8 proto,
 			struct ln_decision *d);
+
+/* ---- domain rules (DNS) ---- */
+
+/* Whether @name is @suffix or a subdomain of it (both normalized). */
+bool ln_domain_matches(const char *name, const char *suffix);
+/*
+ * The domain rules of @p matching any of @names (a DNS answer's CNAME chain),
+ * sorted like a pushed-down prefix set: longer (more specific) suffix first,
+ * then narrower ports, specific proto, deny first. Returns the count (0: none
+ * matched); at most LN_RULES_PER_PREFIX are kept, the most specific.
+ */
+int ln_domain_rules_match(const struct ln_policy *p, const char *const *names, size_t n_names,
+			  struct ln_rule_set *out);
 
 #endif /* LSNITCH_RULES_H */
