@@ -10,6 +10,7 @@
 #include <linux/types.h>
 
 #include "rules.h"
+#include "dns_msg.h" /* struct ln_dns_answer_addr: the parser fills what record() gets */
 
 /*
  * How queries reach the proxy: the BPF connect/sendmsg hooks rewrite a guarded
@@ -30,11 +31,6 @@ enum ln_dns_block_mode {
 	LN_DNS_BLOCK_NXDOMAIN = 0, /* default */
 	LN_DNS_BLOCK_REFUSED = 1,
 	LN_DNS_BLOCK_ZERO = 2, /* A 0.0.0.0 / AAAA ::, NXDOMAIN-free; other types NODATA */
-};
-
-struct ln_dns_answer_addr {
-	struct ln_prefix addr; /* /128 (v4 mapped) */
-	__u32 ttl;
 };
 
 struct ln_dns_proxy_ops {
@@ -69,10 +65,26 @@ struct ln_dns_proxy_config {
 
 #define LN_DNS_BASE_PORT 10530
 #define LN_DNS_SLOTS 64
+#define LN_DNS_TIMEOUT_MS 4000
+#define LN_DNS_MAX_PENDING 4096   /* queries upstream at once; beyond: SERVFAIL */
+#define LN_DNS_MAX_TCP_CLIENTS 512 /* beyond: new connections are closed */
+#define LN_DNS_TCP_IDLE_MS 10000
 
+/*
+ * queries: every message received from clients (UDP and TCP), tcp_queries of
+ * them over TCP; malformed: dropped (not a parsable single-question query,
+ * or an unreadable upstream reply); blocked: answered with the block reply
+ * (question or CNAME chain listed); forwarded: sent upstream; answered:
+ * upstream replies relayed; truncated: relayed with TC set; forged: replies
+ * on an upstream socket that did not answer our query (ignored); timeouts:
+ * no valid reply in time (SERVFAIL sent); servfail: every SERVFAIL the proxy
+ * made (timeouts, a full pending table, upstream unreachable, CNAME loops);
+ * refused: queries on a slot slot_lookup() did not know.
+ */
 struct ln_dns_stats {
 	unsigned long long queries, answered, blocked, forwarded, timeouts, malformed, forged,
 		tcp_queries, truncated;
+	unsigned long long servfail, refused;
 };
 
 struct ln_dns_proxy;
@@ -82,5 +94,7 @@ int ln_dns_proxy_start(sd_event *event, const struct ln_dns_proxy_config *cfg,
 		       struct ln_dns_proxy **out, struct ln_error *err);
 void ln_dns_proxy_stop(struct ln_dns_proxy *p); /* accepts NULL */
 void ln_dns_proxy_stats(const struct ln_dns_proxy *p, struct ln_dns_stats *out);
+/* Whether the ::1 sockets exist (false when the host has no IPv6: that is not an error). */
+bool ln_dns_proxy_has_ipv6(const struct ln_dns_proxy *p);
 
 #endif /* LSNITCH_DNS_PROXY_H */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* A compact suffix set over domain blocklists: name -> rule id of the most specific listed suffix. */
+/* A compact suffix set over domain blocklists: name -> rule id of the most specific suffix. */
 #ifndef LSNITCH_DOMAIN_SET_H
 #define LSNITCH_DOMAIN_SET_H
 
