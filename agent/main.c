@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 #include <linux/magic.h>
@@ -334,6 +335,20 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 	return sd_event_exit(sd_event_source_get_event(s), 0);
 }
 
+/* The resolver proxy holds a socket per query in flight: room for thousands. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	rl.rlim_cur = rl.rlim_max < 16384 ? rl.rlim_max : 16384;
+	if (rl.rlim_cur < 16384 && rl.rlim_max != RLIM_INFINITY)
+		rl.rlim_max = rl.rlim_cur = 16384; /* as root we may raise the hard limit */
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		ln_log(4, "raising the open file limit: %m, ignoring");
+}
+
 static int check_cgroup2_dir(const char *path)
 {
 	struct statfs sfs;
@@ -507,6 +522,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	libbpf_set_print(libbpf_print);
+	raise_fd_limit();
 	r = sd_event_default(&m.event);
 	if (r >= 0)
 		r = manager_setup(&m, &err);

@@ -227,6 +227,13 @@ LN_INLINE __u32 ln_dns_hash(const struct ln_dns_owner *o)
 	return h ^ (h >> 16);
 }
 
+LN_INLINE int ln_dns_owner_eq(const struct ln_dns_owner *a, const struct ln_dns_owner *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2];
+}
+
 /* The slot of (server, policy), claiming a free one on first use; -1 if none. */
 LN_INLINE int ln_dns_slot(const struct ln_dns_state *st, const struct ln_dns_owner *o)
 {
@@ -254,7 +261,7 @@ LN_INLINE int ln_dns_slot(const struct ln_dns_state *st, const struct ln_dns_own
 			return (int)s;
 		}
 		cur = bpf_map_lookup_elem(&dns_slot_owner, &s);
-		if (cur && !__builtin_memcmp(&cur->owner, o, sizeof(*o)))
+		if (cur && ln_dns_owner_eq(&cur->owner, o))
 			return (int)s;
 	}
 	return -1;
@@ -267,12 +274,15 @@ LN_INLINE int ln_is_v4_mapped(const __u8 *addr)
 	return w[0] == 0 && w[1] == 0 && w[2] == bpf_htonl(0x0000ffff);
 }
 
+/* ln_check() results beyond allow/deny: redirect to the proxy's port. */
+#define LN_REDIRECT 0x10000
+
 /*
- * Send a DNS query to the proxy instead: 127.0.0.1 (or ::1, or the v4-mapped
- * loopback for a v4-mapped server) at base + slot. 1: redirected.
+ * The proxy port for a DNS query of (server, policy), as LN_REDIRECT | port;
+ * 0 when there is no slot (the query then goes out as it is).
  */
-LN_INLINE int ln_dns_redirect(struct bpf_sock_addr *ctx, const struct ln_dns_state *st,
-			      const __u8 *addr, __u16 port, __u32 policy_id, int v6)
+LN_INLINE int ln_dns_redirect(const struct ln_dns_state *st, const __u8 *addr, __u16 port,
+			      __u32 policy_id)
 {
 	struct ln_dns_owner o = { .port = port, .policy_id = policy_id };
 	int slot;
@@ -283,22 +293,8 @@ LN_INLINE int ln_dns_redirect(struct bpf_sock_addr *ctx, const struct ln_dns_sta
 		ln_count(LN_CNT_DNS_NO_SLOT);
 		return 0;
 	}
-	if (!v6) {
-		ctx->user_ip4 = bpf_htonl(0x7f000001);
-	} else if (ln_is_v4_mapped(addr)) {
-		ctx->user_ip6[0] = 0;
-		ctx->user_ip6[1] = 0;
-		ctx->user_ip6[2] = bpf_htonl(0x0000ffff);
-		ctx->user_ip6[3] = bpf_htonl(0x7f000001);
-	} else {
-		ctx->user_ip6[0] = 0;
-		ctx->user_ip6[1] = 0;
-		ctx->user_ip6[2] = 0;
-		ctx->user_ip6[3] = bpf_htonl(1);
-	}
-	ctx->user_port = bpf_htons(st->base_port + (__u16)slot);
 	ln_count(LN_CNT_DNS_REDIRECTED);
-	return 1;
+	return LN_REDIRECT | (__u16)(st->base_port + slot);
 }
 
 /* The one decision path of every hook: 1 allow, 0 deny (EPERM). */
@@ -360,10 +356,12 @@ LN_INLINE int ln_check(struct bpf_sock_addr *ctx, const __u8 *addr, __u8 hook)
 	 */
 	if (port == LN_DNS_PORT && (proto == IPPROTO_UDP || proto == IPPROTO_TCP) &&
 	    !(d.reason == LN_REASON_RULE && d.verdict == LN_VERDICT_DENY && !d.audit)) {
+		int to;
+
 		dns = ln_dns_active();
-		if (dns && ln_dns_redirect(ctx, dns, addr, port, policy_id,
-					   hook == LN_HOOK_CONNECT6 || hook == LN_HOOK_SENDMSG6))
-			return 1;
+		to = dns ? ln_dns_redirect(dns, addr, port, policy_id) : 0;
+		if (to)
+			return to;
 	}
 
 	if (d.verdict == LN_VERDICT_ALLOW)
@@ -397,40 +395,71 @@ LN_INLINE void ln_addr_from_v6(__u8 *addr, const struct bpf_sock_addr *ctx)
 	w[3] = ctx->user_ip6[3];
 }
 
+/*
+ * The hooks write the context themselves, field by field with constant
+ * offsets: the verifier refuses context writes through computed pointers.
+ */
+LN_INLINE int ln_hook4(struct bpf_sock_addr *ctx, __u8 hook)
+{
+	__u32 addr[4];
+	int r;
+
+	ln_addr_from_v4((__u8 *)addr, ctx->user_ip4);
+	r = ln_check(ctx, (__u8 *)addr, hook);
+	if (r & LN_REDIRECT) {
+		ctx->user_ip4 = bpf_htonl(0x7f000001);
+		ctx->user_port = bpf_htons((__u16)r);
+		return 1;
+	}
+	return r;
+}
+
+LN_INLINE int ln_hook6(struct bpf_sock_addr *ctx, __u8 hook)
+{
+	__u32 addr[4];
+	int r;
+
+	ln_addr_from_v6((__u8 *)addr, ctx);
+	r = ln_check(ctx, (__u8 *)addr, hook);
+	if (r & LN_REDIRECT) {
+		/* A v4-mapped server is redirected to the v4-mapped loopback. */
+		if (ln_is_v4_mapped((__u8 *)addr)) {
+			ctx->user_ip6[2] = bpf_htonl(0x0000ffff);
+			ctx->user_ip6[3] = bpf_htonl(0x7f000001);
+		} else {
+			ctx->user_ip6[0] = 0;
+			ctx->user_ip6[1] = 0;
+			ctx->user_ip6[2] = 0;
+			ctx->user_ip6[3] = bpf_htonl(1);
+		}
+		ctx->user_port = bpf_htons((__u16)r);
+		return 1;
+	}
+	return r;
+}
+
 SEC("cgroup/connect4")
 int ln_connect4(struct bpf_sock_addr *ctx)
 {
-	__u32 addr[4];
-
-	ln_addr_from_v4((__u8 *)addr, ctx->user_ip4);
-	return ln_check(ctx, (__u8 *)addr, LN_HOOK_CONNECT4);
+	return ln_hook4(ctx, LN_HOOK_CONNECT4);
 }
 
 SEC("cgroup/connect6")
 int ln_connect6(struct bpf_sock_addr *ctx)
 {
-	__u32 addr[4];
-
-	ln_addr_from_v6((__u8 *)addr, ctx);
-	return ln_check(ctx, (__u8 *)addr, LN_HOOK_CONNECT6);
+	return ln_hook6(ctx, LN_HOOK_CONNECT6);
 }
 
 SEC("cgroup/sendmsg4")
 int ln_sendmsg4(struct bpf_sock_addr *ctx)
 {
-	__u32 addr[4];
-
-	ln_addr_from_v4((__u8 *)addr, ctx->user_ip4);
-	return ln_check(ctx, (__u8 *)addr, LN_HOOK_SENDMSG4);
+	return ln_hook4(ctx, LN_HOOK_SENDMSG4);
 }
 
 SEC("cgroup/sendmsg6")
 int ln_sendmsg6(struct bpf_sock_addr *ctx)
 {
-	__u32 addr[4];
-
-	ln_addr_from_v6((__u8 *)addr, ctx);
-	return ln_check(ctx, (__u8 *)addr, LN_HOOK_SENDMSG6);
+	return ln_hook6(ctx, LN_HOOK_SENDMSG6);
 }
 
 /*
