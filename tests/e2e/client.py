@@ -4,7 +4,7 @@
 
     client.py tcp|udp-connect|udp-sendto|udp-connect-send ADDR PORT
               [--family 4|6|mapped] [--fastopen] [--recv] [--timeout SEC]
-              [--info FILE]
+              [--connected-to ADDR:PORT] [--thread] [--repeat SEC] [--info FILE]
 
 Prints one word and exits 0 whatever the syscall did, so the caller asserts
 on the word:
@@ -17,6 +17,13 @@ on the word:
 ::ffff:ADDR (ADDR must be IPv4). Default: from the address.
 --fastopen (tcp): connect implicitly with sendto(MSG_FASTOPEN).
 --recv (udp): wait for the echo of the datagram (proves it was delivered).
+--connected-to ADDR:PORT (udp-sendto): connect the socket there first (a
+failure prints CONNECT-<errno>), then sendto ADDR PORT anyway: a sendto with
+an address on a connected UDP socket still goes through the sendmsg hooks.
+--thread: make the calls from a second thread (so tid != pid).
+--repeat SEC: repeat the call (new socket each time) for SEC seconds; print
+the distinct results joined by "+" in sorted order (e.g. "EPERM" or
+"EPERM+ok"), the counts on stderr.
 --info FILE: write "pid=N tid=N comm=C uid=N gid=N" (this process, as the
 agent's event line prints them) before the syscall.
 
@@ -31,6 +38,7 @@ import socket
 import struct
 import sys
 import threading
+import time
 
 PAYLOAD = b"lsnitch-e2e\n"
 HTTP_GET = b"GET / HTTP/1.0\r\n\r\n"
@@ -46,14 +54,17 @@ def usage_error(msg):
 
 
 def dest_is_allowed(addr):
-    ip = ipaddress.ip_address(addr)
+    try:
+        ip = ipaddress.ip_address(addr)
+    except ValueError:
+        usage_error("not a numeric address: " + addr)
     if ip.version == 6 and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     return any(ip in n for n in ALLOWED_NETS)
 
 
 def write_info(path):
-    with open("/proc/self/comm") as f:
+    with open("/proc/thread-self/comm") as f:
         comm = f.read().rstrip("\n")
     with open(path, "w") as f:
         f.write("pid=%d tid=%d comm=%s uid=%d gid=%d\n" % (
@@ -125,6 +136,11 @@ def run(args):
             s.connect(sa)
             s.send(PAYLOAD)
         elif args.mode == "udp-sendto":
+            if args.connected_to:
+                try:
+                    s.connect(args.connected_to)
+                except OSError as e:
+                    return "CONNECT-" + errname(e)
             s.sendto(PAYLOAD, sa)
         if args.recv:
             if args.mode == "udp-connect":
@@ -150,6 +166,9 @@ def main():
     p.add_argument("--recv", action="store_true")
     p.add_argument("--timeout", type=float, default=2.0)
     p.add_argument("--info")
+    p.add_argument("--connected-to", metavar="ADDR:PORT")
+    p.add_argument("--thread", action="store_true")
+    p.add_argument("--repeat", type=float, metavar="SEC")
     args = p.parse_args()
 
     try:
@@ -167,14 +186,45 @@ def main():
         usage_error("--fastopen is for tcp")
     if args.recv and args.mode == "tcp":
         usage_error("--recv is for udp")
-    if args.info:
-        write_info(args.info)
+    if args.connected_to:
+        if args.mode != "udp-sendto":
+            usage_error("--connected-to is for udp-sendto")
+        host, _, port = args.connected_to.rpartition(":")
+        host = host.strip("[]")
+        if not dest_is_allowed(host):
+            usage_error("refusing to connect to " + host)
+        _, args.connected_to = make_sockaddr(host, int(port), args.family)
+    result = []
 
-    try:
-        word = run(args)
-    except OSError as e:
-        word = errname(e)
-    print(word, flush=True)
+    def once():
+        try:
+            return run(args)
+        except OSError as e:
+            return errname(e)
+
+    def work():
+        # --info is written by the thread that makes the syscalls.
+        if args.info:
+            write_info(args.info)
+        if args.repeat is None:
+            result.append(once())
+            return
+        counts = {}
+        end = time.monotonic() + args.repeat
+        while time.monotonic() < end:
+            w = once()
+            counts[w] = counts.get(w, 0) + 1
+        print("client.py: " + " ".join("%s=%d" % kv for kv in sorted(counts.items())),
+              file=sys.stderr)
+        result.append("+".join(sorted(counts)))
+
+    if args.thread:
+        t = threading.Thread(target=work)
+        t.start()
+        t.join()
+    else:
+        work()
+    print(result[0], flush=True)
     return 0
 
 

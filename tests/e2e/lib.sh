@@ -13,7 +13,7 @@
 #   client_expect outside ok -- tcp 127.0.0.2 "$P1"
 #   finish
 #
-# Safety (tests/../shared TESTING.md): the agent is only ever attached to
+# Safety (the project's TESTING.md rules): the agent is only ever attached to
 # cgroups below $CG, which this test made; traffic only goes to 127.0.0.0/8,
 # ::1, and 192.0.2.0/24 / 2001:db8::/32 inside the netns this test made (the
 # route is checked before any packet). Everything is undone by one idempotent
@@ -51,6 +51,9 @@ HOST4="" HOST6="" NS4="" NS4B="" NS6="" NS6B="" NS6NET=""
 AGENT_PID="" AGENT_OUT="" AGENT_ERR="" AGENT_RC="" AGENT_RUNS=0
 EV_MARK=0 EV_MATCHED=0
 BG_PIDS=()
+# Prepended to the client command inside the cgroup, e.g.
+# CLIENT_WRAP=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
+CLIENT_WRAP=()
 CHECKS=0 FAILS=0
 LSN_CLEANED=0 LSN_SELF_CG=""
 BPF_BEFORE=""
@@ -316,6 +319,21 @@ require_agent() {
 	[ -x "$AGENT" ] || die "agent binary $AGENT is missing: run make"
 }
 
+# The bpf() syscall works (BPF_PROG_GET_NEXT_ID answers, even ENOENT).
+require_bpf() {
+	"$PY" - <<'PYEOF' || skip_env "the bpf() syscall is not available here (no CONFIG_BPF_SYSCALL, lockdown or seccomp)"
+import ctypes, errno, platform, sys
+nr = {"x86_64": 321, "aarch64": 280, "riscv64": 280, "ppc64le": 361, "s390x": 351,
+      "armv7l": 386, "i686": 357}.get(platform.machine())
+if nr is None:
+    sys.exit(0)  # unknown architecture: let the agent find out
+libc = ctypes.CDLL(None, use_errno=True)
+attr = ctypes.create_string_buffer(128)
+r = libc.syscall(nr, 11, attr, 128)  # BPF_PROG_GET_NEXT_ID
+sys.exit(0 if r == 0 or ctypes.get_errno() == errno.ENOENT else 1)
+PYEOF
+}
+
 require_bpftool() {
 	command -v bpftool >/dev/null 2>&1 || skip_env "bpftool is not installed"
 }
@@ -330,6 +348,7 @@ lsn_mktmp() {
 lsn_setup() {
 	require_root
 	require_agent
+	require_bpf
 	CG2=$(cgroup2_mount) || skip_env "no cgroup v2 mount in /proc/self/mountinfo"
 	[ -d "$CG2" ] || skip_env "cgroup v2 mount $CG2 missing"
 	if [ ! -e /sys/kernel/btf/vmlinux ] && [ "${CI:-}" != true ]; then
@@ -344,7 +363,7 @@ lsn_setup() {
 	lsn_mktmp
 	CGREL=$LSN_TAG
 	CG=$CG2/$CGREL
-	mkdir "$CG" || die "cannot create test cgroup $CG"
+	mkdir "$CG" || skip_env "cannot create the test cgroup $CG (read-only cgroupfs?)"
 	make_cg guard outside
 	log "cgroup2 at $CG2, test cgroup $CG, work dir $TMPD"
 }
@@ -657,15 +676,23 @@ stop_agent() {
 ev_mark() { EV_MARK=$(wc -l <"$AGENT_OUT"); }
 events_since_mark() { tail -n "+$((EV_MARK + 1))" "$AGENT_OUT"; }
 
-# expect_event ERE: wait for a line after the mark matching ERE (full line).
+# expect_event ERE [HINT_ERE]: wait for a line after the mark matching ERE
+# (full line). With HINT_ERE (e.g. " pid=123 "), a new line matching HINT but
+# not ERE is the event of this action with something wrong in it: fail now.
 expect_event() {
-	local re=$1 t=$((EVENT_TIMEOUT * 20))
+	local re=$1 hint=${2:-} t=$((EVENT_TIMEOUT * 20)) lines
 	while :; do
-		if events_since_mark | grep -Eq -- "$re"; then
+		lines=$(events_since_mark)
+		if printf '%s\n' "$lines" | grep -Eq -- "$re"; then
 			EV_MATCHED=$((EV_MATCHED + 1))
 			ok "event /$re/"
 			return 0
 		fi
+		[ -n "$hint" ] && printf '%s\n' "$lines" | grep -Eq -- "$hint" && break
+		[ -n "$AGENT_PID" ] && ! proc_alive "$AGENT_PID" && {
+			printf '    the agent is not running any more\n'
+			break
+		}
 		[ "$t" -le 0 ] && break
 		sleep 0.05
 		t=$((t - 1))
@@ -715,7 +742,7 @@ run_client() {
 	local cgname=$1
 	shift
 	check_dest "$2"
-	in_cg "$(cg_dir "$cgname")" "$PY" "$CLIENT" "$@" 2>>"$TMPD/client.err"
+	in_cg "$(cg_dir "$cgname")" "${CLIENT_WRAP[@]}" "$PY" "$CLIENT" "$@" 2>>"$TMPD/client.err"
 }
 
 # client_expect CGNAME WANT [VERDICT POLICY RULE REASON] -- CLIENT_ARGS...
@@ -738,13 +765,18 @@ client_expect() {
 		prev=$a
 	done
 	[ -n "$family" ] || case $addr in *:*) family=6 ;; *) family=4 ;; esac
-	info=$TMPD/client.info
+	# world-writable: the client may run as another user (CLIENT_WRAP)
+	mkdir -p "$TMPD/info" && chmod 1777 "$TMPD/info"
+	info=$TMPD/info/client.info
 	rm -f "$info"
 	check_dest "$addr"
 	[ -n "$verdict" ] && ev_mark
 	got=$(run_client "$cgname" "$@" --info "$info")
 	assert_eq "$cgname: client $*" "$want" "$got"
 	[ -n "$verdict" ] || return 0
+	# Already failed: do not wait long for an event that may never come.
+	# shellcheck disable=SC2034
+	[ "$got" = "$want" ] || local EVENT_TIMEOUT=1
 	[ -s "$info" ] || {
 		fail "client wrote no --info"
 		return 1
@@ -761,7 +793,7 @@ client_expect() {
 	esac
 	: "$fo"
 	expect_event "$(event_re "$verdict" "$proto" "$dest" "${CG#"$CG2"/}/$cgname" "$policy" "$rule" \
-		"$reason" "$hook" "$(re_escape "$(cat "$info")")")"
+		"$reason" "$hook" "$(re_escape "$(cat "$info")")")" " pid=$(sed -n 's/^pid=\([0-9]*\) .*/\1/p' "$info") "
 }
 
 # curl_in CGNAME URL: runs curl in the cgroup; sets CURL_RC, prints its output.
@@ -799,4 +831,43 @@ curl_expect() {
 	case $hp in \[*) hook=connect6 ;; *) hook=connect4 ;; esac
 	expect_event "$(event_re "$verdict" tcp "$dest" "${CG#"$CG2"/}/$cgname" "$5" "$6" "$7" "$hook" \
 		'pid=[0-9]+ tid=[0-9]+ comm=curl uid=0 gid=0')"
+}
+
+# count_lines FILE ERE: number of lines of FILE matching ERE.
+count_lines() {
+	local n
+	n=$(grep -Ec -- "$2" "$1" 2>/dev/null)
+	printf '%s' "${n:-0}"
+}
+
+# wait_for_count FILE ERE N TIMEOUT_SEC: until FILE has more than N lines
+# matching ERE. Returns 1 on timeout.
+wait_for_count() {
+	local t=$(($4 * 20))
+	while [ "$(count_lines "$1" "$2")" -le "$3" ]; do
+		[ "$t" -le 0 ] && return 1
+		sleep 0.05
+		t=$((t - 1))
+	done
+}
+
+# reload_agent WANT_ERE: SIGHUP the agent and wait for a new stderr line
+# matching "reloaded" or "reload failed"; asserts it matches WANT_ERE.
+reload_agent() {
+	local want=$1 re='^lsnitch-agent: (reloaded|reload failed)' n line
+	n=$(count_lines "$AGENT_ERR" "$re")
+	kill -HUP "$AGENT_PID" || die "cannot signal the agent"
+	if ! wait_for_count "$AGENT_ERR" "$re" "$n" "$READY_TIMEOUT"; then
+		fail "no reload outcome on stderr within ${READY_TIMEOUT}s of SIGHUP"
+		tail -n 10 "$AGENT_ERR" | sed 's/^/    | /'
+		return 1
+	fi
+	line=$(grep -E -- "$re" "$AGENT_ERR" | sed -n "$((n + 1))p")
+	assert_match "SIGHUP: stderr /$want/" "$want" "$line"
+	proc_alive "$AGENT_PID" || fail "the agent died after SIGHUP"
+}
+
+# bpf_attached CGDIR: the attach types of the programs attached to CGDIR.
+bpf_attached() {
+	bpftool cgroup show "$1" 2>/dev/null | awk 'NR > 1 && $1 ~ /^[0-9]+$/ { print $2 }' | sort
 }

@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # A default-allow policy with denies: the denied address and addr:port fail
 # with EPERM and an event; everything else connects. Then the same policy with
-# the global --log-allowed: allowed connections are reported as "allow"
-# events (reason=default in the policy, reason=none with policy=- in the
-# attached cgroup that no policy names).
+# the global --log-allowed (and -v): allowed connections are reported as
+# "allow" events (reason=default in the policy, reason=none with policy=- in
+# the attached cgroup that no policy names); then log-allowed = yes in
+# [global].
 . "$(dirname "$0")/lib.sh"
 lsn_setup
 make_cg guard/a
@@ -46,10 +47,26 @@ assert_no_other_events
 stop_agent || fail "the agent exited with status $AGENT_RC on SIGTERM"
 
 log "global --log-allowed"
-start_agent --config "$INI" --log-allowed
+start_agent --config "$INI" --log-allowed -v
 client_expect $A ok allow open "$L_DEF" default -- tcp 127.0.0.1 "$P1"
 client_expect $A EPERM deny open "$L_PORT" rule -- tcp 127.0.0.1 "$P2"
+# No policy names the attached cgroup itself: implicit policy, nothing matched.
 client_expect guard ok allow - - none -- tcp 127.0.0.2 "$P1"
 client_expect outside ok -- tcp 127.0.0.2 "$P1"
+assert_no_other_events
+stop_agent || fail "the agent exited with status $AGENT_RC on SIGTERM"
+
+log "log-allowed = yes in [global]"
+INI2=$TMPD/da-global.ini
+{
+	printf '[global]\nlog-allowed = yes\n\n'
+	cat "$INI"
+} >"$INI2"
+L2_DEF=da-global.ini:$(line_of "$INI2" "default = allow")
+L2_PORT=da-global.ini:$(line_of "$INI2" "deny = 127.0.0.1:")
+start_agent --config "$INI2"
+client_expect $A ok allow open "$L2_DEF" default -- tcp ::1 "$P1"
+client_expect $A EPERM deny open "$L2_PORT" rule -- tcp 127.0.0.1 "$P2"
+client_expect guard ok allow - - none -- tcp ::1 "$P1"
 assert_no_other_events
 finish

@@ -33,7 +33,9 @@ client_expect $A EPERM deny lockdown "$L_DEF" default -- udp-sendto 127.0.0.1 "$
 client_expect $A EPERM deny lockdown "$L_DEF" default -- udp-connect 127.0.0.1 "$P1"
 client_expect $A EPERM deny lockdown "$L_DEF" default -- tcp 127.0.0.2 "$P1"
 client_expect $A EPERM deny lockdown "$L_DEF" default -- tcp ::1 "$P1"
-client_expect $A EPERM deny lockdown "$L_DEF" default -- tcp 127.0.0.1 "$P1" --family mapped
+# The IPv4 allow rule covers the v4-mapped form on an AF_INET6 socket too.
+client_expect $A ok allow lockdown "$L_ALLOW" rule -- tcp 127.0.0.1 "$P1" --family mapped
+client_expect $A EPERM deny lockdown "$L_DEF" default -- tcp 127.0.0.1 "$P2" --family mapped
 
 # curl too: the one allowed URL works, the other port fails to connect (7).
 curl_expect $A 0 "http://127.0.0.1:$P1/" allow lockdown "$L_ALLOW" rule
