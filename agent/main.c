@@ -179,7 +179,7 @@ static void config_summary(const struct ln_config *c, char *buf, size_t len)
 	size_t rules = 0, hosts = c->hosts.n, domains = c->domains.n;
 
 	for (size_t i = 0; i < c->n_policies; i++) {
-		rules += c->policies[i].n_rules;
+		rules += c->policies[i].n_rules + c->policies[i].n_domain_rules;
 		hosts += c->policies[i].hosts.n;
 		domains += c->policies[i].domains.n;
 	}
