@@ -10,6 +10,8 @@
 #include "rules.h"
 #include "domain_set.h"
 
+#define LN_PIN_DIR "/sys/fs/bpf/lsnitch"
+#define LN_CONTROL_PATH "/run/lsnitch/control.sock"
 #define LN_HOOKS 8 /* connect4|6, sendmsg4|6, recvmsg4|6, getpeername4|6 */
 
 struct lsnitch_bpf;
@@ -23,6 +25,10 @@ struct ln_opts {
 	size_t n_cgroups;
 	const char *config;
 	const char *rules_dir;
+	const char *units_dir;   /* --units: NAME.service.ini etc. */
+	const char *pin_dir;     /* --pin-dir (default LN_PIN_DIR) */
+	const char *control;     /* --control socket path (default LN_CONTROL_PATH) */
+	bool keep_on_stop;       /* --keep-on-stop: SIGTERM leaves enforcement pinned */
 	const char **hosts; /* --blocked-hosts */
 	size_t n_hosts;
 	const char **domains; /* --blocked-domains */
@@ -110,6 +116,7 @@ void ln_events_drain(struct ln_manager *m);
 void ln_events_stop(struct ln_manager *m);
 
 /* main.c: the one place that logs. */
+int ln_manager_reload(struct ln_manager *m, struct ln_error *err);
 void ln_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif /* LSNITCH_AGENT_H */

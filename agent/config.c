@@ -16,13 +16,15 @@ static bool file_exists(const char *path)
 
 int ln_config_from_opts(const struct ln_opts *o, struct ln_config *c, struct ln_error *err)
 {
-	bool demo = !o->config && !o->rules_dir && !o->n_hosts && !o->n_domains;
+	bool demo = !o->config && !o->rules_dir && !o->units_dir && !o->n_hosts && !o->n_domains;
 	int r = 0;
 
 	if (o->config)
 		r = ln_config_load_ini(c, o->config, true, err);
 	if (r >= 0 && o->rules_dir)
 		r = ln_config_load_dir(c, o->rules_dir, err);
+	if (r >= 0 && o->units_dir)
+		r = ln_config_load_units_dir(c, o->units_dir, err);
 	for (size_t i = 0; r >= 0 && i < o->n_hosts; i++)
 		r = ln_config_add_hosts(c, o->hosts[i], err);
 	for (size_t i = 0; r >= 0 && i < o->n_domains; i++)

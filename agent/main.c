@@ -52,6 +52,8 @@ static void usage(FILE *f)
 		"                          default: the cgroup v2 root)\n"
 		"  --config FILE           main INI file (may hold [global] and policies)\n"
 		"  --rules DIR             load every *.ini policy file in DIR\n"
+		"  --units DIR             per-unit policies: NAME.service.ini, NAME.scope.ini,\n"
+		"                          NAME.slice.ini apply to that unit's cgroup\n"
 		"  --blocked-hosts FILE    host blocklist: address, CIDR or hostname per line\n"
 		"                          (repeatable)\n"
 		"  --blocked-domains FILE  domain blocklist (repeatable; validated, enforced\n"
@@ -59,6 +61,9 @@ static void usage(FILE *f)
 		"  --audit                 report what would be denied, deny nothing\n"
 		"  --log-allowed           report allowed connections too\n"
 		"  --check                 validate everything, print a summary, exit\n"
+		"  --pin-dir DIR           pin links and maps here (default " LN_PIN_DIR ")\n"
+		"  --keep-on-stop          SIGTERM leaves the policy pinned and enforcing\n"
+		"  --control PATH          control socket (default " LN_CONTROL_PATH ")\n"
 		"  -v, --verbose           debug output (libbpf, verifier)\n"
 		"  -h, --help              this help\n"
 		"  --version               print the version\n\n"
@@ -70,6 +75,10 @@ enum {
 	OPT_CGROUP = 0x100,
 	OPT_CONFIG,
 	OPT_RULES,
+	OPT_UNITS,
+	OPT_PIN_DIR,
+	OPT_CONTROL,
+	OPT_KEEP,
 	OPT_HOSTS,
 	OPT_DOMAINS,
 	OPT_AUDIT,
@@ -97,6 +106,10 @@ static int parse_args(int argc, char **argv, struct ln_opts *o)
 		{ "cgroup", required_argument, NULL, OPT_CGROUP },
 		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "rules", required_argument, NULL, OPT_RULES },
+		{ "units", required_argument, NULL, OPT_UNITS },
+		{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
+		{ "control", required_argument, NULL, OPT_CONTROL },
+		{ "keep-on-stop", no_argument, NULL, OPT_KEEP },
 		{ "blocked-hosts", required_argument, NULL, OPT_HOSTS },
 		{ "blocked-domains", required_argument, NULL, OPT_DOMAINS },
 		{ "audit", no_argument, NULL, OPT_AUDIT },
@@ -120,6 +133,18 @@ static int parse_args(int argc, char **argv, struct ln_opts *o)
 			break;
 		case OPT_RULES:
 			o->rules_dir = optarg;
+			break;
+		case OPT_UNITS:
+			o->units_dir = optarg;
+			break;
+		case OPT_PIN_DIR:
+			o->pin_dir = optarg;
+			break;
+		case OPT_CONTROL:
+			o->control = optarg;
+			break;
+		case OPT_KEEP:
+			o->keep_on_stop = true;
 			break;
 		case OPT_HOSTS:
 			if (push(&o->hosts, &o->n_hosts, optarg) < 0)
@@ -225,12 +250,24 @@ static int do_check(const struct ln_opts *o)
 static void log_generation(const char *what, const struct ln_generation *g, size_t n_cg)
 {
 	const struct ln_compiled *cc = &g->cc;
+	size_t names = 0, bytes = 0;
 
+	if (g->domains) {
+		names = ln_domain_set_size(g->domains);
+		bytes = ln_domain_set_memory(g->domains);
+	}
+	for (size_t i = 0; i < g->n_policy_domains; i++) {
+		if (!g->policy_domains[i])
+			continue;
+		names += ln_domain_set_size(g->policy_domains[i]);
+		bytes += ln_domain_set_memory(g->policy_domains[i]);
+	}
 	ln_log(6,
 	       "%s: %zu policies (%u bound), %zu rule prefixes, %zu exact + %zu prefix "
-	       "blocklist entries in %.1f ms; %zu cgroup(s) guarded",
+	       "blocklist entries, %zu blocked domains (%zu bytes) in %.1f ms; "
+	       "%zu cgroup(s) guarded",
 	       what, cc->n_policies - 1, g->n_bound, cc->n_rules, cc->n_bl_exact,
-	       cc->n_bl_prefix, g->load_ms, n_cg);
+	       cc->n_bl_prefix, names, bytes, g->load_ms, n_cg);
 }
 
 static bool compiled_equal(const struct ln_compiled *a, const struct ln_compiled *b)
@@ -258,36 +295,42 @@ static int manager_switch(struct ln_manager *m, struct ln_generation *g, struct 
 	return 0;
 }
 
-static void manager_reload(struct ln_manager *m)
+/*
+ * Re-read everything and put it in force atomically; on any error the policy
+ * in force stays, and @err says what failed. Logs either way.
+ */
+int ln_manager_reload(struct ln_manager *m, struct ln_error *err)
 {
 	struct ln_generation *g = NULL;
 	struct ln_config *cfg;
-	struct ln_error err = {};
 	int r;
 
 	sd_notify(0, "RELOADING=1");
 	cfg = calloc(1, sizeof(*cfg));
 	if (!cfg) {
-		snprintf(err.msg, sizeof(err.msg), "out of memory");
+		snprintf(err->msg, sizeof(err->msg), "out of memory");
+		r = -ENOMEM;
 		goto fail;
 	}
 	ln_config_init(cfg);
-	r = ln_config_from_opts(&m->opts, cfg, &err);
+	r = ln_config_from_opts(&m->opts, cfg, err);
 	if (r >= 0)
-		r = ln_generation_build(m, cfg, &g, &err);
+		r = ln_generation_build(m, cfg, &g, err);
 	if (r < 0) {
 		ln_config_free(cfg);
 		free(cfg);
 		goto fail;
 	}
-	if (manager_switch(m, g, &err) < 0)
+	r = manager_switch(m, g, err);
+	if (r < 0)
 		goto fail;
 	log_generation("reloaded", m->gen, m->n_attach);
 	sd_notify(0, "READY=1");
-	return;
+	return 0;
 fail:
-	ln_log(3, "reload failed, keeping the policy in force: %s", err.msg);
+	ln_log(3, "reload failed, keeping the policy in force: %s", err->msg);
 	sd_notify(0, "READY=1");
+	return r;
 }
 
 /* Re-resolve hostnames of the configuration in force; swap only on change. */
@@ -328,7 +371,9 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 	struct ln_manager *m = userdata;
 
 	if (si->ssi_signo == SIGHUP) {
-		manager_reload(m);
+		struct ln_error err = {};
+
+		ln_manager_reload(m, &err);
 		return 0;
 	}
 	sd_notify(0, "STOPPING=1");

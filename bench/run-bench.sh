@@ -13,6 +13,9 @@ SIZES=${BENCH_SIZES:-"0 10000 1000000"}
 KINDS=${BENCH_KINDS:-"v4 v4cidr v6 v6cidr"}
 
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (BPF)" >&2; exit 1; }
+# One agent at a time (DNS proxy ports, machine-wide BPF stats): wait for tests.
+exec 9>/tmp/lsnitch-e2e.lock
+flock 9
 CG2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
 [ -n "$CG2" ] || { echo "bench: no cgroup2 mount" >&2; exit 1; }
 CG=$CG2/lsnitch-bench-$$
@@ -89,7 +92,7 @@ for kind in $KINDS; do
 		list=$TMP/list.txt
 		python3 bench/gen_hosts.py "$kind" "$n" "$list"
 		start_agent --blocked-hosts "$list"
-		load_ms=$(sed -n 's/.*blocklist entries in \([0-9.]*\) ms.*/\1/p' "$TMP/agent.err" | head -1)
+		load_ms=$(sed -n 's/.* in \([0-9.]*\) ms; .*/\1/p' "$TMP/agent.err" | head -1)
 		bytes=$(map_bytes)
 		read -r t0 c0 < <(prog_stats)
 		inside=$(median3 in_cg "$LOOP" "$dst" 9 "$ITERS")

@@ -310,7 +310,7 @@ LN_INLINE int ln_check(struct bpf_sock_addr *ctx, const __u8 *addr, __u8 hook)
 	__u16 port = bpf_ntohs((__u16)ctx->user_port);
 	__u8 proto = ctx->protocol;
 	__u64 cg = bpf_get_current_cgroup_id();
-	int idx = -1;
+	int idx = -1, didx = -1;
 
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg)
@@ -338,17 +338,17 @@ LN_INLINE int ln_check(struct bpf_sock_addr *ctx, const __u8 *addr, __u8 hook)
 		dv = bpf_map_lookup_elem(&dns_verdicts, &dk);
 		if (dv && bpf_ktime_get_ns() < dv->expires_ns) {
 			drs = &dv->rs;
-			idx = ln_rule_set_match(drs, port, proto);
+			didx = ln_rule_set_match(drs, port, proto);
 		}
 	}
-	if (idx < 0) {
+	if (idx < 0 && didx < 0) {
 		/* Rules did not decide: the blocklists are next. */
 		bl = ln_blocklist_set(LN_SET_GLOBAL, addr, cfg->flags & LN_CFG_HAS_GLOBAL_EXACT,
 				      cfg->flags & LN_CFG_HAS_GLOBAL_PREFIX);
 		if (!bl && (pol->flags & LN_POLICY_HAS_LISTS) && policy_id)
 			bl = ln_blocklist_set(policy_id, addr, 1, 1);
 	}
-	ln_decide(pol, rs, drs, bl, port, proto, &d);
+	ln_decide_at(pol, rs, idx, drs, didx, bl, &d);
 
 	/*
 	 * DNS goes to the proxy, which applies the domain lists and records

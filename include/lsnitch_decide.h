@@ -54,26 +54,23 @@ LN_INLINE int ln_rule_set_match(const struct ln_rule_set *rs, __u16 port, __u8 p
 
 /*
  * @pol: the policy (NULL: no policy at all, only the global lists apply)
- * @rs: the rules trie's value for (policy, destination), or NULL
- * @dns: the live domain-rule set recorded for (policy, destination), or NULL
+ * @rs, @i: the rules trie's value for (policy, destination) and the index of
+ *     its first entry matching port and protocol (-1: none, or no @rs)
+ * @dns, @j: the live domain-rule set recorded for (policy, destination) and
+ *     its first matching entry (-1: none)
  * @bl_rule_id: rule id of the blocklist entry that matched, or 0
  */
-LN_INLINE void ln_decide(const struct ln_policy_val *pol, const struct ln_rule_set *rs,
-			 const struct ln_rule_set *dns, __u32 bl_rule_id, __u16 port, __u8 proto,
-			 struct ln_decision *d)
+LN_INLINE void ln_decide_at(const struct ln_policy_val *pol, const struct ln_rule_set *rs, int i,
+			    const struct ln_rule_set *dns, int j, __u32 bl_rule_id,
+			    struct ln_decision *d)
 {
 	__u32 flags = pol ? pol->flags : 0;
-	int i = -1, j = -1;
 
-	if (rs)
-		i = ln_rule_set_match(rs, port, proto);
-	if (i < 0 && dns)
-		j = ln_rule_set_match(dns, port, proto);
-	if (i >= 0 && i < LN_RULES_PER_PREFIX) {
+	if (rs && i >= 0 && i < LN_RULES_PER_PREFIX) {
 		d->verdict = rs->e[i].verdict;
 		d->reason = LN_REASON_RULE;
 		d->rule_id = rs->e[i].rule_id;
-	} else if (j >= 0 && j < LN_RULES_PER_PREFIX) {
+	} else if (dns && j >= 0 && j < LN_RULES_PER_PREFIX) {
 		d->verdict = dns->e[j].verdict;
 		d->reason = LN_REASON_DOMAIN;
 		d->rule_id = dns->e[j].rule_id;
@@ -92,6 +89,17 @@ LN_INLINE void ln_decide(const struct ln_policy_val *pol, const struct ln_rule_s
 	}
 	d->audit = d->verdict == LN_VERDICT_DENY && (flags & LN_POLICY_AUDIT);
 	d->log = d->verdict == LN_VERDICT_DENY || (flags & LN_POLICY_LOG_ALLOWED);
+}
+
+/* The same, scanning the sets itself (user space and tests). */
+LN_INLINE void ln_decide(const struct ln_policy_val *pol, const struct ln_rule_set *rs,
+			 const struct ln_rule_set *dns, __u32 bl_rule_id, __u16 port, __u8 proto,
+			 struct ln_decision *d)
+{
+	int i = rs ? ln_rule_set_match(rs, port, proto) : -1;
+	int j = i < 0 && dns ? ln_rule_set_match(dns, port, proto) : -1;
+
+	ln_decide_at(pol, rs, i, dns, j, bl_rule_id, d);
 }
 
 #endif /* LSNITCH_DECIDE_H */

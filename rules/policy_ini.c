@@ -689,6 +689,7 @@ static void policy_free(struct ln_policy *p)
 	size_t i;
 
 	free(p->name);
+	free(p->unit);
 	for (i = 0; i < p->n_cgroups; i++)
 		free(p->cgroups[i]);
 	free(p->cgroups);
@@ -724,6 +725,65 @@ static const char *where(const struct ln_config *c, __u32 id, char *buf, size_t 
 	return ln_rule_id_format(&c->sources, id, buf, len);
 }
 
+/* "NAME.service.ini", ".scope.ini", ".slice.ini": the unit files --units reads. */
+static bool is_unit_file(const char *n)
+{
+	static const char *const sfx[] = { ".service.ini", ".scope.ini", ".slice.ini" };
+	size_t len = strlen(n);
+
+	if (n[0] == '.')
+		return false;
+	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		size_t l = strlen(sfx[i]);
+
+		if (len > l && !strcmp(n + len - l, sfx[i]))
+			return true;
+	}
+	return false;
+}
+
+static int unit_name_filter(const struct dirent *d)
+{
+	return is_unit_file(d->d_name);
+}
+
+int ln_config_load_units_dir(struct ln_config *c, const char *dir, struct ln_error *err)
+{
+	struct dirent **names = NULL;
+	struct stat sb;
+	char *path = NULL;
+	int n, i, rc = 0;
+
+	n = scandir(dir, &names, unit_name_filter, alphasort);
+	if (n < 0) {
+		rc = -errno;
+		return ln_err(err, rc, "%s: cannot open: %s", dir, strerror(-rc));
+	}
+	for (i = 0; i < n; i++) {
+		size_t first = c->n_policies, len = strlen(names[i]->d_name);
+
+		if (!rc && asprintf(&path, "%s/%s", dir, names[i]->d_name) < 0)
+			rc = ln_err(err, -ENOMEM, "%s: out of memory", dir);
+		else if (!rc && !stat(path, &sb) && S_ISREG(sb.st_mode))
+			rc = ln_config_load_ini(c, path, false, err);
+		/* A policy here without cgroup= lines follows the unit the file is named for. */
+		for (size_t j = first; !rc && j < c->n_policies; j++) {
+			struct ln_policy *p = &c->policies[j];
+
+			if (p->n_cgroups)
+				continue;
+			p->unit = strndup(names[i]->d_name, len - 4);
+			if (!p->unit)
+				rc = ln_err(err, -ENOMEM, "%s: out of memory", dir);
+		}
+		free(path);
+		path = NULL;
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}
+
 static int validate_policy(const struct ln_config *c, size_t i, struct ln_error *err)
 {
 	const struct ln_policy *p = &c->policies[i], *q;
@@ -737,7 +797,7 @@ static int validate_policy(const struct ln_config *c, size_t i, struct ln_error 
 			return ln_err(err, -EINVAL, "%s: policy \"%s\" is already defined at %s", a,
 				      p->name, where(c, q->section_rule_id, b, sizeof(b)));
 	}
-	if (!p->n_cgroups)
+	if (!p->n_cgroups && !p->unit)
 		return ln_err(err, -EINVAL, "%s: policy \"%s\" has no cgroup= line", a, p->name);
 	for (k = 0; k < p->n_cgroups; k++) {
 		for (j = 0; j <= i; j++) {

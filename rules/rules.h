@@ -135,7 +135,8 @@ void ln_rule_free(struct ln_rule *r);
 struct ln_policy {
 	char *name;
 	__u32 id;           /* 1.. in load order; 0 is the implicit policy */
-	char **cgroups;     /* as written: relative to the cgroup2 root */
+	char **cgroups;     /* as written: relative to the cgroup2 root; may be globs */
+	char *unit;         /* per-unit file: "nginx.service" (its cgroup is looked up) */
 	__u32 *cgroup_ids;  /* rule id of each cgroup= line */
 	size_t n_cgroups;
 	__u8 default_verdict;
@@ -178,6 +179,12 @@ int ln_config_load_ini(struct ln_config *c, const char *path, bool allow_global,
 		       struct ln_error *err);
 /* Load every "*.ini" in @dir, in name order. */
 int ln_config_load_dir(struct ln_config *c, const char *dir, struct ln_error *err);
+/*
+ * Per-unit policies: every NAME.service.ini, NAME.scope.ini, NAME.slice.ini in
+ * @dir, in name order. A "[policy]" section there is named after the unit and,
+ * without cgroup= lines, applies to the unit's cgroup (ln_policy.unit).
+ */
+int ln_config_load_units_dir(struct ln_config *c, const char *dir, struct ln_error *err);
 /* Extra global lists from the command line. */
 int ln_config_add_hosts(struct ln_config *c, const char *path, struct ln_error *err);
 int ln_config_add_domains(struct ln_config *c, const char *path, struct ln_error *err);

@@ -88,6 +88,10 @@ run_unit() {
 run_e2e() {
 	local t name log rc reason
 	mkdir -p "$LOGDIR" || exit 2
+	# One agent at a time on a machine: the DNS proxy's ports and the BPF
+	# stats are machine-wide. Other runs (worktrees, make bench) wait here.
+	exec 9>/tmp/lsnitch-e2e.lock
+	flock 9
 	if [ "$(id -u)" != 0 ]; then
 		echo "################################################################"
 		echo "# run-tests.sh: NOT ROOT: end-to-end tests that load BPF will SKIP"
