@@ -79,6 +79,11 @@ struct ln_manager {
 	struct ln_dns_proxy *dns;
 	sd_event_source *heartbeat_source;
 	struct ln_name_cache *names;
+	/* pinning (pin.c) */
+	const char *pin_dir;
+	bool pinning;       /* pins are being kept under pin_dir */
+	bool keep_on_exit;  /* leave the policy pinned and enforcing (SIGQUIT, --keep-on-stop) */
+	unsigned int took_over_maps, took_over_links;
 };
 
 /* cgroup.c */
@@ -95,9 +100,14 @@ int ln_resolve_getaddrinfo(const char *name, struct ln_prefix *out, size_t max, 
 int ln_generation_build(struct ln_manager *m, struct ln_config *cfg,
 			struct ln_generation **out, struct ln_error *err);
 void ln_generation_free(struct ln_generation *g);
-int ln_generation_attach(struct ln_manager *m, struct ln_generation *g, struct ln_error *err);
 int ln_generation_swap(struct ln_manager *m, struct ln_generation *g, struct ln_error *err);
-void ln_detach_all(struct ln_manager *m);
+struct bpf_program *ln_hook_prog(struct lsnitch_bpf *skel, int i);
+
+/* pin.c */
+int ln_pin_prepare(struct ln_manager *m);
+int ln_pin_shared_maps(struct ln_manager *m, struct ln_error *err);
+int ln_pin_attach(struct ln_manager *m, struct ln_generation *g, struct ln_error *err);
+void ln_pin_release(struct ln_manager *m, bool keep);
 int ln_read_counters(struct ln_manager *m, __u64 out[LN_CNT_MAX]);
 
 /* dns.c */

@@ -36,7 +36,7 @@ static __u32 at_least_one(size_t n)
 	return n ? (__u32)n : 1;
 }
 
-static struct bpf_program *hook_prog(struct lsnitch_bpf *skel, int i)
+struct bpf_program *ln_hook_prog(struct lsnitch_bpf *skel, int i)
 {
 	struct bpf_program *p[LN_HOOKS] = {
 		skel->progs.ln_connect4,     skel->progs.ln_connect6,
@@ -253,33 +253,6 @@ void ln_generation_free(struct ln_generation *g)
 	free(g);
 }
 
-/* First attach: one bpf_link per hook and cgroup (multi-attach semantics). */
-int ln_generation_attach(struct ln_manager *m, struct ln_generation *g, struct ln_error *err)
-{
-	for (size_t c = 0; c < m->n_attach; c++) {
-		struct ln_attach *a = &m->attach[c];
-
-		a->fd = open(a->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (a->fd < 0) {
-			snprintf(err->msg, sizeof(err->msg), "%s: cannot open cgroup: %s", a->path,
-				 strerror(errno));
-			return -errno;
-		}
-		for (int i = 0; i < LN_HOOKS; i++) {
-			a->links[i] = bpf_program__attach_cgroup(hook_prog(g->skel, i), a->fd);
-			if (!a->links[i]) {
-				int r = -errno;
-
-				snprintf(err->msg, sizeof(err->msg), "%s: cannot attach %s: %s",
-					 a->path, bpf_program__name(hook_prog(g->skel, i)),
-					 strerror(-r));
-				return r;
-			}
-		}
-	}
-	return 0;
-}
-
 /*
  * Point every link at @g's programs. Each update is atomic in the kernel; on a
  * failure the links already moved are put back, so old or new is in force,
@@ -293,7 +266,7 @@ int ln_generation_swap(struct ln_manager *m, struct ln_generation *g, struct ln_
 
 	for (c = 0; c < m->n_attach; c++) {
 		for (i = 0; i < LN_HOOKS; i++) {
-			r = bpf_link__update_program(m->attach[c].links[i], hook_prog(g->skel, i));
+			r = bpf_link__update_program(m->attach[c].links[i], ln_hook_prog(g->skel, i));
 			if (r < 0)
 				goto rollback;
 		}
@@ -301,29 +274,16 @@ int ln_generation_swap(struct ln_manager *m, struct ln_generation *g, struct ln_
 	return 0;
 rollback:
 	snprintf(err->msg, sizeof(err->msg), "%s: cannot replace %s: %s", m->attach[c].path,
-		 bpf_program__name(hook_prog(g->skel, i)), strerror(-r));
+		 bpf_program__name(ln_hook_prog(g->skel, i)), strerror(-r));
 	for (;;) {
 		if (i-- == 0) {
 			if (c-- == 0)
 				break;
 			i = LN_HOOKS - 1;
 		}
-		bpf_link__update_program(m->attach[c].links[i], hook_prog(old->skel, i));
+		bpf_link__update_program(m->attach[c].links[i], ln_hook_prog(old->skel, i));
 	}
 	return r;
-}
-
-void ln_detach_all(struct ln_manager *m)
-{
-	for (size_t c = 0; c < m->n_attach; c++) {
-		for (int i = 0; i < LN_HOOKS; i++) {
-			bpf_link__destroy(m->attach[c].links[i]);
-			m->attach[c].links[i] = NULL;
-		}
-		if (m->attach[c].fd >= 0)
-			close(m->attach[c].fd);
-		m->attach[c].fd = -1;
-	}
 }
 
 int ln_read_counters(struct ln_manager *m, __u64 out[LN_CNT_MAX])

@@ -68,7 +68,8 @@ static void usage(FILE *f)
 		"  -h, --help              this help\n"
 		"  --version               print the version\n\n"
 		"With no list or policy options, ./blocked_hosts.txt and ./blocked_domains.txt\n"
-		"are loaded when present. SIGHUP reloads; SIGINT/SIGTERM detach and exit.\n");
+		"are loaded when present. SIGHUP reloads; SIGINT/SIGTERM detach and exit;\n"
+		"SIGQUIT exits leaving the policy pinned for the next agent to take over.\n");
 }
 
 enum {
@@ -376,6 +377,9 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 		ln_manager_reload(m, &err);
 		return 0;
 	}
+	/* SIGQUIT: hand over to the next agent, leaving the policy pinned. */
+	if (si->ssi_signo == SIGQUIT)
+		m->keep_on_exit = true;
 	sd_notify(0, "STOPPING=1");
 	return sd_event_exit(sd_event_source_get_event(s), 0);
 }
@@ -435,6 +439,8 @@ static int manager_setup(struct ln_manager *m, struct ln_error *err)
 		}
 	}
 
+	/* A previous agent's pinned maps are reused by the first generation. */
+	ln_pin_prepare(m);
 	cfg = calloc(1, sizeof(*cfg));
 	if (!cfg)
 		return -ENOMEM;
@@ -447,14 +453,9 @@ static int manager_setup(struct ln_manager *m, struct ln_error *err)
 		free(cfg);
 		return r;
 	}
-	m->events_fd = dup(bpf_map__fd(m->gen->skel->maps.events));
-	m->counters_fd = dup(bpf_map__fd(m->gen->skel->maps.counters));
-	m->dns_state_fd = dup(bpf_map__fd(m->gen->skel->maps.dns_state));
-	m->dns_slot_owner_fd = dup(bpf_map__fd(m->gen->skel->maps.dns_slot_owner));
-	m->dns_slot_by_owner_fd = dup(bpf_map__fd(m->gen->skel->maps.dns_slot_by_owner));
-	if (m->events_fd < 0 || m->counters_fd < 0 || m->dns_state_fd < 0 ||
-	    m->dns_slot_owner_fd < 0 || m->dns_slot_by_owner_fd < 0)
-		return -errno;
+	r = ln_pin_shared_maps(m, err);
+	if (r < 0)
+		return r;
 	r = ln_events_start(m);
 	if (r < 0) {
 		snprintf(err->msg, sizeof(err->msg), "event ring buffer: %s", strerror(-r));
@@ -464,7 +465,13 @@ static int manager_setup(struct ln_manager *m, struct ln_error *err)
 	r = ln_dns_start(m, err);
 	if (r < 0)
 		return r;
-	return ln_generation_attach(m, m->gen, err);
+	r = ln_pin_attach(m, m->gen, err);
+	if (r < 0)
+		return r;
+	if (m->took_over_links)
+		ln_log(6, "took over %u pinned links and %u maps from a previous agent",
+		       m->took_over_links, m->took_over_maps);
+	return 0;
 }
 
 static int manager_run(struct ln_manager *m)
@@ -476,10 +483,12 @@ static int manager_run(struct ln_manager *m)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGQUIT);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	r = sd_event_add_signal(m->event, NULL, SIGTERM, on_signal, m);
 	r = r < 0 ? r : sd_event_add_signal(m->event, NULL, SIGINT, on_signal, m);
 	r = r < 0 ? r : sd_event_add_signal(m->event, NULL, SIGHUP, on_signal, m);
+	r = r < 0 ? r : sd_event_add_signal(m->event, NULL, SIGQUIT, on_signal, m);
 	if (r < 0)
 		return r;
 	if (count_hostnames(m->gen->cfg)) {
@@ -503,9 +512,12 @@ static void manager_free(struct ln_manager *m)
 {
 	__u64 cnt[LN_CNT_MAX];
 
-	ln_detach_all(m);
+	/* DNS first: kept programs must not send queries to a proxy that is gone. */
 	ln_dns_print_stats(m);
 	ln_dns_stop(m);
+	ln_pin_release(m, m->keep_on_exit || m->opts.keep_on_stop);
+	if (m->pinning && (m->keep_on_exit || m->opts.keep_on_stop))
+		ln_log(6, "the policy stays in force, pinned in %s", m->pin_dir);
 	if (m->rb) {
 		ln_events_drain(m);
 		if (ln_read_counters(m, cnt) == 0)

@@ -62,7 +62,7 @@ print(sum(m.get("bytes_memlock", 0) for m in json.load(sys.stdin)
 }
 
 start_agent() {
-	"$AGENT" --cgroup "$CG" "$@" >"$TMP/agent.out" 2>"$TMP/agent.err" &
+	"$AGENT" --cgroup "$CG" --pin-dir "/sys/fs/bpf/lsnitch-bench-$$" "$@" >"$TMP/agent.out" 2>"$TMP/agent.err" &
 	AGENT_PID=$!
 	for _ in $(seq 1 600); do
 		grep -q 'lsnitch-agent: ready' "$TMP/agent.err" && return 0

@@ -626,6 +626,8 @@ start_agent() {
 	AGENT_OUT=$TMPD/agent.$AGENT_RUNS.out
 	AGENT_ERR=$TMPD/agent.$AGENT_RUNS.err
 	BPF_BEFORE=$(bpf_snapshot)
+	# Pins go to a directory of this test's own (removed by the cleanup).
+	case " $* " in *" --pin-dir "*) ;; *) set -- --pin-dir "/sys/fs/bpf/$LSN_TAG" "$@" ;; esac
 	log "starting: $AGENT --cgroup $CG/guard $*"
 	"$AGENT" --cgroup "$CG/guard" "$@" >"$AGENT_OUT" 2>"$AGENT_ERR" &
 	AGENT_PID=$!

@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Pinning: links and the maps every generation shares live under the pin
+ * directory (bpffs), so enforcement outlives the agent. A new agent takes the
+ * pinned links over with BPF_LINK_UPDATE (atomic per link: no moment without
+ * a program), reuses the pinned ring buffer, counters and DNS slot maps, and
+ * removes pins of cgroups it no longer guards.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "agent.h"
+#include "lsnitch.skel.h"
+
+static const char *const hook_names[LN_HOOKS] = {
+	"connect4", "connect6", "sendmsg4", "sendmsg6",
+	"recvmsg4", "recvmsg6", "getpeername4", "getpeername6",
+};
+
+/* The maps that outlive a generation, and what a compatible pin looks like. */
+struct shared_map {
+	const char *name;
+	size_t fd_off; /* offsetof(struct ln_manager, ...) */
+	__u32 type, key_size, value_size, max_entries;
+};
+
+#define FD_OFF(f) offsetof(struct ln_manager, f)
+static const struct shared_map shared_maps[] = {
+	{ "events", FD_OFF(events_fd), BPF_MAP_TYPE_RINGBUF, 0, 0, 1 << 20 },
+	{ "counters", FD_OFF(counters_fd), BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, LN_CNT_MAX },
+	{ "dns_state", FD_OFF(dns_state_fd), BPF_MAP_TYPE_ARRAY, 4,
+	  sizeof(struct ln_dns_state), 1 },
+	{ "dns_slot_owner", FD_OFF(dns_slot_owner_fd), BPF_MAP_TYPE_HASH, 4,
+	  sizeof(struct ln_dns_slot_val), LN_DNS_MAX_SLOTS },
+	{ "dns_slot_by_owner", FD_OFF(dns_slot_by_owner_fd), BPF_MAP_TYPE_HASH,
+	  sizeof(struct ln_dns_owner), 4, LN_DNS_MAX_SLOTS },
+};
+#define N_SHARED (sizeof(shared_maps) / sizeof(shared_maps[0]))
+
+static int *map_fd(struct ln_manager *m, const struct shared_map *s)
+{
+	return (int *)((char *)m + s->fd_off);
+}
+
+static struct bpf_map *skel_map(struct lsnitch_bpf *skel, size_t i)
+{
+	struct bpf_map *maps[N_SHARED] = {
+		skel->maps.events, skel->maps.counters, skel->maps.dns_state,
+		skel->maps.dns_slot_owner, skel->maps.dns_slot_by_owner,
+	};
+	return maps[i];
+}
+
+static bool is_bpffs(const char *path)
+{
+	struct statfs sfs;
+
+	return statfs(path, &sfs) == 0 && sfs.f_type == BPF_FS_MAGIC;
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static void pin_path(const struct ln_manager *m, char *buf, size_t len, const char *sub,
+		     const char *name)
+{
+	snprintf(buf, len, "%s/%s/%s", m->pin_dir, sub, name);
+}
+
+/*
+ * Make sure the pin directory is on a bpffs (mounting one at /sys/fs/bpf as
+ * systemd would, if nothing is there) and open the shared maps a previous
+ * agent pinned. Pinning is best effort: without it the agent still enforces,
+ * only not beyond its own life, and says so.
+ */
+int ln_pin_prepare(struct ln_manager *m)
+{
+	char path[PATH_MAX], parent[PATH_MAX];
+	char *slash;
+
+	m->pin_dir = m->opts.pin_dir ? m->opts.pin_dir : LN_PIN_DIR;
+	snprintf(parent, sizeof(parent), "%s", m->pin_dir);
+	slash = strrchr(parent, '/');
+	if (!slash || slash == parent) {
+		ln_log(4, "pin directory %s: must be below a bpffs mount, not pinning", m->pin_dir);
+		return 0;
+	}
+	*slash = '\0';
+	if (!is_bpffs(parent) && !strcmp(parent, "/sys/fs/bpf") &&
+	    mount("bpf", parent, "bpf", 0, "mode=0700") < 0)
+		ln_log(4, "mounting bpffs on %s: %m", parent);
+	if (!is_bpffs(parent)) {
+		ln_log(4, "%s is not a bpffs: not pinning; enforcement ends with the agent",
+		       parent);
+		return 0;
+	}
+	snprintf(path, sizeof(path), "%s/maps", m->pin_dir);
+	if (mkdir_p(path, 0700) < 0) {
+		ln_log(4, "%s: %m: not pinning; enforcement ends with the agent", path);
+		return 0;
+	}
+	snprintf(path, sizeof(path), "%s/links", m->pin_dir);
+	if (mkdir_p(path, 0700) < 0) {
+		ln_log(4, "%s: %m: not pinning; enforcement ends with the agent", path);
+		return 0;
+	}
+	m->pinning = true;
+
+	for (size_t i = 0; i < N_SHARED; i++) {
+		const struct shared_map *s = &shared_maps[i];
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+		int fd;
+
+		pin_path(m, path, sizeof(path), "maps", s->name);
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0 || info.type != s->type ||
+		    info.key_size != s->key_size || info.value_size != s->value_size ||
+		    info.max_entries != s->max_entries) {
+			/* Another layout (an upgrade): start this map afresh. */
+			close(fd);
+			unlink(path);
+			continue;
+		}
+		*map_fd(m, s) = fd;
+		m->took_over_maps++;
+	}
+	return 0;
+}
+
+/* After the first generation is loaded: share and pin what was not pinned yet. */
+int ln_pin_shared_maps(struct ln_manager *m, struct ln_error *err)
+{
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < N_SHARED; i++) {
+		const struct shared_map *s = &shared_maps[i];
+		int *fd = map_fd(m, s);
+
+		if (*fd >= 0)
+			continue;
+		*fd = dup(bpf_map__fd(skel_map(m->gen->skel, i)));
+		if (*fd < 0) {
+			snprintf(err->msg, sizeof(err->msg), "map %s: %s", s->name, strerror(errno));
+			return -errno;
+		}
+		if (!m->pinning)
+			continue;
+		pin_path(m, path, sizeof(path), "maps", s->name);
+		if (bpf_obj_pin(*fd, path) < 0)
+			ln_log(4, "pinning %s: %m, ignoring", path);
+	}
+	return 0;
+}
+
+static void link_name(char *buf, size_t len, __u64 cgid, int hook)
+{
+	snprintf(buf, len, "%llu_%s", (unsigned long long)cgid, hook_names[hook]);
+}
+
+/* Links pinned for cgroups this agent does not guard (any more): detach them. */
+static void unpin_stale_links(struct ln_manager *m, const __u64 *ids)
+{
+	char dir[PATH_MAX], path[PATH_MAX * 2];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/links", m->pin_dir);
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		unsigned long long id;
+		bool ours = false;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (sscanf(de->d_name, "%llu_", &id) == 1)
+			for (size_t c = 0; c < m->n_attach; c++)
+				ours |= ids[c] == id;
+		if (ours)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		unlink(path);
+		ln_log(6, "removed stale pinned link %s", path);
+	}
+	closedir(d);
+}
+
+/*
+ * Put @g in force on every --cgroup: take over a pinned link (swapping in
+ * @g's program atomically) or attach and pin a new one.
+ */
+int ln_pin_attach(struct ln_manager *m, struct ln_generation *g, struct ln_error *err)
+{
+	char name[64], path[PATH_MAX];
+	__u64 *ids;
+	int r = 0;
+
+	ids = calloc(m->n_attach ? m->n_attach : 1, sizeof(*ids));
+	if (!ids)
+		return -ENOMEM;
+	for (size_t c = 0; c < m->n_attach && !r; c++) {
+		struct ln_attach *a = &m->attach[c];
+
+		a->fd = open(a->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (a->fd < 0 || ln_cgroup_id(a->path, &ids[c]) < 0) {
+			r = -errno;
+			snprintf(err->msg, sizeof(err->msg), "%s: cannot open cgroup: %s", a->path,
+				 strerror(errno));
+			break;
+		}
+		for (int i = 0; i < LN_HOOKS && !r; i++) {
+			struct bpf_program *prog = ln_hook_prog(g->skel, i);
+
+			link_name(name, sizeof(name), ids[c], i);
+			pin_path(m, path, sizeof(path), "links", name);
+			a->links[i] = m->pinning && !access(path, F_OK) ? bpf_link__open(path) : NULL;
+			if (a->links[i]) {
+				r = bpf_link__update_program(a->links[i], prog);
+				if (r < 0) {
+					/* Not ours to update (e.g. another program type): replace. */
+					bpf_link__unpin(a->links[i]);
+					bpf_link__destroy(a->links[i]);
+					a->links[i] = NULL;
+					r = 0;
+				} else {
+					m->took_over_links++;
+					continue;
+				}
+			}
+			a->links[i] = bpf_program__attach_cgroup(prog, a->fd);
+			if (!a->links[i]) {
+				r = -errno;
+				snprintf(err->msg, sizeof(err->msg), "%s: cannot attach %s: %s",
+					 a->path, bpf_program__name(prog), strerror(-r));
+				break;
+			}
+			if (m->pinning && bpf_link__pin(a->links[i], path) < 0)
+				ln_log(4, "pinning %s: %m, ignoring", path);
+		}
+	}
+	if (!r && m->pinning)
+		unpin_stale_links(m, ids);
+	free(ids);
+	return r;
+}
+
+/*
+ * On exit: unless the policy is to stay in force, unpin and detach every link
+ * and unpin the shared maps; otherwise just let go of our references.
+ */
+void ln_pin_release(struct ln_manager *m, bool keep)
+{
+	char path[PATH_MAX];
+
+	for (size_t c = 0; c < m->n_attach; c++) {
+		for (int i = 0; i < LN_HOOKS; i++) {
+			struct bpf_link *l = m->attach[c].links[i];
+
+			if (!l)
+				continue;
+			if (!keep && bpf_link__pin_path(l))
+				bpf_link__unpin(l);
+			bpf_link__destroy(l);
+			m->attach[c].links[i] = NULL;
+		}
+		if (m->attach[c].fd >= 0)
+			close(m->attach[c].fd);
+		m->attach[c].fd = -1;
+	}
+	if (keep || !m->pinning)
+		return;
+	for (size_t i = 0; i < N_SHARED; i++) {
+		pin_path(m, path, sizeof(path), "maps", shared_maps[i].name);
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/maps", m->pin_dir);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/links", m->pin_dir);
+	rmdir(path);
+	rmdir(m->pin_dir);
+}
