@@ -18,7 +18,6 @@
 #include "lsnitch.skel.h"
 
 #define LN_CGROUP_SLOTS_MIN 1024 /* room for cgroups that appear later */
-#define LN_BATCH 65536
 #ifndef ENOTSUPP
 #define ENOTSUPP 524 /* kernel-internal, seen by user space from some map ops */
 #endif
@@ -52,45 +51,32 @@ static void resolve_warn(const char *msg, void *ud)
 	ln_log(4, "%s", msg);
 }
 
-static int fill_bl_exact_each(int fd, const struct ln_bl_kv *kv, size_t n)
+/* Array pages in batches (one syscall per 4096 pages). */
+static int fill_pages(int fd, const void *pages, size_t n, size_t page_size)
 {
-	for (size_t i = 0; i < n; i++)
-		if (bpf_map_update_elem(fd, &kv[i].k, &kv[i].rule_id, BPF_ANY) < 0)
-			return -errno;
-	return 0;
-}
-
-/* Hash maps take batches (one syscall per 64k entries); split keys and values. */
-static int fill_bl_exact(int fd, const struct ln_bl_kv *kv, size_t n)
-{
-	struct ln_bl_key *keys;
-	__u32 *vals;
+	__u32 keys[4096];
 	int r = 0;
 
-	keys = malloc(sizeof(*keys) * LN_BATCH);
-	vals = malloc(sizeof(*vals) * LN_BATCH);
-	if (!keys || !vals) {
-		r = -ENOMEM;
-		goto out;
-	}
 	for (size_t done = 0; done < n;) {
-		__u32 cnt = n - done > LN_BATCH ? LN_BATCH : (__u32)(n - done);
+		__u32 cnt = n - done > 4096 ? 4096 : (__u32)(n - done);
 
-		for (__u32 i = 0; i < cnt; i++) {
-			keys[i] = kv[done + i].k;
-			vals[i] = kv[done + i].rule_id;
-		}
-		if (bpf_map_update_batch(fd, keys, vals, &cnt, NULL) < 0) {
+		for (__u32 i = 0; i < cnt; i++)
+			keys[i] = done + i;
+		if (bpf_map_update_batch(fd, keys, (const char *)pages + done * page_size, &cnt,
+					 NULL) < 0) {
 			r = -errno;
-			if (r == -EINVAL || r == -EOPNOTSUPP || r == -ENOTSUPP)
-				r = fill_bl_exact_each(fd, kv + done, n - done);
-			goto out;
+			if (r != -EINVAL && r != -EOPNOTSUPP && r != -ENOTSUPP)
+				return r;
+			/* Kernels without batch ops on arrays: page by page. */
+			for (__u32 i = 0; i < cnt; i++)
+				if (bpf_map_update_elem(fd, &keys[i],
+							(const char *)pages + (done + i) * page_size,
+							BPF_ANY) < 0)
+					return -errno;
+			r = 0;
 		}
 		done += cnt;
 	}
-out:
-	free(keys);
-	free(vals);
 	return r;
 }
 
@@ -110,15 +96,15 @@ static int fill_maps(struct ln_manager *m, struct ln_generation *g, struct ln_er
 		if (bpf_map_update_elem(bpf_map__fd(s->maps.rules), &cc->rules[i].k,
 					&cc->rules[i].v, BPF_ANY) < 0)
 			goto fail_errno;
-	r = fill_bl_exact(bpf_map__fd(s->maps.bl_exact), cc->bl_exact, cc->n_bl_exact);
+	r = fill_pages(bpf_map__fd(s->maps.bl_pack4), cc->packed.p4, cc->packed.pages4,
+		       sizeof(*cc->packed.p4));
+	if (r >= 0)
+		r = fill_pages(bpf_map__fd(s->maps.bl_pack6), cc->packed.p6, cc->packed.pages6,
+			       sizeof(*cc->packed.p6));
 	if (r < 0) {
 		errno = -r;
 		goto fail_errno;
 	}
-	for (size_t i = 0; i < cc->n_bl_prefix; i++)
-		if (bpf_map_update_elem(bpf_map__fd(s->maps.bl_prefix), &cc->bl_prefix[i].k,
-					&cc->bl_prefix[i].rule_id, BPF_ANY) < 0)
-			goto fail_errno;
 
 	g->n_bound = 0;
 	for (size_t i = 0; i < cc->n_bindings; i++) {
@@ -140,16 +126,10 @@ static int fill_maps(struct ln_manager *m, struct ln_generation *g, struct ln_er
 	}
 	if (g->n_bound)
 		cfgv.flags |= LN_CFG_HAS_POLICIES;
-	for (size_t i = 0; i < cc->n_bl_exact; i++)
-		if (cc->bl_exact[i].k.set == LN_SET_GLOBAL) {
-			cfgv.flags |= LN_CFG_HAS_GLOBAL_EXACT;
-			break;
-		}
-	for (size_t i = 0; i < cc->n_bl_prefix; i++)
-		if (cc->bl_prefix[i].k.set == LN_SET_GLOBAL) {
-			cfgv.flags |= LN_CFG_HAS_GLOBAL_PREFIX;
-			break;
-		}
+	if (cc->packed.n_sets) {
+		cfgv.list4 = cc->packed.set4[LN_SET_GLOBAL];
+		cfgv.list6 = cc->packed.set6[LN_SET_GLOBAL];
+	}
 	/* Last: the config entry makes the rest visible to the programs. */
 	if (bpf_map_update_elem(bpf_map__fd(s->maps.config), &zero, &cfgv, BPF_ANY) < 0)
 		goto fail_errno;
@@ -169,8 +149,8 @@ static int size_maps(struct ln_manager *m, struct lsnitch_bpf *s, const struct l
 	r = r ?: bpf_map__set_max_entries(s->maps.policies, at_least_one(cc->n_policies));
 	r = r ?: bpf_map__set_max_entries(s->maps.cgroup_policy, (__u32)slots);
 	r = r ?: bpf_map__set_max_entries(s->maps.rules, at_least_one(cc->n_rules));
-	r = r ?: bpf_map__set_max_entries(s->maps.bl_exact, at_least_one(cc->n_bl_exact));
-	r = r ?: bpf_map__set_max_entries(s->maps.bl_prefix, at_least_one(cc->n_bl_prefix));
+	r = r ?: bpf_map__set_max_entries(s->maps.bl_pack4, at_least_one(cc->packed.pages4));
+	r = r ?: bpf_map__set_max_entries(s->maps.bl_pack6, at_least_one(cc->packed.pages6));
 	/* Events and counters outlive a generation: every generation shares them. */
 	if (!r && m->events_fd >= 0)
 		r = bpf_map__reuse_fd(s->maps.events, m->events_fd);

@@ -50,20 +50,20 @@ struct {
 	__type(value, struct ln_rule_set);
 } rules SEC(".maps");
 
+/* Packed host blocklists: pages of sorted intervals (see lsnitch.h). */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
-	__type(key, struct ln_bl_key);
-	__type(value, __u32);
-} bl_exact SEC(".maps");
+	__type(key, __u32);
+	__type(value, struct ln_pack4_page);
+} bl_pack4 SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct ln_bl_lpm_key);
-	__type(value, __u32);
-} bl_prefix SEC(".maps");
+	__type(key, __u32);
+	__type(value, struct ln_pack6_page);
+} bl_pack6 SEC(".maps");
 
 /* Shared across reloads (the agent hands the old ones to the new programs). */
 struct {
@@ -146,25 +146,45 @@ LN_INLINE __u32 ln_current_policy(const struct ln_config_val *cfg, __u64 cg)
 	return policy_id;
 }
 
-LN_INLINE __u32 ln_blocklist_set(__u32 set, const __u8 *addr, int exact, int prefix)
+LN_INLINE const struct ln_pack4_page *ln_pack4_page_at(void *ctx, __u32 page)
 {
-	struct ln_bl_lpm_key lk = { .prefixlen = 32 + 128, .set = set };
-	struct ln_bl_key k = { .set = set };
-	__u32 *id;
+	return bpf_map_lookup_elem(&bl_pack4, &page);
+}
 
-	if (exact) {
-		__builtin_memcpy(k.addr, addr, LN_ADDR_LEN);
-		id = bpf_map_lookup_elem(&bl_exact, &k);
-		if (id)
-			return *id;
-	}
-	if (prefix) {
-		__builtin_memcpy(lk.addr, addr, LN_ADDR_LEN);
-		id = bpf_map_lookup_elem(&bl_prefix, &lk);
-		if (id)
-			return *id;
-	}
-	return 0;
+LN_INLINE const struct ln_pack6_page *ln_pack6_page_at(void *ctx, __u32 page)
+{
+	return bpf_map_lookup_elem(&bl_pack6, &page);
+}
+
+/* bpf_loop() callbacks: the verifier checks one bisection step, not 26 paths. */
+static long ln_pack4_cb(__u32 i, void *b);
+static long ln_pack6_cb(__u32 i, void *b);
+#define LN_BISECT4(b) bpf_loop(LN_PACK_STEPS, ln_pack4_cb, (b), 0)
+#define LN_BISECT6(b) bpf_loop(LN_PACK_STEPS, ln_pack6_cb, (b), 0)
+#include "lsnitch_search.h"
+
+static long ln_pack4_cb(__u32 i, void *b)
+{
+	return ln_pack4_step(b);
+}
+
+static long ln_pack6_cb(__u32 i, void *b)
+{
+	return ln_pack6_step(b);
+}
+
+/* Rule id of the blocklist entry of a set (its regions) covering @addr, or 0. */
+LN_INLINE __u32 ln_blocklist(const struct ln_region *r4, const struct ln_region *r6,
+			     const __u8 *addr)
+{
+	const __u32 *w = (const __u32 *)addr;
+
+	if (w[0] == 0 && w[1] == 0 && w[2] == bpf_htonl(0x0000ffff))
+		return r4->cnt ? ln_pack4_find(NULL, r4, bpf_ntohl(w[3])) : 0;
+	if (!r6->cnt)
+		return 0;
+	return ln_pack6_find(NULL, r6, ((__u64)bpf_ntohl(w[0]) << 32) | bpf_ntohl(w[1]),
+			     ((__u64)bpf_ntohl(w[2]) << 32) | bpf_ntohl(w[3]));
 }
 
 LN_INLINE void ln_report(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port, __u64 cg,
@@ -343,10 +363,9 @@ LN_INLINE int ln_check(struct bpf_sock_addr *ctx, const __u8 *addr, __u8 hook)
 	}
 	if (idx < 0 && didx < 0) {
 		/* Rules did not decide: the blocklists are next. */
-		bl = ln_blocklist_set(LN_SET_GLOBAL, addr, cfg->flags & LN_CFG_HAS_GLOBAL_EXACT,
-				      cfg->flags & LN_CFG_HAS_GLOBAL_PREFIX);
+		bl = ln_blocklist(&cfg->list4, &cfg->list6, addr);
 		if (!bl && (pol->flags & LN_POLICY_HAS_LISTS) && policy_id)
-			bl = ln_blocklist_set(policy_id, addr, 1, 1);
+			bl = ln_blocklist(&pol->list4, &pol->list6, addr);
 	}
 	ln_decide_at(pol, rs, idx, drs, didx, bl, &d);
 

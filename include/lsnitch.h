@@ -63,6 +63,38 @@ enum ln_hook {
 #define LN_POLICY_HAS_LISTS (1u << 3)   /* has its own blocklist entries (set = id) */
 #define LN_POLICY_HAS_DOMAIN_RULES (1u << 4) /* look up dns_verdicts */
 
+/*
+ * Host blocklists are packed: each set's entries (exact addresses and
+ * prefixes alike) become sorted, disjoint intervals, each with the rule id of
+ * the most specific entry covering it, searched by bisection. IPv4 (host
+ * order) in bl_pack4, IPv6 (two host-order halves) in bl_pack6, both arrays of
+ * pages. A set's intervals are one contiguous region of each array.
+ */
+struct ln_region {
+	__u32 off; /* first interval */
+	__u32 cnt; /* intervals */
+};
+_Static_assert(sizeof(struct ln_region) == 8, "ln_region size");
+
+#define LN_PACK4_PAGE 256 /* intervals per page: 3 KiB */
+struct ln_pack4_page {
+	__u32 lo[LN_PACK4_PAGE];
+	__u32 hi[LN_PACK4_PAGE];
+	__u32 rule_id[LN_PACK4_PAGE];
+};
+_Static_assert(sizeof(struct ln_pack4_page) == 12 * LN_PACK4_PAGE, "ln_pack4_page size");
+
+#define LN_PACK6_PAGE 64 /* intervals per page: 2.25 KiB */
+struct ln_pack6_page {
+	__u64 lo[LN_PACK6_PAGE][2]; /* [0]: high 64 bits, [1]: low 64 bits */
+	__u64 hi[LN_PACK6_PAGE][2];
+	__u32 rule_id[LN_PACK6_PAGE];
+};
+_Static_assert(sizeof(struct ln_pack6_page) == 36 * LN_PACK6_PAGE, "ln_pack6_page size");
+
+/* Bisection steps: enough for 2^26 intervals (16M entries make at most 32M + 1). */
+#define LN_PACK_STEPS 26
+
 /* policies map (array, index = policy id). */
 struct ln_policy_val {
 	__u32 flags;
@@ -70,8 +102,9 @@ struct ln_policy_val {
 	__u8 pad[3];
 	__u32 default_rule_id; /* the line that set the default */
 	__u32 pad2;
+	struct ln_region list4, list6; /* the policy's own blocklists (set = id) */
 };
-_Static_assert(sizeof(struct ln_policy_val) == 16, "ln_policy_val size");
+_Static_assert(sizeof(struct ln_policy_val) == 32, "ln_policy_val size");
 
 /* cgroup_policy map (hash): key = cgroup id (__u64), value: */
 struct ln_cgroup_val {
@@ -122,9 +155,9 @@ struct ln_rule_set {
 _Static_assert(sizeof(struct ln_rule_set) == 8 + 12 * LN_RULES_PER_PREFIX, "ln_rule_set size");
 
 /*
- * Host blocklists. set = 0 for the global lists, = policy id for a policy's
- * own extra lists. Exact addresses (/128, v4 /32) live in a hash, true
- * prefixes in an LPM trie. Value: rule id (__u32).
+ * Host blocklist entries as the compiler lists them before packing. set = 0
+ * for the global lists, = policy id for a policy's own extra lists. The
+ * dns_verdicts map uses struct ln_bl_key too.
  */
 #define LN_SET_GLOBAL 0
 
@@ -141,16 +174,15 @@ struct ln_bl_lpm_key {
 };
 _Static_assert(sizeof(struct ln_bl_lpm_key) == 24, "ln_bl_lpm_key size");
 
-/* config map (array, one element). */
-#define LN_CFG_HAS_GLOBAL_EXACT (1u << 0)
-#define LN_CFG_HAS_GLOBAL_PREFIX (1u << 1)
+/* config map (array, one element). Bits 0 and 1 are retired (hash/LPM lists). */
 #define LN_CFG_HAS_POLICIES (1u << 2) /* cgroup_policy map is not empty */
 
 struct ln_config_val {
 	__u32 flags;
 	__u32 generation; /* bumped when cgroup bindings change */
+	struct ln_region list4, list6; /* the global blocklists (set 0) */
 };
-_Static_assert(sizeof(struct ln_config_val) == 8, "ln_config_val size");
+_Static_assert(sizeof(struct ln_config_val) == 24, "ln_config_val size");
 
 /* Per-CPU counters (array index). */
 enum ln_counter {

@@ -462,6 +462,15 @@ int ln_compile(const struct ln_config *c, ln_resolve_fn resolve, void *resolve_u
 		goto fail;
 	}
 	dedupe_blocklists(out);
+	rc = ln_pack_blocklists(out, &out->packed);
+	if (rc) {
+		ln_err(err, rc, "packing the host blocklists: %s", strerror(-rc));
+		goto fail;
+	}
+	for (size_t i = 1; i < out->n_policies && i < out->packed.n_sets; i++) {
+		out->policies[i].list4 = out->packed.set4[i];
+		out->policies[i].list6 = out->packed.set6[i];
+	}
 	rc = compile_bindings(&cx);
 	if (rc)
 		goto fail;
@@ -480,6 +489,7 @@ void ln_compiled_free(struct ln_compiled *out)
 	free(out->bl_exact);
 	free(out->bl_prefix);
 	free(out->bindings);
+	ln_packed_free(&out->packed);
 	memset(out, 0, sizeof(*out));
 }
 
@@ -513,22 +523,7 @@ static const struct ln_rule_set *decide_rules(const struct ln_compiled *cc, __u3
 /* Like the BPF program: the exact hash, then the prefix trie, of one set. */
 static __u32 decide_blocklist(const struct ln_compiled *cc, __u32 set, const __u8 addr[LN_ADDR_LEN])
 {
-	const struct ln_bl_lpm_kv *best = NULL;
-	size_t i;
-
-	for (i = 0; i < cc->n_bl_exact; i++)
-		if (cc->bl_exact[i].k.set == set &&
-		    !memcmp(cc->bl_exact[i].k.addr, addr, LN_ADDR_LEN))
-			return cc->bl_exact[i].rule_id;
-	for (i = 0; i < cc->n_bl_prefix; i++) {
-		const struct ln_bl_lpm_kv *kv = &cc->bl_prefix[i];
-
-		if (kv->k.set != set || !addr_in(kv->k.addr, kv->k.prefixlen - 32, addr))
-			continue;
-		if (!best || kv->k.prefixlen > best->k.prefixlen)
-			best = kv;
-	}
-	return best ? best->rule_id : 0;
+	return ln_packed_lookup(&cc->packed, set, addr);
 }
 
 void ln_compiled_decide(const struct ln_compiled *cc, __u32 policy_id, const __u8 addr[LN_ADDR_LEN],

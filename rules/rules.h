@@ -219,6 +219,17 @@ struct ln_binding {
 	__u32 rule_id;
 };
 
+/* Host blocklists packed into the pages the programs bisect (see lsnitch.h). */
+struct ln_packed {
+	struct ln_pack4_page *p4;
+	size_t n4, pages4, cap4;  /* intervals, pages used, pages allocated */
+	struct ln_pack6_page *p6;
+	size_t n6, pages6, cap6;
+	struct ln_region *set4, *set6; /* [set]: set 0 global, else policy id */
+	size_t n_sets;
+	size_t cur_off;           /* packing: first interval of the group being swept */
+};
+
 struct ln_compiled {
 	struct ln_policy_val *policies; /* index = policy id; [0] = implicit */
 	size_t n_policies;
@@ -231,7 +242,14 @@ struct ln_compiled {
 	struct ln_binding *bindings;
 	size_t n_bindings;
 	size_t n_unresolved; /* hostnames that resolved to nothing */
+	struct ln_packed packed; /* bl_exact + bl_prefix as the kernel holds them */
 };
+
+/* Pack @cc's blocklists (called by ln_compile). */
+int ln_pack_blocklists(const struct ln_compiled *cc, struct ln_packed *pk);
+void ln_packed_free(struct ln_packed *pk);
+/* Rule id of the most specific entry of set @set covering @addr, or 0. */
+__u32 ln_packed_lookup(const struct ln_packed *pk, __u32 set, const __u8 addr[LN_ADDR_LEN]);
 
 /*
  * Compile @c. Rules of each policy are pushed down: every prefix's set holds

@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Packing host blocklists: every set's exact addresses and prefixes become
+ * sorted, disjoint intervals carrying the rule id of the most specific entry
+ * that covers them (prefixes nest or are disjoint, so a sweep with a stack
+ * does it), laid out in the pages the BPF programs bisect. 12 bytes an IPv4
+ * interval, 36 an IPv6 one, instead of ~100 in a hash map.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rules_internal.h"
+
+typedef unsigned __int128 u128;
+
+struct ival {
+	u128 lo, hi;
+	__u32 set;
+	__u32 rule_id;
+	__u8 v4;
+	__u8 len; /* the entry's prefix length: of two equal ranges the longer wins */
+};
+
+struct ivec {
+	struct ival *v;
+	size_t n, cap;
+};
+
+/* One family of one set's output while it is swept. */
+struct emit {
+	struct ln_packed *pk;
+	int v4;
+};
+
+static int push(struct ivec *iv, const struct ival *x)
+{
+	if (ln_grow((void **)&iv->v, &iv->cap, iv->n + 1, sizeof(*iv->v)))
+		return -ENOMEM;
+	iv->v[iv->n++] = *x;
+	return 0;
+}
+
+static u128 addr_u128(const __u8 *a)
+{
+	u128 x = 0;
+
+	for (int i = 0; i < LN_ADDR_LEN; i++)
+		x = (x << 8) | a[i];
+	return x;
+}
+
+static u128 low_bits(unsigned int n)
+{
+	return n >= 128 ? ~(u128)0 : (((u128)1 << n) - 1);
+}
+
+/* An entry (set, prefix, rule id) as the interval(s) it covers. */
+static int add_entry(struct ivec *iv, __u32 set, const __u8 *addr, __u32 len, __u32 rule_id)
+{
+	static const struct ln_prefix mapped = { .addr = { [10] = 0xff, [11] = 0xff }, .len = 96 };
+	struct ln_prefix p = { .len = (__u8)len };
+	struct ival x = { .set = set, .rule_id = rule_id, .len = (__u8)len };
+	u128 a = addr_u128(addr);
+
+	memcpy(p.addr, addr, LN_ADDR_LEN);
+	if (ln_prefix_is_v4(&p)) {
+		x.v4 = 1;
+		x.lo = (a & 0xffffffffu) & ~low_bits(128 - len);
+		x.hi = x.lo | low_bits(128 - len);
+		return push(iv, &x);
+	}
+	x.lo = a & ~low_bits(128 - len);
+	x.hi = x.lo | low_bits(128 - len);
+	if (push(iv, &x))
+		return -ENOMEM;
+	/* A v6 prefix holding all of ::ffff:0:0/96 blocks every IPv4 address too. */
+	if (ln_prefix_contains(&p, &mapped)) {
+		x.v4 = 1;
+		x.lo = 0;
+		x.hi = 0xffffffffu;
+		return push(iv, &x);
+	}
+	return 0;
+}
+
+/*
+ * set, family, lo ascending; the outer (larger) of equal starts first; of
+ * equal ranges the more specific entry (a v4 /0 over a v6 ::/0), then the
+ * lower rule id, first.
+ */
+static int cmp_ival(const void *pa, const void *pb)
+{
+	const struct ival *a = pa, *b = pb;
+
+	if (a->set != b->set)
+		return a->set < b->set ? -1 : 1;
+	if (a->v4 != b->v4)
+		return a->v4 > b->v4 ? -1 : 1;
+	if (a->lo != b->lo)
+		return a->lo < b->lo ? -1 : 1;
+	if (a->hi != b->hi)
+		return a->hi > b->hi ? -1 : 1;
+	if (a->len != b->len)
+		return a->len > b->len ? -1 : 1;
+	return a->rule_id < b->rule_id ? -1 : a->rule_id > b->rule_id;
+}
+
+static int out_append(struct emit *e, u128 lo, u128 hi, __u32 id)
+{
+	struct ln_packed *pk = e->pk;
+	size_t *n = e->v4 ? &pk->n4 : &pk->n6;
+	size_t *cap = e->v4 ? &pk->cap4 : &pk->cap6;
+
+	/* Neighbours with the same rule merge (an outer prefix around a hole of its own). */
+	if (*n && e->v4) {
+		struct ln_pack4_page *p = &pk->p4[(*n - 1) / LN_PACK4_PAGE];
+		size_t k = (*n - 1) % LN_PACK4_PAGE;
+
+		if (p->rule_id[k] == id && (u128)p->hi[k] + 1 == lo && *n > pk->cur_off) {
+			p->hi[k] = (__u32)hi;
+			return 0;
+		}
+	}
+	if (*n == *cap * (e->v4 ? LN_PACK4_PAGE : LN_PACK6_PAGE)) {
+		size_t pages = *cap ? *cap * 2 : 4;
+		void *np = realloc(e->v4 ? (void *)pk->p4 : (void *)pk->p6,
+				   pages * (e->v4 ? sizeof(*pk->p4) : sizeof(*pk->p6)));
+
+		if (!np)
+			return -ENOMEM;
+		if (e->v4)
+			pk->p4 = np;
+		else
+			pk->p6 = np;
+		*cap = pages;
+	}
+	if (e->v4) {
+		struct ln_pack4_page *p = &pk->p4[*n / LN_PACK4_PAGE];
+		size_t k = *n % LN_PACK4_PAGE;
+
+		p->lo[k] = (__u32)lo;
+		p->hi[k] = (__u32)hi;
+		p->rule_id[k] = id;
+	} else {
+		struct ln_pack6_page *p = &pk->p6[*n / LN_PACK6_PAGE];
+		size_t k = *n % LN_PACK6_PAGE;
+
+		p->lo[k][0] = (__u64)(lo >> 64);
+		p->lo[k][1] = (__u64)lo;
+		p->hi[k][0] = (__u64)(hi >> 64);
+		p->hi[k][1] = (__u64)hi;
+		p->rule_id[k] = id;
+	}
+	(*n)++;
+	return 0;
+}
+
+/* Sweep one (set, family) group v[0..n): nested or disjoint intervals in. */
+static int sweep(struct emit *e, const struct ival *v, size_t n)
+{
+	const struct ival **stack;
+	size_t top = 0;
+	u128 cur = 0;
+	bool done = false;
+	int rc = 0;
+
+	stack = malloc(n * sizeof(*stack));
+	if (!stack)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && !rc; i++) {
+		const struct ival *x = &v[i];
+
+		if (i && x->lo == v[i - 1].lo && x->hi == v[i - 1].hi)
+			continue; /* the same range twice: the one that wins came first */
+		while (top && stack[top - 1]->hi < x->lo && !rc) {
+			const struct ival *t = stack[--top];
+
+			if (cur <= t->hi)
+				rc = out_append(e, cur, t->hi, t->rule_id);
+			cur = t->hi + 1;
+		}
+		if (top && cur < x->lo && !rc)
+			rc = out_append(e, cur, x->lo - 1, stack[top - 1]->rule_id);
+		cur = x->lo;
+		stack[top++] = x;
+	}
+	while (top && !rc && !done) {
+		const struct ival *t = stack[--top];
+
+		if (cur <= t->hi)
+			rc = out_append(e, cur, t->hi, t->rule_id);
+		done = t->hi == (t->v4 ? (u128)0xffffffffu : ~(u128)0);
+		cur = t->hi + 1;
+	}
+	free(stack);
+	return rc;
+}
+
+int ln_pack_blocklists(const struct ln_compiled *cc, struct ln_packed *pk)
+{
+	struct ivec iv = {};
+	size_t i, j, n_sets = cc->n_policies ? cc->n_policies : 1;
+	int rc = -ENOMEM;
+
+	memset(pk, 0, sizeof(*pk));
+	pk->set4 = calloc(n_sets, sizeof(*pk->set4));
+	pk->set6 = calloc(n_sets, sizeof(*pk->set6));
+	if (!pk->set4 || !pk->set6)
+		goto fail;
+	pk->n_sets = n_sets;
+	for (i = 0; i < cc->n_bl_exact; i++)
+		if (add_entry(&iv, cc->bl_exact[i].k.set, cc->bl_exact[i].k.addr, 128,
+			      cc->bl_exact[i].rule_id))
+			goto fail;
+	for (i = 0; i < cc->n_bl_prefix; i++)
+		if (add_entry(&iv, cc->bl_prefix[i].k.set, cc->bl_prefix[i].k.addr,
+			      cc->bl_prefix[i].k.prefixlen - 32, cc->bl_prefix[i].rule_id))
+			goto fail;
+	if (iv.n)
+		qsort(iv.v, iv.n, sizeof(*iv.v), cmp_ival);
+	for (i = 0; i < iv.n; i = j) {
+		struct emit e = { .pk = pk, .v4 = iv.v[i].v4 };
+		struct ln_region *r;
+
+		for (j = i; j < iv.n && iv.v[j].set == iv.v[i].set && iv.v[j].v4 == iv.v[i].v4; j++)
+			;
+		if (iv.v[i].set >= n_sets) {
+			rc = -EINVAL;
+			goto fail;
+		}
+		r = e.v4 ? &pk->set4[iv.v[i].set] : &pk->set6[iv.v[i].set];
+		r->off = e.v4 ? pk->n4 : pk->n6;
+		pk->cur_off = r->off;
+		rc = sweep(&e, iv.v + i, j - i);
+		if (rc)
+			goto fail;
+		r->cnt = (e.v4 ? pk->n4 : pk->n6) - r->off;
+	}
+	pk->pages4 = (pk->n4 + LN_PACK4_PAGE - 1) / LN_PACK4_PAGE;
+	pk->pages6 = (pk->n6 + LN_PACK6_PAGE - 1) / LN_PACK6_PAGE;
+	free(iv.v);
+	return 0;
+fail:
+	free(iv.v);
+	ln_packed_free(pk);
+	return rc;
+}
+
+void ln_packed_free(struct ln_packed *pk)
+{
+	if (!pk)
+		return;
+	free(pk->p4);
+	free(pk->p6);
+	free(pk->set4);
+	free(pk->set6);
+	memset(pk, 0, sizeof(*pk));
+}
+
+/* The user-space side of include/lsnitch_search.h: pages are array elements. */
+LN_INLINE const struct ln_pack4_page *ln_pack4_page_at(void *ctx, __u32 page)
+{
+	const struct ln_packed *pk = ctx;
+
+	return page < pk->pages4 ? &pk->p4[page] : NULL;
+}
+
+LN_INLINE const struct ln_pack6_page *ln_pack6_page_at(void *ctx, __u32 page)
+{
+	const struct ln_packed *pk = ctx;
+
+	return page < pk->pages6 ? &pk->p6[page] : NULL;
+}
+
+#include "lsnitch_search.h"
+
+__u32 ln_packed_lookup(const struct ln_packed *pk, __u32 set, const __u8 addr[LN_ADDR_LEN])
+{
+	static const __u8 mapped[12] = { [10] = 0xff, [11] = 0xff };
+	u128 a = addr_u128(addr);
+
+	if (set >= pk->n_sets)
+		return 0;
+	if (!memcmp(addr, mapped, sizeof(mapped)))
+		return ln_pack4_find((void *)pk, &pk->set4[set], (__u32)a);
+	return ln_pack6_find((void *)pk, &pk->set6[set], (__u64)(a >> 64), (__u64)a);
+}
