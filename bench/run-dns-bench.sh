@@ -77,14 +77,20 @@ for _ in $(seq 50); do
 done
 [ -n "$ok" ] || { echo "dns bench: dnsmasq did not start on $DNS4:53:" >&2; cat "$TMP/dnsmasq.log" >&2; exit 1; }
 
+# Starts the agent and waits for "ready"; READY_MS: wall time from exec to it.
 start_agent() {
+	local t0
+	t0=$(date +%s%N)
 	"$AGENT" --cgroup "$CG" --pin-dir "$PIN" --control "$TMP/control.sock" "$@" \
 		>"$TMP/agent.out" 2>"$TMP/agent.err" &
 	AGENT_PID=$!
-	for _ in $(seq 1 600); do
-		grep -q 'lsnitch-agent: ready' "$TMP/agent.err" && return 0
+	while [ $(($(date +%s%N) - t0)) -lt 60000000000 ]; do
+		if grep -q 'lsnitch-agent: ready' "$TMP/agent.err"; then
+			READY_MS=$((($(date +%s%N) - t0) / 1000000))
+			return 0
+		fi
 		kill -0 "$AGENT_PID" 2>/dev/null || break
-		sleep 0.1
+		sleep 0.01
 	done
 	echo "dns bench: agent did not start:" >&2; cat "$TMP/agent.err" >&2
 	exit 1
@@ -107,43 +113,48 @@ max=$BLOCK_N
 for n in $LIST_SIZES; do [ "$n" -gt "$max" ] && max=$n; done
 python3 bench/gen_hosts.py domain "$max" "$FULL"
 : >"$TMP/empty.txt"
-# Starts the agent on LIST RUNS times; LOADED="names bytes ms rss_kb", each the
-# median. (Not in a subshell: the EXIT trap must know the agent's pid.)
+# Starts the agent on LIST RUNS times; LOADED="names bytes ms rss_kb ready_ms",
+# each the median. (Not in a subshell: the EXIT trap must know the agent's pid.)
 load_runs() { # LIST
 	local i f=$TMP/load-runs.txt m=$(((RUNS + 1) / 2)) col out=
 	: >"$f"
 	for i in $(seq "$RUNS"); do
 		start_agent --blocked-domains "$1"
 		sleep 0.3 # VmRSS once the startup's transient allocations are freed
-		echo "$(loaded) $(rss_kb "$AGENT_PID")" >>"$f"
+		echo "$(loaded) $(rss_kb "$AGENT_PID") $READY_MS" >>"$f"
 		stop_agent
 	done
-	for col in 1 2 3 4; do
+	for col in 1 2 3 4 5; do
 		out="$out $(cut -d' ' -f$col "$f" | sort -g | sed -n ${m}p)"
 	done
 	LOADED=$out
 }
 load_runs "$TMP/empty.txt"
-read -r _ _ base_ms base_rss <<<"$LOADED"
+read -r _ _ base_ms base_rss base_ready <<<"$LOADED"
 echo "DNS bench: domain blocklist load (agent --blocked-domains LIST, names b<i>.blk<i%1000>.example),"
-echo "median of $RUNS agent starts; baseline = the agent with an empty list: loaded in $base_ms ms, VmRSS $base_rss kB"
+echo "median of $RUNS agent starts; baseline = the agent with an empty list: loaded in $base_ms ms,"
+echo "ready $base_ready ms after exec, VmRSS $base_rss kB"
 echo
-printf '%9s | %9s %7s %9s | %10s %8s | %10s %8s\n' \
-	names "load ms" ratio "ms/100k" "set bytes" "B/name" "RSS +kB" "RSS B/name"
+printf '%9s | %8s %6s %8s | %8s %6s %8s | %9s %6s | %9s %6s\n' \
+	names "load ms" ratio "ms/100k" "ready ms" ratio "ms/100k" "set bytes" B/name "RSS +kB" B/name
 for n in $LIST_SIZES; do
 	head -n $((n + 1)) "$FULL" >"$TMP/list.txt"
 	load_runs "$TMP/list.txt"
-	read -r got bytes ms rss <<<"$LOADED"
+	read -r got bytes ms rss ready <<<"$LOADED"
 	[ "$got" = "$n" ] || echo "dns bench: agent reports $got names for a list of $n" >&2
-	awk -v n="$n" -v ms="$ms" -v b0="$base_ms" -v by="$bytes" -v r="$rss" -v r0="$base_rss" 'BEGIN {
-		printf "%9d | %9.1f %6.2fx %9.1f | %10d %8.1f | %10d %8.1f\n",
-		n, ms, (b0 > 0 ? ms / b0 : 0), (ms - b0) * 100000 / n, by, by / n,
+	awk -v n="$n" -v ms="$ms" -v b0="$base_ms" -v by="$bytes" -v r="$rss" -v r0="$base_rss" \
+	    -v w="$ready" -v w0="$base_ready" 'BEGIN {
+		printf "%9d | %8.1f %5.2fx %8.1f | %8d %5.2fx %8.1f | %9d %6.1f | %9d %6.1f\n",
+		n, ms, (b0 > 0 ? ms / b0 : 0), (ms - b0) * 100000 / n,
+		w, (w0 > 0 ? w / w0 : 0), (w - w0) * 100000 / n, by, by / n,
 		r - r0, (r - r0) * 1024 / n }'
 done
 echo
-echo "load ms: the agent's own figure (parse, compile, build the sets, fill the maps);"
-echo "ratio: to the empty-list load; ms/100k: beyond the empty-list load. set bytes: the"
-echo "agent's figure for the domain set; RSS +kB: VmRSS after ready minus the baseline's."
+echo "load ms: the agent's own \"loaded: ... in T ms\" (compile, BPF load, build the sets,"
+echo "fill the maps; reading the list file comes before it and is not included); ready ms:"
+echo "wall time from exec to \"ready\" (includes reading the list; polled every ~10 ms)."
+echo "ratio: to the empty-list agent; ms/100k: beyond it. set bytes: the agent's figure for"
+echo "the domain set; RSS +kB: VmRSS 0.3 s after ready minus the empty-list agent's."
 echo
 
 # ---- 2. the proxy against direct queries
