@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""Write a host blocklist of N entries of one kind, for benchmarks only.
+"""Write a host or domain blocklist of N entries of one kind, for benchmarks only.
 
 Kinds: v4 (exact 10.x.y.z), v4cidr (/28 inside 10.0.0.0/8), v6 (exact in
 2001:db8::/32), v6cidr (/64 inside 2001:db8::/32). Addresses go into maps;
-nothing is ever sent to them.
+nothing is ever sent to them. Kind domain writes names
+"b<i>.blk<i % 1000>.example" (the names bench/domain_lookup_rules.c builds),
+never resolved: the DNS bench queries other names.
 """
 import sys
 
@@ -22,6 +24,8 @@ def main():
                 f.write(f"2001:db8::{(i >> 16) & 0xffff:x}:{i & 0xffff:x}\n")
             elif kind == "v6cidr":
                 f.write(f"2001:db8:{(i >> 16) & 0xffff:x}:{i & 0xffff:x}::/64\n")
+            elif kind == "domain":
+                f.write(f"b{i}.blk{i % 1000}.example\n")
             else:
                 sys.exit(f"unknown kind {kind}")
 

@@ -1,8 +1,10 @@
 #!/bin/bash
 # make bench: cost per verdict, connect() inside vs outside a guarded cgroup,
 # list load time and kernel memory per entry, as ratios to the no-firewall
-# baseline measured in the same run. Attaches only to a cgroup it creates;
-# connects only to 127.0.0.1 / ::1 (UDP connect: no packet leaves).
+# baseline measured in the same run; then the DNS part (bench/run-dns-bench.sh:
+# resolver proxy vs direct queries, domain list load, domain set lookups).
+# Attaches only to a cgroup it creates; connects only to 127.0.0.1 / ::1 (UDP
+# connect: no packet leaves). BENCH_PARTS="connect dns" (default) picks parts.
 set -u
 cd "$(dirname "$0")/.."
 B=build
@@ -11,6 +13,8 @@ LOOP=$B/bench/connect_loop
 ITERS=${BENCH_ITERS:-300000}
 SIZES=${BENCH_SIZES:-"0 10000 1000000"}
 KINDS=${BENCH_KINDS:-"v4 v4cidr v6 v6cidr"}
+PARTS=${BENCH_PARTS:-"connect dns"}
+want() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (BPF)" >&2; exit 1; }
 # One agent at a time (DNS proxy ports, machine-wide BPF stats): wait for tests.
@@ -77,36 +81,47 @@ stop_agent() {
 	kill "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null; AGENT_PID=
 }
 
-base4=$(median3 "$LOOP" 127.0.0.1 9 "$ITERS")
-base6=$(median3 "$LOOP" ::1 9 "$ITERS")
-echo "lsnitch bench: $ITERS UDP connect() calls per run, median of 3; baseline = no firewall"
-echo "baseline connect(): IPv4 $base4 ns, IPv6 $base6 ns"
-echo
-printf '%-8s %8s | %10s %7s | %10s %7s | %9s | %9s %9s | %8s\n' \
-	kind entries "in-cg ns" ratio "out-cg ns" ratio "prog ns" "load ms" "ms/100k" "B/entry"
-for kind in $KINDS; do
-	for n in $SIZES; do
-		# An empty list is the same whatever its kind: once per family.
-		[ "$n" = 0 ] && case $kind in *cidr) continue ;; esac
-		case $kind in v4*) dst=127.0.0.1; base=$base4 ;; *) dst=::1; base=$base6 ;; esac
-		list=$TMP/list.txt
-		python3 bench/gen_hosts.py "$kind" "$n" "$list"
-		start_agent --blocked-hosts "$list"
-		load_ms=$(sed -n 's/.* in \([0-9.]*\) ms; .*/\1/p' "$TMP/agent.err" | head -1)
-		bytes=$(map_bytes)
-		read -r t0 c0 < <(prog_stats)
-		inside=$(median3 in_cg "$LOOP" "$dst" 9 "$ITERS")
-		read -r t1 c1 < <(prog_stats)
-		outside=$(median3 "$LOOP" "$dst" 9 "$ITERS")
-		stop_agent
-		awk -v k="$kind" -v n="$n" -v i="$inside" -v o="$outside" -v b="$base" \
-		    -v t=$((t1 - t0)) -v c=$((c1 - c0)) -v l="${load_ms:-0}" -v by="$bytes" 'BEGIN {
-			printf "%-8s %8d | %10.1f %6.2fx | %10.1f %6.2fx | %9.1f | %9.1f %9.1f | %8s\n",
-			k, n, i, i / b, o, o / b, c ? t / c : 0, l, n ? l * 100000 / n : 0,
-			n ? sprintf("%.0f", by / n) : "-" }'
+connect_bench() {
+	base4=$(median3 "$LOOP" 127.0.0.1 9 "$ITERS")
+	base6=$(median3 "$LOOP" ::1 9 "$ITERS")
+	echo "lsnitch bench: $ITERS UDP connect() calls per run, median of 3; baseline = no firewall"
+	echo "baseline connect(): IPv4 $base4 ns, IPv6 $base6 ns"
+	echo
+	printf '%-8s %8s | %10s %7s | %10s %7s | %9s | %9s %9s | %8s\n' \
+		kind entries "in-cg ns" ratio "out-cg ns" ratio "prog ns" "load ms" "ms/100k" "B/entry"
+	for kind in $KINDS; do
+		for n in $SIZES; do
+			# An empty list is the same whatever its kind: once per family.
+			[ "$n" = 0 ] && case $kind in *cidr) continue ;; esac
+			case $kind in v4*) dst=127.0.0.1; base=$base4 ;; *) dst=::1; base=$base6 ;; esac
+			list=$TMP/list.txt
+			python3 bench/gen_hosts.py "$kind" "$n" "$list"
+			start_agent --blocked-hosts "$list"
+			load_ms=$(sed -n 's/.* in \([0-9.]*\) ms; .*/\1/p' "$TMP/agent.err" | head -1)
+			bytes=$(map_bytes)
+			read -r t0 c0 < <(prog_stats)
+			inside=$(median3 in_cg "$LOOP" "$dst" 9 "$ITERS")
+			read -r t1 c1 < <(prog_stats)
+			outside=$(median3 "$LOOP" "$dst" 9 "$ITERS")
+			stop_agent
+			awk -v k="$kind" -v n="$n" -v i="$inside" -v o="$outside" -v b="$base" \
+			    -v t=$((t1 - t0)) -v c=$((c1 - c0)) -v l="${load_ms:-0}" -v by="$bytes" 'BEGIN {
+				printf "%-8s %8d | %10.1f %6.2fx | %10.1f %6.2fx | %9.1f | %9.1f %9.1f | %8s\n",
+				k, n, i, i / b, o, o / b, c ? t / c : 0, l, n ? l * 100000 / n : 0,
+				n ? sprintf("%.0f", by / n) : "-" }'
+		done
 	done
-done
-echo
-echo "in-cg: connect() from a process in the guarded cgroup; out-cg: same, outside it."
-echo "prog ns: kernel run_time_ns/run_cnt of the connect hooks (bpf_stats_enabled)."
-echo "B/entry: memlock of the blocklist maps per entry. load ms: parse+compile+fill."
+	echo
+	echo "in-cg: connect() from a process in the guarded cgroup; out-cg: same, outside it."
+	echo "prog ns: kernel run_time_ns/run_cnt of the connect hooks (bpf_stats_enabled)."
+	echo "B/entry: memlock of the blocklist maps per entry. load ms: parse+compile+fill."
+}
+
+if want connect; then
+	connect_bench
+	echo
+fi
+if want dns; then
+	# fd 9 holds the lock: the DNS part must not take it again
+	LSN_BENCH_LOCKED=1 bench/run-dns-bench.sh || exit 1
+fi

@@ -420,6 +420,178 @@ static void test_limits(void **state)
 	ln_config_free(&c);
 }
 
+static void test_domain_rule_keys(void **state)
+{
+	struct ln_config c;
+	struct ln_error err = {""};
+	const struct ln_policy *p;
+	const char *ini;
+	__u32 f;
+
+	(void)state;
+	ini = write_file("d.ini", "[policy d]\n"
+				  "cgroup = d\n"
+				  "allow-domain = api.example.com:443/tcp, *.cdn.test\n"
+				  "deny-domain = Tracker.Example. ads.test:1000-2000/udp\n"
+				  "ALLOW-DOMAIN = *.x\n"
+				  "allow = 192.0.2.1\n");
+	ln_config_init(&c);
+	if (ln_config_load_ini(&c, ini, false, &err))
+		fail_msg("%s", err.msg);
+	f = file_of(&c, ini);
+	p = &c.policies[0];
+	assert_int_equal(p->n_rules, 1);
+	assert_int_equal(p->n_domain_rules, 5);
+	assert_int_equal(p->domain_rules[0].kind, LN_TARGET_DOMAIN);
+	assert_string_equal(p->domain_rules[0].hostname, "api.example.com");
+	assert_int_equal(p->domain_rules[0].verdict, LN_VERDICT_ALLOW);
+	assert_int_equal(p->domain_rules[0].port_lo, 443);
+	assert_int_equal(p->domain_rules[0].port_hi, 443);
+	assert_int_equal(p->domain_rules[0].proto, IPPROTO_TCP);
+	assert_int_equal(p->domain_rules[0].rule_id, LN_RULE_ID(f, 3));
+	/* "*." is the same as the bare domain: it and its subdomains */
+	assert_string_equal(p->domain_rules[1].hostname, "cdn.test");
+	assert_int_equal(p->domain_rules[1].port_lo, 0);
+	assert_int_equal(p->domain_rules[1].port_hi, 65535);
+	assert_int_equal(p->domain_rules[1].proto, LN_PROTO_ANY);
+	assert_int_equal(p->domain_rules[1].rule_id, LN_RULE_ID(f, 3));
+	/* lower-cased, trailing dot dropped */
+	assert_string_equal(p->domain_rules[2].hostname, "tracker.example");
+	assert_int_equal(p->domain_rules[2].verdict, LN_VERDICT_DENY);
+	assert_int_equal(p->domain_rules[2].rule_id, LN_RULE_ID(f, 4));
+	assert_string_equal(p->domain_rules[3].hostname, "ads.test");
+	assert_int_equal(p->domain_rules[3].port_lo, 1000);
+	assert_int_equal(p->domain_rules[3].port_hi, 2000);
+	assert_int_equal(p->domain_rules[3].proto, IPPROTO_UDP);
+	assert_int_equal(p->domain_rules[3].verdict, LN_VERDICT_DENY);
+	assert_string_equal(p->domain_rules[4].hostname, "x");
+	assert_int_equal(p->domain_rules[4].rule_id, LN_RULE_ID(f, 5));
+	ln_config_free(&c);
+
+	expect_ini_error("e.ini", "[policy a]\ncgroup = a\nallow-domain = 192.0.2.1\n", false,
+			 -EINVAL,
+			 "e.ini:3: \"192.0.2.1\" is not a domain name (use allow/deny for "
+			 "addresses)");
+	expect_ini_error("e.ini", "[policy a]\ndeny-domain = ok.test, 10.0.0.0/8:443\n", false,
+			 -EINVAL,
+			 "e.ini:2: \"10.0.0.0/8:443\" is not a domain name (use allow/deny for "
+			 "addresses)");
+	expect_ini_error("e.ini", "[policy a]\ndeny-domain = [2001:db8::1]:53\n", false, -EINVAL,
+			 "e.ini:2: \"[2001:db8::1]:53\" is not a domain name (use allow/deny for "
+			 "addresses)");
+	expect_ini_error("e.ini", "[policy a]\nallow-domain = *\n", false, -EINVAL,
+			 "e.ini:2: \"*\" is not a domain name (use allow/deny for addresses)");
+	expect_ini_error("e.ini", "[policy a]\nallow-domain = *.192.0.2.1\n", false, -EINVAL,
+			 "e.ini:2: \"192.0.2.1\" is not a domain name (use allow/deny for "
+			 "addresses)");
+	expect_ini_error("e.ini", "[policy a]\nallow-domain = example.com:99999\n", false,
+			 -EINVAL, "e.ini:2: bad port \"99999\" (must be 1-65535)");
+	expect_ini_error("e.ini", "[policy a]\nallow-domain = example.com:90-80\n", false,
+			 -EINVAL, "e.ini:2: bad port range \"90-80\" (low > high)");
+	expect_ini_error("e.ini", "[policy a]\nallow-domain = example.com/icmp\n", false,
+			 -EINVAL, "e.ini:2: unknown protocol \"icmp\" (tcp or udp)");
+	expect_ini_error("e.ini", "[policy a]\nallow-domain = bad_name!.com\n", false, -EINVAL,
+			 "e.ini:2: bad address, CIDR or hostname \"bad_name!.com\"");
+	expect_ini_error("e.ini", "[global]\nallow-domain = example.com\n", true, -EINVAL,
+			 "e.ini:2: unknown key \"allow-domain\" in [global]");
+}
+
+static void test_dns_global_keys(void **state)
+{
+	struct ln_config c;
+	struct ln_error err = {""};
+	const char *ini;
+
+	(void)state;
+	ln_config_init(&c);
+	assert_true(c.dns);
+	assert_int_equal(c.dns_block, 0);
+	assert_int_equal(c.dns_port, 10530);
+	assert_int_equal(c.dns_ttl_min, 30);
+	assert_int_equal(c.dns_ttl_max, 3600);
+	ln_config_free(&c);
+
+	ini = write_file("dns.ini", "[global]\n"
+				    "dns = no\n"
+				    "dns-block = REFUSED\n"
+				    "dns-port = 1024\n"
+				    "dns-ttl-min = 1\n"
+				    "dns-ttl-max = 604800\n");
+	ln_config_init(&c);
+	if (ln_config_load_ini(&c, ini, true, &err))
+		fail_msg("%s", err.msg);
+	assert_false(c.dns);
+	assert_int_equal(c.dns_block, 1);
+	assert_int_equal(c.dns_port, 1024);
+	assert_int_equal(c.dns_ttl_min, 1);
+	assert_int_equal(c.dns_ttl_max, 604800);
+	ln_config_free(&c);
+
+	ini = write_file("dns.ini", "[global]\n"
+				    "dns = on\n"
+				    "dns-block = zero\n"
+				    "dns-port = 65000\n"
+				    "dns-ttl-min = 604800\n"
+				    "dns-ttl-max = 1\n");
+	ln_config_init(&c);
+	if (ln_config_load_ini(&c, ini, true, &err))
+		fail_msg("%s", err.msg);
+	assert_true(c.dns);
+	assert_int_equal(c.dns_block, 2);
+	assert_int_equal(c.dns_port, 65000);
+	/* min > max is not rejected by the parser (the clamp then yields max) */
+	assert_int_equal(c.dns_ttl_min, 604800);
+	assert_int_equal(c.dns_ttl_max, 1);
+	ln_config_free(&c);
+
+	ini = write_file("dns.ini", "[global]\ndns-block = nxdomain\n");
+	ln_config_init(&c);
+	c.dns_block = 2;
+	assert_int_equal(ln_config_load_ini(&c, ini, true, &err), 0);
+	assert_int_equal(c.dns_block, 0);
+	ln_config_free(&c);
+
+	expect_ini_error("e.ini", "[global]\ndns = maybe\n", true, -EINVAL,
+			 "e.ini:2: bad value \"maybe\" for dns (yes/no, true/false, on/off, 1/0)");
+	expect_ini_error("e.ini", "[global]\ndns = yes\ndns = no\n", true, -EINVAL,
+			 "e.ini:3: duplicate key \"dns\" (first at line 2)");
+	expect_ini_error("e.ini", "[global]\ndns-block = drop\n", true, -EINVAL,
+			 "e.ini:2: bad value \"drop\" for dns-block (nxdomain, refused or zero)");
+	expect_ini_error("e.ini", "[global]\ndns-block =\n", true, -EINVAL,
+			 "e.ini:2: bad value \"\" for dns-block (nxdomain, refused or zero)");
+	expect_ini_error("e.ini", "[global]\ndns-block = zero\ndns-block = zero\n", true,
+			 -EINVAL, "e.ini:3: duplicate key \"dns-block\" (first at line 2)");
+	expect_ini_error("e.ini", "[global]\ndns-port = 1023\n", true, -EINVAL,
+			 "e.ini:2: bad value \"1023\" for dns-port (1024-65000)");
+	expect_ini_error("e.ini", "[global]\ndns-port = 65001\n", true, -EINVAL,
+			 "e.ini:2: bad value \"65001\" for dns-port (1024-65000)");
+	expect_ini_error("e.ini", "[global]\ndns-port = 5353x\n", true, -EINVAL,
+			 "e.ini:2: bad value \"5353x\" for dns-port (1024-65000)");
+	expect_ini_error("e.ini", "[global]\ndns-port = -2000\n", true, -EINVAL,
+			 "e.ini:2: bad value \"-2000\" for dns-port (1024-65000)");
+	expect_ini_error("e.ini", "[global]\ndns-port = 99999999999999999999\n", true, -EINVAL,
+			 "e.ini:2: bad value \"99999999999999999999\" for dns-port (1024-65000)");
+	expect_ini_error("e.ini", "[global]\ndns-port = 2000\ndns-port = 3000\n", true, -EINVAL,
+			 "e.ini:3: duplicate key \"dns-port\" (first at line 2)");
+	expect_ini_error("e.ini", "[global]\ndns-ttl-min = 0\n", true, -EINVAL,
+			 "e.ini:2: bad value \"0\" for dns-ttl-min (1-604800)");
+	expect_ini_error("e.ini", "[global]\ndns-ttl-min = 604801\n", true, -EINVAL,
+			 "e.ini:2: bad value \"604801\" for dns-ttl-min (1-604800)");
+	expect_ini_error("e.ini", "[global]\ndns-ttl-max = 0\n", true, -EINVAL,
+			 "e.ini:2: bad value \"0\" for dns-ttl-max (1-604800)");
+	expect_ini_error("e.ini", "[global]\ndns-ttl-max = 1h\n", true, -EINVAL,
+			 "e.ini:2: bad value \"1h\" for dns-ttl-max (1-604800)");
+	expect_ini_error("e.ini", "[global]\ndns-ttl-max = 604801\n", true, -EINVAL,
+			 "e.ini:2: bad value \"604801\" for dns-ttl-max (1-604800)");
+	expect_ini_error("e.ini", "[global]\ndns-ttl-max = 60\ndns-ttl-max = 60\n", true,
+			 -EINVAL, "e.ini:3: duplicate key \"dns-ttl-max\" (first at line 2)");
+	/* [global] only */
+	expect_ini_error("e.ini", "[policy a]\ncgroup = a\ndns-port = 2000\n", false, -EINVAL,
+			 "e.ini:3: unknown key \"dns-port\" in [policy a]");
+	expect_ini_error("e.ini", "[policy a]\ndns = no\n", false, -EINVAL,
+			 "e.ini:2: unknown key \"dns\" in [policy a]");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -433,6 +605,8 @@ int main(void)
 	    cmocka_unit_test(test_load_dir),
 	    cmocka_unit_test(test_command_line_lists),
 	    cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_domain_rule_keys),
+	    cmocka_unit_test(test_dns_global_keys),
 	};
 
 	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);

@@ -1,0 +1,258 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# make bench, DNS part (run by bench/run-bench.sh; can be run alone):
+#   1. the resolver proxy: latency (median, p99) and throughput of A queries
+#      from a process in a guarded cgroup (redirected through the agent's
+#      proxy) against the same queries sent straight to the same dnsmasq, at
+#      concurrency 1 and 16, with and without a 1M-name domain blocklist;
+#   2. domain blocklist load time and memory for 10k, 100k and 1M names;
+#   3. ln_domain_set_lookup() per call, hits and misses.
+# Everything is printed as ratios to a baseline measured in the same run.
+# dnsmasq is started here on 127.0.0.153:53 and serves only a few records;
+# the agent is attached only to a cgroup made here; queries go to 127/8 only.
+set -u
+cd "$(dirname "$0")/.."
+B=build
+AGENT=$B/lsnitch-agent
+LOAD=$B/bench/dns_load
+LOOKUP=$B/bench/domain_lookup_rules
+DNS4=127.0.0.153
+RUNS=${BENCH_DNS_RUNS:-3}                 # runs per measurement, median taken
+COUNT1=${BENCH_DNS_COUNT1:-20000}         # queries per run at concurrency 1
+COUNT16=${BENCH_DNS_COUNT16:-100000}      # queries per run at concurrency 16
+LIST_SIZES=${BENCH_DNS_SIZES:-"10000 100000 1000000"}
+BLOCK_N=${BENCH_DNS_BLOCK:-1000000}       # names on the list in the proxy runs
+LOOKUP_ITERS=${BENCH_LOOKUP_ITERS:-2000000}
+
+[ "$(id -u)" = 0 ] || { echo "dns bench: needs root (BPF)" >&2; exit 1; }
+command -v dnsmasq >/dev/null || { echo "dns bench: dnsmasq is not installed (make deps)" >&2; exit 1; }
+command -v dig >/dev/null || { echo "dns bench: dig is not installed (make deps)" >&2; exit 1; }
+# run-bench.sh holds the machine-wide lock on fd 9 and says so; alone, take it.
+if [ "${LSN_BENCH_LOCKED:-}" != 1 ]; then
+	exec 9>/tmp/lsnitch-e2e.lock
+	flock 9
+fi
+CG2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+[ -n "$CG2" ] || { echo "dns bench: no cgroup2 mount" >&2; exit 1; }
+CG=$CG2/lsnitch-bench-dns-$$
+PIN=/sys/fs/bpf/lsnitch-bench-$$
+TMP=$(mktemp -d /tmp/lsnitch-dns-bench.XXXXXX)
+AGENT_PID=
+DNSMASQ_PID=
+
+cleanup() {
+	[ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null && wait "$AGENT_PID" 2>/dev/null
+	[ -n "$DNSMASQ_PID" ] && kill "$DNSMASQ_PID" 2>/dev/null && wait "$DNSMASQ_PID" 2>/dev/null
+	[ -d "$CG" ] && rmdir "$CG" 2>/dev/null
+	# a stopped agent unpins everything; remove what a killed one may have left
+	[ -e "$PIN" ] && rm -rf "$PIN"
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+mkdir "$CG" || exit 1
+
+in_cg() { sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG" "$@"; }
+
+# ---- the upstream: dnsmasq with a few records, names file for dns_load
+NAMES=$TMP/names.txt
+records=()
+for i in $(seq 0 15); do
+	records+=("--host-record=host$i.bench.test,127.0.1.$((i + 1))")
+	echo "host$i.bench.test" >>"$NAMES"
+done
+# A name the agent's list blocks and dnsmasq answers: it shows the redirect works.
+echo "x.blocked.bench.test" >"$TMP/probe.txt"
+"$(command -v dnsmasq)" --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts \
+	--bind-interfaces --listen-address=$DNS4 --port=53 --pid-file="$TMP/dnsmasq.pid" \
+	--log-facility="$TMP/dnsmasq.log" "${records[@]}" \
+	--address=/blocked.bench.test/127.0.1.99 &
+DNSMASQ_PID=$!
+ok=
+for _ in $(seq 50); do
+	[ "$(dig +short +time=1 +tries=1 @$DNS4 host0.bench.test 2>/dev/null)" = 127.0.1.1 ] && ok=1 && break
+	kill -0 "$DNSMASQ_PID" 2>/dev/null || break
+	sleep 0.1
+done
+[ -n "$ok" ] || { echo "dns bench: dnsmasq did not start on $DNS4:53:" >&2; cat "$TMP/dnsmasq.log" >&2; exit 1; }
+
+# Starts the agent and waits for "ready"; READY_MS: wall time from exec to it.
+start_agent() {
+	local t0
+	t0=$(date +%s%N)
+	"$AGENT" --cgroup "$CG" --pin-dir "$PIN" --control "$TMP/control.sock" "$@" \
+		>"$TMP/agent.out" 2>"$TMP/agent.err" &
+	AGENT_PID=$!
+	while [ $(($(date +%s%N) - t0)) -lt 60000000000 ]; do
+		if grep -q 'lsnitch-agent: ready' "$TMP/agent.err"; then
+			READY_MS=$((($(date +%s%N) - t0) / 1000000))
+			return 0
+		fi
+		kill -0 "$AGENT_PID" 2>/dev/null || break
+		sleep 0.01
+	done
+	echo "dns bench: agent did not start:" >&2; cat "$TMP/agent.err" >&2
+	exit 1
+}
+
+stop_agent() {
+	kill "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null; AGENT_PID=
+}
+
+# "N blocked domains (B bytes) in T ms" of the agent's loaded: line -> "N B T"
+loaded() {
+	sed -n 's/.*loaded: .* \([0-9]*\) blocked domains (\([0-9]*\) bytes) in \([0-9.]*\) ms.*/\1 \2 \3/p' \
+		"$TMP/agent.err" | head -1
+}
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+
+# ---- 1. list load time and memory (first: the 1M list is reused below)
+FULL=$TMP/domains-full.txt
+max=$BLOCK_N
+for n in $LIST_SIZES; do [ "$n" -gt "$max" ] && max=$n; done
+python3 bench/gen_hosts.py domain "$max" "$FULL"
+: >"$TMP/empty.txt"
+# Starts the agent on LIST RUNS times; LOADED="names bytes ms rss_kb ready_ms",
+# each the median. (Not in a subshell: the EXIT trap must know the agent's pid.)
+load_runs() { # LIST
+	local i f=$TMP/load-runs.txt m=$(((RUNS + 1) / 2)) col out=
+	: >"$f"
+	for i in $(seq "$RUNS"); do
+		start_agent --blocked-domains "$1"
+		sleep 0.3 # VmRSS once the startup's transient allocations are freed
+		echo "$(loaded) $(rss_kb "$AGENT_PID") $READY_MS" >>"$f"
+		stop_agent
+	done
+	for col in 1 2 3 4 5; do
+		out="$out $(cut -d' ' -f$col "$f" | sort -g | sed -n ${m}p)"
+	done
+	LOADED=$out
+}
+load_runs "$TMP/empty.txt"
+read -r _ _ base_ms base_rss base_ready <<<"$LOADED"
+echo "DNS bench: domain blocklist load (agent --blocked-domains LIST, names b<i>.blk<i%1000>.example),"
+echo "median of $RUNS agent starts; baseline = the agent with an empty list: loaded in $base_ms ms,"
+echo "ready $base_ready ms after exec, VmRSS $base_rss kB"
+echo
+printf '%9s | %8s %6s %8s | %8s %6s %8s | %9s %6s | %9s %6s\n' \
+	names "load ms" ratio "ms/100k" "ready ms" ratio "ms/100k" "set bytes" B/name "RSS +kB" B/name
+for n in $LIST_SIZES; do
+	head -n $((n + 1)) "$FULL" >"$TMP/list.txt"
+	load_runs "$TMP/list.txt"
+	read -r got bytes ms rss ready <<<"$LOADED"
+	[ "$got" = "$n" ] || echo "dns bench: agent reports $got names for a list of $n" >&2
+	awk -v n="$n" -v ms="$ms" -v b0="$base_ms" -v by="$bytes" -v r="$rss" -v r0="$base_rss" \
+	    -v w="$ready" -v w0="$base_ready" 'BEGIN {
+		printf "%9d | %8.1f %5.2fx %8.1f | %8d %5.2fx %8.1f | %9d %6.1f | %9d %6.1f\n",
+		n, ms, (b0 > 0 ? ms / b0 : 0), (ms - b0) * 100000 / n,
+		w, (w0 > 0 ? w / w0 : 0), (w - w0) * 100000 / n, by, by / n,
+		r - r0, (r - r0) * 1024 / n }'
+done
+echo
+echo "load ms: the agent's own \"loaded: ... in T ms\" (compile, BPF load, build the sets,"
+echo "fill the maps; reading the list file comes before it and is not included); ready ms:"
+echo "wall time from exec to \"ready\" (includes reading the list; polled every ~10 ms)."
+echo "ratio: to the empty-list agent; ms/100k: beyond it. set bytes: the agent's figure for"
+echo "the domain set; RSS +kB: VmRSS 0.3 s after ready minus the empty-list agent's."
+echo
+
+# ---- 2. the proxy against direct queries
+# RUNS runs of dns_load; prints the median of each figure, "median_us p99_us qps",
+# then the totals over the runs of "lost other_rcode nxdomain".
+measure() { # CONCURRENCY COUNT [in_cg]
+	local c=$1 n=$2 i out f=$TMP/runs.txt m=$(((RUNS + 1) / 2))
+	shift 2
+	"$@" "$LOAD" $DNS4 53 "$NAMES" $((n / 10)) "$c" >/dev/null 2>&1 # warm-up
+	: >"$f"
+	for i in $(seq "$RUNS"); do
+		out=$("$@" "$LOAD" $DNS4 53 "$NAMES" "$n" "$c" 2>&1) ||
+			{ echo "dns bench: dns_load failed: $out" >&2; return 1; }
+		echo "$out" | awk '/^sent/ { lost = $6; nx = $8; other = $10 }
+			/^median_us/ { print $2, $4, $6, lost, other, nx }' >>"$f"
+	done
+	echo "$(cut -d' ' -f1 "$f" | sort -g | sed -n ${m}p)" \
+		"$(cut -d' ' -f2 "$f" | sort -g | sed -n ${m}p)" \
+		"$(cut -d' ' -f3 "$f" | sort -g | sed -n ${m}p)" \
+		"$(awk '{ l += $4; o += $5; x += $6 } END { print l + 0, o + 0, x + 0 }' "$f")"
+}
+
+# The redirect is live: a blocked name asked from the cgroup gets NXDOMAIN from the proxy.
+check_redirect() {
+	local in out
+	in=$(in_cg "$LOAD" $DNS4 53 "$TMP/probe.txt" 20 1 | awk '/^sent/ { print $8 }')
+	out=$("$LOAD" $DNS4 53 "$TMP/probe.txt" 20 1 | awk '/^sent/ { print $8 }')
+	if [ "$in" != 20 ] || [ "$out" != 0 ]; then
+		echo "dns bench: the redirect is not in force (NXDOMAIN in cgroup $in/20, outside $out/20)" >&2
+		cat "$TMP/agent.err" >&2
+		exit 1
+	fi
+}
+
+declare -A RES
+row() { # KEY LABEL LIST CONCURRENCY
+	local key=$1 label=$2 list=$3 c=$4
+	read -r med p99 qps lost other nx <<<"${RES[$key.$c]}"
+	read -r bmed bp99 bqps _ <<<"${RES[direct.$c]}"
+	awk -v l="$label" -v li="$list" -v c="$c" -v m="$med" -v p="$p99" -v q="$qps" \
+	    -v bm="$bmed" -v bp="$bp99" -v bq="$bqps" -v lost="$lost" -v o="$other" -v nx="$nx" 'BEGIN {
+		printf "%-22s %6s %4d | %9.1f %6.2fx | %9.1f %6.2fx | %8.0f %6.2fx",
+		l, li, c, m, m / bm, p, p / bp, q, q / bq
+		if (lost + o + nx) printf "  (lost %d, errors %d, nxdomain %d)", lost, o, nx
+		printf "\n" }'
+}
+
+for c in 1 16; do
+	n=$COUNT1; [ "$c" = 16 ] && n=$COUNT16
+	RES[direct.$c]=$(measure "$c" "$n") || exit 1
+done
+for list in none block; do
+	if [ "$list" = none ]; then
+		start_agent --blocked-domains "$TMP/probe.txt"
+	else
+		head -n $((BLOCK_N + 1)) "$FULL" >"$TMP/list.txt"
+		cat "$TMP/probe.txt" >>"$TMP/list.txt"
+		start_agent --blocked-domains "$TMP/list.txt"
+	fi
+	check_redirect
+	for c in 1 16; do
+		n=$COUNT1; [ "$c" = 16 ] && n=$COUNT16
+		RES[outside.$list.$c]=$(measure "$c" "$n") || exit 1
+		RES[proxy.$list.$c]=$(measure "$c" "$n" in_cg) || exit 1
+	done
+	stop_agent
+done
+short_block=$(awk -v n="$BLOCK_N" 'BEGIN { if (n >= 1e6 && n % 1e6 == 0) printf "%dM", n / 1e6;
+	else if (n >= 1e3 && n % 1e3 == 0) printf "%dk", n / 1e3; else print n }')
+echo "DNS bench: A queries for ${COUNT1} (concurrency 1) / ${COUNT16} (concurrency 16) names"
+echo "per run, median of $RUNS runs, to dnsmasq on $DNS4:53; baseline = direct, no agent"
+echo
+printf '%-22s %6s %4s | %9s %7s | %9s %7s | %8s %7s\n' \
+	path list conc "median us" ratio "p99 us" ratio qps ratio
+for c in 1 16; do
+	row direct "direct, no agent" - "$c"
+	row outside.none "direct, agent running" - "$c"
+	row proxy.none "through the proxy" - "$c"
+	row outside.block "direct, agent running" "$short_block" "$c"
+	row proxy.block "through the proxy" "$short_block" "$c"
+done
+echo
+echo "direct: dns_load outside the guarded cgroup, straight to dnsmasq; through the"
+echo "proxy: the same from inside it, redirected to the agent's resolver proxy, which"
+echo "checks the name against the domain lists and forwards it from a fresh socket."
+echo "list -: one unrelated name listed; $short_block: + $BLOCK_N generated names (none queried)."
+echo
+
+# ---- 3. ln_domain_set_lookup()
+echo "DNS bench: ln_domain_set_lookup() over $LOOKUP_ITERS calls (build/bench/domain_lookup_rules);"
+echo "baseline = one XXH3_64bits over the same query name (the hash of one probe)"
+echo
+printf '%9s %-10s %6s | %9s %7s | %9s | %9s %8s\n' names query probes "ns/lookup" ratio "hash ns" "build ms" "B/name"
+"$LOOKUP" "$LOOKUP_ITERS" $LIST_SIZES | awk '{
+	probes = $2 == "hit" ? 1 : $2 == "hit-sub" ? 2 : $2 == "miss" ? 3 : 7
+	printf "%9d %-10s %6d | %9.1f %6.1fx | %9.1f | %9.1f %8.1f\n", $1, $2, probes, $3, $3 / $4, $4, $5, $6
+}' || exit 1
+echo
+echo "hit: a listed name; hit-sub: www.<listed>; miss: m<i>.blk<i%1000>.example (3 labels,"
+echo "none listed); miss-deep: a.b.c.d.m<i>... (7 labels). 65536 query names spread over the"
+echo "set, so a large set's table and names are mostly out of cache, as they would be in use."
