@@ -101,6 +101,9 @@ static int fill_maps(struct ln_manager *m, struct ln_generation *g, struct ln_er
 	if (r >= 0)
 		r = fill_pages(bpf_map__fd(s->maps.bl_pack6), cc->packed.p6, cc->packed.pages6,
 			       sizeof(*cc->packed.p6));
+	if (r >= 0)
+		r = fill_pages(bpf_map__fd(s->maps.bl_bloom), cc->packed.bloom,
+			       cc->packed.bloom_words, sizeof(*cc->packed.bloom));
 	if (r < 0) {
 		errno = -r;
 		goto fail_errno;
@@ -126,10 +129,9 @@ static int fill_maps(struct ln_manager *m, struct ln_generation *g, struct ln_er
 	}
 	if (g->n_bound)
 		cfgv.flags |= LN_CFG_HAS_POLICIES;
-	if (cc->packed.n_sets) {
-		cfgv.list4 = cc->packed.set4[LN_SET_GLOBAL];
-		cfgv.list6 = cc->packed.set6[LN_SET_GLOBAL];
-	}
+	if (cc->packed.n_sets)
+		cfgv.lists = cc->packed.sets[LN_SET_GLOBAL];
+	cfgv.bloom_mask = cc->packed.bloom_mask;
 	/* Last: the config entry makes the rest visible to the programs. */
 	if (bpf_map_update_elem(bpf_map__fd(s->maps.config), &zero, &cfgv, BPF_ANY) < 0)
 		goto fail_errno;
@@ -151,6 +153,7 @@ static int size_maps(struct ln_manager *m, struct lsnitch_bpf *s, const struct l
 	r = r ?: bpf_map__set_max_entries(s->maps.rules, at_least_one(cc->n_rules));
 	r = r ?: bpf_map__set_max_entries(s->maps.bl_pack4, at_least_one(cc->packed.pages4));
 	r = r ?: bpf_map__set_max_entries(s->maps.bl_pack6, at_least_one(cc->packed.pages6));
+	r = r ?: bpf_map__set_max_entries(s->maps.bl_bloom, at_least_one(cc->packed.bloom_words));
 	/* Events and counters outlive a generation: every generation shares them. */
 	if (!r && m->events_fd >= 0)
 		r = bpf_map__reuse_fd(s->maps.events, m->events_fd);

@@ -62,7 +62,7 @@ map_bytes() { # memlock of lsnitch list maps
 	bpftool -j map show 2>/dev/null | python3 -c '
 import json, sys
 print(sum(m.get("bytes_memlock", 0) for m in json.load(sys.stdin)
-          if m.get("name") in ("bl_pack4", "bl_pack6")))'
+          if m.get("name") in ("bl_pack4", "bl_pack6", "bl_bloom")))'
 }
 
 start_agent() {

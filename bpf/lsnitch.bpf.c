@@ -50,6 +50,14 @@ struct {
 	__type(value, struct ln_rule_set);
 } rules SEC(".maps");
 
+/* The prefilter in front of the packed lists: Bloom filter bits. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} bl_bloom SEC(".maps");
+
 /* Packed host blocklists: pages of sorted intervals (see lsnitch.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -156,6 +164,14 @@ LN_INLINE const struct ln_pack6_page *ln_pack6_page_at(void *ctx, __u32 page)
 	return bpf_map_lookup_elem(&bl_pack6, &page);
 }
 
+LN_INLINE int ln_bloom_bit(void *ctx, __u32 bit)
+{
+	__u32 word = bit >> 6;
+	__u64 *w = bpf_map_lookup_elem(&bl_bloom, &word);
+
+	return w && ((*w >> (bit & 63)) & 1);
+}
+
 /* bpf_loop() callbacks: the verifier checks one bisection step, not 26 paths. */
 static long ln_pack4_cb(__u32 i, void *b);
 static long ln_pack6_cb(__u32 i, void *b);
@@ -173,18 +189,21 @@ static long ln_pack6_cb(__u32 i, void *b)
 	return ln_pack6_step(b);
 }
 
-/* Rule id of the blocklist entry of a set (its regions) covering @addr, or 0. */
-LN_INLINE __u32 ln_blocklist(const struct ln_region *r4, const struct ln_region *r6,
+/* Rule id of the blocklist entry of set @set covering @addr, or 0. */
+LN_INLINE __u32 ln_blocklist(const struct ln_lists *l, __u32 set, __u32 bloom_mask,
 			     const __u8 *addr)
 {
-	const __u32 *w = (const __u32 *)addr;
+	const __u32 *a = (const __u32 *)addr;
+	__u32 w[4] = { bpf_ntohl(a[0]), bpf_ntohl(a[1]), bpf_ntohl(a[2]), bpf_ntohl(a[3]) };
+	int v4 = w[0] == 0 && w[1] == 0 && w[2] == 0x0000ffff;
 
-	if (w[0] == 0 && w[1] == 0 && w[2] == bpf_htonl(0x0000ffff))
-		return r4->cnt ? ln_pack4_find(NULL, r4, bpf_ntohl(w[3])) : 0;
-	if (!r6->cnt)
+	if (v4 ? !l->v4.cnt : !l->v6.cnt)
 		return 0;
-	return ln_pack6_find(NULL, r6, ((__u64)bpf_ntohl(w[0]) << 32) | bpf_ntohl(w[1]),
-			     ((__u64)bpf_ntohl(w[2]) << 32) | bpf_ntohl(w[3]));
+	if (!ln_bloom_maybe(NULL, l, set, !v4, w, bloom_mask))
+		return 0;
+	if (v4)
+		return ln_pack4_find(NULL, &l->v4, w[3]);
+	return ln_pack6_find(NULL, &l->v6, ((__u64)w[0] << 32) | w[1], ((__u64)w[2] << 32) | w[3]);
 }
 
 LN_INLINE void ln_report(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port, __u64 cg,
@@ -363,9 +382,9 @@ LN_INLINE int ln_check(struct bpf_sock_addr *ctx, const __u8 *addr, __u8 hook)
 	}
 	if (idx < 0 && didx < 0) {
 		/* Rules did not decide: the blocklists are next. */
-		bl = ln_blocklist(&cfg->list4, &cfg->list6, addr);
+		bl = ln_blocklist(&cfg->lists, LN_SET_GLOBAL, cfg->bloom_mask, addr);
 		if (!bl && (pol->flags & LN_POLICY_HAS_LISTS) && policy_id)
-			bl = ln_blocklist(&pol->list4, &pol->list6, addr);
+			bl = ln_blocklist(&pol->lists, policy_id, cfg->bloom_mask, addr);
 	}
 	ln_decide_at(pol, rs, idx, drs, didx, bl, &d);
 

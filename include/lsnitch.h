@@ -95,6 +95,27 @@ _Static_assert(sizeof(struct ln_pack6_page) == 36 * LN_PACK6_PAGE, "ln_pack6_pag
 /* Bisection steps: enough for 2^26 intervals (16M entries make at most 32M + 1). */
 #define LN_PACK_STEPS 26
 
+/*
+ * A set's packed lists, and the prefilter in front of them: a Bloom filter
+ * (bl_bloom, an array of 64-bit words shared by all sets) over (set, prefix
+ * length, masked address) of every entry, probed for each prefix length the
+ * set uses, so a destination no entry covers -- the common case -- costs a
+ * few hashes instead of a bisection. More than LN_BLOOM_LENS lengths in a
+ * family: LN_BLOOM_ALL, no prefilter.
+ */
+#define LN_BLOOM_LENS 8
+#define LN_BLOOM_ALL 0xff
+#define LN_BLOOM_BITS_PER_ENTRY 16 /* two probes: ~1.4% false positives */
+
+struct ln_lists {
+	struct ln_region v4, v6;
+	__u8 n_lens4, n_lens6;
+	__u8 lens4[LN_BLOOM_LENS]; /* 0..32 */
+	__u8 lens6[LN_BLOOM_LENS]; /* 0..128 */
+	__u8 pad[6];
+};
+_Static_assert(sizeof(struct ln_lists) == 40, "ln_lists size");
+
 /* policies map (array, index = policy id). */
 struct ln_policy_val {
 	__u32 flags;
@@ -102,9 +123,9 @@ struct ln_policy_val {
 	__u8 pad[3];
 	__u32 default_rule_id; /* the line that set the default */
 	__u32 pad2;
-	struct ln_region list4, list6; /* the policy's own blocklists (set = id) */
+	struct ln_lists lists; /* the policy's own blocklists (set = id) */
 };
-_Static_assert(sizeof(struct ln_policy_val) == 32, "ln_policy_val size");
+_Static_assert(sizeof(struct ln_policy_val) == 56, "ln_policy_val size");
 
 /* cgroup_policy map (hash): key = cgroup id (__u64), value: */
 struct ln_cgroup_val {
@@ -180,9 +201,11 @@ _Static_assert(sizeof(struct ln_bl_lpm_key) == 24, "ln_bl_lpm_key size");
 struct ln_config_val {
 	__u32 flags;
 	__u32 generation; /* bumped when cgroup bindings change */
-	struct ln_region list4, list6; /* the global blocklists (set 0) */
+	struct ln_lists lists; /* the global blocklists (set 0) */
+	__u32 bloom_mask;      /* bits in bl_bloom - 1 (a power of two - 1) */
+	__u32 pad;
 };
-_Static_assert(sizeof(struct ln_config_val) == 24, "ln_config_val size");
+_Static_assert(sizeof(struct ln_config_val) == 56, "ln_config_val size");
 
 /* Per-CPU counters (array index). */
 enum ln_counter {

@@ -127,4 +127,74 @@ LN_INLINE __u32 ln_pack6_find(void *ctx, const struct ln_region *r, __u64 xh, __
 	return p->rule_id[c % LN_PACK6_PAGE];
 }
 
+/* The Bloom filter's hash of (set, length, masked address as host-order words). */
+LN_INLINE __u64 ln_bloom_hash(__u32 set, __u32 len, __u32 w0, __u32 w1, __u32 w2, __u32 w3)
+{
+	__u64 h = (((__u64)set << 9) | len) * 0x9e3779b97f4a7c15ULL;
+
+	h = (h ^ w0) * 0xff51afd7ed558ccdULL;
+	h ^= h >> 29;
+	h = (h ^ w1) * 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 32;
+	h = (h ^ w2) * 0xff51afd7ed558ccdULL;
+	h ^= h >> 29;
+	h = (h ^ w3) * 0xc4ceb9fe1a85ec53ULL;
+	return h ^ (h >> 32);
+}
+
+/* The top @bits bits of a 32-bit word (0..32). */
+LN_INLINE __u32 ln_mask32(__u32 bits)
+{
+	if (bits >= 32)
+		return 0xffffffffu;
+	if (!bits)
+		return 0;
+	return 0xffffffffu << (32 - bits);
+}
+
+/* @len bits of the 128-bit @w[4] (host-order words) that fall in word @i. */
+LN_INLINE __u32 ln_word_bits(__u32 len, int i)
+{
+	if (len <= 32 * (__u32)i)
+		return 0;
+	return len - 32 * i;
+}
+
+/*
+ * Whether some entry of the set may cover the address (host-order words
+ * @w; IPv4: w[3]); 0 means certainly not. Define before including:
+ *   LN_INLINE int ln_bloom_bit(void *ctx, __u32 bit);
+ */
+LN_INLINE int ln_bloom_maybe(void *ctx, const struct ln_lists *l, __u32 set, int v6,
+			     const __u32 w[4], __u32 mask)
+{
+	__u32 n = v6 ? l->n_lens6 : l->n_lens4;
+	int i;
+
+	if (n == LN_BLOOM_ALL)
+		return 1;
+	for (i = 0; i < LN_BLOOM_LENS; i++) {
+		__u32 len, h1, h2;
+		__u64 h;
+
+		if ((__u32)i >= n)
+			break;
+		if (v6) {
+			len = l->lens6[i];
+			h = ln_bloom_hash(set, len | 0x100, w[0] & ln_mask32(ln_word_bits(len, 0)),
+					  w[1] & ln_mask32(ln_word_bits(len, 1)),
+					  w[2] & ln_mask32(ln_word_bits(len, 2)),
+					  w[3] & ln_mask32(ln_word_bits(len, 3)));
+		} else {
+			len = l->lens4[i];
+			h = ln_bloom_hash(set, len, 0, 0, 0xffff, w[3] & ln_mask32(len));
+		}
+		h1 = (__u32)h;
+		h2 = (__u32)(h >> 32) | 1;
+		if (ln_bloom_bit(ctx, h1 & mask) && ln_bloom_bit(ctx, (h1 + h2) & mask))
+			return 1;
+	}
+	return 0;
+}
+
 #endif /* LSNITCH_SEARCH_H */

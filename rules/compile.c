@@ -468,8 +468,7 @@ int ln_compile(const struct ln_config *c, ln_resolve_fn resolve, void *resolve_u
 		goto fail;
 	}
 	for (size_t i = 1; i < out->n_policies && i < out->packed.n_sets; i++) {
-		out->policies[i].list4 = out->packed.set4[i];
-		out->policies[i].list6 = out->packed.set6[i];
+		out->policies[i].lists = out->packed.sets[i];
 	}
 	rc = compile_bindings(&cx);
 	if (rc)

@@ -12,6 +12,30 @@
 
 #include "rules_internal.h"
 
+/* The user-space side of include/lsnitch_search.h: pages are array elements. */
+LN_INLINE const struct ln_pack4_page *ln_pack4_page_at(void *ctx, __u32 page)
+{
+	const struct ln_packed *pk = ctx;
+
+	return page < pk->pages4 ? &pk->p4[page] : NULL;
+}
+
+LN_INLINE const struct ln_pack6_page *ln_pack6_page_at(void *ctx, __u32 page)
+{
+	const struct ln_packed *pk = ctx;
+
+	return page < pk->pages6 ? &pk->p6[page] : NULL;
+}
+
+LN_INLINE int ln_bloom_bit(void *ctx, __u32 bit)
+{
+	const struct ln_packed *pk = ctx;
+
+	return (pk->bloom[bit >> 6] >> (bit & 63)) & 1;
+}
+
+#include "lsnitch_search.h"
+
 typedef unsigned __int128 u128;
 
 struct ival {
@@ -24,6 +48,18 @@ struct ival {
 
 struct ivec {
 	struct ival *v;
+	size_t n, cap;
+};
+
+/* One entry as the Bloom filter sees it. */
+struct bitem {
+	__u32 set;
+	__u32 len; /* family-relative; | 0x100 for IPv6 */
+	__u32 w[4];
+};
+
+struct bvec {
+	struct bitem *v;
 	size_t n, cap;
 };
 
@@ -55,8 +91,29 @@ static u128 low_bits(unsigned int n)
 	return n >= 128 ? ~(u128)0 : (((u128)1 << n) - 1);
 }
 
+static int bpush(struct bvec *bv, __u32 set, __u32 len, u128 masked, bool v6)
+{
+	struct bitem *b;
+
+	if (ln_grow((void **)&bv->v, &bv->cap, bv->n + 1, sizeof(*bv->v)))
+		return -ENOMEM;
+	b = &bv->v[bv->n++];
+	b->set = set;
+	b->len = len | (v6 ? 0x100 : 0);
+	b->w[0] = (__u32)(masked >> 96);
+	b->w[1] = (__u32)(masked >> 64);
+	b->w[2] = (__u32)(masked >> 32);
+	b->w[3] = (__u32)masked;
+	if (!v6) {
+		b->w[0] = b->w[1] = 0;
+		b->w[2] = 0xffff;
+	}
+	return 0;
+}
+
 /* An entry (set, prefix, rule id) as the interval(s) it covers. */
-static int add_entry(struct ivec *iv, __u32 set, const __u8 *addr, __u32 len, __u32 rule_id)
+static int add_entry(struct ivec *iv, struct bvec *bv, __u32 set, const __u8 *addr, __u32 len,
+		     __u32 rule_id)
 {
 	static const struct ln_prefix mapped = { .addr = { [10] = 0xff, [11] = 0xff }, .len = 96 };
 	struct ln_prefix p = { .len = (__u8)len };
@@ -68,17 +125,21 @@ static int add_entry(struct ivec *iv, __u32 set, const __u8 *addr, __u32 len, __
 		x.v4 = 1;
 		x.lo = (a & 0xffffffffu) & ~low_bits(128 - len);
 		x.hi = x.lo | low_bits(128 - len);
+		if (bpush(bv, set, len - LN_V4_MAPPED_PREFIX, x.lo, false))
+			return -ENOMEM;
 		return push(iv, &x);
 	}
 	x.lo = a & ~low_bits(128 - len);
 	x.hi = x.lo | low_bits(128 - len);
-	if (push(iv, &x))
+	if (push(iv, &x) || bpush(bv, set, len, x.lo, true))
 		return -ENOMEM;
 	/* A v6 prefix holding all of ::ffff:0:0/96 blocks every IPv4 address too. */
 	if (ln_prefix_contains(&p, &mapped)) {
 		x.v4 = 1;
 		x.lo = 0;
 		x.hi = 0xffffffffu;
+		if (bpush(bv, set, 0, 0, false))
+			return -ENOMEM;
 		return push(iv, &x);
 	}
 	return 0;
@@ -197,24 +258,72 @@ static int sweep(struct emit *e, const struct ival *v, size_t n)
 	return rc;
 }
 
+/* The lengths each set uses, per family: the prefixes a lookup probes. */
+static void note_len(struct ln_lists *l, __u32 len)
+{
+	bool v6 = len & 0x100;
+	__u8 *n = v6 ? &l->n_lens6 : &l->n_lens4, *lens = v6 ? l->lens6 : l->lens4;
+
+	len &= 0xff;
+	if (*n == LN_BLOOM_ALL)
+		return;
+	for (__u8 i = 0; i < *n; i++)
+		if (lens[i] == len)
+			return;
+	if (*n == LN_BLOOM_LENS) {
+		*n = LN_BLOOM_ALL; /* too many lengths to probe: always bisect */
+		return;
+	}
+	lens[(*n)++] = (__u8)len;
+}
+
+static void bloom_set(struct ln_packed *pk, __u32 bit)
+{
+	bit &= pk->bloom_mask;
+	pk->bloom[bit >> 6] |= 1ULL << (bit & 63);
+}
+
+static int build_bloom(struct ln_packed *pk, const struct bvec *bv)
+{
+	size_t bits = 64;
+
+	while (bits < bv->n * LN_BLOOM_BITS_PER_ENTRY && bits < ((size_t)1 << 32))
+		bits <<= 1;
+	pk->bloom_words = bits / 64;
+	pk->bloom_mask = (__u32)(bits - 1);
+	pk->bloom = calloc(pk->bloom_words, sizeof(*pk->bloom));
+	if (!pk->bloom)
+		return -ENOMEM;
+	for (size_t i = 0; i < bv->n; i++) {
+		const struct bitem *b = &bv->v[i];
+		__u64 h = ln_bloom_hash(b->set, b->len, b->w[0], b->w[1], b->w[2], b->w[3]);
+		__u32 h1 = (__u32)h, h2 = (__u32)(h >> 32) | 1;
+
+		bloom_set(pk, h1);
+		bloom_set(pk, h1 + h2);
+		note_len(&pk->sets[b->set], b->len);
+	}
+	return 0;
+}
+
 int ln_pack_blocklists(const struct ln_compiled *cc, struct ln_packed *pk)
 {
+	struct bvec bv = {};
 	struct ivec iv = {};
 	size_t i, j, n_sets = cc->n_policies ? cc->n_policies : 1;
 	int rc = -ENOMEM;
 
 	memset(pk, 0, sizeof(*pk));
-	pk->set4 = calloc(n_sets, sizeof(*pk->set4));
-	pk->set6 = calloc(n_sets, sizeof(*pk->set6));
-	if (!pk->set4 || !pk->set6)
+	pk->sets = calloc(n_sets, sizeof(*pk->sets));
+	if (!pk->sets)
 		goto fail;
 	pk->n_sets = n_sets;
 	for (i = 0; i < cc->n_bl_exact; i++)
-		if (add_entry(&iv, cc->bl_exact[i].k.set, cc->bl_exact[i].k.addr, 128,
+		if (add_entry(&iv, &bv, cc->bl_exact[i].k.set, cc->bl_exact[i].k.addr, 128,
 			      cc->bl_exact[i].rule_id))
 			goto fail;
 	for (i = 0; i < cc->n_bl_prefix; i++)
-		if (add_entry(&iv, cc->bl_prefix[i].k.set, cc->bl_prefix[i].k.addr,
+		if (add_entry(&iv, &bv, cc->bl_prefix[i].k.set, cc->bl_prefix[i].k.addr,
 			      cc->bl_prefix[i].k.prefixlen - 32, cc->bl_prefix[i].rule_id))
 			goto fail;
 	if (iv.n)
@@ -229,7 +338,7 @@ int ln_pack_blocklists(const struct ln_compiled *cc, struct ln_packed *pk)
 			rc = -EINVAL;
 			goto fail;
 		}
-		r = e.v4 ? &pk->set4[iv.v[i].set] : &pk->set6[iv.v[i].set];
+		r = e.v4 ? &pk->sets[iv.v[i].set].v4 : &pk->sets[iv.v[i].set].v6;
 		r->off = e.v4 ? pk->n4 : pk->n6;
 		pk->cur_off = r->off;
 		rc = sweep(&e, iv.v + i, j - i);
@@ -239,10 +348,20 @@ int ln_pack_blocklists(const struct ln_compiled *cc, struct ln_packed *pk)
 	}
 	pk->pages4 = (pk->n4 + LN_PACK4_PAGE - 1) / LN_PACK4_PAGE;
 	pk->pages6 = (pk->n6 + LN_PACK6_PAGE - 1) / LN_PACK6_PAGE;
+	for (i = 0; i < bv.n; i++)
+		if (bv.v[i].set >= n_sets) {
+			rc = -EINVAL;
+			goto fail;
+		}
+	rc = build_bloom(pk, &bv);
+	if (rc)
+		goto fail;
 	free(iv.v);
+	free(bv.v);
 	return 0;
 fail:
 	free(iv.v);
+	free(bv.v);
 	ln_packed_free(pk);
 	return rc;
 }
@@ -253,36 +372,25 @@ void ln_packed_free(struct ln_packed *pk)
 		return;
 	free(pk->p4);
 	free(pk->p6);
-	free(pk->set4);
-	free(pk->set6);
+	free(pk->sets);
+	free(pk->bloom);
 	memset(pk, 0, sizeof(*pk));
 }
 
-/* The user-space side of include/lsnitch_search.h: pages are array elements. */
-LN_INLINE const struct ln_pack4_page *ln_pack4_page_at(void *ctx, __u32 page)
-{
-	const struct ln_packed *pk = ctx;
-
-	return page < pk->pages4 ? &pk->p4[page] : NULL;
-}
-
-LN_INLINE const struct ln_pack6_page *ln_pack6_page_at(void *ctx, __u32 page)
-{
-	const struct ln_packed *pk = ctx;
-
-	return page < pk->pages6 ? &pk->p6[page] : NULL;
-}
-
-#include "lsnitch_search.h"
 
 __u32 ln_packed_lookup(const struct ln_packed *pk, __u32 set, const __u8 addr[LN_ADDR_LEN])
 {
 	static const __u8 mapped[12] = { [10] = 0xff, [11] = 0xff };
 	u128 a = addr_u128(addr);
 
-	if (set >= pk->n_sets)
+	__u32 w[4] = { (__u32)(a >> 96), (__u32)(a >> 64), (__u32)(a >> 32), (__u32)a };
+	bool v4 = !memcmp(addr, mapped, sizeof(mapped));
+
+	if (set >= pk->n_sets || !pk->bloom)
 		return 0;
-	if (!memcmp(addr, mapped, sizeof(mapped)))
-		return ln_pack4_find((void *)pk, &pk->set4[set], (__u32)a);
-	return ln_pack6_find((void *)pk, &pk->set6[set], (__u64)(a >> 64), (__u64)a);
+	if (!ln_bloom_maybe((void *)pk, &pk->sets[set], set, !v4, w, pk->bloom_mask))
+		return 0;
+	if (v4)
+		return ln_pack4_find((void *)pk, &pk->sets[set].v4, (__u32)a);
+	return ln_pack6_find((void *)pk, &pk->sets[set].v6, (__u64)(a >> 64), (__u64)a);
 }

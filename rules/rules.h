@@ -225,8 +225,11 @@ struct ln_packed {
 	size_t n4, pages4, cap4;  /* intervals, pages used, pages allocated */
 	struct ln_pack6_page *p6;
 	size_t n6, pages6, cap6;
-	struct ln_region *set4, *set6; /* [set]: set 0 global, else policy id */
+	struct ln_lists *sets;    /* [set]: set 0 global, else policy id */
 	size_t n_sets;
+	__u64 *bloom;             /* the prefilter's bits */
+	size_t bloom_words;
+	__u32 bloom_mask;
 	size_t cur_off;           /* packing: first interval of the group being swept */
 };
 

@@ -106,6 +106,8 @@ static bool same_key(const struct entry *a, const struct entry *b)
 	return a->set == b->set && a->p.len == b->p.len && !memcmp(a->p.addr, b->p.addr, 16);
 }
 
+static bool few_lens; /* only a few prefix lengths: the Bloom prefilter is used */
+
 static void check_random(unsigned int seed, size_t n, size_t sets)
 {
 	struct entry *v = calloc(n, sizeof(*v));
@@ -119,6 +121,8 @@ static void check_random(unsigned int seed, size_t n, size_t sets)
 
 		rand_addr(e.p.addr, v4);
 		e.p.len = v4 ? 96 + (rnd(5) == 0 ? 32 : 20 + rnd(13)) : 100 + rnd(29);
+		if (few_lens)
+			e.p.len = v4 ? 96 + 24 + rnd(3) * 4 : 120 + rnd(2) * 8;
 		if (rnd(50) == 0)
 			e.p.len = v4 ? 96 : 0; /* everything (v4), or ::/0 covering v4 too */
 		mask(&e.p);
@@ -141,7 +145,7 @@ static void check_random(unsigned int seed, size_t n, size_t sets)
 	}
 	/* no interval of a set overlaps the next */
 	for (size_t s = 0; s < sets; s++) {
-		const struct ln_region *r = &cc.packed.set4[s];
+		const struct ln_region *r = &cc.packed.sets[s].v4;
 
 		for (__u32 i = r->off + 1; i < r->off + r->cnt; i++) {
 			const struct ln_pack4_page *p = &cc.packed.p4[(i - 1) / LN_PACK4_PAGE];
@@ -150,6 +154,10 @@ static void check_random(unsigned int seed, size_t n, size_t sets)
 			assert_true(p->hi[(i - 1) % LN_PACK4_PAGE] < q->lo[i % LN_PACK4_PAGE]);
 		}
 	}
+	if (few_lens)
+		for (size_t s = 0; s < sets; s++)
+			assert_true(cc.packed.sets[s].n_lens4 != LN_BLOOM_ALL &&
+				    cc.packed.sets[s].n_lens6 != LN_BLOOM_ALL);
 	ln_compiled_free(&cc);
 	free(v);
 	(void)mapped96;
@@ -164,6 +172,16 @@ static void test_random_small(void **state)
 static void test_random_large(void **state)
 {
 	check_random(4242, 3000, 4);
+}
+
+/* Few lengths per set: lookups go through the Bloom filter first. */
+static void test_random_prefiltered(void **state)
+{
+	few_lens = true;
+	for (unsigned int seed = 100; seed <= 120; seed++)
+		check_random(seed, 200, 3);
+	check_random(777, 5000, 2);
+	few_lens = false;
 }
 
 static void test_everything_and_holes(void **state)
@@ -210,6 +228,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_random_small),
 		cmocka_unit_test(test_random_large),
+		cmocka_unit_test(test_random_prefiltered),
 		cmocka_unit_test(test_everything_and_holes),
 		cmocka_unit_test(test_empty),
 	};
