@@ -189,21 +189,30 @@ static long ln_pack6_cb(__u32 i, void *b)
 	return ln_pack6_step(b);
 }
 
-/* Rule id of the blocklist entry of set @set covering @addr, or 0. */
-LN_INLINE __u32 ln_blocklist(const struct ln_lists *l, __u32 set, __u32 bloom_mask,
-			     const __u8 *addr)
-{
-	const __u32 *a = (const __u32 *)addr;
-	__u32 w[4] = { bpf_ntohl(a[0]), bpf_ntohl(a[1]), bpf_ntohl(a[2]), bpf_ntohl(a[3]) };
-	int v4 = w[0] == 0 && w[1] == 0 && w[2] == 0x0000ffff;
+struct ln_words {
+	__u32 w[4]; /* the address, host-order words */
+};
 
+/*
+ * Rule id of the blocklist entry of set @set covering @a, or 0. A global
+ * function: the verifier checks it once, not at each of its call sites.
+ */
+__attribute__((noinline)) __u32 ln_blocklist(const struct ln_lists *l, __u32 set,
+						__u32 bloom_mask, const struct ln_words *a)
+{
+	int v4;
+
+	if (!l || !a)
+		return 0;
+	v4 = a->w[0] == 0 && a->w[1] == 0 && a->w[2] == 0x0000ffff;
 	if (v4 ? !l->v4.cnt : !l->v6.cnt)
 		return 0;
-	if (!ln_bloom_maybe(NULL, l, set, !v4, w, bloom_mask))
+	if (!ln_bloom_maybe(NULL, l, set, !v4, a->w, bloom_mask))
 		return 0;
 	if (v4)
-		return ln_pack4_find(NULL, &l->v4, w[3]);
-	return ln_pack6_find(NULL, &l->v6, ((__u64)w[0] << 32) | w[1], ((__u64)w[2] << 32) | w[3]);
+		return ln_pack4_find(NULL, &l->v4, a->w[3]);
+	return ln_pack6_find(NULL, &l->v6, ((__u64)a->w[0] << 32) | a->w[1],
+			     ((__u64)a->w[2] << 32) | a->w[3]);
 }
 
 LN_INLINE void ln_report(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port, __u64 cg,
@@ -382,9 +391,13 @@ LN_INLINE int ln_check(struct bpf_sock_addr *ctx, const __u8 *addr, __u8 hook)
 	}
 	if (idx < 0 && didx < 0) {
 		/* Rules did not decide: the blocklists are next. */
-		bl = ln_blocklist(&cfg->lists, LN_SET_GLOBAL, cfg->bloom_mask, addr);
+		const __u32 *aw = (const __u32 *)addr;
+		struct ln_words w = { { bpf_ntohl(aw[0]), bpf_ntohl(aw[1]), bpf_ntohl(aw[2]),
+					bpf_ntohl(aw[3]) } };
+
+		bl = ln_blocklist(&cfg->lists, LN_SET_GLOBAL, cfg->bloom_mask, &w);
 		if (!bl && (pol->flags & LN_POLICY_HAS_LISTS) && policy_id)
-			bl = ln_blocklist(&pol->lists, policy_id, cfg->bloom_mask, addr);
+			bl = ln_blocklist(&pol->lists, policy_id, cfg->bloom_mask, &w);
 	}
 	ln_decide_at(pol, rs, idx, drs, didx, bl, &d);
 
