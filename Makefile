@@ -27,18 +27,22 @@ endif
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow -D_GNU_SOURCE \
 	   -Iinclude -Irules -I$(BUILD) -DLN_VERSION='"$(VERSION)"'
-LDLIBS_AGENT := -lbpf -lelf -lz -lsystemd -linih -lresolv -lxxhash
+LDLIBS_AGENT := -lbpf -lelf -lz -lsystemd -linih -lresolv -lxxhash -ljson-c
+LDLIBS_CLI   := -ljson-c
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Wall \
 	      -I/usr/include/$(ARCH)-linux-gnu -Iinclude
 
 # Debian packages the build, tests and benchmarks need.
 DEPS_PKGS := clang llvm gcc make pkg-config libbpf-dev libelf-dev zlib1g-dev \
 	     libsystemd-dev libinih-dev libcmocka-dev bpftool iproute2 util-linux \
-	     curl python3 dnsutils socat libxxhash-dev dnsmasq dnsperf
+	     curl python3 dnsutils socat libxxhash-dev dnsmasq dnsperf \
+	     libjson-c-dev groff-base
 
 RULES_SRC  := $(sort $(wildcard rules/*.c))
 RULES_OBJ  := $(patsubst rules/%.c,$(BUILD)/rules/%.o,$(RULES_SRC))
-AGENT_SRC  := $(sort $(wildcard agent/*.c))
+# agent/lsnitch.c is the CLI (build/lsnitch); every other agent/*.c is the daemon.
+CLI_SRC    := agent/lsnitch.c
+AGENT_SRC  := $(filter-out $(CLI_SRC),$(sort $(wildcard agent/*.c)))
 AGENT_OBJ  := $(patsubst agent/%.c,$(BUILD)/agent/%.o,$(AGENT_SRC))
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
@@ -50,7 +54,7 @@ HDRS       := $(wildcard include/*.h) $(wildcard rules/*.h) $(wildcard agent/*.h
 
 all: deps agent $(UNIT_BIN) $(BENCH_BIN)
 
-agent: $(BUILD)/lsnitch-agent
+agent: $(BUILD)/lsnitch-agent $(BUILD)/lsnitch
 
 # Installs what is missing, nothing else; a no-op when all is present.
 deps:
@@ -87,9 +91,18 @@ $(BUILD)/lsnitch-agent: $(AGENT_OBJ) $(BUILD)/librules.a
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_AGENT)
 
+$(BUILD)/lsnitch: $(BUILD)/agent/lsnitch.o
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_CLI)
+
+# Unit tests link the rules library; those of the control protocol also its pure helpers.
+$(BUILD)/tests/test_control_proto: TEST_EXTRA = $(BUILD)/agent/control_proto.o -ljson-c
+$(BUILD)/tests/test_control_proto: $(BUILD)/agent/control_proto.o
+
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librules.a $(HDRS) | $(BUILD)
 	$(call msg,CC,$@)
-	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -o $@ $< $(BUILD)/librules.a -lcmocka -linih -lresolv -lxxhash
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Iagent -o $@ $< $(TEST_EXTRA) $(BUILD)/librules.a \
+		-lcmocka -linih -lresolv -lxxhash
 
 $(BUILD)/bench/%: bench/%.c | $(BUILD)
 	$(call msg,CC,$@)
@@ -124,7 +137,7 @@ install: all
 	install -D -m 0755 $(BUILD)/lsnitch-agent $(DESTDIR)$(PREFIX)/sbin/lsnitch-agent
 
 format:
-	clang-format -i $(RULES_SRC) $(AGENT_SRC) bpf/*.c include/*.h rules/*.h
+	clang-format -i $(RULES_SRC) $(AGENT_SRC) $(CLI_SRC) bpf/*.c include/*.h rules/*.h
 
 clean:
 	rm -rf $(BUILD)

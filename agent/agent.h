@@ -19,6 +19,7 @@ struct bpf_link;
 struct ring_buffer;
 struct ln_dns_proxy;
 struct ln_name_cache;
+struct ln_control;
 
 struct ln_opts {
 	char **cgroups; /* --cgroup, absolute paths */
@@ -79,6 +80,9 @@ struct ln_manager {
 	struct ln_dns_proxy *dns;
 	sd_event_source *heartbeat_source;
 	struct ln_name_cache *names;
+	/* control socket (control.c) and the systemd watchdog */
+	struct ln_control *control;
+	sd_event_source *watchdog_source;
 };
 
 /* cgroup.c */
