@@ -233,6 +233,8 @@ static json_object *do_status(struct ln_control *ctl)
 	json_object_object_add(o, "pid", json_object_new_int64(getpid()));
 	json_object_object_add(o, "uptime_sec",
 			       json_object_new_int64(now.tv_sec - ctl->started.tv_sec));
+	json_object_object_add(o, "clients", json_object_new_int64(ctl->n_clients));
+	json_object_object_add(o, "subscribers", json_object_new_int64(ctl->n_subscribers));
 	a = json_object_new_array();
 	for (size_t i = 0; i < m->n_attach; i++)
 		json_object_array_add(a, jstr(m->attach[i].path));
