@@ -80,7 +80,8 @@ static int parse_explain(json_object *o, struct ln_ctl_request *req, struct ln_e
 	else if (!strcmp(proto, "udp"))
 		req->proto = IPPROTO_UDP;
 	else
-		return fail(err, "explain: \"proto\" must be \"tcp\" or \"udp\", not \"%s\"", proto);
+		return fail(err, "explain: \"proto\" must be \"tcp\" or \"udp\", not \"%s\"",
+			    proto);
 	return 0;
 }
 

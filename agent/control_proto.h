@@ -52,7 +52,7 @@ int ln_ctl_parse_request(const char *line, size_t len, struct ln_ctl_request *re
 __u32 ln_ctl_cgroup_policy(const struct ln_config *c, const char *cg2_root, const char *path,
 			   char *matched, size_t len);
 
-/* Line @line of @path, whitespace trimmed, into @buf. Returns 0 or -errno (-ENOENT: no such line). */
+/* Line @line of @path, whitespace trimmed, into @buf. 0 or -errno (-ENOENT: no such line). */
 int ln_ctl_source_line(const char *path, unsigned int line, char *buf, size_t len);
 
 #endif /* LSNITCH_CONTROL_PROTO_H */

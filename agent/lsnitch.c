@@ -270,7 +270,8 @@ static void show_policy(json_object *p)
 	       json_object_get_boolean(get(p, "audit")) ? ", audit" : "",
 	       get_str(p, "rules", "0"), get_str(p, "domain_rules", "0"), get_str(p, "file", "-"));
 	for (size_t i = 0; i < n; i++)
-		printf("      cgroup %s\n", json_object_get_string(json_object_array_get_idx(cgs, i)));
+		printf("      cgroup %s\n",
+		       json_object_get_string(json_object_array_get_idx(cgs, i)));
 	if (get(p, "unit"))
 		printf("      unit %s\n", get_str(p, "unit", ""));
 }
