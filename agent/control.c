@@ -481,6 +481,15 @@ static void client_read(struct ln_ctl_client *c)
 	}
 }
 
+static void publish_dropped(struct ln_ctl_client *c)
+{
+	char buf[96];
+
+	snprintf(buf, sizeof(buf), "{\"type\":\"dropped\",\"count\":%llu}\n", c->dropped);
+	if (client_queue(c, buf, strlen(buf)) == 0)
+		c->dropped = 0;
+}
+
 static int on_client(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct ln_ctl_client *c = userdata;
@@ -488,6 +497,11 @@ static int on_client(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	if ((revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->closing)
 		client_read(c);
 	client_flush(c);
+	/* the backlog drained: tell a subscriber what it lost, even if nothing else comes */
+	if (c->subscribed && c->dropped && c->out_len == c->out_off && !c->dead) {
+		publish_dropped(c);
+		client_flush(c);
+	}
 	if (c->dead || (c->closing && c->out_len == c->out_off) ||
 	    (c->closing && (revents & (EPOLLHUP | EPOLLERR)))) {
 		client_free(c);
@@ -560,15 +574,6 @@ static json_object *event_object(const struct ln_event_field *f, size_t n)
 			json_object_object_add(o, f[i].key, jstr(f[i].str));
 	}
 	return o;
-}
-
-static void publish_dropped(struct ln_ctl_client *c)
-{
-	char buf[96];
-
-	snprintf(buf, sizeof(buf), "{\"type\":\"dropped\",\"count\":%llu}\n", c->dropped);
-	if (client_queue(c, buf, strlen(buf)) == 0)
-		c->dropped = 0;
 }
 
 void ln_control_publish(struct ln_manager *m, const struct ln_event_field *f, size_t n)
