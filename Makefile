@@ -9,6 +9,14 @@
 BUILD   ?= build
 PREFIX  ?= /usr/local
 DESTDIR ?=
+# Installation layout (make install / uninstall); every path is below $(DESTDIR).
+SBINDIR    ?= $(PREFIX)/sbin
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+# systemd reads units from /usr/local/lib/systemd/system and /usr/lib/systemd/system alike
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
+CONFDIR    := $(SYSCONFDIR)/lsnitch
 CC      ?= gcc
 CLANG   ?= clang
 BPFTOOL ?= bpftool
@@ -27,18 +35,22 @@ endif
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow -D_GNU_SOURCE \
 	   -Iinclude -Irules -I$(BUILD) -DLN_VERSION='"$(VERSION)"'
-LDLIBS_AGENT := -lbpf -lelf -lz -lsystemd -linih -lresolv -lxxhash
+LDLIBS_AGENT := -lbpf -lelf -lz -lsystemd -linih -lresolv -lxxhash -ljson-c
+LDLIBS_CLI   := -ljson-c
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Wall \
 	      -I/usr/include/$(ARCH)-linux-gnu -Iinclude
 
 # Debian packages the build, tests and benchmarks need.
 DEPS_PKGS := clang llvm gcc make pkg-config libbpf-dev libelf-dev zlib1g-dev \
 	     libsystemd-dev libinih-dev libcmocka-dev bpftool iproute2 util-linux \
-	     curl python3 dnsutils socat libxxhash-dev dnsmasq dnsperf
+	     curl python3 dnsutils socat libxxhash-dev dnsmasq dnsperf \
+	     libjson-c-dev groff-base
 
 RULES_SRC  := $(sort $(wildcard rules/*.c))
 RULES_OBJ  := $(patsubst rules/%.c,$(BUILD)/rules/%.o,$(RULES_SRC))
-AGENT_SRC  := $(sort $(wildcard agent/*.c))
+# agent/lsnitch.c is the CLI (build/lsnitch); every other agent/*.c is the daemon.
+CLI_SRC    := agent/lsnitch.c
+AGENT_SRC  := $(filter-out $(CLI_SRC),$(sort $(wildcard agent/*.c)))
 AGENT_OBJ  := $(patsubst agent/%.c,$(BUILD)/agent/%.o,$(AGENT_SRC))
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
@@ -46,11 +58,11 @@ BENCH_SRC  := $(sort $(wildcard bench/*.c))
 BENCH_BIN  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 HDRS       := $(wildcard include/*.h) $(wildcard rules/*.h) $(wildcard agent/*.h)
 
-.PHONY: all deps agent unit test test-unit test-e2e bench run check install clean format
+.PHONY: all deps agent unit test test-unit test-e2e bench run check install uninstall clean format
 
 all: deps agent $(UNIT_BIN) $(BENCH_BIN)
 
-agent: $(BUILD)/lsnitch-agent
+agent: $(BUILD)/lsnitch-agent $(BUILD)/lsnitch
 
 # Installs what is missing, nothing else; a no-op when all is present.
 deps:
@@ -87,9 +99,18 @@ $(BUILD)/lsnitch-agent: $(AGENT_OBJ) $(BUILD)/librules.a
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_AGENT)
 
+$(BUILD)/lsnitch: $(BUILD)/agent/lsnitch.o
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_CLI)
+
+# Unit tests link the rules library; those of the control protocol also its pure helpers.
+$(BUILD)/tests/test_control_proto: TEST_EXTRA = $(BUILD)/agent/control_proto.o -ljson-c
+$(BUILD)/tests/test_control_proto: $(BUILD)/agent/control_proto.o
+
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librules.a $(HDRS) | $(BUILD)
 	$(call msg,CC,$@)
-	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -o $@ $< $(BUILD)/librules.a -lcmocka -linih -lresolv -lxxhash
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Iagent -o $@ $< $(TEST_EXTRA) $(BUILD)/librules.a \
+		-lcmocka -linih -lresolv -lxxhash
 
 $(BUILD)/bench/%: bench/%.c | $(BUILD)
 	$(call msg,CC,$@)
@@ -126,11 +147,68 @@ test: all
 bench: all
 	$(Q)bench/run-bench.sh
 
-install: all
-	install -D -m 0755 $(BUILD)/lsnitch-agent $(DESTDIR)$(PREFIX)/sbin/lsnitch-agent
+MAN8 := agent/lsnitch-agent.8 agent/lsnitch.8
+MAN5 := rules/lsnitch.ini.5 rules/lsnitch-lists.5
+CONF_FILES := lsnitch.ini blocked_hosts.txt blocked_domains.txt rules.d/README units.d/README
+
+# The default configuration, as installed: the example [global] pointing at the
+# lists in $(CONFDIR), the example lists with every entry commented out, and
+# empty rules.d/ and units.d/ with a README each. Made afresh on every
+# install/uninstall (it depends on CONFDIR).
+define make_conf
+	$(Q)rm -rf $(BUILD)/etc && mkdir -p $(BUILD)/etc/rules.d $(BUILD)/etc/units.d
+	$(Q)sed -e 's|^\(blocked-[a-z]* = \)\([^/]\)|\1$(CONFDIR)/\2|' examples/lsnitch.ini \
+		>$(BUILD)/etc/lsnitch.ini
+	$(Q)for f in blocked_hosts.txt blocked_domains.txt; do \
+		{ echo "# Installed with every entry commented out: uncomment or add your own."; \
+		  sed -e 's|^\([^#[:space:]]\)|# \1|' examples/$$f; } >$(BUILD)/etc/$$f; done
+	$(Q)cp examples/install/rules.d-README $(BUILD)/etc/rules.d/README
+	$(Q)cp examples/install/units.d-README $(BUILD)/etc/units.d/README
+endef
+
+# Binaries, man pages and the unit (its paths rewritten to PREFIX and
+# CONFDIR); configuration files only where none exists: an administrator's
+# edits survive every install.
+install: agent
+	$(make_conf)
+	install -D -m 0755 $(BUILD)/lsnitch-agent $(DESTDIR)$(SBINDIR)/lsnitch-agent
+	install -D -m 0755 $(BUILD)/lsnitch $(DESTDIR)$(BINDIR)/lsnitch
+	install -d -m 0755 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
+	sed -e 's|/usr/local/sbin/|$(SBINDIR)/|g' -e 's|/usr/local/bin/|$(BINDIR)/|g' \
+		-e 's|/etc/lsnitch/|$(CONFDIR)/|g' systemd/lsnitch-agent.service \
+		>$(DESTDIR)$(UNITDIR)/lsnitch-agent.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/lsnitch-agent.service
+	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
+	install -d -m 0755 $(DESTDIR)$(CONFDIR)/rules.d $(DESTDIR)$(CONFDIR)/units.d
+	@for f in $(CONF_FILES); do \
+		if [ -e "$(DESTDIR)$(CONFDIR)/$$f" ]; then \
+			echo "install: keeping $(DESTDIR)$(CONFDIR)/$$f"; \
+		else \
+			echo "install -m 0644 $(BUILD)/etc/$$f $(DESTDIR)$(CONFDIR)/$$f"; \
+			install -m 0644 $(BUILD)/etc/$$f "$(DESTDIR)$(CONFDIR)/$$f" || exit 1; \
+		fi; \
+	done
+
+# Removes what install put in place; a configuration file is removed only if
+# it is still the installed default (an edited one is kept, and said so).
+uninstall:
+	$(make_conf)
+	rm -f $(DESTDIR)$(SBINDIR)/lsnitch-agent $(DESTDIR)$(BINDIR)/lsnitch \
+		$(DESTDIR)$(UNITDIR)/lsnitch-agent.service \
+		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8))) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5)))
+	@for f in $(CONF_FILES); do \
+		d="$(DESTDIR)$(CONFDIR)/$$f"; \
+		[ -e "$$d" ] || continue; \
+		if cmp -s "$$d" $(BUILD)/etc/$$f; then rm -f "$$d"; \
+		else echo "uninstall: keeping $$d (changed)"; fi; \
+	done
+	@rmdir $(DESTDIR)$(CONFDIR)/rules.d $(DESTDIR)$(CONFDIR)/units.d $(DESTDIR)$(CONFDIR) \
+		2>/dev/null || true
 
 format:
-	clang-format -i $(RULES_SRC) $(AGENT_SRC) bpf/*.c include/*.h rules/*.h
+	clang-format -i $(RULES_SRC) $(AGENT_SRC) $(CLI_SRC) bpf/*.c include/*.h rules/*.h
 
 clean:
 	rm -rf $(BUILD)

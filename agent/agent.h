@@ -19,6 +19,7 @@ struct bpf_link;
 struct ring_buffer;
 struct ln_dns_proxy;
 struct ln_name_cache;
+struct ln_control;
 
 struct ln_opts {
 	char **cgroups; /* --cgroup, absolute paths */
@@ -84,6 +85,9 @@ struct ln_manager {
 	bool pinning;       /* pins are being kept under pin_dir */
 	bool keep_on_exit;  /* leave the policy pinned and enforcing (SIGQUIT, --keep-on-stop) */
 	unsigned int took_over_maps, took_over_links;
+	/* control socket (control.c) and the systemd watchdog */
+	struct ln_control *control;
+	sd_event_source *watchdog_source;
 };
 
 /* cgroup.c */

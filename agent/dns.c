@@ -18,6 +18,7 @@
 #include <systemd/sd-journal.h>
 
 #include "agent.h"
+#include "control.h"
 #include "dns_proxy.h"
 #include "lsnitch.skel.h"
 
@@ -244,6 +245,16 @@ static void op_blocked(void *ud, __u32 policy_id, const char *name, __u16 qtype,
 	printf("deny dns %s qtype=%s client=%s policy=%s rule=%s reason=domain-blocklist\n", name,
 	       qt, cl, policy, rule);
 	fflush(stdout);
+	if (ln_control_has_subscribers(m)) {
+		const struct ln_event_field f[] = {
+			LN_EV_STR("verdict", "deny"), LN_EV_STR("proto", "dns"),
+			LN_EV_STR("name", name), LN_EV_STR("qtype", qt), LN_EV_STR("client", cl),
+			LN_EV_STR("policy", policy), LN_EV_STR("rule", rule),
+			LN_EV_STR("reason", "domain-blocklist"),
+		};
+
+		ln_control_publish(m, f, sizeof(f) / sizeof(f[0]));
+	}
 	sd_journal_send("MESSAGE=deny dns %s qtype=%s policy=%s rule=%s", name, qt, policy, rule,
 			"MESSAGE_ID=%s", LN_MSGID_DNS_BLOCK, "PRIORITY=%d", LOG_WARNING,
 			"LSNITCH_VERDICT=deny", "LSNITCH_PROTO=dns", "LSNITCH_DNS_NAME=%s", name,

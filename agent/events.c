@@ -11,6 +11,7 @@
 #include <systemd/sd-journal.h>
 
 #include "agent.h"
+#include "control.h"
 
 /* journalctl MESSAGE_ID=... lists every denial (and would-be denial). */
 #define LN_MSGID_DENY "3f1c8e4a9b2d4c7e8a6f5b0d1e2c3a49"
@@ -171,6 +172,20 @@ static int handle_event(void *ctx, void *data, size_t size)
 	       verdict, proto, dest, e->tgid, e->pid, comm, e->uid, e->gid, cg, policy, rule,
 	       reason, NAME_OR(hook_names, e->hook), name ? " name=" : "", name ? name : "");
 	fflush(stdout);
+	if (ln_control_has_subscribers(m)) {
+		const struct ln_event_field f[] = {
+			LN_EV_STR("verdict", verdict), LN_EV_STR("proto", proto),
+			LN_EV_STR("dest", dest), LN_EV_STR("addr", addr),
+			LN_EV_NUM("port", e->port), LN_EV_NUM("pid", e->tgid),
+			LN_EV_NUM("tid", e->pid), LN_EV_STR("comm", comm),
+			LN_EV_NUM("uid", e->uid), LN_EV_NUM("gid", e->gid),
+			LN_EV_STR("cgroup", cg), LN_EV_STR("policy", policy),
+			LN_EV_STR("rule", rule), LN_EV_STR("reason", reason),
+			LN_EV_STR("hook", NAME_OR(hook_names, e->hook)), LN_EV_STR("name", name),
+		};
+
+		ln_control_publish(m, f, sizeof(f) / sizeof(f[0]));
+	}
 
 	sd_journal_send("MESSAGE=%s %s %s comm=%s pid=%u cgroup=%s rule=%s", verdict, proto, dest,
 			comm, e->tgid, cg, rule,

@@ -17,6 +17,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "agent.h"
+#include "control.h"
 #include "lsnitch.skel.h"
 
 static bool verbose;
@@ -326,10 +327,12 @@ int ln_manager_reload(struct ln_manager *m, struct ln_error *err)
 	if (r < 0)
 		goto fail;
 	log_generation("reloaded", m->gen, m->n_attach);
+	ln_control_reloaded(m, 0, NULL);
 	sd_notify(0, "READY=1");
 	return 0;
 fail:
 	ln_log(3, "reload failed, keeping the policy in force: %s", err->msg);
+	ln_control_reloaded(m, r, err->msg);
 	sd_notify(0, "READY=1");
 	return r;
 }
@@ -407,6 +410,41 @@ static int check_cgroup2_dir(const char *path)
 	return sfs.f_type == CGROUP2_SUPER_MAGIC ? 0 : -ENOTDIR;
 }
 
+/* The operator's way in; enforcement does not depend on it. */
+static void manager_start_control(struct ln_manager *m)
+{
+	struct ln_error err = {};
+
+	if (ln_control_start(m, m->opts.control ? m->opts.control : LN_CONTROL_PATH, &err) < 0)
+		ln_log(4, "control socket %s, ignoring", err.msg);
+}
+
+static int on_watchdog(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	uint64_t *interval = userdata;
+
+	sd_notify(0, "WATCHDOG=1");
+	return sd_event_source_set_time(s, usec + *interval);
+}
+
+/* WatchdogSec=: ping at half the interval, from the loop (a stuck loop stops pinging). */
+static int manager_start_watchdog(struct ln_manager *m)
+{
+	static uint64_t interval;
+	uint64_t usec, now;
+	int r;
+
+	if (sd_watchdog_enabled(0, &usec) <= 0 || !usec)
+		return 0;
+	interval = usec / 2;
+	sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+	r = sd_event_add_time(m->event, &m->watchdog_source, CLOCK_MONOTONIC, now + interval,
+			      interval / 10, on_watchdog, &interval);
+	if (r < 0)
+		return r;
+	return sd_event_source_set_enabled(m->watchdog_source, SD_EVENT_ON);
+}
+
 static int manager_setup(struct ln_manager *m, struct ln_error *err)
 {
 	struct ln_config *cfg;
@@ -471,6 +509,7 @@ static int manager_setup(struct ln_manager *m, struct ln_error *err)
 	if (m->took_over_links)
 		ln_log(6, "took over %u pinned links and %u maps from a previous agent",
 		       m->took_over_links, m->took_over_maps);
+	manager_start_control(m);
 	return 0;
 }
 
@@ -502,6 +541,9 @@ static int manager_run(struct ln_manager *m)
 			return r;
 		sd_event_source_set_enabled(m->refresh_source, SD_EVENT_ON);
 	}
+	r = manager_start_watchdog(m);
+	if (r < 0)
+		return r;
 	log_generation("loaded", m->gen, m->n_attach);
 	ln_log(6, "ready");
 	sd_notify(0, "READY=1");
@@ -512,6 +554,8 @@ static void manager_free(struct ln_manager *m)
 {
 	__u64 cnt[LN_CNT_MAX];
 
+	ln_control_stop(m);
+	m->watchdog_source = sd_event_source_disable_unref(m->watchdog_source);
 	/* DNS first: kept programs must not send queries to a proxy that is gone. */
 	ln_dns_print_stats(m);
 	ln_dns_stop(m);

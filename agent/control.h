@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The agent's control socket: status, reload, explain and live events for the lsnitch CLI. */
+#ifndef LSNITCH_CONTROL_H
+#define LSNITCH_CONTROL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "rules.h"
+
+struct ln_manager;
+
+/*
+ * Listen on @path (AF_UNIX stream, mode 0600, its directory created 0700 if
+ * missing; a stale socket file is replaced, a live one is -EADDRINUSE).
+ * Returns 0 or -errno with a message in @err.
+ */
+int ln_control_start(struct ln_manager *m, const char *path, struct ln_error *err);
+/* Close every connection and unlink the socket. Accepts a manager without one. */
+void ln_control_stop(struct ln_manager *m);
+
+/* ln_manager_reload() tells the control socket its outcome (for "status"). */
+void ln_control_reloaded(struct ln_manager *m, int r, const char *msg);
+
+/*
+ * One field of an event, in the order the agent prints them. A NULL @str with
+ * is_num false means "absent" (skipped).
+ */
+struct ln_event_field {
+	const char *key;
+	const char *str;
+	unsigned long long num;
+	bool is_num;
+};
+#define LN_EV_STR(k, s) { .key = (k), .str = (s) }
+#define LN_EV_NUM(k, n) { .key = (k), .num = (n), .is_num = true }
+
+/* Whether anyone listens: lets the caller skip building the fields. */
+bool ln_control_has_subscribers(const struct ln_manager *m);
+/*
+ * Send one event to every "events" subscriber as a JSON object. Never blocks:
+ * a subscriber whose backlog is full loses the event, and is told how many it
+ * lost with the next one it gets.
+ */
+void ln_control_publish(struct ln_manager *m, const struct ln_event_field *f, size_t n);
+
+#endif /* LSNITCH_CONTROL_H */
