@@ -51,7 +51,7 @@ void ln_watch_report(struct ln_manager *m, const struct ln_watch_stats *st)
 			  "nearest bound ancestor's policy",
 		       st->failed, m->cg2_root, st->fail_path, strerror(st->fail_errno));
 	if (st->bound || st->unbound)
-		ln_log(6, "cgroups: %u bound, %u unbound; %zu bound in all", st->bound, st->unbound,
+		ln_log(7, "cgroups: %u bound, %u unbound; %zu bound in all", st->bound, st->unbound,
 		       m->gen->n_bound);
 }
 
