@@ -399,7 +399,10 @@ static void handle_event(struct walk *wk, const struct inotify_event *ev, bool *
 	if (snprintf(top, sizeof(top), "%s%s%s", parent, *parent ? "/" : "", ev->name) >=
 	    (int)sizeof(top))
 		return;
-	/* Created, removed, renamed: the subtree is made to match what is there now. */
+	/*
+	 * Created or removed (cgroup2 refuses renames, but a move is handled
+	 * alike): the subtree is made to match what is there now.
+	 */
 	reconcile(wk, top);
 }
 

@@ -5,7 +5,8 @@
 # the agent started (and a nested cgroup inside some): every one is bound
 # (one map entry each, the nested ones inherit), every one is denied per the
 # policy with an event naming its own cgroup; non-matching siblings are
-# unaffected; once all are removed, the map holds nothing.
+# unaffected; once all are removed, the map holds nothing. Then "**" with a
+# deeper exact path: the deepest bound cgroup wins for its whole subtree.
 . "$(dirname "$0")/lib.sh"
 lsn_setup
 require_bpftool
@@ -21,8 +22,20 @@ write_file "$INI" <<EOF
 cgroup = $CGREL/guard/machine.slice/libpod-*.scope
 default = allow
 deny = 127.0.0.2
+
+[policy pods]
+cgroup = $CGREL/guard/kube/**
+default = allow
+deny = 127.0.0.3
+
+[policy pod1]
+cgroup = $CGREL/guard/kube/pod1
+default = allow
+deny = 127.0.0.2
 EOF
 LC=containers.ini:$(line_of "$INI" "deny = 127.0.0.2")
+LP=containers.ini:$(line_of "$INI" "deny = 127.0.0.3")
+L1=containers.ini:$(($(line_of "$INI" "[policy pod1]") + 3))
 
 start_agent --config "$INI"
 assert_eq "map entries before any container runs" 0 "$(cgroup_policy_dump | wc -l)"
@@ -110,6 +123,18 @@ if wait_map_entries 0 5; then
 else
 	fail "map entries left: $(cgroup_policy_dump | wc -l)"
 fi
+
+log "'**' and a deeper exact path: the deepest bound cgroup wins, its subtree included"
+make_cg guard/kube/pod1/c1 guard/kube/pod2/c1
+client_expect guard/kube/pod2/c1 EPERM deny pods "$LP" rule -- tcp 127.0.0.3 "$P1"
+client_expect guard/kube EPERM deny pods "$LP" rule -- tcp 127.0.0.3 "$P1"
+client_expect guard/kube/pod1/c1 EPERM deny pod1 "$L1" rule -- tcp 127.0.0.2 "$P1"
+client_expect guard/kube/pod1/c1 ok -- tcp 127.0.0.3 "$P1"
+want=$(printf '%s 2\n%s 3\n' "$(cgroup_id "$CG/guard/kube")" "$(cgroup_id "$CG/guard/kube/pod1")")
+assert_eq "map: kube (the top of '**') and kube/pod1, nothing below" "$(sort -n <<<"$want")" \
+	"$(cgroup_policy_dump)"
+remove_cg_tree "$CG/guard/kube" || die "cannot remove $CG/guard/kube"
+wait_map_entries 0 5 || fail "map entries left: $(cgroup_policy_dump | wc -l)"
 log "a container made again after the burst is bound again"
 make_cg guard/machine.slice/libpod-7.scope
 client_expect guard/machine.slice/libpod-7.scope EPERM deny containers "$LC" rule -- \
