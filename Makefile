@@ -127,7 +127,8 @@ $(BUILD):
 
 # Validate the example configuration (no root needed).
 check: all
-	$(BUILD)/lsnitch-agent --check --config examples/lsnitch.ini --rules examples/rules.d
+	$(BUILD)/lsnitch-agent --check --config examples/lsnitch.ini --rules examples/rules.d \
+		--units examples/units.d
 
 # Runs the agent in the foreground on the example blocklists, guarding the
 # whole machine (cgroup v2 root). Ctrl-C stops it and removes everything.

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
 #include "rules.h"
@@ -20,6 +21,7 @@ struct ring_buffer;
 struct ln_dns_proxy;
 struct ln_name_cache;
 struct ln_control;
+struct ln_watch;
 
 struct ln_opts {
 	char **cgroups; /* --cgroup, absolute paths */
@@ -37,6 +39,14 @@ struct ln_opts {
 	bool audit, log_allowed, check, verbose;
 };
 
+/* A cgroup bound in a generation's cgroup_policy map (kept: a removed one cannot be stat'ed). */
+struct ln_bound {
+	char *path;      /* relative to the cgroup2 root, no leading '/' */
+	__u64 id;
+	__u32 policy_id;
+	bool stale;      /* while reconciling: not seen again yet */
+};
+
 /* One compiled and loaded policy: what the links point to. */
 struct ln_generation {
 	struct ln_config *cfg; /* owned */
@@ -45,7 +55,8 @@ struct ln_generation {
 	struct ln_domain_set **policy_domains;  /* [policy id - 1], NULL if none */
 	size_t n_policy_domains;
 	struct lsnitch_bpf *skel;
-	unsigned int n_bound;   /* bindings whose cgroup exists */
+	struct ln_bound *bound; /* the cgroups its cgroup_policy map holds */
+	size_t n_bound, cap_bound;
 	double load_ms;         /* parse + compile + fill */
 };
 
@@ -88,6 +99,21 @@ struct ln_manager {
 	/* control socket (control.c) and the systemd watchdog */
 	struct ln_control *control;
 	sd_event_source *watchdog_source;
+	/* cgroups that come and go (watch.c), units (units.c) */
+	struct ln_watch *watch;
+	sd_bus *bus;          /* systemd's, when it is PID 1 */
+	bool bus_tried;
+};
+
+/* What one round of cgroup changes did, for main.c to report. */
+struct ln_watch_stats {
+	unsigned int bound, unbound; /* map entries added or changed, removed */
+	unsigned int failed;         /* bindings that could not be made */
+	int fail_errno;
+	char fail_path[256];
+	unsigned int unwatched;      /* directories that could not be watched */
+	int unwatched_errno;
+	bool overflow;               /* the event queue overflowed: rescanned */
 };
 
 /* cgroup.c */
@@ -114,6 +140,20 @@ int ln_pin_attach(struct ln_manager *m, struct ln_generation *g, struct ln_error
 void ln_pin_release(struct ln_manager *m, bool keep);
 int ln_read_counters(struct ln_manager *m, __u64 out[LN_CNT_MAX]);
 
+/* watch.c: bind cgroups as they appear, unbind them as they go. */
+/* Walk the cgroup2 tree and bind, in @g's map, every cgroup a policy names. */
+int ln_bindings_scan(struct ln_manager *m, struct ln_generation *g, struct ln_error *err);
+/* Watch the whole tree (inotify, in m->event) and keep m->gen's bindings current. */
+int ln_watch_start(struct ln_manager *m, struct ln_error *err);
+void ln_watch_stop(struct ln_manager *m);
+
+/* units.c */
+/* Whether @path (relative to the cgroup2 root) is @unit's cgroup. */
+bool ln_unit_is_cgroup(struct ln_manager *m, const char *unit, const char *path);
+/* @unit's cgroup from systemd: 1 and *out, 0 unknown / not running, -errno no systemd. */
+int ln_unit_cgroup_systemd(struct ln_manager *m, const char *unit, char **out);
+void ln_units_close(struct ln_manager *m);
+
 /* dns.c */
 int ln_dns_start(struct ln_manager *m, struct ln_error *err);
 void ln_dns_stop(struct ln_manager *m);
@@ -132,5 +172,6 @@ void ln_events_stop(struct ln_manager *m);
 /* main.c: the one place that logs. */
 int ln_manager_reload(struct ln_manager *m, struct ln_error *err);
 void ln_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ln_watch_report(struct ln_manager *m, const struct ln_watch_stats *st);
 
 #endif /* LSNITCH_AGENT_H */

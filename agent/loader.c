@@ -17,7 +17,8 @@
 #include "agent.h"
 #include "lsnitch.skel.h"
 
-#define LN_CGROUP_SLOTS_MIN 1024 /* room for cgroups that appear later */
+#define LN_CGROUP_SLOTS_MIN 1024   /* room for cgroups that appear later */
+#define LN_CGROUP_SLOTS_GLOB 16384 /* with globs or units: one entry per container */
 #ifndef ENOTSUPP
 #define ENOTSUPP 524 /* kernel-internal, seen by user space from some map ops */
 #endif
@@ -109,23 +110,20 @@ static int fill_maps(struct ln_manager *m, struct ln_generation *g, struct ln_er
 		goto fail_errno;
 	}
 
-	g->n_bound = 0;
+	/* Every existing cgroup a policy names; the watcher binds the others later. */
+	r = ln_bindings_scan(m, g, err);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < cc->n_bindings; i++) {
 		const struct ln_binding *b = &cc->bindings[i];
-		struct ln_cgroup_val v = { .policy_id = b->policy_id };
-		char path[4096], where[512];
-		__u64 id;
+		char where[512];
 
-		snprintf(path, sizeof(path), "%s/%s", m->cg2_root, b->cgroup);
-		r = ln_cgroup_id(path, &id);
-		if (r < 0) {
-			ln_rule_id_format(&g->cfg->sources, b->rule_id, where, sizeof(where));
-			ln_log(4, "%s: cgroup %s: %s, ignoring", where, path, strerror(-r));
+		if (!b->cgroup || ln_cgroup_is_glob(b->cgroup) ||
+		    !faccessat(m->cg2_fd, b->cgroup, F_OK, 0))
 			continue;
-		}
-		if (bpf_map_update_elem(bpf_map__fd(s->maps.cgroup_policy), &id, &v, BPF_ANY) < 0)
-			goto fail_errno;
-		g->n_bound++;
+		ln_rule_id_format(&g->cfg->sources, b->rule_id, where, sizeof(where));
+		ln_log(6, "%s: cgroup %s/%s does not exist (yet): bound when it appears", where,
+		       m->cg2_root, b->cgroup);
 	}
 	if (g->n_bound)
 		cfgv.flags |= LN_CFG_HAS_POLICIES;
@@ -142,10 +140,21 @@ fail_errno:
 	return r;
 }
 
-static int size_maps(struct ln_manager *m, struct lsnitch_bpf *s, const struct ln_compiled *cc)
+/* A glob or a unit may bind any number of cgroups: leave room for a busy container host. */
+static size_t cgroup_slots(const struct ln_compiled *cc)
 {
 	size_t slots = cc->n_bindings * 2 > LN_CGROUP_SLOTS_MIN ? cc->n_bindings * 2
 								 : LN_CGROUP_SLOTS_MIN;
+
+	for (size_t i = 0; i < cc->n_bindings; i++)
+		if (cc->bindings[i].unit || ln_cgroup_is_glob(cc->bindings[i].cgroup))
+			return slots > LN_CGROUP_SLOTS_GLOB ? slots : LN_CGROUP_SLOTS_GLOB;
+	return slots;
+}
+
+static int size_maps(struct ln_manager *m, struct lsnitch_bpf *s, const struct ln_compiled *cc)
+{
+	size_t slots = cgroup_slots(cc);
 	int r = 0;
 
 	r = r ?: bpf_map__set_max_entries(s->maps.policies, at_least_one(cc->n_policies));
@@ -227,6 +236,9 @@ void ln_generation_free(struct ln_generation *g)
 	if (!g)
 		return;
 	lsnitch_bpf__destroy(g->skel);
+	for (size_t i = 0; i < g->n_bound; i++)
+		free(g->bound[i].path);
+	free(g->bound);
 	ln_dns_generation_free(g);
 	ln_compiled_free(&g->cc);
 	if (g->cfg) {

@@ -37,6 +37,25 @@ void ln_log(int prio, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* What the cgroup watcher did in one round (watch.c never logs). */
+void ln_watch_report(struct ln_manager *m, const struct ln_watch_stats *st)
+{
+	if (st->overflow)
+		ln_log(4, "cgroup events were lost (queue overflow): rescanned the cgroup tree");
+	if (st->unwatched)
+		ln_log(4, "cannot watch %u cgroup director%s (%s): cgroups made below %s are "
+			  "bound at the next reload",
+		       st->unwatched, st->unwatched == 1 ? "y" : "ies", strerror(st->unwatched_errno),
+		       st->unwatched == 1 ? "it" : "them");
+	if (st->failed)
+		ln_log(3, "cannot bind %u cgroup(s), the first %s/%s: %s; they run under the "
+			  "nearest bound ancestor's policy",
+		       st->failed, m->cg2_root, st->fail_path, strerror(st->fail_errno));
+	if (st->bound || st->unbound)
+		ln_log(7, "cgroups: %u bound, %u unbound; %zu bound in all", st->bound, st->unbound,
+		       m->gen->n_bound);
+}
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (level == LIBBPF_DEBUG && !verbose)
@@ -265,7 +284,7 @@ static void log_generation(const char *what, const struct ln_generation *g, size
 		bytes += ln_domain_set_memory(g->policy_domains[i]);
 	}
 	ln_log(6,
-	       "%s: %zu policies (%u bound), %zu rule prefixes, %zu exact + %zu prefix "
+	       "%s: %zu policies (%zu cgroups bound), %zu rule prefixes, %zu exact + %zu prefix "
 	       "blocklist entries, %zu blocked domains (%zu bytes) in %.1f ms; "
 	       "%zu cgroup(s) guarded",
 	       what, cc->n_policies - 1, g->n_bound, cc->n_rules, cc->n_bl_exact,
@@ -509,6 +528,10 @@ static int manager_setup(struct ln_manager *m, struct ln_error *err)
 	if (m->took_over_links)
 		ln_log(6, "took over %u pinned links and %u maps from a previous agent",
 		       m->took_over_links, m->took_over_maps);
+	/* Cgroups made from now on are bound as they appear (and reloads keep that). */
+	r = ln_watch_start(m, err);
+	if (r < 0)
+		return r;
 	manager_start_control(m);
 	return 0;
 }
@@ -556,6 +579,7 @@ static void manager_free(struct ln_manager *m)
 
 	ln_control_stop(m);
 	m->watchdog_source = sd_event_source_disable_unref(m->watchdog_source);
+	ln_watch_stop(m);
 	/* DNS first: kept programs must not send queries to a proxy that is gone. */
 	ln_dns_print_stats(m);
 	ln_dns_stop(m);
@@ -589,6 +613,7 @@ static void manager_free(struct ln_manager *m)
 	if (m->cg2_fd >= 0)
 		close(m->cg2_fd);
 	ln_cgnames_free(m);
+	ln_units_close(m);
 	free(m->attach);
 	free(m->cg2_root);
 	free(m->opts.cgroups);

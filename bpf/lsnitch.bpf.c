@@ -129,12 +129,19 @@ LN_INLINE __u32 ln_current_policy(const struct ln_config_val *cfg, __u64 cg)
 	struct ln_cache_val *cached, fresh;
 	struct ln_cgroup_val *bound;
 	__u32 policy_id = LN_POLICY_IMPLICIT;
+	__u32 generation;
 	int level;
 
 	if (!(cfg->flags & LN_CFG_HAS_POLICIES))
 		return LN_POLICY_IMPLICIT;
+	/*
+	 * Read the generation once, before the walk: the agent binds a new
+	 * cgroup, then bumps the generation. Were it read after the walk, a
+	 * walk that missed the new binding could be cached as current.
+	 */
+	generation = *(volatile __u32 *)&cfg->generation;
 	cached = bpf_map_lookup_elem(&policy_cache, &cg);
-	if (cached && cached->generation == cfg->generation)
+	if (cached && cached->generation == generation)
 		return cached->policy_id;
 
 	for (level = 0; level < LN_MAX_CGROUP_DEPTH; level++) {
@@ -149,7 +156,7 @@ LN_INLINE __u32 ln_current_policy(const struct ln_config_val *cfg, __u64 cg)
 			break;
 	}
 	fresh.policy_id = policy_id;
-	fresh.generation = cfg->generation;
+	fresh.generation = generation;
 	bpf_map_update_elem(&policy_cache, &cg, &fresh, BPF_ANY);
 	return policy_id;
 }

@@ -381,17 +381,28 @@ static int compile_bindings(struct compile_ctx *cx)
 	size_t i, j, n = 0;
 
 	for (i = 0; i < c->n_policies; i++)
-		n += c->policies[i].n_cgroups;
+		n += c->policies[i].n_cgroups + (c->policies[i].unit != NULL);
 	if (!n)
 		return 0;
 	out->bindings = calloc(n, sizeof(*out->bindings));
 	if (!out->bindings)
 		return ln_err(cx->err, -ENOMEM, "out of memory");
+	/* In load order: between equal matches the first binding wins. */
 	for (i = 0; i < c->n_policies; i++) {
-		for (j = 0; j < c->policies[i].n_cgroups; j++) {
-			out->bindings[out->n_bindings].cgroup = c->policies[i].cgroups[j];
-			out->bindings[out->n_bindings].policy_id = i + 1;
-			out->bindings[out->n_bindings++].rule_id = c->policies[i].cgroup_ids[j];
+		const struct ln_policy *p = &c->policies[i];
+		struct ln_binding *b;
+
+		for (j = 0; j < p->n_cgroups; j++) {
+			b = &out->bindings[out->n_bindings++];
+			b->cgroup = p->cgroups[j];
+			b->policy_id = i + 1;
+			b->rule_id = p->cgroup_ids[j];
+		}
+		if (p->unit) {
+			b = &out->bindings[out->n_bindings++];
+			b->unit = p->unit;
+			b->policy_id = i + 1;
+			b->rule_id = p->section_rule_id;
 		}
 	}
 	return 0;

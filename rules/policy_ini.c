@@ -10,7 +10,10 @@
  *     cgroup = PATH      repeatable, at least one: cgroup path relative to the
  *                        cgroup2 root ("system.slice/nginx.service"); a leading and
  *                        trailing '/' are ignored, "." and ".." components and the
- *                        root itself are rejected. Globs are kept as written.
+ *                        root itself are rejected. Globs ('*', '?', a "**" component;
+ *                        ln_cgroup_glob_match()) are kept as written. In a --units
+ *                        file a policy without cgroup= lines follows the unit the
+ *                        file is named for (ln_policy.unit).
  *     default = allow|deny        verdict when no rule and no list matches (allow).
  *     allow = RULE[, RULE...]     repeatable; comma and/or space separated;
  *     deny = RULE[, RULE...]      RULE as ln_rule_parse(): TARGET[:PORT[-PORT]][/tcp|/udp].
@@ -799,6 +802,13 @@ static int validate_policy(const struct ln_config *c, size_t i, struct ln_error 
 	}
 	if (!p->n_cgroups && !p->unit)
 		return ln_err(err, -EINVAL, "%s: policy \"%s\" has no cgroup= line", a, p->name);
+	for (j = 0; p->unit && j < i; j++) {
+		q = &c->policies[j];
+		if (q->unit && !strcmp(p->unit, q->unit))
+			return ln_err(err, -EINVAL,
+				      "%s: unit \"%s\" already has policy \"%s\" at %s", a,
+				      p->unit, q->name, where(c, q->section_rule_id, b, sizeof(b)));
+	}
 	for (k = 0; k < p->n_cgroups; k++) {
 		for (j = 0; j <= i; j++) {
 			q = &c->policies[j];

@@ -213,10 +213,15 @@ struct ln_bl_lpm_kv {
 	struct ln_bl_lpm_key k;
 	__u32 rule_id;
 };
+/*
+ * Where a policy applies: a cgroup path or glob (cgroup=), or a unit (a
+ * per-unit file without cgroup=). Exactly one of cgroup and unit is set.
+ */
 struct ln_binding {
-	const char *cgroup; /* points into the config */
+	const char *cgroup; /* points into the config; NULL for a unit */
+	const char *unit;   /* "nginx.service", points into the config; or NULL */
 	__u32 policy_id;
-	__u32 rule_id;
+	__u32 rule_id;      /* the cgroup= line, or the unit file's section line */
 };
 
 /* Host blocklists packed into the pages the programs bisect (see lsnitch.h). */
@@ -285,5 +290,40 @@ bool ln_domain_matches(const char *name, const char *suffix);
  */
 int ln_domain_rules_match(const struct ln_policy *p, const char *const *names, size_t n_names,
 			  struct ln_rule_set *out);
+
+/* ---- cgroup paths: globs, units, which binding decides ---- */
+
+/* Whether a cgroup= value is a glob (has '*' or '?'). */
+bool ln_cgroup_is_glob(const char *pattern);
+/*
+ * Glob match of a cgroup path relative to the cgroup2 root, both without a
+ * leading or trailing '/': '*' matches any run of characters and '?' one
+ * character, within one path component; a "**" component matches any number
+ * of components, zero included (kubepods.slice then a "**" component matches
+ * kubepods.slice and everything below it). Everything else, a backslash
+ * included, is literal.
+ */
+bool ln_cgroup_glob_match(const char *pattern, const char *path);
+/*
+ * Where a unit's cgroup is found without systemd: a cgroup whose last
+ * component is the unit name, below a "system.slice" or "user.slice"
+ * component at any depth (system.slice/NAME.service,
+ * user.slice/user-1000.slice/user@1000.service/app.slice/NAME.service,
+ * x/system.slice/NAME.scope); a slice is its name at any depth.
+ */
+bool ln_cgroup_unit_tree_match(const char *unit, const char *path);
+
+/* Whether @path is @unit's cgroup (the agent asks systemd, when it runs). */
+typedef bool (*ln_unit_match_fn)(const char *unit, const char *path, void *ud);
+/* Whether binding @b covers @path itself; NULL @unit_match: the tree rule. */
+bool ln_binding_matches(const struct ln_binding *b, const char *path, ln_unit_match_fn unit_match,
+			void *ud);
+/*
+ * Index of the binding that decides @path among @n in load order, or -1:
+ * an exact path beats a unit, a unit beats a glob; between equals, the
+ * first in load order wins.
+ */
+long ln_binding_lookup(const struct ln_binding *b, size_t n, const char *path,
+		       ln_unit_match_fn unit_match, void *ud);
 
 #endif /* LSNITCH_RULES_H */

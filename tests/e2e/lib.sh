@@ -873,3 +873,56 @@ reload_agent() {
 bpf_attached() {
 	bpftool cgroup show "$1" 2>/dev/null | awk 'NR > 1 && $1 ~ /^[0-9]+$/ { print $2 }' | sort
 }
+
+# agent_map_id NAME: id of the BPF map NAME held by the running agent (the
+# newest, i.e. the generation in force), from its fds; empty if none.
+agent_map_id() {
+	local f id best=""
+	[ -n "$AGENT_PID" ] || return 1
+	for f in /proc/"$AGENT_PID"/fdinfo/*; do
+		id=$(sed -n 's/^map_id:[[:space:]]*//p' "$f" 2>/dev/null)
+		[ -n "$id" ] || continue
+		bpftool map show id "$id" 2>/dev/null | grep -q " name $1 " || continue
+		if [ -z "$best" ] || [ "$id" -gt "$best" ]; then best=$id; fi
+	done
+	[ -n "$best" ] && printf '%s' "$best"
+}
+
+# cgroup_policy_dump: "CGROUP_ID POLICY_ID" per entry of the agent's
+# cgroup_policy map (the cgroups bound to a policy), sorted.
+cgroup_policy_dump() {
+	local id
+	id=$(agent_map_id cgroup_policy) || {
+		printf 'cgroup_policy_dump: the agent holds no cgroup_policy map\n' >&2
+		return 1
+	}
+	bpftool -j map dump id "$id" | "$PY" -c '
+import json, sys
+def num(v):
+    if isinstance(v, int):
+        return v
+    if isinstance(v, dict):
+        return num(v.get("policy_id", 0))
+    return int.from_bytes(bytes(int(b, 16) for b in v), "little")
+for e in json.load(sys.stdin):
+    k = e.get("key")
+    v = e.get("value")
+    if k is None and "formatted" in e:
+        k, v = e["formatted"]["key"], e["formatted"]["value"]
+    val = num(v[:4]) if isinstance(v, list) else num(v)
+    print(num(k), val)
+' | sort -n
+}
+
+# cgroup_id DIR: the cgroup id of DIR (its inode number on cgroup2).
+cgroup_id() { stat -c %i "$1"; }
+
+# wait_map_entries N TIMEOUT_SEC: until cgroup_policy holds exactly N entries.
+wait_map_entries() {
+	local t=$(($2 * 20))
+	while [ "$(cgroup_policy_dump | wc -l)" != "$1" ]; do
+		[ "$t" -le 0 ] && return 1
+		sleep 0.05
+		t=$((t - 1))
+	done
+}

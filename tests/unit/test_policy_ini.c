@@ -361,6 +361,76 @@ static void test_load_dir(void **state)
 	ln_config_free(&c);
 }
 
+static void test_load_units_dir(void **state)
+{
+	struct ln_config c;
+	struct ln_compiled cc = {};
+	struct ln_error err = {""};
+	const struct ln_policy *p;
+
+	(void)state;
+	write_file("units.d/nginx.service.ini", "[policy]\ndefault = deny\nallow = 192.0.2.1\n");
+	write_file("units.d/pinned.service.ini", "[policy]\ncgroup = system.slice/pinned.service\n"
+						 "cgroup = machine.slice/libpod-*.scope\n");
+	write_file("units.d/run-u7.scope.ini", "[policy]\ndeny = *:25/tcp\n");
+	write_file("units.d/user-1000.slice.ini", "[policy]\n");
+	write_file("units.d/README.ini", "garbage\n");
+	write_file("units.d/x.socket.ini", "garbage\n");
+	ln_config_init(&c);
+	if (ln_config_load_units_dir(&c, tpath("units.d"), &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(ln_config_validate(&c, &err), 0);
+	assert_int_equal(c.n_policies, 4);
+	p = &c.policies[0];
+	assert_string_equal(p->name, "nginx.service");
+	assert_string_equal(p->unit, "nginx.service");
+	assert_int_equal(p->n_cgroups, 0);
+	assert_int_equal(p->default_verdict, LN_VERDICT_DENY);
+	/* with cgroup= lines the file's name is only the policy's name */
+	p = &c.policies[1];
+	assert_string_equal(p->name, "pinned.service");
+	assert_null(p->unit);
+	assert_int_equal(p->n_cgroups, 2);
+	assert_string_equal(c.policies[2].unit, "run-u7.scope");
+	assert_string_equal(c.policies[3].unit, "user-1000.slice");
+
+	/* bindings: in load order, a unit binding names its section line */
+	assert_int_equal(ln_compile(&c, NULL, NULL, NULL, NULL, &cc, &err), 0);
+	assert_int_equal(cc.n_bindings, 5);
+	assert_null(cc.bindings[0].cgroup);
+	assert_string_equal(cc.bindings[0].unit, "nginx.service");
+	assert_int_equal(cc.bindings[0].policy_id, 1);
+	assert_int_equal(cc.bindings[0].rule_id, c.policies[0].section_rule_id);
+	assert_string_equal(cc.bindings[1].cgroup, "system.slice/pinned.service");
+	assert_null(cc.bindings[1].unit);
+	assert_string_equal(cc.bindings[2].cgroup, "machine.slice/libpod-*.scope");
+	assert_int_equal(cc.bindings[2].policy_id, 2);
+	assert_string_equal(cc.bindings[3].unit, "run-u7.scope");
+	assert_string_equal(cc.bindings[4].unit, "user-1000.slice");
+	assert_int_equal(cc.bindings[4].policy_id, 4);
+	ln_compiled_free(&cc);
+	ln_config_free(&c);
+
+	/* a unit file whose policy names no cgroup outside --units is an error */
+	ln_config_init(&c);
+	assert_int_equal(ln_config_load_ini(&c, tpath("units.d/nginx.service.ini"), false, &err),
+			 0);
+	assert_int_equal(ln_config_validate(&c, &err), -EINVAL);
+	assert_string_equal(err.msg, expect_msg("units.d/nginx.service.ini:1: policy "
+						"\"nginx.service\" has no cgroup= line"));
+	ln_config_free(&c);
+
+	/* two policies of one unit file following the unit: the second is refused */
+	write_file("units2.d/two.service.ini", "[policy]\n[policy other]\n");
+	ln_config_init(&c);
+	assert_int_equal(ln_config_load_units_dir(&c, tpath("units2.d"), &err), 0);
+	assert_int_equal(ln_config_validate(&c, &err), -EINVAL);
+	assert_string_equal(err.msg, expect_msg("units2.d/two.service.ini:2: unit \"two.service\" "
+						"already has policy \"two.service\" at "
+						"%s:1", tpath("units2.d/two.service.ini")));
+	ln_config_free(&c);
+}
+
 static void test_command_line_lists(void **state)
 {
 	struct ln_config c;
@@ -603,6 +673,7 @@ int main(void)
 	    cmocka_unit_test(test_list_errors),
 	    cmocka_unit_test(test_validate),
 	    cmocka_unit_test(test_load_dir),
+	    cmocka_unit_test(test_load_units_dir),
 	    cmocka_unit_test(test_command_line_lists),
 	    cmocka_unit_test(test_limits),
 	    cmocka_unit_test(test_domain_rule_keys),

@@ -1,0 +1,524 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Cgroups that come and go: every cgroup a policy names (path, glob or unit)
+ * is bound in the generation in force as it appears and unbound as it goes,
+ * from inotify events on the whole cgroup2 tree. Binding is a map entry,
+ * never an attach: the programs stay where --cgroup put them.
+ *
+ * A policy's binding covers the cgroup's subtree (the programs look for the
+ * nearest bound ancestor), so a glob or unit binds only the topmost cgroups
+ * it matches: below a cgroup bound to a policy, that policy's globs and units
+ * bind nothing more, and a deeper cgroup bound to another policy keeps its
+ * whole subtree. An exact path is always bound.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "agent.h"
+#include "lsnitch.skel.h"
+
+#define LN_WATCH_MASK (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ONLYDIR)
+#define LN_WATCH_READS 64 /* reads per wake-up before the generation is bumped */
+
+struct ln_wd {
+	int wd;
+	char *path; /* relative to the cgroup2 root; "" for the root */
+};
+
+struct ln_watch {
+	int fd;
+	sd_event_source *source;
+	struct ln_wd *wds; /* sorted by wd (the kernel hands them out increasing) */
+	size_t n_wds, cap_wds;
+};
+
+/* One reconciliation: a subtree walked, bindings of @g brought up to date. */
+struct walk {
+	struct ln_manager *m;
+	struct ln_generation *g;
+	struct ln_watch *w; /* add watches on the way; NULL: bind only */
+	struct ln_watch_stats *st;
+	char path[PATH_MAX]; /* the directory being visited, relative */
+	size_t len;
+};
+
+/* ---- the watch descriptor table ---- */
+
+static size_t wd_pos(const struct ln_watch *w, int wd)
+{
+	size_t lo = 0, hi = w->n_wds;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (w->wds[mid].wd < wd)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static const char *wd_path(const struct ln_watch *w, int wd)
+{
+	size_t i = wd_pos(w, wd);
+
+	return i < w->n_wds && w->wds[i].wd == wd ? w->wds[i].path : NULL;
+}
+
+static int wd_set(struct ln_watch *w, int wd, const char *path)
+{
+	size_t i = wd_pos(w, wd);
+	char *p = strdup(path);
+
+	if (!p)
+		return -ENOMEM;
+	if (i < w->n_wds && w->wds[i].wd == wd) {
+		/* the same directory seen again, maybe renamed */
+		free(w->wds[i].path);
+		w->wds[i].path = p;
+		return 0;
+	}
+	if (w->n_wds == w->cap_wds) {
+		size_t cap = w->cap_wds ? w->cap_wds * 2 : 64;
+		struct ln_wd *v = realloc(w->wds, cap * sizeof(*v));
+
+		if (!v) {
+			free(p);
+			return -ENOMEM;
+		}
+		w->wds = v;
+		w->cap_wds = cap;
+	}
+	memmove(&w->wds[i + 1], &w->wds[i], (w->n_wds - i) * sizeof(*w->wds));
+	w->wds[i].wd = wd;
+	w->wds[i].path = p;
+	w->n_wds++;
+	return 0;
+}
+
+static void wd_del(struct ln_watch *w, int wd)
+{
+	size_t i = wd_pos(w, wd);
+
+	if (i >= w->n_wds || w->wds[i].wd != wd)
+		return;
+	free(w->wds[i].path);
+	memmove(&w->wds[i], &w->wds[i + 1], (w->n_wds - i - 1) * sizeof(*w->wds));
+	w->n_wds--;
+}
+
+/* ---- what a generation has bound ---- */
+
+static struct ln_bound *bound_find_n(struct ln_generation *g, const char *path, size_t len)
+{
+	for (size_t i = 0; i < g->n_bound; i++)
+		if (!strncmp(g->bound[i].path, path, len) && !g->bound[i].path[len])
+			return &g->bound[i];
+	return NULL;
+}
+
+/* Whether @path is @top or below it ("" is above everything). */
+static bool is_under(const char *path, const char *top)
+{
+	size_t n = strlen(top);
+
+	return !n || (!strncmp(path, top, n) && (!path[n] || path[n] == '/'));
+}
+
+/* Whether a proper ancestor of @path is bound to @policy_id. */
+static bool ancestor_bound_to(struct ln_generation *g, const char *path, __u32 policy_id)
+{
+	for (const char *s = strchr(path, '/'); s; s = strchr(s + 1, '/')) {
+		const struct ln_bound *b = bound_find_n(g, path, s - path);
+
+		if (b && b->policy_id == policy_id)
+			return true;
+	}
+	return false;
+}
+
+static void bound_remove(struct walk *wk, struct ln_bound *b)
+{
+	struct ln_generation *g = wk->g;
+
+	bpf_map_delete_elem(bpf_map__fd(g->skel->maps.cgroup_policy), &b->id);
+	free(b->path);
+	*b = g->bound[--g->n_bound];
+	wk->st->unbound++;
+}
+
+static void note_failure(struct ln_watch_stats *st, const char *path, int r)
+{
+	if (!st->failed++) {
+		st->fail_errno = -r;
+		snprintf(st->fail_path, sizeof(st->fail_path), "%.255s", path);
+	}
+}
+
+/* Bind @path (cgroup @id) to @policy_id, replacing what it had. */
+static int bound_set(struct walk *wk, const char *path, __u64 id, __u32 policy_id)
+{
+	struct ln_generation *g = wk->g;
+	struct ln_cgroup_val v = { .policy_id = policy_id };
+	int fd = bpf_map__fd(g->skel->maps.cgroup_policy);
+	struct ln_bound *b = bound_find_n(g, path, strlen(path));
+	char *copy = NULL;
+
+	if (b) {
+		b->stale = false;
+		if (b->id == id && b->policy_id == policy_id)
+			return 0;
+		if (b->id != id) /* the same path made again: the old id is gone */
+			bpf_map_delete_elem(fd, &b->id);
+	} else {
+		if (g->n_bound == g->cap_bound) {
+			size_t cap = g->cap_bound ? g->cap_bound * 2 : 16;
+			struct ln_bound *nb = realloc(g->bound, cap * sizeof(*nb));
+
+			if (!nb)
+				return -ENOMEM;
+			g->bound = nb;
+			g->cap_bound = cap;
+		}
+		copy = strdup(path);
+		if (!copy)
+			return -ENOMEM;
+	}
+	if (bpf_map_update_elem(fd, &id, &v, BPF_ANY) < 0) {
+		int r = -errno;
+
+		free(copy);
+		if (b)
+			bound_remove(wk, b);
+		return r;
+	}
+	if (!b) {
+		b = &g->bound[g->n_bound++];
+		b->path = copy;
+		b->stale = false;
+	}
+	b->id = id;
+	b->policy_id = policy_id;
+	wk->st->bound++;
+	return 0;
+}
+
+static bool unit_match(const char *unit, const char *path, void *ud)
+{
+	return ln_unit_is_cgroup(ud, unit, path);
+}
+
+/* Bring the binding of the directory being visited (cgroup @id) up to date. */
+static void consider(struct walk *wk, __u64 id)
+{
+	const struct ln_compiled *cc = &wk->g->cc;
+	const struct ln_binding *b;
+	struct ln_bound *old;
+	long i;
+	int r;
+
+	if (!cc->n_bindings)
+		return;
+	i = ln_binding_lookup(cc->bindings, cc->n_bindings, wk->path, unit_match, wk->m);
+	b = i >= 0 ? &cc->bindings[i] : NULL;
+	/* A glob or unit inside a subtree its policy already covers adds nothing. */
+	if (b && (b->unit || ln_cgroup_is_glob(b->cgroup)) &&
+	    ancestor_bound_to(wk->g, wk->path, b->policy_id))
+		b = NULL;
+	if (!b) {
+		old = bound_find_n(wk->g, wk->path, wk->len);
+		if (old)
+			bound_remove(wk, old);
+		return;
+	}
+	r = bound_set(wk, wk->path, id, b->policy_id);
+	if (r < 0)
+		note_failure(wk->st, wk->path, r);
+}
+
+static void watch_add(struct walk *wk)
+{
+	char abs[PATH_MAX + 64];
+	int wd, r;
+
+	snprintf(abs, sizeof(abs), "%s/%s", wk->m->cg2_root, wk->path);
+	wd = inotify_add_watch(wk->w->fd, abs, LN_WATCH_MASK);
+	r = wd < 0 ? -errno : wd_set(wk->w, wd, wk->path);
+	if (r < 0 && r != -ENOENT && !wk->st->unwatched++)
+		wk->st->unwatched_errno = -r;
+}
+
+static bool is_subdir(int dfd, const struct dirent *de)
+{
+	struct stat st;
+
+	if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+		return false;
+	if (de->d_type != DT_UNKNOWN)
+		return de->d_type == DT_DIR;
+	return !fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) && S_ISDIR(st.st_mode);
+}
+
+/* Visit the directory @dfd (wk->path): watch it first, so no child is missed. */
+static void walk_dir(struct walk *wk, int dfd)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+
+	if (wk->w)
+		watch_add(wk);
+	if (wk->len && !fstat(dfd, &st))
+		consider(wk, st.st_ino); /* on cgroup2 the inode number is the cgroup id */
+	d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		size_t save = wk->len, n = strlen(de->d_name);
+		int fd;
+
+		if (!is_subdir(dirfd(d), de))
+			continue;
+		if (save + 1 + n >= sizeof(wk->path)) {
+			note_failure(wk->st, wk->path, -ENAMETOOLONG);
+			continue;
+		}
+		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue; /* gone meanwhile: its events follow */
+		if (save)
+			wk->path[wk->len++] = '/';
+		memcpy(wk->path + wk->len, de->d_name, n + 1);
+		wk->len += n;
+		walk_dir(wk, fd);
+		wk->len = save;
+		wk->path[save] = '\0';
+	}
+	closedir(d);
+}
+
+/*
+ * Make @g's bindings at and below @top ("" for all) match the tree as it is
+ * now: bind what exists and matches, unbind what is gone.
+ */
+static void reconcile(struct walk *wk, const char *top)
+{
+	struct ln_generation *g = wk->g;
+	size_t i;
+	int fd;
+
+	for (i = 0; i < g->n_bound; i++)
+		g->bound[i].stale = is_under(g->bound[i].path, top);
+	wk->len = snprintf(wk->path, sizeof(wk->path), "%s", top);
+	fd = openat(wk->m->cg2_fd, *top ? top : ".",
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0)
+		walk_dir(wk, fd);
+	for (i = 0; i < g->n_bound;) {
+		if (g->bound[i].stale)
+			bound_remove(wk, &g->bound[i]); /* moves the last one here */
+		else
+			i++;
+	}
+}
+
+int ln_bindings_scan(struct ln_manager *m, struct ln_generation *g, struct ln_error *err)
+{
+	struct ln_watch_stats st = {};
+	struct walk *wk = calloc(1, sizeof(*wk));
+
+	if (!wk) {
+		snprintf(err->msg, sizeof(err->msg), "out of memory");
+		return -ENOMEM;
+	}
+	wk->m = m;
+	wk->g = g;
+	wk->st = &st;
+	reconcile(wk, "");
+	free(wk);
+	if (st.failed) {
+		/* Fail closed: a policy that cannot be bound keeps the old one in force. */
+		snprintf(err->msg, sizeof(err->msg), "binding cgroup %s: %s (%u failed)",
+			 st.fail_path, strerror(st.fail_errno), st.failed);
+		return -st.fail_errno;
+	}
+	return 0;
+}
+
+/* Make new bindings visible: cached verdicts of the old generation number are stale. */
+static int bump_generation(struct ln_generation *g)
+{
+	int fd = bpf_map__fd(g->skel->maps.config);
+	struct ln_config_val v;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(fd, &zero, &v) < 0)
+		return -errno;
+	if (!++v.generation)
+		v.generation = 1;
+	if (g->n_bound)
+		v.flags |= LN_CFG_HAS_POLICIES;
+	else
+		v.flags &= ~LN_CFG_HAS_POLICIES;
+	return bpf_map_update_elem(fd, &zero, &v, BPF_ANY) < 0 ? -errno : 0;
+}
+
+static void handle_event(struct walk *wk, const struct inotify_event *ev, bool *full)
+{
+	char top[PATH_MAX];
+	const char *parent;
+
+	if (ev->mask & IN_Q_OVERFLOW) {
+		*full = true;
+		return;
+	}
+	if (ev->mask & IN_IGNORED) {
+		wd_del(wk->w, ev->wd);
+		return;
+	}
+	if (!(ev->mask & IN_ISDIR) || !ev->len || *full)
+		return;
+	parent = wd_path(wk->w, ev->wd);
+	if (!parent) {
+		*full = true;
+		return;
+	}
+	if (snprintf(top, sizeof(top), "%s%s%s", parent, *parent ? "/" : "", ev->name) >=
+	    (int)sizeof(top))
+		return;
+	/*
+	 * Created or removed (cgroup2 refuses renames, but a move is handled
+	 * alike): the subtree is made to match what is there now.
+	 */
+	reconcile(wk, top);
+}
+
+static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct ln_manager *m = userdata;
+	char buf[65536] __attribute__((aligned(__alignof__(struct inotify_event))));
+	struct ln_watch_stats st = {};
+	struct walk *wk;
+	bool full = false;
+	int r;
+
+	wk = calloc(1, sizeof(*wk));
+	if (!wk)
+		return 0; /* level-triggered: called again */
+	wk->m = m;
+	wk->g = m->gen;
+	wk->w = m->watch;
+	wk->st = &st;
+	/* Take every queued event, then bump the generation once for the lot. */
+	for (int reads = 0; reads < LN_WATCH_READS; reads++) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const void *)p;
+
+			handle_event(wk, ev, &full);
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+	if (full) {
+		st.overflow = true;
+		reconcile(wk, "");
+	}
+	free(wk);
+	if (st.bound || st.unbound) {
+		r = bump_generation(m->gen);
+		if (r < 0)
+			note_failure(&st, "(config map)", r);
+	}
+	ln_watch_report(m, &st);
+	return 0;
+}
+
+int ln_watch_start(struct ln_manager *m, struct ln_error *err)
+{
+	struct ln_watch_stats st = {};
+	struct ln_watch *w;
+	struct walk *wk;
+	int r;
+
+	w = calloc(1, sizeof(*w));
+	if (w)
+		w->fd = -1;
+	wk = calloc(1, sizeof(*wk));
+	if (!w || !wk) {
+		r = -ENOMEM;
+		snprintf(err->msg, sizeof(err->msg), "out of memory");
+		goto fail;
+	}
+	w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (w->fd < 0) {
+		r = -errno;
+		snprintf(err->msg, sizeof(err->msg), "inotify: %s", strerror(errno));
+		goto fail;
+	}
+	r = sd_event_add_io(m->event, &w->source, w->fd, EPOLLIN, on_inotify, m);
+	if (r < 0) {
+		snprintf(err->msg, sizeof(err->msg), "inotify event source: %s", strerror(-r));
+		goto fail;
+	}
+	/* Bind new cgroups before their first connect() is reported or proxied. */
+	sd_event_source_set_priority(w->source, SD_EVENT_PRIORITY_IMPORTANT);
+	m->watch = w;
+	/* Watch every directory, and catch up with what appeared since the build. */
+	wk->m = m;
+	wk->g = m->gen;
+	wk->w = w;
+	wk->st = &st;
+	reconcile(wk, "");
+	free(wk);
+	if (!w->n_wds || w->wds[0].path[0]) { /* the root is watched first */
+		r = st.unwatched ? -st.unwatched_errno : -ENOENT;
+		snprintf(err->msg, sizeof(err->msg), "%s: cannot watch: %s", m->cg2_root,
+			 strerror(-r));
+		return r; /* ln_watch_stop() frees it */
+	}
+	if ((st.bound || st.unbound) && (r = bump_generation(m->gen)) < 0) {
+		snprintf(err->msg, sizeof(err->msg), "config map: %s", strerror(-r));
+		return r;
+	}
+	ln_watch_report(m, &st);
+	return 0;
+fail:
+	free(wk);
+	if (w && w->fd >= 0)
+		close(w->fd);
+	free(w);
+	return r;
+}
+
+void ln_watch_stop(struct ln_manager *m)
+{
+	struct ln_watch *w = m->watch;
+
+	if (!w)
+		return;
+	sd_event_source_disable_unref(w->source);
+	close(w->fd);
+	for (size_t i = 0; i < w->n_wds; i++)
+		free(w->wds[i].path);
+	free(w->wds);
+	free(w);
+	m->watch = NULL;
+}
