@@ -529,10 +529,13 @@ static int ini_global_key(struct ini_state *st, const char *key, char *v)
 	}
 	if (!strcasecmp(key, "dns-port"))
 		return ini_uint(st, key, v, &st->seen_dns_port, 1024, 65000, &c->dns_port);
-	if (!strcasecmp(key, "dns-ttl-min"))
-		return ini_uint(st, key, v, &st->seen_ttl_min, 1, 604800, &c->dns_ttl_min);
-	if (!strcasecmp(key, "dns-ttl-max"))
-		return ini_uint(st, key, v, &st->seen_ttl_max, 1, 604800, &c->dns_ttl_max);
+	if (!strcasecmp(key, "dns-ttl-min") || !strcasecmp(key, "dns-ttl-max")) {
+		bool min = !strcasecmp(key, "dns-ttl-min");
+
+		c->dns_ttl_rule_id = ini_rule_id(st);
+		return ini_uint(st, key, v, min ? &st->seen_ttl_min : &st->seen_ttl_max, 1, 604800,
+				min ? &c->dns_ttl_min : &c->dns_ttl_max);
+	}
 	return ini_fail(st, -EINVAL, "unknown key \"%s\" in [global]", key);
 }
 
@@ -836,6 +839,13 @@ int ln_config_validate(const struct ln_config *c, struct ln_error *err)
 		rc = validate_policy(c, i, err);
 		if (rc)
 			return rc;
+	}
+	if (c->dns_ttl_min > c->dns_ttl_max) {
+		char a[LN_ERR_MAX / 2];
+
+		return ln_err(err, -EINVAL, "%s: dns-ttl-min (%u) is above dns-ttl-max (%u)",
+			      where(c, c->dns_ttl_rule_id, a, sizeof(a)), c->dns_ttl_min,
+			      c->dns_ttl_max);
 	}
 	return 0;
 }

@@ -166,6 +166,7 @@ struct ln_config {
 	unsigned int dns_port;    /* first proxy port (default 10530) */
 	unsigned int dns_ttl_min; /* clamp of recorded answers, seconds (default 30) */
 	unsigned int dns_ttl_max; /* (default 3600) */
+	__u32 dns_ttl_rule_id;    /* the last dns-ttl-* line, for "min above max" */
 };
 
 void ln_config_init(struct ln_config *c);

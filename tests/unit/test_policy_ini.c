@@ -609,9 +609,11 @@ static void test_dns_global_keys(void **state)
 	assert_true(c.dns);
 	assert_int_equal(c.dns_block, 2);
 	assert_int_equal(c.dns_port, 65000);
-	/* min > max is not rejected by the parser (the clamp then yields max) */
+	/* min > max: each line parses, the check across them names the later one */
 	assert_int_equal(c.dns_ttl_min, 604800);
 	assert_int_equal(c.dns_ttl_max, 1);
+	assert_int_equal(ln_config_validate(&c, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "dns.ini:6: dns-ttl-min (604800) is above dns-ttl-max (1)"));
 	ln_config_free(&c);
 
 	ini = write_file("dns.ini", "[global]\ndns-block = nxdomain\n");
