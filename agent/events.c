@@ -132,11 +132,42 @@ static int on_repeat_timer(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
+/*
+ * The systemd unit a cgroup path belongs to: its deepest component naming a
+ * service or scope, else a slice ("-" if none), for LSNITCH_UNIT.
+ */
+static void unit_of(const char *cg, char *buf, size_t len)
+{
+	static const char *const kinds[] = { ".service", ".scope", ".slice" };
+
+	snprintf(buf, len, "-");
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		const char *end = NULL, *p = cg;
+
+		/* the last component ending in this suffix */
+		while ((p = strstr(p, kinds[k]))) {
+			const char *q = p + strlen(kinds[k]);
+
+			if (*q == '/' || !*q)
+				end = q;
+			p = q;
+		}
+		if (end) {
+			const char *start = end;
+
+			while (start > cg && start[-1] != '/')
+				start--;
+			snprintf(buf, len, "%.*s", (int)(end - start), start);
+			return;
+		}
+	}
+}
+
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct ln_manager *m = ctx;
 	const struct ln_event *e = data;
-	char addr[64], dest[80], rule[600], cg[512], comm[LN_COMM_LEN + 1];
+	char addr[64], dest[80], rule[600], cg[512], comm[LN_COMM_LEN + 1], unit[256];
 	const char *verdict, *proto, *policy, *reason, *name;
 
 	if (size < sizeof(*e))
@@ -187,6 +218,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 		ln_control_publish(m, f, sizeof(f) / sizeof(f[0]));
 	}
 
+	unit_of(cg, unit, sizeof(unit));
 	sd_journal_send("MESSAGE=%s %s %s comm=%s pid=%u cgroup=%s rule=%s", verdict, proto, dest,
 			comm, e->tgid, cg, rule,
 			"MESSAGE_ID=%s",
@@ -196,7 +228,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 			"LSNITCH_DEST_ADDR=%s", addr, "LSNITCH_DEST_PORT=%u", e->port,
 			"LSNITCH_PID=%u", e->tgid, "LSNITCH_TID=%u", e->pid,
 			"LSNITCH_COMM=%s", comm, "LSNITCH_UID=%u", e->uid, "LSNITCH_GID=%u", e->gid,
-			"LSNITCH_CGROUP=%s", cg, "LSNITCH_CGROUP_ID=%llu",
+			"LSNITCH_CGROUP=%s", cg, "LSNITCH_UNIT=%s", unit, "LSNITCH_CGROUP_ID=%llu",
 			(unsigned long long)e->cgroup_id, "LSNITCH_POLICY=%s", policy,
 			"LSNITCH_RULE=%s", rule, "LSNITCH_REASON=%s", reason,
 			"LSNITCH_HOOK=%s", NAME_OR(hook_names, e->hook),
