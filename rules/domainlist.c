@@ -124,9 +124,10 @@ static int parse_hosts(struct ln_domainlist *l, const struct ln_linefile *lf, ch
 	return rc;
 }
 
-static int domainlist_parse_line(struct ln_domainlist *l, const struct ln_linefile *lf, char *text,
+static int domainlist_parse_line(void *list, const struct ln_linefile *lf, char *text,
 				 struct ln_error *err)
 {
+	struct ln_domainlist *l = list;
 	char *s = ln_trim(text), *hash, *sp, *eq;
 	size_t n;
 
@@ -193,21 +194,7 @@ static int domainlist_parse_line(struct ln_domainlist *l, const struct ln_linefi
 int ln_domainlist_parse_file(struct ln_domainlist *l, struct ln_sources *src, const char *path,
 			     struct ln_error *err)
 {
-	struct ln_linefile lf;
-	char *text;
-	int rc;
-
-	rc = ln_linefile_open(&lf, src, path, err);
-	if (rc)
-		goto out;
-	while ((rc = ln_linefile_next(&lf, &text, err)) > 0) {
-		rc = domainlist_parse_line(l, &lf, text, err);
-		if (rc)
-			break;
-	}
-out:
-	ln_linefile_close(&lf);
-	return rc;
+	return ln_linefile_each(src, path, domainlist_parse_line, l, err);
 }
 
 void ln_domainlist_free(struct ln_domainlist *l)

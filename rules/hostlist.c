@@ -28,9 +28,10 @@ static int hostlist_add_name(struct ln_hostlist *l, const char *tok, __u32 rule_
 }
 
 /* One line: 0 (added or nothing to add) or -errno with err set. */
-static int hostlist_parse_line(struct ln_hostlist *l, const struct ln_linefile *lf, char *text,
+static int hostlist_parse_line(void *list, const struct ln_linefile *lf, char *text,
 			       struct ln_error *err)
 {
+	struct ln_hostlist *l = list;
 	char *hash = strchr(text, '#'), *tok, *rest;
 	int rc;
 
@@ -70,21 +71,7 @@ static int hostlist_parse_line(struct ln_hostlist *l, const struct ln_linefile *
 int ln_hostlist_parse_file(struct ln_hostlist *l, struct ln_sources *src, const char *path,
 			   struct ln_error *err)
 {
-	struct ln_linefile lf;
-	char *text;
-	int rc;
-
-	rc = ln_linefile_open(&lf, src, path, err);
-	if (rc)
-		goto out;
-	while ((rc = ln_linefile_next(&lf, &text, err)) > 0) {
-		rc = hostlist_parse_line(l, &lf, text, err);
-		if (rc)
-			break;
-	}
-out:
-	ln_linefile_close(&lf);
-	return rc;
+	return ln_linefile_each(src, path, hostlist_parse_line, l, err);
 }
 
 void ln_hostlist_free(struct ln_hostlist *l)

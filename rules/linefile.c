@@ -81,3 +81,23 @@ void ln_str_lower(char *s)
 	for (; *s; s++)
 		*s = tolower((unsigned char)*s);
 }
+
+int ln_linefile_each(struct ln_sources *src, const char *path, ln_line_fn fn, void *list,
+		     struct ln_error *err)
+{
+	struct ln_linefile lf;
+	char *text;
+	int rc;
+
+	rc = ln_linefile_open(&lf, src, path, err);
+	if (rc)
+		goto out;
+	while ((rc = ln_linefile_next(&lf, &text, err)) > 0) {
+		rc = fn(list, &lf, text, err);
+		if (rc)
+			break;
+	}
+out:
+	ln_linefile_close(&lf);
+	return rc;
+}

@@ -37,6 +37,11 @@ int ln_linefile_open(struct ln_linefile *lf, struct ln_sources *src, const char 
  */
 int ln_linefile_next(struct ln_linefile *lf, char **text, struct ln_error *err);
 void ln_linefile_close(struct ln_linefile *lf);
+/* Open @path and hand each content line to @fn until it fails; 0 or -errno. */
+typedef int (*ln_line_fn)(void *list, const struct ln_linefile *lf, char *text,
+			  struct ln_error *err);
+int ln_linefile_each(struct ln_sources *src, const char *path, ln_line_fn fn, void *list,
+		     struct ln_error *err);
 
 static inline __u32 ln_linefile_rule_id(const struct ln_linefile *lf)
 {
