@@ -54,6 +54,7 @@ struct ln_generation {
 	struct ln_domain_set *domains;          /* global domain lists */
 	struct ln_domain_set **policy_domains;  /* [policy id - 1], NULL if none */
 	size_t n_policy_domains;
+	unsigned int *domain_refs; /* generations sharing these sets (hostname refresh) */
 	struct lsnitch_bpf *skel;
 	struct ln_bound *bound; /* the cgroups its cgroup_policy map holds */
 	size_t n_bound, cap_bound;

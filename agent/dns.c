@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -375,27 +376,28 @@ void ln_dns_stop(struct ln_manager *m)
 	}
 }
 
-int ln_dns_prepare(struct ln_manager *m, struct ln_generation *g, struct ln_error *err)
+/*
+ * The domain sets of @g's configuration. The parsed lists are released once
+ * the sets hold them: the sets are all the proxy reads, and a list kept
+ * beside its set would double the memory per name.
+ */
+static int build_sets(struct ln_generation *g, struct ln_error *err)
 {
-	const struct ln_config *c = g->cfg;
+	struct ln_config *c = g->cfg;
 	const struct ln_domainlist *lists[1] = { &c->domains };
-	__u64 now = mono_ns();
-	int r;
+	int r = -ENOMEM;
 
-	if (!m->names) {
-		m->names = calloc(1, sizeof(*m->names));
-		if (!m->names)
-			goto oom;
-	}
+	g->domain_refs = calloc(1, sizeof(*g->domain_refs));
+	g->policy_domains = calloc(c->n_policies ? c->n_policies : 1, sizeof(*g->policy_domains));
+	if (!g->domain_refs || !g->policy_domains)
+		goto fail;
+	*g->domain_refs = 1;
+	g->n_policy_domains = c->n_policies;
 	if (c->domains.n) {
 		r = ln_domain_set_build(&g->domains, lists, 1);
 		if (r < 0)
 			goto fail;
 	}
-	g->policy_domains = calloc(c->n_policies ? c->n_policies : 1, sizeof(*g->policy_domains));
-	if (!g->policy_domains)
-		goto oom;
-	g->n_policy_domains = c->n_policies;
 	for (size_t i = 0; i < c->n_policies; i++) {
 		lists[0] = &c->policies[i].domains;
 		if (!lists[0]->n)
@@ -403,6 +405,42 @@ int ln_dns_prepare(struct ln_manager *m, struct ln_generation *g, struct ln_erro
 		r = ln_domain_set_build(&g->policy_domains[i], lists, 1);
 		if (r < 0)
 			goto fail;
+	}
+	ln_domainlist_free(&c->domains);
+	for (size_t i = 0; i < c->n_policies; i++)
+		ln_domainlist_free(&c->policies[i].domains);
+	/* A million small names freed: give the pages back, not just to malloc. */
+	malloc_trim(0);
+	return 0;
+fail:
+	snprintf(err->msg, sizeof(err->msg), "building the domain sets: %s", strerror(-r));
+	return r;
+}
+
+int ln_dns_prepare(struct ln_manager *m, struct ln_generation *g, struct ln_error *err)
+{
+	const struct ln_config *c = g->cfg;
+	__u64 now = mono_ns();
+	int r;
+
+	if (!m->names) {
+		m->names = calloc(1, sizeof(*m->names));
+		if (!m->names) {
+			snprintf(err->msg, sizeof(err->msg), "the DNS name cache: out of memory");
+			return -ENOMEM;
+		}
+	}
+	if (m->gen && m->gen->cfg == c && m->gen->domain_refs) {
+		/* A hostname refresh: same configuration, same sets. */
+		g->domains = m->gen->domains;
+		g->policy_domains = m->gen->policy_domains;
+		g->n_policy_domains = m->gen->n_policy_domains;
+		g->domain_refs = m->gen->domain_refs;
+		(*g->domain_refs)++;
+	} else {
+		r = build_sets(g, err);
+		if (r < 0)
+			return r;
 	}
 	/* Answers still live keep their verdicts under the new policy. */
 	for (size_t i = 0; i < NAME_CACHE_SLOTS; i++) {
@@ -413,19 +451,20 @@ int ln_dns_prepare(struct ln_manager *m, struct ln_generation *g, struct ln_erro
 				    e->expires_ns);
 	}
 	return 0;
-oom:
-	r = -ENOMEM;
-fail:
-	snprintf(err->msg, sizeof(err->msg), "building the domain sets: %s", strerror(-r));
-	return r;
 }
 
 void ln_dns_generation_free(struct ln_generation *g)
 {
+	if (g->domain_refs && --*g->domain_refs)
+		goto forget; /* still in use by another generation */
 	for (size_t i = 0; i < g->n_policy_domains; i++)
 		ln_domain_set_free(g->policy_domains[i]);
 	free(g->policy_domains);
-	g->policy_domains = NULL;
 	ln_domain_set_free(g->domains);
+	free(g->domain_refs);
+forget:
+	g->policy_domains = NULL;
 	g->domains = NULL;
+	g->domain_refs = NULL;
+	g->n_policy_domains = 0;
 }
