@@ -28,7 +28,6 @@ _Static_assert((int)LN_DNS_BLOCK_NXDOMAIN == (int)LN_DNS_REPLY_NXDOMAIN &&
 #define DP_UDP_RCVBUF (1 << 20)
 #define DP_TCP_IN_START 512
 #define DP_REPLY_MAX 1024       /* the proxy's own replies: header, question, one record */
-#define DP_RX_BATCH 16          /* datagrams taken by one recvmmsg() */
 #define DP_RND_IDS 256          /* transaction ids taken from getrandom() at once */
 
 /*
@@ -128,11 +127,7 @@ struct ln_dns_proxy {
 	struct dp_conn *conns;
 	size_t n_conns;
 	struct ln_dns_stats stats;
-	/* what one recvmmsg() takes in; pages only touched as far as datagrams go */
-	struct mmsghdr rx_msg[DP_RX_BATCH];
-	struct iovec rx_iov[DP_RX_BATCH];
-	struct sockaddr_storage rx_addr[DP_RX_BATCH];
-	__u8 rx_buf[DP_RX_BATCH][DP_MSG_MAX + 1];
+	__u8 buf[DP_MSG_MAX + 1]; /* one datagram at a time: the loop is single-threaded */
 	struct ln_dns_answer answer;
 };
 
@@ -202,29 +197,6 @@ static void dp_reply(struct ln_dns_proxy *p, const struct dp_dest *to,
 	if (kind == LN_DNS_REPLY_SERVFAIL)
 		p->stats.servfail++;
 	dp_deliver(to, out, (size_t)n);
-}
-
-/* ---- receiving ---- */
-
-/*
- * Takes up to DP_RX_BATCH datagrams from @fd in one syscall into p->rx_*;
- * returns how many (msg_len is the real length: longer than DP_MSG_MAX
- * means cut) or -errno. Fewer than DP_RX_BATCH: the queue was drained.
- */
-static int dp_recv_batch(struct ln_dns_proxy *p, int fd)
-{
-	struct mmsghdr *m;
-	int i, n;
-
-	for (i = 0; i < DP_RX_BATCH; i++) {
-		m = &p->rx_msg[i];
-		p->rx_iov[i] = (struct iovec){.iov_base = p->rx_buf[i], .iov_len = DP_MSG_MAX + 1};
-		m->msg_hdr = (struct msghdr){.msg_name = &p->rx_addr[i],
-					     .msg_namelen = sizeof(p->rx_addr[i]),
-					     .msg_iov = &p->rx_iov[i], .msg_iovlen = 1};
-	}
-	n = recvmmsg(fd, p->rx_msg, DP_RX_BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
-	return n < 0 ? -errno : n;
 }
 
 /* ---- upstream queries ---- */
@@ -453,21 +425,19 @@ static int dp_usock_io(sd_event_source *src, int fd, uint32_t revents, void *ud)
 {
 	struct dp_usock *s = ud;
 	struct ln_dns_proxy *p = s->p;
-	int i, n, batches;
+	ssize_t n;
+	int i;
 
 	s->held = true;
-	for (batches = 0; batches < DP_BATCH / DP_RX_BATCH; batches++) {
-		n = dp_recv_batch(p, fd);
-		if (n == -EAGAIN || n == -EINTR)
+	for (i = 0; i < DP_BATCH; i++) {
+		n = recv(fd, p->buf, sizeof(p->buf), MSG_DONTWAIT | MSG_TRUNC);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			break;
 		if (n < 0) {
 			dp_usock_fail(s);
 			break;
 		}
-		for (i = 0; i < n; i++)
-			dp_usock_reply(s, p->rx_buf[i], p->rx_msg[i].msg_len);
-		if (n < DP_RX_BATCH)
-			break;
+		dp_usock_reply(s, p->buf, (size_t)n);
 	}
 	s->held = false;
 	if (s->retired)
@@ -794,37 +764,27 @@ static void dp_query(struct ln_dns_proxy *p, const struct dp_dest *to, __u8 *msg
 	p->stats.forwarded++;
 }
 
-static void dp_udp_query(struct dp_listener *l, __u8 *msg, size_t len,
-			 const struct sockaddr_storage *addr, socklen_t addr_len)
-{
-	struct ln_dns_proxy *p = l->p;
-	struct dp_dest to = {.l = l, .addr_len = addr_len};
-	struct ln_dns_query q;
-
-	p->stats.queries++;
-	if (len > DP_MSG_MAX || ln_dns_query_parse(msg, len, &q) < 0) {
-		p->stats.malformed++;
-		return;
-	}
-	memcpy(&to.addr, addr, addr_len);
-	dp_query(p, &to, msg, len, &q);
-}
-
 static int dp_udp_listener_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
 {
 	struct dp_listener *l = ud;
 	struct ln_dns_proxy *p = l->p;
-	int i, n, batches;
+	struct dp_dest to = {.l = l};
+	struct ln_dns_query q;
+	ssize_t n;
+	int i;
 
-	for (batches = 0; batches < DP_BATCH / DP_RX_BATCH; batches++) {
-		n = dp_recv_batch(p, fd);
+	for (i = 0; i < DP_BATCH; i++) {
+		to.addr_len = sizeof(to.addr);
+		n = recvfrom(fd, p->buf, sizeof(p->buf), MSG_DONTWAIT | MSG_TRUNC,
+			     (struct sockaddr *)&to.addr, &to.addr_len);
 		if (n < 0)
 			break;
-		for (i = 0; i < n; i++)
-			dp_udp_query(l, p->rx_buf[i], p->rx_msg[i].msg_len, &p->rx_addr[i],
-				     p->rx_msg[i].msg_hdr.msg_namelen);
-		if (n < DP_RX_BATCH)
-			break;
+		p->stats.queries++;
+		if ((size_t)n > DP_MSG_MAX || ln_dns_query_parse(p->buf, (size_t)n, &q) < 0) {
+			p->stats.malformed++;
+			continue;
+		}
+		dp_query(p, &to, p->buf, (size_t)n, &q);
 	}
 	return 0;
 }
