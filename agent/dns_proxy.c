@@ -28,6 +28,16 @@ _Static_assert((int)LN_DNS_BLOCK_NXDOMAIN == (int)LN_DNS_REPLY_NXDOMAIN &&
 #define DP_UDP_RCVBUF (1 << 20)
 #define DP_TCP_IN_START 512
 #define DP_REPLY_MAX 1024       /* the proxy's own replies: header, question, one record */
+#define DP_RND_IDS 256          /* transaction ids taken from getrandom() at once */
+
+/*
+ * Upstream UDP sockets are shared (see "upstream sockets" below): each is
+ * used for at most DP_USOCK_QUERIES queries, takes new ones for at most
+ * DP_USOCK_USEC, and has at most DP_USOCK_PENDING queries in flight.
+ */
+#define DP_USOCK_QUERIES 128
+#define DP_USOCK_USEC (2 * 1000000ULL)
+#define DP_USOCK_PENDING 32
 
 struct dp_conn;
 
@@ -48,12 +58,33 @@ struct dp_dest {
 	struct dp_conn *conn; /* TCP: queued on the client's connection */
 };
 
+struct dp_upstream;
+
+/* A UDP socket connected to one server, shared by the queries to it (see below). */
+struct dp_usock {
+	struct ln_dns_proxy *p;
+	struct dp_usock *prev, *next;
+	int fd;
+	sd_event_source *io;
+	struct sockaddr_storage server;
+	socklen_t server_len;
+	unsigned int n_sent;  /* queries sent on it so far */
+	uint64_t born;        /* CLOCK_MONOTONIC usec */
+	bool retired;         /* takes no new queries; closed when the last one ends */
+	bool held;            /* in use up the stack: not freed yet */
+	unsigned int n_pending;
+	struct dp_upstream *pending[DP_USOCK_PENDING];
+};
+
 /* A query sent upstream and waiting for its answer. */
 struct dp_upstream {
 	struct ln_dns_proxy *p;
-	struct dp_upstream *prev, *next;
-	int fd;
-	sd_event_source *io, *timer;
+	struct dp_upstream *prev, *next; /* p->upstreams, in deadline order */
+	uint64_t deadline;               /* CLOCK_MONOTONIC usec */
+	struct dp_usock *us;             /* UDP: the socket it went out on */
+	unsigned int us_idx;             /* its index in us->pending */
+	int fd;                          /* TCP: its own connection */
+	sd_event_source *io;
 	struct ln_dns_query q; /* the client's query: the client's id */
 	__u16 up_id;
 	__u32 policy_id;
@@ -85,8 +116,14 @@ struct ln_dns_proxy {
 	struct dp_listener *listeners;
 	size_t n_listeners;
 	bool has_ipv6;
-	struct dp_upstream *upstreams;
+	struct dp_upstream *upstreams, *upstreams_tail; /* oldest first: deadline order */
 	size_t n_upstreams;
+	sd_event_source *timer; /* one for all upstreams: the oldest one's deadline */
+	struct dp_usock **active; /* per slot: the socket taking new UDP queries, or NULL */
+	struct dp_usock *usocks;  /* every upstream UDP socket, retired ones too */
+	__u16 rnd[DP_RND_IDS];
+	size_t n_rnd;
+	bool timer_armed;
 	struct dp_conn *conns;
 	size_t n_conns;
 	struct ln_dns_stats stats;
@@ -164,18 +201,94 @@ static void dp_reply(struct ln_dns_proxy *p, const struct dp_dest *to,
 
 /* ---- upstream queries ---- */
 
+static void dp_usock_free(struct dp_usock *s)
+{
+	if (!s)
+		return;
+	DP_UNLINK(s->p->usocks, s);
+	sd_event_source_disable_unref(s->io);
+	dp_close(s->fd);
+	free(s);
+}
+
+/* Stops @s taking new queries; it goes when its last pending query ends. */
+static void dp_usock_retire(struct dp_usock *s)
+{
+	struct ln_dns_proxy *p = s->p;
+	size_t i;
+
+	if (!s->retired) {
+		s->retired = true;
+		for (i = 0; i < p->cfg.n_slots; i++)
+			if (p->active[i] == s)
+				p->active[i] = NULL;
+	}
+	if (!s->n_pending && !s->held)
+		dp_usock_free(s);
+}
+
+/* Takes @u off the socket it went out on: its id may be used again. */
+static void dp_usock_detach(struct dp_upstream *u)
+{
+	struct dp_usock *s = u->us;
+	struct dp_upstream *last;
+
+	if (!s)
+		return;
+	last = s->pending[--s->n_pending];
+	s->pending[u->us_idx] = last;
+	last->us_idx = u->us_idx;
+	u->us = NULL;
+	if (s->retired)
+		dp_usock_retire(s);
+}
+
+static int dp_timer_arm(struct ln_dns_proxy *p);
+
+/* Links @u last in the deadline-ordered list and arms the timer if it was idle. */
+static int dp_pending_add(struct ln_dns_proxy *p, struct dp_upstream *u)
+{
+	uint64_t now;
+	int rc = sd_event_now(p->event, CLOCK_MONOTONIC, &now);
+
+	if (rc < 0)
+		return rc;
+	u->deadline = now + p->cfg.timeout_ms * USEC_PER_MSEC;
+	u->p = p;
+	u->next = NULL;
+	u->prev = p->upstreams_tail;
+	if (p->upstreams_tail)
+		p->upstreams_tail->next = u;
+	else
+		p->upstreams = u;
+	p->upstreams_tail = u;
+	p->n_upstreams++;
+	return p->timer_armed ? 0 : dp_timer_arm(p);
+}
+
+static void dp_pending_del(struct ln_dns_proxy *p, struct dp_upstream *u)
+{
+	if (u->prev)
+		u->prev->next = u->next;
+	else
+		p->upstreams = u->next;
+	if (u->next)
+		u->next->prev = u->prev;
+	else
+		p->upstreams_tail = u->prev;
+	p->n_upstreams--;
+}
+
 static void dp_upstream_free(struct dp_upstream *u)
 {
 	if (!u)
 		return;
-	if (u->p) {
-		DP_UNLINK(u->p->upstreams, u);
-		u->p->n_upstreams--;
-	}
+	if (u->p)
+		dp_pending_del(u->p, u);
 	if (u->to.conn)
 		u->to.conn->busy = NULL;
+	dp_usock_detach(u);
 	sd_event_source_disable_unref(u->io);
-	sd_event_source_disable_unref(u->timer);
 	dp_close(u->fd);
 	free(u->buf);
 	free(u);
@@ -265,31 +378,70 @@ static bool dp_upstream_check(struct dp_upstream *u, const __u8 *msg, size_t len
 	return rc == 0;
 }
 
-static int dp_upstream_udp_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
+/* The query pending on @s with upstream id @id, or NULL. */
+static struct dp_upstream *dp_usock_find(const struct dp_usock *s, __u16 id)
 {
-	struct dp_upstream *u = ud;
-	struct ln_dns_proxy *p = u->p;
+	unsigned int i;
+
+	for (i = 0; i < s->n_pending; i++)
+		if (s->pending[i]->up_id == id)
+			return s->pending[i];
+	return NULL;
+}
+
+/* An error on @s (ICMP: nobody serves there): every query on it is answered now. */
+static void dp_usock_fail(struct dp_usock *s)
+{
+	bool held = s->held;
+
+	s->held = true;
+	dp_usock_retire(s);
+	while (s->n_pending)
+		dp_upstream_fail(s->pending[0]);
+	s->held = held;
+	dp_usock_retire(s);
+}
+
+/*
+ * A datagram on @s: relayed only if it answers one of the queries pending
+ * there (id, then question); anything else is counted and dropped.
+ */
+static void dp_usock_reply(struct dp_usock *s, __u8 *msg, size_t len)
+{
+	struct dp_upstream *u;
+
+	if (len > DP_MSG_MAX || len < LN_DNS_HDR_LEN) {
+		s->p->stats.malformed++;
+		return;
+	}
+	u = dp_usock_find(s, ns_get16(msg));
+	if (!u)
+		s->p->stats.forged++;
+	else if (dp_upstream_check(u, msg, len))
+		dp_upstream_answer(u, msg, len);
+}
+
+static int dp_usock_io(sd_event_source *src, int fd, uint32_t revents, void *ud)
+{
+	struct dp_usock *s = ud;
+	struct ln_dns_proxy *p = s->p;
 	ssize_t n;
 	int i;
 
+	s->held = true;
 	for (i = 0; i < DP_BATCH; i++) {
 		n = recv(fd, p->buf, sizeof(p->buf), MSG_DONTWAIT | MSG_TRUNC);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			break;
 		if (n < 0) {
-			/* ECONNREFUSED & co (ICMP): nobody serves there; answer now */
-			dp_upstream_fail(u);
-			return 0;
+			dp_usock_fail(s);
+			break;
 		}
-		if ((size_t)n > DP_MSG_MAX) {
-			p->stats.malformed++;
-			continue;
-		}
-		if (dp_upstream_check(u, p->buf, (size_t)n)) {
-			dp_upstream_answer(u, p->buf, (size_t)n);
-			return 0;
-		}
+		dp_usock_reply(s, p->buf, (size_t)n);
 	}
+	s->held = false;
+	if (s->retired)
+		dp_usock_retire(s);
 	return 0;
 }
 
@@ -346,30 +498,46 @@ fail:
 	return 0;
 }
 
-static int dp_upstream_timeout(sd_event_source *s, uint64_t usec, void *ud)
+/* Arms the timer for the oldest query's deadline (the timer is idle). */
+static int dp_timer_arm(struct ln_dns_proxy *p)
 {
-	struct dp_upstream *u = ud;
+	int rc = sd_event_source_set_time(p->timer, p->upstreams->deadline);
 
-	u->p->stats.timeouts++;
-	dp_upstream_fail(u);
+	if (rc >= 0)
+		rc = sd_event_source_set_enabled(p->timer, SD_EVENT_ONESHOT);
+	p->timer_armed = rc >= 0;
+	return rc;
+}
+
+/* Answers every query past its deadline with SERVFAIL; the list is in deadline order. */
+static int dp_timer_fire(sd_event_source *src, uint64_t usec, void *ud)
+{
+	struct ln_dns_proxy *p = ud;
+
+	p->timer_armed = false;
+	while (p->upstreams && p->upstreams->deadline <= usec + DP_TIMER_ACCURACY) {
+		p->stats.timeouts++;
+		dp_upstream_fail(p->upstreams);
+	}
+	if (p->upstreams)
+		dp_timer_arm(p); /* on failure the next query tries again */
 	return 0;
 }
 
-/* A socket for one query, connected to the slot's server: the kernel picks a random port. */
-static int dp_upstream_socket(const struct ln_dns_proxy *p, const struct ln_dns_slot *slot,
-			      int type)
+/* A socket connected to the slot's server: the kernel picks a random source port. */
+static int dp_upstream_socket(const struct ln_dns_proxy *p, const struct sockaddr_storage *server,
+			      socklen_t server_len, int type)
 {
 	int fd, mark = (int)p->cfg.sock_mark, rc;
 
-	fd = socket(slot->server.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(server->ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	/* without CAP_NET_ADMIN there is no mark: the BPF side also knows the proxy's cgroup */
 	if (mark && setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0 &&
 	    errno != EPERM)
 		goto err_close;
-	if (connect(fd, (const struct sockaddr *)&slot->server, slot->server_len) < 0 &&
-	    errno != EINPROGRESS)
+	if (connect(fd, (const struct sockaddr *)server, server_len) < 0 && errno != EINPROGRESS)
 		goto err_close;
 	return fd;
 
@@ -380,71 +548,187 @@ err_close:
 }
 
 /*
- * Sends @msg (the client's query @q) to the slot's server with a fresh random
- * id. UDP: sent at once; TCP: queued behind the connect. Returns 0 or -errno.
+ * Upstream sockets. A fresh socket per query costs about ten syscalls, so a
+ * UDP socket is shared by the queries of one slot (one server): at most
+ * DP_USOCK_PENDING in flight, DP_USOCK_QUERIES in all, new ones only during
+ * DP_USOCK_USEC; then a new socket takes over and the old one is closed when
+ * its last query ends. What a forger must guess is unchanged: the socket is
+ * connected (the kernel drops datagrams from any other address:port), its
+ * source port is the kernel's random ephemeral port, and each query has a
+ * random 16-bit id, unique among the socket's pending queries, and is
+ * accepted only with its own question. A blind forger hits one pending
+ * query per (port, id) guess, as with a socket per query. What it costs: a
+ * party that learns the port of one query -- only the server itself and the
+ * path to it see it -- knows it for the socket's next few queries, where a
+ * guess then wins with odds of at most DP_USOCK_PENDING / 65536 per packet,
+ * during at most DP_USOCK_USEC plus the timeout; and a port open that long
+ * is no easier to find by scanning than that of one query waiting for its
+ * timeout. TCP queries keep a connection each.
  */
-static int dp_upstream_send(struct dp_upstream *u, const struct ln_dns_slot *slot,
-			    const __u8 *msg, size_t len)
+static bool dp_usock_fits(const struct dp_usock *s, const struct ln_dns_slot *slot, uint64_t now)
+{
+	return s->n_sent < DP_USOCK_QUERIES && s->n_pending < DP_USOCK_PENDING &&
+	       now - s->born < DP_USOCK_USEC && s->server_len == slot->server_len &&
+	       !memcmp(&s->server, &slot->server, slot->server_len);
+}
+
+static int dp_usock_open(struct ln_dns_proxy *p, const struct ln_dns_slot *slot, uint64_t now,
+			 struct dp_usock **out)
+{
+	struct dp_usock *s = calloc(1, sizeof(*s));
+	int rc = -ENOMEM;
+
+	if (!s)
+		return rc;
+	s->p = p;
+	s->born = now;
+	memcpy(&s->server, &slot->server, slot->server_len);
+	s->server_len = slot->server_len;
+	DP_LINK(p->usocks, s);
+	s->fd = dp_upstream_socket(p, &s->server, s->server_len, SOCK_DGRAM);
+	if (s->fd < 0) {
+		rc = s->fd;
+		goto err_free;
+	}
+	rc = sd_event_add_io(p->event, &s->io, s->fd, EPOLLIN, dp_usock_io, s);
+	if (rc < 0)
+		goto err_free;
+	*out = s;
+	return 0;
+
+err_free:
+	dp_usock_free(s);
+	return rc;
+}
+
+/* The socket for a new UDP query on @slot_idx: the active one if it fits, else a new one. */
+static int dp_usock_get(struct ln_dns_proxy *p, __u16 slot_idx, const struct ln_dns_slot *slot,
+			struct dp_usock **out)
+{
+	struct dp_usock *s = p->active[slot_idx];
+	uint64_t now;
+	int rc = sd_event_now(p->event, CLOCK_MONOTONIC, &now);
+
+	if (rc < 0)
+		return rc;
+	if (s && dp_usock_fits(s, slot, now)) {
+		*out = s;
+		return 0;
+	}
+	if (s)
+		dp_usock_retire(s);
+	rc = dp_usock_open(p, slot, now, &s);
+	if (rc < 0)
+		return rc;
+	p->active[slot_idx] = s;
+	*out = s;
+	return 0;
+}
+
+/* A random id from the kernel's generator, taken DP_RND_IDS at a time. */
+static int dp_random_id(struct ln_dns_proxy *p, __u16 *id)
+{
+	if (!p->n_rnd) {
+		if (getrandom(p->rnd, sizeof(p->rnd), GRND_NONBLOCK) != sizeof(p->rnd))
+			return -EAGAIN;
+		p->n_rnd = DP_RND_IDS;
+	}
+	*id = p->rnd[--p->n_rnd];
+	return 0;
+}
+
+/* Puts @u on the slot's shared socket with a random id no query pending there has. */
+static int dp_usock_attach(struct dp_upstream *u, __u16 slot_idx, const struct ln_dns_slot *slot)
 {
 	struct ln_dns_proxy *p = u->p;
-	bool tcp = u->to.conn != NULL;
-	__u8 *out = p->buf;
-	int rc;
+	struct dp_usock *s;
+	int rc = dp_usock_get(p, slot_idx, slot, &s);
 
-	if (getrandom(&u->up_id, sizeof(u->up_id), GRND_NONBLOCK) != sizeof(u->up_id))
-		return -EAGAIN;
-	rc = dp_upstream_socket(p, slot, tcp ? SOCK_STREAM : SOCK_DGRAM);
+	if (rc < 0)
+		return rc;
+	do {
+		rc = dp_random_id(p, &u->up_id);
+		if (rc < 0)
+			return rc;
+	} while (dp_usock_find(s, u->up_id));
+	u->us = s;
+	u->us_idx = s->n_pending;
+	s->pending[s->n_pending++] = u;
+	s->n_sent++;
+	return 0;
+}
+
+/* TCP: a connection of its own, the query queued behind the connect. */
+static int dp_upstream_send_tcp(struct dp_upstream *u, const struct ln_dns_slot *slot,
+				const __u8 *msg, size_t len)
+{
+	struct ln_dns_proxy *p = u->p;
+	int rc = dp_random_id(p, &u->up_id);
+
+	if (rc < 0)
+		return rc;
+	rc = dp_upstream_socket(p, &slot->server, slot->server_len, SOCK_STREAM);
 	if (rc < 0)
 		return rc;
 	u->fd = rc;
-	if (tcp) {
-		/* the reply may be as long as a message can be */
-		u->buf = malloc(DP_TCP_LEN + DP_MSG_MAX);
-		if (!u->buf)
-			return -ENOMEM;
-		out = u->buf;
-		ns_put16((unsigned int)len, out);
-		out += DP_TCP_LEN;
-	}
-	if (out != msg)
-		memmove(out, msg, len);
-	ln_dns_set_id(out, len, u->up_id);
-	if (tcp) {
-		u->len = DP_TCP_LEN + len;
-		rc = sd_event_add_io(p->event, &u->io, u->fd, EPOLLOUT, dp_upstream_tcp_io, u);
-	} else {
-		if (send(u->fd, out, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
-			return -errno;
-		rc = sd_event_add_io(p->event, &u->io, u->fd, EPOLLIN, dp_upstream_udp_io, u);
-	}
+	/* the reply may be as long as a message can be */
+	u->buf = malloc(DP_TCP_LEN + DP_MSG_MAX);
+	if (!u->buf)
+		return -ENOMEM;
+	ns_put16((unsigned int)len, u->buf);
+	memmove(u->buf + DP_TCP_LEN, msg, len);
+	ln_dns_set_id(u->buf + DP_TCP_LEN, len, u->up_id);
+	u->len = DP_TCP_LEN + len;
+	return sd_event_add_io(p->event, &u->io, u->fd, EPOLLOUT, dp_upstream_tcp_io, u);
+}
+
+/*
+ * Sends @msg (the client's query @q) to the slot's server with a random id.
+ * UDP: on the slot's shared socket, at once. Returns 0 or -errno.
+ */
+static int dp_upstream_send(struct dp_upstream *u, __u16 slot_idx,
+			    const struct ln_dns_slot *slot, __u8 *msg, size_t len)
+{
+	int rc;
+
+	if (u->to.conn)
+		return dp_upstream_send_tcp(u, slot, msg, len);
+	rc = dp_usock_attach(u, slot_idx, slot);
 	if (rc < 0)
 		return rc;
-	return sd_event_add_time_relative(p->event, &u->timer, CLOCK_MONOTONIC,
-					  p->cfg.timeout_ms * USEC_PER_MSEC, DP_TIMER_ACCURACY,
-					  dp_upstream_timeout, u);
+	ln_dns_set_id(msg, len, u->up_id);
+	if (send(u->us->fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		return -errno;
+	return 0;
 }
 
 /* ---- queries from clients ---- */
 
-static struct dp_upstream *dp_upstream_new(struct ln_dns_proxy *p, const struct dp_dest *to,
-					   const struct ln_dns_query *q, __u32 policy_id)
+static struct dp_upstream *dp_upstream_new(const struct dp_dest *to, const struct ln_dns_query *q,
+					   __u32 policy_id)
 {
-	struct dp_upstream *u = calloc(1, sizeof(*u));
+	struct dp_upstream *u = malloc(sizeof(*u));
 
 	if (!u)
 		return NULL;
+	u->p = NULL;
+	u->us = NULL;
 	u->fd = -1;
+	u->io = NULL;
 	u->q = *q;
 	u->policy_id = policy_id;
 	u->to = *to;
+	u->buf = NULL;
+	u->len = u->off = 0;
 	return u;
 }
 
 /*
  * Handles one parsed client query: unknown slot, blocked name, or forward.
- * For TCP the connection is busy until the returned upstream ends.
+ * For TCP the connection is busy until the returned upstream ends. @msg is
+ * the client's buffer: the upstream id is written into it.
  */
-static void dp_query(struct ln_dns_proxy *p, const struct dp_dest *to, const __u8 *msg,
+static void dp_query(struct ln_dns_proxy *p, const struct dp_dest *to, __u8 *msg,
 		     size_t len, const struct ln_dns_query *q)
 {
 	struct ln_dns_slot slot;
@@ -464,17 +748,14 @@ static void dp_query(struct ln_dns_proxy *p, const struct dp_dest *to, const __u
 		dp_reply(p, to, q, (enum ln_dns_reply_kind)p->cfg.block_mode);
 		return;
 	}
-	u = p->n_upstreams < LN_DNS_MAX_PENDING ? dp_upstream_new(p, to, q, slot.policy_id) : NULL;
+	u = p->n_upstreams < LN_DNS_MAX_PENDING ? dp_upstream_new(to, q, slot.policy_id) : NULL;
 	if (!u) {
 		dp_reply(p, to, q, LN_DNS_REPLY_SERVFAIL);
 		return;
 	}
-	u->p = p;
-	DP_LINK(p->upstreams, u);
-	p->n_upstreams++;
 	if (u->to.conn)
 		u->to.conn->busy = u;
-	if (dp_upstream_send(u, &slot, msg, len) < 0) {
+	if (dp_pending_add(p, u) < 0 || dp_upstream_send(u, to->l->slot, &slot, msg, len) < 0) {
 		/* not dp_upstream_fail(): a TCP caller goes on with the connection itself */
 		dp_reply(p, to, q, LN_DNS_REPLY_SERVFAIL);
 		dp_upstream_free(u);
@@ -859,6 +1140,20 @@ int ln_dns_proxy_start(sd_event *event, const struct ln_dns_proxy_config *cfg,
 			    p->cfg.base_port, p->cfg.n_slots);
 		goto err_stop;
 	}
+	p->active = calloc(p->cfg.n_slots, sizeof(*p->active));
+	if (!p->active) {
+		rc = dp_err(err, -ENOMEM, "DNS proxy: out of memory");
+		goto err_stop;
+	}
+	/* one timer for every upstream query, armed while any is pending */
+	rc = sd_event_add_time(p->event, &p->timer, CLOCK_MONOTONIC, 0, DP_TIMER_ACCURACY,
+			       dp_timer_fire, p);
+	if (rc >= 0)
+		rc = sd_event_source_set_enabled(p->timer, SD_EVENT_OFF);
+	if (rc < 0) {
+		rc = dp_err(err, rc, "DNS proxy: cannot add timer: %s", strerror(-rc));
+		goto err_stop;
+	}
 	rc = dp_listeners_open(p, err);
 	if (rc < 0)
 		goto err_stop;
@@ -880,6 +1175,10 @@ void ln_dns_proxy_stop(struct ln_dns_proxy *p)
 		dp_conn_free(p->conns);
 	while (p->upstreams)
 		dp_upstream_free(p->upstreams);
+	while (p->usocks)
+		dp_usock_free(p->usocks);
+	free(p->active);
+	sd_event_source_disable_unref(p->timer);
 	for (i = 0; i < p->n_listeners; i++) {
 		sd_event_source_disable_unref(p->listeners[i].io);
 		dp_close(p->listeners[i].fd);

@@ -239,7 +239,7 @@ done
 echo
 echo "direct: dns_load outside the guarded cgroup, straight to dnsmasq; through the"
 echo "proxy: the same from inside it, redirected to the agent's resolver proxy, which"
-echo "checks the name against the domain lists and forwards it from a fresh socket."
+echo "checks the name against the domain lists and forwards it on a shared upstream socket."
 echo "list -: one unrelated name listed; $short_block: + $BLOCK_N generated names (none queried)."
 echo
 

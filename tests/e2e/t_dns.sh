@@ -158,6 +158,23 @@ client_expect guard/a ok -- tcp $API "$P1"
 sleep 3
 client_expect guard/a EPERM -- tcp $API "$P1"
 
+# --- a server that refuses (ICMP) and one that never answers: SERVFAIL, the latter
+# after the proxy's 4 s timeout; meanwhile other queries on the same server's socket
+# are answered
+"$PY" -c 'import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.155", 53))
+while True:
+    s.recv(4096)' &
+track_pid "$!"
+assert_eq "no server on 127.0.0.154:53: SERVFAIL" SERVFAIL \
+	"$(in_cg "$(cg_dir guard/b)" dig +time=2 +tries=1 @127.0.0.154 other.test 2>&1 | status_of)"
+silent=$(in_cg "$(cg_dir guard/b)" dig +time=8 +tries=1 @127.0.0.155 other.test 2>&1 | status_of)
+assert_eq "silent server on 127.0.0.155:53: SERVFAIL after the timeout" SERVFAIL "$silent"
+for i in 1 2 3; do
+	assert_eq "answered on a shared upstream socket ($i)" "$OTHER" "$(digq guard/b +short other.test)"
+done
+
 # --- the agent killed: within a few seconds DNS works again for guarded processes
 kill -9 "$AGENT_PID"
 wait "$AGENT_PID" 2>/dev/null
