@@ -166,6 +166,7 @@ const char *ln_dns_name_of(struct ln_manager *m, const __u8 addr[LN_ADDR_LEN]);
 void ln_dns_print_stats(struct ln_manager *m);
 
 /* events.c */
+const char *ln_reason_name(__u8 reason); /* "rule", "blocklist", ... */
 int ln_events_start(struct ln_manager *m);
 void ln_events_drain(struct ln_manager *m);
 void ln_events_stop(struct ln_manager *m);

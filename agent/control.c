@@ -47,14 +47,6 @@ struct ln_control {
 	char reload_msg[LN_ERR_MAX];
 };
 
-static const char *const reason_names[] = {
-	[LN_REASON_NONE] = "none",
-	[LN_REASON_RULE] = "rule",
-	[LN_REASON_BLOCKLIST] = "blocklist",
-	[LN_REASON_DEFAULT] = "default",
-	[LN_REASON_DOMAIN] = "domain",
-	[LN_REASON_DOMAIN_BLOCKLIST] = "domain-blocklist",
-};
 
 /* ---- output ---- */
 
@@ -374,9 +366,7 @@ static json_object *do_explain(struct ln_control *ctl, const struct ln_ctl_reque
 						  d.verdict == LN_VERDICT_DENY ? "deny" : "allow"));
 	if (!id && d.reason == LN_REASON_DEFAULT)
 		d.reason = LN_REASON_NONE; /* as the events say: nothing matched */
-	json_object_object_add(o, "reason", jstr(d.reason < sizeof(reason_names) /
-						 sizeof(reason_names[0]) ?
-						 reason_names[d.reason] : "?"));
+	json_object_object_add(o, "reason", jstr(ln_reason_name(d.reason)));
 	explain_rule(o, cfg, d.rule_id);
 	if (has_domain_rules(cfg, id))
 		json_object_object_add(o, "note", jstr("the policy has domain rules: an address "

@@ -35,6 +35,11 @@ static const char *const hook_names[] = {
 
 #define NAME_OR(tab, i) ((i) < sizeof(tab) / sizeof(tab[0]) && (tab)[i] ? (tab)[i] : "?")
 
+const char *ln_reason_name(__u8 reason)
+{
+	return NAME_OR(reason_names, reason);
+}
+
 static const char *proto_name(__u8 proto)
 {
 	switch (proto) {
@@ -193,7 +198,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 	verdict = verdict_name(e);
 	proto = proto_name(e->proto);
 	policy = policy_name(m->gen, e->policy_id);
-	reason = NAME_OR(reason_names, e->reason);
+	reason = ln_reason_name(e->reason);
 	if (e->policy_id == LN_POLICY_IMPLICIT && e->reason == LN_REASON_DEFAULT)
 		reason = reason_names[LN_REASON_NONE]; /* nothing matched, nothing to name */
 

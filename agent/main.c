@@ -300,17 +300,26 @@ static bool compiled_equal(const struct ln_compiled *a, const struct ln_compiled
 	       !memcmp(a->bl_prefix, b->bl_prefix, a->n_bl_prefix * sizeof(*a->bl_prefix));
 }
 
-/* Put @g in force in place of the current generation; frees @g on failure. */
+/*
+ * Put @g in force in place of the current generation; frees @g on failure.
+ * A generation built from the configuration in force (a hostname refresh)
+ * shares it: the configuration goes to whichever generation stays.
+ */
 static int manager_switch(struct ln_manager *m, struct ln_generation *g, struct ln_error *err)
 {
+	bool shared = g->cfg == m->gen->cfg;
 	int r;
 
 	ln_events_drain(m);
 	r = ln_generation_swap(m, g, err);
 	if (r < 0) {
+		if (shared)
+			g->cfg = NULL;
 		ln_generation_free(g);
 		return r;
 	}
+	if (shared)
+		m->gen->cfg = NULL;
 	ln_generation_free(m->gen);
 	m->gen = g;
 	return 0;
@@ -374,17 +383,10 @@ static int on_refresh(sd_event_source *s, uint64_t usec, void *userdata)
 		ln_generation_free(g);
 		return 0;
 	}
-	/* The new generation shares the configuration; hand it over. */
-	ln_events_drain(m);
-	if (ln_generation_swap(m, g, &err) < 0) {
-		g->cfg = NULL;
-		ln_generation_free(g);
+	if (manager_switch(m, g, &err) < 0) {
 		ln_log(4, "refreshing hostnames failed, keeping the policy in force: %s", err.msg);
 		return 0;
 	}
-	m->gen->cfg = NULL;
-	ln_generation_free(m->gen);
-	m->gen = g;
 	log_generation("hostnames refreshed", g, m->n_attach);
 	return 0;
 }
