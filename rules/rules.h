@@ -20,6 +20,14 @@ struct ln_error {
 	char msg[LN_ERR_MAX];
 };
 
+#define LN_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/*
+ * The one error formatter of rules/ and agent/: formats @fmt into @err (NULL
+ * allowed) and returns @rc, so "return ln_err(err, -EINVAL, ...)" reads well.
+ */
+int ln_err(struct ln_error *err, int rc, const char *fmt, ...) LN_PRINTF(3, 4);
+
 /* Limits, checked and reported. */
 #define LN_MAX_LINE_LEN 4096      /* list files; INI lines are limited by inih (199) */
 #define LN_MAX_LIST_ENTRIES 16000000

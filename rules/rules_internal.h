@@ -7,11 +7,6 @@
 
 #include "rules.h"
 
-#define LN_PRINTF(a, b) __attribute__((format(printf, a, b)))
-
-/* Formats @fmt into @err (NULL allowed) and returns @rc, so "return ln_err(...)" reads well. */
-int ln_err(struct ln_error *err, int rc, const char *fmt, ...) LN_PRINTF(3, 4);
-
 /*
  * Grows *@v (elements of @size) so it holds at least @need; capacity doubles.
  * Returns 0 or -ENOMEM.
