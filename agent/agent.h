@@ -3,13 +3,16 @@
 #ifndef LSNITCH_AGENT_H
 #define LSNITCH_AGENT_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
 #include "rules.h"
 #include "domain_set.h"
+#include "report.h"
 
 #define LN_PIN_DIR "/sys/fs/bpf/lsnitch"
 #define LN_CONTROL_PATH "/run/lsnitch/control.sock"
@@ -72,8 +75,18 @@ struct ln_cgname {
 	char *path;
 };
 
+struct ln_manager;
+/*
+ * How the files below the manager tell it what they noticed that is not an
+ * error (a pin that could not be made, a cgroup not there yet): they never
+ * log; the manager decides what to log (manager.c sets this).
+ */
+typedef void (*ln_note_fn)(struct ln_manager *m, int prio, const char *msg);
+
 struct ln_manager {
 	sd_event *event;
+	ln_note_fn note;
+	struct ln_report_sinks sinks; /* where events go (report.c) */
 	struct ln_opts opts;
 	char *cg2_root;       /* cgroup2 mount point */
 	int cg2_fd;
@@ -106,7 +119,7 @@ struct ln_manager {
 	bool bus_tried;
 };
 
-/* What one round of cgroup changes did, for main.c to report. */
+/* What one round of cgroup changes did, for the manager to report. */
 struct ln_watch_stats {
 	unsigned int bound, unbound; /* map entries added or changed, removed */
 	unsigned int failed;         /* bindings that could not be made */
@@ -126,6 +139,8 @@ void ln_cgnames_free(struct ln_manager *m);
 /* config.c: read everything the options name into a fresh config. */
 int ln_config_from_opts(const struct ln_opts *o, struct ln_config *c, struct ln_error *err);
 int ln_resolve_getaddrinfo(const char *name, struct ln_prefix *out, size_t max, void *ud);
+/* How many hostnames (rules and host lists) the configuration resolves. */
+size_t ln_config_hostnames(const struct ln_config *c);
 
 /* loader.c */
 int ln_generation_build(struct ln_manager *m, struct ln_config *cfg,
@@ -144,8 +159,12 @@ int ln_read_counters(struct ln_manager *m, __u64 out[LN_CNT_MAX]);
 /* watch.c: bind cgroups as they appear, unbind them as they go. */
 /* Walk the cgroup2 tree and bind, in @g's map, every cgroup a policy names. */
 int ln_bindings_scan(struct ln_manager *m, struct ln_generation *g, struct ln_error *err);
-/* Watch the whole tree (inotify, in m->event) and keep m->gen's bindings current. */
-int ln_watch_start(struct ln_manager *m, struct ln_error *err);
+/*
+ * Watch the whole tree (inotify, in m->event) and keep m->gen's bindings
+ * current; @report is told what each round of changes did.
+ */
+typedef void (*ln_watch_report_fn)(struct ln_manager *m, const struct ln_watch_stats *st);
+int ln_watch_start(struct ln_manager *m, ln_watch_report_fn report, struct ln_error *err);
 void ln_watch_stop(struct ln_manager *m);
 
 /* units.c */
@@ -163,17 +182,25 @@ int ln_dns_prepare(struct ln_manager *m, struct ln_generation *g, struct ln_erro
 void ln_dns_generation_free(struct ln_generation *g);
 /* Name an address was last resolved from (NULL if none live). */
 const char *ln_dns_name_of(struct ln_manager *m, const __u8 addr[LN_ADDR_LEN]);
-void ln_dns_print_stats(struct ln_manager *m);
 
-/* events.c */
-const char *ln_reason_name(__u8 reason); /* "rule", "blocklist", ... */
+/* events.c: the ring buffer consumer; each event becomes a record (report.h) */
 int ln_events_start(struct ln_manager *m);
 void ln_events_drain(struct ln_manager *m);
 void ln_events_stop(struct ln_manager *m);
 
-/* main.c: the one place that logs. */
-int ln_manager_reload(struct ln_manager *m, struct ln_error *err);
-void ln_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void ln_watch_report(struct ln_manager *m, const struct ln_watch_stats *st);
+/* A note for the manager (LOG_* priority), formatted here: see ln_note_fn. */
+static inline void __attribute__((format(printf, 3, 4)))
+ln_note(struct ln_manager *m, int prio, const char *fmt, ...)
+{
+	char msg[LN_ERR_MAX];
+	va_list ap;
+
+	if (!m->note)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	m->note(m, prio, msg);
+}
 
 #endif /* LSNITCH_AGENT_H */

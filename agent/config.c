@@ -43,6 +43,20 @@ int ln_config_from_opts(const struct ln_opts *o, struct ln_config *c, struct ln_
 	return ln_config_validate(c, err);
 }
 
+size_t ln_config_hostnames(const struct ln_config *c)
+{
+	size_t n = c->hosts.n_names;
+
+	for (size_t i = 0; i < c->n_policies; i++) {
+		const struct ln_policy *p = &c->policies[i];
+
+		n += p->hosts.n_names;
+		for (size_t j = 0; j < p->n_rules; j++)
+			n += p->rules[j].kind == LN_TARGET_HOSTNAME;
+	}
+	return n;
+}
+
 int ln_resolve_getaddrinfo(const char *name, struct ln_prefix *out, size_t max, void *ud)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_family = AF_UNSPEC };

@@ -17,6 +17,7 @@
 #include "control.h"
 #include "control_proto.h"
 #include "dns_proxy.h"
+#include "manager.h"
 
 struct ln_ctl_client {
 	struct ln_control *ctl;

@@ -16,14 +16,12 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <systemd/sd-journal.h>
 
 #include "agent.h"
-#include "control.h"
 #include "dns_proxy.h"
+#include "report.h"
 #include "lsnitch.skel.h"
 
-#define LN_MSGID_DNS_BLOCK "5d2e7f9a0b1c4d3e9f8a7b6c5d4e3f21"
 #define NAME_CACHE_SLOTS 65536 /* power of two */
 #define NAME_CACHE_PROBE 8
 #define SLOT_IDLE_NS (600ULL * 1000000000ULL)
@@ -116,8 +114,8 @@ const char *ln_dns_name_of(struct ln_manager *m, const __u8 addr[LN_ADDR_LEN])
 }
 
 /* Domain verdicts of every policy of @g for one address resolved from @names. */
-static void record_addr(struct ln_generation *g, const __u8 *addr, const char *const *names,
-			size_t n_names, __u64 expires_ns)
+static void record_addr(struct ln_manager *m, struct ln_generation *g, const __u8 *addr,
+			const char *const *names, size_t n_names, __u64 expires_ns)
 {
 	int fd = bpf_map__fd(g->skel->maps.dns_verdicts);
 
@@ -130,7 +128,8 @@ static void record_addr(struct ln_generation *g, const __u8 *addr, const char *c
 			continue;
 		memcpy(k.addr, addr, LN_ADDR_LEN);
 		if (bpf_map_update_elem(fd, &k, &v, BPF_ANY) < 0)
-			ln_log(4, "recording a DNS verdict for policy %s: %m, ignoring", p->name);
+			ln_note(m, LOG_WARNING, "recording a DNS verdict for policy %s: %m, "
+				"ignoring", p->name);
 	}
 }
 
@@ -151,7 +150,7 @@ static void op_record(void *ud, __u32 policy_id, const char *const *names, size_
 			ttl = c->dns_ttl_max;
 		exp = now + ttl * 1000000000ULL;
 		cache_store(m->names, addrs[i].addr.addr, names, n_names, exp);
-		record_addr(m->gen, addrs[i].addr.addr, names, n_names, exp);
+		record_addr(m, m->gen, addrs[i].addr.addr, names, n_names, exp);
 	}
 }
 
@@ -221,46 +220,45 @@ static const char *qtype_name(__u16 t, char *buf, size_t len)
 	}
 }
 
+/* "127.0.0.1:5353" / "[::1]:5353", "-" if unknown. */
+static void format_client(const struct sockaddr *client, char *buf, size_t len)
+{
+	char addr[INET6_ADDRSTRLEN];
+
+	snprintf(buf, len, "-");
+	if (client && client->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)client;
+
+		inet_ntop(AF_INET, &sin->sin_addr, addr, sizeof(addr));
+		snprintf(buf, len, "%s:%u", addr, ntohs(sin->sin_port));
+	} else if (client && client->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const void *)client;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, addr, sizeof(addr));
+		snprintf(buf, len, "[%s]:%u", addr, ntohs(sin6->sin6_port));
+	}
+}
+
 static void op_blocked(void *ud, __u32 policy_id, const char *name, __u16 qtype, __u32 rule_id,
 		       const struct sockaddr *client)
 {
 	struct ln_manager *m = ud;
 	const struct ln_config *c = m->gen->cfg;
-	char rule[600], cl[INET6_ADDRSTRLEN + 8] = "-", addr[INET6_ADDRSTRLEN], tb[16];
-	const char *policy = "-", *qt = qtype_name(qtype, tb, sizeof(tb));
+	char rule[600], cl[INET6_ADDRSTRLEN + 8], tb[16];
+	struct ln_record r = LN_RECORD_INIT(LN_RECORD_DNS);
 
-	if (policy_id && policy_id <= c->n_policies)
-		policy = c->policies[policy_id - 1].name;
 	ln_rule_id_format(&c->sources, rule_id, rule, sizeof(rule));
-	if (client && client->sa_family == AF_INET) {
-		const struct sockaddr_in *sin = (const void *)client;
-
-		inet_ntop(AF_INET, &sin->sin_addr, addr, sizeof(addr));
-		snprintf(cl, sizeof(cl), "%s:%u", addr, ntohs(sin->sin_port));
-	} else if (client && client->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *sin6 = (const void *)client;
-
-		inet_ntop(AF_INET6, &sin6->sin6_addr, addr, sizeof(addr));
-		snprintf(cl, sizeof(cl), "[%s]:%u", addr, ntohs(sin6->sin6_port));
-	}
-	printf("deny dns %s qtype=%s client=%s policy=%s rule=%s reason=domain-blocklist\n", name,
-	       qt, cl, policy, rule);
-	fflush(stdout);
-	if (ln_control_has_subscribers(m)) {
-		const struct ln_event_field f[] = {
-			LN_EV_STR("verdict", "deny"), LN_EV_STR("proto", "dns"),
-			LN_EV_STR("name", name), LN_EV_STR("qtype", qt), LN_EV_STR("client", cl),
-			LN_EV_STR("policy", policy), LN_EV_STR("rule", rule),
-			LN_EV_STR("reason", "domain-blocklist"),
-		};
-
-		ln_control_publish(m, f, sizeof(f) / sizeof(f[0]));
-	}
-	sd_journal_send("MESSAGE=deny dns %s qtype=%s policy=%s rule=%s", name, qt, policy, rule,
-			"MESSAGE_ID=%s", LN_MSGID_DNS_BLOCK, "PRIORITY=%d", LOG_WARNING,
-			"LSNITCH_VERDICT=deny", "LSNITCH_PROTO=dns", "LSNITCH_DNS_NAME=%s", name,
-			"LSNITCH_DNS_QTYPE=%s", qt, "LSNITCH_POLICY=%s", policy,
-			"LSNITCH_RULE=%s", rule, "LSNITCH_REASON=domain-blocklist", NULL);
+	format_client(client, cl, sizeof(cl));
+	r.deny = true;
+	r.verdict = "deny";
+	r.proto = "dns";
+	r.name = name;
+	r.qtype = qtype_name(qtype, tb, sizeof(tb));
+	r.client = cl;
+	r.policy = policy_id && policy_id <= c->n_policies ? c->policies[policy_id - 1].name : "-";
+	r.rule = rule;
+	r.reason = ln_reason_name(LN_REASON_DOMAIN_BLOCKLIST);
+	ln_report(m, &r);
 }
 
 static const struct ln_dns_proxy_ops proxy_ops = {
@@ -310,7 +308,7 @@ static int on_heartbeat(sd_event_source *s, uint64_t usec, void *userdata)
 
 	sd_event_source_set_time(s, usec + 1000000);
 	if (write_state(m, true) < 0)
-		ln_log(4, "DNS heartbeat: %m");
+		ln_note(m, LOG_WARNING, "DNS heartbeat: %m");
 	if (++ticks % 60 == 0)
 		gc_slots(m);
 	return 0;
@@ -336,29 +334,15 @@ int ln_dns_start(struct ln_manager *m, struct ln_error *err)
 		return r;
 	r = write_state(m, true);
 	if (r < 0) {
-		snprintf(err->msg, sizeof(err->msg), "DNS state map: %s", strerror(-r));
-		return r;
+		return ln_err(err, r, "DNS state map: %s", strerror(-r));
 	}
 	r = sd_event_add_time_relative(m->event, &m->heartbeat_source, CLOCK_MONOTONIC, 1000000,
 				       100000, on_heartbeat, m);
 	if (r >= 0)
 		r = sd_event_source_set_enabled(m->heartbeat_source, SD_EVENT_ON);
 	if (r < 0)
-		snprintf(err->msg, sizeof(err->msg), "DNS heartbeat timer: %s", strerror(-r));
-	return r;
-}
-
-void ln_dns_print_stats(struct ln_manager *m)
-{
-	struct ln_dns_stats s;
-
-	if (!m->dns)
-		return;
-	ln_dns_proxy_stats(m->dns, &s);
-	ln_log(6, "DNS: %llu queries (%llu over TCP), %llu blocked, %llu forwarded, "
-		  "%llu timeouts, %llu malformed, %llu forged replies dropped",
-	       s.queries, s.tcp_queries, s.blocked, s.forwarded, s.timeouts, s.malformed,
-	       s.forged);
+		return ln_err(err, r, "DNS heartbeat timer: %s", strerror(-r));
+	return 0;
 }
 
 void ln_dns_stop(struct ln_manager *m)
@@ -413,8 +397,7 @@ static int build_sets(struct ln_generation *g, struct ln_error *err)
 	malloc_trim(0);
 	return 0;
 fail:
-	snprintf(err->msg, sizeof(err->msg), "building the domain sets: %s", strerror(-r));
-	return r;
+	return ln_err(err, r, "building the domain sets: %s", strerror(-r));
 }
 
 int ln_dns_prepare(struct ln_manager *m, struct ln_generation *g, struct ln_error *err)
@@ -425,10 +408,8 @@ int ln_dns_prepare(struct ln_manager *m, struct ln_generation *g, struct ln_erro
 
 	if (!m->names) {
 		m->names = calloc(1, sizeof(*m->names));
-		if (!m->names) {
-			snprintf(err->msg, sizeof(err->msg), "the DNS name cache: out of memory");
-			return -ENOMEM;
-		}
+		if (!m->names)
+			return ln_err(err, -ENOMEM, "the DNS name cache: out of memory");
 	}
 	if (m->gen && m->gen->cfg == c && m->gen->domain_refs) {
 		/* A hostname refresh: same configuration, same sets. */
@@ -447,7 +428,7 @@ int ln_dns_prepare(struct ln_manager *m, struct ln_generation *g, struct ln_erro
 		struct name_entry *e = &m->names->v[i];
 
 		if (e->n_names && e->expires_ns > now)
-			record_addr(g, e->addr, (const char *const *)e->names, e->n_names,
+			record_addr(m, g, e->addr, (const char *const *)e->names, e->n_names,
 				    e->expires_ns);
 	}
 	return 0;

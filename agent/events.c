@@ -1,60 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Ring buffer consumer: one readable line per event on stdout, one journald entry. */
+/* Ring buffer consumer: each verdict the kernel reported becomes one record for report.c. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <syslog.h>
 #include <bpf/libbpf.h>
-#include <systemd/sd-journal.h>
 
 #include "agent.h"
-#include "control.h"
-
-/* journalctl MESSAGE_ID=... lists every denial (and would-be denial). */
-#define LN_MSGID_DENY "3f1c8e4a9b2d4c7e8a6f5b0d1e2c3a49"
-#define LN_MSGID_ALLOW "7a2b9c4d1e3f4a5b8c6d0e1f2a3b4c5d"
-
-static const char *const reason_names[] = {
-	[LN_REASON_NONE] = "none",
-	[LN_REASON_RULE] = "rule",
-	[LN_REASON_BLOCKLIST] = "blocklist",
-	[LN_REASON_DEFAULT] = "default",
-	[LN_REASON_DOMAIN] = "domain",
-	[LN_REASON_DOMAIN_BLOCKLIST] = "domain-blocklist",
-};
-
-static const char *const hook_names[] = {
-	[LN_HOOK_CONNECT4] = "connect4",
-	[LN_HOOK_CONNECT6] = "connect6",
-	[LN_HOOK_SENDMSG4] = "sendmsg4",
-	[LN_HOOK_SENDMSG6] = "sendmsg6",
-};
-
-#define NAME_OR(tab, i) ((i) < sizeof(tab) / sizeof(tab[0]) && (tab)[i] ? (tab)[i] : "?")
-
-const char *ln_reason_name(__u8 reason)
-{
-	return NAME_OR(reason_names, reason);
-}
-
-static const char *proto_name(__u8 proto)
-{
-	switch (proto) {
-	case IPPROTO_TCP:
-		return "tcp";
-	case IPPROTO_UDP:
-		return "udp";
-	case IPPROTO_ICMP:
-		return "icmp";
-	case IPPROTO_ICMPV6:
-		return "icmpv6";
-	default:
-		return "ip";
-	}
-}
+#include "report.h"
 
 static const char *verdict_name(const struct ln_event *e)
 {
@@ -77,13 +32,8 @@ static bool is_v4_mapped(const __u8 *a)
 	return memcmp(a, prefix, sizeof(prefix)) == 0;
 }
 
-/*
- * Repeats are rate-limited: at most LN_REPEAT_BURST lines per second for the
- * same (process, destination, verdict, rule); the rest are counted and
- * summed up once a second, never silently lost.
- */
+/* The rate limit on repeats (see LN_REPEAT_BURST): one slot per recent key. */
 #define LN_REPEAT_SLOTS 1024
-#define LN_REPEAT_BURST 5
 
 struct repeat_slot {
 	__u64 key;
@@ -128,10 +78,12 @@ static bool is_repeat(const struct ln_event *e)
 
 static int on_repeat_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
+	struct ln_record r = LN_RECORD_INIT(LN_RECORD_SUPPRESSED);
+
 	sd_event_source_set_time(s, usec + 1000000);
 	if (suppressed) {
-		ln_log(6, "suppressed %llu repeated events (more than %d a second for the same "
-			  "process, destination and rule)", suppressed, LN_REPEAT_BURST);
+		r.count = suppressed;
+		ln_report(userdata, &r);
 		suppressed = 0;
 	}
 	return 0;
@@ -168,76 +120,69 @@ static void unit_of(const char *cg, char *buf, size_t len)
 	}
 }
 
+/* The event's address as text, and as "addr:port" / "[addr]:port". */
+static void format_dest(const struct ln_event *e, char *addr, size_t alen, char *dest,
+			size_t dlen)
+{
+	ln_addr_format(e->addr, addr, alen);
+	if (is_v4_mapped(e->addr))
+		snprintf(dest, dlen, "%s:%u", addr, e->port);
+	else
+		snprintf(dest, dlen, "[%s]:%u", addr, e->port);
+}
+
+/* comm as the kernel gave it, NUL-terminated, control characters made visible. */
+static void format_comm(const struct ln_event *e, char *comm)
+{
+	memcpy(comm, e->comm, LN_COMM_LEN);
+	comm[LN_COMM_LEN] = '\0';
+	for (char *p = comm; *p; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			*p = '?';
+}
+
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct ln_manager *m = ctx;
 	const struct ln_event *e = data;
 	char addr[64], dest[80], rule[600], cg[512], comm[LN_COMM_LEN + 1], unit[256];
-	const char *verdict, *proto, *policy, *reason, *name;
+	struct ln_record r = LN_RECORD_INIT(LN_RECORD_CONNECT);
 
 	if (size < sizeof(*e))
 		return 0;
 	m->events_seen++;
 	if (is_repeat(e))
 		return 0;
-	ln_addr_format(e->addr, addr, sizeof(addr));
-	if (is_v4_mapped(e->addr))
-		snprintf(dest, sizeof(dest), "%s:%u", addr, e->port);
-	else
-		snprintf(dest, sizeof(dest), "[%s]:%u", addr, e->port);
+	format_dest(e, addr, sizeof(addr), dest, sizeof(dest));
 	if (e->rule_id && m->gen)
 		ln_rule_id_format(&m->gen->cfg->sources, e->rule_id, rule, sizeof(rule));
 	else
 		snprintf(rule, sizeof(rule), "-");
-	memcpy(comm, e->comm, LN_COMM_LEN);
-	comm[LN_COMM_LEN] = '\0';
-	for (char *p = comm; *p; p++)
-		if (*p <= ' ' || *p == 0x7f)
-			*p = '?';
+	format_comm(e, comm);
 	ln_cgroup_name(m, e->cgroup_id, cg, sizeof(cg));
-	verdict = verdict_name(e);
-	proto = proto_name(e->proto);
-	policy = policy_name(m->gen, e->policy_id);
-	reason = ln_reason_name(e->reason);
-	if (e->policy_id == LN_POLICY_IMPLICIT && e->reason == LN_REASON_DEFAULT)
-		reason = reason_names[LN_REASON_NONE]; /* nothing matched, nothing to name */
-
-	name = ln_dns_name_of(m, e->addr);
-	printf("%s %s %s pid=%u tid=%u comm=%s uid=%u gid=%u cgroup=%s policy=%s rule=%s "
-	       "reason=%s hook=%s%s%s\n",
-	       verdict, proto, dest, e->tgid, e->pid, comm, e->uid, e->gid, cg, policy, rule,
-	       reason, NAME_OR(hook_names, e->hook), name ? " name=" : "", name ? name : "");
-	fflush(stdout);
-	if (ln_control_has_subscribers(m)) {
-		const struct ln_event_field f[] = {
-			LN_EV_STR("verdict", verdict), LN_EV_STR("proto", proto),
-			LN_EV_STR("dest", dest), LN_EV_STR("addr", addr),
-			LN_EV_NUM("port", e->port), LN_EV_NUM("pid", e->tgid),
-			LN_EV_NUM("tid", e->pid), LN_EV_STR("comm", comm),
-			LN_EV_NUM("uid", e->uid), LN_EV_NUM("gid", e->gid),
-			LN_EV_STR("cgroup", cg), LN_EV_STR("policy", policy),
-			LN_EV_STR("rule", rule), LN_EV_STR("reason", reason),
-			LN_EV_STR("hook", NAME_OR(hook_names, e->hook)), LN_EV_STR("name", name),
-		};
-
-		ln_control_publish(m, f, sizeof(f) / sizeof(f[0]));
-	}
-
 	unit_of(cg, unit, sizeof(unit));
-	sd_journal_send("MESSAGE=%s %s %s comm=%s pid=%u cgroup=%s rule=%s", verdict, proto, dest,
-			comm, e->tgid, cg, rule,
-			"MESSAGE_ID=%s",
-			e->verdict == LN_VERDICT_DENY ? LN_MSGID_DENY : LN_MSGID_ALLOW,
-			"PRIORITY=%d", e->verdict == LN_VERDICT_DENY ? LOG_WARNING : LOG_INFO,
-			"LSNITCH_VERDICT=%s", verdict, "LSNITCH_PROTO=%s", proto,
-			"LSNITCH_DEST_ADDR=%s", addr, "LSNITCH_DEST_PORT=%u", e->port,
-			"LSNITCH_PID=%u", e->tgid, "LSNITCH_TID=%u", e->pid,
-			"LSNITCH_COMM=%s", comm, "LSNITCH_UID=%u", e->uid, "LSNITCH_GID=%u", e->gid,
-			"LSNITCH_CGROUP=%s", cg, "LSNITCH_UNIT=%s", unit, "LSNITCH_CGROUP_ID=%llu",
-			(unsigned long long)e->cgroup_id, "LSNITCH_POLICY=%s", policy,
-			"LSNITCH_RULE=%s", rule, "LSNITCH_REASON=%s", reason,
-			"LSNITCH_HOOK=%s", NAME_OR(hook_names, e->hook),
-			"LSNITCH_DNS_NAME=%s", name ? name : "", NULL);
+	r.deny = e->verdict == LN_VERDICT_DENY;
+	r.verdict = verdict_name(e);
+	r.proto = ln_proto_name(e->proto);
+	r.dest = dest;
+	r.addr = addr;
+	r.port = e->port;
+	r.pid = e->tgid;
+	r.tid = e->pid;
+	r.comm = comm;
+	r.uid = e->uid;
+	r.gid = e->gid;
+	r.cgroup = cg;
+	r.unit = unit;
+	r.cgroup_id = (long long)e->cgroup_id;
+	r.policy = policy_name(m->gen, e->policy_id);
+	r.rule = rule;
+	r.reason = ln_reason_name(e->reason);
+	if (e->policy_id == LN_POLICY_IMPLICIT && e->reason == LN_REASON_DEFAULT)
+		r.reason = ln_reason_name(LN_REASON_NONE); /* nothing matched, nothing to name */
+	r.hook = ln_hook_name(e->hook);
+	r.name = ln_dns_name_of(m, e->addr);
+	ln_report(m, &r);
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -49,7 +50,7 @@ struct bpf_program *ln_hook_prog(struct lsnitch_bpf *skel, int i)
 
 static void resolve_warn(const char *msg, void *ud)
 {
-	ln_log(4, "%s", msg);
+	ln_note(ud, LOG_WARNING, "%s", msg);
 }
 
 /* Array pages in batches (one syscall per 4096 pages). */
@@ -122,8 +123,8 @@ static int fill_maps(struct ln_manager *m, struct ln_generation *g, struct ln_er
 		    !faccessat(m->cg2_fd, b->cgroup, F_OK, 0))
 			continue;
 		ln_rule_id_format(&g->cfg->sources, b->rule_id, where, sizeof(where));
-		ln_log(6, "%s: cgroup %s/%s does not exist (yet): bound when it appears", where,
-		       m->cg2_root, b->cgroup);
+		ln_note(m, LOG_INFO, "%s: cgroup %s/%s does not exist (yet): bound when it appears",
+			where, m->cg2_root, b->cgroup);
 	}
 	if (g->n_bound)
 		cfgv.flags |= LN_CFG_HAS_POLICIES;
@@ -135,9 +136,7 @@ static int fill_maps(struct ln_manager *m, struct ln_generation *g, struct ln_er
 		goto fail_errno;
 	return 0;
 fail_errno:
-	r = -errno;
-	snprintf(err->msg, sizeof(err->msg), "filling BPF maps: %s", strerror(errno));
-	return r;
+	return ln_err(err, -errno, "filling BPF maps: %s", strerror(errno));
 }
 
 /* A glob or a unit may bind any number of cgroups: leave room for a busy container host. */
@@ -190,30 +189,26 @@ int ln_generation_build(struct ln_manager *m, struct ln_config *cfg,
 	int r;
 
 	g = calloc(1, sizeof(*g));
-	if (!g) {
-		snprintf(err->msg, sizeof(err->msg), "out of memory");
-		return -ENOMEM;
-	}
+	if (!g)
+		return ln_err(err, -ENOMEM, "out of memory");
 	g->cfg = cfg;
-	r = ln_compile(cfg, ln_resolve_getaddrinfo, NULL, resolve_warn, NULL, &g->cc, err);
+	r = ln_compile(cfg, ln_resolve_getaddrinfo, NULL, resolve_warn, m, &g->cc, err);
 	if (r < 0)
 		goto fail;
 	g->skel = lsnitch_bpf__open();
 	if (!g->skel) {
-		r = -errno;
-		snprintf(err->msg, sizeof(err->msg), "opening BPF object: %s", strerror(errno));
+		r = ln_err(err, -errno, "opening BPF object: %s", strerror(errno));
 		goto fail;
 	}
 	r = size_maps(m, g->skel, &g->cc);
 	if (r < 0) {
-		snprintf(err->msg, sizeof(err->msg), "sizing BPF maps: %s", strerror(-r));
+		ln_err(err, r, "sizing BPF maps: %s", strerror(-r));
 		goto fail;
 	}
 	r = lsnitch_bpf__load(g->skel);
 	if (r < 0) {
-		snprintf(err->msg, sizeof(err->msg),
-			 "loading BPF programs: %s (run with -v for the verifier log)",
-			 strerror(-r));
+		ln_err(err, r, "loading BPF programs: %s (run with -v for the verifier log)",
+		       strerror(-r));
 		goto fail;
 	}
 	r = fill_maps(m, g, err);
@@ -268,8 +263,8 @@ int ln_generation_swap(struct ln_manager *m, struct ln_generation *g, struct ln_
 	}
 	return 0;
 rollback:
-	snprintf(err->msg, sizeof(err->msg), "%s: cannot replace %s: %s", m->attach[c].path,
-		 bpf_program__name(ln_hook_prog(g->skel, i)), strerror(-r));
+	ln_err(err, r, "%s: cannot replace %s: %s", m->attach[c].path,
+	       bpf_program__name(ln_hook_prog(g->skel, i)), strerror(-r));
 	for (;;) {
 		if (i-- == 0) {
 			if (c-- == 0)

@@ -409,11 +409,16 @@ static int do_explain(int argc, char **argv)
 /* ---- events ---- */
 
 /* The agent's own line: "VERDICT PROTO DEST key=value...". */
+/* The agent's own line for the event; field by field from an older agent. */
 static void show_event(json_object *o)
 {
 	static const char *const skip[] = { "type", "verdict", "proto", "dest", "addr", "port" };
 	bool dns = !strcmp(get_str(o, "proto", ""), "dns");
 
+	if (json_object_object_get_ex(o, "message", NULL)) {
+		printf("%s\n", get_str(o, "message", ""));
+		return;
+	}
 	printf("%s %s %s", get_str(o, "verdict", "?"), get_str(o, "proto", "?"),
 	       dns ? get_str(o, "name", "?") : get_str(o, "dest", "?"));
 	json_object_object_foreach(o, k, v) {

@@ -16,6 +16,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <syslog.h>
 #include <unistd.h>
 #include <linux/magic.h>
 #include <bpf/bpf.h>
@@ -109,26 +110,26 @@ int ln_pin_prepare(struct ln_manager *m)
 	snprintf(parent, sizeof(parent), "%s", m->pin_dir);
 	slash = strrchr(parent, '/');
 	if (!slash || slash == parent) {
-		ln_log(4, "pin directory %s: must be below a bpffs mount, not pinning", m->pin_dir);
+		ln_note(m, LOG_WARNING, "pin directory %s: must be below a bpffs mount, not pinning", m->pin_dir);
 		return 0;
 	}
 	*slash = '\0';
 	if (!is_bpffs(parent) && !strcmp(parent, "/sys/fs/bpf") &&
 	    mount("bpf", parent, "bpf", 0, "mode=0700") < 0)
-		ln_log(4, "mounting bpffs on %s: %m", parent);
+		ln_note(m, LOG_WARNING, "mounting bpffs on %s: %m", parent);
 	if (!is_bpffs(parent)) {
-		ln_log(4, "%s is not a bpffs: not pinning; enforcement ends with the agent",
+		ln_note(m, LOG_WARNING, "%s is not a bpffs: not pinning; enforcement ends with the agent",
 		       parent);
 		return 0;
 	}
 	snprintf(path, sizeof(path), "%s/maps", m->pin_dir);
 	if (mkdir_p(path, 0700) < 0) {
-		ln_log(4, "%s: %m: not pinning; enforcement ends with the agent", path);
+		ln_note(m, LOG_WARNING, "%s: %m: not pinning; enforcement ends with the agent", path);
 		return 0;
 	}
 	snprintf(path, sizeof(path), "%s/links", m->pin_dir);
 	if (mkdir_p(path, 0700) < 0) {
-		ln_log(4, "%s: %m: not pinning; enforcement ends with the agent", path);
+		ln_note(m, LOG_WARNING, "%s: %m: not pinning; enforcement ends with the agent", path);
 		return 0;
 	}
 	m->pinning = true;
@@ -169,15 +170,13 @@ int ln_pin_shared_maps(struct ln_manager *m, struct ln_error *err)
 		if (*fd >= 0)
 			continue;
 		*fd = dup(bpf_map__fd(skel_map(m->gen->skel, i)));
-		if (*fd < 0) {
-			snprintf(err->msg, sizeof(err->msg), "map %s: %s", s->name, strerror(errno));
-			return -errno;
-		}
+		if (*fd < 0)
+			return ln_err(err, -errno, "map %s: %s", s->name, strerror(errno));
 		if (!m->pinning)
 			continue;
 		pin_path(m, path, sizeof(path), "maps", s->name);
 		if (bpf_obj_pin(*fd, path) < 0)
-			ln_log(4, "pinning %s: %m, ignoring", path);
+			ln_note(m, LOG_WARNING, "pinning %s: %m, ignoring", path);
 	}
 	return 0;
 }
@@ -211,7 +210,7 @@ static void unpin_stale_links(struct ln_manager *m, const __u64 *ids)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		unlink(path);
-		ln_log(6, "removed stale pinned link %s", path);
+		ln_note(m, LOG_INFO, "removed stale pinned link %s", path);
 	}
 	closedir(d);
 }
@@ -234,9 +233,8 @@ int ln_pin_attach(struct ln_manager *m, struct ln_generation *g, struct ln_error
 
 		a->fd = open(a->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (a->fd < 0 || ln_cgroup_id(a->path, &ids[c]) < 0) {
-			r = -errno;
-			snprintf(err->msg, sizeof(err->msg), "%s: cannot open cgroup: %s", a->path,
-				 strerror(errno));
+			r = ln_err(err, -errno, "%s: cannot open cgroup: %s", a->path,
+				   strerror(errno));
 			break;
 		}
 		for (int i = 0; i < LN_HOOKS && !r; i++) {
@@ -260,13 +258,12 @@ int ln_pin_attach(struct ln_manager *m, struct ln_generation *g, struct ln_error
 			}
 			a->links[i] = bpf_program__attach_cgroup(prog, a->fd);
 			if (!a->links[i]) {
-				r = -errno;
-				snprintf(err->msg, sizeof(err->msg), "%s: cannot attach %s: %s",
-					 a->path, bpf_program__name(prog), strerror(-r));
+				r = ln_err(err, -errno, "%s: cannot attach %s: %s", a->path,
+					   bpf_program__name(prog), strerror(errno));
 				break;
 			}
 			if (m->pinning && bpf_link__pin(a->links[i], path) < 0)
-				ln_log(4, "pinning %s: %m, ignoring", path);
+				ln_note(m, LOG_WARNING, "pinning %s: %m, ignoring", path);
 		}
 	}
 	if (!r && m->pinning)

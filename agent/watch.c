@@ -38,6 +38,7 @@ struct ln_wd {
 struct ln_watch {
 	int fd;
 	sd_event_source *source;
+	ln_watch_report_fn report;
 	struct ln_wd *wds; /* sorted by wd (the kernel hands them out increasing) */
 	size_t n_wds, cap_wds;
 };
@@ -341,8 +342,7 @@ int ln_bindings_scan(struct ln_manager *m, struct ln_generation *g, struct ln_er
 	struct walk *wk = calloc(1, sizeof(*wk));
 
 	if (!wk) {
-		snprintf(err->msg, sizeof(err->msg), "out of memory");
-		return -ENOMEM;
+		return ln_err(err, -ENOMEM, "out of memory");
 	}
 	wk->m = m;
 	wk->g = g;
@@ -351,9 +351,8 @@ int ln_bindings_scan(struct ln_manager *m, struct ln_generation *g, struct ln_er
 	free(wk);
 	if (st.failed) {
 		/* Fail closed: a policy that cannot be bound keeps the old one in force. */
-		snprintf(err->msg, sizeof(err->msg), "binding cgroup %s: %s (%u failed)",
-			 st.fail_path, strerror(st.fail_errno), st.failed);
-		return -st.fail_errno;
+		return ln_err(err, -st.fail_errno, "binding cgroup %s: %s (%u failed)",
+			      st.fail_path, strerror(st.fail_errno), st.failed);
 	}
 	return 0;
 }
@@ -447,11 +446,11 @@ static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userda
 		if (r < 0)
 			note_failure(&st, "(config map)", r);
 	}
-	ln_watch_report(m, &st);
+	m->watch->report(m, &st);
 	return 0;
 }
 
-int ln_watch_start(struct ln_manager *m, struct ln_error *err)
+int ln_watch_start(struct ln_manager *m, ln_watch_report_fn report, struct ln_error *err)
 {
 	struct ln_watch_stats st = {};
 	struct ln_watch *w;
@@ -463,19 +462,18 @@ int ln_watch_start(struct ln_manager *m, struct ln_error *err)
 		w->fd = -1;
 	wk = calloc(1, sizeof(*wk));
 	if (!w || !wk) {
-		r = -ENOMEM;
-		snprintf(err->msg, sizeof(err->msg), "out of memory");
+		r = ln_err(err, -ENOMEM, "out of memory");
 		goto fail;
 	}
+	w->report = report;
 	w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (w->fd < 0) {
-		r = -errno;
-		snprintf(err->msg, sizeof(err->msg), "inotify: %s", strerror(errno));
+		r = ln_err(err, -errno, "inotify: %s", strerror(errno));
 		goto fail;
 	}
 	r = sd_event_add_io(m->event, &w->source, w->fd, EPOLLIN, on_inotify, m);
 	if (r < 0) {
-		snprintf(err->msg, sizeof(err->msg), "inotify event source: %s", strerror(-r));
+		ln_err(err, r, "inotify event source: %s", strerror(-r));
 		goto fail;
 	}
 	/* Bind new cgroups before their first connect() is reported or proxied. */
@@ -490,15 +488,12 @@ int ln_watch_start(struct ln_manager *m, struct ln_error *err)
 	free(wk);
 	if (!w->n_wds || w->wds[0].path[0]) { /* the root is watched first */
 		r = st.unwatched ? -st.unwatched_errno : -ENOENT;
-		snprintf(err->msg, sizeof(err->msg), "%s: cannot watch: %s", m->cg2_root,
-			 strerror(-r));
-		return r; /* ln_watch_stop() frees it */
+		/* ln_watch_stop() frees it */
+		return ln_err(err, r, "%s: cannot watch: %s", m->cg2_root, strerror(-r));
 	}
-	if ((st.bound || st.unbound) && (r = bump_generation(m->gen)) < 0) {
-		snprintf(err->msg, sizeof(err->msg), "config map: %s", strerror(-r));
-		return r;
-	}
-	ln_watch_report(m, &st);
+	if ((st.bound || st.unbound) && (r = bump_generation(m->gen)) < 0)
+		return ln_err(err, r, "config map: %s", strerror(-r));
+	w->report(m, &st);
 	return 0;
 fail:
 	free(wk);

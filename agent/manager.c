@@ -1,0 +1,450 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The manager: sets enforcement up (cgroups, first generation, pins, events,
+ * DNS, watcher, control socket), runs the sd-event loop, switches generations
+ * on reload and hostname refresh, answers signals and the watchdog, and is
+ * the one place below main() that decides what to log.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include <systemd/sd-daemon.h>
+
+#include "agent.h"
+#include "control.h"
+#include "dns_proxy.h"
+#include "log.h"
+#include "manager.h"
+
+/* What the lower files noticed: logged as they say it. */
+static void manager_note(struct ln_manager *m, int prio, const char *msg)
+{
+	ln_log(prio, "%s", msg);
+}
+
+/* What one round of the cgroup watcher did. */
+static void watch_report(struct ln_manager *m, const struct ln_watch_stats *st)
+{
+	if (st->overflow)
+		ln_log(LOG_WARNING, "cgroup events were lost (queue overflow): rescanned the "
+				    "cgroup tree");
+	if (st->unwatched)
+		ln_log(LOG_WARNING, "cannot watch %u cgroup director%s (%s): cgroups made below "
+				    "%s are bound at the next reload",
+		       st->unwatched, st->unwatched == 1 ? "y" : "ies", strerror(st->unwatched_errno),
+		       st->unwatched == 1 ? "it" : "them");
+	if (st->failed)
+		ln_log(LOG_ERR, "cannot bind %u cgroup(s), the first %s/%s: %s; they run under the "
+				"nearest bound ancestor's policy",
+		       st->failed, m->cg2_root, st->fail_path, strerror(st->fail_errno));
+	if (st->bound || st->unbound)
+		ln_log(LOG_DEBUG, "cgroups: %u bound, %u unbound; %zu bound in all", st->bound,
+		       st->unbound, m->gen->n_bound);
+}
+
+static void log_generation(const char *what, const struct ln_generation *g, size_t n_cg)
+{
+	const struct ln_compiled *cc = &g->cc;
+	size_t names = 0, bytes = 0;
+
+	if (g->domains) {
+		names = ln_domain_set_size(g->domains);
+		bytes = ln_domain_set_memory(g->domains);
+	}
+	for (size_t i = 0; i < g->n_policy_domains; i++) {
+		if (!g->policy_domains[i])
+			continue;
+		names += ln_domain_set_size(g->policy_domains[i]);
+		bytes += ln_domain_set_memory(g->policy_domains[i]);
+	}
+	ln_log(LOG_INFO,
+	       "%s: %zu policies (%zu cgroups bound), %zu rule prefixes, %zu exact + %zu prefix "
+	       "blocklist entries, %zu blocked domains (%zu bytes) in %.1f ms; "
+	       "%zu cgroup(s) guarded",
+	       what, cc->n_policies - 1, g->n_bound, cc->n_rules, cc->n_bl_exact,
+	       cc->n_bl_prefix, names, bytes, g->load_ms, n_cg);
+}
+
+static bool compiled_equal(const struct ln_compiled *a, const struct ln_compiled *b)
+{
+	return a->n_rules == b->n_rules && a->n_bl_exact == b->n_bl_exact &&
+	       a->n_bl_prefix == b->n_bl_prefix &&
+	       !memcmp(a->rules, b->rules, a->n_rules * sizeof(*a->rules)) &&
+	       !memcmp(a->bl_exact, b->bl_exact, a->n_bl_exact * sizeof(*a->bl_exact)) &&
+	       !memcmp(a->bl_prefix, b->bl_prefix, a->n_bl_prefix * sizeof(*a->bl_prefix));
+}
+
+/*
+ * Put @g in force in place of the current generation; frees @g on failure.
+ * A generation built from the configuration in force (a hostname refresh)
+ * shares it: the configuration goes to whichever generation stays.
+ */
+static int manager_switch(struct ln_manager *m, struct ln_generation *g, struct ln_error *err)
+{
+	bool shared = g->cfg == m->gen->cfg;
+	int r;
+
+	ln_events_drain(m);
+	r = ln_generation_swap(m, g, err);
+	if (r < 0) {
+		if (shared)
+			g->cfg = NULL;
+		ln_generation_free(g);
+		return r;
+	}
+	if (shared)
+		m->gen->cfg = NULL;
+	ln_generation_free(m->gen);
+	m->gen = g;
+	return 0;
+}
+
+/* Read the configuration the options name and build a generation of it (not in force). */
+static int manager_build(struct ln_manager *m, struct ln_generation **out, struct ln_error *err)
+{
+	struct ln_config *cfg;
+	int r;
+
+	cfg = calloc(1, sizeof(*cfg));
+	if (!cfg)
+		return ln_err(err, -ENOMEM, "out of memory");
+	ln_config_init(cfg);
+	r = ln_config_from_opts(&m->opts, cfg, err);
+	if (r >= 0)
+		r = ln_generation_build(m, cfg, out, err);
+	if (r < 0) {
+		ln_config_free(cfg);
+		free(cfg);
+	}
+	return r;
+}
+
+int ln_manager_reload(struct ln_manager *m, struct ln_error *err)
+{
+	struct ln_generation *g = NULL;
+	int r;
+
+	sd_notify(0, "RELOADING=1");
+	r = manager_build(m, &g, err);
+	if (r >= 0)
+		r = manager_switch(m, g, err);
+	if (r < 0) {
+		ln_log(LOG_ERR, "reload failed, keeping the policy in force: %s", err->msg);
+		ln_control_reloaded(m, r, err->msg);
+	} else {
+		log_generation("reloaded", m->gen, m->n_attach);
+		ln_control_reloaded(m, 0, NULL);
+	}
+	sd_notify(0, "READY=1");
+	return r;
+}
+
+/* Re-resolve hostnames of the configuration in force; swap only on change. */
+static int on_refresh(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct ln_manager *m = userdata;
+	struct ln_generation *g = NULL;
+	struct ln_error err = {};
+	uint64_t next = usec + (uint64_t)m->gen->cfg->refresh_sec * 1000000ULL;
+
+	sd_event_source_set_time(s, next);
+	if (ln_generation_build(m, m->gen->cfg, &g, &err) < 0)
+		goto fail;
+	if (compiled_equal(&g->cc, &m->gen->cc)) {
+		g->cfg = NULL;
+		ln_generation_free(g);
+		return 0;
+	}
+	if (manager_switch(m, g, &err) < 0)
+		goto fail;
+	log_generation("hostnames refreshed", g, m->n_attach);
+	return 0;
+fail:
+	ln_log(LOG_WARNING, "refreshing hostnames failed, keeping the policy in force: %s",
+	       err.msg);
+	return 0;
+}
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct ln_manager *m = userdata;
+
+	if (si->ssi_signo == SIGHUP) {
+		struct ln_error err = {};
+
+		ln_manager_reload(m, &err);
+		return 0;
+	}
+	/* SIGQUIT: hand over to the next agent, leaving the policy pinned. */
+	if (si->ssi_signo == SIGQUIT)
+		m->keep_on_exit = true;
+	sd_notify(0, "STOPPING=1");
+	return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+static int on_watchdog(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	uint64_t *interval = userdata;
+
+	sd_notify(0, "WATCHDOG=1");
+	return sd_event_source_set_time(s, usec + *interval);
+}
+
+/* WatchdogSec=: ping at half the interval, from the loop (a stuck loop stops pinging). */
+static int manager_start_watchdog(struct ln_manager *m)
+{
+	static uint64_t interval;
+	uint64_t usec, now;
+	int r;
+
+	if (sd_watchdog_enabled(0, &usec) <= 0 || !usec)
+		return 0;
+	interval = usec / 2;
+	sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+	r = sd_event_add_time(m->event, &m->watchdog_source, CLOCK_MONOTONIC, now + interval,
+			      interval / 10, on_watchdog, &interval);
+	if (r < 0)
+		return r;
+	return sd_event_source_set_enabled(m->watchdog_source, SD_EVENT_ON);
+}
+
+/* Hostnames in the policy are resolved again every refresh_sec. */
+static int manager_start_refresh(struct ln_manager *m)
+{
+	uint64_t now;
+	int r;
+
+	if (!ln_config_hostnames(m->gen->cfg))
+		return 0;
+	sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+	r = sd_event_add_time(m->event, &m->refresh_source, CLOCK_MONOTONIC,
+			      now + (uint64_t)m->gen->cfg->refresh_sec * 1000000ULL, 1000000,
+			      on_refresh, m);
+	if (r < 0)
+		return r;
+	return sd_event_source_set_enabled(m->refresh_source, SD_EVENT_ON);
+}
+
+static int manager_add_signals(struct ln_manager *m)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT };
+	sigset_t mask;
+	int r;
+
+	sigemptyset(&mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&mask, sigs[i]);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		r = sd_event_add_signal(m->event, NULL, sigs[i], on_signal, m);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The resolver proxy holds a socket per query in flight: room for thousands. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	rl.rlim_cur = rl.rlim_max < 16384 ? rl.rlim_max : 16384;
+	if (rl.rlim_cur < 16384 && rl.rlim_max != RLIM_INFINITY)
+		rl.rlim_max = rl.rlim_cur = 16384; /* as root we may raise the hard limit */
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		ln_log(LOG_WARNING, "raising the open file limit: %m, ignoring");
+}
+
+static int check_cgroup2_dir(const char *path)
+{
+	struct statfs sfs;
+
+	if (statfs(path, &sfs) < 0)
+		return -errno;
+	return sfs.f_type == CGROUP2_SUPER_MAGIC ? 0 : -ENOTDIR;
+}
+
+/* The cgroup2 mount and the cgroups to attach to (--cgroup, else the root). */
+static int manager_open_cgroups(struct ln_manager *m, struct ln_error *err)
+{
+	size_t n = m->opts.n_cgroups ? m->opts.n_cgroups : 1;
+	int r;
+
+	r = ln_cgroup2_root(&m->cg2_root);
+	if (r < 0)
+		return ln_err(err, r, "no cgroup v2 mount found: %s", strerror(-r));
+	m->cg2_fd = open(m->cg2_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (m->cg2_fd < 0)
+		return ln_err(err, -errno, "%s: %s", m->cg2_root, strerror(errno));
+	m->attach = calloc(n, sizeof(*m->attach));
+	if (!m->attach)
+		return ln_err(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		struct ln_attach *a = &m->attach[m->n_attach++];
+
+		a->path = m->opts.n_cgroups ? m->opts.cgroups[i] : m->cg2_root;
+		a->fd = -1;
+		r = check_cgroup2_dir(a->path);
+		if (r < 0)
+			return ln_err(err, r, "--cgroup %s: not a cgroup v2 directory (%s)",
+				      a->path, strerror(-r));
+	}
+	return 0;
+}
+
+/* The operator's way in; enforcement does not depend on it. */
+static void manager_start_control(struct ln_manager *m)
+{
+	struct ln_error err = {};
+
+	if (ln_control_start(m, m->opts.control ? m->opts.control : LN_CONTROL_PATH, &err) < 0)
+		ln_log(LOG_WARNING, "control socket %s, ignoring", err.msg);
+}
+
+static int manager_setup(struct ln_manager *m, struct ln_error *err)
+{
+	int r;
+
+	r = manager_open_cgroups(m, err);
+	if (r < 0)
+		return r;
+	/* A previous agent's pinned maps are reused by the first generation. */
+	ln_pin_prepare(m);
+	r = manager_build(m, &m->gen, err);
+	if (r >= 0)
+		r = ln_pin_shared_maps(m, err);
+	if (r < 0)
+		return r;
+	r = ln_events_start(m);
+	if (r < 0)
+		return ln_err(err, r, "event ring buffer: %s", strerror(-r));
+	/* The proxy listens before any query can be sent its way. */
+	r = ln_dns_start(m, err);
+	if (r >= 0)
+		r = ln_pin_attach(m, m->gen, err);
+	if (r < 0)
+		return r;
+	if (m->took_over_links)
+		ln_log(LOG_INFO, "took over %u pinned links and %u maps from a previous agent",
+		       m->took_over_links, m->took_over_maps);
+	/* Cgroups made from now on are bound as they appear (and reloads keep that). */
+	r = ln_watch_start(m, watch_report, err);
+	if (r < 0)
+		return r;
+	manager_start_control(m);
+	return 0;
+}
+
+static int manager_run(struct ln_manager *m)
+{
+	int r;
+
+	r = manager_add_signals(m);
+	if (r >= 0)
+		r = manager_start_refresh(m);
+	if (r >= 0)
+		r = manager_start_watchdog(m);
+	if (r < 0)
+		return r;
+	log_generation("loaded", m->gen, m->n_attach);
+	ln_log(LOG_INFO, "ready");
+	sd_notify(0, "READY=1");
+	return sd_event_loop(m->event);
+}
+
+static void log_dns_stats(struct ln_manager *m)
+{
+	struct ln_dns_stats s;
+
+	if (!m->dns)
+		return;
+	ln_dns_proxy_stats(m->dns, &s);
+	ln_log(LOG_INFO, "DNS: %llu queries (%llu over TCP), %llu blocked, %llu forwarded, "
+			 "%llu timeouts, %llu malformed, %llu forged replies dropped",
+	       s.queries, s.tcp_queries, s.blocked, s.forwarded, s.timeouts, s.malformed,
+	       s.forged);
+}
+
+static void log_counters(struct ln_manager *m)
+{
+	__u64 cnt[LN_CNT_MAX];
+
+	if (ln_read_counters(m, cnt) < 0)
+		return;
+	ln_log(LOG_INFO, "stopped: %llu allowed, %llu denied, %llu would-deny (audit), "
+			 "%llu events dropped",
+	       (unsigned long long)cnt[LN_CNT_ALLOWED], (unsigned long long)cnt[LN_CNT_DENIED],
+	       (unsigned long long)cnt[LN_CNT_AUDITED],
+	       (unsigned long long)cnt[LN_CNT_EVENTS_DROPPED]);
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* Tear down in the reverse order of setup; keeps the pins when asked to. */
+static void manager_free(struct ln_manager *m)
+{
+	bool keep = m->keep_on_exit || m->opts.keep_on_stop;
+
+	ln_control_stop(m);
+	m->watchdog_source = sd_event_source_disable_unref(m->watchdog_source);
+	ln_watch_stop(m);
+	/* DNS first: kept programs must not send queries to a proxy that is gone. */
+	log_dns_stats(m);
+	ln_dns_stop(m);
+	ln_pin_release(m, keep);
+	if (m->pinning && keep)
+		ln_log(LOG_INFO, "the policy stays in force, pinned in %s", m->pin_dir);
+	if (m->rb) {
+		ln_events_drain(m);
+		log_counters(m);
+	}
+	ln_events_stop(m);
+	m->refresh_source = sd_event_source_disable_unref(m->refresh_source);
+	ln_generation_free(m->gen);
+	m->gen = NULL;
+	close_fd(&m->events_fd);
+	close_fd(&m->counters_fd);
+	close_fd(&m->dns_state_fd);
+	close_fd(&m->dns_slot_owner_fd);
+	close_fd(&m->dns_slot_by_owner_fd);
+	close_fd(&m->cg2_fd);
+	ln_cgnames_free(m);
+	ln_units_close(m);
+	free(m->attach);
+	free(m->cg2_root);
+	sd_event_unref(m->event);
+}
+
+int ln_manager_main(const struct ln_opts *opts)
+{
+	struct ln_manager m = { .opts = *opts, .note = manager_note, .events_fd = -1,
+				.counters_fd = -1, .cg2_fd = -1, .dns_state_fd = -1,
+				.dns_slot_owner_fd = -1, .dns_slot_by_owner_fd = -1 };
+	struct ln_error err = {};
+	int r;
+
+	ln_report_init(&m.sinks);
+	raise_fd_limit();
+	r = sd_event_default(&m.event);
+	if (r >= 0)
+		r = manager_setup(&m, &err);
+	if (r >= 0)
+		r = manager_run(&m);
+	if (r < 0)
+		ln_log(LOG_ERR, "%s", err.msg[0] ? err.msg : strerror(-r));
+	manager_free(&m);
+	return r < 0 ? 1 : 0;
+}
