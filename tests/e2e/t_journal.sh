@@ -4,6 +4,8 @@
 # (in a private mount namespace, over a private /run) receives the entry of a
 # denied connect with MESSAGE_ID, verdict, destination, pid, comm, cgroup,
 # unit, policy and rule, so `journalctl MESSAGE_ID=...` lists denials.
+# Under systemd, where stdout is itself the journal (JOURNAL_STREAM names
+# it), each event lands once: the structured entry, not also the line.
 if [ -z "${LSN_JOURNAL_NS:-}" ]; then
 	# Our own mount namespace: the host's /run is left alone.
 	exec unshare -m --propagation private env LSN_JOURNAL_NS=1 bash "$0" "$@"
@@ -54,4 +56,25 @@ for f in "PRIORITY=4" "LSNITCH_VERDICT=deny" "LSNITCH_PROTO=tcp" "LSNITCH_DEST_A
 done
 assert_match "field LSNITCH_RULE" "[|]LSNITCH_RULE=([^|]*/)?$(re_escape "$L")[|]" "|$entry|"
 assert_match "field LSNITCH_PID" '[|]LSNITCH_PID=[0-9]+[|]' "|$entry|"
+assert_eq "the line was written to stdout too (stdout is not the journal)" 1 \
+	"$(grep -c "^deny tcp 127.0.0.2:$P1 " "$AGENT_OUT")"
+stop_agent
+
+# stdout is "the journal stream": start_agent writes to agent.N.out, whose
+# device and inode JOURNAL_STREAM names (">" truncates, the inode stays).
+OUT_NEXT=$TMPD/agent.$((AGENT_RUNS + 1)).out
+: >"$OUT_NEXT"
+JOURNAL_STREAM=$(stat -c '%d:%i' "$OUT_NEXT") start_agent --config "$TMPD/j.ini" \
+	--control "$TMPD/ctl.sock"
+assert_eq "stdout is the file JOURNAL_STREAM names" "$OUT_NEXT" "$AGENT_OUT"
+before=$(grep -c 'MESSAGE_ID=3f1c8e4a9b2d4c7e8a6f5b0d1e2c3a49' "$JOURNAL")
+client_expect guard/system.slice/demo.service EPERM -- tcp 127.0.0.2 "$P1"
+for _ in $(seq 50); do
+	[ "$(grep -c 'MESSAGE_ID=3f1c8e4a9b2d4c7e8a6f5b0d1e2c3a49' "$JOURNAL")" -gt "$before" ] && break
+	sleep 0.1
+done
+assert_eq "one more structured entry under JOURNAL_STREAM" $((before + 1)) \
+	"$(grep -c 'MESSAGE_ID=3f1c8e4a9b2d4c7e8a6f5b0d1e2c3a49' "$JOURNAL")"
+assert_eq "no event line on stdout when it is the journal" 0 \
+	"$(grep -Ec '^(deny|allow|would-deny) ' "$AGENT_OUT")"
 finish
