@@ -37,14 +37,9 @@ enum ini_section {
 
 struct ini_state {
 	struct ln_config *c;
-	const char *path;
-	char *dir;  /* for relative list paths */
-	char *base; /* file name without ".ini": the name of a bare [policy] */
-	FILE *f;
-	char *buf;
-	size_t cap;
-	__u32 file_idx;
-	__u32 line;
+	struct ln_linefile lf; /* the file, its source index and the line being read */
+	char *dir;	       /* for relative list paths */
+	char *base;	       /* file name without ".ini": the name of a bare [policy] */
 	bool allow_global;
 	enum ini_section sec;
 	size_t pol;		  /* index of the current policy */
@@ -82,16 +77,16 @@ static int ini_fail(struct ini_state *st, int rc, const char *fmt, ...)
 	if (st->rc)
 		return st->rc;
 	st->rc = rc;
-	st->err_line = st->line;
+	st->err_line = st->lf.line;
 	va_start(ap, fmt);
-	ln_verr_at(st->err, rc, st->path, st->line, fmt, ap);
+	ln_verr_at(st->err, rc, st->lf.path, st->lf.line, fmt, ap);
 	va_end(ap);
 	return rc;
 }
 
 static __u32 ini_rule_id(const struct ini_state *st)
 {
-	return LN_RULE_ID(st->file_idx, st->line);
+	return LN_RULE_ID(st->lf.file_idx, st->lf.line);
 }
 
 static bool is_policy_name(const char *s)
@@ -184,36 +179,36 @@ static char *ini_read_line(char *str, int num, void *stream)
 	if (st->rc)
 		return NULL;
 	errno = 0;
-	n = getline(&st->buf, &st->cap, st->f);
+	n = getline(&st->lf.buf, &st->lf.cap, st->lf.f);
 	if (n < 0) {
-		if (ferror(st->f)) {
-			st->line++;
+		if (ferror(st->lf.f)) {
+			st->lf.line++;
 			ini_fail(st, errno ? -errno : -EIO, "read error: %s",
 				 strerror(errno ? errno : EIO));
 		}
 		return NULL;
 	}
-	st->line++;
-	if (st->line > LN_RULE_MAX_LINE) {
+	st->lf.line++;
+	if (st->lf.line > LN_RULE_MAX_LINE) {
 		ini_fail(st, -E2BIG, "too many lines (max %u)", LN_RULE_MAX_LINE);
 		return NULL;
 	}
-	if (n > 0 && st->buf[n - 1] == '\n')
-		st->buf[--n] = '\0';
-	if (n > 0 && st->buf[n - 1] == '\r')
-		st->buf[--n] = '\0';
+	if (n > 0 && st->lf.buf[n - 1] == '\n')
+		st->lf.buf[--n] = '\0';
+	if (n > 0 && st->lf.buf[n - 1] == '\r')
+		st->lf.buf[--n] = '\0';
 	if (n > LN_INI_MAX_LINE || n + 1 > num) {
 		ini_fail(st, -EINVAL, "line too long (max %d characters)", LN_INI_MAX_LINE);
 		return NULL;
 	}
-	memcpy(str, st->buf, n + 1);
-	s = st->buf;
-	if (st->line == 1 && !strncmp(s, "\xef\xbb\xbf", 3))
+	memcpy(str, st->lf.buf, n + 1);
+	s = st->lf.buf;
+	if (st->lf.line == 1 && !strncmp(s, "\xef\xbb\xbf", 3))
 		s += 3;
 	while (isspace((unsigned char)*s))
 		s++;
 	/* inih takes an indented line after a key as a continuation, not a header */
-	if (*s == '[' && !(s > st->buf && st->key_in_section)) {
+	if (*s == '[' && !(s > st->lf.buf && st->key_in_section)) {
 		if (ini_on_section(st, s))
 			return NULL;
 	}
@@ -409,7 +404,7 @@ static int ini_add_list(struct ini_state *st, char *v, ln_line_fn fn, void *list
 		rc = ln_linefile_read(&lf, fn, list, &lerr);
 	if (rc && !st->rc) {
 		st->rc = rc;
-		st->err_line = st->line;
+		st->err_line = st->lf.line;
 		if (st->err)
 			*st->err = lerr;
 	}
@@ -469,9 +464,12 @@ static const struct ini_key global_keys[] = {
 _Static_assert(N_ELEMS(policy_keys) <= INI_MAX_KEYS, "st->seen too small");
 _Static_assert(N_ELEMS(global_keys) <= INI_MAX_KEYS, "st->seen too small");
 
-/* Finds @key in the section's table @keys and hands @v to its parser. */
+/*
+ * Finds @key in the section's table @keys and hands @v to its parser; @policy: the name of
+ * the policy, NULL in [global].
+ */
 static int ini_key_parse(struct ini_state *st, const struct ini_key *keys, size_t n, void *obj,
-			 const char *key, char *v)
+			 const char *policy, const char *key, char *v)
 {
 	const struct ini_key *k;
 	size_t i;
@@ -484,10 +482,12 @@ static int ini_key_parse(struct ini_state *st, const struct ini_key *keys, size_
 			return ini_fail(st, -EINVAL, "duplicate key \"%s\" (first at line %u)",
 					k->name, st->seen[i]);
 		if (k->once)
-			st->seen[i] = st->line;
+			st->seen[i] = st->lf.line;
 		return k->parse(st, k, obj, v);
 	}
-	return -ENOENT;
+	if (policy)
+		return ini_fail(st, -EINVAL, "unknown key \"%s\" in [policy %s]", key, policy);
+	return ini_fail(st, -EINVAL, "unknown key \"%s\" in [global]", key);
 }
 
 /* inih handler: 1 to go on, 0 on error (the message is in st). */
@@ -506,13 +506,10 @@ static int ini_on_key(void *user, const char *section, const char *name, const c
 	ln_cut_comment(v);
 	val = ln_trim(v);
 	if (st->sec == SEC_GLOBAL) {
-		if (ini_key_parse(st, global_keys, N_ELEMS(global_keys), st->c, name, val) ==
-		    -ENOENT)
-			ini_fail(st, -EINVAL, "unknown key \"%s\" in [global]", name);
+		ini_key_parse(st, global_keys, N_ELEMS(global_keys), st->c, NULL, name, val);
 	} else if (st->sec == SEC_POLICY) {
 		p = &st->c->policies[st->pol];
-		if (ini_key_parse(st, policy_keys, N_ELEMS(policy_keys), p, name, val) == -ENOENT)
-			ini_fail(st, -EINVAL, "unknown key \"%s\" in [policy %s]", name, p->name);
+		ini_key_parse(st, policy_keys, N_ELEMS(policy_keys), p, p->name, name, val);
 	} else {
 		ini_fail(st, -EINVAL, "key \"%s\" before any section", name);
 	}
@@ -524,18 +521,11 @@ static int ini_state_init(struct ini_state *st, struct ln_config *c, const char 
 {
 	const char *slash = strrchr(path, '/'), *b = slash ? slash + 1 : path;
 	size_t blen = strlen(b), i;
-	int idx;
 
 	st->c = c;
-	st->path = path;
 	st->err = err;
 	for (i = 0; i < c->n_policies; i++)
 		st->n_rules += c->policies[i].n_rules;
-	idx = ln_sources_add(&c->sources, path);
-	if (idx < 0)
-		return ln_err(err, idx, "%s: too many source files (max %u)", path,
-			      LN_RULE_MAX_FILES);
-	st->file_idx = idx;
 	if (!slash)
 		st->dir = strdup(".");
 	else if (slash == path)
@@ -547,12 +537,7 @@ static int ini_state_init(struct ini_state *st, struct ln_config *c, const char 
 	st->base = strndup(b, blen);
 	if (!st->dir || !st->base)
 		return ln_err(err, -ENOMEM, "out of memory");
-	st->f = fopen(path, "re");
-	if (!st->f) {
-		idx = -errno;
-		return ln_err(err, idx, "%s: cannot open: %s", path, strerror(-idx));
-	}
-	return 0;
+	return ln_linefile_open(&st->lf, &c->sources, path, err);
 }
 
 int ln_config_load_ini(struct ln_config *c, const char *path, bool allow_global,
@@ -577,9 +562,7 @@ int ln_config_load_ini(struct ln_config *c, const char *path, bool allow_global,
 		rc = st.rc;
 	}
 out:
-	if (st.f)
-		fclose(st.f);
-	free(st.buf);
+	ln_linefile_close(&st.lf);
 	free(st.dir);
 	free(st.base);
 	return rc;
