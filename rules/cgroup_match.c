@@ -1,8 +1,37 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Which policy binding a cgroup path falls under: globs, unit names, precedence. */
+/* cgroup paths: cleaning cgroup= values; which binding a path falls under (globs, units). */
 #include <string.h>
 
-#include "rules.h"
+#include "rules_internal.h"
+
+const char *ln_cgroup_path_clean(char *v)
+{
+	char *out = v, *seg, *w = v;
+	size_t n;
+
+	while (*v == '/')
+		v++;
+	if (!*v)
+		return out[0]
+			   ? "binding the root cgroup: use the implicit policy (--cgroup) instead"
+			   : "empty cgroup path";
+	/* copy segment by segment, dropping empty ones ("a//b", trailing '/') */
+	while (*v) {
+		seg = v;
+		n = strcspn(seg, "/");
+		v = seg + n;
+		while (*v == '/')
+			v++;
+		if ((n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
+			return "cgroup path may not contain \".\" or \"..\"";
+		if (w != out)
+			*w++ = '/';
+		memmove(w, seg, n);
+		w += n;
+	}
+	*w = '\0';
+	return NULL;
+}
 
 bool ln_cgroup_is_glob(const char *pattern)
 {

@@ -124,8 +124,7 @@ static int parse_hosts(struct ln_domainlist *l, const struct ln_linefile *lf, ch
 	return rc;
 }
 
-static int domainlist_parse_line(void *list, const struct ln_linefile *lf, char *text,
-				 struct ln_error *err)
+int ln_domainlist_line(void *list, const struct ln_linefile *lf, char *text, struct ln_error *err)
 {
 	struct ln_domainlist *l = list;
 	char *s = ln_trim(text), *hash, *sp, *eq;
@@ -137,13 +136,8 @@ static int domainlist_parse_line(void *list, const struct ln_linefile *lf, char 
 	if (!strncasecmp(s, "[adblock", 8) && s[n - 1] == ']')
 		return 0;
 	/* dnsmasq answers may be '#' ("address=/a.com/#"): only " #" starts a comment */
-	for (hash = strchr(s, '#'); hash; hash = strchr(hash + 1, '#')) {
-		if (hash[-1] == ' ' || hash[-1] == '\t') {
-			*hash = '\0';
-			s = ln_trim(s);
-			break;
-		}
-	}
+	ln_cut_comment(s);
+	s = ln_trim(s);
 	if (!strncmp(s, "address=/", 9))
 		return parse_dnsmasq(l, lf, s, err);
 	if (!strncmp(s, "server=/", 8))
@@ -194,7 +188,7 @@ static int domainlist_parse_line(void *list, const struct ln_linefile *lf, char 
 int ln_domainlist_parse_file(struct ln_domainlist *l, struct ln_sources *src, const char *path,
 			     struct ln_error *err)
 {
-	return ln_linefile_each(src, path, domainlist_parse_line, l, err);
+	return ln_linefile_each(src, path, ln_domainlist_line, l, err);
 }
 
 void ln_domainlist_free(struct ln_domainlist *l)

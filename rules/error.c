@@ -17,18 +17,23 @@ int ln_err(struct ln_error *err, int rc, const char *fmt, ...)
 	return rc;
 }
 
-int ln_line_err(const struct ln_linefile *lf, struct ln_error *err, int rc, const char *fmt, ...)
+int ln_verr_at(struct ln_error *err, int rc, const char *path, __u32 line, const char *fmt,
+	       va_list ap)
 {
-	va_list ap;
-	int n;
+	char reason[LN_ERR_MAX];
 
 	if (!err)
 		return rc;
-	n = snprintf(err->msg, sizeof(err->msg), "%s:%u: ", lf->path, lf->line);
-	if (n < 0 || (size_t)n >= sizeof(err->msg))
-		return rc;
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	return ln_err(err, rc, "%s:%u: %s", path, line, reason);
+}
+
+int ln_line_err(const struct ln_linefile *lf, struct ln_error *err, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
 	va_start(ap, fmt);
-	vsnprintf(err->msg + n, sizeof(err->msg) - n, fmt, ap);
+	rc = ln_verr_at(err, rc, lf->path, lf->line, fmt, ap);
 	va_end(ap);
 	return rc;
 }

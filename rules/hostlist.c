@@ -28,8 +28,7 @@ static int hostlist_add_name(struct ln_hostlist *l, const char *tok, __u32 rule_
 }
 
 /* One line: 0 (added or nothing to add) or -errno with err set. */
-static int hostlist_parse_line(void *list, const struct ln_linefile *lf, char *text,
-			       struct ln_error *err)
+int ln_hostlist_line(void *list, const struct ln_linefile *lf, char *text, struct ln_error *err)
 {
 	struct ln_hostlist *l = list;
 	char *hash = strchr(text, '#'), *tok, *rest;
@@ -71,7 +70,7 @@ static int hostlist_parse_line(void *list, const struct ln_linefile *lf, char *t
 int ln_hostlist_parse_file(struct ln_hostlist *l, struct ln_sources *src, const char *path,
 			   struct ln_error *err)
 {
-	return ln_linefile_each(src, path, hostlist_parse_line, l, err);
+	return ln_linefile_each(src, path, ln_hostlist_line, l, err);
 }
 
 void ln_hostlist_free(struct ln_hostlist *l)

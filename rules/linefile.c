@@ -76,28 +76,46 @@ char *ln_trim(char *s)
 	return s;
 }
 
+void ln_cut_comment(char *s)
+{
+	char *hash;
+
+	for (hash = strchr(s, '#'); hash; hash = strchr(hash + 1, '#')) {
+		if (hash > s && (hash[-1] == ' ' || hash[-1] == '\t')) {
+			*hash = '\0';
+			return;
+		}
+	}
+}
+
 void ln_str_lower(char *s)
 {
 	for (; *s; s++)
 		*s = tolower((unsigned char)*s);
 }
 
+int ln_linefile_read(struct ln_linefile *lf, ln_line_fn fn, void *list, struct ln_error *err)
+{
+	char *text;
+	int rc;
+
+	while ((rc = ln_linefile_next(lf, &text, err)) > 0) {
+		rc = fn(list, lf, text, err);
+		if (rc)
+			break;
+	}
+	return rc;
+}
+
 int ln_linefile_each(struct ln_sources *src, const char *path, ln_line_fn fn, void *list,
 		     struct ln_error *err)
 {
 	struct ln_linefile lf;
-	char *text;
 	int rc;
 
 	rc = ln_linefile_open(&lf, src, path, err);
-	if (rc)
-		goto out;
-	while ((rc = ln_linefile_next(&lf, &text, err)) > 0) {
-		rc = fn(list, &lf, text, err);
-		if (rc)
-			break;
-	}
-out:
+	if (!rc)
+		rc = ln_linefile_read(&lf, fn, list, err);
 	ln_linefile_close(&lf);
 	return rc;
 }

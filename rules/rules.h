@@ -186,7 +186,10 @@ void ln_config_free(struct ln_config *c);
  */
 int ln_config_load_ini(struct ln_config *c, const char *path, bool allow_global,
 		       struct ln_error *err);
-/* Load every "*.ini" in @dir, in name order. */
+/*
+ * Load every regular "*.ini" file in @dir whose name does not start with '.', in name
+ * order (alphasort()), stopping at the first that fails.
+ */
 int ln_config_load_dir(struct ln_config *c, const char *dir, struct ln_error *err);
 /*
  * Per-unit policies: every NAME.service.ini, NAME.scope.ini, NAME.slice.ini in

@@ -3,6 +3,7 @@
 #ifndef LSNITCH_RULES_INTERNAL_H
 #define LSNITCH_RULES_INTERNAL_H
 
+#include <stdarg.h>
 #include <stdio.h>
 
 #include "rules.h"
@@ -37,16 +38,31 @@ typedef int (*ln_line_fn)(void *list, const struct ln_linefile *lf, char *text,
 			  struct ln_error *err);
 int ln_linefile_each(struct ln_sources *src, const char *path, ln_line_fn fn, void *list,
 		     struct ln_error *err);
+/* Hands each line of the open @lf to @fn until it fails: errors name the line in @lf. */
+int ln_linefile_read(struct ln_linefile *lf, ln_line_fn fn, void *list, struct ln_error *err);
+/* The line parsers of host and domain lists, for ln_linefile_read(). */
+int ln_hostlist_line(void *list, const struct ln_linefile *lf, char *text, struct ln_error *err);
+int ln_domainlist_line(void *list, const struct ln_linefile *lf, char *text, struct ln_error *err);
 
 static inline __u32 ln_linefile_rule_id(const struct ln_linefile *lf)
 {
 	return LN_RULE_ID(lf->file_idx, lf->line);
 }
 
+/*
+ * Cleans a cgroup= value in place: no leading, trailing or doubled '/'. Returns NULL, or why
+ * the value is refused (the root, empty, a "." or ".." component).
+ */
+const char *ln_cgroup_path_clean(char *v);
 /* Trims surrounding spaces and tabs in place; returns the start. */
 char *ln_trim(char *s);
 /* Lower-cases @s in place. */
 void ln_str_lower(char *s);
+/* Ends @s at the first '#' after a space or tab: a comment after a value. */
+void ln_cut_comment(char *s);
+/* "path:line: reason": the one place a position is put in front of a reason. */
+int ln_verr_at(struct ln_error *err, int rc, const char *path, __u32 line, const char *fmt,
+	       va_list ap) LN_PRINTF(5, 0);
 /* "path:line: reason" from a linefile position. */
 int ln_line_err(const struct ln_linefile *lf, struct ln_error *err, int rc, const char *fmt, ...)
     LN_PRINTF(4, 5);

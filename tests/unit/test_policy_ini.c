@@ -664,6 +664,171 @@ static void test_dns_global_keys(void **state)
 			 "e.ini:2: unknown key \"dns\" in [policy a]");
 }
 
+/* Every once-only key given twice names the second line and the first. */
+static void test_once_only_keys(void **state)
+{
+	static const char *const policy_once[] = {"default = deny", "audit = no",
+						  "log-allowed = yes"};
+	static const char *const global_once[] = {
+	    "audit = no",	"log-allowed = no", "refresh = 60",    "dns = yes",
+	    "dns-block = zero", "dns-port = 2000",  "dns-ttl-min = 5", "dns-ttl-max = 50"};
+	char text[256], want[256], key[32];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(policy_once) / sizeof(policy_once[0]); i++) {
+		snprintf(key, sizeof(key), "%.*s", (int)strcspn(policy_once[i], " "),
+			 policy_once[i]);
+		snprintf(text, sizeof(text), "[policy a]\ncgroup = a\n%s\n\n%s\n", policy_once[i],
+			 policy_once[i]);
+		snprintf(want, sizeof(want), "once.ini:5: duplicate key \"%s\" (first at line 3)",
+			 key);
+		expect_ini_error("once.ini", text, false, -EINVAL, want);
+	}
+	for (i = 0; i < sizeof(global_once) / sizeof(global_once[0]); i++) {
+		snprintf(key, sizeof(key), "%.*s", (int)strcspn(global_once[i], " "),
+			 global_once[i]);
+		snprintf(text, sizeof(text), "[global]\n%s\n%s\n", global_once[i], global_once[i]);
+		snprintf(want, sizeof(want), "once.ini:3: duplicate key \"%s\" (first at line 2)",
+			 key);
+		expect_ini_error("once.ini", text, true, -EINVAL, want);
+	}
+	/* keys are case-insensitive, so a different spelling is still the same key */
+	expect_ini_error("once.ini", "[policy a]\nDefault = deny\nDEFAULT = allow\n", false,
+			 -EINVAL, "once.ini:3: duplicate key \"default\" (first at line 2)");
+}
+
+/* Once-only is per section; repeatable keys may come again. */
+static void test_once_per_section(void **state)
+{
+	struct ln_config c;
+	struct ln_error err = {""};
+	const char *ini;
+
+	(void)state;
+	ini = write_file("per.ini",
+			 "[global]\naudit = yes\n"
+			 "[policy a]\ncgroup = a\ncgroup = a2\naudit = yes\ndefault = deny\n"
+			 "allow = 192.0.2.1\nallow = 192.0.2.2\n"
+			 "[policy b]\ncgroup = b\naudit = no\ndefault = deny\n");
+	ln_config_init(&c);
+	if (ln_config_load_ini(&c, ini, true, &err))
+		fail_msg("%s", err.msg);
+	assert_true(c.audit);
+	assert_int_equal(c.n_policies, 2);
+	assert_int_equal(c.policies[0].n_cgroups, 2);
+	assert_int_equal(c.policies[0].n_rules, 2);
+	assert_true(c.policies[0].audit);
+	assert_false(c.policies[1].audit);
+	ln_config_free(&c);
+}
+
+static void test_unknown_key(void **state)
+{
+	(void)state;
+	expect_ini_error("u.ini", "[policy web]\ncgroup = a\n\nBlocked-Host = x.txt\n", false,
+			 -EINVAL, "u.ini:4: unknown key \"Blocked-Host\" in [policy web]");
+	expect_ini_error("u.ini", "; settings\n[global]\nrefresh = 60\nrefresh-interval = 60\n",
+			 true, -EINVAL, "u.ini:4: unknown key \"refresh-interval\" in [global]");
+	/* a key of the other section is unknown here */
+	expect_ini_error("u.ini", "[global]\ncgroup = a\n", true, -EINVAL,
+			 "u.ini:2: unknown key \"cgroup\" in [global]");
+	expect_ini_error("u.ini", "[policy p]\nrefresh = 60\n", false, -EINVAL,
+			 "u.ini:2: unknown key \"refresh\" in [policy p]");
+}
+
+static void test_refresh_values(void **state)
+{
+	static const char *const bad[] = {"0", "9",   "86401", "-60", "+60",
+					  " ", "abc", "60s",   "1e3", "99999999999999999999"};
+	struct ln_config c;
+	struct ln_error err = {""};
+	char text[128], want[160];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "[global]\nrefresh = %s\n", bad[i]);
+		snprintf(want, sizeof(want),
+			 "r.ini:2: bad value \"%s\" for refresh (seconds, 10-86400)",
+			 strcmp(bad[i], " ") ? bad[i] : "");
+		expect_ini_error("r.ini", text, true, -EINVAL, want);
+	}
+	ln_config_init(&c);
+	assert_int_equal(
+	    ln_config_load_ini(&c, write_file("r.ini", "[global]\nrefresh = 10\n"), true, &err), 0);
+	assert_int_equal(c.refresh_sec, 10);
+	ln_config_free(&c);
+	ln_config_init(&c);
+	assert_int_equal(
+	    ln_config_load_ini(&c, write_file("r.ini", "[global]\nrefresh = 86400 # a day\n"), true,
+			       &err),
+	    0);
+	assert_int_equal(c.refresh_sec, 86400);
+	ln_config_free(&c);
+}
+
+/* rules.d and units.d share one walk: regular files it accepts, in name order, nothing else. */
+static void test_dir_walk(void **state)
+{
+	struct ln_config c;
+	struct ln_error err = {""};
+
+	(void)state;
+	write_file("walk.d/b.ini", "[policy]\ncgroup = b\n");
+	write_file("walk.d/10.ini", "[policy]\ncgroup = ten\n");
+	write_file("walk.d/2.ini", "[policy]\ncgroup = two\n");
+	write_file("walk.d/A.ini", "[policy]\ncgroup = upper\n");
+	write_file("walk.d/a.ini", "[policy]\ncgroup = lower\n");
+	write_file("walk.d/c.ini~", "garbage\n");
+	write_file("walk.d/c.INI", "garbage\n");
+	write_file("walk.d/.d.ini", "garbage\n");
+	write_file("walk.d/.ini", "garbage\n");
+	write_file("walk.d/notes.txt", "garbage\n");
+	mkdir(tpath("walk.d/sub.ini"), 0755);
+	ln_config_init(&c);
+	if (ln_config_load_dir(&c, tpath("walk.d/"), &err))
+		fail_msg("%s", err.msg);
+	/* alphasort() in the C locale (neither the agent nor the tests call setlocale): bytes */
+	assert_int_equal(c.n_policies, 5);
+	assert_string_equal(c.policies[0].name, "10");
+	assert_string_equal(c.policies[1].name, "2");
+	assert_string_equal(c.policies[2].name, "A");
+	assert_string_equal(c.policies[3].name, "a");
+	assert_string_equal(c.policies[4].name, "b");
+	assert_int_equal(c.sources.n, 5);
+	/* a trailing '/' on the directory does not double in the file names */
+	assert_string_equal(c.sources.paths[0], tpath("walk.d/10.ini"));
+	assert_int_equal(ln_config_validate(&c, &err), 0);
+	ln_config_free(&c);
+
+	/* the units walk: only NAME.service/.scope/.slice.ini, in name order */
+	write_file("uwalk.d/b.slice.ini", "[policy]\n");
+	write_file("uwalk.d/a.service.ini", "[policy]\n");
+	write_file("uwalk.d/a.socket.ini", "garbage\n");
+	write_file("uwalk.d/plain.ini", "garbage\n");
+	write_file("uwalk.d/c.scope.ini.bak", "garbage\n");
+	ln_config_init(&c);
+	if (ln_config_load_units_dir(&c, tpath("uwalk.d"), &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(c.n_policies, 2);
+	assert_string_equal(c.policies[0].unit, "a.service");
+	assert_string_equal(c.policies[1].unit, "b.slice");
+	assert_string_equal(c.sources.paths[1], tpath("uwalk.d/b.slice.ini"));
+	ln_config_free(&c);
+
+	/* the first failing file stops the walk: later files are not read */
+	write_file("stop.d/1.ini", "[policy]\ncgroup = one\n");
+	write_file("stop.d/2.ini", "[policy]\nbogus = 1\n");
+	write_file("stop.d/3.ini", "[policy]\ncgroup = three\n");
+	ln_config_init(&c);
+	assert_int_equal(ln_config_load_dir(&c, tpath("stop.d"), &err), -EINVAL);
+	assert_string_equal(err.msg, expect_msg("stop.d/2.ini:2: unknown key \"bogus\" in "
+						"[policy 2]"));
+	assert_int_equal(c.sources.n, 2);
+	ln_config_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -680,6 +845,11 @@ int main(void)
 	    cmocka_unit_test(test_limits),
 	    cmocka_unit_test(test_domain_rule_keys),
 	    cmocka_unit_test(test_dns_global_keys),
+	    cmocka_unit_test(test_once_only_keys),
+	    cmocka_unit_test(test_once_per_section),
+	    cmocka_unit_test(test_unknown_key),
+	    cmocka_unit_test(test_refresh_values),
+	    cmocka_unit_test(test_dir_walk),
 	};
 
 	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
