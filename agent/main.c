@@ -431,12 +431,19 @@ static int check_cgroup2_dir(const char *path)
 	return sfs.f_type == CGROUP2_SUPER_MAGIC ? 0 : -ENOTDIR;
 }
 
+static int control_reload(void *ud, struct ln_error *err)
+{
+	return ln_manager_reload(ud, err);
+}
+
 /* The operator's way in; enforcement does not depend on it. */
 static void manager_start_control(struct ln_manager *m)
 {
+	static const struct ln_control_ops ops = { .reload = control_reload };
 	struct ln_error err = {};
 
-	if (ln_control_start(m, m->opts.control ? m->opts.control : LN_CONTROL_PATH, &err) < 0)
+	if (ln_control_start(m, m->opts.control ? m->opts.control : LN_CONTROL_PATH, &ops, m,
+			     &err) < 0)
 		ln_log(4, "control socket %s, ignoring", err.msg);
 }
 
