@@ -1,48 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /* lsnitch: the operator's CLI over the agent's control socket (status, reload, explain, events). */
-#include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
-#include <unistd.h>
-#include <json-c/json.h>
 
-#include "agent.h" /* LN_CONTROL_PATH */
-
-#define LN_MAX_RESPONSE (64 * 1024 * 1024)
-
-enum { EXIT_OK = 0, EXIT_ERR = 1, EXIT_USAGE = 2 };
-
-static const char *socket_path = LN_CONTROL_PATH;
-static bool json_output;
-
-/* The one error printer: a JSON object on stdout with --json, a line on stderr otherwise. */
-static void __attribute__((format(printf, 1, 2))) p_err(const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (json_output) {
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "ok", json_object_new_boolean(0));
-		json_object_object_add(o, "error", json_object_new_string(msg));
-		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-							       JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(o);
-	} else {
-		fprintf(stderr, "lsnitch: %s\n", msg);
-	}
-}
+#include "lsnitch.h"
 
 static void usage(FILE *f)
 {
@@ -53,170 +17,21 @@ static void usage(FILE *f)
 		"  status                       version, cgroups, policies, counters, DNS\n"
 		"  reload                       re-read every file; on error the policy in\n"
 		"                               force stays and the error is printed\n"
-		"  explain --policy NAME ADDR PORT [tcp|udp]\n"
-		"  explain --cgroup PATH ADDR PORT [tcp|udp]\n"
+		"  explain --policy NAME ADDR|HOST PORT [tcp|udp]\n"
+		"  explain --cgroup PATH ADDR|HOST PORT [tcp|udp]\n"
 		"                               what the policy would decide, and why\n"
+		"                               (for a HOST: for each of its addresses)\n"
 		"  events                       follow every event the agent reports\n"
 		"  help                         this help\n\n"
 		"Options:\n"
-		"  -s, --socket PATH   control socket (default " LN_CONTROL_PATH ")\n"
+		"  -s, --socket PATH   control socket (default %s)\n"
 		"  -j, --json          print the agent's JSON, one object per line\n"
 		"  -h, --help          this help\n"
 		"  -V, --version       print the version\n\n"
-		"Exit status: 0 success, 1 error (agent unreachable, reload failed, ...),\n"
-		"2 bad usage.\n");
-}
-
-/* ---- talking to the agent ---- */
-
-static int ctl_connect(void)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
-
-	if (strlen(socket_path) >= sizeof(sa.sun_path)) {
-		p_err("%s: path too long", socket_path);
-		return -ENAMETOOLONG;
-	}
-	memcpy(sa.sun_path, socket_path, strlen(socket_path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = errno;
-
-		p_err("cannot connect to the agent at %s: %s", socket_path, strerror(e));
-		if (fd >= 0)
-			close(fd);
-		return -e;
-	}
-	return fd;
-}
-
-static int send_request(int fd, json_object *req)
-{
-	const char *s = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN |
-							 JSON_C_TO_STRING_NOSLASHESCAPE);
-	size_t len = strlen(s), off = 0;
-
-	while (off <= len) {
-		const char *p = off < len ? s + off : "\n";
-		ssize_t n = send(fd, p, off < len ? len - off : 1, MSG_NOSIGNAL);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			p_err("sending to the agent: %s", strerror(errno));
-			return -errno;
-		}
-		off += n;
-	}
-	return 0;
-}
-
-struct reader {
-	int fd;
-	char *buf;
-	size_t len, cap;
-};
-
-/* The next line from the agent as a JSON object; NULL at EOF or on error (reported). */
-static json_object *read_object(struct reader *rd)
-{
-	for (;;) {
-		char *nl = rd->len ? memchr(rd->buf, '\n', rd->len) : NULL;
-		ssize_t n;
-
-		if (nl) {
-			size_t l = nl - rd->buf;
-			json_object *o;
-
-			*nl = '\0';
-			o = json_tokener_parse(rd->buf);
-			rd->len -= l + 1;
-			memmove(rd->buf, nl + 1, rd->len);
-			if (!o || !json_object_is_type(o, json_type_object)) {
-				json_object_put(o);
-				p_err("the agent sent something that is not a JSON object");
-				return NULL;
-			}
-			return o;
-		}
-		if (rd->len + 4096 > rd->cap) {
-			char *p;
-
-			if (rd->cap >= LN_MAX_RESPONSE) {
-				p_err("the agent's answer is too long");
-				return NULL;
-			}
-			p = realloc(rd->buf, rd->cap ? rd->cap * 2 : 65536);
-			if (!p) {
-				p_err("out of memory");
-				return NULL;
-			}
-			rd->buf = p;
-			rd->cap = rd->cap ? rd->cap * 2 : 65536;
-		}
-		n = recv(rd->fd, rd->buf + rd->len, rd->cap - rd->len, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n < 0)
-				p_err("reading from the agent: %s", strerror(errno));
-			else if (rd->len)
-				p_err("the agent closed the connection mid-answer");
-			else
-				p_err("the agent closed the connection without an answer");
-			return NULL;
-		}
-		rd->len += n;
-	}
-}
-
-/* Send @req (consumed) and read one answer; NULL on error (reported). */
-static json_object *request(json_object *req, struct reader *rd)
-{
-	json_object *o = NULL;
-
-	rd->fd = ctl_connect();
-	if (rd->fd >= 0 && send_request(rd->fd, req) == 0)
-		o = read_object(rd);
-	json_object_put(req);
-	return o;
-}
-
-static json_object *get(json_object *o, const char *key)
-{
-	json_object *v = NULL;
-
-	json_object_object_get_ex(o, key, &v);
-	return v;
-}
-
-static const char *get_str(json_object *o, const char *key, const char *dflt)
-{
-	json_object *v = get(o, key);
-
-	return v ? json_object_get_string(v) : dflt;
-}
-
-static bool is_ok(json_object *o)
-{
-	json_object *v = get(o, "ok");
-
-	return v && json_object_get_boolean(v);
-}
-
-static void print_json(json_object *o)
-{
-	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-						       JSON_C_TO_STRING_NOSLASHESCAPE));
-}
-
-static json_object *new_request(const char *cmd)
-{
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "cmd", json_object_new_string(cmd));
-	return o;
+		"Exit status: 0 success (explain: allowed), 1 error (agent unreachable,\n"
+		"reload failed, a HOST that does not resolve, ...), 2 bad usage,\n"
+		"3 explain: denied (for a HOST: any of its addresses).\n",
+		default_socket_path);
 }
 
 /*
@@ -225,10 +40,15 @@ static json_object *new_request(const char *cmd)
  */
 static int run_simple(json_object *req, void (*show)(json_object *))
 {
-	struct reader rd = { .fd = -1 };
-	json_object *o = request(req, &rd);
+	struct conn c = CONN_INIT;
+	json_object *o = NULL;
 	int r = EXIT_ERR;
 
+	if (conn_open(&c) < 0) {
+		json_object_put(req);
+		return EXIT_ERR;
+	}
+	o = conn_ask(&c, req);
 	if (!o)
 		goto out;
 	if (!is_ok(o)) {
@@ -242,10 +62,16 @@ static int run_simple(json_object *req, void (*show)(json_object *))
 	r = EXIT_OK;
 out:
 	json_object_put(o);
-	if (rd.fd >= 0)
-		close(rd.fd);
-	free(rd.buf);
+	conn_close(&c);
 	return r;
+}
+
+/* The commands without arguments: whether there are none (else reported). */
+static bool no_args(const char *cmd, int argc, char **argv)
+{
+	if (argc)
+		p_err("%s: unexpected argument \"%s\"", cmd, argv[0]);
+	return !argc;
 }
 
 /* ---- status ---- */
@@ -258,6 +84,19 @@ static void show_time(const char *what, int64_t t)
 
 	if (localtime_r(&tt, &tm) && strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm))
 		printf("%s%s", what, buf);
+}
+
+/* The cgroups a policy is bound to right now (a glob's matches, a unit's cgroup). */
+static void show_bound(json_object *a)
+{
+	size_t n = a ? json_object_array_length(a) : 0;
+
+	if (!a)
+		return; /* an agent that does not say */
+	for (size_t i = 0; i < n; i++)
+		printf("      bound %s\n", json_object_get_string(json_object_array_get_idx(a, i)));
+	if (!n)
+		printf("      bound to no cgroup right now\n");
 }
 
 static void show_policy(json_object *p)
@@ -274,6 +113,9 @@ static void show_policy(json_object *p)
 		       json_object_get_string(json_object_array_get_idx(cgs, i)));
 	if (get(p, "unit"))
 		printf("      unit %s\n", get_str(p, "unit", ""));
+	show_bound(get(p, "bound"));
+	if (get(p, "guarded") && !json_object_get_boolean(get(p, "guarded")))
+		printf("      not guarded: none of its cgroups lies under a guarded cgroup\n");
 }
 
 static void show_kv(const char *title, json_object *o)
@@ -323,10 +165,8 @@ static void show_status(json_object *o)
 
 static int do_status(int argc, char **argv)
 {
-	if (argc) {
-		p_err("status: unexpected argument \"%s\"", argv[0]);
+	if (!no_args("status", argc, argv))
 		return EXIT_USAGE;
-	}
 	return run_simple(new_request("status"), show_status);
 }
 
@@ -339,71 +179,9 @@ static void show_reload(json_object *o)
 
 static int do_reload(int argc, char **argv)
 {
-	if (argc) {
-		p_err("reload: unexpected argument \"%s\"", argv[0]);
+	if (!no_args("reload", argc, argv))
 		return EXIT_USAGE;
-	}
 	return run_simple(new_request("reload"), show_reload);
-}
-
-/* ---- explain ---- */
-
-static void show_explain(json_object *o)
-{
-	printf("%s", get_str(o, "verdict", "?"));
-	if (get(o, "policy"))
-		printf(" policy=%s", get_str(o, "policy", "-"));
-	printf(" rule=%s reason=%s\n", get_str(o, "rule", "-"), get_str(o, "reason", "?"));
-	if (get(o, "matched_cgroup"))
-		printf("  cgroup %s: policy of %s\n", get_str(o, "cgroup", "?"),
-		       get_str(o, "matched_cgroup", "?"));
-	else if (get(o, "cgroup"))
-		printf("  cgroup %s%s\n", get_str(o, "cgroup", "?"),
-		       json_object_get_boolean(get(o, "guarded")) ?
-			       ": no policy names it or an ancestor (implicit policy)" :
-			       ": not below any guarded cgroup");
-	if (get(o, "line"))
-		printf("  %s: %s\n", get_str(o, "rule", "-"), get_str(o, "line", ""));
-	if (get(o, "note"))
-		printf("  note: %s\n", get_str(o, "note", ""));
-}
-
-static int do_explain(int argc, char **argv)
-{
-	const char *key = NULL, *val = NULL, *proto = "tcp";
-	json_object *req;
-	char *end;
-	long port;
-
-	if (argc >= 2 && (!strcmp(argv[0], "--policy") || !strcmp(argv[0], "--cgroup"))) {
-		key = argv[0] + 2;
-		val = argv[1];
-		argc -= 2;
-		argv += 2;
-	}
-	if (!key || argc < 2 || argc > 3) {
-		p_err("usage: lsnitch explain (--policy NAME|--cgroup PATH) ADDR PORT [tcp|udp]");
-		return EXIT_USAGE;
-	}
-	errno = 0;
-	port = strtol(argv[1], &end, 10);
-	if (errno || *end || end == argv[1] || port < 0 || port > 65535) {
-		p_err("explain: bad port \"%s\" (0-65535)", argv[1]);
-		return EXIT_USAGE;
-	}
-	if (argc == 3) {
-		proto = argv[2];
-		if (strcmp(proto, "tcp") && strcmp(proto, "udp")) {
-			p_err("explain: protocol must be tcp or udp, not \"%s\"", proto);
-			return EXIT_USAGE;
-		}
-	}
-	req = new_request("explain");
-	json_object_object_add(req, key, json_object_new_string(val));
-	json_object_object_add(req, "addr", json_object_new_string(argv[0]));
-	json_object_object_add(req, "port", json_object_new_int(port));
-	json_object_object_add(req, "proto", json_object_new_string(proto));
-	return run_simple(req, show_explain);
 }
 
 /* ---- events ---- */
@@ -429,16 +207,15 @@ static void show_event(json_object *o)
 
 static int do_events(int argc, char **argv)
 {
-	struct reader rd = { .fd = -1 };
-	json_object *o;
-	int r = EXIT_ERR;
+	struct conn c = CONN_INIT;
+	json_object *o = NULL;
 
-	if (argc) {
-		p_err("events: unexpected argument \"%s\"", argv[0]);
+	if (!no_args("events", argc, argv))
 		return EXIT_USAGE;
-	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	o = request(new_request("events"), &rd);
+	if (conn_open(&c) < 0)
+		return EXIT_ERR;
+	o = conn_ask(&c, new_request("events"));
 	if (!o)
 		goto out;
 	if (!is_ok(o)) {
@@ -447,7 +224,7 @@ static int do_events(int argc, char **argv)
 	}
 	json_object_put(o);
 	/* until the agent goes away (or we are interrupted) */
-	while ((o = read_object(&rd))) {
+	while ((o = conn_read(&c))) {
 		const char *type = get_str(o, "type", "");
 
 		if (json_output)
@@ -459,13 +236,10 @@ static int do_events(int argc, char **argv)
 			show_event(o);
 		json_object_put(o);
 	}
-	o = NULL;
 out:
 	json_object_put(o);
-	if (rd.fd >= 0)
-		close(rd.fd);
-	free(rd.buf);
-	return r;
+	conn_close(&c);
+	return EXIT_ERR;
 }
 
 static int do_help(int argc, char **argv)
