@@ -246,8 +246,7 @@ static bool explain_cgroup(const struct ln_manager *m, const struct ln_ctl_expla
 	bool guarded;
 
 	cgroup_abs(m->cg2_root, req->cgroup, abs, sizeof(abs));
-	*id = ln_ctl_cgroup_policy(m->gen->cfg, m->cg2_root, req->cgroup, matched,
-				   sizeof(matched));
+	*id = ln_ctl_cgroup_policy(m->gen->cfg, m->cg2_root, req->cgroup, matched, sizeof(matched));
 	json_object_object_add(o, "cgroup", jstr(abs));
 	if (matched[0])
 		json_object_object_add(o, "matched_cgroup", jstr(matched));

@@ -46,8 +46,8 @@ static int parse_port_proto(json_object *o, struct ln_ctl_explain *ex, struct ln
 	else if (!strcmp(proto, "udp"))
 		ex->proto = IPPROTO_UDP;
 	else
-		return ln_err(err, -EINVAL, "explain: \"proto\" must be \"tcp\" or \"udp\", not \"%s\"",
-			      proto);
+		return ln_err(err, -EINVAL,
+			      "explain: \"proto\" must be \"tcp\" or \"udp\", not \"%s\"", proto);
 	return 0;
 }
 
@@ -65,7 +65,8 @@ int ln_ctl_parse_explain(json_object *o, struct ln_ctl_explain *ex, struct ln_er
 	if (nc < 0)
 		return nc;
 	if (np + nc != 1)
-		return ln_err(err, -EINVAL, "explain: give exactly one of \"policy\" and \"cgroup\"");
+		return ln_err(err, -EINVAL,
+			      "explain: give exactly one of \"policy\" and \"cgroup\"");
 	na = get_string(o, "addr", addr, sizeof(addr), err);
 	if (na < 0)
 		return na;

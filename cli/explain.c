@@ -132,8 +132,8 @@ static void show_verdict(json_object *o, const char *addr)
 static bool line_shown(json_object **ans, size_t i)
 {
 	for (size_t j = 0; j < i; j++)
-		if (get(ans[j], "line") && !strcmp(get_str(ans[j], "rule", ""),
-						   get_str(ans[i], "rule", "")))
+		if (get(ans[j], "line") &&
+		    !strcmp(get_str(ans[j], "rule", ""), get_str(ans[i], "rule", "")))
 			return true;
 	return false;
 }
