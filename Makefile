@@ -48,10 +48,12 @@ DEPS_PKGS := clang llvm gcc make pkg-config libbpf-dev libelf-dev zlib1g-dev \
 
 RULES_SRC  := $(sort $(wildcard rules/*.c))
 RULES_OBJ  := $(patsubst rules/%.c,$(BUILD)/rules/%.o,$(RULES_SRC))
-# agent/lsnitch.c is the CLI (build/lsnitch); every other agent/*.c is the daemon.
-CLI_SRC    := agent/lsnitch.c
-AGENT_SRC  := $(filter-out $(CLI_SRC),$(sort $(wildcard agent/*.c)))
+AGENT_SRC  := $(sort $(wildcard agent/*.c))
 AGENT_OBJ  := $(patsubst agent/%.c,$(BUILD)/agent/%.o,$(AGENT_SRC))
+# cli/ is the lsnitch command: a program of its own that talks to the agent's socket.
+CLI_SRC    := $(sort $(wildcard cli/*.c))
+CLI_OBJ    := $(patsubst cli/%.c,$(BUILD)/cli/%.o,$(CLI_SRC))
+CLI_HDRS   := $(wildcard cli/*.h)
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 BENCH_SRC  := $(sort $(wildcard bench/*.c))
@@ -99,7 +101,12 @@ $(BUILD)/lsnitch-agent: $(AGENT_OBJ) $(BUILD)/librules.a
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_AGENT)
 
-$(BUILD)/lsnitch: $(BUILD)/agent/lsnitch.o
+# The CLI shares only the socket's default path (agent.h) with the agent.
+$(BUILD)/cli/%.o: cli/%.c $(HDRS) $(CLI_HDRS) | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Iagent -c $< -o $@
+
+$(BUILD)/lsnitch: $(CLI_OBJ)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_CLI)
 
@@ -148,7 +155,7 @@ test: all
 bench: all
 	$(Q)bench/run-bench.sh
 
-MAN8 := agent/lsnitch-agent.8 agent/lsnitch.8
+MAN8 := agent/lsnitch-agent.8 cli/lsnitch.8
 MAN5 := rules/lsnitch.ini.5 rules/lsnitch-lists.5
 CONF_FILES := lsnitch.ini blocked_hosts.txt blocked_domains.txt rules.d/README units.d/README
 
@@ -209,7 +216,7 @@ uninstall:
 		2>/dev/null || true
 
 format:
-	clang-format -i $(RULES_SRC) $(AGENT_SRC) $(CLI_SRC) bpf/*.c include/*.h rules/*.h
+	clang-format -i $(RULES_SRC) $(AGENT_SRC) $(CLI_SRC) $(CLI_HDRS) bpf/*.c include/*.h rules/*.h
 
 clean:
 	rm -rf $(BUILD)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The agent's control socket: status, reload, explain and live events for the lsnitch CLI. */
+/* The control socket: listening, clients, line framing, output queues, publishing events. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,10 +14,7 @@
 #include <json-c/json.h>
 
 #include "agent.h"
-#include "control.h"
-#include "control_proto.h"
-#include "dns_proxy.h"
-#include "manager.h"
+#include "control_cmds.h"
 
 struct ln_ctl_client {
 	struct ln_control *ctl;
@@ -33,21 +30,14 @@ struct ln_ctl_client {
 };
 
 struct ln_control {
-	struct ln_manager *m;
+	struct ln_ctl_ctx ctx; /* what the commands see; its counts are kept here */
 	char *path;
 	int fd;
 	dev_t dev;
 	ino_t ino;
 	sd_event_source *src;
 	struct ln_ctl_client *clients;
-	size_t n_clients, n_subscribers;
-	struct timespec started;   /* CLOCK_MONOTONIC */
-	time_t loaded_at;          /* wall clock of the generation in force */
-	time_t reload_at;          /* 0: never reloaded */
-	int reload_r;
-	char reload_msg[LN_ERR_MAX];
 };
-
 
 /* ---- output ---- */
 
@@ -127,9 +117,9 @@ static void client_free(struct ln_ctl_client *c)
 			*pp = c->next;
 			break;
 		}
-	ctl->n_clients--;
+	ctl->ctx.n_clients--;
 	if (c->subscribed)
-		ctl->n_subscribers--;
+		ctl->ctx.n_subscribers--;
 	sd_event_source_disable_unref(c->src);
 	close(c->fd);
 	free(c->out);
@@ -146,290 +136,30 @@ static void client_update(struct ln_ctl_client *c)
 
 /* ---- requests ---- */
 
-static json_object *jstr(const char *s)
-{
-	return json_object_new_string(s ? s : "");
-}
-
-static json_object *status_policy(const struct ln_config *cfg, const struct ln_policy *p)
-{
-	json_object *o = json_object_new_object(), *cgs = json_object_new_array();
-	char where[600];
-
-	json_object_object_add(o, "name", jstr(p->name));
-	json_object_object_add(o, "id", json_object_new_int64(p->id));
-	json_object_object_add(o, "default", jstr(p->default_verdict == LN_VERDICT_DENY ?
-						  "deny" : "allow"));
-	json_object_object_add(o, "audit", json_object_new_boolean(p->audit || cfg->audit));
-	for (size_t j = 0; j < p->n_cgroups; j++)
-		json_object_array_add(cgs, jstr(p->cgroups[j]));
-	json_object_object_add(o, "cgroups", cgs);
-	if (p->unit)
-		json_object_object_add(o, "unit", jstr(p->unit));
-	json_object_object_add(o, "rules", json_object_new_int64(p->n_rules));
-	json_object_object_add(o, "domain_rules", json_object_new_int64(p->n_domain_rules));
-	ln_rule_id_format(&cfg->sources, p->section_rule_id, where, sizeof(where));
-	json_object_object_add(o, "file", jstr(where));
-	return o;
-}
-
-static json_object *status_dns(const struct ln_manager *m)
-{
-	json_object *o = json_object_new_object();
-	struct ln_dns_stats s;
-
-	ln_dns_proxy_stats(m->dns, &s);
-#define ADD(f) json_object_object_add(o, #f, json_object_new_uint64(s.f))
-	ADD(queries);
-	ADD(tcp_queries);
-	ADD(answered);
-	ADD(blocked);
-	ADD(forwarded);
-	ADD(truncated);
-	ADD(timeouts);
-	ADD(malformed);
-	ADD(forged);
-	ADD(servfail);
-	ADD(refused);
-#undef ADD
-	return o;
-}
-
-static json_object *status_counters(struct ln_manager *m)
-{
-	json_object *o = json_object_new_object();
-	__u64 cnt[LN_CNT_MAX];
-
-	if (ln_read_counters(m, cnt) < 0)
-		return NULL;
-	json_object_object_add(o, "allowed", json_object_new_uint64(cnt[LN_CNT_ALLOWED]));
-	json_object_object_add(o, "denied", json_object_new_uint64(cnt[LN_CNT_DENIED]));
-	json_object_object_add(o, "would_deny", json_object_new_uint64(cnt[LN_CNT_AUDITED]));
-	json_object_object_add(o, "events_dropped",
-			       json_object_new_uint64(cnt[LN_CNT_EVENTS_DROPPED]));
-	json_object_object_add(o, "dns_redirected",
-			       json_object_new_uint64(cnt[LN_CNT_DNS_REDIRECTED]));
-	json_object_object_add(o, "dns_no_slot", json_object_new_uint64(cnt[LN_CNT_DNS_NO_SLOT]));
-	return o;
-}
-
-static json_object *do_status(struct ln_control *ctl)
-{
-	struct ln_manager *m = ctl->m;
-	const struct ln_config *cfg = m->gen->cfg;
-	json_object *o = json_object_new_object(), *a;
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	json_object_object_add(o, "ok", json_object_new_boolean(1));
-	json_object_object_add(o, "version", jstr(LN_VERSION));
-	json_object_object_add(o, "pid", json_object_new_int64(getpid()));
-	json_object_object_add(o, "uptime_sec",
-			       json_object_new_int64(now.tv_sec - ctl->started.tv_sec));
-	json_object_object_add(o, "clients", json_object_new_int64(ctl->n_clients));
-	json_object_object_add(o, "subscribers", json_object_new_int64(ctl->n_subscribers));
-	a = json_object_new_array();
-	for (size_t i = 0; i < m->n_attach; i++)
-		json_object_array_add(a, jstr(m->attach[i].path));
-	json_object_object_add(o, "cgroups", a);
-	a = json_object_new_array();
-	for (size_t i = 0; i < cfg->n_policies; i++)
-		json_object_array_add(a, status_policy(cfg, &cfg->policies[i]));
-	json_object_object_add(o, "policies", a);
-	json_object_object_add(o, "counters", status_counters(m));
-	if (m->dns)
-		json_object_object_add(o, "dns", status_dns(m));
-	a = json_object_new_object();
-	json_object_object_add(a, "loaded_at", json_object_new_int64(ctl->loaded_at));
-	json_object_object_add(a, "load_ms", json_object_new_double(m->gen->load_ms));
-	json_object_object_add(a, "bound", json_object_new_int64(m->gen->n_bound));
-	json_object_object_add(o, "generation", a);
-	if (ctl->reload_at) {
-		a = json_object_new_object();
-		json_object_object_add(a, "at", json_object_new_int64(ctl->reload_at));
-		json_object_object_add(a, "ok", json_object_new_boolean(ctl->reload_r >= 0));
-		if (ctl->reload_r < 0)
-			json_object_object_add(a, "error", jstr(ctl->reload_msg));
-		json_object_object_add(o, "last_reload", a);
-	}
-	return o;
-}
-
-static json_object *do_reload(struct ln_control *ctl)
-{
-	struct ln_error err = {};
-	json_object *o = json_object_new_object();
-	int r;
-
-	r = ln_manager_reload(ctl->m, &err);
-	json_object_object_add(o, "ok", json_object_new_boolean(r >= 0));
-	if (r < 0)
-		json_object_object_add(o, "error", jstr(err.msg[0] ? err.msg : strerror(-r)));
-	return o;
-}
-
-/* Whether @abs is one of the attached cgroups or below one. */
-static bool is_guarded(const struct ln_manager *m, const char *abs)
-{
-	for (size_t i = 0; i < m->n_attach; i++) {
-		const char *a = m->attach[i].path;
-		size_t n = strlen(a);
-
-		while (n > 1 && a[n - 1] == '/')
-			n--;
-		if (!strncmp(abs, a, n) && (abs[n] == '/' || !abs[n] || (n == 1 && a[0] == '/')))
-			return true;
-	}
-	return false;
-}
-
-/*
- * "/sys/fs/cgroup/x/y" as it is; "x/y" and "/x/y" (as systemd and
- * /proc/PID/cgroup write them) relative to the cgroup v2 root.
- */
-static void cgroup_abs(const char *root, const char *cg, char *buf, size_t len)
-{
-	size_t n = strlen(root);
-
-	if (!strncmp(cg, root, n) && (cg[n] == '/' || !cg[n])) {
-		snprintf(buf, len, "%s", cg);
-		return;
-	}
-	while (*cg == '/')
-		cg++;
-	snprintf(buf, len, "%s%s%s", root, *cg && strcmp(root, "/") ? "/" : "", cg);
-}
-
-static __u32 find_policy(const struct ln_config *cfg, const char *name, bool *found)
-{
-	*found = true;
-	if (!strcmp(name, "-"))
-		return LN_POLICY_IMPLICIT;
-	for (size_t i = 0; i < cfg->n_policies; i++)
-		if (!strcmp(cfg->policies[i].name, name))
-			return i + 1;
-	*found = false;
-	return 0;
-}
-
-static bool has_domain_rules(const struct ln_config *cfg, __u32 id)
-{
-	return id && id <= cfg->n_policies && cfg->policies[id - 1].n_domain_rules;
-}
-
-static void explain_rule(json_object *o, const struct ln_config *cfg, __u32 rule_id)
-{
-	char where[600], text[512];
-	const char *path = ln_sources_path(&cfg->sources, LN_RULE_ID_FILE(rule_id));
-
-	ln_rule_id_format(&cfg->sources, rule_id, where, sizeof(where));
-	json_object_object_add(o, "rule", jstr(where));
-	if (rule_id && ln_ctl_source_line(path, LN_RULE_ID_LINE(rule_id), text, sizeof(text)) == 0)
-		json_object_object_add(o, "line", jstr(text));
-}
-
-static json_object *do_explain(struct ln_control *ctl, const struct ln_ctl_request *req)
-{
-	struct ln_manager *m = ctl->m;
-	const struct ln_config *cfg = m->gen->cfg;
-	json_object *o = json_object_new_object();
-	struct ln_decision d;
-	char matched[4096], abs[8192];
-	bool found = true;
-	__u32 id;
-
-	json_object_object_add(o, "ok", json_object_new_boolean(1));
-	if (req->policy[0]) {
-		id = find_policy(cfg, req->policy, &found);
-		if (!found) {
-			json_object_put(o);
-			return NULL;
-		}
-	} else {
-		cgroup_abs(m->cg2_root, req->cgroup, abs, sizeof(abs));
-		id = ln_ctl_cgroup_policy(cfg, m->cg2_root, req->cgroup, matched, sizeof(matched));
-		json_object_object_add(o, "cgroup", jstr(abs));
-		if (matched[0])
-			json_object_object_add(o, "matched_cgroup", jstr(matched));
-		if (!is_guarded(m, abs)) {
-			json_object_object_add(o, "guarded", json_object_new_boolean(0));
-			json_object_object_add(o, "verdict", jstr("allow"));
-			json_object_object_add(o, "reason", jstr("not-guarded"));
-			json_object_object_add(o, "rule", jstr("-"));
-			return o;
-		}
-		json_object_object_add(o, "guarded", json_object_new_boolean(1));
-	}
-	ln_compiled_decide(&m->gen->cc, id, req->addr, req->port, req->proto, &d);
-	json_object_object_add(o, "policy", jstr(id ? cfg->policies[id - 1].name : "-"));
-	json_object_object_add(o, "policy_id", json_object_new_int64(id));
-	json_object_object_add(o, "verdict", jstr(d.audit ? "would-deny" :
-						  d.verdict == LN_VERDICT_DENY ? "deny" : "allow"));
-	if (!id && d.reason == LN_REASON_DEFAULT)
-		d.reason = LN_REASON_NONE; /* as the events say: nothing matched */
-	json_object_object_add(o, "reason", jstr(ln_reason_name(d.reason)));
-	explain_rule(o, cfg, d.rule_id);
-	if (has_domain_rules(cfg, id))
-		json_object_object_add(o, "note", jstr("the policy has domain rules: an address "
-						       "that DNS resolved a matching name to "
-						       "follows them while the answer lives "
-						       "(this answer ignores live DNS)"));
-	return o;
-}
-
 static void client_subscribe(struct ln_ctl_client *c)
 {
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "ok", json_object_new_boolean(1));
-	json_object_object_add(o, "subscribed", json_object_new_boolean(1));
-	client_send(c, o);
 	if (!c->subscribed)
-		c->ctl->n_subscribers++;
+		c->ctl->ctx.n_subscribers++;
 	c->subscribed = true;
 }
 
 static void client_request(struct ln_ctl_client *c, const char *line, size_t len)
 {
-	struct ln_ctl_request *req;
 	struct ln_error err = {};
-	json_object *o = NULL;
+	json_object *reply;
+	int r;
 
 	if (c->subscribed)
 		return; /* a subscriber only listens */
-	req = malloc(sizeof(*req));
-	if (!req) {
-		client_send_error(c, "out of memory");
+	r = ln_ctl_command(&c->ctl->ctx, line, len, &reply, &err);
+	if (r < 0) {
+		client_send_error(c, err.msg[0] ? err.msg : strerror(-r));
 		return;
 	}
-	if (ln_ctl_parse_request(line, len, req, &err) < 0) {
-		client_send_error(c, err.msg);
-		goto out;
-	}
-	switch (req->cmd) {
-	case LN_CTL_STATUS:
-		o = do_status(c->ctl);
-		break;
-	case LN_CTL_RELOAD:
-		o = do_reload(c->ctl);
-		break;
-	case LN_CTL_EXPLAIN:
-		o = do_explain(c->ctl, req);
-		if (!o) {
-			snprintf(err.msg, sizeof(err.msg), "no policy named \"%.200s\"",
-				 req->policy);
-			client_send_error(c, err.msg);
-			goto out;
-		}
-		break;
-	case LN_CTL_EVENTS:
-		client_subscribe(c);
-		goto out;
-	}
-	if (client_send(c, o) < 0)
+	if (client_send(c, reply) < 0)
 		c->dead = true;
-out:
-	free(req);
+	if (r == LN_CTL_SUBSCRIBE)
+		client_subscribe(c);
 }
 
 /* Read what there is; answer every complete line. */
@@ -523,7 +253,7 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 
 		if (cfd < 0)
 			return 0; /* EAGAIN, or a client gone already */
-		if (!peer_allowed(cfd) || ctl->n_clients >= LN_CTL_MAX_CLIENTS) {
+		if (!peer_allowed(cfd) || ctl->ctx.n_clients >= LN_CTL_MAX_CLIENTS) {
 			close(cfd);
 			continue;
 		}
@@ -542,7 +272,7 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 		}
 		c->next = ctl->clients;
 		ctl->clients = c;
-		ctl->n_clients++;
+		ctl->ctx.n_clients++;
 	}
 }
 
@@ -550,19 +280,19 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 
 bool ln_control_has_subscribers(const struct ln_manager *m)
 {
-	return m->control && m->control->n_subscribers;
+	return m->control && m->control->ctx.n_subscribers;
 }
 
 static json_object *event_object(const struct ln_event_field *f, size_t n)
 {
 	json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "type", jstr("event"));
+	json_object_object_add(o, "type", json_object_new_string("event"));
 	for (size_t i = 0; i < n; i++) {
 		if (f[i].is_num)
 			json_object_object_add(o, f[i].key, json_object_new_uint64(f[i].num));
 		else if (f[i].str)
-			json_object_object_add(o, f[i].key, jstr(f[i].str));
+			json_object_object_add(o, f[i].key, json_object_new_string(f[i].str));
 	}
 	return o;
 }
@@ -574,7 +304,7 @@ void ln_control_publish(struct ln_manager *m, const struct ln_event_field *f, si
 	const char *s;
 	size_t len;
 
-	if (!ctl || !ctl->n_subscribers)
+	if (!ctl || !ctl->ctx.n_subscribers)
 		return;
 	o = event_object(f, n);
 	if (!o)
@@ -605,15 +335,15 @@ void ln_control_publish(struct ln_manager *m, const struct ln_event_field *f, si
 
 void ln_control_reloaded(struct ln_manager *m, int r, const char *msg)
 {
-	struct ln_control *ctl = m->control;
+	struct ln_ctl_ctx *ctx = m->control ? &m->control->ctx : NULL;
 
-	if (!ctl)
+	if (!ctx)
 		return;
-	ctl->reload_at = time(NULL);
-	ctl->reload_r = r;
-	snprintf(ctl->reload_msg, sizeof(ctl->reload_msg), "%s", r < 0 && msg ? msg : "");
+	ctx->reload_at = time(NULL);
+	ctx->reload_r = r;
+	snprintf(ctx->reload_msg, sizeof(ctx->reload_msg), "%s", r < 0 && msg ? msg : "");
 	if (r >= 0)
-		ctl->loaded_at = ctl->reload_at;
+		ctx->loaded_at = ctx->reload_at;
 }
 
 /* mkdir -p the parent of @path; directories made here are 0700. */
@@ -697,33 +427,32 @@ static int control_listen(struct ln_control *ctl, const char *path)
 	return 0;
 }
 
-int ln_control_start(struct ln_manager *m, const char *path, struct ln_error *err)
+int ln_control_start(struct ln_manager *m, const char *path, const struct ln_control_ops *ops,
+		     void *ud, struct ln_error *err)
 {
 	struct ln_control *ctl;
 	int r;
 
 	ctl = calloc(1, sizeof(*ctl));
 	if (!ctl)
-		return -ENOMEM;
-	ctl->m = m;
+		return ln_err(err, -ENOMEM, "%s: out of memory", path);
+	ctl->ctx.m = m;
+	ctl->ctx.ops = ops;
+	ctl->ctx.ud = ud;
 	ctl->fd = -1;
-	clock_gettime(CLOCK_MONOTONIC, &ctl->started);
-	ctl->loaded_at = time(NULL);
+	clock_gettime(CLOCK_MONOTONIC, &ctl->ctx.started);
+	ctl->ctx.loaded_at = time(NULL);
 	m->control = ctl;
 	ctl->path = strdup(path);
-	if (!ctl->path) {
-		r = -ENOMEM;
-		goto fail;
-	}
-	r = control_listen(ctl, path);
+	r = ctl->path ? control_listen(ctl, path) : -ENOMEM;
 	if (r < 0) {
-		snprintf(err->msg, sizeof(err->msg), "%s: %s", path,
-			 r == -EADDRINUSE ? "another agent is listening there" : strerror(-r));
+		ln_err(err, r, "%s: %s", path,
+		       r == -EADDRINUSE ? "another agent is listening there" : strerror(-r));
 		goto fail;
 	}
 	r = sd_event_add_io(m->event, &ctl->src, ctl->fd, EPOLLIN, on_accept, ctl);
 	if (r < 0) {
-		snprintf(err->msg, sizeof(err->msg), "%s: %s", path, strerror(-r));
+		ln_err(err, r, "%s: %s", path, strerror(-r));
 		goto fail;
 	}
 	return 0;

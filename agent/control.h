@@ -10,16 +10,24 @@
 
 struct ln_manager;
 
+/* What the control socket asks of the manager (it never calls up itself). */
+struct ln_control_ops {
+	/* Re-read every file and put the result in force: 0, or -errno with the reason in @err. */
+	int (*reload)(void *ud, struct ln_error *err);
+};
+
 /*
  * Listen on @path (AF_UNIX stream, mode 0600, its directory created 0700 if
- * missing; a stale socket file is replaced, a live one is -EADDRINUSE).
- * Returns 0 or -errno with a message in @err.
+ * missing; a stale socket file is replaced, a live one is -EADDRINUSE). The
+ * commands read @m's state; "reload" calls @ops->reload(@ud). @ops must
+ * outlive the socket. Returns 0 or -errno with a message in @err.
  */
-int ln_control_start(struct ln_manager *m, const char *path, struct ln_error *err);
+int ln_control_start(struct ln_manager *m, const char *path, const struct ln_control_ops *ops,
+		     void *ud, struct ln_error *err);
 /* Close every connection and unlink the socket. Accepts a manager without one. */
 void ln_control_stop(struct ln_manager *m);
 
-/* ln_manager_reload() tells the control socket its outcome (for "status"). */
+/* The manager tells the control socket how a reload went (for "status"). */
 void ln_control_reloaded(struct ln_manager *m, int r, const char *msg);
 
 /*

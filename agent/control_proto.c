@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Control socket protocol: request parsing and the pure lookups "explain" needs. */
+/* Control socket protocol: the command dispatch, request parsing, the pure lookups. */
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdio.h>
@@ -8,22 +8,6 @@
 #include <json-c/json.h>
 
 #include "control_proto.h"
-
-static const struct {
-	const char *name;
-	enum ln_ctl_cmd cmd;
-} cmd_names[] = {
-	{ "status", LN_CTL_STATUS },
-	{ "reload", LN_CTL_RELOAD },
-	{ "explain", LN_CTL_EXPLAIN },
-	{ "events", LN_CTL_EVENTS },
-};
-
-static int fail(struct ln_error *err, const char *fmt, const char *arg)
-{
-	snprintf(err->msg, sizeof(err->msg), fmt, arg);
-	return -EINVAL;
-}
 
 /* The string member @key of @o into @buf: 1 if present, 0 if absent, -EINVAL if not a string. */
 static int get_string(json_object *o, const char *key, char *buf, size_t len,
@@ -35,100 +19,118 @@ static int get_string(json_object *o, const char *key, char *buf, size_t len,
 	if (!json_object_object_get_ex(o, key, &v))
 		return 0;
 	if (!json_object_is_type(v, json_type_string))
-		return fail(err, "\"%s\" must be a string", key);
+		return ln_err(err, -EINVAL, "\"%s\" must be a string", key);
 	s = json_object_get_string(v);
 	if (!*s || strlen(s) >= len)
-		return fail(err, "\"%s\" is empty or too long", key);
+		return ln_err(err, -EINVAL, "\"%s\" is empty or too long", key);
 	memcpy(buf, s, strlen(s) + 1);
 	return 1;
 }
 
-static int parse_explain(json_object *o, struct ln_ctl_request *req, struct ln_error *err)
+static int parse_port_proto(json_object *o, struct ln_ctl_explain *ex, struct ln_error *err)
 {
-	struct ln_prefix p;
-	char addr[128], proto[8] = "tcp";
+	char proto[8] = "tcp";
 	json_object *v;
-	int np, nc, na;
 	int64_t port;
 
-	np = get_string(o, "policy", req->policy, sizeof(req->policy), err);
+	if (!json_object_object_get_ex(o, "port", &v) || !json_object_is_type(v, json_type_int))
+		return ln_err(err, -EINVAL, "explain: \"port\" must be a number 0-65535");
+	port = json_object_get_int64(v);
+	if (port < 0 || port > 65535)
+		return ln_err(err, -EINVAL, "explain: \"port\" must be a number 0-65535");
+	ex->port = port;
+	if (get_string(o, "proto", proto, sizeof(proto), err) < 0)
+		return -EINVAL;
+	if (!strcmp(proto, "tcp"))
+		ex->proto = IPPROTO_TCP;
+	else if (!strcmp(proto, "udp"))
+		ex->proto = IPPROTO_UDP;
+	else
+		return ln_err(err, -EINVAL,
+			      "explain: \"proto\" must be \"tcp\" or \"udp\", not \"%s\"", proto);
+	return 0;
+}
+
+int ln_ctl_parse_explain(json_object *o, struct ln_ctl_explain *ex, struct ln_error *err)
+{
+	struct ln_prefix p;
+	char addr[128];
+	int np, nc, na;
+
+	memset(ex, 0, sizeof(*ex));
+	np = get_string(o, "policy", ex->policy, sizeof(ex->policy), err);
 	if (np < 0)
 		return np;
-	nc = get_string(o, "cgroup", req->cgroup, sizeof(req->cgroup), err);
+	nc = get_string(o, "cgroup", ex->cgroup, sizeof(ex->cgroup), err);
 	if (nc < 0)
 		return nc;
 	if (np + nc != 1)
-		return fail(err, "explain: give exactly one of \"policy\" and \"cgroup\"%s", "");
+		return ln_err(err, -EINVAL,
+			      "explain: give exactly one of \"policy\" and \"cgroup\"");
 	na = get_string(o, "addr", addr, sizeof(addr), err);
 	if (na < 0)
 		return na;
 	if (!na)
-		return fail(err, "explain: \"addr\" is missing%s", "");
+		return ln_err(err, -EINVAL, "explain: \"addr\" is missing");
 	if (ln_prefix_parse(addr, &p) < 0 || p.len != 128)
-		return fail(err, "explain: \"%s\" is not an IPv4 or IPv6 address", addr);
-	memcpy(req->addr, p.addr, LN_ADDR_LEN);
-	if (!json_object_object_get_ex(o, "port", &v) || !json_object_is_type(v, json_type_int))
-		return fail(err, "explain: \"port\" must be a number 0-65535%s", "");
-	port = json_object_get_int64(v);
-	if (port < 0 || port > 65535)
-		return fail(err, "explain: \"port\" must be a number 0-65535%s", "");
-	req->port = port;
-	if (get_string(o, "proto", proto, sizeof(proto), err) < 0)
-		return -EINVAL;
-	if (!strcmp(proto, "tcp"))
-		req->proto = IPPROTO_TCP;
-	else if (!strcmp(proto, "udp"))
-		req->proto = IPPROTO_UDP;
-	else
-		return fail(err, "explain: \"proto\" must be \"tcp\" or \"udp\", not \"%s\"",
-			    proto);
-	return 0;
+		return ln_err(err, -EINVAL, "explain: \"%s\" is not an IPv4 or IPv6 address", addr);
+	memcpy(ex->addr, p.addr, LN_ADDR_LEN);
+	return parse_port_proto(o, ex, err);
 }
 
-int ln_ctl_parse_request(const char *line, size_t len, struct ln_ctl_request *req,
-			 struct ln_error *err)
+/* The request line as a JSON object into *@out: 0 or -errno with the reason in @err. */
+static int parse_object(const char *line, size_t len, json_object **out, struct ln_error *err)
 {
-	json_tokener *tok;
-	json_object *o, *v;
-	const char *cmd;
-	int r = -EINVAL;
+	json_tokener *tok = json_tokener_new();
+	json_object *o;
+	int r = 0;
 
-	memset(req, 0, sizeof(*req));
-	if (len > LN_CTL_MAX_REQUEST)
-		return fail(err, "request longer than %s bytes", "4096");
-	tok = json_tokener_new();
-	if (!tok) {
-		snprintf(err->msg, sizeof(err->msg), "out of memory");
-		return -ENOMEM;
-	}
+	if (!tok)
+		return ln_err(err, -ENOMEM, "out of memory");
 	o = json_tokener_parse_ex(tok, line, len);
 	if (!o || json_tokener_get_parse_end(tok) != len) {
 		enum json_tokener_error e = json_tokener_get_error(tok);
 
-		fail(err, "not a JSON object: %s",
-		     e == json_tokener_continue ? "incomplete" : json_tokener_error_desc(e));
-		goto out;
+		r = ln_err(err, -EINVAL, "not a JSON object: %s",
+			   e == json_tokener_continue ? "incomplete" : json_tokener_error_desc(e));
+	} else if (!json_object_is_type(o, json_type_object)) {
+		r = ln_err(err, -EINVAL, "not a JSON object");
 	}
-	if (!json_object_is_type(o, json_type_object)) {
-		fail(err, "not a JSON object%s", "");
-		goto out;
-	}
+	json_tokener_free(tok);
+	if (r < 0)
+		json_object_put(o);
+	else
+		*out = o;
+	return r;
+}
+
+int ln_ctl_dispatch(const struct ln_ctl_cmd *cmds, size_t n, struct ln_ctl_ctx *ctx,
+		    const char *line, size_t len, json_object **reply, struct ln_error *err)
+{
+	json_object *o = NULL, *v;
+	const char *cmd;
+	size_t i;
+	int r;
+
+	*reply = NULL;
+	if (len > LN_CTL_MAX_REQUEST)
+		return ln_err(err, -EINVAL, "request longer than %d bytes", LN_CTL_MAX_REQUEST);
+	r = parse_object(line, len, &o, err);
+	if (r < 0)
+		return r;
 	if (!json_object_object_get_ex(o, "cmd", &v) || !json_object_is_type(v, json_type_string)) {
-		fail(err, "\"cmd\" is missing%s", "");
+		r = ln_err(err, -EINVAL, "\"cmd\" is missing");
 		goto out;
 	}
 	cmd = json_object_get_string(v);
-	for (size_t i = 0; i < sizeof(cmd_names) / sizeof(cmd_names[0]); i++)
-		if (!strcmp(cmd, cmd_names[i].name))
-			req->cmd = cmd_names[i].cmd;
-	if (!req->cmd) {
-		fail(err, "unknown cmd \"%.64s\"", cmd);
-		goto out;
-	}
-	r = req->cmd == LN_CTL_EXPLAIN ? parse_explain(o, req, err) : 0;
+	for (i = 0; i < n && strcmp(cmd, cmds[i].name); i++)
+		;
+	if (i == n)
+		r = ln_err(err, -EINVAL, "unknown cmd \"%.64s\"", cmd);
+	else
+		r = cmds[i].run(ctx, o, reply, err);
 out:
 	json_object_put(o);
-	json_tokener_free(tok);
 	return r;
 }
 
@@ -186,6 +188,60 @@ __u32 ln_ctl_cgroup_policy(const struct ln_config *c, const char *cg2_root, cons
 			n--; /* drop the slash */
 	}
 	return LN_POLICY_IMPLICIT;
+}
+
+/* Whether @path lies at or below @dir (both relative to the root, normalized; "" is the root). */
+static bool path_within(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return !n || (!strncmp(path, dir, n) && (path[n] == '/' || !path[n]));
+}
+
+/* A cgroup= value's leading components without '*' or '?' (all of it if no glob). */
+static void glob_fixed_part(const char *pattern, char *buf, size_t len)
+{
+	size_t n;
+
+	cgroup_rel("", pattern, buf, len);
+	n = strcspn(buf, "*?");
+	if (!buf[n])
+		return;
+	while (n && buf[n - 1] != '/')
+		n--;
+	buf[n ? n - 1 : 0] = '\0';
+}
+
+bool ln_ctl_cgroup_guarded(const char *cg2_root, char *const *attach, size_t n_attach,
+			   const char *path)
+{
+	char at[4096], cg[4096];
+
+	cgroup_rel(cg2_root, path, cg, sizeof(cg));
+	for (size_t i = 0; i < n_attach; i++) {
+		cgroup_rel(cg2_root, attach[i], at, sizeof(at));
+		if (path_within(cg, at))
+			return true;
+	}
+	return false;
+}
+
+bool ln_policy_guarded(const struct ln_policy *p, const char *cg2_root, char *const *attach,
+		       size_t n_attach)
+{
+	char at[4096], cg[4096];
+
+	for (size_t i = 0; i < n_attach; i++) {
+		if (p->unit)
+			return true;
+		cgroup_rel(cg2_root, attach[i], at, sizeof(at));
+		for (size_t j = 0; j < p->n_cgroups; j++) {
+			glob_fixed_part(p->cgroups[j], cg, sizeof(cg));
+			if (path_within(cg, at) || path_within(at, cg))
+				return true;
+		}
+	}
+	return false;
 }
 
 int ln_ctl_source_line(const char *path, unsigned int line, char *buf, size_t len)

@@ -18,6 +18,7 @@
 
 #include "agent.h"
 #include "control.h"
+#include "control_proto.h"
 #include "dns_proxy.h"
 #include "log.h"
 #include "manager.h"
@@ -69,6 +70,23 @@ static void log_generation(const char *what, const struct ln_generation *g, size
 	       "%zu cgroup(s) guarded",
 	       what, cc->n_policies - 1, g->n_bound, cc->n_rules, cc->n_bl_exact,
 	       cc->n_bl_prefix, names, bytes, g->load_ms, n_cg);
+}
+
+/* A policy none of whose cgroups lies under an attached --cgroup can never apply: say so. */
+static void warn_unguarded(const struct ln_manager *m, const struct ln_config *c)
+{
+	char where[600];
+
+	for (size_t i = 0; i < c->n_policies && m->opts.n_cgroups; i++) {
+		const struct ln_policy *p = &c->policies[i];
+
+		if (ln_policy_guarded(p, m->cg2_root, m->opts.cgroups, m->opts.n_cgroups))
+			continue;
+		ln_rule_id_format(&c->sources, p->n_cgroups ? p->cgroup_ids[0] : p->section_rule_id,
+				  where, sizeof(where));
+		ln_log(LOG_WARNING, "%s: policy %s: cgroup %s lies outside every --cgroup: "
+				    "not guarded", where, p->name, p->n_cgroups ? p->cgroups[0] : "-");
+	}
 }
 
 static bool compiled_equal(const struct ln_compiled *a, const struct ln_compiled *b)
@@ -139,6 +157,7 @@ int ln_manager_reload(struct ln_manager *m, struct ln_error *err)
 		ln_control_reloaded(m, r, err->msg);
 	} else {
 		log_generation("reloaded", m->gen, m->n_attach);
+		warn_unguarded(m, m->gen->cfg);
 		ln_control_reloaded(m, 0, NULL);
 	}
 	sd_notify(0, "READY=1");
@@ -300,12 +319,19 @@ static int manager_open_cgroups(struct ln_manager *m, struct ln_error *err)
 	return 0;
 }
 
+static int control_reload(void *ud, struct ln_error *err)
+{
+	return ln_manager_reload(ud, err);
+}
+
 /* The operator's way in; enforcement does not depend on it. */
 static void manager_start_control(struct ln_manager *m)
 {
+	static const struct ln_control_ops ops = { .reload = control_reload };
 	struct ln_error err = {};
 
-	if (ln_control_start(m, m->opts.control ? m->opts.control : LN_CONTROL_PATH, &err) < 0)
+	if (ln_control_start(m, m->opts.control ? m->opts.control : LN_CONTROL_PATH, &ops, m,
+			     &err) < 0)
 		ln_log(LOG_WARNING, "control socket %s, ignoring", err.msg);
 }
 
@@ -355,6 +381,7 @@ static int manager_run(struct ln_manager *m)
 	if (r < 0)
 		return r;
 	log_generation("loaded", m->gen, m->n_attach);
+	warn_unguarded(m, m->gen->cfg);
 	ln_log(LOG_INFO, "ready");
 	sd_notify(0, "READY=1");
 	return sd_event_loop(m->event);

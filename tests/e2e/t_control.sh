@@ -19,7 +19,7 @@
 # on exit.
 . "$(dirname "$0")/lib.sh"
 lsn_setup
-make_cg guard/a
+make_cg guard/a guard/lo guard/g1 guard/g2
 
 CLI=$LSN_ROOT/build/lsnitch
 [ -x "$CLI" ] || die "$CLI is missing: run make"
@@ -50,10 +50,29 @@ allow = 127.0.0.2:$P1/tcp
 deny = 127.0.0.4
 allow = 127.0.0.5
 blocked-hosts = ctl_hosts.txt
+
+[policy lo]
+cgroup = $CGREL/guard/lo
+default = allow
+deny = 127.0.0.0/8:$P1, [::1]:$P1
+
+[policy lo-audit]
+cgroup = $CGREL/guard/lo-audit
+audit = yes
+deny = 127.0.0.0/8:$P1, [::1]:$P1
+
+[policy globbed]
+cgroup = $CGREL/guard/g*
+
+[policy elsewhere]
+cgroup = $CGREL/elsewhere/x
+default = deny
 EOF
 L_ALLOW=$(line_of "$INI" "allow = 127.0.0.2")
 L_DENY=$(line_of "$INI" "deny = 127.0.0.4")
 L_DEF=$(line_of "$INI" "default = deny")
+L_LO=$(line_of "$INI" "deny = 127.0.0.0/8:$P1")
+L_LODEF=$(line_of "$INI" "default = allow")
 
 log "sd_notify: READY=1 and watchdog pings"
 NOTIFY=$TMPD/notify.sock
@@ -71,6 +90,10 @@ wait_for_line "$TMPD/notify.out" '^ready$' 5 "$!" || die "notify listener did no
 export NOTIFY_SOCKET=$NOTIFY WATCHDOG_USEC=400000
 start_agent --config "$INI" --blocked-hosts "$GLOBAL" --control "$S"
 unset NOTIFY_SOCKET WATCHDOG_USEC
+L_ELSE=$(line_of "$INI" "cgroup = $CGREL/elsewhere/x")
+assert_match "the agent warns at load of a policy outside every --cgroup, naming file:line" \
+	"^lsnitch-agent: warning: $(re_escape "$INI"):$L_ELSE: policy elsewhere: cgroup \
+$(re_escape "$CGREL/elsewhere/x") lies outside every --cgroup: not guarded\$" "$(cat "$AGENT_ERR")"
 if wait_for_line "$TMPD/notify.out" '^READY=1$' 3; then ok "READY=1 sent"; else fail "no READY=1"; fi
 if wait_for_line "$TMPD/notify.out" '^WATCHDOG=1$' 3; then
 	ok "WATCHDOG=1 sent (WATCHDOG_USEC=400000)"
@@ -97,41 +120,63 @@ assert_eq "status --json: policy" "ctl deny 3 ['$CGREL/guard/a']" \
 	"$(jget "$j" '" ".join(str(x) for x in (o["policies"][0]["name"], o["policies"][0]["default"], o["policies"][0]["rules"], o["policies"][0]["cgroups"]))')"
 assert_eq "status --json: DNS proxy stats" True "$(jget "$j" '"queries" in o["dns"]')"
 
+log "status: guarded policies and the cgroups each is bound to"
+assert_eq "status --json: guarded (ctl lo lo-audit globbed elsewhere)" \
+	"True True True True False" "$(jget "$j" '" ".join(str(p["guarded"]) for p in o["policies"])')"
+assert_eq "status --json: the glob's bound cgroups" \
+	"$CGREL/guard/g1 $CGREL/guard/g2" "$(jget "$j" '" ".join(sorted(o["policies"][3]["bound"]))')"
+assert_eq "status --json: ctl's bound cgroup" "$CGREL/guard/a" \
+	"$(jget "$j" '" ".join(o["policies"][0]["bound"])')"
+out=$(ctl status)
+assert_match "status: the glob's first cgroup" "^      bound $(re_escape "$CGREL/guard/g1")\$" "$out"
+assert_match "status: the glob's second cgroup" "^      bound $(re_escape "$CGREL/guard/g2")\$" "$out"
+assert_match "status: a policy outside every --cgroup is not guarded" \
+	"$(re_escape "$CGREL/elsewhere/x")"$'\n'"      bound to no cgroup right now"$'\n'"      not guarded: " "$out"
+assert_eq "status: only that policy is not guarded" 1 "$(grep -c "not guarded" <<<"$out")"
+make_cg guard/g3
+for _ in $(seq 100); do
+	ctl status | grep -q "^      bound $(re_escape "$CGREL/guard/g3")\$" && break
+	sleep 0.05
+done
+assert_match "status: a cgroup the glob matches, as soon as it appears" \
+	"^      bound $(re_escape "$CGREL/guard/g3")\$" "$(ctl status)"
+
 log "explain"
-# explain_expect DESC WANT_LINE_ERE ARGS...
+# explain_expect DESC EXIT_STATUS WANT_LINE_ERE ARGS... (exit status 0 allowed, 3 denied)
 explain_expect() {
-	local desc=$1 want=$2 out
-	shift 2
+	local desc=$1 rc=$2 want=$3 out
+	shift 3
 	out=$(ctl explain "$@")
-	assert_eq "explain $*: exit status" 0 "$?"
+	assert_eq "explain $*: exit status" "$rc" "$?"
 	assert_match "explain $desc" "$want" "$out"
 }
 R=$(re_escape "$INI")
-explain_expect "rule (allow)" "^allow policy=ctl rule=$R:$L_ALLOW reason=rule\$" \
+explain_expect "rule (allow)" 0 "^allow policy=ctl rule=$R:$L_ALLOW reason=rule\$" \
 	--policy ctl 127.0.0.2 "$P1" tcp
-explain_expect "rule: the line's text" "^  $R:$L_ALLOW: allow = 127[.]0[.]0[.]2:$P1/tcp\$" \
+explain_expect "rule: the line's text" 0 "^  $R:$L_ALLOW: allow = 127[.]0[.]0[.]2:$P1/tcp\$" \
 	--policy ctl 127.0.0.2 "$P1"
-explain_expect "rule (deny)" "^deny policy=ctl rule=$R:$L_DENY reason=rule\$" \
+explain_expect "rule (deny)" 3 "^deny policy=ctl rule=$R:$L_DENY reason=rule\$" \
 	--cgroup "$CGREL/guard/a" 127.0.0.4 "$P1"
-explain_expect "policy blocklist" \
+explain_expect "policy blocklist" 3 \
 	"^deny policy=ctl rule=$(re_escape "$HOSTS"):2 reason=blocklist\$" \
 	--cgroup "$CG/guard/a" 127.0.0.3 "$P1"
-explain_expect "blocklist line text" "^  $(re_escape "$HOSTS"):2: 127[.]0[.]0[.]3\$" \
+explain_expect "blocklist line text" 3 "^  $(re_escape "$HOSTS"):2: 127[.]0[.]0[.]3\$" \
 	--cgroup "$CG/guard/a" 127.0.0.3 "$P1"
-explain_expect "global blocklist in the implicit policy" \
+explain_expect "global blocklist in the implicit policy" 3 \
 	"^deny policy=- rule=$(re_escape "$GLOBAL"):1 reason=blocklist\$" \
 	--cgroup "/$CGREL/guard" 127.0.0.5 "$P1"
-explain_expect "default" "^deny policy=ctl rule=$R:$L_DEF reason=default\$" \
+explain_expect "default" 3 "^deny policy=ctl rule=$R:$L_DEF reason=default\$" \
 	--cgroup "$CGREL/guard/a/deeper/still" 127.0.0.2 "$P2" udp
-explain_expect "default: the line's text" "^  $R:$L_DEF: default = deny\$" \
+explain_expect "default: the line's text" 3 "^  $R:$L_DEF: default = deny\$" \
 	--policy ctl 127.0.0.2 "$P2"
-explain_expect "implicit policy" "^allow policy=- rule=- reason=none\$" \
+explain_expect "implicit policy" 0 "^allow policy=- rule=- reason=none\$" \
 	--cgroup "$CGREL/guard" 127.0.0.2 "$P2"
-explain_expect "a cgroup nothing is attached to" "^allow rule=- reason=not-guarded\$" \
+explain_expect "a cgroup nothing is attached to" 0 "^allow rule=- reason=not-guarded\$" \
 	--cgroup "$CGREL/outside" 127.0.0.4 "$P1"
 j=$(ctl --json explain --policy ctl ::ffff:127.0.0.4 "$P1")
-assert_eq "explain --json: verdict reason rule" "deny rule $INI:$L_DENY" \
-	"$(jget "$j" 'o["verdict"]+" "+o["reason"]+" "+o["rule"]')"
+assert_eq "explain --json: exit status (denied)" 3 "$?"
+assert_eq "explain --json: addr verdict reason rule" "127.0.0.4 deny rule $INI:$L_DENY" \
+	"$(jget "$j" '" ".join((o["addr"], o["verdict"], o["reason"], o["rule"]))')"
 ctl explain --policy nosuch 127.0.0.2 "$P1" >/dev/null 2>"$TMPD/err"
 assert_eq "explain of an unknown policy: exit status" 1 "$?"
 assert_match "explain of an unknown policy: message" 'no policy named "nosuch"' "$(cat "$TMPD/err")"
@@ -141,6 +186,56 @@ ctl explain 127.0.0.2 1 >/dev/null 2>&1
 assert_eq "explain without --policy/--cgroup: exit status (usage)" 2 "$?"
 ctl frobnicate >/dev/null 2>&1
 assert_eq "unknown command: exit status (usage)" 2 "$?"
+
+log "explain a hostname: localhost, from /etc/hosts (no DNS traffic)"
+LOCAL=$(getent ahosts localhost | awk '{ print $1 }' | sort -u)
+[ -n "$LOCAL" ] || die "localhost does not resolve"
+for a in $LOCAL; do
+	case $a in 127.*|::1) ;; *) die "localhost resolves to $a, not to loopback" ;; esac
+done
+N_LOCAL=$(wc -w <<<"$LOCAL")
+log "localhost is: $(echo $LOCAL)"
+out=$(ctl explain --policy lo localhost "$P1")
+assert_eq "explain HOST, denied: exit status" 3 "$?"
+for a in $LOCAL; do
+	assert_match "explain HOST, denied: a line for $a" \
+		"^deny addr=$(re_escape "$a") policy=lo rule=$R:$L_LO reason=rule\$" "$out"
+done
+assert_eq "explain HOST: one verdict line per address" "$N_LOCAL" "$(grep -c '^deny addr=' <<<"$out")"
+assert_eq "explain HOST: the rule's text once" 1 "$(grep -c "^  $R:$L_LO: deny = " <<<"$out")"
+out=$(ctl explain --cgroup "$CG/guard/lo" localhost "$P2" udp)
+assert_eq "explain HOST, allowed: exit status" 0 "$?"
+assert_eq "explain HOST, allowed: one line per address" "$N_LOCAL" \
+	"$(grep -c "^allow addr=.* policy=lo rule=$R:$L_LODEF reason=default\$" <<<"$out")"
+out=$(ctl explain --policy lo-audit localhost "$P1")
+assert_eq "explain HOST, would-deny (audit): exit status (allowed)" 0 "$?"
+assert_eq "explain HOST, would-deny (audit): every address" "$N_LOCAL" \
+	"$(grep -c "^would-deny addr=.* policy=lo-audit " <<<"$out")"
+j=$(ctl --json explain --policy lo localhost "$P1")
+assert_eq "explain --json HOST: exit status" 3 "$?"
+assert_eq "explain --json HOST: one object per address, with name and addr" \
+	"$(for a in $LOCAL; do echo "localhost $a deny"; done | sort)" \
+	"$(while read -r l; do jget "$l" '" ".join((o["name"], o["addr"], o["verdict"]))'; done <<<"$j" | sort)"
+ctl explain --policy lo localhost >/dev/null 2>&1
+assert_eq "explain HOST without a port: exit status (usage)" 2 "$?"
+ctl explain --policy lo localhost "$P1" sctp >/dev/null 2>&1
+assert_eq "explain HOST with a bad protocol: exit status (usage)" 2 "$?"
+"$CLI" --socket "$TMPD/no-agent.sock" explain --policy lo localhost "$P1" >/dev/null 2>"$TMPD/err"
+assert_eq "explain, no agent: exit status (error)" 1 "$?"
+assert_match "explain, no agent: message" "cannot connect to the agent" "$(cat "$TMPD/err")"
+ctl explain --policy nosuch localhost "$P1" >/dev/null 2>&1
+assert_eq "explain HOST, unknown policy: exit status (error)" 1 "$?"
+# A name that does not resolve, the resolver limited to /etc/hosts: no DNS query at all.
+printf 'hosts: files\n' >"$TMPD/nsswitch.conf"
+if unshare -m true 2>/dev/null; then
+	out=$(unshare -m sh -c 'mount --bind "$1" /etc/nsswitch.conf && shift && exec "$@"' sh \
+		"$TMPD/nsswitch.conf" "$CLI" --socket "$S" explain --policy lo nosuch.invalid "$P1" 2>&1)
+	assert_eq "explain of a name that does not resolve: exit status (error)" 1 "$?"
+	assert_match "explain of a name that does not resolve: message" \
+		"nosuch[.]invalid does not resolve" "$out"
+else
+	log "SKIPPED: a name that does not resolve (unshare -m failed: no mount namespace)"
+fi
 
 log "what explain said is what the kernel does"
 client_expect guard/a ok -- tcp 127.0.0.2 "$P1"
@@ -277,7 +372,7 @@ assert_match "reload of a broken file: FILE:LINE" "^lsnitch: $R:6: .+" "$out"
 out=$(ctl --json reload)
 assert_eq "reload --json of a broken file: exit status" 1 "$?"
 assert_match "reload --json of a broken file: error" "^\{\"ok\":false,\"error\":\"$R:6: " "$out"
-explain_expect "after a failed reload: the old rule" "^deny policy=ctl rule=$R:$L_DENY reason=rule\$" \
+explain_expect "after a failed reload: the old rule" 3 "^deny policy=ctl rule=$R:$L_DENY reason=rule\$" \
 	--policy ctl 127.0.0.4 "$P1"
 client_expect guard/a EPERM deny ctl "c.ini:$L_DENY" rule -- tcp 127.0.0.4 "$P1"
 assert_match "status: the last reload failed" "^last reload .*: FAILED: $R:6: " "$(ctl status)"
@@ -288,14 +383,20 @@ cgroup = $CGREL/guard/a
 default = deny
 allow = 127.0.0.2:$P1/tcp
 allow = 127.0.0.4
+
+[policy elsewhere-too]
+cgroup = $CGREL/elsewhere/y
 EOF
 out=$(ctl reload)
 assert_eq "reload of a good file: exit status" 0 "$?"
 assert_eq "reload of a good file: output" reloaded "$out"
-explain_expect "after a reload: the new rule" "^allow policy=ctl rule=$R:5 reason=rule\$" \
+explain_expect "after a reload: the new rule" 0 "^allow policy=ctl rule=$R:5 reason=rule\$" \
 	--policy ctl 127.0.0.4 "$P1"
 client_expect guard/a ok -- tcp 127.0.0.4 "$P1"
 assert_match "status: the last reload succeeded" "^last reload .*: ok\$" "$(ctl status)"
+assert_match "a reload warns of a policy outside every --cgroup, naming file:line" \
+	"^lsnitch-agent: warning: $R:8: policy elsewhere-too: cgroup $(re_escape \
+	"$CGREL/elsewhere/y") lies outside every --cgroup: not guarded\$" "$(cat "$AGENT_ERR")"
 
 log "only root"
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups --)

@@ -1,27 +1,94 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Control socket protocol: request parsing, cgroup -> policy for explain, source lines. */
+/* Control socket protocol: command dispatch, request parsing, cgroup lookups, source lines. */
 #include "rules_test_util.h"
 #include <netinet/in.h>
+#include <json-c/json.h>
 
 #include "control_proto.h"
 
-static int parse(const char *s, struct ln_ctl_request *req, struct ln_error *err)
+/* The test's own command context: which command ran, what explain parsed. */
+struct ln_ctl_ctx {
+	const char *ran;
+	struct ln_ctl_explain ex;
+};
+
+static int run_status(struct ln_ctl_ctx *ctx, json_object *req, json_object **reply,
+		      struct ln_error *err)
 {
-	return ln_ctl_parse_request(s, strlen(s), req, err);
+	ctx->ran = "status";
+	*reply = json_object_new_object();
+	return 0;
 }
 
-static void test_parse_simple(void **state)
+static int run_reload(struct ln_ctl_ctx *ctx, json_object *req, json_object **reply,
+		      struct ln_error *err)
 {
-	struct ln_ctl_request req;
+	ctx->ran = "reload";
+	return ln_err(err, -EIO, "reload failed");
+}
+
+static int run_explain(struct ln_ctl_ctx *ctx, json_object *req, json_object **reply,
+		       struct ln_error *err)
+{
+	ctx->ran = "explain";
+	return ln_ctl_parse_explain(req, &ctx->ex, err);
+}
+
+static int run_events(struct ln_ctl_ctx *ctx, json_object *req, json_object **reply,
+		      struct ln_error *err)
+{
+	ctx->ran = "events";
+	return LN_CTL_SUBSCRIBE;
+}
+
+static const struct ln_ctl_cmd cmds[] = {
+	{ "status", run_status },
+	{ "reload", run_reload },
+	{ "explain", run_explain },
+	{ "events", run_events },
+};
+
+static int dispatch(const char *s, struct ln_ctl_ctx *ctx, struct ln_error *err)
+{
+	json_object *reply = NULL;
+	int r;
+
+	memset(ctx, 0, sizeof(*ctx));
+	r = ln_ctl_dispatch(cmds, sizeof(cmds) / sizeof(cmds[0]), ctx, s, strlen(s), &reply,
+			    err);
+	json_object_put(reply);
+	return r;
+}
+
+static void test_dispatch(void **state)
+{
+	struct ln_ctl_ctx ctx;
 	struct ln_error err = {};
+	json_object *reply;
 
 	(void)state;
-	assert_int_equal(parse("{\"cmd\":\"status\"}", &req, &err), 0);
-	assert_int_equal(req.cmd, LN_CTL_STATUS);
-	assert_int_equal(parse(" { \"cmd\" : \"reload\" } ", &req, &err), 0);
-	assert_int_equal(req.cmd, LN_CTL_RELOAD);
-	assert_int_equal(parse("{\"cmd\":\"events\",\"extra\":1}", &req, &err), 0);
-	assert_int_equal(req.cmd, LN_CTL_EVENTS);
+	assert_int_equal(dispatch("{\"cmd\":\"status\"}", &ctx, &err), 0);
+	assert_string_equal(ctx.ran, "status");
+	assert_int_equal(dispatch(" { \"cmd\" : \"events\" } ", &ctx, &err), LN_CTL_SUBSCRIBE);
+	assert_string_equal(ctx.ran, "events");
+	assert_int_equal(dispatch("{\"cmd\":\"status\",\"extra\":1}", &ctx, &err), 0);
+	assert_string_equal(ctx.ran, "status");
+	/* a command's own error comes back as it is */
+	assert_int_equal(dispatch("{\"cmd\":\"reload\"}", &ctx, &err), -EIO);
+	assert_string_equal(ctx.ran, "reload");
+	assert_string_equal(err.msg, "reload failed");
+	/* names are exact: no prefix, no case folding; nothing runs */
+	assert_int_equal(dispatch("{\"cmd\":\"stat\"}", &ctx, &err), -EINVAL);
+	assert_string_equal(err.msg, "unknown cmd \"stat\"");
+	assert_null(ctx.ran);
+	assert_int_equal(dispatch("{\"cmd\":\"Status\"}", &ctx, &err), -EINVAL);
+	assert_null(ctx.ran);
+	/* an empty table knows no command */
+	memset(&ctx, 0, sizeof(ctx));
+	assert_int_equal(ln_ctl_dispatch(cmds, 0, &ctx, "{\"cmd\":\"status\"}", 16, &reply, &err),
+			 -EINVAL);
+	assert_null(reply);
+	assert_string_equal(err.msg, "unknown cmd \"status\"");
 }
 
 static void test_parse_errors(void **state)
@@ -64,10 +131,10 @@ static void test_parse_errors(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct ln_ctl_request req;
+		struct ln_ctl_ctx ctx;
 		struct ln_error err = {};
 
-		assert_int_equal(parse(cases[i].in, &req, &err), -EINVAL);
+		assert_int_equal(dispatch(cases[i].in, &ctx, &err), -EINVAL);
 		if (strncmp(err.msg, cases[i].msg, strlen(cases[i].msg)))
 			fail_msg("%s: got \"%s\", want \"%s\"", cases[i].in, err.msg, cases[i].msg);
 	}
@@ -76,47 +143,49 @@ static void test_parse_errors(void **state)
 static void test_parse_too_long(void **state)
 {
 	static char big[LN_CTL_MAX_REQUEST + 2];
-	struct ln_ctl_request req;
+	struct ln_ctl_ctx ctx;
 	struct ln_error err = {};
 
 	(void)state;
 	memset(big, ' ', sizeof(big) - 1);
 	memcpy(big, "{\"cmd\":\"status\"}", 16);
-	assert_int_equal(parse(big, &req, &err), -EINVAL);
+	assert_int_equal(dispatch(big, &ctx, &err), -EINVAL);
 	assert_string_equal(err.msg, "request longer than 4096 bytes");
+	assert_null(ctx.ran);
 }
 
 static void test_parse_explain(void **state)
 {
 	static const __u8 v4[LN_ADDR_LEN] = { [10] = 0xff, [11] = 0xff, 127, 0, 0, 2 };
 	static const __u8 v6[LN_ADDR_LEN] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
-	struct ln_ctl_request req;
+	struct ln_ctl_ctx ctx;
+	struct ln_ctl_explain *req = &ctx.ex;
 	struct ln_error err = {};
 
 	(void)state;
-	assert_int_equal(parse("{\"cmd\":\"explain\",\"policy\":\"web\",\"addr\":\"127.0.0.2\","
-			       "\"port\":443}", &req, &err), 0);
-	assert_int_equal(req.cmd, LN_CTL_EXPLAIN);
-	assert_string_equal(req.policy, "web");
-	assert_string_equal(req.cgroup, "");
-	assert_memory_equal(req.addr, v4, LN_ADDR_LEN);
-	assert_int_equal(req.port, 443);
-	assert_int_equal(req.proto, IPPROTO_TCP);
+	assert_int_equal(dispatch("{\"cmd\":\"explain\",\"policy\":\"web\",\"addr\":\"127.0.0.2\","
+				  "\"port\":443}", &ctx, &err), 0);
+	assert_string_equal(ctx.ran, "explain");
+	assert_string_equal(req->policy, "web");
+	assert_string_equal(req->cgroup, "");
+	assert_memory_equal(req->addr, v4, LN_ADDR_LEN);
+	assert_int_equal(req->port, 443);
+	assert_int_equal(req->proto, IPPROTO_TCP);
 
-	assert_int_equal(parse("{\"cmd\":\"explain\",\"cgroup\":\"system.slice/x.service\","
-			       "\"addr\":\"2001:db8::1\",\"port\":0,\"proto\":\"udp\"}", &req, &err),
-			 0);
-	assert_string_equal(req.policy, "");
-	assert_string_equal(req.cgroup, "system.slice/x.service");
-	assert_memory_equal(req.addr, v6, LN_ADDR_LEN);
-	assert_int_equal(req.port, 0);
-	assert_int_equal(req.proto, IPPROTO_UDP);
+	assert_int_equal(dispatch("{\"cmd\":\"explain\",\"cgroup\":\"system.slice/x.service\","
+				  "\"addr\":\"2001:db8::1\",\"port\":0,\"proto\":\"udp\"}", &ctx,
+				  &err), 0);
+	assert_string_equal(req->policy, "");
+	assert_string_equal(req->cgroup, "system.slice/x.service");
+	assert_memory_equal(req->addr, v6, LN_ADDR_LEN);
+	assert_int_equal(req->port, 0);
+	assert_int_equal(req->proto, IPPROTO_UDP);
 
 	/* a v4-mapped address is the IPv4 one */
-	assert_int_equal(parse("{\"cmd\":\"explain\",\"policy\":\"w\",\"addr\":\"::ffff:127.0.0.2\","
-			       "\"port\":65535}", &req, &err), 0);
-	assert_memory_equal(req.addr, v4, LN_ADDR_LEN);
-	assert_int_equal(req.port, 65535);
+	assert_int_equal(dispatch("{\"cmd\":\"explain\",\"policy\":\"w\","
+				  "\"addr\":\"::ffff:127.0.0.2\",\"port\":65535}", &ctx, &err), 0);
+	assert_memory_equal(req->addr, v4, LN_ADDR_LEN);
+	assert_int_equal(req->port, 65535);
 }
 
 static void test_cgroup_policy(void **state)
@@ -187,6 +256,88 @@ static void test_cgroup_policy_unit(void **state)
 	ln_config_free(&c);
 }
 
+/* ln_policy_guarded() of a policy with the cgroups (or, if @unit, the unit) given. */
+static bool guarded(const char *unit, const char *cgs, const char *attach)
+{
+	char cgbuf[512], atbuf[512], *cgv[8], *atv[8], *save;
+	struct ln_policy p = { .name = "p", .unit = (char *)unit, .cgroups = cgv };
+	size_t n_attach = 0;
+
+	snprintf(cgbuf, sizeof(cgbuf), "%s", cgs);
+	snprintf(atbuf, sizeof(atbuf), "%s", attach);
+	for (char *t = strtok_r(cgbuf, " ", &save); t; t = strtok_r(NULL, " ", &save))
+		cgv[p.n_cgroups++] = t;
+	for (char *t = strtok_r(atbuf, " ", &save); t; t = strtok_r(NULL, " ", &save))
+		atv[n_attach++] = t;
+	return ln_policy_guarded(&p, "/sys/fs/cgroup", atv, n_attach);
+}
+
+static void test_policy_guarded(void **state)
+{
+	static const struct {
+		const char *cgroups, *attach;
+		bool want;
+	} cases[] = {
+		/* at or below an attach point */
+		{ "a/b", "/sys/fs/cgroup/a", true },
+		{ "a/b", "/sys/fs/cgroup/a/b", true },
+		{ "a/b", "/sys/fs/cgroup/a/", true },
+		{ "a/b", "/sys/fs/cgroup", true },
+		{ "a/b", "/sys/fs/cgroup/", true },
+		/* an ancestor of an attach point: the kernel finds it walking down */
+		{ "a/b", "/sys/fs/cgroup/a/b/c", true },
+		/* elsewhere */
+		{ "a/b", "/sys/fs/cgroup/x", false },
+		{ "a/b", "/sys/fs/cgroup/a/c", false },
+		{ "a/bc", "/sys/fs/cgroup/a/b", false },
+		{ "a/b", "/sys/fs/cgroup/a/bc", false },
+		/* several attach points, several cgroups: any pair will do */
+		{ "a/b", "/sys/fs/cgroup/x /sys/fs/cgroup/a", true },
+		{ "x/y a/b", "/sys/fs/cgroup/a", true },
+		{ "x/y z", "/sys/fs/cgroup/a /sys/fs/cgroup/b", false },
+		/* globs: their fixed leading components decide, either way round */
+		{ "a/*/x", "/sys/fs/cgroup/a", true },
+		{ "a/*/x", "/sys/fs/cgroup/a/b/c", true },
+		{ "a/*/x", "/sys/fs/cgroup/b", false },
+		{ "a/b*", "/sys/fs/cgroup/a/c", true },
+		{ "a/b*", "/sys/fs/cgroup/ab", false },
+		{ "a/**/x", "/sys/fs/cgroup/a/q/r", true },
+		{ "a/**/x", "/sys/fs/cgroup/q", false },
+		{ "a/x?/y", "/sys/fs/cgroup/a/x1/y/z", true },
+		{ "*/x", "/sys/fs/cgroup/q", true },
+		{ "**", "/sys/fs/cgroup/q/r", true },
+		/* nothing attached, nothing guarded */
+		{ "a/b", "", false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (guarded(NULL, cases[i].cgroups, cases[i].attach) != cases[i].want)
+			fail_msg("cgroups \"%s\", attach \"%s\": want %s", cases[i].cgroups,
+				 cases[i].attach, cases[i].want ? "guarded" : "not guarded");
+	/* systemd decides where a unit's cgroup is: any attach point may hold it */
+	assert_true(guarded("nginx.service", "", "/sys/fs/cgroup/lsnitch-test"));
+	assert_true(guarded("user-1000.slice", "", "/sys/fs/cgroup/system.slice"));
+	assert_false(guarded("nginx.service", "", ""));
+}
+
+static void test_cgroup_guarded(void **state)
+{
+	char *attach[] = { "/sys/fs/cgroup/a/b/", "/sys/fs/cgroup/c" };
+
+	(void)state;
+	assert_true(ln_ctl_cgroup_guarded("/sys/fs/cgroup", attach, 2, "/sys/fs/cgroup/a/b"));
+	assert_true(ln_ctl_cgroup_guarded("/sys/fs/cgroup", attach, 2, "a/b/x/"));
+	assert_true(ln_ctl_cgroup_guarded("/sys/fs/cgroup", attach, 2, "/c/d"));
+	assert_false(ln_ctl_cgroup_guarded("/sys/fs/cgroup", attach, 2, "/sys/fs/cgroup/a"));
+	assert_false(ln_ctl_cgroup_guarded("/sys/fs/cgroup", attach, 2, "a/bc"));
+	assert_false(ln_ctl_cgroup_guarded("/sys/fs/cgroup", attach, 2, "/"));
+	assert_false(ln_ctl_cgroup_guarded("/sys/fs/cgroup", attach, 0, "c"));
+	attach[0] = "/sys/fs/cgroup";
+	assert_true(ln_ctl_cgroup_guarded("/sys/fs/cgroup", attach, 1, "/"));
+	assert_true(ln_ctl_cgroup_guarded("/sys/fs/cgroup", attach, 1, "x/y"));
+}
+
 static void test_source_line(void **state)
 {
 	char buf[64], longline[6000];
@@ -224,12 +375,14 @@ static void test_source_line(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_simple),
+		cmocka_unit_test(test_dispatch),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_parse_too_long),
 		cmocka_unit_test(test_parse_explain),
 		cmocka_unit_test(test_cgroup_policy),
 		cmocka_unit_test(test_cgroup_policy_unit),
+		cmocka_unit_test(test_policy_guarded),
+		cmocka_unit_test(test_cgroup_guarded),
 		cmocka_unit_test(test_source_line),
 	};
 

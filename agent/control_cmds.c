@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The control socket's commands, one handler each in a table: status, reload, explain, events. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <json-c/json.h>
+
+#include "agent.h"
+#include "control_cmds.h"
+#include "dns_proxy.h"
+
+static json_object *jstr(const char *s)
+{
+	return json_object_new_string(s ? s : "");
+}
+
+static json_object *ok_object(void)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	return o;
+}
+
+/* The attach points as the pure lookups take them; NULL if out of memory. */
+static char **attach_paths(const struct ln_manager *m)
+{
+	char **a = calloc(m->n_attach + 1, sizeof(*a));
+
+	for (size_t i = 0; a && i < m->n_attach; i++)
+		a[i] = m->attach[i].path;
+	return a;
+}
+
+/* ---- status ---- */
+
+/* The cgroups policy @id is bound to right now (relative to the cgroup root). */
+static json_object *policy_bound(const struct ln_generation *g, __u32 id)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < g->n_bound; i++)
+		if (g->bound[i].policy_id == id)
+			json_object_array_add(a, jstr(g->bound[i].path));
+	return a;
+}
+
+static json_object *status_policy(const struct ln_manager *m, const struct ln_policy *p,
+				  char *const *attach)
+{
+	const struct ln_config *cfg = m->gen->cfg;
+	json_object *o = json_object_new_object(), *cgs = json_object_new_array();
+	char where[600];
+	bool guarded;
+
+	json_object_object_add(o, "name", jstr(p->name));
+	json_object_object_add(o, "id", json_object_new_int64(p->id));
+	json_object_object_add(o, "default", jstr(p->default_verdict == LN_VERDICT_DENY ?
+						  "deny" : "allow"));
+	json_object_object_add(o, "audit", json_object_new_boolean(p->audit || cfg->audit));
+	for (size_t j = 0; j < p->n_cgroups; j++)
+		json_object_array_add(cgs, jstr(p->cgroups[j]));
+	json_object_object_add(o, "cgroups", cgs);
+	if (p->unit)
+		json_object_object_add(o, "unit", jstr(p->unit));
+	/* out of memory for @attach: say guarded rather than raise a false alarm */
+	guarded = !attach || ln_policy_guarded(p, m->cg2_root, attach, m->n_attach);
+	json_object_object_add(o, "guarded", json_object_new_boolean(guarded));
+	json_object_object_add(o, "bound", policy_bound(m->gen, p->id));
+	json_object_object_add(o, "rules", json_object_new_int64(p->n_rules));
+	json_object_object_add(o, "domain_rules", json_object_new_int64(p->n_domain_rules));
+	ln_rule_id_format(&cfg->sources, p->section_rule_id, where, sizeof(where));
+	json_object_object_add(o, "file", jstr(where));
+	return o;
+}
+
+static json_object *status_policies(const struct ln_manager *m)
+{
+	const struct ln_config *cfg = m->gen->cfg;
+	json_object *a = json_object_new_array();
+	char **attach = attach_paths(m);
+
+	for (size_t i = 0; i < cfg->n_policies; i++)
+		json_object_array_add(a, status_policy(m, &cfg->policies[i], attach));
+	free(attach);
+	return a;
+}
+
+static json_object *status_dns(const struct ln_manager *m)
+{
+	json_object *o = json_object_new_object();
+	struct ln_dns_stats s;
+
+	ln_dns_proxy_stats(m->dns, &s);
+#define ADD(f) json_object_object_add(o, #f, json_object_new_uint64(s.f))
+	ADD(queries);
+	ADD(tcp_queries);
+	ADD(answered);
+	ADD(blocked);
+	ADD(forwarded);
+	ADD(truncated);
+	ADD(timeouts);
+	ADD(malformed);
+	ADD(forged);
+	ADD(servfail);
+	ADD(refused);
+#undef ADD
+	return o;
+}
+
+static json_object *status_counters(struct ln_manager *m)
+{
+	json_object *o = json_object_new_object();
+	__u64 cnt[LN_CNT_MAX];
+
+	if (ln_read_counters(m, cnt) < 0)
+		return NULL;
+	json_object_object_add(o, "allowed", json_object_new_uint64(cnt[LN_CNT_ALLOWED]));
+	json_object_object_add(o, "denied", json_object_new_uint64(cnt[LN_CNT_DENIED]));
+	json_object_object_add(o, "would_deny", json_object_new_uint64(cnt[LN_CNT_AUDITED]));
+	json_object_object_add(o, "events_dropped",
+			       json_object_new_uint64(cnt[LN_CNT_EVENTS_DROPPED]));
+	json_object_object_add(o, "dns_redirected",
+			       json_object_new_uint64(cnt[LN_CNT_DNS_REDIRECTED]));
+	json_object_object_add(o, "dns_no_slot", json_object_new_uint64(cnt[LN_CNT_DNS_NO_SLOT]));
+	return o;
+}
+
+/* The generation in force and the last reload's outcome. */
+static void status_generation(const struct ln_ctl_ctx *ctx, json_object *o)
+{
+	const struct ln_manager *m = ctx->m;
+	json_object *a = json_object_new_object();
+
+	json_object_object_add(a, "loaded_at", json_object_new_int64(ctx->loaded_at));
+	json_object_object_add(a, "load_ms", json_object_new_double(m->gen->load_ms));
+	json_object_object_add(a, "bound", json_object_new_int64(m->gen->n_bound));
+	json_object_object_add(o, "generation", a);
+	if (!ctx->reload_at)
+		return;
+	a = json_object_new_object();
+	json_object_object_add(a, "at", json_object_new_int64(ctx->reload_at));
+	json_object_object_add(a, "ok", json_object_new_boolean(ctx->reload_r >= 0));
+	if (ctx->reload_r < 0)
+		json_object_object_add(a, "error", jstr(ctx->reload_msg));
+	json_object_object_add(o, "last_reload", a);
+}
+
+static int do_status(struct ln_ctl_ctx *ctx, json_object *req, json_object **reply,
+		     struct ln_error *err)
+{
+	struct ln_manager *m = ctx->m;
+	json_object *o = ok_object(), *a;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	json_object_object_add(o, "version", jstr(LN_VERSION));
+	json_object_object_add(o, "pid", json_object_new_int64(getpid()));
+	json_object_object_add(o, "uptime_sec",
+			       json_object_new_int64(now.tv_sec - ctx->started.tv_sec));
+	json_object_object_add(o, "clients", json_object_new_int64(ctx->n_clients));
+	json_object_object_add(o, "subscribers", json_object_new_int64(ctx->n_subscribers));
+	a = json_object_new_array();
+	for (size_t i = 0; i < m->n_attach; i++)
+		json_object_array_add(a, jstr(m->attach[i].path));
+	json_object_object_add(o, "cgroups", a);
+	json_object_object_add(o, "policies", status_policies(m));
+	json_object_object_add(o, "counters", status_counters(m));
+	if (m->dns)
+		json_object_object_add(o, "dns", status_dns(m));
+	status_generation(ctx, o);
+	*reply = o;
+	return 0;
+}
+
+/* ---- reload ---- */
+
+static int do_reload(struct ln_ctl_ctx *ctx, json_object *req, json_object **reply,
+		     struct ln_error *err)
+{
+	int r = ctx->ops->reload(ctx->ud, err);
+
+	if (r < 0)
+		return err->msg[0] ? r : ln_err(err, r, "%s", strerror(-r));
+	*reply = ok_object();
+	return 0;
+}
+
+/* ---- explain ---- */
+
+/*
+ * "/sys/fs/cgroup/x/y" as it is; "x/y" and "/x/y" (as systemd and
+ * /proc/PID/cgroup write them) relative to the cgroup v2 root.
+ */
+static void cgroup_abs(const char *root, const char *cg, char *buf, size_t len)
+{
+	size_t n = strlen(root);
+
+	if (!strncmp(cg, root, n) && (cg[n] == '/' || !cg[n])) {
+		snprintf(buf, len, "%s", cg);
+		return;
+	}
+	while (*cg == '/')
+		cg++;
+	snprintf(buf, len, "%s%s%s", root, *cg && strcmp(root, "/") ? "/" : "", cg);
+}
+
+static __u32 find_policy(const struct ln_config *cfg, const char *name, bool *found)
+{
+	*found = true;
+	if (!strcmp(name, "-"))
+		return LN_POLICY_IMPLICIT;
+	for (size_t i = 0; i < cfg->n_policies; i++)
+		if (!strcmp(cfg->policies[i].name, name))
+			return i + 1;
+	*found = false;
+	return 0;
+}
+
+static bool has_domain_rules(const struct ln_config *cfg, __u32 id)
+{
+	return id && id <= cfg->n_policies && cfg->policies[id - 1].n_domain_rules;
+}
+
+static void explain_rule(json_object *o, const struct ln_config *cfg, __u32 rule_id)
+{
+	char where[600], text[512];
+	const char *path = ln_sources_path(&cfg->sources, LN_RULE_ID_FILE(rule_id));
+
+	ln_rule_id_format(&cfg->sources, rule_id, where, sizeof(where));
+	json_object_object_add(o, "rule", jstr(where));
+	if (rule_id && ln_ctl_source_line(path, LN_RULE_ID_LINE(rule_id), text, sizeof(text)) == 0)
+		json_object_object_add(o, "line", jstr(text));
+}
+
+/*
+ * The policy of the cgroup an explain request names into *@id, and that
+ * cgroup into @o. Returns whether the cgroup is guarded at all.
+ */
+static bool explain_cgroup(const struct ln_manager *m, const struct ln_ctl_explain *req,
+			   json_object *o, __u32 *id)
+{
+	char matched[4096], abs[8192], **attach = attach_paths(m);
+	bool guarded;
+
+	cgroup_abs(m->cg2_root, req->cgroup, abs, sizeof(abs));
+	*id = ln_ctl_cgroup_policy(m->gen->cfg, m->cg2_root, req->cgroup, matched, sizeof(matched));
+	json_object_object_add(o, "cgroup", jstr(abs));
+	if (matched[0])
+		json_object_object_add(o, "matched_cgroup", jstr(matched));
+	guarded = attach && ln_ctl_cgroup_guarded(m->cg2_root, attach, m->n_attach, abs);
+	free(attach);
+	json_object_object_add(o, "guarded", json_object_new_boolean(guarded));
+	if (guarded)
+		return true;
+	json_object_object_add(o, "verdict", jstr("allow"));
+	json_object_object_add(o, "reason", jstr("not-guarded"));
+	json_object_object_add(o, "rule", jstr("-"));
+	return false;
+}
+
+/* What policy @id decides for the request's destination, and why, into @o. */
+static void explain_decide(const struct ln_manager *m, __u32 id, const struct ln_ctl_explain *req,
+			   json_object *o)
+{
+	const struct ln_config *cfg = m->gen->cfg;
+	struct ln_decision d;
+
+	ln_compiled_decide(&m->gen->cc, id, req->addr, req->port, req->proto, &d);
+	json_object_object_add(o, "policy", jstr(id ? cfg->policies[id - 1].name : "-"));
+	json_object_object_add(o, "policy_id", json_object_new_int64(id));
+	json_object_object_add(o, "verdict", jstr(d.audit ? "would-deny" :
+						  d.verdict == LN_VERDICT_DENY ? "deny" : "allow"));
+	if (!id && d.reason == LN_REASON_DEFAULT)
+		d.reason = LN_REASON_NONE; /* as the events say: nothing matched */
+	json_object_object_add(o, "reason", jstr(ln_reason_name(d.reason)));
+	explain_rule(o, cfg, d.rule_id);
+	if (has_domain_rules(cfg, id))
+		json_object_object_add(o, "note", jstr("the policy has domain rules: an address "
+						       "that DNS resolved a matching name to "
+						       "follows them while the answer lives "
+						       "(this answer ignores live DNS)"));
+}
+
+static int do_explain(struct ln_ctl_ctx *ctx, json_object *request, json_object **reply,
+		      struct ln_error *err)
+{
+	const struct ln_manager *m = ctx->m;
+	struct ln_ctl_explain req;
+	char addr[64];
+	bool found = true;
+	json_object *o;
+	__u32 id = 0;
+	int r;
+
+	r = ln_ctl_parse_explain(request, &req, err);
+	if (r < 0)
+		return r;
+	if (req.policy[0]) {
+		id = find_policy(m->gen->cfg, req.policy, &found);
+		if (!found)
+			return ln_err(err, -ENOENT, "no policy named \"%.200s\"", req.policy);
+	}
+	o = ok_object();
+	json_object_object_add(o, "addr", jstr(ln_addr_format(req.addr, addr, sizeof(addr))));
+	if (req.policy[0] || explain_cgroup(m, &req, o, &id))
+		explain_decide(m, id, &req, o);
+	*reply = o;
+	return 0;
+}
+
+/* ---- events ---- */
+
+static int do_events(struct ln_ctl_ctx *ctx, json_object *req, json_object **reply,
+		     struct ln_error *err)
+{
+	*reply = ok_object();
+	json_object_object_add(*reply, "subscribed", json_object_new_boolean(1));
+	return LN_CTL_SUBSCRIBE;
+}
+
+static const struct ln_ctl_cmd cmds[] = {
+	{ "status", do_status },
+	{ "reload", do_reload },
+	{ "explain", do_explain },
+	{ "events", do_events },
+};
+
+int ln_ctl_command(struct ln_ctl_ctx *ctx, const char *line, size_t len,
+		   struct json_object **reply, struct ln_error *err)
+{
+	return ln_ctl_dispatch(cmds, sizeof(cmds) / sizeof(cmds[0]), ctx, line, len, reply, err);
+}

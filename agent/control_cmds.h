@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The control socket's commands (status, reload, explain, events) and the state they read. */
+#ifndef LSNITCH_CONTROL_CMDS_H
+#define LSNITCH_CONTROL_CMDS_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "control.h"
+#include "control_proto.h"
+
+/* What the commands read and do: kept by control.c, which serves them. */
+struct ln_ctl_ctx {
+	struct ln_manager *m;
+	const struct ln_control_ops *ops;
+	void *ud;
+	size_t n_clients, n_subscribers;
+	struct timespec started;   /* CLOCK_MONOTONIC */
+	time_t loaded_at;          /* wall clock of the generation in force */
+	time_t reload_at;          /* 0: never reloaded */
+	int reload_r;
+	char reload_msg[LN_ERR_MAX];
+};
+
+/* Answer one request line: ln_ctl_dispatch() over the command table. */
+int ln_ctl_command(struct ln_ctl_ctx *ctx, const char *line, size_t len,
+		   struct json_object **reply, struct ln_error *err);
+
+#endif /* LSNITCH_CONTROL_CMDS_H */

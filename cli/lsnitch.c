@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: GPL-2.0
+/* lsnitch: the operator's CLI over the agent's control socket (status, reload, explain, events). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lsnitch.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: lsnitch [--socket PATH] [--json] COMMAND\n"
+		"Talk to a running lsnitch-agent over its control socket.\n\n"
+		"Commands:\n"
+		"  status                       version, cgroups, policies, counters, DNS\n"
+		"  reload                       re-read every file; on error the policy in\n"
+		"                               force stays and the error is printed\n"
+		"  explain --policy NAME ADDR|HOST PORT [tcp|udp]\n"
+		"  explain --cgroup PATH ADDR|HOST PORT [tcp|udp]\n"
+		"                               what the policy would decide, and why\n"
+		"                               (for a HOST: for each of its addresses)\n"
+		"  events                       follow every event the agent reports\n"
+		"  help                         this help\n\n"
+		"Options:\n"
+		"  -s, --socket PATH   control socket (default %s)\n"
+		"  -j, --json          print the agent's JSON, one object per line\n"
+		"  -h, --help          this help\n"
+		"  -V, --version       print the version\n\n"
+		"Exit status: 0 success (explain: allowed), 1 error (agent unreachable,\n"
+		"reload failed, a HOST that does not resolve, ...), 2 bad usage,\n"
+		"3 explain: denied (for a HOST: any of its addresses).\n",
+		default_socket_path);
+}
+
+/*
+ * One request, one answer: prints it (raw with --json, through @show
+ * otherwise). Returns the exit status.
+ */
+static int run_simple(json_object *req, void (*show)(json_object *))
+{
+	struct conn c = CONN_INIT;
+	json_object *o = NULL;
+	int r = EXIT_ERR;
+
+	if (conn_open(&c) < 0) {
+		json_object_put(req);
+		return EXIT_ERR;
+	}
+	o = conn_ask(&c, req);
+	if (!o)
+		goto out;
+	if (!is_ok(o)) {
+		p_err("%s", get_str(o, "error", "the agent refused the request"));
+		goto out;
+	}
+	if (json_output)
+		print_json(o);
+	else
+		show(o);
+	r = EXIT_OK;
+out:
+	json_object_put(o);
+	conn_close(&c);
+	return r;
+}
+
+/* The commands without arguments: whether there are none (else reported). */
+static bool no_args(const char *cmd, int argc, char **argv)
+{
+	if (argc)
+		p_err("%s: unexpected argument \"%s\"", cmd, argv[0]);
+	return !argc;
+}
+
+/* ---- status ---- */
+
+static void show_time(const char *what, int64_t t)
+{
+	char buf[64];
+	time_t tt = t;
+	struct tm tm;
+
+	if (localtime_r(&tt, &tm) && strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm))
+		printf("%s%s", what, buf);
+}
+
+/* The cgroups a policy is bound to right now (a glob's matches, a unit's cgroup). */
+static void show_bound(json_object *a)
+{
+	size_t n = a ? json_object_array_length(a) : 0;
+
+	if (!a)
+		return; /* an agent that does not say */
+	for (size_t i = 0; i < n; i++)
+		printf("      bound %s\n", json_object_get_string(json_object_array_get_idx(a, i)));
+	if (!n)
+		printf("      bound to no cgroup right now\n");
+}
+
+static void show_policy(json_object *p)
+{
+	json_object *cgs = get(p, "cgroups");
+	size_t n = cgs ? json_object_array_length(cgs) : 0;
+
+	printf("  %s (id %s): default %s%s, %s rules, %s domain rules, %s\n",
+	       get_str(p, "name", "?"), get_str(p, "id", "?"), get_str(p, "default", "?"),
+	       json_object_get_boolean(get(p, "audit")) ? ", audit" : "",
+	       get_str(p, "rules", "0"), get_str(p, "domain_rules", "0"), get_str(p, "file", "-"));
+	for (size_t i = 0; i < n; i++)
+		printf("      cgroup %s\n",
+		       json_object_get_string(json_object_array_get_idx(cgs, i)));
+	if (get(p, "unit"))
+		printf("      unit %s\n", get_str(p, "unit", ""));
+	show_bound(get(p, "bound"));
+	if (get(p, "guarded") && !json_object_get_boolean(get(p, "guarded")))
+		printf("      not guarded: none of its cgroups lies under a guarded cgroup\n");
+}
+
+static void show_kv(const char *title, json_object *o)
+{
+	const char *sep = " ";
+
+	if (!o)
+		return;
+	printf("%s:", title);
+	json_object_object_foreach(o, k, v) {
+		printf("%s%s %s", sep, k, json_object_get_string(v));
+		sep = ", ";
+	}
+	printf("\n");
+}
+
+static void show_status(json_object *o)
+{
+	json_object *a = get(o, "cgroups"), *g = get(o, "generation"), *rl = get(o, "last_reload");
+	size_t n = a ? json_object_array_length(a) : 0;
+
+	printf("lsnitch-agent %s, pid %s, up %s s\n", get_str(o, "version", "?"),
+	       get_str(o, "pid", "?"), get_str(o, "uptime_sec", "?"));
+	if (g) {
+		show_time("policy loaded ", json_object_get_int64(get(g, "loaded_at")));
+		printf(" (built in %.1f ms, %s cgroup bindings)\n",
+		       json_object_get_double(get(g, "load_ms")), get_str(g, "bound", "0"));
+	}
+	if (rl) {
+		show_time("last reload ", json_object_get_int64(get(rl, "at")));
+		if (json_object_get_boolean(get(rl, "ok")))
+			printf(": ok\n");
+		else
+			printf(": FAILED: %s\n", get_str(rl, "error", "?"));
+	}
+	printf("guarded cgroups:\n");
+	for (size_t i = 0; i < n; i++)
+		printf("  %s\n", json_object_get_string(json_object_array_get_idx(a, i)));
+	a = get(o, "policies");
+	n = a ? json_object_array_length(a) : 0;
+	printf("policies: %zu\n", n);
+	for (size_t i = 0; i < n; i++)
+		show_policy(json_object_array_get_idx(a, i));
+	show_kv("counters", get(o, "counters"));
+	show_kv("dns proxy", get(o, "dns"));
+}
+
+static int do_status(int argc, char **argv)
+{
+	if (!no_args("status", argc, argv))
+		return EXIT_USAGE;
+	return run_simple(new_request("status"), show_status);
+}
+
+/* ---- reload ---- */
+
+static void show_reload(json_object *o)
+{
+	printf("reloaded\n");
+}
+
+static int do_reload(int argc, char **argv)
+{
+	if (!no_args("reload", argc, argv))
+		return EXIT_USAGE;
+	return run_simple(new_request("reload"), show_reload);
+}
+
+/* ---- events ---- */
+
+/* The agent's own line: "VERDICT PROTO DEST key=value...". */
+/* The agent formats each event once: its "message" is the line it writes to stdout. */
+static void show_event(json_object *o)
+{
+	if (json_object_object_get_ex(o, "message", NULL))
+		printf("%s\n", get_str(o, "message", ""));
+	else
+		print_json(o);
+}
+
+static int do_events(int argc, char **argv)
+{
+	struct conn c = CONN_INIT;
+	json_object *o = NULL;
+
+	if (!no_args("events", argc, argv))
+		return EXIT_USAGE;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (conn_open(&c) < 0)
+		return EXIT_ERR;
+	o = conn_ask(&c, new_request("events"));
+	if (!o)
+		goto out;
+	if (!is_ok(o)) {
+		p_err("%s", get_str(o, "error", "the agent refused the request"));
+		goto out;
+	}
+	json_object_put(o);
+	/* until the agent goes away (or we are interrupted) */
+	while ((o = conn_read(&c))) {
+		const char *type = get_str(o, "type", "");
+
+		if (json_output)
+			print_json(o);
+		else if (!strcmp(type, "dropped"))
+			printf("lsnitch: %s events dropped (this reader was too slow)\n",
+			       get_str(o, "count", "?"));
+		else
+			show_event(o);
+		json_object_put(o);
+	}
+out:
+	json_object_put(o);
+	conn_close(&c);
+	return EXIT_ERR;
+}
+
+static int do_help(int argc, char **argv)
+{
+	usage(stdout);
+	return EXIT_OK;
+}
+
+static const struct cmd {
+	const char *name;
+	int (*func)(int argc, char **argv);
+} cmds[] = {
+	{ "status", do_status },
+	{ "reload", do_reload },
+	{ "explain", do_explain },
+	{ "events", do_events },
+	{ "help", do_help },
+	{}
+};
+
+static int cmd_select(int argc, char **argv)
+{
+	for (const struct cmd *c = cmds; c->name; c++)
+		if (!strcmp(argv[0], c->name))
+			return c->func(argc - 1, argv + 1);
+	p_err("unknown command \"%s\" (try \"lsnitch help\")", argv[0]);
+	return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{}
+	};
+	int c;
+
+	/* "+": options stop at the command, so "explain --policy x" reaches do_explain */
+	while ((c = getopt_long(argc, argv, "+s:jhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			socket_path = optarg;
+			break;
+		case 'j':
+			json_output = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case 'V':
+			printf("lsnitch %s\n", LN_VERSION);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	return cmd_select(argc - optind, argv + optind);
+}
