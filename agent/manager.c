@@ -38,8 +38,8 @@ static void watch_report(struct ln_manager *m, const struct ln_watch_stats *st)
 	if (st->unwatched)
 		ln_log(LOG_WARNING, "cannot watch %u cgroup director%s (%s): cgroups made below "
 				    "%s are bound at the next reload",
-		       st->unwatched, st->unwatched == 1 ? "y" : "ies", strerror(st->unwatched_errno),
-		       st->unwatched == 1 ? "it" : "them");
+		       st->unwatched, st->unwatched == 1 ? "y" : "ies",
+		       strerror(st->unwatched_errno), st->unwatched == 1 ? "it" : "them");
 	if (st->failed)
 		ln_log(LOG_ERR, "cannot bind %u cgroup(s), the first %s/%s: %s; they run under the "
 				"nearest bound ancestor's policy",
@@ -84,8 +84,8 @@ static void warn_unguarded(const struct ln_manager *m, const struct ln_config *c
 			continue;
 		ln_rule_id_format(&c->sources, p->n_cgroups ? p->cgroup_ids[0] : p->section_rule_id,
 				  where, sizeof(where));
-		ln_log(LOG_WARNING, "%s: policy %s: cgroup %s lies outside every --cgroup: "
-				    "not guarded", where, p->name, p->n_cgroups ? p->cgroups[0] : "-");
+		ln_log(LOG_WARNING, "%s: policy %s: cgroup %s lies outside every --cgroup: not "
+				    "guarded", where, p->name, p->n_cgroups ? p->cgroups[0] : "-");
 	}
 }
 

@@ -101,35 +101,43 @@ static void pin_path(const struct ln_manager *m, char *buf, size_t len, const ch
  * agent pinned. Pinning is best effort: without it the agent still enforces,
  * only not beyond its own life, and says so.
  */
-int ln_pin_prepare(struct ln_manager *m)
+/* The pin directory on a bpffs, made if missing: 0, or -errno with what failed in @why. */
+static int pin_dir_ready(struct ln_manager *m, char *why, size_t len)
 {
 	char path[PATH_MAX], parent[PATH_MAX];
 	char *slash;
 
-	m->pin_dir = m->opts.pin_dir ? m->opts.pin_dir : LN_PIN_DIR;
 	snprintf(parent, sizeof(parent), "%s", m->pin_dir);
 	slash = strrchr(parent, '/');
 	if (!slash || slash == parent) {
-		ln_note(m, LOG_WARNING, "pin directory %s: must be below a bpffs mount, not pinning", m->pin_dir);
-		return 0;
+		snprintf(why, len, "pin directory %s: must be below a bpffs mount", m->pin_dir);
+		return -EINVAL;
 	}
 	*slash = '\0';
 	if (!is_bpffs(parent) && !strcmp(parent, "/sys/fs/bpf") &&
 	    mount("bpf", parent, "bpf", 0, "mode=0700") < 0)
 		ln_note(m, LOG_WARNING, "mounting bpffs on %s: %m", parent);
 	if (!is_bpffs(parent)) {
-		ln_note(m, LOG_WARNING, "%s is not a bpffs: not pinning; enforcement ends with the agent",
-		       parent);
-		return 0;
+		snprintf(why, len, "%s is not a bpffs", parent);
+		return -ENOTDIR;
 	}
-	snprintf(path, sizeof(path), "%s/maps", m->pin_dir);
-	if (mkdir_p(path, 0700) < 0) {
-		ln_note(m, LOG_WARNING, "%s: %m: not pinning; enforcement ends with the agent", path);
-		return 0;
+	for (int i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s", m->pin_dir, i ? "links" : "maps");
+		if (mkdir_p(path, 0700) < 0) {
+			snprintf(why, len, "%s: %s", path, strerror(errno));
+			return -errno;
+		}
 	}
-	snprintf(path, sizeof(path), "%s/links", m->pin_dir);
-	if (mkdir_p(path, 0700) < 0) {
-		ln_note(m, LOG_WARNING, "%s: %m: not pinning; enforcement ends with the agent", path);
+	return 0;
+}
+
+int ln_pin_prepare(struct ln_manager *m)
+{
+	char path[PATH_MAX], why[PATH_MAX + 64];
+
+	m->pin_dir = m->opts.pin_dir ? m->opts.pin_dir : LN_PIN_DIR;
+	if (pin_dir_ready(m, why, sizeof(why)) < 0) {
+		ln_note(m, LOG_WARNING, "%s: not pinning; enforcement ends with the agent", why);
 		return 0;
 	}
 	m->pinning = true;
