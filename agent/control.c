@@ -359,7 +359,7 @@ static json_object *do_explain(struct ln_control *ctl, const struct ln_ctl_reque
 		}
 		json_object_object_add(o, "guarded", json_object_new_boolean(1));
 	}
-	ln_compiled_decide(&m->gen->cc, id, req->addr, req->port, req->proto, &d);
+	ln_explain_decide(m->gen, id, req->addr, req->port, req->proto, &d);
 	json_object_object_add(o, "policy", jstr(id ? cfg->policies[id - 1].name : "-"));
 	json_object_object_add(o, "policy_id", json_object_new_int64(id));
 	json_object_object_add(o, "verdict", jstr(d.audit ? "would-deny" :
@@ -371,8 +371,7 @@ static json_object *do_explain(struct ln_control *ctl, const struct ln_ctl_reque
 	if (has_domain_rules(cfg, id))
 		json_object_object_add(o, "note", jstr("the policy has domain rules: an address "
 						       "that DNS resolved a matching name to "
-						       "follows them while the answer lives "
-						       "(this answer ignores live DNS)"));
+						       "follows them while the answer lives"));
 	return o;
 }
 

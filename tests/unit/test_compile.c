@@ -76,7 +76,7 @@ static struct ln_decision decide(const struct fixture *fx, __u32 policy, const c
 	struct ln_prefix p;
 
 	assert_int_equal(ln_prefix_parse(addr, &p), 0);
-	ln_compiled_decide(&fx->cc, policy, p.addr, port, proto, &d);
+	ln_compiled_decide(&fx->cc, policy, p.addr, port, proto, NULL, NULL, &d);
 	return d;
 }
 
@@ -270,7 +270,7 @@ static void test_v4_rule_matches_v4_mapped(void **state)
 	compile_text(&fx, "[policy p]\ncgroup = a\ndeny = 192.0.2.0/24\nallow = *:53/udp\n");
 	/* what connect6 sees for a v4-mapped destination */
 	assert_int_equal(inet_pton(AF_INET6, "::ffff:192.0.2.9", p.addr), 1);
-	ln_compiled_decide(&fx.cc, 1, p.addr, 80, TCP, &d);
+	ln_compiled_decide(&fx.cc, 1, p.addr, 80, TCP, NULL, NULL, &d);
 	assert_int_equal(d.verdict, DENY);
 	assert_int_equal(d.rule_id, LN_RULE_ID(INI, 3));
 	/* "*" is ::/0: it covers IPv4 and IPv6 */
@@ -278,7 +278,7 @@ static void test_v4_rule_matches_v4_mapped(void **state)
 	expect_verdict(&fx, 1, "2001:db8::1", 53, UDP, ALLOW, R_RULE, LN_RULE_ID(INI, 4));
 	/* but not a non-mapped v6 address with the same low bits */
 	assert_int_equal(inet_pton(AF_INET6, "::192.0.2.9", p.addr), 1);
-	ln_compiled_decide(&fx.cc, 1, p.addr, 80, TCP, &d);
+	ln_compiled_decide(&fx.cc, 1, p.addr, 80, TCP, NULL, NULL, &d);
 	assert_int_equal(d.reason, R_DEF);
 	fixture_free(&fx);
 }
