@@ -18,7 +18,7 @@ static const struct ln_rule_set *explain_dns_lookup(void *ud, __u32 policy_id,
 						    const __u8 addr[LN_ADDR_LEN])
 {
 	struct explain_dns *x = ud;
-	struct ln_bl_key k = { .set = policy_id };
+	struct ln_bl_key k = {.set = policy_id};
 
 	memcpy(k.addr, addr, LN_ADDR_LEN);
 	if (x->fd < 0 || bpf_map_lookup_elem(x->fd, &k, &x->v))
@@ -26,10 +26,10 @@ static const struct ln_rule_set *explain_dns_lookup(void *ud, __u32 policy_id,
 	return x->now_ns < x->v.expires_ns ? &x->v.rs : NULL;
 }
 
-void ln_explain_decide(const struct ln_generation *g, __u32 policy_id,
-		       const __u8 addr[LN_ADDR_LEN], __u16 port, __u8 proto, struct ln_decision *d)
+void ln_explain_decide(const struct ln_generation *g, __u32 policy_id, const __u8 addr[LN_ADDR_LEN],
+		       __u16 port, __u8 proto, struct ln_decision *d)
 {
-	struct explain_dns x = { .fd = -1 };
+	struct explain_dns x = {.fd = -1};
 	struct timespec ts;
 
 	if (g->skel)

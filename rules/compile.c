@@ -561,7 +561,7 @@ void ln_compiled_decide(const struct ln_compiled *cc, __u32 policy_id, const __u
 			__u16 port, __u8 proto, ln_dns_lookup_fn dns, void *ud,
 			struct ln_decision *d)
 {
-	struct decide_ctx cx = { .cc = cc, .dns = dns, .ud = ud };
+	struct decide_ctx cx = {.cc = cc, .dns = dns, .ud = ud};
 	__u32 pid = policy_id < cc->n_policies ? policy_id : LN_POLICY_IMPLICIT;
 	const struct ln_policy_val *pol = cc->n_policies ? &cc->policies[pid] : NULL;
 	const struct ln_lists *global = cc->packed.n_sets ? &cc->packed.sets[LN_SET_GLOBAL] : NULL;

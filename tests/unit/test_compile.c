@@ -438,19 +438,19 @@ static void test_dns_verdict_order(void **state)
 	__u32 bl;
 
 	(void)state;
-	write_file("dbl.txt", "203.0.113.7\n"	   /* 1 */
-			      "198.51.100.9\n"); /* 2 */
-	compile_text(&fx, "[global]\n"			/* 1 */
-			  "blocked-hosts = dbl.txt\n"		/* 2 */
-			  "[policy closed]\n"			/* 3 */
-			  "cgroup = a\n"			/* 4 */
-			  "default = deny\n"			/* 5 */
+	write_file("dbl.txt", "203.0.113.7\n"		      /* 1 */
+			      "198.51.100.9\n");	      /* 2 */
+	compile_text(&fx, "[global]\n"			      /* 1 */
+			  "blocked-hosts = dbl.txt\n"	      /* 2 */
+			  "[policy closed]\n"		      /* 3 */
+			  "cgroup = a\n"		      /* 4 */
+			  "default = deny\n"		      /* 5 */
 			  "allow-domain = api.test:443/tcp\n" /* 6 */
-			  "deny-domain = bad.test\n"		/* 7 */
-			  "deny = 203.0.113.8\n"		/* 8 */
-			  "[policy open]\n"			/* 9 */
-			  "cgroup = b\n"			/* 10 */
-			  "allow-domain = cdn.test\n");	/* 11 */
+			  "deny-domain = bad.test\n"	      /* 7 */
+			  "deny = 203.0.113.8\n"	      /* 8 */
+			  "[policy open]\n"		      /* 9 */
+			  "cgroup = b\n"		      /* 10 */
+			  "allow-domain = cdn.test\n");	      /* 11 */
 	bl = ln_sources_add(&fx.c.sources, tpath("dbl.txt"));
 	assert_int_equal(fx.cc.policies[1].flags, LN_POLICY_HAS_DOMAIN_RULES | LN_POLICY_HAS_RULES);
 	live_dns = &dns;
