@@ -149,6 +149,10 @@ void ln_generation_free(struct ln_generation *g);
 int ln_generation_swap(struct ln_manager *m, struct ln_generation *g, struct ln_error *err);
 struct bpf_program *ln_hook_prog(struct lsnitch_bpf *skel, int i);
 
+/* explain.c: what @g's programs decide for one destination, its live DNS verdicts included. */
+void ln_explain_decide(const struct ln_generation *g, __u32 policy_id,
+		       const __u8 addr[LN_ADDR_LEN], __u16 port, __u8 proto, struct ln_decision *d);
+
 /* pin.c */
 int ln_pin_prepare(struct ln_manager *m);
 int ln_pin_shared_maps(struct ln_manager *m, struct ln_error *err);

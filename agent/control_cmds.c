@@ -268,7 +268,7 @@ static void explain_decide(const struct ln_manager *m, __u32 id, const struct ln
 	const struct ln_config *cfg = m->gen->cfg;
 	struct ln_decision d;
 
-	ln_compiled_decide(&m->gen->cc, id, req->addr, req->port, req->proto, &d);
+	ln_explain_decide(m->gen, id, req->addr, req->port, req->proto, &d);
 	json_object_object_add(o, "policy", jstr(id ? cfg->policies[id - 1].name : "-"));
 	json_object_object_add(o, "policy_id", json_object_new_int64(id));
 	json_object_object_add(o, "verdict", jstr(d.audit ? "would-deny" :
@@ -280,8 +280,7 @@ static void explain_decide(const struct ln_manager *m, __u32 id, const struct ln
 	if (has_domain_rules(cfg, id))
 		json_object_object_add(o, "note", jstr("the policy has domain rules: an address "
 						       "that DNS resolved a matching name to "
-						       "follows them while the answer lives "
-						       "(this answer ignores live DNS)"));
+						       "follows them while the answer lives"));
 }
 
 static int do_explain(struct ln_ctl_ctx *ctx, json_object *request, json_object **reply,

@@ -6,7 +6,6 @@
 
 #define LN_INLINE static __always_inline
 #include "lsnitch.h"
-#include "lsnitch_decide.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -222,6 +221,41 @@ __attribute__((noinline)) __u32 ln_blocklist(const struct ln_lists *l, __u32 set
 			     ((__u64)a->w[2] << 32) | a->w[3]);
 }
 
+/* The lookups lsnitch_decide.h asks for; @ctx is the config map's value. */
+LN_INLINE const struct ln_rule_set *ln_lookup_rules(const void *ctx, __u32 policy_id,
+						    const __u8 *addr)
+{
+	struct ln_rule_key rk = { .prefixlen = 32 + 128, .policy_id = policy_id };
+
+	__builtin_memcpy(rk.addr, addr, LN_ADDR_LEN);
+	return bpf_map_lookup_elem(&rules, &rk);
+}
+
+LN_INLINE const struct ln_rule_set *ln_lookup_dns(const void *ctx, __u32 policy_id,
+						  const __u8 *addr)
+{
+	struct ln_bl_key dk = { .set = policy_id };
+	const struct ln_dns_verdict *dv;
+
+	__builtin_memcpy(dk.addr, addr, LN_ADDR_LEN);
+	dv = bpf_map_lookup_elem(&dns_verdicts, &dk);
+	return dv && bpf_ktime_get_ns() < dv->expires_ns ? &dv->rs : NULL;
+}
+
+LN_INLINE __u32 ln_lookup_blocklist(const void *ctx, const struct ln_lists *l, __u32 set,
+				    const __u8 *addr)
+{
+	const struct ln_config_val *cfg = ctx;
+	const __u32 *aw = (const __u32 *)addr;
+	struct ln_words w = { { bpf_ntohl(aw[0]), bpf_ntohl(aw[1]), bpf_ntohl(aw[2]),
+				bpf_ntohl(aw[3]) } };
+
+	return ln_blocklist(l, set, cfg->bloom_mask, &w);
+}
+
+#define LN_DECIDE_LOOKUPS
+#include "lsnitch_decide.h"
+
 LN_INLINE void ln_report(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port, __u64 cg,
 			 __u32 policy_id, const struct ln_decision *d, __u8 hook)
 {
@@ -352,85 +386,77 @@ LN_INLINE int ln_dns_redirect(const struct ln_dns_state *st, const __u8 *addr, _
 	return LN_REDIRECT | (__u16)(st->base_port + slot);
 }
 
-/* The one decision path of every hook: 1 allow, 0 deny (EPERM). */
+/* The policy of the calling task's cgroup, its id in *@policy_id; NULL: none at all. */
+LN_INLINE const struct ln_policy_val *ln_policy(const struct ln_config_val *cfg, __u64 cg,
+						__u32 *policy_id)
+{
+	const struct ln_policy_val *pol;
+	__u32 zero = 0;
+
+	*policy_id = ln_current_policy(cfg, cg);
+	pol = bpf_map_lookup_elem(&policies, policy_id);
+	if (pol)
+		return pol;
+	*policy_id = LN_POLICY_IMPLICIT;
+	return bpf_map_lookup_elem(&policies, &zero);
+}
+
+/*
+ * DNS goes to the proxy, which applies the domain lists and records what
+ * names resolve to; only an explicit deny rule stops it here. Returns
+ * LN_REDIRECT | port, or 0: decided here.
+ */
+LN_INLINE int ln_dns_divert(const __u8 *addr, __u16 port, __u8 proto, __u32 policy_id,
+			    const struct ln_decision *d)
+{
+	const struct ln_dns_state *dns;
+
+	if (port != LN_DNS_PORT || (proto != IPPROTO_UDP && proto != IPPROTO_TCP))
+		return 0;
+	if (d->reason == LN_REASON_RULE && d->verdict == LN_VERDICT_DENY && !d->audit)
+		return 0;
+	dns = ln_dns_active();
+	return dns ? ln_dns_redirect(dns, addr, port, policy_id) : 0;
+}
+
+/* Counts and reports @d; 1 allow, 0 deny (EPERM). */
+LN_INLINE int ln_enforce(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port, __u64 cg,
+			 __u32 policy_id, const struct ln_decision *d, __u8 hook)
+{
+	if (d->verdict == LN_VERDICT_ALLOW)
+		ln_count(LN_CNT_ALLOWED);
+	else if (d->audit)
+		ln_count(LN_CNT_AUDITED);
+	else
+		ln_count(LN_CNT_DENIED);
+	if (d->log)
+		ln_report(ctx, addr, port, cg, policy_id, d, hook);
+	return d->verdict == LN_VERDICT_DENY && !d->audit ? 0 : 1;
+}
+
+/* The one decision path of every hook: 1 allow, 0 deny (EPERM), or LN_REDIRECT | port. */
 LN_INLINE int ln_check(struct bpf_sock_addr *ctx, const __u8 *addr, __u8 hook)
 {
-	struct ln_rule_key rk = { .prefixlen = 32 + 128 };
 	const struct ln_policy_val *pol;
 	const struct ln_config_val *cfg;
-	const struct ln_dns_state *dns;
-	const struct ln_rule_set *rs = NULL, *drs = NULL;
 	struct ln_decision d = {};
-	__u32 zero = 0, policy_id, bl = 0;
+	__u32 zero = 0, policy_id;
 	__u16 port = bpf_ntohs((__u16)ctx->user_port);
 	__u8 proto = ctx->protocol;
 	__u64 cg = bpf_get_current_cgroup_id();
-	int idx = -1, didx = -1;
+	int to;
 
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg)
 		return 1;
-	policy_id = ln_current_policy(cfg, cg);
-	pol = bpf_map_lookup_elem(&policies, &policy_id);
-	if (!pol) {
-		policy_id = LN_POLICY_IMPLICIT;
-		pol = bpf_map_lookup_elem(&policies, &zero);
-		if (!pol)
-			return 1;
-	}
-	if (pol->flags & LN_POLICY_HAS_RULES) {
-		rk.policy_id = policy_id;
-		__builtin_memcpy(rk.addr, addr, LN_ADDR_LEN);
-		rs = bpf_map_lookup_elem(&rules, &rk);
-		if (rs)
-			idx = ln_rule_set_match(rs, port, proto);
-	}
-	if (idx < 0 && (pol->flags & LN_POLICY_HAS_DOMAIN_RULES)) {
-		struct ln_bl_key dk = { .set = policy_id };
-		const struct ln_dns_verdict *dv;
-
-		__builtin_memcpy(dk.addr, addr, LN_ADDR_LEN);
-		dv = bpf_map_lookup_elem(&dns_verdicts, &dk);
-		if (dv && bpf_ktime_get_ns() < dv->expires_ns) {
-			drs = &dv->rs;
-			didx = ln_rule_set_match(drs, port, proto);
-		}
-	}
-	if (idx < 0 && didx < 0) {
-		/* Rules did not decide: the blocklists are next. */
-		const __u32 *aw = (const __u32 *)addr;
-		struct ln_words w = { { bpf_ntohl(aw[0]), bpf_ntohl(aw[1]), bpf_ntohl(aw[2]),
-					bpf_ntohl(aw[3]) } };
-
-		bl = ln_blocklist(&cfg->lists, LN_SET_GLOBAL, cfg->bloom_mask, &w);
-		if (!bl && (pol->flags & LN_POLICY_HAS_LISTS) && policy_id)
-			bl = ln_blocklist(&pol->lists, policy_id, cfg->bloom_mask, &w);
-	}
-	ln_decide_at(pol, rs, idx, drs, didx, bl, &d);
-
-	/*
-	 * DNS goes to the proxy, which applies the domain lists and records
-	 * what names resolve to; only an explicit deny rule stops it here.
-	 */
-	if (port == LN_DNS_PORT && (proto == IPPROTO_UDP || proto == IPPROTO_TCP) &&
-	    !(d.reason == LN_REASON_RULE && d.verdict == LN_VERDICT_DENY && !d.audit)) {
-		int to;
-
-		dns = ln_dns_active();
-		to = dns ? ln_dns_redirect(dns, addr, port, policy_id) : 0;
-		if (to)
-			return to;
-	}
-
-	if (d.verdict == LN_VERDICT_ALLOW)
-		ln_count(LN_CNT_ALLOWED);
-	else if (d.audit)
-		ln_count(LN_CNT_AUDITED);
-	else
-		ln_count(LN_CNT_DENIED);
-	if (d.log)
-		ln_report(ctx, addr, port, cg, policy_id, &d, hook);
-	return d.verdict == LN_VERDICT_DENY && !d.audit ? 0 : 1;
+	pol = ln_policy(cfg, cg, &policy_id);
+	if (!pol)
+		return 1;
+	ln_decide(cfg, pol, policy_id, &cfg->lists, addr, port, proto, &d);
+	to = ln_dns_divert(addr, port, proto, policy_id, &d);
+	if (to)
+		return to;
+	return ln_enforce(ctx, addr, port, cg, policy_id, &d, hook);
 }
 
 LN_INLINE void ln_addr_from_v4(__u8 *addr, __u32 ip4)

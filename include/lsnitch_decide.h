@@ -1,15 +1,31 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The verdict logic, in one place: compiled into the BPF programs and into the
- * host unit tests. It takes the results of the map lookups, never does them.
+ * host code (explain, tests), which supply the lookups.
  *
- * Precedence (documented in README.md):
+ * Precedence (documented in README.md), the order ln_decide() asks in:
  *   1. the policy's rules: the first matching entry of the longest matching
  *      prefix's pre-sorted set (most specific wins, deny wins ties);
  *   2. the policy's domain rules, for an address a DNS answer for a matching
  *      name resolved to (recorded by the resolver proxy, until the TTL ends);
  *   3. the host blocklists (global, then the policy's own);
  *   4. the policy's default verdict.
+ *
+ * ln_decide() exists only for includers that define LN_DECIDE_LOOKUPS and,
+ * before including (a map lookup in BPF, a scan or a callback on the host):
+ *   LN_INLINE const struct ln_rule_set *ln_lookup_rules(const void *ctx,
+ *           __u32 policy_id, const __u8 *addr);
+ *       the rules trie's value for (policy, address), or NULL;
+ *   LN_INLINE const struct ln_rule_set *ln_lookup_dns(const void *ctx,
+ *           __u32 policy_id, const __u8 *addr);
+ *       the live domain-rule set recorded for (policy, address), NULL when
+ *       there is none or it expired (against bpf_ktime_get_ns(), which is
+ *       CLOCK_MONOTONIC);
+ *   LN_INLINE __u32 ln_lookup_blocklist(const void *ctx, const struct ln_lists *l,
+ *           __u32 set, const __u8 *addr);
+ *       rule id of the entry of blocklist set @set (packed as @l) covering
+ *       the address, or 0.
+ * Everyone else (rules.h) gets struct ln_decision and the matchers only.
  */
 #ifndef LSNITCH_DECIDE_H
 #define LSNITCH_DECIDE_H
@@ -53,6 +69,7 @@ LN_INLINE int ln_rule_set_match(const struct ln_rule_set *rs, __u16 port, __u8 p
 }
 
 /*
+ * Fills @d from what the lookups found.
  * @pol: the policy (NULL: no policy at all, only the global lists apply)
  * @rs, @i: the rules trie's value for (policy, destination) and the index of
  *     its first entry matching port and protocol (-1: none, or no @rs)
@@ -91,15 +108,40 @@ LN_INLINE void ln_decide_at(const struct ln_policy_val *pol, const struct ln_rul
 	d->log = d->verdict == LN_VERDICT_DENY || (flags & LN_POLICY_LOG_ALLOWED);
 }
 
-/* The same, scanning the sets itself (user space and tests). */
-LN_INLINE void ln_decide(const struct ln_policy_val *pol, const struct ln_rule_set *rs,
-			 const struct ln_rule_set *dns, __u32 bl_rule_id, __u16 port, __u8 proto,
+#endif /* LSNITCH_DECIDE_H */
+
+#if defined(LN_DECIDE_LOOKUPS) && !defined(LSNITCH_DECIDE_ORDER)
+#define LSNITCH_DECIDE_ORDER
+
+/*
+ * The verdict for (@addr, @port, @proto) under policy @policy_id (@pol, NULL:
+ * none), every lookup made in precedence order and only when the one before
+ * did not decide. @global: the global blocklists; @ctx goes to the lookups.
+ */
+LN_INLINE void ln_decide(const void *ctx, const struct ln_policy_val *pol, __u32 policy_id,
+			 const struct ln_lists *global, const __u8 *addr, __u16 port, __u8 proto,
 			 struct ln_decision *d)
 {
-	int i = rs ? ln_rule_set_match(rs, port, proto) : -1;
-	int j = i < 0 && dns ? ln_rule_set_match(dns, port, proto) : -1;
+	const struct ln_rule_set *rs = NULL, *dns = NULL;
+	__u32 flags = pol ? pol->flags : 0, bl = 0;
+	int i = -1, j = -1;
 
-	ln_decide_at(pol, rs, i, dns, j, bl_rule_id, d);
+	if (flags & LN_POLICY_HAS_RULES) {
+		rs = ln_lookup_rules(ctx, policy_id, addr);
+		if (rs)
+			i = ln_rule_set_match(rs, port, proto);
+	}
+	if (i < 0 && (flags & LN_POLICY_HAS_DOMAIN_RULES)) {
+		dns = ln_lookup_dns(ctx, policy_id, addr);
+		if (dns)
+			j = ln_rule_set_match(dns, port, proto);
+	}
+	if (i < 0 && j < 0) {
+		bl = ln_lookup_blocklist(ctx, global, LN_SET_GLOBAL, addr);
+		if (!bl && policy_id && (flags & LN_POLICY_HAS_LISTS))
+			bl = ln_lookup_blocklist(ctx, &pol->lists, policy_id, addr);
+	}
+	ln_decide_at(pol, rs, i, dns, j, bl, d);
 }
 
-#endif /* LSNITCH_DECIDE_H */
+#endif /* LN_DECIDE_LOOKUPS */

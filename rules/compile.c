@@ -512,17 +512,26 @@ static bool addr_in(const __u8 *pfx, __u32 len, const __u8 addr[LN_ADDR_LEN])
 	return ln_prefix_contains(&p, &a);
 }
 
+/* The lookups lsnitch_decide.h asks for, done on @cc and the caller's callback. */
+struct decide_ctx {
+	const struct ln_compiled *cc;
+	ln_dns_lookup_fn dns;
+	void *ud;
+};
+
 /* The rules trie's longest match for (policy, addr), or NULL. */
-static const struct ln_rule_set *decide_rules(const struct ln_compiled *cc, __u32 pid,
-					      const __u8 addr[LN_ADDR_LEN])
+LN_INLINE const struct ln_rule_set *ln_lookup_rules(const void *ctx, __u32 policy_id,
+						    const __u8 *addr)
 {
+	const struct ln_compiled *cc = ((const struct decide_ctx *)ctx)->cc;
 	const struct ln_rule_kv *best = NULL;
 	size_t i;
 
 	for (i = 0; i < cc->n_rules; i++) {
 		const struct ln_rule_kv *kv = &cc->rules[i];
 
-		if (kv->k.policy_id != pid || !addr_in(kv->k.addr, kv->k.prefixlen - 32, addr))
+		if (kv->k.policy_id != policy_id ||
+		    !addr_in(kv->k.addr, kv->k.prefixlen - 32, addr))
 			continue;
 		if (!best || kv->k.prefixlen > best->k.prefixlen)
 			best = kv;
@@ -530,28 +539,32 @@ static const struct ln_rule_set *decide_rules(const struct ln_compiled *cc, __u3
 	return best ? &best->v : NULL;
 }
 
-/* Like the BPF program: the exact hash, then the prefix trie, of one set. */
-static __u32 decide_blocklist(const struct ln_compiled *cc, __u32 set, const __u8 addr[LN_ADDR_LEN])
+LN_INLINE const struct ln_rule_set *ln_lookup_dns(const void *ctx, __u32 policy_id,
+						  const __u8 *addr)
 {
-	return ln_packed_lookup(&cc->packed, set, addr);
+	const struct decide_ctx *cx = ctx;
+
+	return cx->dns ? cx->dns(cx->ud, policy_id, addr) : NULL;
 }
 
-void ln_compiled_decide(const struct ln_compiled *cc, __u32 policy_id, const __u8 addr[LN_ADDR_LEN],
-			__u16 port, __u8 proto, struct ln_decision *d)
+/* ln_packed_lookup() finds set @set's lists (@l) itself. */
+LN_INLINE __u32 ln_lookup_blocklist(const void *ctx, const struct ln_lists *l, __u32 set,
+				    const __u8 *addr)
 {
-	const struct ln_policy_val *pol = NULL;
-	const struct ln_rule_set *rs = NULL;
-	__u32 pid = policy_id < cc->n_policies ? policy_id : LN_POLICY_IMPLICIT, bl = 0;
+	return ln_packed_lookup(&((const struct decide_ctx *)ctx)->cc->packed, set, addr);
+}
 
-	if (cc->n_policies)
-		pol = &cc->policies[pid];
-	if (pol && (pol->flags & LN_POLICY_HAS_RULES))
-		rs = decide_rules(cc, pid, addr);
-	if (!rs || ln_rule_set_match(rs, port, proto) < 0) {
-		bl = decide_blocklist(cc, LN_SET_GLOBAL, addr);
-		if (!bl && pid && pol && (pol->flags & LN_POLICY_HAS_LISTS))
-			bl = decide_blocklist(cc, pid, addr);
-	}
-	memset(d, 0, sizeof(*d));
-	ln_decide(pol, rs, NULL, bl, port, proto, d);
+#define LN_DECIDE_LOOKUPS
+#include "lsnitch_decide.h"
+
+void ln_compiled_decide(const struct ln_compiled *cc, __u32 policy_id, const __u8 addr[LN_ADDR_LEN],
+			__u16 port, __u8 proto, ln_dns_lookup_fn dns, void *ud,
+			struct ln_decision *d)
+{
+	struct decide_ctx cx = {.cc = cc, .dns = dns, .ud = ud};
+	__u32 pid = policy_id < cc->n_policies ? policy_id : LN_POLICY_IMPLICIT;
+	const struct ln_policy_val *pol = cc->n_policies ? &cc->policies[pid] : NULL;
+	const struct ln_lists *global = cc->packed.n_sets ? &cc->packed.sets[LN_SET_GLOBAL] : NULL;
+
+	ln_decide(&cx, pol, pid, global, addr, port, proto, d);
 }

@@ -283,12 +283,21 @@ int ln_compile(const struct ln_config *c, ln_resolve_fn resolve, void *resolve_u
 void ln_compiled_free(struct ln_compiled *out);
 
 /*
- * What the kernel would do, computed from @cc without a kernel (same lookups
- * as the BPF programs, done by scanning): for "explain" and for tests.
+ * The live domain-rule set recorded for (policy, address) -- what the
+ * dns_verdicts map holds, expired entries left out -- or NULL. The result may
+ * point into a buffer owned by @ud; it is read before the next call.
+ */
+typedef const struct ln_rule_set *(*ln_dns_lookup_fn)(void *ud, __u32 policy_id,
+						     const __u8 addr[LN_ADDR_LEN]);
+/*
+ * What the kernel would do, computed from @cc without a kernel: the BPF
+ * programs' decision (lsnitch_decide.h), its map lookups done by scanning @cc
+ * and, for domain verdicts, by @dns (NULL: there are none). For "explain" and
+ * for tests.
  */
 void ln_compiled_decide(const struct ln_compiled *cc, __u32 policy_id,
 			const __u8 addr[LN_ADDR_LEN], __u16 port, __u8 proto,
-			struct ln_decision *d);
+			ln_dns_lookup_fn dns, void *ud, struct ln_decision *d);
 
 /* ---- domain rules (DNS) ---- */
 

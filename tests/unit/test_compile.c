@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit tests: compiling to map entries, and the verdicts ln_compiled_decide() gives from them. */
+/*
+ * Unit tests: compiling to map entries, and the verdicts ln_compiled_decide() gives from them,
+ * live DNS verdicts included.
+ */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -69,6 +72,41 @@ static void fixture_free(struct fixture *fx)
 	ln_config_free(&fx->c);
 }
 
+/*
+ * A dns_verdicts map of one entry, as the agent's explain reads the kernel's:
+ * the domain rules of @policy_id that matched @name, for the address @addr.
+ */
+struct fake_dns {
+	__u32 policy_id;
+	struct ln_prefix addr;
+	struct ln_rule_set rs;
+	bool expired;
+	unsigned int calls;
+};
+
+static const struct ln_rule_set *fake_dns_lookup(void *ud, __u32 policy_id,
+						 const __u8 addr[LN_ADDR_LEN])
+{
+	struct fake_dns *f = ud;
+
+	f->calls++;
+	if (f->expired || policy_id != f->policy_id || memcmp(addr, f->addr.addr, LN_ADDR_LEN))
+		return NULL;
+	return &f->rs;
+}
+
+/* Records that @name resolved to @addr for @policy_id, from the policy's domain rules. */
+static void fake_dns_answer(struct fake_dns *f, const struct fixture *fx, __u32 policy_id,
+			    const char *name, const char *addr)
+{
+	memset(f, 0, sizeof(*f));
+	f->policy_id = policy_id;
+	assert_int_equal(ln_prefix_parse(addr, &f->addr), 0);
+	assert_true(ln_domain_rules_match(&fx->c.policies[policy_id - 1], &name, 1, &f->rs) > 0);
+}
+
+static struct fake_dns *live_dns; /* what decide() passes: NULL, no DNS verdicts */
+
 static struct ln_decision decide(const struct fixture *fx, __u32 policy, const char *addr,
 				 __u16 port, __u8 proto)
 {
@@ -76,7 +114,8 @@ static struct ln_decision decide(const struct fixture *fx, __u32 policy, const c
 	struct ln_prefix p;
 
 	assert_int_equal(ln_prefix_parse(addr, &p), 0);
-	ln_compiled_decide(&fx->cc, policy, p.addr, port, proto, &d);
+	ln_compiled_decide(&fx->cc, policy, p.addr, port, proto, live_dns ? fake_dns_lookup : NULL,
+			   live_dns, &d);
 	return d;
 }
 
@@ -98,6 +137,7 @@ static struct ln_decision decide(const struct fixture *fx, __u32 policy, const c
 #define R_RULE LN_REASON_RULE
 #define R_BL LN_REASON_BLOCKLIST
 #define R_DEF LN_REASON_DEFAULT
+#define R_DOM LN_REASON_DOMAIN
 
 static void test_most_specific_prefix_wins(void **state)
 {
@@ -270,7 +310,7 @@ static void test_v4_rule_matches_v4_mapped(void **state)
 	compile_text(&fx, "[policy p]\ncgroup = a\ndeny = 192.0.2.0/24\nallow = *:53/udp\n");
 	/* what connect6 sees for a v4-mapped destination */
 	assert_int_equal(inet_pton(AF_INET6, "::ffff:192.0.2.9", p.addr), 1);
-	ln_compiled_decide(&fx.cc, 1, p.addr, 80, TCP, &d);
+	ln_compiled_decide(&fx.cc, 1, p.addr, 80, TCP, NULL, NULL, &d);
 	assert_int_equal(d.verdict, DENY);
 	assert_int_equal(d.rule_id, LN_RULE_ID(INI, 3));
 	/* "*" is ::/0: it covers IPv4 and IPv6 */
@@ -278,7 +318,7 @@ static void test_v4_rule_matches_v4_mapped(void **state)
 	expect_verdict(&fx, 1, "2001:db8::1", 53, UDP, ALLOW, R_RULE, LN_RULE_ID(INI, 4));
 	/* but not a non-mapped v6 address with the same low bits */
 	assert_int_equal(inet_pton(AF_INET6, "::192.0.2.9", p.addr), 1);
-	ln_compiled_decide(&fx.cc, 1, p.addr, 80, TCP, &d);
+	ln_compiled_decide(&fx.cc, 1, p.addr, 80, TCP, NULL, NULL, &d);
 	assert_int_equal(d.reason, R_DEF);
 	fixture_free(&fx);
 }
@@ -390,6 +430,70 @@ static void test_bindings(void **state)
 	ln_compiled_free(NULL);
 }
 
+/* The order with live DNS verdicts: rules, then the domain verdict, then blocklists, default. */
+static void test_dns_verdict_order(void **state)
+{
+	struct fixture fx;
+	struct fake_dns dns;
+	__u32 bl;
+
+	(void)state;
+	write_file("dbl.txt", "203.0.113.7\n"		      /* 1 */
+			      "198.51.100.9\n");	      /* 2 */
+	compile_text(&fx, "[global]\n"			      /* 1 */
+			  "blocked-hosts = dbl.txt\n"	      /* 2 */
+			  "[policy closed]\n"		      /* 3 */
+			  "cgroup = a\n"		      /* 4 */
+			  "default = deny\n"		      /* 5 */
+			  "allow-domain = api.test:443/tcp\n" /* 6 */
+			  "deny-domain = bad.test\n"	      /* 7 */
+			  "deny = 203.0.113.8\n"	      /* 8 */
+			  "[policy open]\n"		      /* 9 */
+			  "cgroup = b\n"		      /* 10 */
+			  "allow-domain = cdn.test\n");	      /* 11 */
+	bl = ln_sources_add(&fx.c.sources, tpath("dbl.txt"));
+	assert_int_equal(fx.cc.policies[1].flags, LN_POLICY_HAS_DOMAIN_RULES | LN_POLICY_HAS_RULES);
+	live_dns = &dns;
+
+	/* a live allow-domain answer opens an address in a default-deny policy */
+	fake_dns_answer(&dns, &fx, 1, "www.api.test", "192.0.2.10");
+	expect_verdict(&fx, 1, "192.0.2.10", 443, TCP, ALLOW, R_DOM, LN_RULE_ID(INI, 6));
+	expect_verdict(&fx, 1, "192.0.2.10", 80, TCP, DENY, R_DEF, LN_RULE_ID(INI, 5));
+	expect_verdict(&fx, 1, "192.0.2.11", 443, TCP, DENY, R_DEF, LN_RULE_ID(INI, 5));
+	/* only for the policy it was recorded for */
+	expect_verdict(&fx, 2, "192.0.2.10", 443, TCP, ALLOW, R_DEF, LN_RULE_ID(INI, 9));
+	/* expired: the default again */
+	dns.expired = true;
+	expect_verdict(&fx, 1, "192.0.2.10", 443, TCP, DENY, R_DEF, LN_RULE_ID(INI, 5));
+
+	/* a rule beats the DNS verdict, which is then not even looked up */
+	fake_dns_answer(&dns, &fx, 1, "api.test", "203.0.113.8");
+	expect_verdict(&fx, 1, "203.0.113.8", 443, TCP, DENY, R_RULE, LN_RULE_ID(INI, 8));
+	assert_int_equal(dns.calls, 0);
+
+	/* the DNS verdict beats the blocklist, both ways */
+	fake_dns_answer(&dns, &fx, 1, "api.test", "203.0.113.7");
+	expect_verdict(&fx, 1, "203.0.113.7", 443, TCP, ALLOW, R_DOM, LN_RULE_ID(INI, 6));
+	expect_verdict(&fx, 1, "203.0.113.7", 80, TCP, DENY, R_BL, LN_RULE_ID(bl, 1));
+	fake_dns_answer(&dns, &fx, 2, "cdn.test", "198.51.100.9");
+	expect_verdict(&fx, 2, "198.51.100.9", 80, UDP, ALLOW, R_DOM, LN_RULE_ID(INI, 11));
+	fake_dns_answer(&dns, &fx, 1, "x.bad.test", "198.51.100.9");
+	expect_verdict(&fx, 1, "198.51.100.9", 80, TCP, DENY, R_DOM, LN_RULE_ID(INI, 7));
+	/* expired or absent: the blocklist */
+	dns.expired = true;
+	expect_verdict(&fx, 1, "198.51.100.9", 80, TCP, DENY, R_BL, LN_RULE_ID(bl, 2));
+	live_dns = NULL;
+	expect_verdict(&fx, 1, "203.0.113.7", 443, TCP, DENY, R_BL, LN_RULE_ID(bl, 1));
+
+	/* a policy without domain rules never asks */
+	live_dns = &dns;
+	dns.calls = 0;
+	expect_verdict(&fx, 0, "198.51.100.9", 80, TCP, DENY, R_BL, LN_RULE_ID(bl, 2));
+	assert_int_equal(dns.calls, 0);
+	live_dns = NULL;
+	fixture_free(&fx);
+}
+
 /* @n rules at one prefix plus @m at a longer one inside it. */
 static int compile_overlap(unsigned int n, unsigned int m, struct ln_error *err)
 {
@@ -447,6 +551,7 @@ int main(void)
 	    cmocka_unit_test(test_blocklist_dedupe_and_resolve),
 	    cmocka_unit_test(test_bindings),
 	    cmocka_unit_test(test_too_many_overlapping),
+	    cmocka_unit_test(test_dns_verdict_order),
 	};
 
 	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
