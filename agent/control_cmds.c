@@ -235,6 +235,12 @@ static void explain_rule(json_object *o, const struct ln_config *cfg, __u32 rule
 		json_object_object_add(o, "line", jstr(text));
 }
 
+/* A unit's cgroup as the agent's cgroup watcher sees it (systemd, else the tree rule). */
+static bool unit_match(const char *unit, const char *path, void *ud)
+{
+	return ln_unit_is_cgroup(ud, unit, path);
+}
+
 /*
  * The policy of the cgroup an explain request names into *@id, and that
  * cgroup into @o. Returns whether the cgroup is guarded at all.
@@ -246,7 +252,8 @@ static bool explain_cgroup(const struct ln_manager *m, const struct ln_ctl_expla
 	bool guarded;
 
 	cgroup_abs(m->cg2_root, req->cgroup, abs, sizeof(abs));
-	*id = ln_ctl_cgroup_policy(m->gen->cfg, m->cg2_root, req->cgroup, matched, sizeof(matched));
+	*id = ln_ctl_cgroup_policy(m->gen->cc.bindings, m->gen->cc.n_bindings, m->cg2_root,
+				   req->cgroup, unit_match, (void *)m, matched, sizeof(matched));
 	json_object_object_add(o, "cgroup", jstr(abs));
 	if (matched[0])
 		json_object_object_add(o, "matched_cgroup", jstr(matched));

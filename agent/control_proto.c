@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Control socket protocol: the command dispatch, request parsing, the pure lookups. */
 #include <errno.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <string.h>
 #include <netinet/in.h>
@@ -151,21 +150,9 @@ static void cgroup_rel(const char *cg2_root, const char *s, char *buf, size_t le
 		buf[--n] = '\0';
 }
 
-static bool policy_names(const struct ln_policy *p, const char *cg)
-{
-	const char *last = strrchr(cg, '/');
-	char pat[4096];
-
-	for (size_t j = 0; j < p->n_cgroups; j++) {
-		cgroup_rel("", p->cgroups[j], pat, sizeof(pat));
-		if (!strcmp(pat, cg) || !fnmatch(pat, cg, FNM_PATHNAME))
-			return true;
-	}
-	return p->unit && !strcmp(p->unit, last ? last + 1 : cg);
-}
-
-__u32 ln_ctl_cgroup_policy(const struct ln_config *c, const char *cg2_root, const char *path,
-			   char *matched, size_t len)
+__u32 ln_ctl_cgroup_policy(const struct ln_binding *b, size_t n_bindings, const char *cg2_root,
+			   const char *path, ln_unit_match_fn unit_match, void *ud, char *matched,
+			   size_t len)
 {
 	char cg[4096];
 	size_t n;
@@ -173,14 +160,15 @@ __u32 ln_ctl_cgroup_policy(const struct ln_config *c, const char *cg2_root, cons
 	cgroup_rel(cg2_root, path, cg, sizeof(cg));
 	if (len)
 		matched[0] = '\0';
-	/* The longest prefix first: the nearest ancestor-or-self wins. */
-	for (n = strlen(cg); n; ) {
+	/* The longest prefix first: the nearest ancestor-or-self wins, as in the kernel. */
+	for (n = strlen(cg); n;) {
+		long i;
+
 		cg[n] = '\0';
-		for (size_t i = 0; i < c->n_policies; i++) {
-			if (!policy_names(&c->policies[i], cg))
-				continue;
+		i = ln_binding_lookup(b, n_bindings, cg, unit_match, ud);
+		if (i >= 0) {
 			snprintf(matched, len, "%s", cg);
-			return c->policies[i].id ? c->policies[i].id : i + 1;
+			return b[i].policy_id;
 		}
 		while (n && cg[n - 1] != '/')
 			n--;

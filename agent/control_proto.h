@@ -60,13 +60,14 @@ int ln_ctl_parse_explain(struct json_object *req, struct ln_ctl_explain *ex,
 
 /*
  * The policy in force for the cgroup @path (absolute under @cg2_root, or
- * relative to it): the nearest ancestor-or-self that a policy's cgroup= names
- * (globs as fnmatch(3) patterns per path) or whose last component is the
- * policy's unit; 0 (the implicit policy) if none. @matched gets the cgroup
- * that matched, relative to the root ("" if none).
+ * relative to it): that of the nearest ancestor-or-self one of @b binds,
+ * chosen as the agent binds cgroups (ln_binding_lookup(): an exact path
+ * beats a unit, a unit beats a glob); 0 (the implicit policy) if none.
+ * @matched gets the cgroup that matched, relative to the root ("" if none).
  */
-__u32 ln_ctl_cgroup_policy(const struct ln_config *c, const char *cg2_root, const char *path,
-			   char *matched, size_t len);
+__u32 ln_ctl_cgroup_policy(const struct ln_binding *b, size_t n_bindings, const char *cg2_root,
+			   const char *path, ln_unit_match_fn unit_match, void *ud, char *matched,
+			   size_t len);
 
 /* Whether the cgroup @path (as for ln_ctl_cgroup_policy()) lies at or below one of @attach. */
 bool ln_ctl_cgroup_guarded(const char *cg2_root, char *const *attach, size_t n_attach,

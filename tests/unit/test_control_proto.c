@@ -188,9 +188,27 @@ static void test_parse_explain(void **state)
 	assert_int_equal(req->port, 65535);
 }
 
+static int resolve_none(const char *name, struct ln_prefix *out, size_t max, void *ud)
+{
+	return 0;
+}
+
+/* The bindings of @c, as the agent compiles them. */
+static void compile_bindings(const struct ln_config *c, struct ln_compiled *cc)
+{
+	struct ln_error err = {};
+
+	if (ln_compile(c, resolve_none, NULL, NULL, NULL, cc, &err) < 0)
+		fail_msg("%s", err.msg);
+}
+
+#define POLICY_OF(root, path) \
+	ln_ctl_cgroup_policy(cc.bindings, cc.n_bindings, (root), (path), NULL, NULL, m, sizeof(m))
+
 static void test_cgroup_policy(void **state)
 {
 	struct ln_config c;
+	struct ln_compiled cc = {};
 	struct ln_error err = {};
 	char m[256];
 	const char *ini;
@@ -207,37 +225,59 @@ static void test_cgroup_policy(void **state)
 	ln_config_init(&c);
 	if (ln_config_load_ini(&c, ini, false, &err))
 		fail_msg("%s", err.msg);
+	compile_bindings(&c, &cc);
 
-	assert_int_equal(ln_ctl_cgroup_policy(&c, "/sys/fs/cgroup",
-					      "/sys/fs/cgroup/system.slice/nginx.service", m,
-					      sizeof(m)), 1);
+	assert_int_equal(POLICY_OF("/sys/fs/cgroup", "/sys/fs/cgroup/system.slice/nginx.service"),
+			 1);
 	assert_string_equal(m, "system.slice/nginx.service");
 	/* below: the nearest ancestor wins */
-	assert_int_equal(ln_ctl_cgroup_policy(&c, "/sys/fs/cgroup",
-					      "system.slice/nginx.service/a/b/", m, sizeof(m)), 1);
-	assert_int_equal(ln_ctl_cgroup_policy(&c, "/sys/fs/cgroup",
-					      "/system.slice/nginx.service/worker/x", m, sizeof(m)),
-			 2);
+	assert_int_equal(POLICY_OF("/sys/fs/cgroup", "system.slice/nginx.service/a/b/"), 1);
+	assert_int_equal(POLICY_OF("/sys/fs/cgroup", "/system.slice/nginx.service/worker/x"), 2);
 	assert_string_equal(m, "system.slice/nginx.service/worker");
 	/* a sibling with a common string prefix is not below */
-	assert_int_equal(ln_ctl_cgroup_policy(&c, "/sys/fs/cgroup",
-					      "system.slice/nginx.service2", m, sizeof(m)), 0);
+	assert_int_equal(POLICY_OF("/sys/fs/cgroup", "system.slice/nginx.service2"), 0);
 	assert_string_equal(m, "");
 	/* globs */
-	assert_int_equal(ln_ctl_cgroup_policy(&c, "/sys/fs/cgroup/",
-					      "/sys/fs/cgroup/system.slice/docker-ab12.scope/init", m,
-					      sizeof(m)), 3);
+	assert_int_equal(POLICY_OF("/sys/fs/cgroup/",
+				   "/sys/fs/cgroup/system.slice/docker-ab12.scope/init"), 3);
 	assert_string_equal(m, "system.slice/docker-ab12.scope");
-	assert_int_equal(ln_ctl_cgroup_policy(&c, "/sys/fs/cgroup", "user.slice/user-1000.slice",
-					      m, sizeof(m)), 4);
-	assert_int_equal(ln_ctl_cgroup_policy(&c, "/sys/fs/cgroup", "/", m, sizeof(m)), 0);
-	assert_int_equal(ln_ctl_cgroup_policy(&c, "/sys/fs/cgroup", "init.scope", m, sizeof(m)), 0);
+	assert_int_equal(POLICY_OF("/sys/fs/cgroup", "user.slice/user-1000.slice"), 4);
+	assert_int_equal(POLICY_OF("/sys/fs/cgroup", "/"), 0);
+	/* '*' stays within one component, as the agent's glob matching has it */
+	assert_int_equal(POLICY_OF("/sys/fs/cgroup", "system.slice/docker-a/b.scope"), 0);
+	assert_int_equal(POLICY_OF("/sys/fs/cgroup", "init.scope"), 0);
+	ln_compiled_free(&cc);
+	ln_config_free(&c);
+}
+
+/* As the agent binds: an exact path beats a glob listed before it. */
+static void test_cgroup_policy_precedence(void **state)
+{
+	struct ln_config c;
+	struct ln_compiled cc = {};
+	struct ln_error err = {};
+	char m[256];
+	const char *ini;
+
+	(void)state;
+	ini = write_file("q.ini", "[policy any-service]\n"
+				  "cgroup = system.slice/*.service\n"
+				  "[policy nginx]\n"
+				  "cgroup = system.slice/nginx.service\n");
+	ln_config_init(&c);
+	if (ln_config_load_ini(&c, ini, false, &err))
+		fail_msg("%s", err.msg);
+	compile_bindings(&c, &cc);
+	assert_int_equal(POLICY_OF("/sys/fs/cgroup", "system.slice/nginx.service/w"), 2);
+	assert_int_equal(POLICY_OF("/sys/fs/cgroup", "system.slice/sshd.service"), 1);
+	ln_compiled_free(&cc);
 	ln_config_free(&c);
 }
 
 static void test_cgroup_policy_unit(void **state)
 {
 	struct ln_config c;
+	struct ln_compiled cc = {};
 	struct ln_error err = {};
 	char m[256];
 
@@ -246,13 +286,13 @@ static void test_cgroup_policy_unit(void **state)
 	ln_config_init(&c);
 	if (ln_config_load_units_dir(&c, tpath("units"), &err))
 		fail_msg("%s", err.msg);
+	compile_bindings(&c, &cc);
 	assert_int_equal(c.n_policies, 1);
-	assert_int_equal(ln_ctl_cgroup_policy(&c, "/sys/fs/cgroup",
-					      "/sys/fs/cgroup/system.slice/nginx.service/x", m,
-					      sizeof(m)), 1);
+	assert_int_equal(POLICY_OF("/sys/fs/cgroup", "/sys/fs/cgroup/system.slice/nginx.service/x"),
+			 1);
 	assert_string_equal(m, "system.slice/nginx.service");
-	assert_int_equal(ln_ctl_cgroup_policy(&c, "/sys/fs/cgroup", "system.slice/nginx.services",
-					      m, sizeof(m)), 0);
+	assert_int_equal(POLICY_OF("/sys/fs/cgroup", "system.slice/nginx.services"), 0);
+	ln_compiled_free(&cc);
 	ln_config_free(&c);
 }
 
@@ -380,6 +420,7 @@ int main(void)
 		cmocka_unit_test(test_parse_too_long),
 		cmocka_unit_test(test_parse_explain),
 		cmocka_unit_test(test_cgroup_policy),
+		cmocka_unit_test(test_cgroup_policy_precedence),
 		cmocka_unit_test(test_cgroup_policy_unit),
 		cmocka_unit_test(test_policy_guarded),
 		cmocka_unit_test(test_cgroup_guarded),
