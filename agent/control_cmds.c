@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "agent.h"
+#include "names.h"
 #include "control_cmds.h"
 #include "dns_proxy.h"
 

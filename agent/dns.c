@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 
 #include "agent.h"
+#include "names.h"
 #include "dns_proxy.h"
 #include "report.h"
 #include "lsnitch.skel.h"

@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 
 #include "agent.h"
+#include "names.h"
 #include "report.h"
 
 static const char *verdict_name(const struct ln_event *e)

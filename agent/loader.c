@@ -214,9 +214,6 @@ int ln_generation_build(struct ln_manager *m, struct ln_config *cfg,
 	r = fill_maps(m, g, err);
 	if (r < 0)
 		goto fail;
-	r = ln_dns_prepare(m, g, err);
-	if (r < 0)
-		goto fail;
 	g->load_ms = now_ms() - t0;
 	*out = g;
 	return 0;
@@ -234,7 +231,6 @@ void ln_generation_free(struct ln_generation *g)
 	for (size_t i = 0; i < g->n_bound; i++)
 		free(g->bound[i].path);
 	free(g->bound);
-	ln_dns_generation_free(g);
 	ln_compiled_free(&g->cc);
 	if (g->cfg) {
 		ln_config_free(g->cfg);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/statfs.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/magic.h>
 #include <systemd/sd-daemon.h>
@@ -89,6 +90,47 @@ static void warn_unguarded(const struct ln_manager *m, const struct ln_config *c
 	}
 }
 
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* A generation is its BPF side (loader.c) and its DNS side (dns.c), freed together. */
+static void generation_free(struct ln_generation *g)
+{
+	if (!g)
+		return;
+	ln_dns_generation_free(g);
+	ln_generation_free(g);
+}
+
+/*
+ * Load @cfg into a new generation, not in force, with its domain sets and the
+ * live DNS answers recorded. On error @cfg is still the caller's.
+ */
+static int generation_build(struct ln_manager *m, struct ln_config *cfg,
+			    struct ln_generation **out, struct ln_error *err)
+{
+	double t0 = now_ms();
+	int r;
+
+	r = ln_generation_build(m, cfg, out, err);
+	if (r < 0)
+		return r;
+	r = ln_dns_prepare(m, *out, err);
+	if (r < 0) {
+		(*out)->cfg = NULL;
+		generation_free(*out);
+		*out = NULL;
+		return r;
+	}
+	(*out)->load_ms = now_ms() - t0;
+	return 0;
+}
+
 static bool compiled_equal(const struct ln_compiled *a, const struct ln_compiled *b)
 {
 	return a->n_rules == b->n_rules && a->n_bl_exact == b->n_bl_exact &&
@@ -113,12 +155,12 @@ static int manager_switch(struct ln_manager *m, struct ln_generation *g, struct 
 	if (r < 0) {
 		if (shared)
 			g->cfg = NULL;
-		ln_generation_free(g);
+		generation_free(g);
 		return r;
 	}
 	if (shared)
 		m->gen->cfg = NULL;
-	ln_generation_free(m->gen);
+	generation_free(m->gen);
 	m->gen = g;
 	return 0;
 }
@@ -135,7 +177,7 @@ static int manager_build(struct ln_manager *m, struct ln_generation **out, struc
 	ln_config_init(cfg);
 	r = ln_config_from_opts(&m->opts, cfg, err);
 	if (r >= 0)
-		r = ln_generation_build(m, cfg, out, err);
+		r = generation_build(m, cfg, out, err);
 	if (r < 0) {
 		ln_config_free(cfg);
 		free(cfg);
@@ -173,11 +215,11 @@ static int on_refresh(sd_event_source *s, uint64_t usec, void *userdata)
 	uint64_t next = usec + (uint64_t)m->gen->cfg->refresh_sec * 1000000ULL;
 
 	sd_event_source_set_time(s, next);
-	if (ln_generation_build(m, m->gen->cfg, &g, &err) < 0)
+	if (generation_build(m, m->gen->cfg, &g, &err) < 0)
 		goto fail;
 	if (compiled_equal(&g->cc, &m->gen->cc)) {
 		g->cfg = NULL;
-		ln_generation_free(g);
+		generation_free(g);
 		return 0;
 	}
 	if (manager_switch(m, g, &err) < 0)
@@ -440,7 +482,7 @@ static void manager_free(struct ln_manager *m)
 	}
 	ln_events_stop(m);
 	m->refresh_source = sd_event_source_disable_unref(m->refresh_source);
-	ln_generation_free(m->gen);
+	generation_free(m->gen);
 	m->gen = NULL;
 	close_fd(&m->events_fd);
 	close_fd(&m->counters_fd);

@@ -9,11 +9,11 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
-#include <netinet/in.h>
 #include <systemd/sd-journal.h>
 
 #include "agent.h"
 #include "control.h"
+#include "names.h"
 #include "report.h"
 
 /* journalctl MESSAGE_ID=... lists every denial (and would-be denial). */
@@ -21,50 +21,6 @@
 #define LN_MSGID_ALLOW "7a2b9c4d1e3f4a5b8c6d0e1f2a3b4c5d"
 #define LN_MSGID_DNS_BLOCK "5d2e7f9a0b1c4d3e9f8a7b6c5d4e3f21"
 #define LN_MSGID_SUPPRESSED "b41e6c0d2f7a4e9c8d3b5a1f0e2c7d64"
-
-static const char *const reason_names[] = {
-	[LN_REASON_NONE] = "none",
-	[LN_REASON_RULE] = "rule",
-	[LN_REASON_BLOCKLIST] = "blocklist",
-	[LN_REASON_DEFAULT] = "default",
-	[LN_REASON_DOMAIN] = "domain",
-	[LN_REASON_DOMAIN_BLOCKLIST] = "domain-blocklist",
-};
-
-static const char *const hook_names[] = {
-	[LN_HOOK_CONNECT4] = "connect4",
-	[LN_HOOK_CONNECT6] = "connect6",
-	[LN_HOOK_SENDMSG4] = "sendmsg4",
-	[LN_HOOK_SENDMSG6] = "sendmsg6",
-};
-
-#define NAME_OR(tab, i) ((i) < sizeof(tab) / sizeof(tab[0]) && (tab)[i] ? (tab)[i] : "?")
-
-const char *ln_reason_name(__u8 reason)
-{
-	return NAME_OR(reason_names, reason);
-}
-
-const char *ln_hook_name(__u8 hook)
-{
-	return NAME_OR(hook_names, hook);
-}
-
-const char *ln_proto_name(__u8 proto)
-{
-	switch (proto) {
-	case IPPROTO_TCP:
-		return "tcp";
-	case IPPROTO_UDP:
-		return "udp";
-	case IPPROTO_ICMP:
-		return "icmp";
-	case IPPROTO_ICMPV6:
-		return "icmpv6";
-	default:
-		return "ip";
-	}
-}
 
 /* ---- the field list: one entry per field, read by every sink ---- */
 

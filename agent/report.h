@@ -74,9 +74,4 @@ struct ln_report_sinks {
 void ln_report_init(struct ln_report_sinks *s);
 void ln_report(struct ln_manager *m, const struct ln_record *r);
 
-/* Stable names shared by every sink and the control socket. */
-const char *ln_reason_name(__u8 reason); /* "rule", "blocklist", ... */
-const char *ln_hook_name(__u8 hook);
-const char *ln_proto_name(__u8 proto);
-
 #endif /* LSNITCH_REPORT_H */

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Stable names of the ABI's numbers (reasons, hooks, protocols), for every sink and command. */
+#include <netinet/in.h>
+
+#include "names.h"
+
+static const char *const reason_names[] = {
+	[LN_REASON_NONE] = "none",
+	[LN_REASON_RULE] = "rule",
+	[LN_REASON_BLOCKLIST] = "blocklist",
+	[LN_REASON_DEFAULT] = "default",
+	[LN_REASON_DOMAIN] = "domain",
+	[LN_REASON_DOMAIN_BLOCKLIST] = "domain-blocklist",
+};
+
+static const char *const hook_names[] = {
+	[LN_HOOK_CONNECT4] = "connect4",
+	[LN_HOOK_CONNECT6] = "connect6",
+	[LN_HOOK_SENDMSG4] = "sendmsg4",
+	[LN_HOOK_SENDMSG6] = "sendmsg6",
+};
+
+#define NAME_OR(tab, i) ((i) < sizeof(tab) / sizeof(tab[0]) && (tab)[i] ? (tab)[i] : "?")
+
+const char *ln_reason_name(__u8 reason)
+{
+	return NAME_OR(reason_names, reason);
+}
+
+const char *ln_hook_name(__u8 hook)
+{
+	return NAME_OR(hook_names, hook);
+}
+
+const char *ln_proto_name(__u8 proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	case IPPROTO_ICMP:
+		return "icmp";
+	case IPPROTO_ICMPV6:
+		return "icmpv6";
+	default:
+		return "ip";
+	}
+}
