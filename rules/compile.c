@@ -354,24 +354,32 @@ static int cmp_bl_prefix(const void *pa, const void *pb)
  * Sorts and drops repeated keys, keeping the lowest rule id: files are numbered in
  * load order and lines count up, so that is the first occurrence.
  */
+/* Sort @n entries of @size by @cmp, keep the first of each run of equal keys (@key_size at 0). */
+static size_t dedupe_sorted(void *v, size_t n, size_t size, size_t key_size,
+			    int (*cmp)(const void *, const void *))
+{
+	char *e = v;
+	size_t i, kept = 0;
+
+	if (n)
+		qsort(v, n, size, cmp);
+	for (i = 0; i < n; i++) {
+		if (kept && !memcmp(e + (kept - 1) * size, e + i * size, key_size))
+			continue;
+		if (kept != i)
+			memcpy(e + kept * size, e + i * size, size);
+		kept++;
+	}
+	return kept;
+}
+
 static void dedupe_blocklists(struct ln_compiled *out)
 {
-	size_t i, n;
-
-	if (out->n_bl_exact)
-		qsort(out->bl_exact, out->n_bl_exact, sizeof(*out->bl_exact), cmp_bl_exact);
-	for (i = 0, n = 0; i < out->n_bl_exact; i++)
-		if (!n || memcmp(&out->bl_exact[n - 1].k, &out->bl_exact[i].k,
-				 sizeof(out->bl_exact[i].k)))
-			out->bl_exact[n++] = out->bl_exact[i];
-	out->n_bl_exact = n;
-	if (out->n_bl_prefix)
-		qsort(out->bl_prefix, out->n_bl_prefix, sizeof(*out->bl_prefix), cmp_bl_prefix);
-	for (i = 0, n = 0; i < out->n_bl_prefix; i++)
-		if (!n || memcmp(&out->bl_prefix[n - 1].k, &out->bl_prefix[i].k,
-				 sizeof(out->bl_prefix[i].k)))
-			out->bl_prefix[n++] = out->bl_prefix[i];
-	out->n_bl_prefix = n;
+	out->n_bl_exact = dedupe_sorted(out->bl_exact, out->n_bl_exact, sizeof(*out->bl_exact),
+					sizeof(out->bl_exact->k), cmp_bl_exact);
+	out->n_bl_prefix = dedupe_sorted(out->bl_prefix, out->n_bl_prefix,
+					 sizeof(*out->bl_prefix), sizeof(out->bl_prefix->k),
+					 cmp_bl_prefix);
 }
 
 static int compile_bindings(struct compile_ctx *cx)
