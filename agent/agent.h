@@ -108,6 +108,7 @@ struct ln_manager {
 	/* pinning (pin.c) */
 	const char *pin_dir;
 	bool pinning;       /* pins are being kept under pin_dir */
+	bool attached;      /* our links are in force: the pins are ours to remove */
 	bool keep_on_exit;  /* leave the policy pinned and enforcing (SIGQUIT, --keep-on-stop) */
 	unsigned int took_over_maps, took_over_links;
 	/* control socket (control.c) and the systemd watchdog */

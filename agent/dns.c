@@ -348,7 +348,8 @@ int ln_dns_start(struct ln_manager *m, struct ln_error *err)
 
 void ln_dns_stop(struct ln_manager *m)
 {
-	if (m->dns_state_fd >= 0 && m->gen)
+	/* Only the agent whose proxy ran switches the redirect off: not one that failed to start. */
+	if (m->dns && m->dns_state_fd >= 0 && m->gen)
 		write_state(m, false);
 	m->heartbeat_source = sd_event_source_disable_unref(m->heartbeat_source);
 	ln_dns_proxy_stop(m->dns);

@@ -276,6 +276,7 @@ int ln_pin_attach(struct ln_manager *m, struct ln_generation *g, struct ln_error
 	}
 	if (!r && m->pinning)
 		unpin_stale_links(m, ids);
+	m->attached = !r;
 	free(ids);
 	return r;
 }
@@ -294,7 +295,7 @@ void ln_pin_release(struct ln_manager *m, bool keep)
 
 			if (!l)
 				continue;
-			if (!keep && bpf_link__pin_path(l))
+			if (!keep && m->attached && bpf_link__pin_path(l))
 				bpf_link__unpin(l);
 			bpf_link__destroy(l);
 			m->attach[c].links[i] = NULL;
@@ -303,7 +304,8 @@ void ln_pin_release(struct ln_manager *m, bool keep)
 			close(m->attach[c].fd);
 		m->attach[c].fd = -1;
 	}
-	if (keep || !m->pinning)
+	/* An agent that never took over (e.g. a second one that failed to start) owns no pin. */
+	if (keep || !m->pinning || !m->attached)
 		return;
 	for (size_t i = 0; i < N_SHARED; i++) {
 		pin_path(m, path, sizeof(path), "maps", shared_maps[i].name);
