@@ -155,12 +155,15 @@ static void op_record(void *ud, __u32 policy_id, const char *const *names, size_
 	}
 }
 
-static __u32 op_name_blocked(void *ud, __u32 policy_id, const char *name)
+static __u32 op_name_blocked(void *ud, __u32 policy_id, const char *name, bool *audit)
 {
 	struct ln_manager *m = ud;
 	struct ln_generation *g = m->gen;
+	const struct ln_config *c = g->cfg;
 	__u32 id = 0;
 
+	*audit = c->audit || (policy_id && policy_id <= c->n_policies &&
+			      c->policies[policy_id - 1].audit);
 	if (g->domains)
 		id = ln_domain_set_lookup(g->domains, name);
 	if (!id && policy_id && policy_id <= g->n_policy_domains &&
@@ -221,17 +224,19 @@ static const char *qtype_name(__u16 t, char *buf, size_t len)
 	}
 }
 
-static void op_blocked(void *ud, __u32 policy_id, const char *name, __u16 qtype, __u32 rule_id,
-		       const struct sockaddr *client)
+static void op_blocked(void *ud, const struct ln_dns_block *b)
 {
 	struct ln_manager *m = ud;
 	const struct ln_config *c = m->gen->cfg;
 	char rule[600], cl[INET6_ADDRSTRLEN + 8] = "-", addr[INET6_ADDRSTRLEN], tb[16];
-	const char *policy = "-", *qt = qtype_name(qtype, tb, sizeof(tb));
+	const char *policy = "-", *qt = qtype_name(b->qtype, tb, sizeof(tb));
+	const char *verdict = b->audit ? "would-deny" : "deny", *name = b->name;
+	const struct sockaddr *client = b->client;
+	__u32 policy_id = b->policy_id;
 
 	if (policy_id && policy_id <= c->n_policies)
 		policy = c->policies[policy_id - 1].name;
-	ln_rule_id_format(&c->sources, rule_id, rule, sizeof(rule));
+	ln_rule_id_format(&c->sources, b->rule_id, rule, sizeof(rule));
 	if (client && client->sa_family == AF_INET) {
 		const struct sockaddr_in *sin = (const void *)client;
 
@@ -243,12 +248,12 @@ static void op_blocked(void *ud, __u32 policy_id, const char *name, __u16 qtype,
 		inet_ntop(AF_INET6, &sin6->sin6_addr, addr, sizeof(addr));
 		snprintf(cl, sizeof(cl), "[%s]:%u", addr, ntohs(sin6->sin6_port));
 	}
-	printf("deny dns %s qtype=%s client=%s policy=%s rule=%s reason=domain-blocklist\n", name,
-	       qt, cl, policy, rule);
+	printf("%s dns %s qtype=%s client=%s policy=%s rule=%s reason=domain-blocklist\n", verdict,
+	       name, qt, cl, policy, rule);
 	fflush(stdout);
 	if (ln_control_has_subscribers(m)) {
 		const struct ln_event_field f[] = {
-			LN_EV_STR("verdict", "deny"), LN_EV_STR("proto", "dns"),
+			LN_EV_STR("verdict", verdict), LN_EV_STR("proto", "dns"),
 			LN_EV_STR("name", name), LN_EV_STR("qtype", qt), LN_EV_STR("client", cl),
 			LN_EV_STR("policy", policy), LN_EV_STR("rule", rule),
 			LN_EV_STR("reason", "domain-blocklist"),
@@ -256,9 +261,9 @@ static void op_blocked(void *ud, __u32 policy_id, const char *name, __u16 qtype,
 
 		ln_control_publish(m, f, sizeof(f) / sizeof(f[0]));
 	}
-	sd_journal_send("MESSAGE=deny dns %s qtype=%s policy=%s rule=%s", name, qt, policy, rule,
-			"MESSAGE_ID=%s", LN_MSGID_DNS_BLOCK, "PRIORITY=%d", LOG_WARNING,
-			"LSNITCH_VERDICT=deny", "LSNITCH_PROTO=dns", "LSNITCH_DNS_NAME=%s", name,
+	sd_journal_send("MESSAGE=%s dns %s qtype=%s policy=%s rule=%s", verdict, name, qt, policy,
+			rule, "MESSAGE_ID=%s", LN_MSGID_DNS_BLOCK, "PRIORITY=%d", LOG_WARNING,
+			"LSNITCH_VERDICT=%s", verdict, "LSNITCH_PROTO=dns", "LSNITCH_DNS_NAME=%s", name,
 			"LSNITCH_DNS_QTYPE=%s", qt, "LSNITCH_POLICY=%s", policy,
 			"LSNITCH_RULE=%s", rule, "LSNITCH_REASON=domain-blocklist", NULL);
 }

@@ -52,17 +52,22 @@ void dp_reply(struct ln_dns_proxy *p, const struct dp_dest *to, const struct ln_
 bool dp_block_check(struct ln_dns_proxy *p, __u32 policy_id, const char *const *names, size_t n,
 		    const struct dp_dest *to, __u16 qtype, bool *reported)
 {
-	__u32 rule_id = 0;
+	struct ln_dns_block b = {.policy_id = policy_id, .qtype = qtype,
+				 .client = (const struct sockaddr *)&to->addr};
 	size_t i;
 
-	for (i = 0; i < n && !rule_id; i++)
-		rule_id = p->cfg.ops->name_blocked(p->cfg.ud, policy_id, names[i]);
-	if (!rule_id)
+	for (i = 0; i < n && !b.rule_id; i++) {
+		b.name = names[i];
+		b.audit = false;
+		b.rule_id = p->cfg.ops->name_blocked(p->cfg.ud, policy_id, b.name, &b.audit);
+	}
+	if (!b.rule_id)
 		return false;
-	p->stats.blocked++;
-	p->cfg.ops->blocked(p->cfg.ud, policy_id, names[i - 1], qtype, rule_id,
-			    (const struct sockaddr *)&to->addr);
-	return true;
+	if (!b.audit)
+		p->stats.blocked++;
+	p->cfg.ops->blocked(p->cfg.ud, &b);
+	*reported = true;
+	return !b.audit;
 }
 
 static struct dp_upstream *dp_upstream_new(const struct dp_dest *to, const struct ln_dns_query *q,
