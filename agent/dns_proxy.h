@@ -89,9 +89,9 @@ struct ln_dns_proxy_config {
  * queries: every message received from clients (UDP and TCP), tcp_queries of
  * them over TCP; malformed: dropped (not a parsable single-question query,
  * or an unreadable upstream reply); blocked: answered with the block reply
- * (question or CNAME chain listed); forwarded: sent upstream; answered:
- * upstream replies relayed (under audit, a listed name is counted here, not
- * in blocked); truncated: relayed with TC set; forged: replies
+ * (question or CNAME chain listed; under audit a listed name is not counted
+ * here, its query goes on as any other); forwarded: sent upstream; answered:
+ * upstream replies relayed; truncated: relayed with TC set; forged: replies
  * on an upstream socket that did not answer our query (ignored); timeouts:
  * no valid reply in time (SERVFAIL sent); servfail: every SERVFAIL the proxy
  * made (timeouts, a full pending table, upstream unreachable, CNAME loops);

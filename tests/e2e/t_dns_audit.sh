@@ -59,8 +59,8 @@ digq() { # CG ARGS...: dig in CG
 status_of() { sed -n 's/.*status: \([A-Z]*\).*/\1/p' | head -1; }
 # dns_event VERDICT NAME QTYPE POLICY: the event line of a listed name
 dns_event() {
-	printf '^%s dns %s qtype=%s client=127\\.0\\.0\\.1:[0-9]+ policy=%s rule=([^ ]*/)?%s reason=domain-blocklist$' \
-		"$1" "$(re_escape "$2")" "$3" "$(re_escape "$4")" "$L_BLK"
+	printf '^%s dns %s qtype=%s client=127\\.0\\.0\\.1:[0-9]+ policy=%s rule=([^ ]*/)?%s %s$' \
+		"$1" "$(re_escape "$2")" "$3" "$(re_escape "$4")" "$L_BLK" reason=domain-blocklist
 }
 # audited CG POLICY: listed names resolve in CG and are reported as would-deny
 audited() {
@@ -96,10 +96,12 @@ ev_mark
 digq guard/a +short x.blocked.test >/dev/null
 expect_event "$(dns_event would-deny x.blocked.test A watched)"
 client_expect guard/a ok -- tcp $BLOCKED "$P1"
-expect_event "^would-deny tcp $(re_escape "$BLOCKED:$P1") .*policy=watched rule=([^ ]*/)?$L_DENY reason=domain hook=connect4 name=x\.blocked\.test$"
+expect_event "^would-deny tcp $(re_escape "$BLOCKED:$P1") .*policy=watched rule=([^ ]*/)?$L_DENY \
+reason=domain hook=connect4 name=x\.blocked\.test$"
 blocked guard/b enforced
 blocked guard -
-assert_eq "outside: the name reaches dnsmasq" "$BLOCKED" "$(dig +short +time=2 +tries=1 @$DNS4 x.blocked.test)"
+assert_eq "outside: the name reaches dnsmasq" "$BLOCKED" \
+	"$(dig +short +time=2 +tries=1 @$DNS4 x.blocked.test)"
 # one event per query: an audited question is not reported again for its answer
 assert_no_other_events
 stop_agent || fail "the agent exited with status $AGENT_RC on SIGTERM"
