@@ -155,12 +155,15 @@ static void op_record(void *ud, __u32 policy_id, const char *const *names, size_
 	}
 }
 
-static __u32 op_name_blocked(void *ud, __u32 policy_id, const char *name)
+static __u32 op_name_blocked(void *ud, __u32 policy_id, const char *name, bool *audit)
 {
 	struct ln_manager *m = ud;
 	struct ln_generation *g = m->gen;
+	const struct ln_config *c = g->cfg;
 	__u32 id = 0;
 
+	*audit = c->audit || (policy_id && policy_id <= c->n_policies &&
+			      c->policies[policy_id - 1].audit);
 	if (g->domains)
 		id = ln_domain_set_lookup(g->domains, name);
 	if (!id && policy_id && policy_id <= g->n_policy_domains &&
@@ -240,23 +243,24 @@ static void format_client(const struct sockaddr *client, char *buf, size_t len)
 	}
 }
 
-static void op_blocked(void *ud, __u32 policy_id, const char *name, __u16 qtype, __u32 rule_id,
-		       const struct sockaddr *client)
+/* A listed name the proxy blocked, or (audit) reported and answered. */
+static void op_blocked(void *ud, const struct ln_dns_block *b)
 {
 	struct ln_manager *m = ud;
 	const struct ln_config *c = m->gen->cfg;
 	char rule[600], cl[INET6_ADDRSTRLEN + 8], tb[16];
 	struct ln_record r = LN_RECORD_INIT(LN_RECORD_DNS);
+	__u32 id = b->policy_id;
 
-	ln_rule_id_format(&c->sources, rule_id, rule, sizeof(rule));
-	format_client(client, cl, sizeof(cl));
+	ln_rule_id_format(&c->sources, b->rule_id, rule, sizeof(rule));
+	format_client(b->client, cl, sizeof(cl));
 	r.deny = true;
-	r.verdict = "deny";
+	r.verdict = b->audit ? "would-deny" : "deny";
 	r.proto = "dns";
-	r.name = name;
-	r.qtype = qtype_name(qtype, tb, sizeof(tb));
+	r.name = b->name;
+	r.qtype = qtype_name(b->qtype, tb, sizeof(tb));
 	r.client = cl;
-	r.policy = policy_id && policy_id <= c->n_policies ? c->policies[policy_id - 1].name : "-";
+	r.policy = id && id <= c->n_policies ? c->policies[id - 1].name : "-";
 	r.rule = rule;
 	r.reason = ln_reason_name(LN_REASON_DOMAIN_BLOCKLIST);
 	ln_report(m, &r);

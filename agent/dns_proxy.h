@@ -33,14 +33,30 @@ enum ln_dns_block_mode {
 	LN_DNS_BLOCK_ZERO = 2, /* A 0.0.0.0 / AAAA ::, NXDOMAIN-free; other types NODATA */
 };
 
+/*
+ * A listed name, for events. Under audit the query it was in was answered
+ * normally (forwarded, its answer recorded and relayed), else with the block
+ * reply.
+ */
+struct ln_dns_block {
+	__u32 policy_id;
+	__u32 rule_id;
+	const char *name;              /* the listed name: the question or a CNAME in the answer */
+	__u16 qtype;
+	bool audit;                    /* reported only: the query was answered normally */
+	const struct sockaddr *client; /* NULL if unknown */
+};
+
 struct ln_dns_proxy_ops {
 	/* Which (server, policy) @slot stands for; 0, or -ENOENT for an unknown slot. */
 	int (*slot_lookup)(void *ud, __u16 slot, struct ln_dns_slot *out);
 	/*
 	 * Whether @name (lower case, no trailing dot) is blocked for @policy_id:
-	 * returns the rule id of the matching domain list entry, or 0.
+	 * the rule id of the matching domain-list entry, or 0; *audit set true
+	 * when the policy (or the whole agent) is in audit mode: then the name
+	 * is reported, not blocked.
 	 */
-	__u32 (*name_blocked)(void *ud, __u32 policy_id, const char *name);
+	__u32 (*name_blocked)(void *ud, __u32 policy_id, const char *name, bool *audit);
 	/*
 	 * Called for every answer the proxy is about to relay, BEFORE it is sent
 	 * to the client: @names is the CNAME chain (question name first), @addrs
@@ -48,9 +64,8 @@ struct ln_dns_proxy_ops {
 	 */
 	void (*record)(void *ud, __u32 policy_id, const char *const *names, size_t n_names,
 		       const struct ln_dns_answer_addr *addrs, size_t n_addrs);
-	/* A query was blocked (for events): name, qtype, rule id. */
-	void (*blocked)(void *ud, __u32 policy_id, const char *name, __u16 qtype, __u32 rule_id,
-			const struct sockaddr *client);
+	/* A listed name was asked or answered: blocked, or in audit mode only reported. */
+	void (*blocked)(void *ud, const struct ln_dns_block *b);
 };
 
 struct ln_dns_proxy_config {
@@ -74,7 +89,8 @@ struct ln_dns_proxy_config {
  * queries: every message received from clients (UDP and TCP), tcp_queries of
  * them over TCP; malformed: dropped (not a parsable single-question query,
  * or an unreadable upstream reply); blocked: answered with the block reply
- * (question or CNAME chain listed); forwarded: sent upstream; answered:
+ * (question or CNAME chain listed; under audit a listed name is not counted
+ * here, its query goes on as any other); forwarded: sent upstream; answered:
  * upstream replies relayed; truncated: relayed with TC set; forged: replies
  * on an upstream socket that did not answer our query (ignored); timeouts:
  * no valid reply in time (SERVFAIL sent); servfail: every SERVFAIL the proxy

@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The DNS proxy's private parts: its state, and what its files call in each other. */
+#ifndef LSNITCH_DNS_PROXY_INTERNAL_H
+#define LSNITCH_DNS_PROXY_INTERNAL_H
+
+#include <stdint.h>
+#include <unistd.h>
+
+#include "dns_proxy.h"
+
+#define USEC_PER_MSEC 1000ULL
+#define DP_TIMER_ACCURACY (10 * USEC_PER_MSEC)
+#define DP_BATCH 64             /* datagrams (connections) taken per wakeup: others get a turn */
+#define DP_MSG_MAX 65535
+#define DP_TCP_LEN 2            /* the length prefix of a DNS message over TCP */
+#define DP_UDP_RCVBUF (1 << 20)
+#define DP_TCP_IN_START 512
+#define DP_REPLY_MAX 1024       /* the proxy's own replies: header, question, one record */
+#define DP_RND_IDS 256          /* transaction ids taken from getrandom() at once */
+
+/*
+ * Upstream UDP sockets are shared (see dp_usock_fits() in dns_proxy_upstream.c): each is
+ * used for at most DP_USOCK_QUERIES queries, takes new ones for at most
+ * DP_USOCK_USEC, and has at most DP_USOCK_PENDING queries in flight.
+ */
+#define DP_USOCK_QUERIES 128
+#define DP_USOCK_USEC (2 * 1000000ULL)
+#define DP_USOCK_PENDING 32
+
+struct dp_conn;
+
+/* One listening socket: (slot, family, protocol). */
+struct dp_listener {
+	struct ln_dns_proxy *p;
+	int fd;
+	int family, type;
+	__u16 slot;
+	sd_event_source *io;
+};
+
+/* Where the answer to a query goes. */
+struct dp_dest {
+	struct dp_listener *l; /* UDP: sent from the listener the query came to */
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	struct dp_conn *conn; /* TCP: queued on the client's connection */
+};
+
+struct dp_upstream;
+
+/* A UDP socket connected to one server, shared by the queries to it (see below). */
+struct dp_usock {
+	struct ln_dns_proxy *p;
+	struct dp_usock *prev, *next;
+	int fd;
+	sd_event_source *io;
+	struct sockaddr_storage server;
+	socklen_t server_len;
+	unsigned int n_sent;  /* queries sent on it so far */
+	uint64_t born;        /* CLOCK_MONOTONIC usec */
+	bool retired;         /* takes no new queries; closed when the last one ends */
+	bool held;            /* in use up the stack: not freed yet */
+	unsigned int n_pending;
+	struct dp_upstream *pending[DP_USOCK_PENDING];
+};
+
+/* A query sent upstream and waiting for its answer. */
+struct dp_upstream {
+	struct ln_dns_proxy *p;
+	struct dp_upstream *prev, *next; /* p->upstreams, in deadline order */
+	uint64_t deadline;               /* CLOCK_MONOTONIC usec */
+	struct dp_usock *us;             /* UDP: the socket it went out on */
+	unsigned int us_idx;             /* its index in us->pending */
+	int fd;                          /* TCP: its own connection */
+	sd_event_source *io;
+	struct ln_dns_query q; /* the client's query: the client's id */
+	__u16 up_id;
+	__u32 policy_id;
+	bool reported;         /* its question was listed (audit mode): the answer is not checked */
+	struct dp_dest to;
+	/* TCP: the message out, then the reply in */
+	__u8 *buf;
+	size_t len, off;
+};
+
+/* A client's TCP connection: one query at a time, in order. */
+struct dp_conn {
+	struct ln_dns_proxy *p;
+	struct dp_conn *prev, *next;
+	struct dp_listener *l;
+	int fd;
+	sd_event_source *io, *timer;
+	struct sockaddr_storage peer;
+	socklen_t peer_len;
+	__u8 *in; /* length-prefixed queries read so far */
+	size_t in_len, in_cap;
+	__u8 *out; /* the reply being written */
+	size_t out_len, out_off;
+	struct dp_upstream *busy;
+};
+
+struct ln_dns_proxy {
+	sd_event *event;
+	struct ln_dns_proxy_config cfg;
+	struct dp_listener *listeners;
+	size_t n_listeners;
+	bool has_ipv6;
+	struct dp_upstream *upstreams, *upstreams_tail; /* oldest first: deadline order */
+	size_t n_upstreams;
+	sd_event_source *timer; /* one for all upstreams: the oldest one's deadline */
+	struct dp_usock **active; /* per slot: the socket taking new UDP queries, or NULL */
+	struct dp_usock *usocks;  /* every upstream UDP socket, retired ones too */
+	__u16 rnd[DP_RND_IDS];
+	size_t n_rnd;
+	bool timer_armed;
+	struct dp_conn *conns;
+	size_t n_conns;
+	struct ln_dns_stats stats;
+	__u8 buf[DP_MSG_MAX + 1]; /* one datagram at a time: the loop is single-threaded */
+	struct ln_dns_answer answer;
+};
+
+/* ---- lists ---- */
+
+#define DP_LINK(head, e)                                                                           \
+	do {                                                                                       \
+		(e)->prev = NULL;                                                                  \
+		(e)->next = (head);                                                                \
+		if (head)                                                                          \
+			(head)->prev = (e);                                                        \
+		(head) = (e);                                                                      \
+	} while (0)
+
+#define DP_UNLINK(head, e)                                                                         \
+	do {                                                                                       \
+		if ((e)->prev)                                                                     \
+			(e)->prev->next = (e)->next;                                               \
+		else                                                                               \
+			(head) = (e)->next;                                                        \
+		if ((e)->next)                                                                     \
+			(e)->next->prev = (e)->prev;                                               \
+	} while (0)
+
+static inline void dp_close(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+/* dns_proxy.c: client queries and the proxy's own replies */
+void dp_deliver(const struct dp_dest *to, const __u8 *msg, size_t len);
+void dp_reply(struct ln_dns_proxy *p, const struct dp_dest *to, const struct ln_dns_query *q,
+	      enum ln_dns_reply_kind kind);
+void dp_query(struct ln_dns_proxy *p, const struct dp_dest *to, __u8 *msg, size_t len,
+	      const struct ln_dns_query *q);
+bool dp_block_check(struct ln_dns_proxy *p, __u32 policy_id, const char *const *names, size_t n,
+		    const struct dp_dest *to, __u16 qtype, bool *reported);
+
+/* dns_proxy_upstream.c: shared upstream sockets, pending queries, their timer, replies */
+int dp_upstream_send(struct dp_upstream *u, __u16 slot_idx, const struct ln_dns_slot *slot,
+		     __u8 *msg, size_t len);
+int dp_upstream_socket(const struct ln_dns_proxy *p, const struct sockaddr_storage *server,
+		       socklen_t server_len, int type);
+int dp_random_id(struct ln_dns_proxy *p, __u16 *id);
+int dp_pending_add(struct ln_dns_proxy *p, struct dp_upstream *u);
+bool dp_upstream_check(struct dp_upstream *u, const __u8 *msg, size_t len);
+void dp_upstream_answer(struct dp_upstream *u, __u8 *msg, size_t len);
+void dp_upstream_fail(struct dp_upstream *u);
+void dp_upstream_free(struct dp_upstream *u);
+void dp_usock_free(struct dp_usock *s);
+int dp_timer_fire(sd_event_source *src, uint64_t usec, void *ud);
+
+/* dns_proxy_tcp.c: TCP clients and TCP upstream queries, length-prefixed */
+int dp_tcp_listener_io(sd_event_source *s, int fd, uint32_t revents, void *ud);
+void dp_conn_send(struct dp_conn *c, const __u8 *msg, size_t len);
+void dp_conn_resume(struct dp_conn *c);
+void dp_conn_free(struct dp_conn *c);
+int dp_upstream_send_tcp(struct dp_upstream *u, const struct ln_dns_slot *slot, const __u8 *msg,
+			 size_t len);
+
+#endif /* LSNITCH_DNS_PROXY_INTERNAL_H */

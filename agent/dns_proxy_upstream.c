@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The DNS proxy upstream: shared UDP sockets, pending-query table and timer, reply checks. */
+#include <arpa/nameser.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+
+#include "dns_proxy_internal.h"
+
+void dp_usock_free(struct dp_usock *s)
+{
+	if (!s)
+		return;
+	DP_UNLINK(s->p->usocks, s);
+	sd_event_source_disable_unref(s->io);
+	dp_close(s->fd);
+	free(s);
+}
+
+/* Stops @s taking new queries; it goes when its last pending query ends. */
+static void dp_usock_retire(struct dp_usock *s)
+{
+	struct ln_dns_proxy *p = s->p;
+	size_t i;
+
+	if (!s->retired) {
+		s->retired = true;
+		for (i = 0; i < p->cfg.n_slots; i++)
+			if (p->active[i] == s)
+				p->active[i] = NULL;
+	}
+	if (!s->n_pending && !s->held)
+		dp_usock_free(s);
+}
+
+/* Takes @u off the socket it went out on: its id may be used again. */
+static void dp_usock_detach(struct dp_upstream *u)
+{
+	struct dp_usock *s = u->us;
+	struct dp_upstream *last;
+
+	if (!s)
+		return;
+	last = s->pending[--s->n_pending];
+	s->pending[u->us_idx] = last;
+	last->us_idx = u->us_idx;
+	u->us = NULL;
+	if (s->retired)
+		dp_usock_retire(s);
+}
+
+/* Arms the timer for the oldest query's deadline (the timer is idle). */
+static int dp_timer_arm(struct ln_dns_proxy *p)
+{
+	int rc = sd_event_source_set_time(p->timer, p->upstreams->deadline);
+
+	if (rc >= 0)
+		rc = sd_event_source_set_enabled(p->timer, SD_EVENT_ONESHOT);
+	p->timer_armed = rc >= 0;
+	return rc;
+}
+
+/* Links @u last in the deadline-ordered list and arms the timer if it was idle. */
+int dp_pending_add(struct ln_dns_proxy *p, struct dp_upstream *u)
+{
+	uint64_t now;
+	int rc = sd_event_now(p->event, CLOCK_MONOTONIC, &now);
+
+	if (rc < 0)
+		return rc;
+	u->deadline = now + p->cfg.timeout_ms * USEC_PER_MSEC;
+	u->p = p;
+	u->next = NULL;
+	u->prev = p->upstreams_tail;
+	if (p->upstreams_tail)
+		p->upstreams_tail->next = u;
+	else
+		p->upstreams = u;
+	p->upstreams_tail = u;
+	p->n_upstreams++;
+	return p->timer_armed ? 0 : dp_timer_arm(p);
+}
+
+static void dp_pending_del(struct ln_dns_proxy *p, struct dp_upstream *u)
+{
+	if (u->prev)
+		u->prev->next = u->next;
+	else
+		p->upstreams = u->next;
+	if (u->next)
+		u->next->prev = u->prev;
+	else
+		p->upstreams_tail = u->prev;
+	p->n_upstreams--;
+}
+
+void dp_upstream_free(struct dp_upstream *u)
+{
+	if (!u)
+		return;
+	if (u->p)
+		dp_pending_del(u->p, u);
+	if (u->to.conn)
+		u->to.conn->busy = NULL;
+	dp_usock_detach(u);
+	sd_event_source_disable_unref(u->io);
+	dp_close(u->fd);
+	free(u->buf);
+	free(u);
+}
+
+/* Ends @u: a TCP client connection goes on with its next query. */
+static void dp_upstream_done(struct dp_upstream *u)
+{
+	struct dp_conn *c = u->to.conn;
+
+	dp_upstream_free(u);
+	if (c)
+		dp_conn_resume(c);
+}
+
+void dp_upstream_fail(struct dp_upstream *u)
+{
+	dp_reply(u->p, &u->to, &u->q, LN_DNS_REPLY_SERVFAIL);
+	dp_upstream_done(u);
+}
+
+/*
+ * A reply that answers our query: block it if any name of its CNAME chain is
+ * listed (CNAME cloaking), else record its addresses and only then relay it.
+ */
+void dp_upstream_answer(struct dp_upstream *u, __u8 *msg, size_t len)
+{
+	struct ln_dns_proxy *p = u->p;
+	struct ln_dns_answer *a = &p->answer;
+	const char *names[LN_DNS_MAX_CHAIN];
+	size_t i;
+	int rc;
+
+	rc = ln_dns_answer_parse(msg, len, &u->q, a);
+	if (rc < 0) {
+		if (rc == -EBADMSG)
+			p->stats.malformed++;
+		dp_upstream_fail(u);
+		return;
+	}
+	for (i = 0; i < a->n_names; i++)
+		names[i] = a->names[i];
+	if (!u->reported && dp_block_check(p, u->policy_id, names, a->n_names, &u->to, u->q.qtype,
+					   &u->reported)) {
+		dp_reply(p, &u->to, &u->q, (enum ln_dns_reply_kind)p->cfg.block_mode);
+		dp_upstream_done(u);
+		return;
+	}
+	p->cfg.ops->record(p->cfg.ud, u->policy_id, names, a->n_names, a->addrs, a->n_addrs);
+	if (a->truncated)
+		p->stats.truncated++;
+	p->stats.answered++;
+	ln_dns_set_id(msg, len, u->q.id);
+	dp_deliver(&u->to, msg, len);
+	dp_upstream_done(u);
+}
+
+/* Whether @msg answers @u; anything else on its socket is counted and ignored. */
+bool dp_upstream_check(struct dp_upstream *u, const __u8 *msg, size_t len)
+{
+	int rc = ln_dns_reply_check(msg, len, &u->q, u->up_id);
+
+	if (rc == -EBADMSG)
+		u->p->stats.malformed++;
+	else if (rc < 0)
+		u->p->stats.forged++;
+	return rc == 0;
+}
+
+/* The query pending on @s with upstream id @id, or NULL. */
+static struct dp_upstream *dp_usock_find(const struct dp_usock *s, __u16 id)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->n_pending; i++)
+		if (s->pending[i]->up_id == id)
+			return s->pending[i];
+	return NULL;
+}
+
+/* An error on @s (ICMP: nobody serves there): every query on it is answered now. */
+static void dp_usock_fail(struct dp_usock *s)
+{
+	bool held = s->held;
+
+	s->held = true;
+	dp_usock_retire(s);
+	while (s->n_pending)
+		dp_upstream_fail(s->pending[0]);
+	s->held = held;
+	dp_usock_retire(s);
+}
+
+/*
+ * A datagram on @s: relayed only if it answers one of the queries pending
+ * there (id, then question); anything else is counted and dropped.
+ */
+static void dp_usock_reply(struct dp_usock *s, __u8 *msg, size_t len)
+{
+	struct dp_upstream *u;
+
+	if (len > DP_MSG_MAX || len < LN_DNS_HDR_LEN) {
+		s->p->stats.malformed++;
+		return;
+	}
+	u = dp_usock_find(s, ns_get16(msg));
+	if (!u)
+		s->p->stats.forged++;
+	else if (dp_upstream_check(u, msg, len))
+		dp_upstream_answer(u, msg, len);
+}
+
+static int dp_usock_io(sd_event_source *src, int fd, uint32_t revents, void *ud)
+{
+	struct dp_usock *s = ud;
+	struct ln_dns_proxy *p = s->p;
+	ssize_t n;
+	int i;
+
+	s->held = true;
+	for (i = 0; i < DP_BATCH; i++) {
+		n = recv(fd, p->buf, sizeof(p->buf), MSG_DONTWAIT | MSG_TRUNC);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			break;
+		if (n < 0) {
+			dp_usock_fail(s);
+			break;
+		}
+		dp_usock_reply(s, p->buf, (size_t)n);
+	}
+	s->held = false;
+	if (s->retired)
+		dp_usock_retire(s);
+	return 0;
+}
+
+/* Answers every query past its deadline with SERVFAIL; the list is in deadline order. */
+int dp_timer_fire(sd_event_source *src, uint64_t usec, void *ud)
+{
+	struct ln_dns_proxy *p = ud;
+
+	p->timer_armed = false;
+	while (p->upstreams && p->upstreams->deadline <= usec + DP_TIMER_ACCURACY) {
+		p->stats.timeouts++;
+		dp_upstream_fail(p->upstreams);
+	}
+	if (p->upstreams)
+		dp_timer_arm(p); /* on failure the next query tries again */
+	return 0;
+}
+
+/* A socket connected to the slot's server: the kernel picks a random source port. */
+int dp_upstream_socket(const struct ln_dns_proxy *p, const struct sockaddr_storage *server,
+		       socklen_t server_len, int type)
+{
+	int fd, mark = (int)p->cfg.sock_mark, rc;
+
+	fd = socket(server->ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* without CAP_NET_ADMIN there is no mark: the BPF side also knows the proxy's cgroup */
+	if (mark && setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0 &&
+	    errno != EPERM)
+		goto err_close;
+	if (connect(fd, (const struct sockaddr *)server, server_len) < 0 && errno != EINPROGRESS)
+		goto err_close;
+	return fd;
+
+err_close:
+	rc = -errno;
+	close(fd);
+	return rc;
+}
+
+/*
+ * Upstream sockets. A fresh socket per query costs about ten syscalls, so a
+ * UDP socket is shared by the queries of one slot (one server): at most
+ * DP_USOCK_PENDING in flight, DP_USOCK_QUERIES in all, new ones only during
+ * DP_USOCK_USEC; then a new socket takes over and the old one is closed when
+ * its last query ends. What a forger must guess is unchanged: the socket is
+ * connected (the kernel drops datagrams from any other address:port), its
+ * source port is the kernel's random ephemeral port, and each query has a
+ * random 16-bit id, unique among the socket's pending queries, and is
+ * accepted only with its own question. A blind forger hits one pending
+ * query per (port, id) guess, as with a socket per query. What it costs: a
+ * party that learns the port of one query -- only the server itself and the
+ * path to it see it -- knows it for the socket's next few queries, where a
+ * guess then wins with odds of at most DP_USOCK_PENDING / 65536 per packet,
+ * during at most DP_USOCK_USEC plus the timeout; and a port open that long
+ * is no easier to find by scanning than that of one query waiting for its
+ * timeout. TCP queries keep a connection each.
+ */
+static bool dp_usock_fits(const struct dp_usock *s, const struct ln_dns_slot *slot, uint64_t now)
+{
+	return s->n_sent < DP_USOCK_QUERIES && s->n_pending < DP_USOCK_PENDING &&
+	       now - s->born < DP_USOCK_USEC && s->server_len == slot->server_len &&
+	       !memcmp(&s->server, &slot->server, slot->server_len);
+}
+
+static int dp_usock_open(struct ln_dns_proxy *p, const struct ln_dns_slot *slot, uint64_t now,
+			 struct dp_usock **out)
+{
+	struct dp_usock *s = calloc(1, sizeof(*s));
+	int rc = -ENOMEM;
+
+	if (!s)
+		return rc;
+	s->p = p;
+	s->born = now;
+	memcpy(&s->server, &slot->server, slot->server_len);
+	s->server_len = slot->server_len;
+	DP_LINK(p->usocks, s);
+	s->fd = dp_upstream_socket(p, &s->server, s->server_len, SOCK_DGRAM);
+	if (s->fd < 0) {
+		rc = s->fd;
+		goto err_free;
+	}
+	rc = sd_event_add_io(p->event, &s->io, s->fd, EPOLLIN, dp_usock_io, s);
+	if (rc < 0)
+		goto err_free;
+	*out = s;
+	return 0;
+
+err_free:
+	dp_usock_free(s);
+	return rc;
+}
+
+/* The socket for a new UDP query on @slot_idx: the active one if it fits, else a new one. */
+static int dp_usock_get(struct ln_dns_proxy *p, __u16 slot_idx, const struct ln_dns_slot *slot,
+			struct dp_usock **out)
+{
+	struct dp_usock *s = p->active[slot_idx];
+	uint64_t now;
+	int rc = sd_event_now(p->event, CLOCK_MONOTONIC, &now);
+
+	if (rc < 0)
+		return rc;
+	if (s && dp_usock_fits(s, slot, now)) {
+		*out = s;
+		return 0;
+	}
+	if (s)
+		dp_usock_retire(s);
+	rc = dp_usock_open(p, slot, now, &s);
+	if (rc < 0)
+		return rc;
+	p->active[slot_idx] = s;
+	*out = s;
+	return 0;
+}
+
+/* A random id from the kernel's generator, taken DP_RND_IDS at a time. */
+int dp_random_id(struct ln_dns_proxy *p, __u16 *id)
+{
+	if (!p->n_rnd) {
+		if (getrandom(p->rnd, sizeof(p->rnd), GRND_NONBLOCK) != sizeof(p->rnd))
+			return -EAGAIN;
+		p->n_rnd = DP_RND_IDS;
+	}
+	*id = p->rnd[--p->n_rnd];
+	return 0;
+}
+
+/* Puts @u on the slot's shared socket with a random id no query pending there has. */
+static int dp_usock_attach(struct dp_upstream *u, __u16 slot_idx, const struct ln_dns_slot *slot)
+{
+	struct ln_dns_proxy *p = u->p;
+	struct dp_usock *s;
+	int rc = dp_usock_get(p, slot_idx, slot, &s);
+
+	if (rc < 0)
+		return rc;
+	do {
+		rc = dp_random_id(p, &u->up_id);
+		if (rc < 0)
+			return rc;
+	} while (dp_usock_find(s, u->up_id));
+	u->us = s;
+	u->us_idx = s->n_pending;
+	s->pending[s->n_pending++] = u;
+	s->n_sent++;
+	return 0;
+}
+
+/*
+ * Sends @msg (the client's query @q) to the slot's server with a random id.
+ * UDP: on the slot's shared socket, at once. Returns 0 or -errno.
+ */
+int dp_upstream_send(struct dp_upstream *u, __u16 slot_idx, const struct ln_dns_slot *slot,
+		     __u8 *msg, size_t len)
+{
+	int rc;
+
+	if (u->to.conn)
+		return dp_upstream_send_tcp(u, slot, msg, len);
+	rc = dp_usock_attach(u, slot_idx, slot);
+	if (rc < 0)
+		return rc;
+	ln_dns_set_id(msg, len, u->up_id);
+	if (send(u->us->fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		return -errno;
+	return 0;
+}
