@@ -209,7 +209,7 @@ static void test_errors(void **state)
 	memcpy(long_line, "[policy a]\nallow = ", 19);
 	strcpy(long_line + 11 + 200, "\n");
 	expect_ini_error("e.ini", long_line, false, -EINVAL,
-			 "e.ini:2: line too long (max 199 characters)");
+			 "e.ini:2: line too long (max 199)");
 	expect_ini_error("bad name!.ini", "[policy]\n", false, -EINVAL,
 			 "bad name!.ini:1: file name \"bad name!\" is not a policy name: use "
 			 "[policy NAME]");
@@ -331,7 +331,7 @@ static void test_load_dir(void **state)
 	write_file("rules.d/30-c.ini.disabled", "garbage\n");
 	write_file("rules.d/.hidden.ini", "garbage\n");
 	write_file("rules.d/README", "garbage\n");
-	mkdir(tpath("rules.d/dir.ini"), 0755);
+	mkdir(tpath("rules.d/sub"), 0755);
 	ln_config_init(&c);
 	if (ln_config_load_dir(&c, tpath("rules.d"), &err))
 		fail_msg("%s", err.msg);
@@ -768,7 +768,7 @@ static void test_refresh_values(void **state)
 	ln_config_free(&c);
 }
 
-/* rules.d and units.d share one walk: regular files it accepts, in name order, nothing else. */
+/* rules.d and units.d share one walk: the names it accepts, in name order, nothing else. */
 static void test_dir_walk(void **state)
 {
 	struct ln_config c;
@@ -785,7 +785,7 @@ static void test_dir_walk(void **state)
 	write_file("walk.d/.d.ini", "garbage\n");
 	write_file("walk.d/.ini", "garbage\n");
 	write_file("walk.d/notes.txt", "garbage\n");
-	mkdir(tpath("walk.d/sub.ini"), 0755);
+	mkdir(tpath("walk.d/sub.d"), 0755);
 	ln_config_init(&c);
 	if (ln_config_load_dir(&c, tpath("walk.d/"), &err))
 		fail_msg("%s", err.msg);
