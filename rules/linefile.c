@@ -76,11 +76,11 @@ int ln_linefile_next(struct ln_linefile *lf, char **text, struct ln_error *err)
 	if (++lf->line > LN_RULE_MAX_LINE)
 		return ln_line_err(lf, err, -E2BIG, "too many lines (max %u)", LN_RULE_MAX_LINE);
 	for (; ch != EOF && ch != '\n'; ch = getc_unlocked(lf->f)) {
-		if (!ch)
-			return ln_line_err(lf, err, -EINVAL, "NUL byte in line");
 		/* room for one more: a '\r' before the '\n' */
 		if (n > lf->max)
 			return ln_line_err(lf, err, -EINVAL, "line too long (max %zu)", lf->max);
+		if (!ch)
+			return ln_line_err(lf, err, -EINVAL, "NUL byte in line");
 		lf->buf[n++] = ch;
 	}
 	if (ch == EOF && ferror(lf->f))
