@@ -37,7 +37,8 @@ check_fails() {
 
 log "--check on files that are not regular, unreadable entries, a huge line"
 mkfifo "$TMPD/fifo.ini" || die "mkfifo"
-check_fails "FIFO as --config" "^(lsnitch-agent: )?$(re_escape "$TMPD")/fifo\.ini: not a regular file$" \
+check_fails "FIFO as --config" \
+	"^(lsnitch-agent: )?$(re_escape "$TMPD")/fifo\.ini: not a regular file$" \
 	--config "$TMPD/fifo.ini"
 check_fails "--blocked-domains /dev/zero" "^(lsnitch-agent: )?/dev/zero: not a regular file$" \
 	--blocked-domains /dev/zero
@@ -81,16 +82,16 @@ write_file "$DOMAINS" <<EOF
 # blocked names
 blocked.test
 EOF
-write_file "$INI" <<EOF
-[global]
-blocked-domains = domains.txt
-
-[policy g]
-cgroup = $CGREL/guard/a
-default = allow
-deny = 127.0.0.2:$P1
-EOF
-L_DENY=r.ini:$(line_of "$INI" "deny =")
+# write_ini DENY: the agent's INI, line 7 "deny = DENY" (printf %b: "\0" is a NUL byte)
+write_ini() {
+	{
+		printf '%s\n' '[global]' 'blocked-domains = domains.txt' '' '[policy g]' \
+			"cgroup = $CGREL/guard/a" 'default = allow'
+		printf 'deny = %b\n' "$1"
+	} >"$INI"
+}
+write_ini "127.0.0.2:$P1"
+L_DENY=r.ini:7
 start_agent --config "$INI"
 status_of() { sed -n 's/.*status: \([A-Z]*\).*/\1/p' | head -1; }
 digq() { in_cg "$CG/guard/a" dig +time=2 +tries=1 @$DNS4 "$@" 2>&1; }
@@ -138,23 +139,14 @@ reload_agent '^lsnitch-agent: reloaded'
 assert_eq "the new list is in force" NXDOMAIN "$(digq other.test | status_of)"
 
 log "a NUL byte in the INI: the reload fails with file:line, the old policy stays"
-printf '[global]\nblocked-domains = domains.txt\n\n[policy g]\ncgroup = %s\ndefault = allow\ndeny = 127.0.0.3:%s\0, 127.0.0.2:%s\n' \
-	"$CGREL/guard/a" "$P1" "$P1" >"$INI"
+write_ini "127.0.0.3:$P1\\0, 127.0.0.2:$P1"
 reload_agent "^lsnitch-agent: reload failed, keeping the policy in force: $(re_escape "$INI"):7: NUL byte in line$"
 client_expect guard/a EPERM deny g "$L_DENY" rule -- tcp 127.0.0.2 "$P1"
 client_expect guard/a ok -- tcp 127.0.0.3 "$P1"
 assert_eq "blocked name, after the NUL byte" NXDOMAIN "$(digq x.blocked.test | status_of)"
 
 log "an escape sequence in a list line: the message is escaped"
-write_file "$INI" <<EOF
-[global]
-blocked-domains = domains.txt
-
-[policy g]
-cgroup = $CGREL/guard/a
-default = allow
-deny = 127.0.0.3:$P1
-EOF
+write_ini "127.0.0.3:$P1"
 printf 'blocked.test\n\033[2J\033]0;pwned\007.test\n' >"$DOMAINS"
 reload_agent "^lsnitch-agent: reload failed, keeping the policy in force: $(re_escape "$DOMAINS"):2: bad domain name \"\\\\x1b\[2j\\\\x1b\]0;pwned\\\\x07\.test\"$"
 assert_eq "no raw ESC or BEL on the agent's stderr" 0 "$(grep -c $'[\033\007]' "$AGENT_ERR")"
