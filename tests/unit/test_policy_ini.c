@@ -837,8 +837,8 @@ static void expect_dir_error(load_dir_fn load, const char *dir, int rc, const ch
 }
 
 /*
- * 1 if an unprivileged uid cannot read @dir/x.ini (mode 000): the walk must say so. Run in a
- * child that drops root, since root reads it anyway.
+ * 1 if the walk of @dir says an unprivileged uid cannot read its x.ini (mode 000). In a child
+ * that drops root, since root reads it anyway.
  */
 static int unreadable_entry_refused(const char *dir)
 {
@@ -849,7 +849,7 @@ static int unreadable_entry_refused(const char *dir)
 
 	pid = fork();
 	if (!pid) {
-		if (setgid(65534) || setuid(65534))
+		if (!geteuid() && (setgid(65534) || setuid(65534)))
 			_exit(2);
 		ln_config_init(&c);
 		_exit(ln_config_load_dir(&c, dir, &err) == -EACCES &&
@@ -907,6 +907,7 @@ static void test_dir_unreadable_entries(void **state)
 	alarm(0);
 	write_file("perm.d/x.ini", "[policy]\ncgroup = x\n");
 	assert_int_equal(chmod(tpath("perm.d/x.ini"), 0), 0);
+	assert_int_equal(chmod(tpath("perm.d"), 0755), 0);
 	assert_int_equal(chmod(test_dir, 0755), 0);
 	assert_int_equal(unreadable_entry_refused(tpath("perm.d")), 1);
 	assert_int_equal(chmod(test_dir, 0700), 0);
