@@ -5,13 +5,16 @@
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
+#include <sys/stat.h>
 
 #include "agent.h"
 
+/* A dangling link counts: a list that cannot be read is an error, not absent. */
 static bool file_exists(const char *path)
 {
-	return access(path, F_OK) == 0;
+	struct stat sb;
+
+	return lstat(path, &sb) == 0;
 }
 
 int ln_config_from_opts(const struct ln_opts *o, struct ln_config *c, struct ln_error *err)

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "rules_internal.h"
 
@@ -77,18 +76,22 @@ struct config_dir_walk {
 	int (*loaded)(struct ln_config *c, size_t first, const char *name, struct ln_error *err);
 };
 
-/* Loads every regular file in @dir that @w accepts, in name order, until one fails. */
+/*
+ * Loads every entry of @dir that @w accepts, in name order, until one fails: each must be a
+ * readable regular file (or a link to one).
+ */
 static int config_walk(struct ln_config *c, const char *dir, const struct config_dir_walk *w,
 		       struct ln_error *err)
 {
 	struct dirent **names = NULL;
 	size_t dlen = strlen(dir), first;
 	bool slash = dlen && dir[dlen - 1] == '/';
-	struct stat sb;
 	char *path;
 	int n, i, rc = 0;
 
 	n = scandir(dir, &names, w->filter, alphasort);
+	if (n < 0 && errno == ENOTDIR)
+		return ln_err(err, -ENOTDIR, "%s: not a directory", dir);
 	if (n < 0) {
 		rc = -errno;
 		return ln_err(err, rc, "%s: cannot open: %s", dir, strerror(-rc));
@@ -99,8 +102,8 @@ static int config_walk(struct ln_config *c, const char *dir, const struct config
 			break;
 		}
 		first = c->n_policies;
-		if (!stat(path, &sb) && S_ISREG(sb.st_mode))
-			rc = ln_config_load_ini(c, path, false, err);
+		/* an entry that cannot be read (dangling, a loop, a FIFO) is an error */
+		rc = ln_config_load_ini(c, path, false, err);
 		if (!rc && w->loaded)
 			rc = w->loaded(c, first, names[i]->d_name, err);
 		free(path);

@@ -1,53 +1,95 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Line-by-line reading of list files, with line numbers, limits and trimming. */
+/* Line-by-line reading of list and INI files: regular files only, bounded lines, trimming. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "rules_internal.h"
 
-int ln_linefile_open(struct ln_linefile *lf, struct ln_sources *src, const char *path,
+/*
+ * Opens @path only if it is a regular file. O_NONBLOCK: a FIFO or device swapped in for the
+ * file must be refused, not block the open (a FIFO without a writer would).
+ */
+static int open_regular(const char *path, FILE **f, struct ln_error *err)
+{
+	struct stat sb;
+	int fd, fl, rc;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0 || fstat(fd, &sb) < 0)
+		goto fail;
+	if (!S_ISREG(sb.st_mode)) {
+		close(fd);
+		return ln_err(err, -EINVAL, "%s: not a regular file", path);
+	}
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+		goto fail;
+	*f = fdopen(fd, "re");
+	if (*f)
+		return 0;
+fail:
+	rc = -errno;
+	if (fd >= 0)
+		close(fd);
+	return ln_err(err, rc, "%s: cannot open: %s", path, strerror(-rc));
+}
+
+int ln_linefile_open(struct ln_linefile *lf, struct ln_sources *src, const char *path, size_t max,
 		     struct ln_error *err)
 {
-	int idx, rc;
+	int idx;
 
-	memset(lf, 0, sizeof(*lf));
+	lf->f = NULL;
 	lf->path = path;
+	lf->line = 0;
+	lf->max = max < LN_MAX_LINE_LEN ? max : LN_MAX_LINE_LEN;
 	idx = ln_sources_add(src, path);
 	if (idx < 0)
 		return ln_err(err, idx, "%s: too many source files (max %u)", path,
 			      LN_RULE_MAX_FILES);
 	lf->file_idx = idx;
-	lf->f = fopen(path, "re");
-	if (!lf->f) {
-		rc = -errno;
-		return ln_err(err, rc, "%s: cannot open: %s", path, strerror(-rc));
-	}
-	return 0;
+	return open_regular(path, &lf->f, err);
+}
+
+/* A failed read is an error, never taken for the end of the file. */
+static int read_error(const struct ln_linefile *lf, struct ln_error *err)
+{
+	int e = errno ? errno : EIO;
+
+	return ln_err(err, -e, "%s: read error: %s", lf->path, strerror(e));
 }
 
 int ln_linefile_next(struct ln_linefile *lf, char **text, struct ln_error *err)
 {
-	ssize_t n;
+	size_t n = 0;
+	int ch;
 
 	errno = 0;
-	n = getline(&lf->buf, &lf->cap, lf->f);
-	if (n < 0) {
-		if (errno == ENOMEM || ferror(lf->f))
-			return ln_err(err, errno ? -errno : -EIO, "%s:%u: read error: %s", lf->path,
-				      lf->line + 1, strerror(errno ? errno : EIO));
-		return 0;
-	}
-	lf->line++;
-	if (lf->line > LN_RULE_MAX_LINE)
+	ch = getc_unlocked(lf->f);
+	if (ch == EOF)
+		return ferror(lf->f) ? read_error(lf, err) : 0;
+	if (++lf->line > LN_RULE_MAX_LINE)
 		return ln_line_err(lf, err, -E2BIG, "too many lines (max %u)", LN_RULE_MAX_LINE);
-	if (n > 0 && lf->buf[n - 1] == '\n')
-		lf->buf[--n] = '\0';
-	if (n > 0 && lf->buf[n - 1] == '\r')
-		lf->buf[--n] = '\0';
-	if (n > LN_MAX_LINE_LEN)
-		return ln_line_err(lf, err, -EINVAL, "line too long (max %d)", LN_MAX_LINE_LEN);
+	for (; ch != EOF && ch != '\n'; ch = getc_unlocked(lf->f)) {
+		/* room for one more: a '\r' before the '\n' */
+		if (n > lf->max)
+			return ln_line_err(lf, err, -EINVAL, "line too long (max %zu)", lf->max);
+		if (!ch)
+			return ln_line_err(lf, err, -EINVAL, "NUL byte in line");
+		lf->buf[n++] = ch;
+	}
+	if (ch == EOF && ferror(lf->f))
+		return read_error(lf, err);
+	if (n && lf->buf[n - 1] == '\r')
+		n--;
+	if (n > lf->max)
+		return ln_line_err(lf, err, -EINVAL, "line too long (max %zu)", lf->max);
+	lf->buf[n] = '\0';
 	*text = lf->buf;
 	return 1;
 }
@@ -58,9 +100,7 @@ void ln_linefile_close(struct ln_linefile *lf)
 		return;
 	if (lf->f)
 		fclose(lf->f);
-	free(lf->buf);
 	lf->f = NULL;
-	lf->buf = NULL;
 }
 
 char *ln_trim(char *s)
@@ -113,7 +153,7 @@ int ln_linefile_each(struct ln_sources *src, const char *path, ln_line_fn fn, vo
 	struct ln_linefile lf;
 	int rc;
 
-	rc = ln_linefile_open(&lf, src, path, err);
+	rc = ln_linefile_open(&lf, src, path, LN_MAX_LINE_LEN, err);
 	if (!rc)
 		rc = ln_linefile_read(&lf, fn, list, err);
 	ln_linefile_close(&lf);

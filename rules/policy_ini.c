@@ -169,46 +169,48 @@ static int ini_on_section(struct ini_state *st, char *s)
 			word, *arg ? " " : "", arg);
 }
 
+/* Takes an error of a file read for @st (a list's, or the reader's): its message as it is. */
+static int ini_take_err(struct ini_state *st, int rc, const struct ln_error *e)
+{
+	if (st->rc)
+		return st->rc;
+	st->rc = rc;
+	st->err_line = st->lf.line;
+	if (st->err)
+		*st->err = *e;
+	return rc;
+}
+
 /* inih reader: one whole line per call, counted, checked, section headers handled here. */
 static char *ini_read_line(char *str, int num, void *stream)
 {
 	struct ini_state *st = stream;
-	ssize_t n;
-	char *s;
+	struct ln_error lerr = {""};
+	char *text, *s;
+	size_t n;
+	int rc;
 
 	if (st->rc)
 		return NULL;
-	errno = 0;
-	n = getline(&st->lf.buf, &st->lf.cap, st->lf.f);
-	if (n < 0) {
-		if (ferror(st->lf.f)) {
-			st->lf.line++;
-			ini_fail(st, errno ? -errno : -EIO, "read error: %s",
-				 strerror(errno ? errno : EIO));
-		}
+	rc = ln_linefile_next(&st->lf, &text, &lerr);
+	if (rc <= 0) {
+		if (rc)
+			ini_take_err(st, rc, &lerr);
 		return NULL;
 	}
-	st->lf.line++;
-	if (st->lf.line > LN_RULE_MAX_LINE) {
-		ini_fail(st, -E2BIG, "too many lines (max %u)", LN_RULE_MAX_LINE);
+	n = strlen(text);
+	if (n + 1 > (size_t)num) {
+		ini_fail(st, -EINVAL, "line too long (max %d)", num - 1);
 		return NULL;
 	}
-	if (n > 0 && st->lf.buf[n - 1] == '\n')
-		st->lf.buf[--n] = '\0';
-	if (n > 0 && st->lf.buf[n - 1] == '\r')
-		st->lf.buf[--n] = '\0';
-	if (n > LN_INI_MAX_LINE || n + 1 > num) {
-		ini_fail(st, -EINVAL, "line too long (max %d characters)", LN_INI_MAX_LINE);
-		return NULL;
-	}
-	memcpy(str, st->lf.buf, n + 1);
-	s = st->lf.buf;
+	memcpy(str, text, n + 1);
+	s = text;
 	if (st->lf.line == 1 && !strncmp(s, "\xef\xbb\xbf", 3))
 		s += 3;
 	while (isspace((unsigned char)*s))
 		s++;
 	/* inih takes an indented line after a key as a continuation, not a header */
-	if (*s == '[' && !(s > st->lf.buf && st->key_in_section)) {
+	if (*s == '[' && !(s > text && st->key_in_section)) {
 		if (ini_on_section(st, s))
 			return NULL;
 	}
@@ -397,17 +399,13 @@ static int ini_add_list(struct ini_state *st, char *v, ln_line_fn fn, void *list
 		full = NULL;
 	if (!full)
 		return ini_fail(st, -ENOMEM, "out of memory");
-	rc = ln_linefile_open(&lf, &st->c->sources, full, &lerr);
+	rc = ln_linefile_open(&lf, &st->c->sources, full, LN_MAX_LINE_LEN, &lerr);
 	if (rc)
 		ini_fail(st, rc, "%s", lerr.msg);
 	else
 		rc = ln_linefile_read(&lf, fn, list, &lerr);
-	if (rc && !st->rc) {
-		st->rc = rc;
-		st->err_line = st->lf.line;
-		if (st->err)
-			*st->err = lerr;
-	}
+	if (rc)
+		ini_take_err(st, rc, &lerr);
 	ln_linefile_close(&lf);
 	free(full);
 	return st->rc;
@@ -537,7 +535,7 @@ static int ini_state_init(struct ini_state *st, struct ln_config *c, const char 
 	st->base = strndup(b, blen);
 	if (!st->dir || !st->base)
 		return ln_err(err, -ENOMEM, "out of memory");
-	return ln_linefile_open(&st->lf, &c->sources, path, err);
+	return ln_linefile_open(&st->lf, &c->sources, path, LN_INI_MAX_LINE, err);
 }
 
 int ln_config_load_ini(struct ln_config *c, const char *path, bool allow_global,

@@ -25,11 +25,13 @@ struct ln_error {
 /*
  * The one error formatter of rules/ and agent/: formats @fmt into @err (NULL
  * allowed) and returns @rc, so "return ln_err(err, -EINVAL, ...)" reads well.
+ * The message is safe to print: one line, control characters (C0, DEL, C1) and
+ * invalid UTF-8 written as \xNN; valid UTF-8 is kept as it is.
  */
 int ln_err(struct ln_error *err, int rc, const char *fmt, ...) LN_PRINTF(3, 4);
 
 /* Limits, checked and reported. */
-#define LN_MAX_LINE_LEN 4096      /* list files; INI lines are limited by inih (199) */
+#define LN_MAX_LINE_LEN 4096      /* list files; INI lines: LN_INI_MAX_LINE */
 #define LN_MAX_LIST_ENTRIES 16000000
 #define LN_MAX_RULES 65536        /* allow/deny entries in all policies */
 #define LN_INI_MAX_LINE 199       /* Debian inih: INI_MAX_LINE 200 incl. NUL */
@@ -180,6 +182,12 @@ struct ln_config {
 void ln_config_init(struct ln_config *c);
 void ln_config_free(struct ln_config *c);
 /*
+ * Every file the library reads (INI files, host and domain lists) must be a regular file
+ * ("path: not a regular file"; a FIFO or device is refused without blocking), its lines are
+ * bounded (LN_INI_MAX_LINE, LN_MAX_LINE_LEN: "file:line: line too long (max N)", refused as
+ * soon as the limit is passed), a NUL byte is "file:line: NUL byte in line" and a failed read
+ * "path: read error: ...", never an end of file.
+ *
  * Load one INI file into @c. @allow_global: whether a [global] section is
  * accepted (the --config file). Relative list paths in the file are taken
  * relative to the file's directory.
@@ -187,8 +195,10 @@ void ln_config_free(struct ln_config *c);
 int ln_config_load_ini(struct ln_config *c, const char *path, bool allow_global,
 		       struct ln_error *err);
 /*
- * Load every regular "*.ini" file in @dir whose name does not start with '.', in name
- * order (alphasort()), stopping at the first that fails.
+ * Load every "*.ini" entry of @dir whose name does not start with '.', in name order
+ * (alphasort()), stopping at the first that fails. Each must be a readable regular file: a
+ * dangling link, a directory or a FIFO named x.ini is an error, not skipped. @dir must be a
+ * directory ("dir: not a directory").
  */
 int ln_config_load_dir(struct ln_config *c, const char *dir, struct ln_error *err);
 /*

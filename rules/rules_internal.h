@@ -14,22 +14,31 @@
  */
 int ln_grow(void **v, size_t *cap, size_t need, size_t size);
 
-/* Reads a list file line by line, counting lines and checking limits. */
+/*
+ * Reads a list or INI file line by line, counting lines and checking limits. The line buffer
+ * is fixed: a line is refused as soon as it passes the limit, never read whole first.
+ */
 struct ln_linefile {
 	FILE *f;
 	const char *path;
-	char *buf;
-	size_t cap;
 	__u32 file_idx;
 	__u32 line;
+	size_t max;		       /* longest line accepted, without "\r\n" */
+	char buf[LN_MAX_LINE_LEN + 2]; /* the line, one '\r' and a NUL */
 };
 
-/* Opens @path and registers it in @src. Errors: "path: cannot open: ..." or -E2BIG. */
-int ln_linefile_open(struct ln_linefile *lf, struct ln_sources *src, const char *path,
+/*
+ * Opens @path, only if it is a regular file, and registers it in @src; lines are at most
+ * @max (<= LN_MAX_LINE_LEN) characters. Errors: "path: cannot open: ...",
+ * "path: not a regular file", -E2BIG (too many files).
+ */
+int ln_linefile_open(struct ln_linefile *lf, struct ln_sources *src, const char *path, size_t max,
 		     struct ln_error *err);
 /*
  * Next line, newline stripped, into *@text (writable, valid until the next call).
- * Returns 1, 0 at end of file, or -errno ("file:line: line too long (max 4096)").
+ * Returns 1, 0 at end of file, or -errno: "file:line: line too long (max N)",
+ * "file:line: NUL byte in line", "file:line: too many lines (max N)",
+ * "file: read error: ...".
  */
 int ln_linefile_next(struct ln_linefile *lf, char **text, struct ln_error *err);
 void ln_linefile_close(struct ln_linefile *lf);

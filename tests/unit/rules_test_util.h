@@ -73,6 +73,40 @@ static TEST_UNUSED const char *write_file(const char *name, const char *text)
 	return path;
 }
 
+/* Writes @len bytes of @data (NUL bytes included) to @name in the scratch directory. */
+static TEST_UNUSED const char *write_bytes(const char *name, const void *data, size_t len)
+{
+	const char *path = tpath(name);
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	return path;
+}
+
+/* A FIFO @name in the scratch directory: no writer, so a blocking open or read would hang. */
+static TEST_UNUSED const char *make_fifo(const char *name)
+{
+	const char *path = tpath(name);
+
+	unlink(path);
+	assert_int_equal(mkfifo(path, 0644), 0);
+	return path;
+}
+
+/*
+ * Makes @name @text followed by a hole up to @size bytes (read back as NUL bytes): a reader
+ * that stops at the line limit never gets there, one that reads the line whole does.
+ */
+static TEST_UNUSED const char *write_sparse(const char *name, const char *text, off_t size)
+{
+	const char *path = write_file(name, text);
+
+	assert_int_equal(truncate(path, size), 0);
+	return path;
+}
+
 /* "DIR/name:line: reason" for comparing error messages. */
 static TEST_UNUSED const char *expect_msg(const char *fmt, ...)
 {

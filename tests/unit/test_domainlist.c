@@ -148,12 +148,90 @@ static void test_missing_and_long(void **state)
 	ln_sources_free(&src);
 }
 
+/* "b.exam\0ple.com" is an error, not the domain "b.exam". */
+static void test_nul_byte(void **state)
+{
+	static const char text[] = "a.example\nb.exam\0ple.com\n";
+	struct ln_domainlist l = {0};
+	struct ln_sources src = {0};
+	struct ln_error err = {""};
+	const char *path = write_bytes("nul.txt", text, sizeof(text) - 1);
+
+	(void)state;
+	assert_int_equal(ln_domainlist_parse_file(&l, &src, path, &err), -EINVAL);
+	assert_string_equal(err.msg, expect_msg("nul.txt:2: NUL byte in line"));
+	ln_domainlist_free(&l);
+	ln_sources_free(&src);
+}
+
+/* /dev/zero would be read forever, a FIFO would block: both refused at once. */
+static void test_not_regular(void **state)
+{
+	struct ln_domainlist l = {0};
+	struct ln_sources src = {0};
+	struct ln_error err = {""};
+
+	(void)state;
+	alarm(5); /* a hang kills the test */
+	assert_int_equal(ln_domainlist_parse_file(&l, &src, "/dev/zero", &err), -EINVAL);
+	assert_string_equal(err.msg, "/dev/zero: not a regular file");
+	assert_int_equal(ln_domainlist_parse_file(&l, &src, make_fifo("fifo.txt"), &err), -EINVAL);
+	assert_string_equal(err.msg, expect_msg("fifo.txt: not a regular file"));
+	alarm(0);
+	ln_domainlist_free(&l);
+	ln_sources_free(&src);
+}
+
+/* What a list line holds reaches the message escaped: no terminal escape, no broken UTF-8. */
+static void test_escaped_messages(void **state)
+{
+	(void)state;
+	expect_error("\x1b[2J\x1b]0;owned\x07.example", "bad domain name \"%s\"",
+		     "\\x1b[2j\\x1b]0;owned\\x07.example");
+	expect_error("b.example\x7f", "bad domain name \"%s\"", "b.example\\x7f");
+	/* valid UTF-8 (an IDN not in punycode) stays readable */
+	expect_error("b\303\274cher.example", "bad domain name \"%s\"", "b\303\274cher.example");
+	/* invalid UTF-8: a stray byte, an overlong '/', a surrogate, a C1 CSI */
+	expect_error("\xff\xfe.example", "bad domain name \"%s\"", "\\xff\\xfe.example");
+	expect_error("\xc0\xaf.example", "bad domain name \"%s\"", "\\xc0\\xaf.example");
+	expect_error("\xed\xa0\x80.example", "bad domain name \"%s\"", "\\xed\\xa0\\x80.example");
+	expect_error("\302\23331m.example", "bad domain name \"%s\"", "\\xc2\\x9b31m.example");
+}
+
+/* ln_err() itself: one line, whatever the arguments hold; cut whole, never mid-escape. */
+static void test_err_escape(void **state)
+{
+	struct ln_error err;
+	char many[LN_ERR_MAX];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(ln_err(&err, -EINVAL, "a\nb\tc\r%s", "\x1b[0m"), -EINVAL);
+	assert_string_equal(err.msg, "a\\x0ab\\x09c\\x0d\\x1b[0m");
+	ln_err(&err, -EINVAL, "%s", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \\x41");
+	assert_string_equal(err.msg, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \\x41");
+	ln_err(&err, -EINVAL, "%s", "cut \xe2\x82 \xf4\x90\x80\x80");
+	assert_string_equal(err.msg, "cut \\xe2\\x82 \\xf4\\x90\\x80\\x80");
+	/* the message is its own argument: escaping it again changes nothing */
+	ln_err(&err, -EINVAL, "%s", err.msg);
+	assert_string_equal(err.msg, "cut \\xe2\\x82 \\xf4\\x90\\x80\\x80");
+	memset(many, '\x1b', sizeof(many) - 1);
+	many[sizeof(many) - 1] = '\0';
+	ln_err(&err, -EINVAL, "x%s", many);
+	n = strlen(err.msg);
+	assert_true(n < LN_ERR_MAX);
+	assert_int_equal((n - 1) % 4, 0);
+	assert_string_equal(err.msg + n - 4, "\\x1b");
+	assert_int_equal(ln_err(NULL, -ENOENT, "%s", "no message"), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_golden),
-	    cmocka_unit_test(test_errors),
-	    cmocka_unit_test(test_missing_and_long),
+	    cmocka_unit_test(test_golden),	     cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_missing_and_long), cmocka_unit_test(test_nul_byte),
+	    cmocka_unit_test(test_not_regular),	     cmocka_unit_test(test_escaped_messages),
+	    cmocka_unit_test(test_err_escape),
 	};
 
 	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);

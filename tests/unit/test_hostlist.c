@@ -2,6 +2,10 @@
 /* Unit tests: blocked_hosts.txt parsing, golden entries and exact error messages. */
 #include "rules_test_util.h"
 
+#include <sys/resource.h>
+
+#include "rules_internal.h"
+
 struct want_entry {
 	const char *text; /* prefix or hostname as stored */
 	__u32 line;
@@ -191,13 +195,91 @@ static void test_many_lines(void **state)
 	ln_sources_free(&src);
 }
 
+/* Parses @path as a host list, expecting @rc and the message @fmt ("%s": the scratch dir). */
+static void expect_file_error(const char *path, int rc, const char *fmt)
+{
+	struct ln_hostlist l = {0};
+	struct ln_sources src = {0};
+	struct ln_error err = {""};
+	char want[LN_ERR_MAX];
+
+	snprintf(want, sizeof(want), fmt, test_dir);
+	assert_int_equal(ln_hostlist_parse_file(&l, &src, path, &err), rc);
+	assert_string_equal(err.msg, want);
+	ln_hostlist_free(&l);
+	ln_sources_free(&src);
+}
+
+/* A NUL byte ends no line early: "192.0.2.2\0junk" is an error, not 192.0.2.2. */
+static void test_nul_byte(void **state)
+{
+	static const char one[] = "192.0.2.2\0junk\n";
+	static const char two[] = "192.0.2.1\n# fine\nexample.com\0.evil\n";
+
+	(void)state;
+	expect_file_error(write_bytes("nul.txt", one, sizeof(one) - 1), -EINVAL,
+			  "%s/nul.txt:1: NUL byte in line");
+	expect_file_error(write_bytes("nul.txt", two, sizeof(two) - 1), -EINVAL,
+			  "%s/nul.txt:3: NUL byte in line");
+}
+
+/* A FIFO, a device or a directory is refused at once: opening or reading one would block. */
+static void test_not_regular(void **state)
+{
+	(void)state;
+	alarm(5); /* a hang kills the test */
+	expect_file_error(make_fifo("fifo.txt"), -EINVAL, "%s/fifo.txt: not a regular file");
+	expect_file_error("/dev/zero", -EINVAL, "/dev/zero: not a regular file");
+	mkdir(tpath("dir.txt"), 0755);
+	expect_file_error(tpath("dir.txt"), -EINVAL, "%s/dir.txt: not a regular file");
+	symlink("fifo.txt", tpath("to-fifo.txt"));
+	expect_file_error(tpath("to-fifo.txt"), -EINVAL, "%s/to-fifo.txt: not a regular file");
+	alarm(0);
+}
+
+/* A line over the limit is refused when the limit is passed, not after reading it whole. */
+static void test_long_line_bounded(void **state)
+{
+	struct ln_linefile lf;
+	struct ln_sources src = {0};
+	struct ln_error err = {""};
+	char *text = malloc(LN_MAX_LINE_LEN + 100), *line;
+	struct rusage ru;
+
+	(void)state;
+	memset(text, 'a', LN_MAX_LINE_LEN + 99);
+	text[LN_MAX_LINE_LEN + 99] = '\0';
+	/* 4195 'a' and then 1 GB of NUL bytes without a newline */
+	write_sparse("huge.txt", text, 1L << 30);
+	free(text);
+	assert_int_equal(ln_linefile_open(&lf, &src, tpath("huge.txt"), LN_MAX_LINE_LEN, &err), 0);
+	assert_int_equal(ln_linefile_next(&lf, &line, &err), -EINVAL);
+	assert_string_equal(err.msg, expect_msg("huge.txt:1: line too long (max 4096)"));
+	assert_true(ftell(lf.f) < 65536);
+	ln_linefile_close(&lf);
+	ln_sources_free(&src);
+	expect_file_error(tpath("huge.txt"), -EINVAL, "%s/huge.txt:1: line too long (max 4096)");
+	assert_int_equal(getrusage(RUSAGE_SELF, &ru), 0);
+	assert_true(ru.ru_maxrss < 256 * 1024); /* KiB: the gigabyte was never in memory */
+}
+
+/* A read that fails is an error naming the file, never the end of the list. */
+static void test_read_error(void **state)
+{
+	(void)state;
+	/* a regular file whose read fails: address 0 of this process is not mapped */
+	expect_file_error("/proc/self/mem", -EIO, "/proc/self/mem: read error: Input/output error");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_golden),	 cmocka_unit_test(test_appends_second_file),
 	    cmocka_unit_test(test_errors),	 cmocka_unit_test(test_line_too_long),
 	    cmocka_unit_test(test_missing_file), cmocka_unit_test(test_empty_file),
-	    cmocka_unit_test(test_many_lines),
+	    cmocka_unit_test(test_many_lines),	 cmocka_unit_test(test_nul_byte),
+	    cmocka_unit_test(test_not_regular),	 cmocka_unit_test(test_long_line_bounded),
+	    cmocka_unit_test(test_read_error),
 	};
 
 	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Unit tests: INI policy files, the rules directory, and cross-file validation. */
 #include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 
 #include "rules_test_util.h"
 
@@ -143,17 +145,22 @@ static void test_policy_name_from_file(void **state)
 }
 
 /* Loads @text as NAME and expects "NAME:line: reason". */
-static void expect_ini_error(const char *name, const char *text, bool allow_global, int rc,
-			     const char *msg)
+/* Loads @path, expecting @rc and "DIR/@msg". */
+static void expect_load_error(const char *path, bool allow_global, int rc, const char *msg)
 {
 	struct ln_config c;
 	struct ln_error err = {""};
-	const char *ini = write_file(name, text);
 
 	ln_config_init(&c);
-	assert_int_equal(ln_config_load_ini(&c, ini, allow_global, &err), rc);
+	assert_int_equal(ln_config_load_ini(&c, path, allow_global, &err), rc);
 	assert_string_equal(err.msg, expect_msg("%s", msg));
 	ln_config_free(&c);
+}
+
+static void expect_ini_error(const char *name, const char *text, bool allow_global, int rc,
+			     const char *msg)
+{
+	expect_load_error(write_file(name, text), allow_global, rc, msg);
 }
 
 static void test_errors(void **state)
@@ -208,8 +215,7 @@ static void test_errors(void **state)
 	memset(long_line, 'x', sizeof(long_line));
 	memcpy(long_line, "[policy a]\nallow = ", 19);
 	strcpy(long_line + 11 + 200, "\n");
-	expect_ini_error("e.ini", long_line, false, -EINVAL,
-			 "e.ini:2: line too long (max 199 characters)");
+	expect_ini_error("e.ini", long_line, false, -EINVAL, "e.ini:2: line too long (max 199)");
 	expect_ini_error("bad name!.ini", "[policy]\n", false, -EINVAL,
 			 "bad name!.ini:1: file name \"bad name!\" is not a policy name: use "
 			 "[policy NAME]");
@@ -331,7 +337,7 @@ static void test_load_dir(void **state)
 	write_file("rules.d/30-c.ini.disabled", "garbage\n");
 	write_file("rules.d/.hidden.ini", "garbage\n");
 	write_file("rules.d/README", "garbage\n");
-	mkdir(tpath("rules.d/dir.ini"), 0755);
+	mkdir(tpath("rules.d/sub"), 0755);
 	ln_config_init(&c);
 	if (ln_config_load_dir(&c, tpath("rules.d"), &err))
 		fail_msg("%s", err.msg);
@@ -427,7 +433,8 @@ static void test_load_units_dir(void **state)
 	assert_int_equal(ln_config_validate(&c, &err), -EINVAL);
 	assert_string_equal(err.msg, expect_msg("units2.d/two.service.ini:2: unit \"two.service\" "
 						"already has policy \"two.service\" at "
-						"%s:1", tpath("units2.d/two.service.ini")));
+						"%s:1",
+						tpath("units2.d/two.service.ini")));
 	ln_config_free(&c);
 }
 
@@ -554,12 +561,12 @@ static void test_domain_rule_keys(void **state)
 	expect_ini_error("e.ini", "[policy a]\nallow-domain = *.192.0.2.1\n", false, -EINVAL,
 			 "e.ini:2: \"192.0.2.1\" is not a domain name (use allow/deny for "
 			 "addresses)");
-	expect_ini_error("e.ini", "[policy a]\nallow-domain = example.com:99999\n", false,
-			 -EINVAL, "e.ini:2: bad port \"99999\" (must be 1-65535)");
-	expect_ini_error("e.ini", "[policy a]\nallow-domain = example.com:90-80\n", false,
-			 -EINVAL, "e.ini:2: bad port range \"90-80\" (low > high)");
-	expect_ini_error("e.ini", "[policy a]\nallow-domain = example.com/icmp\n", false,
-			 -EINVAL, "e.ini:2: unknown protocol \"icmp\" (tcp or udp)");
+	expect_ini_error("e.ini", "[policy a]\nallow-domain = example.com:99999\n", false, -EINVAL,
+			 "e.ini:2: bad port \"99999\" (must be 1-65535)");
+	expect_ini_error("e.ini", "[policy a]\nallow-domain = example.com:90-80\n", false, -EINVAL,
+			 "e.ini:2: bad port range \"90-80\" (low > high)");
+	expect_ini_error("e.ini", "[policy a]\nallow-domain = example.com/icmp\n", false, -EINVAL,
+			 "e.ini:2: unknown protocol \"icmp\" (tcp or udp)");
 	expect_ini_error("e.ini", "[policy a]\nallow-domain = bad_name!.com\n", false, -EINVAL,
 			 "e.ini:2: bad address, CIDR or hostname \"bad_name!.com\"");
 	expect_ini_error("e.ini", "[global]\nallow-domain = example.com\n", true, -EINVAL,
@@ -613,7 +620,8 @@ static void test_dns_global_keys(void **state)
 	assert_int_equal(c.dns_ttl_min, 604800);
 	assert_int_equal(c.dns_ttl_max, 1);
 	assert_int_equal(ln_config_validate(&c, &err), -EINVAL);
-	assert_non_null(strstr(err.msg, "dns.ini:6: dns-ttl-min (604800) is above dns-ttl-max (1)"));
+	assert_non_null(
+	    strstr(err.msg, "dns.ini:6: dns-ttl-min (604800) is above dns-ttl-max (1)"));
 	ln_config_free(&c);
 
 	ini = write_file("dns.ini", "[global]\ndns-block = nxdomain\n");
@@ -631,8 +639,8 @@ static void test_dns_global_keys(void **state)
 			 "e.ini:2: bad value \"drop\" for dns-block (nxdomain, refused or zero)");
 	expect_ini_error("e.ini", "[global]\ndns-block =\n", true, -EINVAL,
 			 "e.ini:2: bad value \"\" for dns-block (nxdomain, refused or zero)");
-	expect_ini_error("e.ini", "[global]\ndns-block = zero\ndns-block = zero\n", true,
-			 -EINVAL, "e.ini:3: duplicate key \"dns-block\" (first at line 2)");
+	expect_ini_error("e.ini", "[global]\ndns-block = zero\ndns-block = zero\n", true, -EINVAL,
+			 "e.ini:3: duplicate key \"dns-block\" (first at line 2)");
 	expect_ini_error("e.ini", "[global]\ndns-port = 1023\n", true, -EINVAL,
 			 "e.ini:2: bad value \"1023\" for dns-port (1024-65000)");
 	expect_ini_error("e.ini", "[global]\ndns-port = 65001\n", true, -EINVAL,
@@ -655,8 +663,8 @@ static void test_dns_global_keys(void **state)
 			 "e.ini:2: bad value \"1h\" for dns-ttl-max (1-604800)");
 	expect_ini_error("e.ini", "[global]\ndns-ttl-max = 604801\n", true, -EINVAL,
 			 "e.ini:2: bad value \"604801\" for dns-ttl-max (1-604800)");
-	expect_ini_error("e.ini", "[global]\ndns-ttl-max = 60\ndns-ttl-max = 60\n", true,
-			 -EINVAL, "e.ini:3: duplicate key \"dns-ttl-max\" (first at line 2)");
+	expect_ini_error("e.ini", "[global]\ndns-ttl-max = 60\ndns-ttl-max = 60\n", true, -EINVAL,
+			 "e.ini:3: duplicate key \"dns-ttl-max\" (first at line 2)");
 	/* [global] only */
 	expect_ini_error("e.ini", "[policy a]\ncgroup = a\ndns-port = 2000\n", false, -EINVAL,
 			 "e.ini:3: unknown key \"dns-port\" in [policy a]");
@@ -768,7 +776,144 @@ static void test_refresh_values(void **state)
 	ln_config_free(&c);
 }
 
-/* rules.d and units.d share one walk: regular files it accepts, in name order, nothing else. */
+/* NUL bytes, files that are not regular, huge lines, failed reads: each an error naming it. */
+static void test_bad_input(void **state)
+{
+	static const char nul[] = "[policy a]\ncgroup = a\ndeny = 192.0.2.1\0, 10.0.0.0/8\n";
+	static const char nul_comment[] = "; policy\0 a\n[policy a]\ncgroup = a\n";
+	static const char head[] = "[policy a]\ncgroup = a\nallow = 192.0.2.1";
+	struct ln_config c;
+	struct ln_error err = {""};
+	struct rusage ru;
+	char text[300];
+	const char *ini;
+	FILE *f;
+
+	(void)state;
+	expect_load_error(write_bytes("nul.ini", nul, sizeof(nul) - 1), false, -EINVAL,
+			  "nul.ini:3: NUL byte in line");
+	expect_load_error(write_bytes("nul.ini", nul_comment, sizeof(nul_comment) - 1), false,
+			  -EINVAL, "nul.ini:1: NUL byte in line");
+	alarm(5); /* a hang kills the test */
+	expect_load_error(make_fifo("fifo.ini"), true, -EINVAL, "fifo.ini: not a regular file");
+	make_fifo("fifo.txt");
+	ini = write_file("l.ini", "[global]\n# the list\nblocked-domains = fifo.txt\n");
+	ln_config_init(&c);
+	assert_int_equal(ln_config_load_ini(&c, ini, true, &err), -EINVAL);
+	assert_string_equal(err.msg,
+			    expect_msg("l.ini:3: %s/fifo.txt: not a regular file", test_dir));
+	assert_int_equal(ln_config_load_ini(&c, "/dev/zero", true, &err), -EINVAL);
+	assert_string_equal(err.msg, "/dev/zero: not a regular file");
+	assert_int_equal(ln_config_load_ini(&c, "/proc/self/mem", true, &err), -EIO);
+	assert_string_equal(err.msg, "/proc/self/mem: read error: Input/output error");
+	ln_config_free(&c);
+	/* a 1 GB line, then a second policy: "line too long" at once, nothing read whole */
+	memset(text, ' ', sizeof(text) - 1);
+	text[sizeof(text) - 1] = '\0';
+	memcpy(text, head, strlen(head));
+	ini = write_sparse("huge.ini", text, 1L << 30);
+	f = fopen(ini, "a");
+	assert_non_null(f);
+	fputs("\n[policy b]\ncgroup = b\n", f);
+	fclose(f);
+	expect_load_error(ini, false, -EINVAL, "huge.ini:3: line too long (max 199)");
+	alarm(0);
+	assert_int_equal(getrusage(RUSAGE_SELF, &ru), 0);
+	assert_true(ru.ru_maxrss < 256 * 1024); /* KiB */
+}
+
+typedef int (*load_dir_fn)(struct ln_config *c, const char *dir, struct ln_error *err);
+
+/* Walks @dir with @load, expecting @rc and the message "DIR/@dir@msg". */
+static void expect_dir_error(load_dir_fn load, const char *dir, int rc, const char *msg)
+{
+	struct ln_config c;
+	struct ln_error err = {""};
+
+	ln_config_init(&c);
+	assert_int_equal(load(&c, tpath(dir), &err), rc);
+	assert_string_equal(err.msg, expect_msg("%s%s", dir, msg));
+	ln_config_free(&c);
+}
+
+/*
+ * 1 if the walk of @dir says an unprivileged uid cannot read its x.ini (mode 000). In a child
+ * that drops root, since root reads it anyway.
+ */
+static int unreadable_entry_refused(const char *dir)
+{
+	struct ln_config c;
+	struct ln_error err = {""};
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	if (!pid) {
+		if (!geteuid() && (setgid(65534) || setuid(65534)))
+			_exit(2);
+		ln_config_init(&c);
+		_exit(ln_config_load_dir(&c, dir, &err) == -EACCES &&
+			      strstr(err.msg, "/x.ini: cannot open: Permission denied")
+			  ? 1
+			  : 0);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* An entry of rules.d or units.d that cannot be read is an error naming it, never skipped. */
+static void test_dir_unreadable_entries(void **state)
+{
+	struct ln_config c;
+	struct ln_error err = {""};
+
+	(void)state;
+	alarm(5); /* a hang kills the test */
+	write_file("dangling.d/10-ok.ini", "[policy]\ncgroup = ok\n");
+	symlink("nowhere.ini", tpath("dangling.d/20-x.ini"));
+	expect_dir_error(ln_config_load_dir, "dangling.d", -ENOENT,
+			 "/20-x.ini: cannot open: No such file or directory");
+	write_file("loop.d/x.ini", "");
+	unlink(tpath("loop.d/x.ini"));
+	symlink("x.ini", tpath("loop.d/x.ini"));
+	expect_dir_error(ln_config_load_dir, "loop.d", -ELOOP,
+			 "/x.ini: cannot open: Too many levels of symbolic links");
+	mkdir(tpath("subdir.d"), 0755);
+	mkdir(tpath("subdir.d/x.ini"), 0755);
+	expect_dir_error(ln_config_load_dir, "subdir.d", -EINVAL, "/x.ini: not a regular file");
+	mkdir(tpath("fifo.d"), 0755);
+	make_fifo("fifo.d/x.ini");
+	expect_dir_error(ln_config_load_dir, "fifo.d", -EINVAL, "/x.ini: not a regular file");
+	write_file("units.d/a.service.ini", "[policy]\n");
+	symlink("gone", tpath("units.d/b.service.ini"));
+	expect_dir_error(ln_config_load_units_dir, "units.d", -ENOENT,
+			 "/b.service.ini: cannot open: No such file or directory");
+	/* names the walk does not take stay ignored, readable or not */
+	write_file("ignored.d/a.ini", "[policy]\ncgroup = a\n");
+	symlink("nowhere", tpath("ignored.d/.hidden.ini"));
+	symlink("nowhere", tpath("ignored.d/b.ini.bak"));
+	make_fifo("ignored.d/README");
+	ln_config_init(&c);
+	if (ln_config_load_dir(&c, tpath("ignored.d"), &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(c.n_policies, 1);
+	ln_config_free(&c);
+	/* the directory itself must be one, and a FIFO in its place does not block */
+	write_file("file.d", "[policy]\n");
+	expect_dir_error(ln_config_load_dir, "file.d", -ENOTDIR, ": not a directory");
+	make_fifo("fifo-dir.d");
+	expect_dir_error(ln_config_load_units_dir, "fifo-dir.d", -ENOTDIR, ": not a directory");
+	alarm(0);
+	write_file("perm.d/x.ini", "[policy]\ncgroup = x\n");
+	assert_int_equal(chmod(tpath("perm.d/x.ini"), 0), 0);
+	assert_int_equal(chmod(tpath("perm.d"), 0755), 0);
+	assert_int_equal(chmod(test_dir, 0755), 0);
+	assert_int_equal(unreadable_entry_refused(tpath("perm.d")), 1);
+	assert_int_equal(chmod(test_dir, 0700), 0);
+}
+
+/* rules.d and units.d share one walk: the names it accepts, in name order, nothing else. */
 static void test_dir_walk(void **state)
 {
 	struct ln_config c;
@@ -785,7 +930,7 @@ static void test_dir_walk(void **state)
 	write_file("walk.d/.d.ini", "garbage\n");
 	write_file("walk.d/.ini", "garbage\n");
 	write_file("walk.d/notes.txt", "garbage\n");
-	mkdir(tpath("walk.d/sub.ini"), 0755);
+	mkdir(tpath("walk.d/sub.d"), 0755);
 	ln_config_init(&c);
 	if (ln_config_load_dir(&c, tpath("walk.d/"), &err))
 		fail_msg("%s", err.msg);
@@ -850,6 +995,8 @@ int main(void)
 	    cmocka_unit_test(test_unknown_key),
 	    cmocka_unit_test(test_refresh_values),
 	    cmocka_unit_test(test_dir_walk),
+	    cmocka_unit_test(test_bad_input),
+	    cmocka_unit_test(test_dir_unreadable_entries),
 	};
 
 	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
