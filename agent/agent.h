@@ -197,6 +197,7 @@ void ln_events_stop(struct ln_manager *m);
 static inline void __attribute__((format(printf, 3, 4)))
 ln_note(struct ln_manager *m, int prio, const char *fmt, ...)
 {
+	struct ln_error safe;
 	char msg[LN_ERR_MAX];
 	va_list ap;
 
@@ -205,7 +206,8 @@ ln_note(struct ln_manager *m, int prio, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	m->note(m, prio, msg);
+	ln_err(&safe, 0, "%s", msg); /* escaped like every error: names may hold control bytes */
+	m->note(m, prio, safe.msg);
 }
 
 #endif /* LSNITCH_AGENT_H */
