@@ -148,7 +148,7 @@ static void format_socket(const struct ln_event *e, char *buf, size_t len)
 {
 	static const char *const types[] = { [SOCK_STREAM] = "stream", [SOCK_DGRAM] = "dgram",
 					     [SOCK_RAW] = "raw", [SOCK_PACKET] = "packet" };
-	const char *fam = e->family == AF_INET ? "inet" : e->family == AF_INET6 ? "inet6" : "packet";
+	const char *fam = e->family == AF_INET6 ? "inet6" : "inet";
 	const char *proto = ln_proto_name(e->proto);
 	char type[16];
 
@@ -157,7 +157,7 @@ static void format_socket(const struct ln_event *e, char *buf, size_t len)
 	else
 		snprintf(type, sizeof(type), "%u", e->sock.type);
 	if (e->family == AF_PACKET)
-		snprintf(buf, len, "%s/%s/0x%04x", fam, type, ntohs((__u16)e->sock.protocol));
+		snprintf(buf, len, "packet/%s/0x%04x", type, ntohs((__u16)e->sock.protocol));
 	else if (strcmp(proto, "ip"))
 		snprintf(buf, len, "%s/%s/%s", fam, type, proto);
 	else

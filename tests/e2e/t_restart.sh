@@ -91,7 +91,8 @@ log "hammer: $res"
 assert_match "the hammer ran and was denied many times" '^ok=0 EPERM=[0-9]{3,} other=0$' "$res"
 
 ids_after=$(bpftool cgroup show "$CG/guard" 2>/dev/null | awk 'NR > 1 { print $1 }' | sort)
-assert_eq "the same programs' links stay attached ($NH hooks)" $NH "$(printf '%s\n' "$ids_after" | grep -c .)"
+assert_eq "the same programs' links stay attached ($NH hooks)" $NH \
+	"$(printf '%s\n' "$ids_after" | grep -c .)"
 : "$ids_before"
 
 # Events made while no agent ran are not lost: the ring buffer is pinned.
