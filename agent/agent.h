@@ -151,6 +151,12 @@ void ln_generation_free(struct ln_generation *g);
 int ln_generation_swap(struct ln_manager *m, struct ln_generation *g, struct ln_error *err);
 struct bpf_program *ln_hook_prog(struct lsnitch_bpf *skel, int i);
 
+/*
+ * sock_kinds.c: before @g is loaded, leave out the programs this kernel cannot run (and say
+ * so when a policy needs one). The answer is the same for every generation of the process.
+ */
+void ln_sock_kinds_prepare(struct ln_manager *m, struct ln_generation *g);
+
 /* explain.c: what @g's programs decide for one destination, its live DNS verdicts included. */
 void ln_explain_decide(const struct ln_generation *g, __u32 policy_id,
 		       const __u8 addr[LN_ADDR_LEN], __u16 port, __u8 proto, struct ln_decision *d);
