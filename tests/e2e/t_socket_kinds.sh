@@ -156,5 +156,14 @@ send $A ok would-deny watch "$LW" icmp inet/dgram/icmp sock_create yes --nobody 
 log "ordinary sockets are not socket kinds: no event for TCP/UDP under default = deny"
 got=$(in_cg "$(cg_dir guard/deny)" "$PY" "$CLIENT" udp-sendto "$NS4" "$P")
 assert_eq "guard/deny: udp-sendto to an allowed address" ok "$got"
+
+log "reload: a key added to the default-deny policy takes effect, and its line is named"
+n=$(line_of "$INI" "allow = $NS4, $NS6")
+sed -i -e "${n}a icmp-sockets = deny" -e "${n}a raw-sockets = allow" "$INI"
+LI2=sk.ini:$(line_of "$INI" "icmp-sockets = deny")
+reload_agent '^lsnitch-agent: reloaded'
+send $D ok - - - - - - yes -- "${RAW4[@]}"
+send $D socket-EPERM deny lockdown "$LI2" icmp inet/dgram/icmp sock_create no --nobody -- \
+	ping4 "$NS4"
 assert_no_other_events
 finish
