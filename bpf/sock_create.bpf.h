@@ -19,12 +19,13 @@ LN_INLINE int ln_sock_check(__u32 family, __u32 type, __u32 protocol)
 	const struct ln_config_val *cfg;
 	struct ln_decision d = {};
 	__u32 zero = 0, policy_id;
-	__u64 cg = bpf_get_current_cgroup_id();
 	struct ln_event *e;
 	int kind = ln_sock_kind(family, type, protocol);
+	__u64 cg;
 
 	if (kind < 0)
-		return 1;
+		return 1; /* TCP, UDP, ...: the sock_addr hooks decide them */
+	cg = bpf_get_current_cgroup_id();
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg)
 		return 1;
