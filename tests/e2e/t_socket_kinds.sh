@@ -15,7 +15,13 @@ SK=$LSN_E2E_DIR/sockkind.py
 
 # Ping sockets for uid/gid 65534 only while the test runs; restored on every exit path.
 PING_RANGE=$(sysctl -n net.ipv4.ping_group_range | tr -s '\t ' ' ') || die "no ping_group_range"
-trap 'rc=$?; sysctl -q -w net.ipv4.ping_group_range="$PING_RANGE"; (exit $rc); lsn_cleanup' EXIT
+restore_ping_range() {
+	local rc=$?
+	sysctl -q -w net.ipv4.ping_group_range="$PING_RANGE"
+	(exit "$rc")
+	lsn_cleanup
+}
+trap restore_ping_range EXIT
 sysctl -q -w net.ipv4.ping_group_range="65534 65534" || die "cannot set ping_group_range"
 
 read -r P <<<"$(pick_ports 1)" || die "no free ports"
