@@ -12,14 +12,28 @@
  */
 #include "lsnitch_sock.h"
 
-/* 1: the socket may be created; 0: socket() fails with EPERM. Audit: report, allow. */
-LN_INLINE int ln_sock_check(__u32 family, __u32 type, __u32 protocol)
+LN_INLINE void ln_sock_report(__u64 cg, __u32 policy_id, const struct ln_decision *d, __u8 hook,
+			      __u32 family, const struct ln_sock_desc *sock)
 {
+	struct ln_event *e = ln_event_start(cg, policy_id, d, hook);
+
+	if (!e)
+		return;
+	e->sock = *sock;
+	e->port = 0;
+	e->family = family;
+	e->proto = family == LN_AF_PACKET ? 0 : sock->protocol; /* the IP protocol, if any */
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* 1: the socket may be created; 0: socket() fails with EPERM. Audit: report, allow. */
+LN_INLINE int ln_sock_check(__u32 family, __u32 type, __u32 protocol, __u8 hook)
+{
+	struct ln_sock_desc sock = { .type = type, .protocol = protocol };
 	const struct ln_policy_val *pol;
 	const struct ln_config_val *cfg;
 	struct ln_decision d = {};
 	__u32 zero = 0, policy_id;
-	struct ln_event *e;
 	int kind = ln_sock_kind(family, type, protocol);
 	__u64 cg;
 
@@ -31,31 +45,20 @@ LN_INLINE int ln_sock_check(__u32 family, __u32 type, __u32 protocol)
 		return 1;
 	pol = ln_policy(cfg, cg, &policy_id);
 	ln_decide_sock(pol, kind, &d);
-	ln_count(d.verdict == LN_VERDICT_ALLOW ? LN_CNT_ALLOWED
-		 : d.audit			 ? LN_CNT_AUDITED
-						 : LN_CNT_DENIED);
-	if (d.log) {
-		e = ln_event_start(cg, policy_id, &d,
-				   kind == LN_SOCK_PACKET ? LN_HOOK_PACKET_CREATE
-							  : LN_HOOK_SOCK_CREATE);
-		if (e) {
-			__builtin_memset(e->addr, 0, LN_ADDR_LEN);
-			e->sock.type = type;
-			e->sock.protocol = protocol;
-			e->sock.kind = kind;
-			e->port = 0;
-			e->family = family;
-			e->proto = family == LN_AF_PACKET ? 0 : protocol;
-			bpf_ringbuf_submit(e, 0);
-		}
-	}
+	if (d.verdict == LN_VERDICT_ALLOW)
+		ln_count(LN_CNT_ALLOWED);
+	else
+		ln_count(d.audit ? LN_CNT_AUDITED : LN_CNT_DENIED);
+	sock.kind = kind;
+	if (d.log)
+		ln_sock_report(cg, policy_id, &d, hook, family, &sock);
 	return d.verdict == LN_VERDICT_DENY && !d.audit ? 0 : 1;
 }
 
 SEC("cgroup/sock_create")
 int ln_sock_create(struct bpf_sock *ctx)
 {
-	return ln_sock_check(ctx->family, ctx->type, ctx->protocol);
+	return ln_sock_check(ctx->family, ctx->type, ctx->protocol, LN_HOOK_SOCK_CREATE);
 }
 
 /* security_socket_create(family, type, protocol, kern); only user sockets are decided. */
@@ -66,5 +69,5 @@ int ln_packet_create(__u64 *ctx)
 
 	if (kern || family != LN_AF_PACKET)
 		return 1;
-	return ln_sock_check(family, type, protocol);
+	return ln_sock_check(family, type, protocol, LN_HOOK_PACKET_CREATE);
 }
