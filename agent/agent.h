@@ -16,7 +16,8 @@
 
 #define LN_PIN_DIR "/sys/fs/bpf/lsnitch"
 #define LN_CONTROL_PATH "/run/lsnitch/control.sock"
-#define LN_HOOKS 8 /* connect4|6, sendmsg4|6, recvmsg4|6, getpeername4|6 */
+/* connect4|6, sendmsg4|6, recvmsg4|6, getpeername4|6, sock_create, packet_create */
+#define LN_HOOKS 10
 
 struct lsnitch_bpf;
 struct bpf_link;
@@ -149,6 +150,12 @@ int ln_generation_build(struct ln_manager *m, struct ln_config *cfg,
 void ln_generation_free(struct ln_generation *g);
 int ln_generation_swap(struct ln_manager *m, struct ln_generation *g, struct ln_error *err);
 struct bpf_program *ln_hook_prog(struct lsnitch_bpf *skel, int i);
+
+/*
+ * sock_kinds.c: before @g is loaded, leave out the programs this kernel cannot run (and say
+ * so when a policy needs one). The answer is the same for every generation of the process.
+ */
+void ln_sock_kinds_prepare(struct ln_manager *m, struct ln_generation *g);
 
 /* explain.c: what @g's programs decide for one destination, its live DNS verdicts included. */
 void ln_explain_decide(const struct ln_generation *g, __u32 policy_id,

@@ -132,6 +132,55 @@ static void format_dest(const struct ln_event *e, char *addr, size_t alen, char 
 		snprintf(dest, dlen, "[%s]:%u", addr, e->port);
 }
 
+/* What a verdict is about: the destination, or for a socket-kind refusal the socket. */
+struct event_what {
+	char addr[64], dest[80];
+	char socket[64]; /* "inet/raw/udp", "inet6/dgram/icmpv6", "packet/raw/0x0003" */
+};
+
+static bool is_sock_event(const struct ln_event *e)
+{
+	return e->hook == LN_HOOK_SOCK_CREATE || e->hook == LN_HOOK_PACKET_CREATE;
+}
+
+/* "family/type/protocol" as socket(2) was called; AF_PACKET's protocol is an ethertype. */
+static void format_socket(const struct ln_event *e, char *buf, size_t len)
+{
+	static const char *const types[] = { [SOCK_STREAM] = "stream", [SOCK_DGRAM] = "dgram",
+					     [SOCK_RAW] = "raw", [SOCK_PACKET] = "packet" };
+	const char *fam = e->family == AF_INET6 ? "inet6" : "inet";
+	const char *proto = ln_proto_name(e->proto);
+	char type[16];
+
+	if (e->sock.type < sizeof(types) / sizeof(types[0]) && types[e->sock.type])
+		snprintf(type, sizeof(type), "%s", types[e->sock.type]);
+	else
+		snprintf(type, sizeof(type), "%u", e->sock.type);
+	if (e->family == AF_PACKET)
+		snprintf(buf, len, "packet/%s/0x%04x", type, ntohs((__u16)e->sock.protocol));
+	else if (strcmp(proto, "ip"))
+		snprintf(buf, len, "%s/%s/%s", fam, type, proto);
+	else
+		snprintf(buf, len, "%s/%s/%u", fam, type, e->sock.protocol);
+}
+
+static void fill_what(struct ln_manager *m, const struct ln_event *e, struct event_what *w,
+		      struct ln_record *r)
+{
+	if (is_sock_event(e)) {
+		format_socket(e, w->socket, sizeof(w->socket));
+		r->proto = ln_sock_kind_name(e->sock.kind);
+		r->socket = w->socket;
+		return;
+	}
+	format_dest(e, w->addr, sizeof(w->addr), w->dest, sizeof(w->dest));
+	r->proto = ln_proto_name(e->proto);
+	r->dest = w->dest;
+	r->addr = w->addr;
+	r->port = e->port;
+	r->name = ln_dns_name_of(m, e->addr);
+}
+
 /* comm as the kernel gave it, NUL-terminated, control characters made visible. */
 static void format_comm(const struct ln_event *e, char *comm)
 {
@@ -146,15 +195,16 @@ static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct ln_manager *m = ctx;
 	const struct ln_event *e = data;
-	char addr[64], dest[80], rule[600], cg[512], comm[LN_COMM_LEN + 1], unit[256];
+	char rule[600], cg[512], comm[LN_COMM_LEN + 1], unit[256];
 	struct ln_record r = LN_RECORD_INIT(LN_RECORD_CONNECT);
+	struct event_what what;
 
 	if (size < sizeof(*e))
 		return 0;
 	m->events_seen++;
 	if (is_repeat(e))
 		return 0;
-	format_dest(e, addr, sizeof(addr), dest, sizeof(dest));
+	fill_what(m, e, &what, &r);
 	if (e->rule_id && m->gen)
 		ln_rule_id_format(&m->gen->cfg->sources, e->rule_id, rule, sizeof(rule));
 	else
@@ -164,10 +214,6 @@ static int handle_event(void *ctx, void *data, size_t size)
 	unit_of(cg, unit, sizeof(unit));
 	r.deny = e->verdict == LN_VERDICT_DENY;
 	r.verdict = verdict_name(e);
-	r.proto = ln_proto_name(e->proto);
-	r.dest = dest;
-	r.addr = addr;
-	r.port = e->port;
 	r.pid = e->tgid;
 	r.tid = e->pid;
 	r.comm = comm;
@@ -182,7 +228,6 @@ static int handle_event(void *ctx, void *data, size_t size)
 	if (e->policy_id == LN_POLICY_IMPLICIT && e->reason == LN_REASON_DEFAULT)
 		r.reason = ln_reason_name(LN_REASON_NONE); /* nothing matched, nothing to name */
 	r.hook = ln_hook_name(e->hook);
-	r.name = ln_dns_name_of(m, e->addr);
 	ln_report(m, &r);
 	return 0;
 }

@@ -44,8 +44,10 @@ struct bpf_program *ln_hook_prog(struct lsnitch_bpf *skel, int i)
 		skel->progs.ln_sendmsg4,     skel->progs.ln_sendmsg6,
 		skel->progs.ln_recvmsg4,     skel->progs.ln_recvmsg6,
 		skel->progs.ln_getpeername4, skel->progs.ln_getpeername6,
+		skel->progs.ln_sock_create,  skel->progs.ln_packet_create,
 	};
-	return p[i];
+	/* A program the kernel cannot run is not loaded (ln_sock_kinds_prepare()): no link. */
+	return bpf_program__autoload(p[i]) ? p[i] : NULL;
 }
 
 static void resolve_warn(const char *msg, void *ud)
@@ -200,6 +202,7 @@ int ln_generation_build(struct ln_manager *m, struct ln_config *cfg,
 		r = ln_err(err, -errno, "opening BPF object: %s", strerror(errno));
 		goto fail;
 	}
+	ln_sock_kinds_prepare(m, g);
 	r = size_maps(m, g->skel, &g->cc);
 	if (r < 0) {
 		ln_err(err, r, "sizing BPF maps: %s", strerror(-r));
@@ -252,6 +255,8 @@ int ln_generation_swap(struct ln_manager *m, struct ln_generation *g, struct ln_
 
 	for (c = 0; c < m->n_attach; c++) {
 		for (i = 0; i < LN_HOOKS; i++) {
+			if (!m->attach[c].links[i])
+				continue; /* a hook this kernel cannot run */
 			r = bpf_link__update_program(m->attach[c].links[i], ln_hook_prog(g->skel, i));
 			if (r < 0)
 				goto rollback;
@@ -267,7 +272,8 @@ rollback:
 				break;
 			i = LN_HOOKS - 1;
 		}
-		bpf_link__update_program(m->attach[c].links[i], ln_hook_prog(old->skel, i));
+		if (m->attach[c].links[i])
+			bpf_link__update_program(m->attach[c].links[i], ln_hook_prog(old->skel, i));
 	}
 	return r;
 }

@@ -11,6 +11,7 @@ static const char *const reason_names[] = {
 	[LN_REASON_DEFAULT] = "default",
 	[LN_REASON_DOMAIN] = "domain",
 	[LN_REASON_DOMAIN_BLOCKLIST] = "domain-blocklist",
+	[LN_REASON_SOCKET_KIND] = "socket-kind",
 };
 
 static const char *const hook_names[] = {
@@ -18,6 +19,14 @@ static const char *const hook_names[] = {
 	[LN_HOOK_CONNECT6] = "connect6",
 	[LN_HOOK_SENDMSG4] = "sendmsg4",
 	[LN_HOOK_SENDMSG6] = "sendmsg6",
+	[LN_HOOK_SOCK_CREATE] = "sock_create",
+	[LN_HOOK_PACKET_CREATE] = "packet_create",
+};
+
+static const char *const sock_kind_names[] = {
+	[LN_SOCK_RAW] = "raw",
+	[LN_SOCK_PACKET] = "packet",
+	[LN_SOCK_ICMP] = "icmp",
 };
 
 #define NAME_OR(tab, i) ((i) < sizeof(tab) / sizeof(tab[0]) && (tab)[i] ? (tab)[i] : "?")
@@ -30,6 +39,11 @@ const char *ln_reason_name(__u8 reason)
 const char *ln_hook_name(__u8 hook)
 {
 	return NAME_OR(hook_names, hook);
+}
+
+const char *ln_sock_kind_name(__u32 kind)
+{
+	return NAME_OR(sock_kind_names, kind);
 }
 
 const char *ln_proto_name(__u8 proto)

@@ -28,6 +28,7 @@
 static const char *const hook_names[LN_HOOKS] = {
 	"connect4", "connect6", "sendmsg4", "sendmsg6",
 	"recvmsg4", "recvmsg6", "getpeername4", "getpeername6",
+	"sock_create", "packet_create",
 };
 
 /* The maps that outlive a generation, and what a compatible pin looks like. */
@@ -248,6 +249,8 @@ int ln_pin_attach(struct ln_manager *m, struct ln_generation *g, struct ln_error
 		for (int i = 0; i < LN_HOOKS && !r; i++) {
 			struct bpf_program *prog = ln_hook_prog(g->skel, i);
 
+			if (!prog)
+				continue; /* a hook this kernel cannot run */
 			link_name(name, sizeof(name), ids[c], i);
 			pin_path(m, path, sizeof(path), "links", name);
 			a->links[i] = m->pinning && !access(path, F_OK) ? bpf_link__open(path) : NULL;

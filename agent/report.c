@@ -43,6 +43,7 @@ static const struct field fields[] = {
 	{ "verdict", "VERDICT", OFF(verdict), F_BARE },
 	{ "proto", "PROTO", OFF(proto), F_BARE },
 	{ "dest", "DEST", OFF(dest), F_BARE },
+	{ "socket", "SOCKET", OFF(socket), F_BARE },
 	{ "addr", "DEST_ADDR", OFF(addr), 0 },
 	{ "port", "DEST_PORT", OFF(port), F_NUM },
 	{ "pid", "PID", OFF(pid), F_NUM | F_LINE },

@@ -32,6 +32,7 @@ struct ln_record {
 	const char *verdict;    /* "deny", "allow", "would-deny" */
 	const char *proto;      /* "tcp", "udp", ..., "dns" */
 	const char *dest;       /* "127.0.0.1:80", "[::1]:80" */
+	const char *socket;     /* a socket-kind refusal: "inet/raw/udp", no destination */
 	const char *addr;
 	long long port, pid, tid, uid, gid;
 	const char *comm;

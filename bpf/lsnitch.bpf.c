@@ -256,8 +256,9 @@ LN_INLINE __u32 ln_lookup_blocklist(const void *ctx, const struct ln_lists *l, _
 #define LN_DECIDE_LOOKUPS
 #include "lsnitch_decide.h"
 
-LN_INLINE void ln_report(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port, __u64 cg,
-			 __u32 policy_id, const struct ln_decision *d, __u8 hook)
+/* An event reserved in the ring buffer, the task and the verdict filled in; NULL: dropped. */
+LN_INLINE struct ln_event *ln_event_start(__u64 cg, __u32 policy_id, const struct ln_decision *d,
+					  __u8 hook)
 {
 	struct ln_event *e;
 	__u64 id;
@@ -265,7 +266,7 @@ LN_INLINE void ln_report(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		ln_count(LN_CNT_EVENTS_DROPPED);
-		return;
+		return NULL;
 	}
 	e->ts_ns = bpf_ktime_get_ns();
 	e->cgroup_id = cg;
@@ -277,15 +278,25 @@ LN_INLINE void ln_report(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port
 	e->gid = id >> 32;
 	e->policy_id = policy_id;
 	e->rule_id = d->rule_id;
-	__builtin_memcpy(e->addr, addr, LN_ADDR_LEN);
-	e->port = port;
-	e->family = ctx->user_family;
-	e->proto = ctx->protocol;
 	e->verdict = d->verdict;
 	e->reason = d->reason;
 	e->hook = hook;
 	e->flags = d->audit ? LN_EVENT_AUDIT : 0;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	return e;
+}
+
+LN_INLINE void ln_report(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port, __u64 cg,
+			 __u32 policy_id, const struct ln_decision *d, __u8 hook)
+{
+	struct ln_event *e = ln_event_start(cg, policy_id, d, hook);
+
+	if (!e)
+		return;
+	__builtin_memcpy(e->addr, addr, LN_ADDR_LEN);
+	e->port = port;
+	e->family = ctx->user_family;
+	e->proto = ctx->protocol;
 	bpf_ringbuf_submit(e, 0);
 }
 
@@ -630,3 +641,5 @@ int ln_getpeername6(struct bpf_sock_addr *ctx)
 }
 
 char LICENSE[] SEC("license") = "GPL";
+
+#include "sock_create.bpf.h"

@@ -27,6 +27,7 @@ enum ln_reason {
 	LN_REASON_DEFAULT = 3,   /* the policy's default verdict */
 	LN_REASON_DOMAIN = 4,    /* reserved: domain rule (DNS, later) */
 	LN_REASON_DOMAIN_BLOCKLIST = 5, /* reserved: domain blocklist (DNS, later) */
+	LN_REASON_SOCKET_KIND = 6, /* a socket kind the policy refuses (raw-sockets= ...) */
 };
 
 /* Which hook produced an event. Stable numbers. */
@@ -35,6 +36,20 @@ enum ln_hook {
 	LN_HOOK_CONNECT6 = 2,
 	LN_HOOK_SENDMSG4 = 3,
 	LN_HOOK_SENDMSG6 = 4,
+	LN_HOOK_SOCK_CREATE = 5,   /* cgroup/sock_create: raw and ICMP sockets */
+	LN_HOOK_PACKET_CREATE = 6, /* lsm_cgroup/socket_create: AF_PACKET sockets */
+};
+
+/*
+ * Socket kinds a policy allows or refuses at socket() (raw-sockets=,
+ * packet-sockets=, icmp-sockets=): stable numbers, bit numbers of
+ * ln_policy_val.sock_allow and indexes of its sock_rule_id.
+ */
+enum ln_sock_kind {
+	LN_SOCK_RAW = 0,    /* AF_INET/AF_INET6 SOCK_RAW, any protocol */
+	LN_SOCK_PACKET = 1, /* AF_PACKET, any type */
+	LN_SOCK_ICMP = 2,   /* ICMP "ping" sockets: SOCK_DGRAM + IPPROTO_ICMP/ICMPV6 */
+	LN_SOCK_KINDS = 3,
 };
 
 /*
@@ -124,8 +139,10 @@ struct ln_policy_val {
 	__u32 default_rule_id; /* the line that set the default */
 	__u32 pad2;
 	struct ln_lists lists; /* the policy's own blocklists (set = id) */
+	__u32 sock_allow;      /* bit (1 << enum ln_sock_kind): the kind may be opened */
+	__u32 sock_rule_id[LN_SOCK_KINDS]; /* the key, or the default= line, that decided */
 };
-_Static_assert(sizeof(struct ln_policy_val) == 56, "ln_policy_val size");
+_Static_assert(sizeof(struct ln_policy_val) == 72, "ln_policy_val size");
 
 /* cgroup_policy map (hash): key = cgroup id (__u64), value: */
 struct ln_cgroup_val {
@@ -223,6 +240,15 @@ enum ln_counter {
 
 #define LN_COMM_LEN 16
 
+/* What a socket-kind event carries instead of a destination address. */
+struct ln_sock_desc {
+	__u32 type;     /* SOCK_RAW, SOCK_DGRAM, ... */
+	__u32 protocol; /* as given to socket(); AF_PACKET: the ethertype, network order */
+	__u32 kind;     /* enum ln_sock_kind */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct ln_sock_desc) == LN_ADDR_LEN, "ln_sock_desc size");
+
 /* Ring buffer record, one per reported verdict. */
 struct ln_event {
 	__u64 ts_ns;     /* bpf_ktime_get_ns() */
@@ -233,10 +259,13 @@ struct ln_event {
 	__u32 gid;
 	__u32 policy_id;
 	__u32 rule_id;
-	__u8 addr[LN_ADDR_LEN];
-	__u16 port;      /* host order */
-	__u8 family;     /* AF_INET or AF_INET6 as the socket saw it */
-	__u8 proto;      /* IPPROTO_TCP / IPPROTO_UDP */
+	union {
+		__u8 addr[LN_ADDR_LEN];
+		struct ln_sock_desc sock; /* LN_HOOK_SOCK_CREATE, LN_HOOK_PACKET_CREATE */
+	};
+	__u16 port;      /* host order; 0 for a socket-kind event */
+	__u8 family;     /* AF_INET or AF_INET6 as the socket saw it; AF_PACKET */
+	__u8 proto;      /* IPPROTO_TCP / IPPROTO_UDP (the IP protocol, when there is one) */
 	__u8 verdict;    /* enum ln_verdict actually applied or, with audit, intended */
 	__u8 reason;     /* enum ln_reason */
 	__u8 hook;       /* enum ln_hook */

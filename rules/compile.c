@@ -416,6 +416,19 @@ static int compile_bindings(struct compile_ctx *cx)
 	return 0;
 }
 
+/* Each socket kind: its key where the policy has one, else the policy's default. */
+static void compile_sock_kinds(const struct ln_policy *p, struct ln_policy_val *pv)
+{
+	for (int k = 0; k < LN_SOCK_KINDS; k++) {
+		const struct ln_sock_rule *s = &p->sock[k];
+		__u8 v = s->rule_id ? s->verdict : p->default_verdict;
+
+		if (v == LN_VERDICT_ALLOW)
+			pv->sock_allow |= 1u << k;
+		pv->sock_rule_id[k] = s->rule_id ? s->rule_id : p->default_rule_id;
+	}
+}
+
 static int compile_policies(struct compile_ctx *cx)
 {
 	const struct ln_config *c = cx->c;
@@ -432,6 +445,7 @@ static int compile_policies(struct compile_ctx *cx)
 		return ln_err(cx->err, -ENOMEM, "out of memory");
 	out->policies[0].default_verdict = LN_VERDICT_ALLOW;
 	out->policies[0].flags = common;
+	out->policies[0].sock_allow = (1u << LN_SOCK_KINDS) - 1;
 	for (i = 0; i < c->n_policies; i++) {
 		const struct ln_policy *p = &c->policies[i];
 		struct ln_policy_val *pv = &out->policies[i + 1];
@@ -441,6 +455,7 @@ static int compile_policies(struct compile_ctx *cx)
 				      p->name, p->id, i + 1);
 		pv->default_verdict = p->default_verdict;
 		pv->default_rule_id = p->default_rule_id;
+		compile_sock_kinds(p, pv);
 		pv->flags = common | (p->audit ? LN_POLICY_AUDIT : 0) |
 			    (p->log_allowed ? LN_POLICY_LOG_ALLOWED : 0) |
 			    (p->n_domain_rules ? LN_POLICY_HAS_DOMAIN_RULES : 0);

@@ -291,6 +291,21 @@ static int ini_default(struct ini_state *st, const struct ini_key *k, void *obj,
 	return 0;
 }
 
+/* raw-sockets / packet-sockets / icmp-sockets: allow or deny into the ln_sock_rule at @k->off. */
+static int ini_sock_kind(struct ini_state *st, const struct ini_key *k, void *obj, char *v)
+{
+	struct ln_sock_rule *out = INI_FIELD(obj, k);
+
+	if (!strcasecmp(v, "allow"))
+		out->verdict = LN_VERDICT_ALLOW;
+	else if (!strcasecmp(v, "deny"))
+		out->verdict = LN_VERDICT_DENY;
+	else
+		return ini_fail(st, -EINVAL, "bad value \"%s\" for %s (allow or deny)", v, k->name);
+	out->rule_id = ini_rule_id(st);
+	return 0;
+}
+
 static int ini_cgroup(struct ini_state *st, const struct ini_key *k, void *obj, char *v)
 {
 	const char *why = ln_cgroup_path_clean(v);
@@ -440,6 +455,9 @@ static const struct ini_key policy_keys[] = {
     INI_KEY("log-allowed", ini_bool, .once = true, POLICY_AT(log_allowed)),
     INI_KEY("blocked-hosts", ini_hosts, POLICY_AT(hosts)),
     INI_KEY("blocked-domains", ini_domains, POLICY_AT(domains)),
+    INI_KEY("raw-sockets", ini_sock_kind, .once = true, POLICY_AT(sock[LN_SOCK_RAW])),
+    INI_KEY("packet-sockets", ini_sock_kind, .once = true, POLICY_AT(sock[LN_SOCK_PACKET])),
+    INI_KEY("icmp-sockets", ini_sock_kind, .once = true, POLICY_AT(sock[LN_SOCK_ICMP])),
 };
 
 /* Keys of [global]: the object is the struct ln_config. */

@@ -142,6 +142,12 @@ int ln_rule_parse(const char *s, __u8 verdict, struct ln_rule *r, struct ln_erro
 /* Frees what ln_rule_parse() allocated (the hostname); accepts NULL. */
 void ln_rule_free(struct ln_rule *r);
 
+/* raw-sockets= / packet-sockets= / icmp-sockets= of a policy. */
+struct ln_sock_rule {
+	__u8 verdict;   /* enum ln_verdict */
+	__u32 rule_id;  /* the key's line; 0: not set, the policy's default decides */
+};
+
 struct ln_policy {
 	char *name;
 	__u32 id;           /* 1.. in load order; 0 is the implicit policy */
@@ -159,6 +165,7 @@ struct ln_policy {
 	struct ln_hostlist hosts;     /* blocked-hosts= files of this policy */
 	struct ln_domainlist domains; /* blocked-domains= files of this policy */
 	__u32 section_rule_id;
+	struct ln_sock_rule sock[LN_SOCK_KINDS]; /* index: enum ln_sock_kind */
 };
 
 struct ln_config {

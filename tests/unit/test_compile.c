@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 
 #include "rules_test_util.h"
+#include "lsnitch_sock.h"
 
 #define TCP IPPROTO_TCP
 #define UDP IPPROTO_UDP
@@ -537,6 +538,84 @@ static void test_too_many_overlapping(void **state)
 						"in policy many"));
 }
 
+/* The socket kinds a policy decides, and what the programs make of socket(2)'s arguments. */
+static void test_sock_kind_of_socket(void **state)
+{
+	(void)state;
+	assert_int_equal(ln_sock_kind(AF_INET, SOCK_RAW, IPPROTO_UDP), LN_SOCK_RAW);
+	assert_int_equal(ln_sock_kind(AF_INET6, SOCK_RAW, IPPROTO_RAW), LN_SOCK_RAW);
+	assert_int_equal(ln_sock_kind(AF_INET, SOCK_RAW, IPPROTO_ICMP), LN_SOCK_RAW);
+	assert_int_equal(ln_sock_kind(AF_PACKET, SOCK_RAW, htons(3)), LN_SOCK_PACKET);
+	assert_int_equal(ln_sock_kind(AF_PACKET, SOCK_DGRAM, 0), LN_SOCK_PACKET);
+	assert_int_equal(ln_sock_kind(AF_PACKET, SOCK_PACKET, 0), LN_SOCK_PACKET);
+	assert_int_equal(ln_sock_kind(AF_INET, SOCK_DGRAM, IPPROTO_ICMP), LN_SOCK_ICMP);
+	assert_int_equal(ln_sock_kind(AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6), LN_SOCK_ICMP);
+	/* not socket kinds: the sock_addr hooks decide them */
+	assert_int_equal(ln_sock_kind(AF_INET, SOCK_DGRAM, 0), -1);
+	assert_int_equal(ln_sock_kind(AF_INET, SOCK_DGRAM, IPPROTO_UDP), -1);
+	assert_int_equal(ln_sock_kind(AF_INET6, SOCK_DGRAM, IPPROTO_ICMP), -1);
+	assert_int_equal(ln_sock_kind(AF_INET, SOCK_DGRAM, IPPROTO_ICMPV6), -1);
+	assert_int_equal(ln_sock_kind(AF_INET6, SOCK_STREAM, IPPROTO_TCP), -1);
+	assert_int_equal(ln_sock_kind(AF_UNIX, SOCK_RAW, 0), -1);
+	assert_int_equal(ln_sock_kind(AF_NETLINK, SOCK_RAW, 0), -1);
+}
+
+#define expect_sock(fx, pol, kind, verdict_, rule_id_)                                             \
+	do {                                                                                       \
+		struct ln_decision d_;                                                             \
+		ln_decide_sock(&(fx)->cc.policies[pol], kind, &d_);                                \
+		if (d_.verdict != (verdict_) || d_.reason != LN_REASON_SOCKET_KIND ||              \
+		    d_.rule_id != (rule_id_))                                                      \
+			fail_msg("kind %d in policy %u: verdict %u reason %u rule %u:%u", kind,    \
+				 pol, d_.verdict, d_.reason, LN_RULE_ID_FILE(d_.rule_id),          \
+				 LN_RULE_ID_LINE(d_.rule_id));                                     \
+	} while (0)
+
+/* Each kind: its key where the policy has one, else the policy's default (and its line). */
+static void test_sock_kinds(void **state)
+{
+	struct fixture fx;
+	struct ln_decision d;
+
+	(void)state;
+	compile_text(&fx, "[policy closed]\n"	    /* 1 */
+			  "cgroup = a\n"	    /* 2 */
+			  "default = deny\n"	    /* 3 */
+			  "icmp-sockets = allow\n" /* 4 */
+			  "[policy open]\n"	    /* 5 */
+			  "cgroup = b\n"	    /* 6 */
+			  "raw-sockets = deny\n"    /* 7 */
+			  "[policy watched]\n"	    /* 8 */
+			  "cgroup = c\n"	    /* 9 */
+			  "audit = yes\n"	    /* 10 */
+			  "Packet-Sockets = DENY\n" /* 11 */);
+	expect_sock(&fx, 1, LN_SOCK_RAW, DENY, LN_RULE_ID(INI, 3));
+	expect_sock(&fx, 1, LN_SOCK_PACKET, DENY, LN_RULE_ID(INI, 3));
+	expect_sock(&fx, 1, LN_SOCK_ICMP, ALLOW, LN_RULE_ID(INI, 4));
+	/* default = allow when not written: the section line stands for it */
+	expect_sock(&fx, 2, LN_SOCK_RAW, DENY, LN_RULE_ID(INI, 7));
+	expect_sock(&fx, 2, LN_SOCK_PACKET, ALLOW, LN_RULE_ID(INI, 5));
+	expect_sock(&fx, 2, LN_SOCK_ICMP, ALLOW, LN_RULE_ID(INI, 5));
+	assert_int_equal(fx.cc.policies[1].sock_allow, 1u << LN_SOCK_ICMP);
+	assert_int_equal(fx.cc.policies[2].sock_allow,
+			 (1u << LN_SOCK_PACKET) | (1u << LN_SOCK_ICMP));
+	/* audit: reported as a denial, not enforced */
+	ln_decide_sock(&fx.cc.policies[3], LN_SOCK_PACKET, &d);
+	assert_int_equal(d.verdict, DENY);
+	assert_int_equal(d.audit, 1);
+	assert_int_equal(d.log, 1);
+	/* an allowed kind is not reported unless log-allowed */
+	ln_decide_sock(&fx.cc.policies[3], LN_SOCK_RAW, &d);
+	assert_int_equal(d.verdict, ALLOW);
+	assert_int_equal(d.log, 0);
+	/* the implicit policy allows every kind, no policy at all too */
+	assert_int_equal(fx.cc.policies[0].sock_allow, (1u << LN_SOCK_KINDS) - 1);
+	ln_decide_sock(NULL, LN_SOCK_RAW, &d);
+	assert_int_equal(d.verdict, ALLOW);
+	assert_int_equal(d.reason, LN_REASON_NONE);
+	fixture_free(&fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -552,6 +631,8 @@ int main(void)
 	    cmocka_unit_test(test_bindings),
 	    cmocka_unit_test(test_too_many_overlapping),
 	    cmocka_unit_test(test_dns_verdict_order),
+	    cmocka_unit_test(test_sock_kind_of_socket),
+	    cmocka_unit_test(test_sock_kinds),
 	};
 
 	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);

@@ -675,8 +675,9 @@ static void test_dns_global_keys(void **state)
 /* Every once-only key given twice names the second line and the first. */
 static void test_once_only_keys(void **state)
 {
-	static const char *const policy_once[] = {"default = deny", "audit = no",
-						  "log-allowed = yes"};
+	static const char *const policy_once[] = {
+	    "default = deny",	 "audit = no",	       "log-allowed = yes",
+	    "raw-sockets = deny", "packet-sockets = allow", "icmp-sockets = deny"};
 	static const char *const global_once[] = {
 	    "audit = no",	"log-allowed = no", "refresh = 60",    "dns = yes",
 	    "dns-block = zero", "dns-port = 2000",  "dns-ttl-min = 5", "dns-ttl-max = 50"};
@@ -729,6 +730,40 @@ static void test_once_per_section(void **state)
 	assert_true(c.policies[0].audit);
 	assert_false(c.policies[1].audit);
 	ln_config_free(&c);
+}
+
+/* raw-sockets / packet-sockets / icmp-sockets: allow or deny, the line kept for events. */
+static void test_socket_kind_keys(void **state)
+{
+	struct ln_config c;
+	struct ln_error err = {""};
+	const struct ln_policy *p;
+	const char *ini;
+
+	(void)state;
+	ini = write_file("sk.ini", "[policy a]\ncgroup = a\nraw-sockets = deny\n"
+				   "packet-sockets = Allow ; comment\nicmp-sockets = deny # why\n"
+				   "[policy b]\ncgroup = b\n");
+	ln_config_init(&c);
+	if (ln_config_load_ini(&c, ini, false, &err))
+		fail_msg("%s", err.msg);
+	p = &c.policies[0];
+	assert_int_equal(p->sock[LN_SOCK_RAW].verdict, LN_VERDICT_DENY);
+	assert_int_equal(LN_RULE_ID_LINE(p->sock[LN_SOCK_RAW].rule_id), 3);
+	assert_int_equal(p->sock[LN_SOCK_PACKET].verdict, LN_VERDICT_ALLOW);
+	assert_int_equal(LN_RULE_ID_LINE(p->sock[LN_SOCK_PACKET].rule_id), 4);
+	assert_int_equal(p->sock[LN_SOCK_ICMP].verdict, LN_VERDICT_DENY);
+	assert_int_equal(LN_RULE_ID_LINE(p->sock[LN_SOCK_ICMP].rule_id), 5);
+	/* not written: no rule, the policy's default decides */
+	for (int k = 0; k < LN_SOCK_KINDS; k++)
+		assert_int_equal(c.policies[1].sock[k].rule_id, 0);
+	ln_config_free(&c);
+	expect_ini_error("e.ini", "[policy a]\ncgroup = a\nraw-sockets = yes\n", false, -EINVAL,
+			 "e.ini:3: bad value \"yes\" for raw-sockets (allow or deny)");
+	expect_ini_error("e.ini", "[policy a]\nicmp-sockets =\n", false, -EINVAL,
+			 "e.ini:2: bad value \"\" for icmp-sockets (allow or deny)");
+	expect_ini_error("e.ini", "[global]\npacket-sockets = deny\n", true, -EINVAL,
+			 "e.ini:2: unknown key \"packet-sockets\" in [global]");
 }
 
 static void test_unknown_key(void **state)
@@ -992,6 +1027,7 @@ int main(void)
 	    cmocka_unit_test(test_dns_global_keys),
 	    cmocka_unit_test(test_once_only_keys),
 	    cmocka_unit_test(test_once_per_section),
+	    cmocka_unit_test(test_socket_kind_keys),
 	    cmocka_unit_test(test_unknown_key),
 	    cmocka_unit_test(test_refresh_values),
 	    cmocka_unit_test(test_dir_walk),

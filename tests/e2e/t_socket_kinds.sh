@@ -1,0 +1,175 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Socket kinds per policy (raw-sockets, packet-sockets, icmp-sockets), judged by what
+# arrives at a listener in the test's netns: under default = deny a raw socket sending a
+# UDP marker (root, CAP_NET_RAW), an AF_PACKET socket sending a whole frame, and a ping
+# socket (uid 65534, net.ipv4.ping_group_range opened by the test and restored) are
+# refused at socket() with EPERM, each with a "reason=socket-kind" event naming the
+# default= line, and no marker arrives. With the keys set to deny under default = allow,
+# the events name the keys. Controls: the keys set to allow, the cgroup outside the
+# guarded one, and audit mode (would-deny events, the sockets open): the markers arrive.
+. "$(dirname "$0")/lib.sh"
+lsn_setup
+make_cg guard/deny guard/keys guard/allow guard/audit
+SK=$LSN_E2E_DIR/sockkind.py
+
+# Ping sockets for uid/gid 65534 only while the test runs; restored on every exit path.
+PING_RANGE=$(sysctl -n net.ipv4.ping_group_range | tr -s '\t ' ' ') || die "no ping_group_range"
+restore_ping_range() {
+	local rc=$?
+	sysctl -q -w net.ipv4.ping_group_range="$PING_RANGE"
+	(exit "$rc")
+	lsn_cleanup
+}
+trap restore_ping_range EXIT
+sysctl -q -w net.ipv4.ping_group_range="65534 65534" || die "cannot set ping_group_range"
+
+read -r P <<<"$(pick_ports 1)" || die "no free ports"
+setup_netns
+NSMAC=$(nsx ip -o link show "$VETH_N" | sed -n 's/.* link\/ether \([0-9a-f:]*\) .*/\1/p')
+[ -n "$NSMAC" ] || die "no MAC for $VETH_N"
+ARRIVED=$TMPD/arrived
+nsx "$PY" -u "$SK" listen "$NS4" "$NS6" "$P" >"$ARRIVED" 2>&1 &
+track_pid "$!"
+wait_for_line "$ARRIVED" '^ready$' 5 "$!" || die "the listener did not start"
+
+INI=$TMPD/sk.ini
+write_file "$INI" <<EOF
+[global]
+dns = no
+
+[policy lockdown]
+cgroup = $CGREL/guard/deny
+default = deny
+allow = $NS4, $NS6
+
+[policy keys]
+cgroup = $CGREL/guard/keys
+default = allow
+raw-sockets = deny
+packet-sockets = deny
+icmp-sockets = deny
+
+[policy open]
+cgroup = $CGREL/guard/allow
+default = deny
+allow = $NS4, $NS6
+raw-sockets = allow
+packet-sockets = allow
+icmp-sockets = allow
+
+[policy watch]
+cgroup = $CGREL/guard/audit
+default = deny
+audit = yes
+EOF
+LD=sk.ini:$(line_of "$INI" "default = deny")
+LRAW=sk.ini:$(line_of "$INI" "raw-sockets = deny")
+LPKT=sk.ini:$(line_of "$INI" "packet-sockets = deny")
+LICMP=sk.ini:$(line_of "$INI" "icmp-sockets = deny")
+LW=sk.ini:$(grep -n -F "default = deny" "$INI" | sed -n 3p | cut -d: -f1)
+
+start_agent --config "$INI"
+# AF_PACKET runs no cgroup/sock_create program: packet-sockets needs an lsm_cgroup program,
+# which some kernels cannot run (no BPF LSM, or a lockdown that refuses LSM programs).
+PKT_ENFORCED=1
+if grep -q "packet-sockets = deny is not enforced" "$AGENT_ERR"; then
+	PKT_ENFORCED=""
+	log "NOTE: this kernel runs no lsm_cgroup program: the AF_PACKET refusals are not checked"
+	ok "the agent says packet-sockets = deny is not enforced"
+fi
+
+NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
+N=0
+# send CGNAME WANT VERDICT POLICY RULE KIND SOCKET HOOK ARRIVES [--nobody] -- MODE ARGS...
+# Runs sockkind.py MODE in the cgroup with a fresh marker as last argument, asserts its
+# word, the event (VERDICT "-": none) and whether the marker reached the listener.
+send() {
+	local cg=$1 want=$2 verdict=$3 policy=$4 rule=$5 kind=$6 sock=$7 hook=$8 arrives=$9
+	local wrap=() id=0 got marker
+	shift 9
+	[ "$1" = --nobody ] && wrap=("${NOBODY[@]}") id=65534 && shift
+	[ "$1" = -- ] || die "send: missing --"
+	shift
+	N=$((N + 1))
+	marker=lsn-sk-$$-$N-$1
+	[ "$verdict" = - ] || ev_mark
+	got=$(in_cg "$(cg_dir "$cg")" "${wrap[@]}" "$PY" "$SK" "$@" "$marker" 2>>"$TMPD/client.err")
+	assert_eq "$cg: $1" "$want" "$got"
+	[ "$verdict" = - ] || expect_event "$(event_re "$verdict" "$kind" "$sock" \
+		"${CG#"$CG2"/}/$cg" "$policy" "$rule" socket-kind "$hook" \
+		"pid=[0-9]+ tid=[0-9]+ comm=python3 uid=$id gid=$id")"
+	if [ "$arrives" = yes ]; then
+		if wait_for_line "$ARRIVED" "^$marker\$" 3; then
+			ok "$cg: $1 marker arrived"
+		else
+			fail "$cg: $1 marker did not arrive"
+		fi
+	else
+		sleep 0.3
+		if grep -qx -- "$marker" "$ARRIVED"; then
+			fail "$cg: $1 marker ARRIVED at the denied host"
+		else
+			ok "$cg: $1 marker never arrived"
+		fi
+	fi
+}
+RAW4=(raw4 "$NS4" "$P")
+RAW6=(raw6 "$NS6" "$P")
+PKT=(packet "$VETH_H" "$NSMAC" "$HOST4" "$NS4" "$P")
+
+log "default = deny: refused at socket(), the default= line named, nothing arrives"
+D=guard/deny
+send $D socket-EPERM deny lockdown "$LD" raw inet/raw/udp sock_create no -- "${RAW4[@]}"
+send $D socket-EPERM deny lockdown "$LD" raw inet6/raw/udp sock_create no -- "${RAW6[@]}"
+if [ -n "$PKT_ENFORCED" ]; then
+	send $D socket-EPERM deny lockdown "$LD" packet packet/dgram/0x0800 packet_create no -- \
+		"${PKT[@]}"
+	send $D socket-EPERM deny lockdown "$LD" packet packet/raw/0x0003 packet_create no -- \
+		packet-open
+fi
+send $D socket-EPERM deny lockdown "$LD" icmp inet/dgram/icmp sock_create no --nobody -- \
+	ping4 "$NS4"
+send $D socket-EPERM deny lockdown "$LD" icmp inet6/dgram/icmpv6 sock_create no --nobody -- \
+	ping6 "$NS6"
+
+log "the keys under default = allow: the events name them"
+K=guard/keys
+send $K socket-EPERM deny keys "$LRAW" raw inet/raw/udp sock_create no -- "${RAW4[@]}"
+[ -z "$PKT_ENFORCED" ] ||
+	send $K socket-EPERM deny keys "$LPKT" packet packet/dgram/0x0800 packet_create no -- \
+		"${PKT[@]}"
+send $K socket-EPERM deny keys "$LICMP" icmp inet/dgram/icmp sock_create no --nobody -- \
+	ping4 "$NS4"
+
+log "controls: the keys set to allow, outside the guarded cgroup"
+for cg in guard/allow outside; do
+	send $cg ok - - - - - - yes -- "${RAW4[@]}"
+	send $cg ok - - - - - - yes -- "${RAW6[@]}"
+	send $cg ok - - - - - - yes -- "${PKT[@]}"
+	send $cg ok - - - - - - yes --nobody -- ping4 "$NS4"
+	send $cg ok - - - - - - yes --nobody -- ping6 "$NS6"
+done
+
+log "audit = yes: would-deny, the sockets open and the markers arrive"
+A=guard/audit
+send $A ok would-deny watch "$LW" raw inet/raw/udp sock_create yes -- "${RAW4[@]}"
+[ -z "$PKT_ENFORCED" ] ||
+	send $A ok would-deny watch "$LW" packet packet/dgram/0x0800 packet_create yes -- \
+		"${PKT[@]}"
+send $A ok would-deny watch "$LW" icmp inet/dgram/icmp sock_create yes --nobody -- ping4 "$NS4"
+
+log "ordinary sockets are not socket kinds: no event for TCP/UDP under default = deny"
+got=$(in_cg "$(cg_dir guard/deny)" "$PY" "$CLIENT" udp-sendto "$NS4" "$P")
+assert_eq "guard/deny: udp-sendto to an allowed address" ok "$got"
+
+log "reload: a key added to the default-deny policy takes effect, and its line is named"
+n=$(line_of "$INI" "allow = $NS4, $NS6")
+sed -i -e "${n}a icmp-sockets = deny" -e "${n}a raw-sockets = allow" "$INI"
+LI2=sk.ini:$(line_of "$INI" "icmp-sockets = deny")
+reload_agent '^lsnitch-agent: reloaded'
+send $D ok - - - - - - yes -- "${RAW4[@]}"
+send $D socket-EPERM deny lockdown "$LI2" icmp inet/dgram/icmp sock_create no --nobody -- \
+	ping4 "$NS4"
+assert_no_other_events
+finish
