@@ -65,10 +65,9 @@ static bool client_over_cap(const struct ln_ctl_client *c)
 
 static int client_queue(struct ln_ctl_client *c, const char *s, size_t len)
 {
-	if (!client_pending(c)) {
-		c->out_off = c->out_len = 0;
+	/* nothing pending means out_off == out_len == 0 (client_flush() sees to it) */
+	if (!client_pending(c))
 		c->active = control_now(c->ctl); /* the wait for the reader starts now */
-	}
 	if (c->out_len + len > c->out_cap) {
 		size_t cap = c->out_cap ? c->out_cap : 4096;
 		char *p;
@@ -210,9 +209,10 @@ static void control_arm(struct ln_control *ctl, uint64_t at)
 }
 
 /* Close every client past its deadline; wake again for the next one. */
-static int on_timer(sd_event_source *s, uint64_t now, void *userdata)
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct ln_control *ctl = userdata;
+	uint64_t now = control_now(ctl);
 	struct ln_ctl_client *c, *next;
 
 	for (c = ctl->clients; c; c = next) {
@@ -302,8 +302,7 @@ static void client_read(struct ln_ctl_client *c)
 	for (int i = 0; i < 16; i++) {
 		ssize_t n;
 
-		if (c->closing || c->dead || client_over_cap(c) ||
-		    c->in_len == LN_CTL_MAX_REQUEST)
+		if (c->closing || c->dead || client_over_cap(c) || c->in_len == LN_CTL_MAX_REQUEST)
 			return;
 		n = recv(c->fd, c->in + c->in_len, LN_CTL_MAX_REQUEST - c->in_len, MSG_DONTWAIT);
 		if (n < 0) {

@@ -99,8 +99,8 @@ static bool is_utf8(const char *s, size_t len)
 	return true;
 }
 
-int ln_json_utf8_write(const char *s, size_t len,
-		       int (*put)(void *ud, const char *s, size_t len), void *ud)
+int ln_json_utf8_write(const char *s, size_t len, int (*put)(void *ud, const char *s, size_t len),
+		       void *ud)
 {
 	while (len) {
 		size_t n = 0, k;

@@ -122,8 +122,8 @@ static inline size_t ln_utf8_char_len(const char *p, size_t len)
  * a file or process name can never make a line the agent sends invalid.
  * Returns 0, or the first error @put returns.
  */
-int ln_json_utf8_write(const char *s, size_t len,
-		       int (*put)(void *ud, const char *s, size_t len), void *ud);
+int ln_json_utf8_write(const char *s, size_t len, int (*put)(void *ud, const char *s, size_t len),
+		       void *ud);
 
 struct ln_ctl_explain {
 	/* exactly one of policy / cgroup is set (non-empty) */

@@ -21,14 +21,6 @@ static size_t printable_len(const char *s, size_t len)
 	return n;
 }
 
-static bool is_printable(const char *s, size_t len)
-{
-	for (size_t i = 0, n; i < len; i += n)
-		if (!(n = printable_len(s + i, len - i)))
-			return false;
-	return true;
-}
-
 char *printable(const char *s, size_t len)
 {
 	char *out = malloc(len * 4 + 1), *p = out;
@@ -70,10 +62,9 @@ void make_printable(json_object *o)
 	case json_type_string:
 		s = json_object_get_string(o);
 		len = json_object_get_string_len(o);
-		if (is_printable(s, len))
-			break;
 		t = printable(s, len);
-		json_object_set_string(o, t ? t : "?");
+		if (!t || strlen(t) != len || memcmp(t, s, len))
+			json_object_set_string(o, t ? t : "?");
 		free(t);
 		break;
 	default:

@@ -112,7 +112,8 @@ static void test_parse_errors(void **state)
 		  "the request is not valid UTF-8" },
 		{ "{\"cmd\":\"status\",\"x\":\"\xc0\xaf\"}", "the request is not valid UTF-8" },
 		{ "{\"cmd\":\"status\",\"x\":\"\xed\xa0\x80\"}", "the request is not valid UTF-8" },
-		{ "{\"cmd\":\"status\",\"x\":\"\xf4\x90\x80\x80\"}", "the request is not valid UTF-8" },
+		{ "{\"cmd\":\"status\",\"x\":\"\xf4\x90\x80\x80\"}",
+		  "the request is not valid UTF-8" },
 		{ "{\"cmd\":\"status\",\"x\":\"\xe2\x82\"}", "the request is not valid UTF-8" },
 		{ "[1,2]", "not a JSON object" },
 		{ "{}", "\"cmd\" is missing" },
@@ -167,7 +168,8 @@ static void test_parse_strings(void **state)
 				  "\"addr\":\"::1\",\"port\":1}", &ctx, &err), 0);
 	assert_string_equal(ctx.ex.policy, "a\\u0000b");
 	assert_int_equal(dispatch("{\"cmd\":\"explain\",\"policy\":\"caf\xc3\xa9-\xe2\x82\xac-"
-				  "\xf0\x9f\x94\xa5\",\"addr\":\"::1\",\"port\":1}", &ctx, &err), 0);
+				  "\xf0\x9f\x94\xa5\",\"addr\":\"::1\",\"port\":1}",
+				  &ctx, &err), 0);
 	assert_string_equal(ctx.ex.policy, "caf\xc3\xa9-\xe2\x82\xac-\xf0\x9f\x94\xa5");
 	assert_int_equal(dispatch("{\"cmd\":\"status\"} \t ", &ctx, &err), 0);
 	assert_string_equal(ctx.ran, "status");
@@ -286,7 +288,8 @@ static void test_admit(void **state)
 	assert_string_equal(err.msg, "too many connections from this process (limit 8)");
 	/* the last slots: only for a process that holds none */
 	assert_int_equal(ln_ctl_admit(LN_CTL_MAX_CLIENTS - LN_CTL_RESERVED, 1, &err), -EBUSY);
-	assert_string_equal(err.msg, "too many connections: the last 4 are kept for other processes");
+	assert_string_equal(err.msg,
+			    "too many connections: the last 4 are kept for other processes");
 	assert_int_equal(ln_ctl_admit(LN_CTL_MAX_CLIENTS - LN_CTL_RESERVED - 1, 1, &err), 0);
 	assert_int_equal(ln_ctl_admit(LN_CTL_MAX_CLIENTS - 1, 0, &err), 0);
 	assert_int_equal(ln_ctl_admit(LN_CTL_MAX_CLIENTS, 0, &err), -EBUSY);
