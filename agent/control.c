@@ -178,14 +178,18 @@ static void client_free(struct ln_ctl_client *c)
 
 /* ---- idle clients ---- */
 
-/* A last {"ok":false,"error":@msg} for a client about to be closed, if its socket takes it. */
+/*
+ * A last {"ok":false,"error":@msg} line for a client about to be closed, if
+ * its socket takes it; in one piece, so that it is read in one.
+ */
 static void say_goodbye(int fd, const char *msg)
 {
 	json_object *o = error_object(msg);
-	const char *s = json_text(o);
+	struct iovec iov[2] = { { .iov_base = (char *)json_text(o) }, { "\n", 1 } };
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
 
-	if (send(fd, s, strlen(s), MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)strlen(s))
-		send(fd, "\n", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	iov[0].iov_len = strlen(iov[0].iov_base);
+	sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 	json_object_put(o);
 }
 

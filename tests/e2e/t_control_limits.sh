@@ -198,18 +198,19 @@ for s in socks:
 print("held %d refused %d" % (len(held), n - len(held)), file=out, flush=True)
 for w in sorted(why):
     print("refused: %s" % w, file=out, flush=True)
-open_ = list(held)
+open_, got = list(held), {}
 last = None
 while open_ and time.monotonic() - t0 < 25:
     r, _, _ = select.select(open_, [], [], 1)
     for s in r:
         data = s.recv(4096)
-        if data.endswith(b"\n"):
-            print("goodbye: %s" % json.loads(data.decode())["error"], file=out, flush=True)
-            data = s.recv(4096)
-        if not data:
-            open_.remove(s)
-            last = time.monotonic() - t0
+        got[s] = got.get(s, b"") + data
+        if data:
+            continue
+        for line in got[s].splitlines():
+            print("goodbye: %s" % json.loads(line.decode())["error"], file=out, flush=True)
+        open_.remove(s)
+        last = time.monotonic() - t0
 print("closed %d after %.1f s" % (len(held) - len(open_), last or -1), file=out, flush=True)
 time.sleep(30) if open_ else None
 PYEOF
