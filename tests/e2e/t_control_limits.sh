@@ -9,8 +9,9 @@
 # with NUL (raw or \u0000), bytes that are not UTF-8 or characters after the
 # object get a clear error. One process opening 64 idle connections gets 8
 # (told why for the rest), more processes fill the slots up to the last 4,
-# and "lsnitch status" still answers within 1 s; idle connections are closed
-# after 10 s. A client that pipelines 300000 status requests and never
+# and "lsnitch status" still answers within 1 s; once processes holding none
+# take those too, "lsnitch status" prints the agent's reason. Idle
+# connections are closed after 10 s. A client that pipelines 300000 status requests and never
 # reads an answer leaves the agent's RSS bounded (+32 MB) while others are
 # served, and is closed once nothing moves for 10 s.
 . "$(dirname "$0")/lib.sh"
@@ -241,9 +242,20 @@ assert_eq "status with 60 slots held: exit status" 0 "$?"
 [ "$ms" -lt 1000 ] && ok "status answered in $ms ms" || fail "status took $ms ms ($(cat "$TMPD/status.err"))"
 assert_eq "status counts the clients (60 held and itself)" 61 \
 	"$(jget "$(ctl --json status)" 'o["clients"]')"
+for i in 8 9 10 11; do
+	"$PY" "$TMPD/hold.py" "$S" 1 "$TMPD/hold$i.out" &
+	track_pid "$!"
+	wait_for_line "$TMPD/hold$i.out" '^held' 5 || die "holder $i did not report"
+done
+assert_eq "4 more processes: a reserved slot each" "$(printf 'held 1 refused 0\n%.0s' 1 2 3 4)" \
+	"$(for i in 8 9 10 11; do head -n 1 "$TMPD/hold$i.out"; done)"
+out=$(ctl status 2>&1)
+assert_eq "status with all 64 slots held: exit status" 1 "$?"
+assert_eq "status with all 64 slots held: the agent's reason" \
+	"lsnitch: too many connections (limit 64)" "$out"
 
 log "idle connections are closed after 10 s"
-for i in 0 1 2 3 4 5 6 7; do
+for i in 0 1 2 3 4 5 6 7 8 9 10 11; do
 	wait_for_line "$TMPD/hold$i.out" '^closed' 20 || fail "holder $i: not closed within 20 s"
 done
 out=$(cat "$TMPD/hold0.out")
