@@ -1,14 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The control socket: listening, clients, line framing, output queues, publishing events. */
+/* The control socket: clients (framing, capped output, idle timeout, slots), publishing events. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 #include <json-c/json.h>
@@ -20,11 +18,13 @@ struct ln_ctl_client {
 	struct ln_control *ctl;
 	struct ln_ctl_client *next;
 	int fd;
+	pid_t pid; /* the peer process: its share of the slots */
 	sd_event_source *src;
 	char in[LN_CTL_MAX_REQUEST + 1];
 	size_t in_len;
 	char *out;
 	size_t out_len, out_off, out_cap;
+	uint64_t active; /* CLOCK_MONOTONIC usec: a byte moved, or output began to wait */
 	bool subscribed, closing, dead;
 	unsigned long long dropped; /* events lost since the last one it got */
 };
@@ -36,15 +36,38 @@ struct ln_control {
 	dev_t dev;
 	ino_t ino;
 	sd_event_source *src;
+	sd_event_source *timer; /* closes idle clients: armed for the earliest deadline */
 	struct ln_ctl_client *clients;
 };
+
+/* An output buffer drained is given back when it grew past this. */
+#define CTL_OUT_KEEP (64 * 1024)
+
+static uint64_t control_now(const struct ln_control *ctl)
+{
+	uint64_t now = 0;
+
+	sd_event_now(ctl->ctx.m->event, CLOCK_MONOTONIC, &now);
+	return now;
+}
+
+static size_t client_pending(const struct ln_ctl_client *c)
+{
+	return c->out_len - c->out_off;
+}
+
+static bool client_over_cap(const struct ln_ctl_client *c)
+{
+	return client_pending(c) >= LN_CTL_MAX_OUTPUT;
+}
 
 /* ---- output ---- */
 
 static int client_queue(struct ln_ctl_client *c, const char *s, size_t len)
 {
-	if (c->out_off && c->out_off == c->out_len)
-		c->out_off = c->out_len = 0;
+	/* nothing pending means out_off == out_len == 0 (client_flush() sees to it) */
+	if (!client_pending(c))
+		c->active = control_now(c->ctl); /* the wait for the reader starts now */
 	if (c->out_len + len > c->out_cap) {
 		size_t cap = c->out_cap ? c->out_cap : 4096;
 		char *p;
@@ -62,6 +85,29 @@ static int client_queue(struct ln_ctl_client *c, const char *s, size_t len)
 	return 0;
 }
 
+static int queue_piece(void *ud, const char *s, size_t len)
+{
+	return client_queue(ud, s, len);
+}
+
+/* Queue the JSON text @s as one line, UTF-8 whatever its strings hold. All or nothing. */
+static int client_queue_json(struct ln_ctl_client *c, const char *s, size_t len)
+{
+	size_t undo = c->out_len;
+
+	if (ln_json_utf8_write(s, len, queue_piece, c) < 0 || client_queue(c, "\n", 1) < 0) {
+		c->out_len = undo;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static const char *json_text(json_object *o)
+{
+	return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+					      JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
 /* Queue @o as one line and drop the reference. */
 static int client_send(struct ln_ctl_client *c, json_object *o)
 {
@@ -70,28 +116,25 @@ static int client_send(struct ln_ctl_client *c, json_object *o)
 
 	if (!o)
 		return -ENOMEM;
-	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-					      JSON_C_TO_STRING_NOSLASHESCAPE);
-	r = client_queue(c, s, strlen(s));
-	if (r >= 0)
-		r = client_queue(c, "\n", 1);
+	s = json_text(o);
+	r = client_queue_json(c, s, strlen(s));
 	json_object_put(o);
 	return r;
 }
 
-static int client_send_error(struct ln_ctl_client *c, const char *msg)
+static json_object *error_object(const char *msg)
 {
 	json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "ok", json_object_new_boolean(0));
 	json_object_object_add(o, "error", json_object_new_string(msg));
-	return client_send(c, o);
+	return o;
 }
 
 static void client_flush(struct ln_ctl_client *c)
 {
-	while (!c->dead && c->out_off < c->out_len) {
-		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+	while (!c->dead && client_pending(c)) {
+		ssize_t n = send(c->fd, c->out + c->out_off, client_pending(c),
 				 MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (n < 0) {
@@ -102,9 +145,16 @@ static void client_flush(struct ln_ctl_client *c)
 			continue;
 		}
 		c->out_off += n;
+		c->active = control_now(c->ctl);
 	}
-	if (c->out_off == c->out_len)
-		c->out_off = c->out_len = 0;
+	if (client_pending(c))
+		return;
+	c->out_off = c->out_len = 0;
+	if (c->out_cap > CTL_OUT_KEEP) {
+		free(c->out);
+		c->out = NULL;
+		c->out_cap = 0;
+	}
 }
 
 static void client_free(struct ln_ctl_client *c)
@@ -126,12 +176,74 @@ static void client_free(struct ln_ctl_client *c)
 	free(c);
 }
 
-/* Wait for what there is to wait for: input unless closing, room when output is queued. */
+/* ---- idle clients ---- */
+
+/*
+ * A last {"ok":false,"error":@msg} line for a client about to be closed, if
+ * its socket takes it; in one piece, so that it is read in one.
+ */
+static void say_goodbye(int fd, const char *msg)
+{
+	json_object *o = error_object(msg);
+	struct iovec iov[2] = { { .iov_base = (char *)json_text(o) }, { "\n", 1 } };
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+
+	iov[0].iov_len = strlen(iov[0].iov_base);
+	sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+	json_object_put(o);
+}
+
+static uint64_t client_deadline(const struct ln_ctl_client *c)
+{
+	return ln_ctl_deadline(c->subscribed, client_pending(c), c->active);
+}
+
+/* Make the timer fire by @at (0: no deadline). */
+static void control_arm(struct ln_control *ctl, uint64_t at)
+{
+	uint64_t cur;
+
+	if (!at)
+		return;
+	if (sd_event_source_get_enabled(ctl->timer, NULL) > 0 &&
+	    sd_event_source_get_time(ctl->timer, &cur) >= 0 && cur <= at)
+		return;
+	sd_event_source_set_time(ctl->timer, at);
+	sd_event_source_set_enabled(ctl->timer, SD_EVENT_ONESHOT);
+}
+
+/* Close every client past its deadline; wake again for the next one. */
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct ln_control *ctl = userdata;
+	uint64_t now = control_now(ctl);
+	struct ln_ctl_client *c, *next;
+
+	for (c = ctl->clients; c; c = next) {
+		uint64_t at = client_deadline(c);
+
+		next = c->next;
+		if (at && at <= now && !client_pending(c))
+			say_goodbye(c->fd, "closed: the connection was idle");
+		if (at && at <= now)
+			client_free(c);
+		else
+			control_arm(ctl, at);
+	}
+	return 0;
+}
+
+/*
+ * Wait for what there is to wait for: input unless closing or the output is
+ * over the cap, room when output is queued; and the deadline.
+ */
 static void client_update(struct ln_ctl_client *c)
 {
-	uint32_t ev = (c->closing ? 0 : EPOLLIN) | (c->out_len > c->out_off ? EPOLLOUT : 0);
+	bool in = !c->closing && !client_over_cap(c) && c->in_len < LN_CTL_MAX_REQUEST;
+	uint32_t ev = (in ? EPOLLIN : 0) | (client_pending(c) ? EPOLLOUT : 0);
 
 	sd_event_source_set_io_events(c->src, ev);
+	control_arm(c->ctl, client_deadline(c));
 }
 
 /* ---- requests ---- */
@@ -152,28 +264,50 @@ static void client_request(struct ln_ctl_client *c, const char *line, size_t len
 	if (c->subscribed)
 		return; /* a subscriber only listens */
 	r = ln_ctl_command(&c->ctl->ctx, line, len, &reply, &err);
-	if (r < 0) {
-		client_send_error(c, err.msg[0] ? err.msg : strerror(-r));
-		return;
-	}
+	if (r < 0)
+		reply = error_object(err.msg[0] ? err.msg : strerror(-r));
 	if (client_send(c, reply) < 0)
 		c->dead = true;
 	if (r == LN_CTL_SUBSCRIBE)
 		client_subscribe(c);
 }
 
-/* Read what there is; answer every complete line. */
+/*
+ * Answer the complete lines received while the output stays under the cap:
+ * the rest wait, unread, for the client to take its answers.
+ */
+static void client_serve(struct ln_ctl_client *c)
+{
+	char *nl;
+
+	while (!c->closing && !c->dead && !client_over_cap(c) &&
+	       (nl = memchr(c->in, '\n', c->in_len))) {
+		size_t len = nl - c->in;
+
+		if (len && c->in[len - 1] == '\r')
+			len--;
+		if (len)
+			client_request(c, c->in, len);
+		c->in_len -= nl + 1 - c->in;
+		memmove(c->in, nl + 1, c->in_len);
+	}
+	if (c->subscribed)
+		c->in_len = 0; /* whatever a subscriber says is ignored */
+	if (c->in_len == LN_CTL_MAX_REQUEST && !c->closing && !memchr(c->in, '\n', c->in_len)) {
+		if (client_send(c, error_object("request too long (limit 4096 bytes)")) < 0)
+			c->dead = true;
+		c->closing = true;
+	}
+}
+
+/* Read what there is, a bounded number of times (the loop serves others too). */
 static void client_read(struct ln_ctl_client *c)
 {
-	for (;;) {
-		char *nl;
+	for (int i = 0; i < 16; i++) {
 		ssize_t n;
 
-		if (c->in_len == LN_CTL_MAX_REQUEST) {
-			client_send_error(c, "request too long (limit 4096 bytes)");
-			c->closing = true;
+		if (c->closing || c->dead || client_over_cap(c) || c->in_len == LN_CTL_MAX_REQUEST)
 			return;
-		}
 		n = recv(c->fd, c->in + c->in_len, LN_CTL_MAX_REQUEST - c->in_len, MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -187,18 +321,8 @@ static void client_read(struct ln_ctl_client *c)
 			return;
 		}
 		c->in_len += n;
-		while (!c->closing && (nl = memchr(c->in, '\n', c->in_len))) {
-			size_t len = nl - c->in;
-
-			if (len && c->in[len - 1] == '\r')
-				len--;
-			if (len)
-				client_request(c, c->in, len);
-			c->in_len -= nl + 1 - c->in;
-			memmove(c->in, nl + 1, c->in_len);
-		}
-		if (c->subscribed)
-			c->in_len = 0; /* whatever a subscriber says is ignored */
+		c->active = control_now(c->ctl);
+		client_serve(c);
 	}
 }
 
@@ -215,15 +339,18 @@ static int on_client(sd_event_source *s, int fd, uint32_t revents, void *userdat
 {
 	struct ln_ctl_client *c = userdata;
 
-	if ((revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->closing)
+	if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))
 		client_read(c);
 	client_flush(c);
+	/* requests that waited for the output to drain */
+	client_serve(c);
+	client_flush(c);
 	/* the backlog drained: tell a subscriber what it lost, even if nothing else comes */
-	if (c->subscribed && c->dropped && c->out_len == c->out_off && !c->dead) {
+	if (c->subscribed && c->dropped && !client_pending(c) && !c->dead) {
 		publish_dropped(c);
 		client_flush(c);
 	}
-	if (c->dead || (c->closing && c->out_len == c->out_off) ||
+	if (c->dead || (c->closing && !client_pending(c)) ||
 	    (c->closing && (revents & (EPOLLHUP | EPOLLERR)))) {
 		client_free(c);
 		return 0;
@@ -233,14 +360,54 @@ static int on_client(sd_event_source *s, int fd, uint32_t revents, void *userdat
 }
 
 /* Only root (or the agent's own user) may talk to the agent, whatever the file mode says. */
-static bool peer_allowed(int fd)
+static bool peer_allowed(int fd, pid_t *pid)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
 		return false;
+	*pid = cred.pid;
 	return cred.uid == 0 || cred.uid == geteuid();
+}
+
+/* Whether a connection of process @pid may come in; if not, it is told why and closed. */
+static bool control_admit(struct ln_control *ctl, int fd, pid_t pid)
+{
+	struct ln_error err = {};
+	size_t n_peer = 0;
+
+	for (struct ln_ctl_client *c = ctl->clients; c; c = c->next)
+		n_peer += c->pid == pid;
+	if (ln_ctl_admit(ctl->ctx.n_clients, n_peer, &err) == 0)
+		return true;
+	say_goodbye(fd, err.msg);
+	close(fd);
+	return false;
+}
+
+static int client_new(struct ln_control *ctl, sd_event *e, int fd, pid_t pid)
+{
+	struct ln_ctl_client *c = calloc(1, sizeof(*c));
+
+	if (!c) {
+		close(fd);
+		return -ENOMEM;
+	}
+	c->ctl = ctl;
+	c->fd = fd;
+	c->pid = pid;
+	c->active = control_now(ctl);
+	if (sd_event_add_io(e, &c->src, fd, EPOLLIN, on_client, c) < 0) {
+		close(fd);
+		free(c);
+		return -ENOMEM;
+	}
+	c->next = ctl->clients;
+	ctl->clients = c;
+	ctl->ctx.n_clients++;
+	control_arm(ctl, client_deadline(c));
+	return 0;
 }
 
 static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata)
@@ -248,31 +415,19 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	struct ln_control *ctl = userdata;
 
 	for (;;) {
-		struct ln_ctl_client *c;
 		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		pid_t pid = 0;
 
 		if (cfd < 0)
 			return 0; /* EAGAIN, or a client gone already */
-		if (!peer_allowed(cfd) || ctl->ctx.n_clients >= LN_CTL_MAX_CLIENTS) {
+		if (!peer_allowed(cfd, &pid)) {
 			close(cfd);
 			continue;
 		}
-		c = calloc(1, sizeof(*c));
-		if (!c) {
-			close(cfd);
+		if (!control_admit(ctl, cfd, pid))
+			continue;
+		if (client_new(ctl, sd_event_source_get_event(s), cfd, pid) < 0)
 			return 0;
-		}
-		c->ctl = ctl;
-		c->fd = cfd;
-		if (sd_event_add_io(sd_event_source_get_event(s), &c->src, cfd, EPOLLIN, on_client,
-				    c) < 0) {
-			close(cfd);
-			free(c);
-			return 0;
-		}
-		c->next = ctl->clients;
-		ctl->clients = c;
-		ctl->ctx.n_clients++;
 	}
 }
 
@@ -309,20 +464,19 @@ void ln_control_publish(struct ln_manager *m, const struct ln_event_field *f, si
 	o = event_object(f, n);
 	if (!o)
 		return;
-	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-					      JSON_C_TO_STRING_NOSLASHESCAPE);
+	s = json_text(o);
 	len = strlen(s);
 	for (struct ln_ctl_client *c = ctl->clients; c; c = c->next) {
 		if (!c->subscribed || c->closing || c->dead)
 			continue;
 		/* never block, never grow without bound: a slow reader loses events */
-		if (c->out_len - c->out_off + len + 1 > LN_CTL_MAX_EVENT_BACKLOG) {
+		if (client_pending(c) + len + 1 > LN_CTL_MAX_OUTPUT) {
 			c->dropped++;
 			continue;
 		}
 		if (c->dropped)
 			publish_dropped(c);
-		if (client_queue(c, s, len) < 0 || client_queue(c, "\n", 1) < 0) {
+		if (client_queue_json(c, s, len) < 0) {
 			c->dropped++;
 			continue;
 		}
@@ -346,87 +500,6 @@ void ln_control_reloaded(struct ln_manager *m, int r, const char *msg)
 		ctx->loaded_at = ctx->reload_at;
 }
 
-/* mkdir -p the parent of @path; directories made here are 0700. */
-static int make_parent(const char *path)
-{
-	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char *p;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	p = strrchr(dir, '/');
-	if (!p || p == dir)
-		return 0;
-	*p = '\0';
-	for (p = dir + 1; ; p++) {
-		if (*p && *p != '/')
-			continue;
-		char c = *p;
-
-		*p = '\0';
-		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-			return -errno;
-		*p = c;
-		if (!c)
-			return 0;
-	}
-}
-
-/* A socket file left by an agent that died is removed; a live one is not ours to take. */
-static int remove_stale(const struct sockaddr_un *sa)
-{
-	struct stat st;
-	int fd, r;
-
-	if (lstat(sa->sun_path, &st) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISSOCK(st.st_mode))
-		return -EEXIST;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	r = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
-	close(fd);
-	if (r == 0)
-		return -EADDRINUSE;
-	if (unlink(sa->sun_path) < 0 && errno != ENOENT)
-		return -errno;
-	return 0;
-}
-
-static int control_listen(struct ln_control *ctl, const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct stat st;
-	mode_t old;
-	int r;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	r = make_parent(path);
-	if (r < 0)
-		return r;
-	r = remove_stale(&sa);
-	if (r < 0)
-		return r;
-	ctl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (ctl->fd < 0)
-		return -errno;
-	/* created 0600: no moment where another user could connect */
-	old = umask(0177);
-	r = bind(ctl->fd, (struct sockaddr *)&sa, sizeof(sa));
-	umask(old);
-	if (r < 0)
-		return -errno;
-	if (chmod(path, 0600) < 0 || stat(path, &st) < 0)
-		return -errno;
-	ctl->dev = st.st_dev;
-	ctl->ino = st.st_ino;
-	if (listen(ctl->fd, 16) < 0)
-		return -errno;
-	return 0;
-}
-
 int ln_control_start(struct ln_manager *m, const char *path, const struct ln_control_ops *ops,
 		     void *ud, struct ln_error *err)
 {
@@ -444,13 +517,19 @@ int ln_control_start(struct ln_manager *m, const char *path, const struct ln_con
 	ctl->ctx.loaded_at = time(NULL);
 	m->control = ctl;
 	ctl->path = strdup(path);
-	r = ctl->path ? control_listen(ctl, path) : -ENOMEM;
+	r = ctl->path ? ln_ctl_listen(path, &ctl->dev, &ctl->ino) : -ENOMEM;
 	if (r < 0) {
 		ln_err(err, r, "%s: %s", path,
 		       r == -EADDRINUSE ? "another agent is listening there" : strerror(-r));
 		goto fail;
 	}
+	ctl->fd = r;
 	r = sd_event_add_io(m->event, &ctl->src, ctl->fd, EPOLLIN, on_accept, ctl);
+	if (r >= 0)
+		r = sd_event_add_time(m->event, &ctl->timer, CLOCK_MONOTONIC, 0, 100 * 1000,
+				      on_timer, ctl);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(ctl->timer, SD_EVENT_OFF);
 	if (r < 0) {
 		ln_err(err, r, "%s: %s", path, strerror(-r));
 		goto fail;
@@ -471,6 +550,7 @@ void ln_control_stop(struct ln_manager *m)
 	while (ctl->clients)
 		client_free(ctl->clients);
 	ctl->src = sd_event_source_disable_unref(ctl->src);
+	ctl->timer = sd_event_source_disable_unref(ctl->timer);
 	/* unlink only the file we made: a newer agent may have replaced it */
 	if (ctl->path && stat(ctl->path, &st) == 0 && st.st_dev == ctl->dev &&
 	    st.st_ino == ctl->ino)

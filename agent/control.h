@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "rules.h"
 
@@ -26,6 +27,13 @@ int ln_control_start(struct ln_manager *m, const char *path, const struct ln_con
 		     void *ud, struct ln_error *err);
 /* Close every connection and unlink the socket. Accepts a manager without one. */
 void ln_control_stop(struct ln_manager *m);
+
+/*
+ * control_listen.c, for ln_control_start(): a listening socket at @path (as
+ * that says) and the file's identity, to unlink only our own at the end.
+ * Returns the socket, or -errno.
+ */
+int ln_ctl_listen(const char *path, dev_t *dev, ino_t *ino);
 
 /* The manager tells the control socket how a reload went (for "status"). */
 void ln_control_reloaded(struct ln_manager *m, int r, const char *msg);

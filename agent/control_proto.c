@@ -77,6 +77,64 @@ int ln_ctl_parse_explain(json_object *o, struct ln_ctl_explain *ex, struct ln_er
 	return parse_port_proto(o, ex, err);
 }
 
+/* Whether @line has the escape \u0000, at which json-c would cut a key short. */
+static bool has_nul_escape(const char *line, size_t len)
+{
+	/* a backslash outside a string is a syntax error already: no need to track quotes */
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (line[i] != '\\')
+			continue;
+		if (line[i + 1] == 'u' && i + 6 <= len && !memcmp(line + i + 2, "0000", 4))
+			return true;
+		i++; /* the escaped character, which may be a backslash */
+	}
+	return false;
+}
+
+static bool is_utf8(const char *s, size_t len)
+{
+	for (size_t i = 0, n; i < len; i += n)
+		if (!(n = ln_utf8_char_len(s + i, len - i)))
+			return false;
+	return true;
+}
+
+int ln_json_utf8_write(const char *s, size_t len, int (*put)(void *ud, const char *s, size_t len),
+		       void *ud)
+{
+	while (len) {
+		size_t n = 0, k;
+		char esc[8];
+		int r;
+
+		while (n < len && (k = ln_utf8_char_len(s + n, len - n)))
+			n += k;
+		r = n ? put(ud, s, n) : 0;
+		if (r < 0 || n == len)
+			return r;
+		/* "\\xff" in the JSON text: the string reads \xff */
+		snprintf(esc, sizeof(esc), "\\\\x%02x", (unsigned char)s[n]);
+		r = put(ud, esc, strlen(esc));
+		if (r < 0)
+			return r;
+		s += n + 1;
+		len -= n + 1;
+	}
+	return 0;
+}
+
+/* Why the JSON text @line, of which json-c took an object from the first @end bytes, is bad. */
+static int check_text(const char *line, size_t len, size_t end, struct ln_error *err)
+{
+	if (end != len)
+		return ln_err(err, -EINVAL, "trailing characters after the JSON object");
+	if (!is_utf8(line, len))
+		return ln_err(err, -EINVAL, "the request is not valid UTF-8");
+	if (has_nul_escape(line, len))
+		return ln_err(err, -EINVAL, "a string contains NUL (\\u0000): not allowed");
+	return 0;
+}
+
 /* The request line as a JSON object into *@out: 0 or -errno with the reason in @err. */
 static int parse_object(const char *line, size_t len, json_object **out, struct ln_error *err)
 {
@@ -87,13 +145,15 @@ static int parse_object(const char *line, size_t len, json_object **out, struct 
 	if (!tok)
 		return ln_err(err, -ENOMEM, "out of memory");
 	o = json_tokener_parse_ex(tok, line, len);
-	if (!o || json_tokener_get_parse_end(tok) != len) {
+	if (!o) {
 		enum json_tokener_error e = json_tokener_get_error(tok);
 
 		r = ln_err(err, -EINVAL, "not a JSON object: %s",
 			   e == json_tokener_continue ? "incomplete" : json_tokener_error_desc(e));
 	} else if (!json_object_is_type(o, json_type_object)) {
 		r = ln_err(err, -EINVAL, "not a JSON object");
+	} else {
+		r = check_text(line, len, json_tokener_get_parse_end(tok), err);
 	}
 	json_tokener_free(tok);
 	if (r < 0)
@@ -114,6 +174,8 @@ int ln_ctl_dispatch(const struct ln_ctl_cmd *cmds, size_t n, struct ln_ctl_ctx *
 	*reply = NULL;
 	if (len > LN_CTL_MAX_REQUEST)
 		return ln_err(err, -EINVAL, "request longer than %d bytes", LN_CTL_MAX_REQUEST);
+	if (memchr(line, '\0', len))
+		return ln_err(err, -EINVAL, "a NUL byte in the request: not allowed");
 	r = parse_object(line, len, &o, err);
 	if (r < 0)
 		return r;
@@ -131,6 +193,29 @@ int ln_ctl_dispatch(const struct ln_ctl_cmd *cmds, size_t n, struct ln_ctl_ctx *
 out:
 	json_object_put(o);
 	return r;
+}
+
+int ln_ctl_admit(size_t n_clients, size_t n_peer, struct ln_error *err)
+{
+	if (n_clients >= LN_CTL_MAX_CLIENTS)
+		return ln_err(err, -EBUSY, "too many connections (limit %d)", LN_CTL_MAX_CLIENTS);
+	if (n_peer >= LN_CTL_MAX_PER_PEER)
+		return ln_err(err, -EBUSY, "too many connections from this process (limit %d)",
+			      LN_CTL_MAX_PER_PEER);
+	if (n_peer && n_clients >= LN_CTL_MAX_CLIENTS - LN_CTL_RESERVED)
+		return ln_err(err, -EBUSY,
+			      "too many connections: the last %d are kept for other processes",
+			      LN_CTL_RESERVED);
+	return 0;
+}
+
+__u64 ln_ctl_deadline(bool subscribed, size_t pending, __u64 active)
+{
+	if (!subscribed)
+		return active + LN_CTL_IDLE_SEC * 1000000ULL;
+	if (pending)
+		return active + LN_CTL_STALL_SEC * 1000000ULL;
+	return 0;
 }
 
 /* @s without leading and trailing slashes, into @buf (relative to the cgroup2 root). */

@@ -20,22 +20,24 @@ bool json_output;
 
 void p_err(const char *fmt, ...)
 {
-	char msg[1024];
+	char msg[1024], *safe;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	safe = printable(msg, strlen(msg));
 	if (json_output) {
 		json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "ok", json_object_new_boolean(0));
-		json_object_object_add(o, "error", json_object_new_string(msg));
+		json_object_object_add(o, "error", json_object_new_string(safe ? safe : "?"));
 		print_json(o);
 		json_object_put(o);
 	} else {
-		fprintf(stderr, "lsnitch: %s\n", msg);
+		fprintf(stderr, "lsnitch: %s\n", safe ? safe : "out of memory");
 	}
+	free(safe);
 }
 
 int conn_open(struct conn *c)
@@ -71,10 +73,14 @@ static int send_request(int fd, json_object *req)
 		ssize_t n = send(fd, p, off < len ? len - off : 1, MSG_NOSIGNAL);
 
 		if (n < 0) {
-			if (errno == EINTR)
+			int e = errno;
+
+			if (e == EINTR)
 				continue;
-			p_err("sending to the agent: %s", strerror(errno));
-			return -errno;
+			/* the agent hung up: what it said before, if anything, is read next */
+			if (e != EPIPE && e != ECONNRESET)
+				p_err("sending to the agent: %s", strerror(e));
+			return -e;
 		}
 		off += n;
 	}
@@ -96,6 +102,8 @@ static json_object *take_line(struct conn *c, char *nl)
 		p_err("the agent sent something that is not a JSON object");
 		return NULL;
 	}
+	if (!json_output)
+		make_printable(o);
 	return o;
 }
 
@@ -150,8 +158,9 @@ json_object *conn_read(struct conn *c)
 json_object *conn_ask(struct conn *c, json_object *req)
 {
 	json_object *o = NULL;
+	int r = send_request(c->fd, req);
 
-	if (send_request(c->fd, req) == 0)
+	if (r == 0 || r == -EPIPE || r == -ECONNRESET)
 		o = conn_read(c);
 	json_object_put(req);
 	return o;

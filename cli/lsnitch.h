@@ -14,8 +14,19 @@ extern const char default_socket_path[];
 extern const char *socket_path; /* --socket */
 extern bool json_output;        /* --json */
 
-/* The one error printer: a JSON object on stdout with --json, a line on stderr otherwise. */
+/*
+ * The one error printer: a JSON object on stdout with --json, a line on stderr
+ * otherwise; the message made printable() either way.
+ */
 void p_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * @s (@len bytes) with every control character (C0, DEL, C1) and every byte
+ * that is not UTF-8 as the text \xNN; to free. NULL if out of memory.
+ */
+char *printable(const char *s, size_t len);
+/* Every string in @o, however deep, made printable(): for the human output. */
+void make_printable(json_object *o);
 
 /* One connection to the agent: requests and answers are one JSON object per line each. */
 struct conn {
@@ -27,9 +38,15 @@ struct conn {
 
 /* Connect to the agent at socket_path: 0, or -errno (reported). */
 int conn_open(struct conn *c);
-/* The next object the agent sends; NULL at its end or on error (reported). */
+/*
+ * The next object the agent sends (its strings made printable() unless
+ * --json); NULL at its end or on error (reported).
+ */
 json_object *conn_read(struct conn *c);
-/* Send @req (consumed) and read the answer; NULL on error (reported). */
+/*
+ * Send @req (consumed) and read the answer; NULL on error (reported). An agent
+ * that refuses the connection says why and hangs up: that is the answer.
+ */
 json_object *conn_ask(struct conn *c, json_object *req);
 void conn_close(struct conn *c);
 

@@ -98,7 +98,23 @@ static void test_parse_errors(void **state)
 	} cases[] = {
 		{ "", "not a JSON object: incomplete" },
 		{ "{\"cmd\":\"status\"", "not a JSON object: incomplete" },
-		{ "{\"cmd\":\"status\"} x", "not a JSON object" },
+		{ "{\"cmd\":\"status\"} x", "trailing characters after the JSON object" },
+		{ "{\"cmd\":\"status\"}{\"cmd\":\"status\"}",
+		  "trailing characters after the JSON object" },
+		{ "{\"cmd\":\"status\"}]", "trailing characters after the JSON object" },
+		/* NUL is never cut short: not in a value, not in a key */
+		{ "{\"cmd\":\"explain\",\"policy\":\"a\\u0000b\",\"addr\":\"::1\",\"port\":1}",
+		  "a string contains NUL (\\u0000): not allowed" },
+		{ "{\"cmd\":\"status\\u0000x\"}", "a string contains NUL (\\u0000): not allowed" },
+		{ "{\"c\\u0000md\":\"status\"}", "a string contains NUL (\\u0000): not allowed" },
+		/* bytes that are not UTF-8: stray, overlong, a surrogate, past U+10FFFF, cut */
+		{ "{\"cmd\":\"explain\",\"policy\":\"\xff\",\"addr\":\"::1\",\"port\":1}",
+		  "the request is not valid UTF-8" },
+		{ "{\"cmd\":\"status\",\"x\":\"\xc0\xaf\"}", "the request is not valid UTF-8" },
+		{ "{\"cmd\":\"status\",\"x\":\"\xed\xa0\x80\"}", "the request is not valid UTF-8" },
+		{ "{\"cmd\":\"status\",\"x\":\"\xf4\x90\x80\x80\"}",
+		  "the request is not valid UTF-8" },
+		{ "{\"cmd\":\"status\",\"x\":\"\xe2\x82\"}", "the request is not valid UTF-8" },
 		{ "[1,2]", "not a JSON object" },
 		{ "{}", "\"cmd\" is missing" },
 		{ "{\"cmd\":3}", "\"cmd\" is missing" },
@@ -138,6 +154,157 @@ static void test_parse_errors(void **state)
 		if (strncmp(err.msg, cases[i].msg, strlen(cases[i].msg)))
 			fail_msg("%s: got \"%s\", want \"%s\"", cases[i].in, err.msg, cases[i].msg);
 	}
+}
+
+/* What is not an error: a NUL spelled out as text, UTF-8, trailing white space. */
+static void test_parse_strings(void **state)
+{
+	struct ln_ctl_ctx ctx;
+	struct ln_error err = {};
+
+	(void)state;
+	/* "\\u0000" is a backslash and the text u0000, no NUL */
+	assert_int_equal(dispatch("{\"cmd\":\"explain\",\"policy\":\"a\\\\u0000b\","
+				  "\"addr\":\"::1\",\"port\":1}", &ctx, &err), 0);
+	assert_string_equal(ctx.ex.policy, "a\\u0000b");
+	assert_int_equal(dispatch("{\"cmd\":\"explain\",\"policy\":\"caf\xc3\xa9-\xe2\x82\xac-"
+				  "\xf0\x9f\x94\xa5\",\"addr\":\"::1\",\"port\":1}",
+				  &ctx, &err), 0);
+	assert_string_equal(ctx.ex.policy, "caf\xc3\xa9-\xe2\x82\xac-\xf0\x9f\x94\xa5");
+	assert_int_equal(dispatch("{\"cmd\":\"status\"} \t ", &ctx, &err), 0);
+	assert_string_equal(ctx.ran, "status");
+}
+
+/* A NUL byte as it is, which a C string cannot show. */
+static void test_parse_nul_byte(void **state)
+{
+	static const char line[] = "{\"cmd\":\"status\0\"}";
+	struct ln_ctl_ctx ctx = {};
+	struct ln_error err = {};
+	json_object *reply = NULL;
+
+	(void)state;
+	assert_int_equal(ln_ctl_dispatch(cmds, 4, &ctx, line, sizeof(line) - 1, &reply, &err),
+			 -EINVAL);
+	assert_string_equal(err.msg, "a NUL byte in the request: not allowed");
+	assert_null(ctx.ran);
+	assert_null(reply);
+}
+
+static void test_utf8_char_len(void **state)
+{
+	static const struct {
+		const char *s;
+		size_t want;
+	} cases[] = {
+		{ "a", 1 }, { "\x7f", 1 }, { "\xc3\xa9", 2 }, { "\xc2\x80", 2 },
+		{ "\xe2\x82\xac", 3 }, { "\xef\xbf\xbd", 3 }, { "\xed\x9f\xbf", 3 },
+		{ "\xf0\x9f\x94\xa5", 4 }, { "\xf4\x8f\xbf\xbf", 4 },
+		/* stray continuation, overlong forms, surrogates, past U+10FFFF, cut short */
+		{ "\x80", 0 }, { "\xbf", 0 }, { "\xc0\xaf", 0 }, { "\xc1\xbf", 0 },
+		{ "\xe0\x80\xaf", 0 }, { "\xf0\x80\x80\xaf", 0 }, { "\xed\xa0\x80", 0 },
+		{ "\xed\xbf\xbf", 0 }, { "\xf4\x90\x80\x80", 0 }, { "\xf5\x80\x80\x80", 0 },
+		{ "\xff", 0 }, { "\xe2\x82", 0 }, { "\xe2\x28\xa1", 0 }, { "\xc3", 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (ln_utf8_char_len(cases[i].s, strlen(cases[i].s)) != cases[i].want)
+			fail_msg("case %zu: want %zu", i, cases[i].want);
+}
+
+struct sink {
+	char buf[256];
+	size_t len;
+	int fail_at; /* the put call that fails (1-based), 0: none */
+	int calls;
+};
+
+static int sink_put(void *ud, const char *s, size_t len)
+{
+	struct sink *k = ud;
+
+	if (++k->calls == k->fail_at)
+		return -ENOMEM;
+	assert_true(k->len + len < sizeof(k->buf));
+	memcpy(k->buf + k->len, s, len);
+	k->len += len;
+	k->buf[k->len] = '\0';
+	return 0;
+}
+
+/* The reply json-c writes for @s, as the agent sends it: valid JSON, UTF-8. */
+static const char *reply_text(const char *s, struct sink *k)
+{
+	json_object *o = json_object_new_object(), *back;
+	const char *text;
+
+	json_object_object_add(o, "error", json_object_new_string(s));
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+						 JSON_C_TO_STRING_NOSLASHESCAPE);
+	memset(k, 0, sizeof(*k));
+	assert_int_equal(ln_json_utf8_write(text, strlen(text), sink_put, k), 0);
+	json_object_put(o);
+	/* what a client reads back: the same keys, and UTF-8 by its own check */
+	back = json_tokener_parse(k->buf);
+	assert_non_null(back);
+	json_object_put(back);
+	for (size_t i = 0, n; i < k->len; i += n)
+		assert_true((n = ln_utf8_char_len(k->buf + i, k->len - i)) > 0);
+	return k->buf;
+}
+
+static void test_reply_utf8(void **state)
+{
+	struct sink k;
+
+	(void)state;
+	/* valid text goes out as it is, control characters as json-c escapes them */
+	assert_string_equal(reply_text("caf\xc3\xa9 \x1b[31m", &k),
+			    "{\"error\":\"caf\xc3\xa9 \\u001b[31m\"}");
+	/* bytes that are not UTF-8 become the text \xNN: the path stays recognisable */
+	assert_string_equal(reply_text("/etc/l\xffsnitch/x\xc3.txt: bad", &k),
+			    "{\"error\":\"/etc/l\\\\xffsnitch/x\\\\xc3.txt: bad\"}");
+	assert_string_equal(reply_text("\xed\xa0\x80\xc0\xaf", &k),
+			    "{\"error\":\"\\\\xed\\\\xa0\\\\x80\\\\xc0\\\\xaf\"}");
+	/* a cut sequence at the very end */
+	assert_string_equal(reply_text("ok \xe2\x82", &k), "{\"error\":\"ok \\\\xe2\\\\x82\"}");
+	/* the first error of the writer is returned */
+	memset(&k, 0, sizeof(k));
+	k.fail_at = 2;
+	assert_int_equal(ln_json_utf8_write("\"a\xff" "b\"", 5, sink_put, &k), -ENOMEM);
+	assert_string_equal(k.buf, "\"a");
+}
+
+static void test_admit(void **state)
+{
+	struct ln_error err = {};
+
+	(void)state;
+	assert_int_equal(ln_ctl_admit(0, 0, &err), 0);
+	assert_int_equal(ln_ctl_admit(10, LN_CTL_MAX_PER_PEER - 1, &err), 0);
+	/* one process: its share, no more */
+	assert_int_equal(ln_ctl_admit(10, LN_CTL_MAX_PER_PEER, &err), -EBUSY);
+	assert_string_equal(err.msg, "too many connections from this process (limit 8)");
+	/* the last slots: only for a process that holds none */
+	assert_int_equal(ln_ctl_admit(LN_CTL_MAX_CLIENTS - LN_CTL_RESERVED, 1, &err), -EBUSY);
+	assert_string_equal(err.msg,
+			    "too many connections: the last 4 are kept for other processes");
+	assert_int_equal(ln_ctl_admit(LN_CTL_MAX_CLIENTS - LN_CTL_RESERVED - 1, 1, &err), 0);
+	assert_int_equal(ln_ctl_admit(LN_CTL_MAX_CLIENTS - 1, 0, &err), 0);
+	assert_int_equal(ln_ctl_admit(LN_CTL_MAX_CLIENTS, 0, &err), -EBUSY);
+	assert_string_equal(err.msg, "too many connections (limit 64)");
+}
+
+static void test_deadline(void **state)
+{
+	(void)state;
+	/* a client: LN_CTL_IDLE_SEC after the last byte, pending output or not */
+	assert_int_equal(ln_ctl_deadline(false, 0, 5000000), 15000000);
+	assert_int_equal(ln_ctl_deadline(false, 100, 5000000), 15000000);
+	/* a subscriber waits for events as long as it takes; one that takes none, not */
+	assert_int_equal(ln_ctl_deadline(true, 0, 5000000), 0);
+	assert_int_equal(ln_ctl_deadline(true, 1, 5000000), 65000000);
 }
 
 static void test_parse_too_long(void **state)
@@ -417,6 +584,12 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dispatch),
 		cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_parse_strings),
+		cmocka_unit_test(test_parse_nul_byte),
+		cmocka_unit_test(test_utf8_char_len),
+		cmocka_unit_test(test_reply_utf8),
+		cmocka_unit_test(test_admit),
+		cmocka_unit_test(test_deadline),
 		cmocka_unit_test(test_parse_too_long),
 		cmocka_unit_test(test_parse_explain),
 		cmocka_unit_test(test_cgroup_policy),
