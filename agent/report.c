@@ -218,9 +218,11 @@ void ln_report_init(struct ln_report_sinks *s)
 
 void ln_report(struct ln_manager *m, const struct ln_record *r)
 {
-	char line[2048];
+	char raw[2048], line[2048];
 
-	format_line(r, line, sizeof(line));
+	/* Paths and names come from files and the kernel: no raw control bytes in a log. */
+	format_line(r, raw, sizeof(raw));
+	ln_printable(line, sizeof(line), raw);
 	if (m->sinks.line) {
 		fputs(line, stdout);
 		fputc('\n', stdout);

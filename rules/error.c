@@ -43,7 +43,7 @@ static size_t printable_len(const unsigned char *s, size_t n)
  * written as \xNN, so no escape sequence or broken UTF-8 reaches a terminal or a log. Cut at
  * a character boundary when @out is full.
  */
-static void msg_escape(char *out, size_t size, const char *in)
+void ln_printable(char *out, size_t size, const char *in)
 {
 	const unsigned char *s = (const unsigned char *)in;
 	size_t n = strlen(in), o = 0, len;
@@ -76,7 +76,7 @@ int ln_err(struct ln_error *err, int rc, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
-	msg_escape(err->msg, sizeof(err->msg), raw);
+	ln_printable(err->msg, sizeof(err->msg), raw);
 	return rc;
 }
 

@@ -29,6 +29,12 @@ struct ln_error {
  * invalid UTF-8 written as \xNN; valid UTF-8 is kept as it is.
  */
 int ln_err(struct ln_error *err, int rc, const char *fmt, ...) LN_PRINTF(3, 4);
+/*
+ * @in into @out (@size bytes) with every byte that is not part of a printable
+ * UTF-8 character written as \xNN: what ln_err() does to every message, for
+ * other text bound for a terminal or a log (event lines).
+ */
+void ln_printable(char *out, size_t size, const char *in);
 
 /* Limits, checked and reported. */
 #define LN_MAX_LINE_LEN 4096      /* list files; INI lines: LN_INI_MAX_LINE */

@@ -123,6 +123,10 @@ if wait_for_line "$TMPD/ev.json" '"comm":"ev' 3 && wait_for_line "$TMPD/ev.txt" 
 	assert_eq "events --json: the rule's file name, its byte as text" \
 		"$TMPD/conf\\xff.ini:3" "$(jget "$(cat "$TMPD/ev1.json")" 'o["rule"]')"
 	assert_eq "events: nothing raw on the terminal" clean "$(no_raw_control "$TMPD/ev.txt")"
+	assert_eq "the agent's own event line: nothing raw either" clean \
+		"$(no_raw_control "$AGENT_OUT")"
+	assert_match "the agent's event line: the file name's byte as text" \
+		"rule=$(re_escape "$TMPD")/conf[\\]xff[.]ini:3 " "$(grep -a 'comm=ev' "$AGENT_OUT")"
 else
 	fail "no event for the process (json: $(head -c 300 "$TMPD/ev.json"), text: $(head -c 300 "$TMPD/ev.txt"))"
 fi
