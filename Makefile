@@ -230,6 +230,8 @@ clean:
 DEPS_PKGS    += libclang-rt-dev
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE   ?= 15
+# what tests/run-tests.sh fuzz reads (make fuzz sets its own)
+export LSN_FUZZ_SECONDS := $(FUZZ_SMOKE)
 FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_SRC     := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN     := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(FUZZ_SRC))
@@ -262,6 +264,7 @@ fuzz: fuzz-build
 # runs its unit tests and the agent's input-parsing e2e tests (tests/run-tests.sh asan).
 .PHONY: asan asan-bins clean-asan
 ASAN_BUILD ?= build-asan
+export LSN_ASAN_BUILD := $(ASAN_BUILD)
 ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SANITIZE   ?=
 CFLAGS     += $(SANITIZE)
