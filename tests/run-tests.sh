@@ -15,7 +15,8 @@
 #         and what earlier runs found ($BUILD/fuzz/corpus/NAME); a crash, leak,
 #         sanitizer report or timeout fails it (input in $BUILD/fuzz/artifacts/).
 #   asan  the unit tests of the ASan + UBSan tree (LSN_ASAN_BUILD, default
-#         build-asan: make asan) and the e2e tests LSN_ASAN_E2E (default t_check)
+#         build-asan: make asan) and the e2e tests LSN_ASAN_E2E (default t_check,
+#         t_control, t_dns: the agent parsing files, requests and DNS messages)
 #         with its agent; any sanitizer report fails ("asan/reports").
 #   all   unit, e2e, fuzz and asan.
 #
@@ -194,7 +195,7 @@ run_asan() {
 	# the agent runs as nobody in t_check: it writes its reports here too
 	mkdir -p "$reports" && chmod 1777 "$reports" || exit 2
 	run_unit
-	for t in ${LSN_ASAN_E2E:-t_check}; do
+	for t in ${LSN_ASAN_E2E:-t_check t_control t_dns}; do
 		selected "$t" && e2e+="$t "
 	done
 	[ -z "$e2e" ] || ONLY=$e2e run_e2e

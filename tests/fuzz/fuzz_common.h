@@ -38,7 +38,8 @@ static FUZZ_UNUSED const char *fuzz_scratch(void)
 
 	if (fuzz_dir[0])
 		return fuzz_dir;
-	snprintf(fuzz_dir, sizeof(fuzz_dir), "%.40s/lsnitch-fuzz-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	snprintf(fuzz_dir, sizeof(fuzz_dir), "%.40s/lsnitch-fuzz-XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(fuzz_dir)) {
 		perror("fuzz: mkdtemp");
 		abort();
@@ -106,8 +107,7 @@ static FUZZ_UNUSED int fuzz_names_special_file(const uint8_t *data, size_t size)
  * A resolver without a network: names ending in ".test" resolve to one IPv4 and one IPv6
  * address made from a hash of the name, "many.test" to @max addresses; the rest to nothing.
  */
-static FUZZ_UNUSED int fuzz_resolve(const char *name, struct ln_prefix *out, size_t max,
-				    void *ud)
+static FUZZ_UNUSED int fuzz_resolve(const char *name, struct ln_prefix *out, size_t max, void *ud)
 {
 	size_t n = strlen(name), i, k = 0;
 	uint32_t h = 2166136261u;
@@ -161,7 +161,7 @@ static FUZZ_UNUSED void fuzz_addr(const uint8_t *p, size_t n, __u8 addr[LN_ADDR_
 #define FUZZ_ASSERT(cond)                                                                          \
 	do {                                                                                       \
 		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: fuzz invariant failed: %s\n", __FILE__, __LINE__, \
+			fprintf(stderr, "%s:%d: fuzz invariant failed: %s\n", __FILE__, __LINE__,  \
 				#cond);                                                            \
 			abort();                                                                   \
 		}                                                                                  \

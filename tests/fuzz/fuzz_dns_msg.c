@@ -69,8 +69,8 @@ static void put_pointer(struct builder *m, struct recipe *r)
 
 static void put_label(struct builder *m, struct recipe *r, uint8_t op)
 {
-	static const char *const vocab[] = {"a", "b", "www", "example", "com", "test", "cdn",
-					    "A", "Example", "x-y", "_srv", "\\."};
+	static const char *const vocab[] = {"a",   "b", "www",	   "example", "com",  "test",
+					    "cdn", "A", "Example", "x-y",     "_srv", "\\."};
 	uint8_t n;
 
 	if (op % 8 < 6) {
@@ -132,7 +132,9 @@ static void put_record(struct builder *m, struct recipe *r, int question)
 	if (type == ns_t_cname)
 		put_name(m, r);
 	else
-		for (uint8_t i = 0, n = type == ns_t_a ? 4 : type == ns_t_aaaa ? 16 : take(r) % 32;
+		for (uint8_t i = 0, n = type == ns_t_a	    ? 4
+					: type == ns_t_aaaa ? 16
+							    : take(r) % 32;
 		     i < n; i++) {
 			uint8_t c = take(r);
 
@@ -205,9 +207,9 @@ static void exercise_reply(const uint8_t *msg, size_t len, const struct ln_dns_q
 /* The question most seeds ask: www.example.com A IN. */
 static const struct ln_dns_query *fixed_query(void)
 {
-	static const uint8_t msg[] = {0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 3, 'w', 'w', 'w',
-				      7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0,
-				      0, 1, 0, 1};
+	static const uint8_t msg[] = {0x12, 0x34, 1,   0,   0,	 1,   0,   0,	0,   0,	  0,
+				      0,    3,	  'w', 'w', 'w', 7,   'e', 'x', 'a', 'm', 'p',
+				      'l',  'e',  3,   'c', 'o', 'm', 0,   0,	1,   0,	  1};
 	static struct ln_dns_query q;
 
 	if (!q.qwire_len)

@@ -50,8 +50,8 @@ static void check_domain_rules(const struct ln_compiled *cc, const struct ln_pol
 	}
 }
 
-static void decide_all(const struct ln_config *c, const struct ln_compiled *cc,
-		       const uint8_t *data, size_t size)
+static void decide_all(const struct ln_config *c, const struct ln_compiled *cc, const uint8_t *data,
+		       size_t size)
 {
 	struct ln_decision d;
 	__u8 addr[LN_ADDR_LEN];
