@@ -262,8 +262,8 @@ fuzz: fuzz-build
 # ---- Sanitizers: the agent and the unit tests built with ASan + UBSan into ASAN_BUILD ------
 # A second tree, made by this Makefile itself with CC=clang and SANITIZE set; `make test`
 # runs its unit tests and the agent's input-parsing e2e tests (tests/run-tests.sh asan).
-.PHONY: asan asan-bins clean-asan
-ASAN_BUILD ?= build-asan
+.PHONY: asan asan-bins
+ASAN_BUILD ?= $(BUILD)/asan
 export LSN_ASAN_BUILD := $(ASAN_BUILD)
 ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SANITIZE   ?=
@@ -277,6 +277,3 @@ asan-bins: $(BUILD)/lsnitch-agent $(UNIT_BIN)
 
 # make test: also the fuzz smoke and the sanitizer run (tests/run-tests.sh all runs them).
 test: fuzz-build asan
-clean: clean-asan
-clean-asan:
-	rm -rf $(ASAN_BUILD)

@@ -15,7 +15,7 @@
 #         and what earlier runs found ($BUILD/fuzz/corpus/NAME); a crash, leak,
 #         sanitizer report or timeout fails it (input in $BUILD/fuzz/artifacts/).
 #   asan  the unit tests of the ASan + UBSan tree (LSN_ASAN_BUILD, default
-#         build-asan: make asan) and the e2e tests LSN_ASAN_E2E (default t_check,
+#         $BUILD/asan: make asan) and the e2e tests LSN_ASAN_E2E (default t_check,
 #         t_control, t_dns: the agent parsing files, requests and DNS messages)
 #         with its agent; any sanitizer report fails ("asan/reports").
 #   all   unit, e2e, fuzz and asan.
@@ -179,14 +179,18 @@ run_fuzz() {
 
 # The unit tests and LSN_ASAN_E2E again, built with ASan + UBSan; reports are kept as files.
 run_asan() {
-	local BUILD=$ROOT/${LSN_ASAN_BUILD:-build-asan} LABEL=asan/ e2e="" t
-	local LOGDIR=$BUILD/test-logs ONLY=$ONLY
-	local reports=$LOGDIR/sanitizer
+	local BUILD=${LSN_ASAN_BUILD:-$BUILD/asan} LABEL=asan/ e2e="" t
+	local LOGDIR ONLY=$ONLY reports
 	# exit status 86 whatever the program would have said: --check's "1" must not hide a report
-	local -x ASAN_OPTIONS="log_path=$reports/asan:exitcode=86:detect_leaks=1:abort_on_error=0"
-	local -x UBSAN_OPTIONS="log_path=$reports/ubsan:exitcode=86:print_stacktrace=1:halt_on_error=1"
-	local -x LSNITCH_AGENT=$BUILD/lsnitch-agent
+	local -x ASAN_OPTIONS UBSAN_OPTIONS
+	local -x LSNITCH_AGENT
 
+	case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+	LOGDIR=$BUILD/test-logs
+	reports=$LOGDIR/sanitizer
+	ASAN_OPTIONS="log_path=$reports/asan:exitcode=86:detect_leaks=1:abort_on_error=0"
+	UBSAN_OPTIONS="log_path=$reports/ubsan:exitcode=86:print_stacktrace=1:halt_on_error=1"
+	LSNITCH_AGENT=$BUILD/lsnitch-agent
 	if [ ! -x "$LSNITCH_AGENT" ]; then
 		fail_ build "$LSNITCH_AGENT missing: run make asan"
 		return
