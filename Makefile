@@ -257,7 +257,7 @@ $(FUZZ_BIN): $(FUZZ_DIR)/%: tests/fuzz/%.c tests/fuzz/fuzz_common.h $(FUZZ_DIR)/
 fuzz-build: deps $(FUZZ_BIN)
 
 fuzz: fuzz-build
-	$(Q)LSN_FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run-tests.sh fuzz
+	$(Q)BUILD=$(BUILD) LSN_FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run-tests.sh fuzz
 
 # ---- Sanitizers: the agent and the unit tests built with ASan + UBSan into ASAN_BUILD ------
 # A second tree, made by this Makefile itself with CC=clang and SANITIZE set; `make test`
