@@ -17,7 +17,8 @@
 #   asan  the unit tests of the ASan + UBSan tree (LSN_ASAN_BUILD, default
 #         $BUILD/asan: make asan) and the e2e tests LSN_ASAN_E2E (default t_check,
 #         t_control, t_dns: the agent parsing files, requests and DNS messages)
-#         with its agent; any sanitizer report fails ("asan/reports").
+#         with its agent; any sanitizer report fails ("asan/reports"). Tests
+#         see LSN_SANITIZER=asan then: ASan cannot run under `ulimit -v`.
 #   all   unit, e2e, fuzz and asan.
 #
 # The last line is exactly "N passed, N failed, N skipped"; the exit status
@@ -183,7 +184,7 @@ run_asan() {
 	local LOGDIR ONLY=$ONLY reports
 	# exit status 86 whatever the program would have said: --check's "1" must not hide a report
 	local -x ASAN_OPTIONS UBSAN_OPTIONS
-	local -x LSNITCH_AGENT
+	local -x LSNITCH_AGENT LSN_SANITIZER=asan
 
 	case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 	LOGDIR=$BUILD/test-logs
