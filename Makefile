@@ -220,3 +220,60 @@ format:
 
 clean:
 	rm -rf $(BUILD)
+
+# ---- Fuzzing: libFuzzer targets in tests/fuzz/, built with ASan + UBSan -------------------
+# `make fuzz` builds every tests/fuzz/fuzz_*.c and runs each for FUZZ_SECONDS; `make test`
+# runs each for FUZZ_SMOKE seconds (tests/run-tests.sh fuzz). What a run finds goes to
+# $(BUILD)/fuzz/corpus/NAME (the committed seeds in tests/fuzz/corpus/NAME stay as they are),
+# crashing inputs to $(BUILD)/fuzz/artifacts/.
+.PHONY: fuzz fuzz-build
+DEPS_PKGS    += libclang-rt-dev
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE   ?= 15
+# what tests/run-tests.sh fuzz reads (make fuzz sets its own)
+export LSN_FUZZ_SECONDS := $(FUZZ_SMOKE)
+FUZZ_DIR     := $(BUILD)/fuzz
+FUZZ_SRC     := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN     := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(FUZZ_SRC))
+# The code under test: the rules library and the control protocol's pure half.
+FUZZ_OBJ     := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(RULES_SRC) agent/control_proto.c)
+FUZZ_CFLAGS  := -O1 -g -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
+		-D_GNU_SOURCE -Iinclude -Irules -Iagent \
+		-fsanitize=address,undefined -fno-sanitize-recover=all
+
+$(FUZZ_OBJ): $(FUZZ_DIR)/obj/%.o: %.c $(HDRS) | $(BUILD)
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_DIR)/librules-fuzz.a: $(FUZZ_OBJ)
+	$(call msg,AR,$@)
+	$(Q)$(AR) rcs $@ $^
+
+$(FUZZ_BIN): $(FUZZ_DIR)/%: tests/fuzz/%.c tests/fuzz/fuzz_common.h $(FUZZ_DIR)/librules-fuzz.a
+	$(call msg,LD-FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_DIR)/librules-fuzz.a \
+		-linih -lresolv -lxxhash -ljson-c
+
+fuzz-build: deps $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	$(Q)BUILD=$(BUILD) LSN_FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run-tests.sh fuzz
+
+# ---- Sanitizers: the agent and the unit tests built with ASan + UBSan into ASAN_BUILD ------
+# A second tree, made by this Makefile itself with CC=clang and SANITIZE set; `make test`
+# runs its unit tests and the agent's input-parsing e2e tests (tests/run-tests.sh asan).
+.PHONY: asan asan-bins
+ASAN_BUILD ?= $(BUILD)/asan
+export LSN_ASAN_BUILD := $(ASAN_BUILD)
+ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SANITIZE   ?=
+CFLAGS     += $(SANITIZE)
+
+asan: deps
+	$(Q)$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) CC=$(CLANG) \
+		SANITIZE="$(ASAN_FLAGS)" asan-bins
+
+asan-bins: $(BUILD)/lsnitch-agent $(UNIT_BIN)
+
+# make test: also the fuzz smoke and the sanitizer run (tests/run-tests.sh all runs them).
+test: fuzz-build asan

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# run-tests.sh unit|e2e|all: run lsnitch's tests.
+# run-tests.sh unit|e2e|fuzz|asan|all: run lsnitch's tests.
 #
 #   unit  every build/tests/test_* binary (cmocka); each binary is one test,
 #         passing when it exits 0 (its output is shown when it fails). A
@@ -10,6 +10,16 @@
 #         anything else fails. Each test's log is kept in build/test-logs/
 #         (with the agent's stdout/stderr and configs in build/test-logs/NAME/)
 #         and its tail is printed on failure.
+#   fuzz  every tests/fuzz/fuzz_*.c target ($BUILD/fuzz/NAME, make fuzz-build)
+#         for LSN_FUZZ_SECONDS (default 15) from its seeds in tests/fuzz/corpus/NAME
+#         and what earlier runs found ($BUILD/fuzz/corpus/NAME); a crash, leak,
+#         sanitizer report or timeout fails it (input in $BUILD/fuzz/artifacts/).
+#   asan  the unit tests of the ASan + UBSan tree (LSN_ASAN_BUILD, default
+#         $BUILD/asan: make asan) and the e2e tests LSN_ASAN_E2E (default t_check,
+#         t_control, t_dns: the agent parsing files, requests and DNS messages)
+#         with its agent; any sanitizer report fails ("asan/reports"). Tests
+#         see LSN_SANITIZER=asan then: ASan cannot run under `ulimit -v`.
+#   all   unit, e2e, fuzz and asan.
 #
 # The last line is exactly "N passed, N failed, N skipped"; the exit status
 # is non-zero when anything failed. End-to-end tests need root (they load BPF
@@ -31,7 +41,7 @@ ONLY=${LSN_TESTS:-}
 passed=0 failed=0 skipped=0
 
 usage() {
-	echo "usage: $0 unit|e2e|all" >&2
+	echo "usage: $0 unit|e2e|fuzz|asan|all" >&2
 	exit 2
 }
 
@@ -41,18 +51,20 @@ selected() {
 	return 1
 }
 
+# LABEL: a suite's prefix to the names it reports ("asan/").
+LABEL=
 pass_() {
 	passed=$((passed + 1))
-	echo "PASS $1"
+	echo "PASS $LABEL$1"
 }
 fail_() {
 	failed=$((failed + 1))
-	echo "FAIL $1"
+	echo "FAIL $LABEL$1"
 	[ -z "${2:-}" ] || echo "    $2"
 }
 skip_() {
 	skipped=$((skipped + 1))
-	echo "SKIP $1: $2"
+	echo "SKIP $LABEL$1: $2"
 }
 
 run_unit() {
@@ -127,12 +139,89 @@ run_e2e() {
 	done
 }
 
+# One fuzz target for $secs seconds; its log is $LOGDIR/NAME.log.
+run_fuzz_target() {
+	local name=$1 secs=$2 bin=$BUILD/fuzz/$1 log=$LOGDIR/$1.log dict=() rc runs
+	local corpus=$BUILD/fuzz/corpus/$name arts=$BUILD/fuzz/artifacts
+
+	if [ ! -x "$bin" ]; then
+		fail_ "$name" "not built ($bin missing: run make fuzz-build)"
+		return
+	fi
+	mkdir -p "$corpus" "$arts" || exit 2
+	[ -f "$ROOT/tests/fuzz/$name.dict" ] && dict=(-dict="$ROOT/tests/fuzz/$name.dict")
+	# new inputs go to the first directory only: the committed seeds stay as they are
+	timeout --kill-after=10 $((secs + 120)) "$bin" -max_total_time="$secs" -timeout=10 \
+		-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$arts/$name-" \
+		"${dict[@]}" "$corpus" "$ROOT/tests/fuzz/corpus/$name" >"$log" 2>&1
+	rc=$?
+	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+	if [ "$rc" = 0 ]; then
+		pass_ "$name" && echo "    ${runs:-?} runs in ${secs}s"
+	else
+		fail_ "$name" "exit status $rc, log: $log"
+		grep -E -A 30 '^==[0-9]+==|runtime error|fuzz invariant|^artifact_prefix|Test unit written' \
+			"$log" | head -n 40 | sed 's/^/    | /'
+	fi
+}
+
+run_fuzz() {
+	local src name secs=${LSN_FUZZ_SECONDS:-15}
+
+	mkdir -p "$LOGDIR" || exit 2
+	for src in "$ROOT"/tests/fuzz/fuzz_*.c; do
+		[ -f "$src" ] || continue
+		name=${src##*/}
+		name=${name%.c}
+		selected "$name" || continue
+		run_fuzz_target "$name" "$secs"
+	done
+}
+
+# The unit tests and LSN_ASAN_E2E again, built with ASan + UBSan; reports are kept as files.
+run_asan() {
+	local BUILD=${LSN_ASAN_BUILD:-$BUILD/asan} LABEL=asan/ e2e="" t
+	local LOGDIR ONLY=$ONLY reports
+	# exit status 86 whatever the program would have said: --check's "1" must not hide a report
+	local -x ASAN_OPTIONS UBSAN_OPTIONS
+	local -x LSNITCH_AGENT LSN_SANITIZER=asan
+
+	case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+	LOGDIR=$BUILD/test-logs
+	reports=$LOGDIR/sanitizer
+	ASAN_OPTIONS="log_path=$reports/asan:exitcode=86:detect_leaks=1:abort_on_error=0"
+	UBSAN_OPTIONS="log_path=$reports/ubsan:exitcode=86:print_stacktrace=1:halt_on_error=1"
+	LSNITCH_AGENT=$BUILD/lsnitch-agent
+	if [ ! -x "$LSNITCH_AGENT" ]; then
+		fail_ build "$LSNITCH_AGENT missing: run make asan"
+		return
+	fi
+	rm -rf "$reports"
+	# the agent runs as nobody in t_check: it writes its reports here too
+	mkdir -p "$reports" && chmod 1777 "$reports" || exit 2
+	run_unit
+	for t in ${LSN_ASAN_E2E:-t_check t_control t_dns}; do
+		selected "$t" && e2e+="$t "
+	done
+	[ -z "$e2e" ] || ONLY=$e2e run_e2e
+	if compgen -G "$reports/*" >/dev/null; then
+		fail_ reports "sanitizer reports in $reports:"
+		head -n 30 "$reports"/* | sed 's/^/    | /'
+	else
+		pass_ reports
+	fi
+}
+
 case $MODE in
 unit) run_unit ;;
 e2e) run_e2e ;;
+fuzz) run_fuzz ;;
+asan) run_asan ;;
 all)
 	run_unit
 	run_e2e
+	run_fuzz
+	run_asan
 	;;
 *) usage ;;
 esac
