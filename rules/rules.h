@@ -175,6 +175,7 @@ struct ln_config {
 	unsigned int dns_ttl_min; /* clamp of recorded answers, seconds (default 30) */
 	unsigned int dns_ttl_max; /* (default 3600) */
 	__u32 dns_ttl_rule_id;    /* the last dns-ttl-* line, for "min above max" */
+	struct ln_prefix nat64;   /* [global] nat64-prefix; len 0: none */
 };
 
 void ln_config_init(struct ln_config *c);
