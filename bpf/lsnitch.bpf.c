@@ -5,6 +5,7 @@
 #include <bpf/bpf_endian.h>
 
 #define LN_INLINE static __always_inline
+#define LN_SUBPROG static __noinline
 #include "lsnitch.h"
 
 #define AF_INET 2
@@ -253,6 +254,11 @@ LN_INLINE __u32 ln_lookup_blocklist(const void *ctx, const struct ln_lists *l, _
 	return ln_blocklist(l, set, cfg->bloom_mask, &w);
 }
 
+LN_INLINE const struct ln_nat64 *ln_lookup_nat64(const void *ctx)
+{
+	return &((const struct ln_config_val *)ctx)->nat64;
+}
+
 #define LN_DECIDE_LOOKUPS
 #include "lsnitch_decide.h"
 
@@ -279,7 +285,8 @@ LN_INLINE void ln_report(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port
 	e->rule_id = d->rule_id;
 	__builtin_memcpy(e->addr, addr, LN_ADDR_LEN);
 	e->port = port;
-	e->family = ctx->user_family;
+	/* A send to the connected peer has no address, so no address family. */
+	e->family = ctx->user_family ? ctx->user_family : ctx->family;
 	e->proto = ctx->protocol;
 	e->verdict = d->verdict;
 	e->reason = d->reason;
@@ -435,13 +442,12 @@ LN_INLINE int ln_enforce(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port
 }
 
 /* The one decision path of every hook: 1 allow, 0 deny (EPERM), or LN_REDIRECT | port. */
-LN_INLINE int ln_check(struct bpf_sock_addr *ctx, const __u8 *addr, __u8 hook)
+LN_INLINE int ln_check(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port, __u8 hook)
 {
 	const struct ln_policy_val *pol;
 	const struct ln_config_val *cfg;
 	struct ln_decision d = {};
 	__u32 zero = 0, policy_id;
-	__u16 port = bpf_ntohs((__u16)ctx->user_port);
 	__u8 proto = ctx->protocol;
 	__u64 cg = bpf_get_current_cgroup_id();
 	int to;
@@ -479,17 +485,74 @@ LN_INLINE void ln_addr_from_v6(__u8 *addr, const struct bpf_sock_addr *ctx)
 	w[3] = ctx->user_ip6[3];
 }
 
+LN_INLINE const struct ln_dns_slot_val *ln_dns_owner_of(__u16 port);
+
+/* 127.0.0.1, ::ffff:127.0.0.1 or ::1: where the DNS proxy listens. */
+LN_INLINE int ln_is_proxy_addr(const __u8 *addr)
+{
+	const __u32 *w = (const __u32 *)addr;
+
+	return !w[0] && !w[1] &&
+	       ((!w[2] && w[3] == bpf_htonl(1)) ||
+		(w[2] == bpf_htonl(0x0000ffff) && w[3] == bpf_htonl(0x7f000001)));
+}
+
+/*
+ * A UDP send with no address -- a connected socket sending with a control
+ * message (IP_TOS, IPV6_TCLASS, IP_PKTINFO...) -- runs sendmsg4|6 with a zero
+ * address and port 0, meaning the connected peer: 1 allow, 0 deny for
+ * @addr:@port, that peer. A send that names port 0 is refused by the kernel
+ * before the hook, so no address passes for this. A peer that is the DNS
+ * proxy (connect() was redirected) is decided as the server it stands for; a
+ * send with no address cannot be redirected, nor need it be.
+ */
+LN_INLINE int ln_check_peer(struct bpf_sock_addr *ctx, __u8 *addr, __u16 port, __u8 hook)
+{
+	const struct ln_dns_slot_val *v = NULL;
+	int r;
+
+	if (ln_is_proxy_addr(addr))
+		v = ln_dns_owner_of(port);
+	if (v) {
+		__builtin_memcpy(addr, v->owner.addr, LN_ADDR_LEN);
+		port = v->owner.port;
+	}
+	r = ln_check(ctx, addr, port, hook);
+	return r & LN_REDIRECT ? 1 : r;
+}
+
 /*
  * The hooks write the context themselves, field by field with constant
  * offsets: the verifier refuses context writes through computed pointers.
  */
+LN_INLINE int ln_peer4(struct bpf_sock_addr *ctx)
+{
+	struct bpf_sock *sk = ctx->sk;
+	__u32 addr[4];
+
+	ln_addr_from_v4((__u8 *)addr, sk->dst_ip4);
+	return ln_check_peer(ctx, (__u8 *)addr, bpf_ntohs(sk->dst_port), LN_HOOK_SENDMSG4);
+}
+
+LN_INLINE int ln_peer6(struct bpf_sock_addr *ctx)
+{
+	struct bpf_sock *sk = ctx->sk;
+	__u32 addr[4];
+
+	addr[0] = sk->dst_ip6[0];
+	addr[1] = sk->dst_ip6[1];
+	addr[2] = sk->dst_ip6[2];
+	addr[3] = sk->dst_ip6[3];
+	return ln_check_peer(ctx, (__u8 *)addr, bpf_ntohs(sk->dst_port), LN_HOOK_SENDMSG6);
+}
+
 LN_INLINE int ln_hook4(struct bpf_sock_addr *ctx, __u8 hook)
 {
 	__u32 addr[4];
 	int r;
 
 	ln_addr_from_v4((__u8 *)addr, ctx->user_ip4);
-	r = ln_check(ctx, (__u8 *)addr, hook);
+	r = ln_check(ctx, (__u8 *)addr, bpf_ntohs((__u16)ctx->user_port), hook);
 	if (r & LN_REDIRECT) {
 		ctx->user_ip4 = bpf_htonl(0x7f000001);
 		ctx->user_port = bpf_htons((__u16)r);
@@ -504,7 +567,7 @@ LN_INLINE int ln_hook6(struct bpf_sock_addr *ctx, __u8 hook)
 	int r;
 
 	ln_addr_from_v6((__u8 *)addr, ctx);
-	r = ln_check(ctx, (__u8 *)addr, hook);
+	r = ln_check(ctx, (__u8 *)addr, bpf_ntohs((__u16)ctx->user_port), hook);
 	if (r & LN_REDIRECT) {
 		/* A v4-mapped server is redirected to the v4-mapped loopback. */
 		if (ln_is_v4_mapped((__u8 *)addr)) {
@@ -537,12 +600,16 @@ int ln_connect6(struct bpf_sock_addr *ctx)
 SEC("cgroup/sendmsg4")
 int ln_sendmsg4(struct bpf_sock_addr *ctx)
 {
+	if (!ctx->user_port)
+		return ln_peer4(ctx);
 	return ln_hook4(ctx, LN_HOOK_SENDMSG4);
 }
 
 SEC("cgroup/sendmsg6")
 int ln_sendmsg6(struct bpf_sock_addr *ctx)
 {
+	if (!ctx->user_port)
+		return ln_peer6(ctx);
 	return ln_hook6(ctx, LN_HOOK_SENDMSG6);
 }
 

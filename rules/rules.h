@@ -264,6 +264,7 @@ struct ln_compiled {
 	size_t n_bindings;
 	size_t n_unresolved; /* hostnames that resolved to nothing */
 	struct ln_packed packed; /* bl_exact + bl_prefix as the kernel holds them */
+	struct ln_nat64 nat64;   /* the config map's local NAT64 prefix */
 };
 
 /* Pack @cc's blocklists (called by ln_compile). */
