@@ -5,7 +5,6 @@
 #include <bpf/bpf_endian.h>
 
 #define LN_INLINE static __always_inline
-#define LN_SUBPROG static __noinline
 #include "lsnitch.h"
 
 #define AF_INET 2
@@ -259,8 +258,38 @@ LN_INLINE const struct ln_nat64 *ln_lookup_nat64(const void *ctx)
 	return &((const struct ln_config_val *)ctx)->nat64;
 }
 
+struct ln_query;
+struct ln_decision;
+__attribute__((noinline)) int ln_decide_embedded_bpf(const struct ln_query *q,
+						     struct ln_decision *d);
+#define LN_DECIDE_EMBEDDED(q, d) ln_decide_embedded_bpf(q, d)
 #define LN_DECIDE_LOOKUPS
 #include "lsnitch_decide.h"
+
+/*
+ * ln_decide_embedded() as a global function: the verifier checks it once,
+ * not in every state its callers reach it in. Pointers do not cross into a
+ * global function, so it looks up the config and the policy itself.
+ */
+__attribute__((noinline)) int ln_decide_embedded_bpf(const struct ln_query *q,
+						     struct ln_decision *d)
+{
+	const struct ln_config_val *cfg;
+	struct ln_query q2;
+	__u32 zero = 0;
+
+	if (!q || !d)
+		return 0;
+	q2 = *q;
+	cfg = bpf_map_lookup_elem(&config, &zero);
+	q2.pol = bpf_map_lookup_elem(&policies, &q2.policy_id);
+	if (!cfg || !q2.pol)
+		return 0;
+	q2.ctx = cfg;
+	q2.global = &cfg->lists;
+	ln_decide_embedded(&q2, &cfg->nat64, d);
+	return 0;
+}
 
 LN_INLINE void ln_report(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port, __u64 cg,
 			 __u32 policy_id, const struct ln_decision *d, __u8 hook)
@@ -500,59 +529,52 @@ LN_INLINE int ln_is_proxy_addr(const __u8 *addr)
 /*
  * A UDP send with no address -- a connected socket sending with a control
  * message (IP_TOS, IPV6_TCLASS, IP_PKTINFO...) -- runs sendmsg4|6 with a zero
- * address and port 0, meaning the connected peer: 1 allow, 0 deny for
- * @addr:@port, that peer. A send that names port 0 is refused by the kernel
- * before the hook, so no address passes for this. A peer that is the DNS
- * proxy (connect() was redirected) is decided as the server it stands for; a
- * send with no address cannot be redirected, nor need it be.
+ * address and port 0, meaning the connected peer: ctx->sk's, into @addr, its
+ * port returned. A send that names port 0 is refused by the kernel before the
+ * hook, so no address can pass for this. A peer that is the DNS proxy
+ * (connect() was redirected) is decided as the server it stands for.
  */
-LN_INLINE int ln_check_peer(struct bpf_sock_addr *ctx, __u8 *addr, __u16 port, __u8 hook)
+LN_INLINE __u16 ln_peer(struct bpf_sock_addr *ctx, __u32 *addr, int v6)
 {
 	const struct ln_dns_slot_val *v = NULL;
-	int r;
+	struct bpf_sock *sk = ctx->sk;
+	__u16 port = bpf_ntohs(sk->dst_port);
 
-	if (ln_is_proxy_addr(addr))
-		v = ln_dns_owner_of(port);
-	if (v) {
-		__builtin_memcpy(addr, v->owner.addr, LN_ADDR_LEN);
-		port = v->owner.port;
+	if (v6) {
+		addr[0] = sk->dst_ip6[0];
+		addr[1] = sk->dst_ip6[1];
+		addr[2] = sk->dst_ip6[2];
+		addr[3] = sk->dst_ip6[3];
+	} else {
+		ln_addr_from_v4((__u8 *)addr, sk->dst_ip4);
 	}
-	r = ln_check(ctx, addr, port, hook);
-	return r & LN_REDIRECT ? 1 : r;
+	if (ln_is_proxy_addr((__u8 *)addr))
+		v = ln_dns_owner_of(port);
+	if (!v)
+		return port;
+	__builtin_memcpy(addr, v->owner.addr, LN_ADDR_LEN);
+	return v->owner.port;
 }
 
 /*
  * The hooks write the context themselves, field by field with constant
  * offsets: the verifier refuses context writes through computed pointers.
  */
-LN_INLINE int ln_peer4(struct bpf_sock_addr *ctx)
-{
-	struct bpf_sock *sk = ctx->sk;
-	__u32 addr[4];
-
-	ln_addr_from_v4((__u8 *)addr, sk->dst_ip4);
-	return ln_check_peer(ctx, (__u8 *)addr, bpf_ntohs(sk->dst_port), LN_HOOK_SENDMSG4);
-}
-
-LN_INLINE int ln_peer6(struct bpf_sock_addr *ctx)
-{
-	struct bpf_sock *sk = ctx->sk;
-	__u32 addr[4];
-
-	addr[0] = sk->dst_ip6[0];
-	addr[1] = sk->dst_ip6[1];
-	addr[2] = sk->dst_ip6[2];
-	addr[3] = sk->dst_ip6[3];
-	return ln_check_peer(ctx, (__u8 *)addr, bpf_ntohs(sk->dst_port), LN_HOOK_SENDMSG6);
-}
-
 LN_INLINE int ln_hook4(struct bpf_sock_addr *ctx, __u8 hook)
 {
+	int peer = hook == LN_HOOK_SENDMSG4 && !ctx->user_port;
+	__u16 port = bpf_ntohs((__u16)ctx->user_port);
 	__u32 addr[4];
 	int r;
 
-	ln_addr_from_v4((__u8 *)addr, ctx->user_ip4);
-	r = ln_check(ctx, (__u8 *)addr, bpf_ntohs((__u16)ctx->user_port), hook);
+	if (peer)
+		port = ln_peer(ctx, addr, 0);
+	else
+		ln_addr_from_v4((__u8 *)addr, ctx->user_ip4);
+	r = ln_check(ctx, (__u8 *)addr, port, hook);
+	/* A send with no address cannot be redirected, nor need it be. */
+	if ((r & LN_REDIRECT) && peer)
+		return 1;
 	if (r & LN_REDIRECT) {
 		ctx->user_ip4 = bpf_htonl(0x7f000001);
 		ctx->user_port = bpf_htons((__u16)r);
@@ -563,11 +585,18 @@ LN_INLINE int ln_hook4(struct bpf_sock_addr *ctx, __u8 hook)
 
 LN_INLINE int ln_hook6(struct bpf_sock_addr *ctx, __u8 hook)
 {
+	int peer = hook == LN_HOOK_SENDMSG6 && !ctx->user_port;
+	__u16 port = bpf_ntohs((__u16)ctx->user_port);
 	__u32 addr[4];
 	int r;
 
-	ln_addr_from_v6((__u8 *)addr, ctx);
-	r = ln_check(ctx, (__u8 *)addr, bpf_ntohs((__u16)ctx->user_port), hook);
+	if (peer)
+		port = ln_peer(ctx, addr, 1);
+	else
+		ln_addr_from_v6((__u8 *)addr, ctx);
+	r = ln_check(ctx, (__u8 *)addr, port, hook);
+	if ((r & LN_REDIRECT) && peer)
+		return 1;
 	if (r & LN_REDIRECT) {
 		/* A v4-mapped server is redirected to the v4-mapped loopback. */
 		if (ln_is_v4_mapped((__u8 *)addr)) {
@@ -600,16 +629,12 @@ int ln_connect6(struct bpf_sock_addr *ctx)
 SEC("cgroup/sendmsg4")
 int ln_sendmsg4(struct bpf_sock_addr *ctx)
 {
-	if (!ctx->user_port)
-		return ln_peer4(ctx);
 	return ln_hook4(ctx, LN_HOOK_SENDMSG4);
 }
 
 SEC("cgroup/sendmsg6")
 int ln_sendmsg6(struct bpf_sock_addr *ctx)
 {
-	if (!ctx->user_port)
-		return ln_peer6(ctx);
 	return ln_hook6(ctx, LN_HOOK_SENDMSG6);
 }
 

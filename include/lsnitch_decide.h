@@ -43,10 +43,6 @@
 #ifndef LN_INLINE
 #define LN_INLINE static inline __attribute__((always_inline))
 #endif
-/* ln_decide_v4_form(): BPF makes it a subprogram, with its own stack frame. */
-#ifndef LN_SUBPROG
-#define LN_SUBPROG LN_INLINE
-#endif
 
 struct ln_decision {
 	__u32 rule_id;
@@ -140,23 +136,23 @@ LN_INLINE __u64 ln_be64(const __u8 *b)
 }
 
 /*
- * The address a packet to @in goes to, into @out: Linux sends one to the
- * unspecified 0.0.0.0 (or ::ffff:0.0.0.0) to 127.0.0.1 (the socket's own
- * address if it is bound), and one to :: to ::1. Anything else is itself.
+ * The address a packet to @in goes to, into @out (4-byte aligned): Linux
+ * sends one to the unspecified 0.0.0.0 (or ::ffff:0.0.0.0) to 127.0.0.1 (the
+ * socket's own address if it is bound), and one to :: to ::1. Anything else
+ * is itself.
  */
 LN_INLINE void ln_addr_reached(const __u8 *in, __u8 *out)
 {
-	__u64 hi = ln_be64(in), lo = ln_be64(in + 8);
+	__u64 hi, lo;
 
 	__builtin_memcpy(out, in, LN_ADDR_LEN);
+	hi = ln_be64(out);
+	lo = ln_be64(out + 8);
 	if (hi || (lo && lo != 0x0000ffff00000000ULL))
 		return;
-	if (lo) {
+	if (lo)
 		out[12] = 127;
-		out[15] = 1;
-	} else {
-		out[15] = 1;
-	}
+	out[15] = 1;
 }
 
 /* The IPv4 address (host order) @hi:@lo embeds under NAT64 prefix @n (RFC 6052 2.2), if any. */
@@ -262,15 +258,6 @@ LN_INLINE void ln_decide_form(const struct ln_query *q, struct ln_decision *d)
 	ln_decide_at(q->pol, rs, i, dns, j, bl, d);
 }
 
-/* Decides @q (an embedded IPv4 form) and merges that into @d, the IPv6 form's decision. */
-LN_SUBPROG void ln_decide_v4_form(const struct ln_query *q, struct ln_decision *d)
-{
-	struct ln_decision e;
-
-	ln_decide_form(q, &e);
-	ln_decide_merge(d, &e);
-}
-
 LN_INLINE void ln_addr_set_v4(__u8 *a, __u32 v4)
 {
 	__builtin_memset(a, 0, 10);
@@ -283,6 +270,34 @@ LN_INLINE void ln_addr_set_v4(__u8 *a, __u32 v4)
 }
 
 /*
+ * When @q's address is a NAT64 or 6to4 form (@n: the local NAT64 prefix, or
+ * NULL), decides the IPv4 address it embeds too and merges that into @d, the
+ * decision for the address itself.
+ */
+LN_INLINE void ln_decide_embedded(const struct ln_query *q, const struct ln_nat64 *n,
+				  struct ln_decision *d)
+{
+	struct ln_query q4 = *q;
+	struct ln_decision e;
+	__u32 v4;
+
+	if (!ln_embedded_v4(q->addr, n, &v4))
+		return;
+	ln_addr_set_v4(q4.addr, v4);
+	ln_decide_form(&q4, &e);
+	ln_decide_merge(d, &e);
+}
+
+/*
+ * ln_decide()'s step for the embedded form. An includer may define
+ * LN_DECIDE_EMBEDDED as its own (BPF: a function of its own, which the
+ * verifier checks once, not in every state of its callers).
+ */
+#ifndef LN_DECIDE_EMBEDDED
+#define LN_DECIDE_EMBEDDED(q, d) ln_decide_embedded(q, ln_lookup_nat64((q)->ctx), d)
+#endif
+
+/*
  * The verdict for (@addr, @port, @proto) under policy @policy_id (@pol, NULL:
  * none): for the address @addr reaches, and for the IPv4 address it embeds.
  * @global: the global blocklists; @ctx goes to the lookups.
@@ -293,16 +308,12 @@ LN_INLINE void ln_decide(const void *ctx, const struct ln_policy_val *pol, __u32
 {
 	struct ln_query q = {.ctx = ctx, .pol = pol, .global = global, .policy_id = policy_id,
 			     .port = port, .proto = proto};
-	__u32 v4;
 
 	if (proto == LN_IPPROTO_UDPLITE)
 		q.proto = LN_IPPROTO_UDP;
 	ln_addr_reached(addr, q.addr);
 	ln_decide_form(&q, d);
-	if (!ln_embedded_v4(q.addr, ln_lookup_nat64(ctx), &v4))
-		return;
-	ln_addr_set_v4(q.addr, v4);
-	ln_decide_v4_form(&q, d);
+	LN_DECIDE_EMBEDDED(&q, d);
 }
 
 #endif /* LN_DECIDE_LOOKUPS */

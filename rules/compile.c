@@ -459,13 +459,14 @@ static int compile_policies(struct compile_ctx *cx)
 /* The local NAT64 prefix as the programs compare it: two host-order halves. */
 static void compile_nat64(const struct ln_config *c, struct ln_compiled *out)
 {
-	const __u8 *a = c->nat64.addr;
+	__u32 a[LN_ADDR_LEN / 4]; /* ln_be64() reads aligned words */
 
 	if (!c->nat64.len)
 		return;
+	memcpy(a, c->nat64.addr, LN_ADDR_LEN);
 	out->nat64.len = c->nat64.len;
-	out->nat64.hi = ln_be64(a);
-	out->nat64.lo = ln_be64(a + 8);
+	out->nat64.hi = ln_be64((const __u8 *)a);
+	out->nat64.lo = ln_be64((const __u8 *)(a + 2));
 }
 
 int ln_compile(const struct ln_config *c, ln_resolve_fn resolve, void *resolve_ud, ln_warn_fn warn,
