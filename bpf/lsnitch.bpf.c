@@ -260,34 +260,37 @@ LN_INLINE const struct ln_nat64 *ln_lookup_nat64(const void *ctx)
 
 struct ln_query;
 struct ln_decision;
-__attribute__((noinline)) int ln_decide_embedded_bpf(const struct ln_query *q,
-						     struct ln_decision *d);
-#define LN_DECIDE_EMBEDDED(q, d) ln_decide_embedded_bpf(q, d)
+__attribute__((noinline)) int ln_decide_v4_form_bpf(const struct ln_query *q,
+						    struct ln_decision *d);
+#define LN_DECIDE_V4_FORM ln_decide_v4_form_bpf
 #define LN_DECIDE_LOOKUPS
 #include "lsnitch_decide.h"
 
 /*
- * ln_decide_embedded() as a global function: the verifier checks it once,
- * not in every state its callers reach it in. Pointers do not cross into a
- * global function, so it looks up the config and the policy itself.
+ * The embedded IPv4 form of a NAT64/6to4 destination, merged into @d. A
+ * global function: the verifier checks it once, not in every state its
+ * callers reach it in. Pointers do not cross into a global function, so it
+ * looks up the config and the policy itself.
  */
-__attribute__((noinline)) int ln_decide_embedded_bpf(const struct ln_query *q,
-						     struct ln_decision *d)
+__attribute__((noinline)) int ln_decide_v4_form_bpf(const struct ln_query *q,
+						    struct ln_decision *d)
 {
 	const struct ln_config_val *cfg;
-	struct ln_query q2;
+	struct ln_decision e;
+	struct ln_query q4;
 	__u32 zero = 0;
 
 	if (!q || !d)
 		return 0;
-	q2 = *q;
+	q4 = *q;
 	cfg = bpf_map_lookup_elem(&config, &zero);
-	q2.pol = bpf_map_lookup_elem(&policies, &q2.policy_id);
-	if (!cfg || !q2.pol)
+	q4.pol = bpf_map_lookup_elem(&policies, &q4.policy_id);
+	if (!cfg || !q4.pol)
 		return 0;
-	q2.ctx = cfg;
-	q2.global = &cfg->lists;
-	ln_decide_embedded(&q2, &cfg->nat64, d);
+	q4.ctx = cfg;
+	q4.global = &cfg->lists;
+	ln_decide_form(&q4, &e);
+	ln_decide_merge(d, &e);
 	return 0;
 }
 
@@ -532,7 +535,9 @@ LN_INLINE int ln_is_proxy_addr(const __u8 *addr)
  * address and port 0, meaning the connected peer: ctx->sk's, into @addr, its
  * port returned. A send that names port 0 is refused by the kernel before the
  * hook, so no address can pass for this. A peer that is the DNS proxy
- * (connect() was redirected) is decided as the server it stands for.
+ * (connect() was redirected) is decided as the server it stands for; a
+ * redirect written to the context then goes nowhere: with no address, the
+ * kernel hands the program a scratch one and ignores it afterwards.
  */
 LN_INLINE __u16 ln_peer(struct bpf_sock_addr *ctx, __u32 *addr, int v6)
 {
@@ -562,19 +567,15 @@ LN_INLINE __u16 ln_peer(struct bpf_sock_addr *ctx, __u32 *addr, int v6)
  */
 LN_INLINE int ln_hook4(struct bpf_sock_addr *ctx, __u8 hook)
 {
-	int peer = hook == LN_HOOK_SENDMSG4 && !ctx->user_port;
 	__u16 port = bpf_ntohs((__u16)ctx->user_port);
 	__u32 addr[4];
 	int r;
 
-	if (peer)
+	if (hook == LN_HOOK_SENDMSG4 && !port)
 		port = ln_peer(ctx, addr, 0);
 	else
 		ln_addr_from_v4((__u8 *)addr, ctx->user_ip4);
 	r = ln_check(ctx, (__u8 *)addr, port, hook);
-	/* A send with no address cannot be redirected, nor need it be. */
-	if ((r & LN_REDIRECT) && peer)
-		return 1;
 	if (r & LN_REDIRECT) {
 		ctx->user_ip4 = bpf_htonl(0x7f000001);
 		ctx->user_port = bpf_htons((__u16)r);
@@ -585,18 +586,15 @@ LN_INLINE int ln_hook4(struct bpf_sock_addr *ctx, __u8 hook)
 
 LN_INLINE int ln_hook6(struct bpf_sock_addr *ctx, __u8 hook)
 {
-	int peer = hook == LN_HOOK_SENDMSG6 && !ctx->user_port;
 	__u16 port = bpf_ntohs((__u16)ctx->user_port);
 	__u32 addr[4];
 	int r;
 
-	if (peer)
+	if (hook == LN_HOOK_SENDMSG6 && !port)
 		port = ln_peer(ctx, addr, 1);
 	else
 		ln_addr_from_v6((__u8 *)addr, ctx);
 	r = ln_check(ctx, (__u8 *)addr, port, hook);
-	if ((r & LN_REDIRECT) && peer)
-		return 1;
 	if (r & LN_REDIRECT) {
 		/* A v4-mapped server is redirected to the v4-mapped loopback. */
 		if (ln_is_v4_mapped((__u8 *)addr)) {

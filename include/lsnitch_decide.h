@@ -55,7 +55,7 @@ struct ln_decision {
 #define LN_IPPROTO_UDP 17
 #define LN_IPPROTO_UDPLITE 136
 #define LN_NAT64_WKP_HI 0x0064ff9b00000000ULL /* 64:ff9b::/96, RFC 6052 */
-#define LN_6TO4_HI16 0x2002                   /* 2002::/16, RFC 3056 */
+#define LN_6TO4_HI16 0x2002 /* 2002::/16, RFC 3056 */
 
 LN_INLINE int ln_rule_entry_matches(const struct ln_rule_entry *e, __u16 port, __u8 proto)
 {
@@ -270,31 +270,20 @@ LN_INLINE void ln_addr_set_v4(__u8 *a, __u32 v4)
 }
 
 /*
- * When @q's address is a NAT64 or 6to4 form (@n: the local NAT64 prefix, or
- * NULL), decides the IPv4 address it embeds too and merges that into @d, the
- * decision for the address itself.
+ * Decides @q, an embedded IPv4 form, and merges that into @d, the decision for
+ * the address that embeds it. An includer may define LN_DECIDE_V4_FORM as its
+ * own (BPF: a function of its own, which the verifier checks once, not in
+ * every state of its callers).
  */
-LN_INLINE void ln_decide_embedded(const struct ln_query *q, const struct ln_nat64 *n,
-				  struct ln_decision *d)
+#ifndef LN_DECIDE_V4_FORM
+#define LN_DECIDE_V4_FORM ln_decide_v4_form
+LN_INLINE void ln_decide_v4_form(const struct ln_query *q, struct ln_decision *d)
 {
-	struct ln_query q4 = *q;
 	struct ln_decision e;
-	__u32 v4;
 
-	if (!ln_embedded_v4(q->addr, n, &v4))
-		return;
-	ln_addr_set_v4(q4.addr, v4);
-	ln_decide_form(&q4, &e);
+	ln_decide_form(q, &e);
 	ln_decide_merge(d, &e);
 }
-
-/*
- * ln_decide()'s step for the embedded form. An includer may define
- * LN_DECIDE_EMBEDDED as its own (BPF: a function of its own, which the
- * verifier checks once, not in every state of its callers).
- */
-#ifndef LN_DECIDE_EMBEDDED
-#define LN_DECIDE_EMBEDDED(q, d) ln_decide_embedded(q, ln_lookup_nat64((q)->ctx), d)
 #endif
 
 /*
@@ -309,11 +298,16 @@ LN_INLINE void ln_decide(const void *ctx, const struct ln_policy_val *pol, __u32
 	struct ln_query q = {.ctx = ctx, .pol = pol, .global = global, .policy_id = policy_id,
 			     .port = port, .proto = proto};
 
+	__u32 v4;
+
 	if (proto == LN_IPPROTO_UDPLITE)
 		q.proto = LN_IPPROTO_UDP;
 	ln_addr_reached(addr, q.addr);
 	ln_decide_form(&q, d);
-	LN_DECIDE_EMBEDDED(&q, d);
+	if (!ln_embedded_v4(q.addr, ln_lookup_nat64(ctx), &v4))
+		return;
+	ln_addr_set_v4(q.addr, v4);
+	LN_DECIDE_V4_FORM(&q, d);
 }
 
 #endif /* LN_DECIDE_LOOKUPS */

@@ -289,7 +289,8 @@ static int ini_nat64(struct ini_state *st, const struct ini_key *k, void *obj, c
 	memset(p, 0, sizeof(*p));
 	return ini_fail(st, -EINVAL,
 			"bad value \"%s\" for nat64-prefix (an IPv6 prefix of 32, 40, 48, 56, 64 "
-			"or 96 bits)", v);
+			"or 96 bits)",
+			v);
 }
 
 static int ini_default(struct ini_state *st, const struct ini_key *k, void *obj, char *v)
