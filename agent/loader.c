@@ -133,6 +133,7 @@ static int fill_maps(struct ln_manager *m, struct ln_generation *g, struct ln_er
 	if (cc->packed.n_sets)
 		cfgv.lists = cc->packed.sets[LN_SET_GLOBAL];
 	cfgv.bloom_mask = cc->packed.bloom_mask;
+	cfgv.nat64 = cc->nat64;
 	/* Last: the config entry makes the rest visible to the programs. */
 	if (bpf_map_update_elem(bpf_map__fd(s->maps.config), &zero, &cfgv, BPF_ANY) < 0)
 		goto fail_errno;

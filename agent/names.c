@@ -53,6 +53,8 @@ const char *ln_proto_name(__u8 proto)
 		return "tcp";
 	case IPPROTO_UDP:
 		return "udp";
+	case IPPROTO_UDPLITE:
+		return "udplite";
 	case IPPROTO_ICMP:
 		return "icmp";
 	case IPPROTO_ICMPV6:

@@ -253,8 +253,46 @@ LN_INLINE __u32 ln_lookup_blocklist(const void *ctx, const struct ln_lists *l, _
 	return ln_blocklist(l, set, cfg->bloom_mask, &w);
 }
 
+LN_INLINE const struct ln_nat64 *ln_lookup_nat64(const void *ctx)
+{
+	return &((const struct ln_config_val *)ctx)->nat64;
+}
+
+struct ln_query;
+struct ln_decision;
+__attribute__((noinline)) int ln_decide_v4_form_bpf(const struct ln_query *q,
+						    struct ln_decision *d);
+#define LN_DECIDE_V4_FORM ln_decide_v4_form_bpf
 #define LN_DECIDE_LOOKUPS
 #include "lsnitch_decide.h"
+
+/*
+ * The embedded IPv4 form of a NAT64/6to4 destination, merged into @d. A
+ * global function: the verifier checks it once, not in every state its
+ * callers reach it in. Pointers do not cross into a global function, so it
+ * looks up the config and the policy itself.
+ */
+__attribute__((noinline)) int ln_decide_v4_form_bpf(const struct ln_query *q,
+						    struct ln_decision *d)
+{
+	const struct ln_config_val *cfg;
+	struct ln_decision e;
+	struct ln_query q4;
+	__u32 zero = 0;
+
+	if (!q || !d)
+		return 0;
+	q4 = *q;
+	cfg = bpf_map_lookup_elem(&config, &zero);
+	q4.pol = bpf_map_lookup_elem(&policies, &q4.policy_id);
+	if (!cfg || !q4.pol)
+		return 0;
+	q4.ctx = cfg;
+	q4.global = &cfg->lists;
+	ln_decide_form(&q4, &e);
+	ln_decide_merge(d, &e);
+	return 0;
+}
 
 /* An event reserved in the ring buffer, the task and the verdict filled in; NULL: dropped. */
 LN_INLINE struct ln_event *ln_event_start(__u64 cg, __u32 policy_id, const struct ln_decision *d,
@@ -295,7 +333,8 @@ LN_INLINE void ln_report(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port
 		return;
 	__builtin_memcpy(e->addr, addr, LN_ADDR_LEN);
 	e->port = port;
-	e->family = ctx->user_family;
+	/* A send to the connected peer has no address, so no address family. */
+	e->family = ctx->user_family ? ctx->user_family : ctx->family;
 	e->proto = ctx->protocol;
 	bpf_ringbuf_submit(e, 0);
 }
@@ -446,13 +485,12 @@ LN_INLINE int ln_enforce(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port
 }
 
 /* The one decision path of every hook: 1 allow, 0 deny (EPERM), or LN_REDIRECT | port. */
-LN_INLINE int ln_check(struct bpf_sock_addr *ctx, const __u8 *addr, __u8 hook)
+LN_INLINE int ln_check(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port, __u8 hook)
 {
 	const struct ln_policy_val *pol;
 	const struct ln_config_val *cfg;
 	struct ln_decision d = {};
 	__u32 zero = 0, policy_id;
-	__u16 port = bpf_ntohs((__u16)ctx->user_port);
 	__u8 proto = ctx->protocol;
 	__u64 cg = bpf_get_current_cgroup_id();
 	int to;
@@ -490,17 +528,65 @@ LN_INLINE void ln_addr_from_v6(__u8 *addr, const struct bpf_sock_addr *ctx)
 	w[3] = ctx->user_ip6[3];
 }
 
+LN_INLINE const struct ln_dns_slot_val *ln_dns_owner_of(__u16 port);
+
+/* 127.0.0.1, ::ffff:127.0.0.1 or ::1: where the DNS proxy listens. */
+LN_INLINE int ln_is_proxy_addr(const __u8 *addr)
+{
+	const __u32 *w = (const __u32 *)addr;
+
+	return !w[0] && !w[1] &&
+	       ((!w[2] && w[3] == bpf_htonl(1)) ||
+		(w[2] == bpf_htonl(0x0000ffff) && w[3] == bpf_htonl(0x7f000001)));
+}
+
+/*
+ * A UDP send with no address -- a connected socket sending with a control
+ * message (IP_TOS, IPV6_TCLASS, IP_PKTINFO...) -- runs sendmsg4|6 with a zero
+ * address and port 0, meaning the connected peer: ctx->sk's, into @addr, its
+ * port returned. A send that names port 0 is refused by the kernel before the
+ * hook, so no address can pass for this. A peer that is the DNS proxy
+ * (connect() was redirected) is decided as the server it stands for; a
+ * redirect written to the context then goes nowhere: with no address, the
+ * kernel hands the program a scratch one and ignores it afterwards.
+ */
+LN_INLINE __u16 ln_peer(struct bpf_sock_addr *ctx, __u32 *addr, int v6)
+{
+	const struct ln_dns_slot_val *v = NULL;
+	struct bpf_sock *sk = ctx->sk;
+	__u16 port = bpf_ntohs(sk->dst_port);
+
+	if (v6) {
+		addr[0] = sk->dst_ip6[0];
+		addr[1] = sk->dst_ip6[1];
+		addr[2] = sk->dst_ip6[2];
+		addr[3] = sk->dst_ip6[3];
+	} else {
+		ln_addr_from_v4((__u8 *)addr, sk->dst_ip4);
+	}
+	if (ln_is_proxy_addr((__u8 *)addr))
+		v = ln_dns_owner_of(port);
+	if (!v)
+		return port;
+	__builtin_memcpy(addr, v->owner.addr, LN_ADDR_LEN);
+	return v->owner.port;
+}
+
 /*
  * The hooks write the context themselves, field by field with constant
  * offsets: the verifier refuses context writes through computed pointers.
  */
 LN_INLINE int ln_hook4(struct bpf_sock_addr *ctx, __u8 hook)
 {
+	__u16 port = bpf_ntohs((__u16)ctx->user_port);
 	__u32 addr[4];
 	int r;
 
-	ln_addr_from_v4((__u8 *)addr, ctx->user_ip4);
-	r = ln_check(ctx, (__u8 *)addr, hook);
+	if (hook == LN_HOOK_SENDMSG4 && !port)
+		port = ln_peer(ctx, addr, 0);
+	else
+		ln_addr_from_v4((__u8 *)addr, ctx->user_ip4);
+	r = ln_check(ctx, (__u8 *)addr, port, hook);
 	if (r & LN_REDIRECT) {
 		ctx->user_ip4 = bpf_htonl(0x7f000001);
 		ctx->user_port = bpf_htons((__u16)r);
@@ -511,11 +597,15 @@ LN_INLINE int ln_hook4(struct bpf_sock_addr *ctx, __u8 hook)
 
 LN_INLINE int ln_hook6(struct bpf_sock_addr *ctx, __u8 hook)
 {
+	__u16 port = bpf_ntohs((__u16)ctx->user_port);
 	__u32 addr[4];
 	int r;
 
-	ln_addr_from_v6((__u8 *)addr, ctx);
-	r = ln_check(ctx, (__u8 *)addr, hook);
+	if (hook == LN_HOOK_SENDMSG6 && !port)
+		port = ln_peer(ctx, addr, 1);
+	else
+		ln_addr_from_v6((__u8 *)addr, ctx);
+	r = ln_check(ctx, (__u8 *)addr, port, hook);
 	if (r & LN_REDIRECT) {
 		/* A v4-mapped server is redirected to the v4-mapped loopback. */
 		if (ln_is_v4_mapped((__u8 *)addr)) {

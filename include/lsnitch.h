@@ -178,7 +178,7 @@ _Static_assert(sizeof(struct ln_rule_key) == 24, "ln_rule_key size");
 struct ln_rule_entry {
 	__u16 port_lo; /* host order, inclusive; 0..65535 is any */
 	__u16 port_hi;
-	__u8 proto;    /* LN_PROTO_ANY, IPPROTO_TCP or IPPROTO_UDP */
+	__u8 proto;    /* LN_PROTO_ANY, IPPROTO_TCP or IPPROTO_UDP (matches UDP-Lite too) */
 	__u8 verdict;  /* enum ln_verdict */
 	__u8 pad[2];
 	__u32 rule_id;
@@ -212,6 +212,18 @@ struct ln_bl_lpm_key {
 };
 _Static_assert(sizeof(struct ln_bl_lpm_key) == 24, "ln_bl_lpm_key size");
 
+/*
+ * A local NAT64 prefix (RFC 6052) besides the well-known 64:ff9b::/96: the
+ * IPv4 address embedded in a destination under it is decided too.
+ */
+struct ln_nat64 {
+	__u64 hi;  /* the prefix, two host-order halves, bits past len zero */
+	__u64 lo;
+	__u32 len; /* 32, 40, 48, 56, 64 or 96; 0: none */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct ln_nat64) == 24, "ln_nat64 size");
+
 /* config map (array, one element). Bits 0 and 1 are retired (hash/LPM lists). */
 #define LN_CFG_HAS_POLICIES (1u << 2) /* cgroup_policy map is not empty */
 
@@ -221,8 +233,9 @@ struct ln_config_val {
 	struct ln_lists lists; /* the global blocklists (set 0) */
 	__u32 bloom_mask;      /* bits in bl_bloom - 1 (a power of two - 1) */
 	__u32 pad;
+	struct ln_nat64 nat64; /* [global] nat64-prefix */
 };
-_Static_assert(sizeof(struct ln_config_val) == 56, "ln_config_val size");
+_Static_assert(sizeof(struct ln_config_val) == 80, "ln_config_val size");
 
 /* Per-CPU counters (array index). */
 enum ln_counter {
@@ -259,13 +272,18 @@ struct ln_event {
 	__u32 gid;
 	__u32 policy_id;
 	__u32 rule_id;
+	/*
+	 * The destination as asked (0.0.0.0 and a NAT64 form stay as they are,
+	 * rule_id says what decided it); for a send with no address on a
+	 * connected socket, the connected peer.
+	 */
 	union {
 		__u8 addr[LN_ADDR_LEN];
 		struct ln_sock_desc sock; /* LN_HOOK_SOCK_CREATE, LN_HOOK_PACKET_CREATE */
 	};
 	__u16 port;      /* host order; 0 for a socket-kind event */
 	__u8 family;     /* AF_INET or AF_INET6 as the socket saw it; AF_PACKET */
-	__u8 proto;      /* IPPROTO_TCP / IPPROTO_UDP (the IP protocol, when there is one) */
+	__u8 proto;      /* IPPROTO_TCP / UDP / UDPLITE as the socket has it, when there is one */
 	__u8 verdict;    /* enum ln_verdict actually applied or, with audit, intended */
 	__u8 reason;     /* enum ln_reason */
 	__u8 hook;       /* enum ln_hook */

@@ -24,7 +24,15 @@
  *   LN_INLINE __u32 ln_lookup_blocklist(const void *ctx, const struct ln_lists *l,
  *           __u32 set, const __u8 *addr);
  *       rule id of the entry of blocklist set @set (packed as @l) covering
- *       the address, or 0.
+ *       the address, or 0;
+ *   LN_INLINE const struct ln_nat64 *ln_lookup_nat64(const void *ctx);
+ *       the local NAT64 prefix, or NULL.
+ *
+ * Addresses that mean something else (README "How it decides"): the
+ * unspecified 0.0.0.0, :: and ::ffff:0.0.0.0 are decided as the loopback the
+ * kernel sends them to; a NAT64 (64:ff9b::/96, the local prefix) or 6to4
+ * (2002::/16) address is decided as itself and as the IPv4 address it embeds,
+ * and ln_decide_merge() says which of the two wins. UDP-Lite is decided as UDP.
  * Everyone else (rules.h) gets struct ln_decision and the matchers only.
  */
 #ifndef LSNITCH_DECIDE_H
@@ -43,6 +51,11 @@ struct ln_decision {
 	__u8 audit;   /* 1: report verdict, but allow */
 	__u8 log;     /* 1: send an event */
 };
+
+#define LN_IPPROTO_UDP 17
+#define LN_IPPROTO_UDPLITE 136
+#define LN_NAT64_WKP_HI 0x0064ff9b00000000ULL /* 64:ff9b::/96, RFC 6052 */
+#define LN_6TO4_HI16 0x2002 /* 2002::/16, RFC 3056 */
 
 LN_INLINE int ln_rule_entry_matches(const struct ln_rule_entry *e, __u16 port, __u8 proto)
 {
@@ -108,40 +121,193 @@ LN_INLINE void ln_decide_at(const struct ln_policy_val *pol, const struct ln_rul
 	d->log = d->verdict == LN_VERDICT_DENY || (flags & LN_POLICY_LOG_ALLOWED);
 }
 
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define LN_BE32(x) __builtin_bswap32(x)
+#else
+#define LN_BE32(x) (x)
+#endif
+
+/* The 64-bit big-endian number at @b (4-byte aligned). */
+LN_INLINE __u64 ln_be64(const __u8 *b)
+{
+	const __u32 *w = (const __u32 *)__builtin_assume_aligned(b, 4);
+
+	return (__u64)LN_BE32(w[0]) << 32 | LN_BE32(w[1]);
+}
+
+/*
+ * The address a packet to @in goes to, into @out (4-byte aligned): Linux
+ * sends one to the unspecified 0.0.0.0 (or ::ffff:0.0.0.0) to 127.0.0.1 (the
+ * socket's own address if it is bound), and one to :: to ::1. Anything else
+ * is itself.
+ */
+LN_INLINE void ln_addr_reached(const __u8 *in, __u8 *out)
+{
+	__u64 hi, lo;
+
+	__builtin_memcpy(out, in, LN_ADDR_LEN);
+	hi = ln_be64(out);
+	lo = ln_be64(out + 8);
+	if (hi || (lo && lo != 0x0000ffff00000000ULL))
+		return;
+	if (lo)
+		out[12] = 127;
+	out[15] = 1;
+}
+
+/* The IPv4 address (host order) @hi:@lo embeds under NAT64 prefix @n (RFC 6052 2.2), if any. */
+LN_INLINE int ln_nat64_v4(__u64 hi, __u64 lo, const struct ln_nat64 *n, __u32 *v4)
+{
+	__u32 len = n->len, in_hi, in_lo;
+
+	if (len == 96) {
+		if (hi != n->hi || lo >> 32 != n->lo >> 32)
+			return 0;
+		*v4 = (__u32)lo;
+		return 1;
+	}
+	if (len < 32 || len > 64 || (hi & (~0ULL << (64 - len))) != n->hi)
+		return 0;
+	/* The IPv4 bytes follow the prefix; bits 64..71 (the "u" octet) are skipped. */
+	in_hi = (64 - len) / 8;
+	in_lo = 4 - in_hi;
+	*v4 = (__u32)(((hi & ((1ULL << (8 * in_hi)) - 1)) << (8 * in_lo)) |
+		      ((lo >> (56 - 8 * in_lo)) & ((1ULL << (8 * in_lo)) - 1)));
+	return 1;
+}
+
+/*
+ * The IPv4 address (host order, in *@v4) a NAT64 or 6to4 address @a embeds;
+ * 1 if it embeds one. @n: the local NAT64 prefix, or NULL.
+ */
+LN_INLINE int ln_embedded_v4(const __u8 *a, const struct ln_nat64 *n, __u32 *v4)
+{
+	__u64 hi = ln_be64(a), lo = ln_be64(a + 8);
+
+	if (hi == LN_NAT64_WKP_HI && !(lo >> 32)) {
+		*v4 = (__u32)lo;
+		return 1;
+	}
+	if (hi >> 48 == LN_6TO4_HI16) {
+		*v4 = (__u32)(hi >> 16);
+		return 1;
+	}
+	return n && n->len ? ln_nat64_v4(hi, lo, n, v4) : 0;
+}
+
+/*
+ * Of the decisions for an address's two forms (@d: the IPv6 form, @e: the
+ * IPv4 one it embeds), keeps in @d: an explicit deny of either (a rule, a
+ * domain rule, a list), else an explicit allow of either, else the default.
+ * A deny of either wins because either form names the same host; a default
+ * does not count against an explicit allow, so "allow 192.0.2.1" under
+ * "default = deny" lets its NAT64 form through.
+ */
+LN_INLINE void ln_decide_merge(struct ln_decision *d, const struct ln_decision *e)
+{
+	int d_says = d->reason != LN_REASON_DEFAULT && d->reason != LN_REASON_NONE;
+	int e_says = e->reason != LN_REASON_DEFAULT && e->reason != LN_REASON_NONE;
+
+	if (d_says && d->verdict == LN_VERDICT_DENY)
+		return;
+	if ((e_says && e->verdict == LN_VERDICT_DENY) || (!d_says && e_says))
+		*d = *e;
+}
+
 #endif /* LSNITCH_DECIDE_H */
 
 #if defined(LN_DECIDE_LOOKUPS) && !defined(LSNITCH_DECIDE_ORDER)
 #define LSNITCH_DECIDE_ORDER
 
+/* One address form to decide. */
+struct ln_query {
+	__u8 addr[LN_ADDR_LEN] __attribute__((aligned(8))); /* read as words */
+	const void *ctx;                 /* goes to the lookups */
+	const struct ln_policy_val *pol; /* NULL: no policy */
+	const struct ln_lists *global;   /* the global blocklists */
+	__u32 policy_id;
+	__u16 port;
+	__u8 proto;
+};
+
+/*
+ * The verdict for one address form, every lookup made in precedence order and
+ * only when the one before did not decide.
+ */
+LN_INLINE void ln_decide_form(const struct ln_query *q, struct ln_decision *d)
+{
+	const struct ln_rule_set *rs = NULL, *dns = NULL;
+	__u32 flags = q->pol ? q->pol->flags : 0, bl = 0;
+	int i = -1, j = -1;
+
+	if (flags & LN_POLICY_HAS_RULES) {
+		rs = ln_lookup_rules(q->ctx, q->policy_id, q->addr);
+		if (rs)
+			i = ln_rule_set_match(rs, q->port, q->proto);
+	}
+	if (i < 0 && (flags & LN_POLICY_HAS_DOMAIN_RULES)) {
+		dns = ln_lookup_dns(q->ctx, q->policy_id, q->addr);
+		if (dns)
+			j = ln_rule_set_match(dns, q->port, q->proto);
+	}
+	if (i < 0 && j < 0) {
+		bl = ln_lookup_blocklist(q->ctx, q->global, LN_SET_GLOBAL, q->addr);
+		if (!bl && q->policy_id && (flags & LN_POLICY_HAS_LISTS))
+			bl = ln_lookup_blocklist(q->ctx, &q->pol->lists, q->policy_id, q->addr);
+	}
+	ln_decide_at(q->pol, rs, i, dns, j, bl, d);
+}
+
+LN_INLINE void ln_addr_set_v4(__u8 *a, __u32 v4)
+{
+	__builtin_memset(a, 0, 10);
+	a[10] = 0xff;
+	a[11] = 0xff;
+	a[12] = v4 >> 24;
+	a[13] = v4 >> 16;
+	a[14] = v4 >> 8;
+	a[15] = v4;
+}
+
+/*
+ * Decides @q, an embedded IPv4 form, and merges that into @d, the decision for
+ * the address that embeds it. An includer may define LN_DECIDE_V4_FORM as its
+ * own (BPF: a function of its own, which the verifier checks once, not in
+ * every state of its callers).
+ */
+#ifndef LN_DECIDE_V4_FORM
+#define LN_DECIDE_V4_FORM ln_decide_v4_form
+LN_INLINE void ln_decide_v4_form(const struct ln_query *q, struct ln_decision *d)
+{
+	struct ln_decision e;
+
+	ln_decide_form(q, &e);
+	ln_decide_merge(d, &e);
+}
+#endif
+
 /*
  * The verdict for (@addr, @port, @proto) under policy @policy_id (@pol, NULL:
- * none), every lookup made in precedence order and only when the one before
- * did not decide. @global: the global blocklists; @ctx goes to the lookups.
+ * none): for the address @addr reaches, and for the IPv4 address it embeds.
+ * @global: the global blocklists; @ctx goes to the lookups.
  */
 LN_INLINE void ln_decide(const void *ctx, const struct ln_policy_val *pol, __u32 policy_id,
 			 const struct ln_lists *global, const __u8 *addr, __u16 port, __u8 proto,
 			 struct ln_decision *d)
 {
-	const struct ln_rule_set *rs = NULL, *dns = NULL;
-	__u32 flags = pol ? pol->flags : 0, bl = 0;
-	int i = -1, j = -1;
+	struct ln_query q = {.ctx = ctx, .pol = pol, .global = global, .policy_id = policy_id,
+			     .port = port, .proto = proto};
 
-	if (flags & LN_POLICY_HAS_RULES) {
-		rs = ln_lookup_rules(ctx, policy_id, addr);
-		if (rs)
-			i = ln_rule_set_match(rs, port, proto);
-	}
-	if (i < 0 && (flags & LN_POLICY_HAS_DOMAIN_RULES)) {
-		dns = ln_lookup_dns(ctx, policy_id, addr);
-		if (dns)
-			j = ln_rule_set_match(dns, port, proto);
-	}
-	if (i < 0 && j < 0) {
-		bl = ln_lookup_blocklist(ctx, global, LN_SET_GLOBAL, addr);
-		if (!bl && policy_id && (flags & LN_POLICY_HAS_LISTS))
-			bl = ln_lookup_blocklist(ctx, &pol->lists, policy_id, addr);
-	}
-	ln_decide_at(pol, rs, i, dns, j, bl, d);
+	__u32 v4;
+
+	if (proto == LN_IPPROTO_UDPLITE)
+		q.proto = LN_IPPROTO_UDP;
+	ln_addr_reached(addr, q.addr);
+	ln_decide_form(&q, d);
+	if (!ln_embedded_v4(q.addr, ln_lookup_nat64(ctx), &v4))
+		return;
+	ln_addr_set_v4(q.addr, v4);
+	LN_DECIDE_V4_FORM(&q, d);
 }
 
 #endif /* LN_DECIDE_LOOKUPS */

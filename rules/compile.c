@@ -471,6 +471,19 @@ static int compile_policies(struct compile_ctx *cx)
 	return 0;
 }
 
+/* The local NAT64 prefix as the programs compare it: two host-order halves. */
+static void compile_nat64(const struct ln_config *c, struct ln_compiled *out)
+{
+	__u32 a[LN_ADDR_LEN / 4]; /* ln_be64() reads aligned words */
+
+	if (!c->nat64.len)
+		return;
+	memcpy(a, c->nat64.addr, LN_ADDR_LEN);
+	out->nat64.len = c->nat64.len;
+	out->nat64.hi = ln_be64((const __u8 *)a);
+	out->nat64.lo = ln_be64((const __u8 *)(a + 2));
+}
+
 int ln_compile(const struct ln_config *c, ln_resolve_fn resolve, void *resolve_ud, ln_warn_fn warn,
 	       void *warn_ud, struct ln_compiled *out, struct ln_error *err)
 {
@@ -507,6 +520,7 @@ int ln_compile(const struct ln_config *c, ln_resolve_fn resolve, void *resolve_u
 	rc = compile_bindings(&cx);
 	if (rc)
 		goto fail;
+	compile_nat64(c, out);
 	return 0;
 fail:
 	ln_compiled_free(out);
@@ -575,6 +589,11 @@ LN_INLINE __u32 ln_lookup_blocklist(const void *ctx, const struct ln_lists *l, _
 				    const __u8 *addr)
 {
 	return ln_packed_lookup(&((const struct decide_ctx *)ctx)->cc->packed, set, addr);
+}
+
+LN_INLINE const struct ln_nat64 *ln_lookup_nat64(const void *ctx)
+{
+	return &((const struct decide_ctx *)ctx)->cc->nat64;
 }
 
 #define LN_DECIDE_LOOKUPS

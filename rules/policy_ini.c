@@ -276,6 +276,25 @@ static int ini_dns_block(struct ini_state *st, const struct ini_key *k, void *ob
 			v);
 }
 
+/* nat64-prefix: an IPv6 prefix of an RFC 6052 length (32, 40, 48, 56, 64 or 96 bits). */
+static int ini_nat64(struct ini_state *st, const struct ini_key *k, void *obj, char *v)
+{
+	static const __u8 lens[] = {32, 40, 48, 56, 64, 96};
+	struct ln_prefix *p = INI_FIELD(obj, k);
+	struct ln_prefix mapped = {.len = LN_V4_MAPPED_PREFIX};
+
+	mapped.addr[10] = mapped.addr[11] = 0xff;
+	if (!ln_prefix_parse(v, p) && !ln_prefix_contains(&mapped, p))
+		for (size_t i = 0; i < N_ELEMS(lens); i++)
+			if (p->len == lens[i])
+				return 0;
+	memset(p, 0, sizeof(*p));
+	return ini_fail(st, -EINVAL,
+			"bad value \"%s\" for nat64-prefix (an IPv6 prefix of 32, 40, 48, 56, 64 "
+			"or 96 bits)",
+			v);
+}
+
 static int ini_default(struct ini_state *st, const struct ini_key *k, void *obj, char *v)
 {
 	struct ln_policy *p = obj;
@@ -475,6 +494,7 @@ static const struct ini_key global_keys[] = {
 	    .hi = 604800),
     INI_KEY("dns-ttl-max", ini_dns_ttl, .once = true, CONFIG_AT(dns_ttl_max), .lo = 1,
 	    .hi = 604800),
+    INI_KEY("nat64-prefix", ini_nat64, .once = true, CONFIG_AT(nat64)),
 };
 
 _Static_assert(N_ELEMS(policy_keys) <= INI_MAX_KEYS, "st->seen too small");

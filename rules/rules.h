@@ -190,6 +190,7 @@ struct ln_config {
 	unsigned int dns_ttl_min; /* clamp of recorded answers, seconds (default 30) */
 	unsigned int dns_ttl_max; /* (default 3600) */
 	__u32 dns_ttl_rule_id;    /* the last dns-ttl-* line, for "min above max" */
+	struct ln_prefix nat64;   /* [global] nat64-prefix; len 0: none */
 };
 
 void ln_config_init(struct ln_config *c);
@@ -286,6 +287,7 @@ struct ln_compiled {
 	size_t n_bindings;
 	size_t n_unresolved; /* hostnames that resolved to nothing */
 	struct ln_packed packed; /* bl_exact + bl_prefix as the kernel holds them */
+	struct ln_nat64 nat64;   /* the config map's local NAT64 prefix */
 };
 
 /* Pack @cc's blocklists (called by ln_compile). */

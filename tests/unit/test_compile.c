@@ -616,6 +616,140 @@ static void test_sock_kinds(void **state)
 	fixture_free(&fx);
 }
 
+/* 0.0.0.0, :: and ::ffff:0.0.0.0 reach loopback: decided as 127.0.0.1 and ::1. */
+static void test_unspecified_is_loopback(void **state)
+{
+	struct fixture fx;
+
+	(void)state;
+	compile_text(&fx, "[policy p]\n"
+			  "cgroup = p\n"
+			  "deny = 127.0.0.0/8, ::1\n" /* 3 */
+			  "[policy q]\n"	      /* 4 */
+			  "cgroup = q\n"
+			  "default = deny\n"	      /* 6 */
+			  "allow = 127.0.0.1:80\n");  /* 7 */
+	expect_verdict(&fx, 1, "0.0.0.0", 80, TCP, DENY, R_RULE, LN_RULE_ID(INI, 3));
+	expect_verdict(&fx, 1, "::ffff:0.0.0.0", 80, UDP, DENY, R_RULE, LN_RULE_ID(INI, 3));
+	expect_verdict(&fx, 1, "::", 80, TCP, DENY, R_RULE, LN_RULE_ID(INI, 3));
+	/* only the unspecified address itself is loopback */
+	expect_verdict(&fx, 1, "0.0.0.1", 80, TCP, ALLOW, R_DEF, LN_RULE_ID(INI, 1));
+	expect_verdict(&fx, 1, "::2", 80, TCP, ALLOW, R_DEF, LN_RULE_ID(INI, 1));
+	/* an allowed loopback port is allowed through 0.0.0.0 as well */
+	expect_verdict(&fx, 2, "0.0.0.0", 80, TCP, ALLOW, R_RULE, LN_RULE_ID(INI, 7));
+	expect_verdict(&fx, 2, "0.0.0.0", 81, TCP, DENY, R_DEF, LN_RULE_ID(INI, 6));
+	expect_verdict(&fx, 2, "::", 80, TCP, DENY, R_DEF, LN_RULE_ID(INI, 6));
+	fixture_free(&fx);
+}
+
+/* NAT64 (64:ff9b::/96) and 6to4 (2002::/16) forms meet the IPv4 rules and lists. */
+static void test_nat64_and_6to4_embedded_v4(void **state)
+{
+	const char *hosts = write_file("bl64.txt", "203.0.113.5\n"); /* 1 */
+	struct fixture fx;
+	__u32 bl;
+
+	(void)state;
+	compile_text(&fx, "[global]\n"
+			  "blocked-hosts = bl64.txt\n"
+			  "[policy p]\n"
+			  "cgroup = p\n"
+			  "deny = 192.0.2.0/24\n"); /* 5 */
+	bl = ln_sources_add(&fx.c.sources, hosts);
+	expect_verdict(&fx, 1, "64:ff9b::192.0.2.1", 80, TCP, DENY, R_RULE, LN_RULE_ID(INI, 5));
+	expect_verdict(&fx, 1, "2002:c000:201::1", 80, TCP, DENY, R_RULE, LN_RULE_ID(INI, 5));
+	expect_verdict(&fx, 1, "64:ff9b::203.0.113.5", 80, UDP, DENY, R_BL, LN_RULE_ID(bl, 1));
+	expect_verdict(&fx, 1, "2002:cb00:7105::", 80, UDP, DENY, R_BL, LN_RULE_ID(bl, 1));
+	/* other addresses and prefixes that are not NAT64/6to4 stay as they are */
+	expect_verdict(&fx, 1, "64:ff9b::198.51.100.1", 80, TCP, ALLOW, R_DEF, LN_RULE_ID(INI, 3));
+	expect_verdict(&fx, 1, "64:ff9b:1::c000:201", 80, TCP, ALLOW, R_DEF, LN_RULE_ID(INI, 3));
+	expect_verdict(&fx, 1, "2003:c000:201::", 80, TCP, ALLOW, R_DEF, LN_RULE_ID(INI, 3));
+	fixture_free(&fx);
+}
+
+/* When the v6 form and the embedded v4 disagree: an explicit deny of either wins. */
+static void test_v6_and_v4_forms_disagree(void **state)
+{
+	struct fixture fx;
+
+	(void)state;
+	compile_text(&fx, "[policy v4deny]\n"
+			  "cgroup = a\n"
+			  "allow = 64:ff9b::/96\n"	   /* 3 */
+			  "deny = 192.0.2.1\n"		   /* 4 */
+			  "[policy v6deny]\n"		   /* 5 */
+			  "cgroup = b\n"
+			  "deny = 64:ff9b::c000:201\n"	   /* 7 */
+			  "allow = 192.0.2.0/24\n"	   /* 8 */
+			  "[policy closed]\n"		   /* 9 */
+			  "cgroup = c\n"
+			  "default = deny\n"		   /* 11 */
+			  "allow = 192.0.2.1\n"		   /* 12 */
+			  "allow = 2002:c633:6401::/48\n"); /* 13 */
+	expect_verdict(&fx, 1, "64:ff9b::192.0.2.1", 80, TCP, DENY, R_RULE, LN_RULE_ID(INI, 4));
+	expect_verdict(&fx, 1, "64:ff9b::192.0.2.2", 80, TCP, ALLOW, R_RULE, LN_RULE_ID(INI, 3));
+	expect_verdict(&fx, 2, "64:ff9b::192.0.2.1", 80, TCP, DENY, R_RULE, LN_RULE_ID(INI, 7));
+	expect_verdict(&fx, 2, "64:ff9b::192.0.2.2", 80, TCP, ALLOW, R_RULE, LN_RULE_ID(INI, 8));
+	/* a default is no objection: an explicit allow of either form lets it through */
+	expect_verdict(&fx, 3, "64:ff9b::192.0.2.1", 80, TCP, ALLOW, R_RULE, LN_RULE_ID(INI, 12));
+	expect_verdict(&fx, 3, "2002:c633:6401::1", 80, TCP, ALLOW, R_RULE, LN_RULE_ID(INI, 13));
+	expect_verdict(&fx, 3, "64:ff9b::192.0.2.2", 80, TCP, DENY, R_DEF, LN_RULE_ID(INI, 11));
+	fixture_free(&fx);
+}
+
+/* [global] nat64-prefix: every RFC 6052 length, with its examples for 192.0.2.33. */
+static void test_local_nat64_prefix(void **state)
+{
+	static const char *const forms[][2] = {
+	    {"2001:db8::/32", "2001:db8:c000:221::"},
+	    {"2001:db8:100::/40", "2001:db8:1c0:2:21::"},
+	    {"2001:db8:122::/48", "2001:db8:122:c000:2:2100::"},
+	    {"2001:db8:122:300::/56", "2001:db8:122:3c0:0:221::"},
+	    {"2001:db8:122:344::/64", "2001:db8:122:344:c0:2:2100:0"},
+	    {"2001:db8:122:344::/96", "2001:db8:122:344::192.0.2.33"},
+	};
+	struct ln_error err;
+	struct fixture fx;
+	char text[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		snprintf(text, sizeof(text),
+			 "[global]\nnat64-prefix = %s\n[policy p]\ncgroup = p\n"
+			 "deny = 192.0.2.33\n", forms[i][0]); /* 5 */
+		compile_text(&fx, text);
+		expect_verdict(&fx, 1, forms[i][1], 80, TCP, DENY, R_RULE, LN_RULE_ID(INI, 5));
+		expect_verdict(&fx, 1, "2001:db9::c000:221", 80, TCP, ALLOW, R_DEF,
+			       LN_RULE_ID(INI, 3));
+		fixture_free(&fx);
+	}
+	for (size_t i = 0; i < 3; i++) {
+		static const char *const bad[] = {"2001:db8::/33", "10.0.0.0/8", "fe80::1/128"};
+
+		ln_config_init(&fx.c);
+		snprintf(text, sizeof(text), "[global]\nnat64-prefix = %s\n", bad[i]);
+		assert_int_equal(ln_config_load_ini(&fx.c, write_file("c.ini", text), true, &err),
+				 -EINVAL);
+		assert_non_null(strstr(err.msg, "nat64-prefix"));
+		ln_config_free(&fx.c);
+	}
+}
+
+/* UDP-Lite is decided as UDP: udp rules match it. */
+static void test_udplite_is_udp(void **state)
+{
+	struct fixture fx;
+
+	(void)state;
+	compile_text(&fx, "[policy p]\n"
+			  "cgroup = p\n"
+			  "deny = 192.0.2.1:5000/udp\n"); /* 3 */
+	expect_verdict(&fx, 1, "192.0.2.1", 5000, IPPROTO_UDPLITE, DENY, R_RULE,
+		       LN_RULE_ID(INI, 3));
+	expect_verdict(&fx, 1, "192.0.2.1", 5000, TCP, ALLOW, R_DEF, LN_RULE_ID(INI, 1));
+	fixture_free(&fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -633,6 +767,11 @@ int main(void)
 	    cmocka_unit_test(test_dns_verdict_order),
 	    cmocka_unit_test(test_sock_kind_of_socket),
 	    cmocka_unit_test(test_sock_kinds),
+	    cmocka_unit_test(test_unspecified_is_loopback),
+	    cmocka_unit_test(test_nat64_and_6to4_embedded_v4),
+	    cmocka_unit_test(test_v6_and_v4_forms_disagree),
+	    cmocka_unit_test(test_local_nat64_prefix),
+	    cmocka_unit_test(test_udplite_is_udp),
 	};
 
 	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
