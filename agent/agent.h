@@ -16,7 +16,7 @@
 
 #define LN_PIN_DIR "/sys/fs/bpf/lsnitch"
 #define LN_CONTROL_PATH "/run/lsnitch/control.sock"
-#define LN_HOOKS 8 /* connect4|6, sendmsg4|6, recvmsg4|6, getpeername4|6 */
+#define LN_HOOKS 9 /* connect4|6, sendmsg4|6, recvmsg4|6, getpeername4|6, egress */
 
 struct lsnitch_bpf;
 struct bpf_link;

@@ -44,6 +44,7 @@ struct bpf_program *ln_hook_prog(struct lsnitch_bpf *skel, int i)
 		skel->progs.ln_sendmsg4,     skel->progs.ln_sendmsg6,
 		skel->progs.ln_recvmsg4,     skel->progs.ln_recvmsg6,
 		skel->progs.ln_getpeername4, skel->progs.ln_getpeername6,
+		skel->progs.ln_egress,
 	};
 	return p[i];
 }

@@ -18,6 +18,7 @@ static const char *const hook_names[] = {
 	[LN_HOOK_CONNECT6] = "connect6",
 	[LN_HOOK_SENDMSG4] = "sendmsg4",
 	[LN_HOOK_SENDMSG6] = "sendmsg6",
+	[LN_HOOK_EGRESS] = "egress",
 };
 
 #define NAME_OR(tab, i) ((i) < sizeof(tab) / sizeof(tab[0]) && (tab)[i] ? (tab)[i] : "?")

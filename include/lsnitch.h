@@ -35,6 +35,7 @@ enum ln_hook {
 	LN_HOOK_CONNECT6 = 2,
 	LN_HOOK_SENDMSG4 = 3,
 	LN_HOOK_SENDMSG6 = 4,
+	LN_HOOK_EGRESS = 5, /* cgroup_skb/egress: the packet-level backstop */
 };
 
 /*
@@ -215,6 +216,8 @@ enum ln_counter {
 	LN_CNT_EVENTS_DROPPED = 3,
 	LN_CNT_DNS_REDIRECTED = 4,
 	LN_CNT_DNS_NO_SLOT = 5, /* no free slot: the query went out unredirected */
+	LN_CNT_EGRESS_DROPPED = 6, /* packets the egress backstop dropped */
+	LN_CNT_EVENTS_LIMITED = 7, /* egress events over the kernel-side rate limit */
 	LN_CNT_MAX = 8,
 };
 
@@ -226,7 +229,7 @@ enum ln_counter {
 /* Ring buffer record, one per reported verdict. */
 struct ln_event {
 	__u64 ts_ns;     /* bpf_ktime_get_ns() */
-	__u64 cgroup_id; /* calling task's cgroup */
+	__u64 cgroup_id; /* calling task's cgroup (egress: the socket's) */
 	__u32 pid;       /* thread id */
 	__u32 tgid;      /* process id */
 	__u32 uid;
@@ -236,7 +239,7 @@ struct ln_event {
 	__u8 addr[LN_ADDR_LEN];
 	__u16 port;      /* host order */
 	__u8 family;     /* AF_INET or AF_INET6 as the socket saw it */
-	__u8 proto;      /* IPPROTO_TCP / IPPROTO_UDP */
+	__u8 proto;      /* IPPROTO_TCP / IPPROTO_UDP (egress: any IP protocol) */
 	__u8 verdict;    /* enum ln_verdict actually applied or, with audit, intended */
 	__u8 reason;     /* enum ln_reason */
 	__u8 hook;       /* enum ln_hook */
