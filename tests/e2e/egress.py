@@ -4,19 +4,23 @@
 
     egress.py sniff IFACE [--timeout SEC]
         AF_PACKET sniffer: for every frame on IFACE whose payload holds a
-        marker (b"LSNMARK-..."), prints "seen MARKER dst=ADDR proto=N".
+        marker (b"LSNMARK-..."), prints "seen MARKER dst=ADDR proto=N"; for a
+        TCP SYN, "seen syn-PORT dst=ADDR proto=6".
         Prints "ready" once listening; stops by itself after --timeout.
 
-    egress.py send KIND --to ADDR --marker M [--via ADDR] [--port P]
-        One send from this process, the marker in the payload. Prints one
-        word, as client.py does: ok, EPERM, or the errno name.
+    egress.py send KIND --to ADDR --marker M [--via ADDR] [--port P] [--count N]
+        One send from this process (N sends on one socket: a flood), the
+        marker in the payload. Prints one word, as client.py does: ok, EPERM,
+        or the errno name of the last send.
         KIND:
           udp        plain UDP sendto()
           tcp        TCP connect() + send()
           rthdr      UDP over IPv6 with a type 4 routing header (IPV6_RTHDR,
-                     unprivileged): first segment --via, final --to
+                     unprivileged): segments --via A[,B...] in order, then --to
+          tcp-rthdr  TCP connect() with that routing header (the SYN carries
+                     no marker: the sniffer reports SYNs as "syn-PORT")
           lsrr       UDP over IPv4 with a loose source route (IP_OPTIONS,
-                     CAP_NET_RAW): first hop --via, final --to
+                     CAP_NET_RAW): hops --via A[,B...] in order, then --to
           ping       ICMP / ICMPv6 echo from a ping socket (SOCK_DGRAM)
           raw-icmp   ICMP / ICMPv6 echo from a raw socket (CAP_NET_RAW)
           raw-udp    a UDP datagram built by hand on a raw socket
@@ -72,15 +76,22 @@ def family(ip):
 
 
 def srh(via, final):
-    """A type 4 routing header: two segments, the packet goes to via first."""
-    segs = ipaddress.ip_address(final).packed + ipaddress.ip_address(via).packed
+    """A type 4 routing header: segments in reverse order, the final first.
+
+    The kernel sends to segments[segments_left] and writes the address given
+    to sendto()/connect() into segments[0]."""
+    segs = [final] + list(reversed(via))
+    n = len(segs)
     # nexthdr, hdrlen (8-octet units), type 4, segments_left, last_entry, flags, tag
-    return struct.pack("!BBBBBBH", 0, 4, 4, 1, 1, 0, 0) + segs
+    return struct.pack("!BBBBBBH", 0, 2 * n, 4, n - 1, n - 1, 0, 0) + b"".join(
+        ipaddress.ip_address(a).packed for a in segs)
 
 
 def lsrr(via):
-    """NOP + LSRR with one slot: the kernel routes to via, fills in the final."""
-    return bytes([1, 0x83, 7, 4]) + ipaddress.ip_address(via).packed
+    """NOP + LSRR listing the hops: the kernel routes to the first and puts the
+    final destination in the last slot."""
+    hops = b"".join(ipaddress.ip_address(a).packed for a in via)
+    return bytes([1, 0x83, 3 + len(hops), 4]) + hops
 
 
 def ip4_udp(src, dst, port, payload):
@@ -90,40 +101,58 @@ def ip4_udp(src, dst, port, payload):
     return ip + udp
 
 
+def repeat(args, fn, *fargs):
+    """fn(*fargs) --count times; the last failure is raised at the end."""
+    err = None
+    for _ in range(args.count):
+        try:
+            fn(*fargs)
+        except OSError as e:
+            err = e
+    if err:
+        raise err
+
+
 def send(args):
     to = checked(args.to)
-    if args.via:
-        checked(args.via)
+    via = args.via.split(",") if args.via else []
+    for a in via:
+        checked(a)
     payload = MARK + args.marker.encode() + b"\n"
     fam, v6 = family(to), to.version == 6
     dest = (args.to, args.port)
     kind = args.kind
-    if kind == "tcp":
+    if kind in ("tcp", "tcp-rthdr"):
         s = socket.socket(fam, socket.SOCK_STREAM)
         s.settimeout(3)
+        if kind == "tcp-rthdr":
+            # one SYN only: no retransmission within the timeout
+            s.settimeout(0.5)
+            s.setsockopt(socket.IPPROTO_IPV6, IPV6_RTHDR, srh(via, args.to))
         s.connect(dest)
         s.sendall(payload)
         return
     if kind in ("udp", "rthdr", "lsrr"):
         s = socket.socket(fam, socket.SOCK_DGRAM)
         if kind == "rthdr":
-            s.setsockopt(socket.IPPROTO_IPV6, IPV6_RTHDR, srh(args.via, args.to))
+            s.setsockopt(socket.IPPROTO_IPV6, IPV6_RTHDR, srh(via, args.to))
         if kind == "lsrr":
-            s.setsockopt(socket.IPPROTO_IP, IP_OPTIONS, lsrr(args.via))
-        s.sendto(payload, dest)
+            s.setsockopt(socket.IPPROTO_IP, IP_OPTIONS, lsrr(via))
+        repeat(args, s.sendto, payload, dest)
         return
     if kind in ("ping", "raw-icmp"):
         proto = socket.IPPROTO_ICMPV6 if v6 else socket.IPPROTO_ICMP
         st = socket.SOCK_DGRAM if kind == "ping" else socket.SOCK_RAW
         s = socket.socket(fam, st, proto)
-        s.sendto(echo(v6, payload), (args.to, 0))
+        repeat(args, s.sendto, echo(v6, payload), (args.to, 0))
         return
     if kind == "raw-udp":
         s = socket.socket(fam, socket.SOCK_RAW, socket.IPPROTO_UDP)
         if v6:
             s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_CHECKSUM, 6)
-        s.sendto(struct.pack("!HHHH", 40000, args.port, 8 + len(payload), 0) + payload,
-                 (args.to, 0))
+        repeat(args, s.sendto,
+               struct.pack("!HHHH", 40000, args.port, 8 + len(payload), 0) + payload,
+               (args.to, 0))
         return
     if kind == "hdrincl":
         s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
@@ -133,13 +162,26 @@ def send(args):
 
 
 def frame_dst(frame):
-    """(destination, protocol) of an Ethernet frame holding IP, or None."""
+    """(destination, protocol, transport offset) of an Ethernet frame holding
+    IP, or None. IPv6 extension headers are walked."""
     etype = struct.unpack("!H", frame[12:14])[0]
     if etype == 0x0800 and len(frame) >= 34:
-        return socket.inet_ntop(socket.AF_INET, frame[30:34]), frame[23]
-    if etype == 0x86DD and len(frame) >= 54:
-        return socket.inet_ntop(socket.AF_INET6, frame[38:54]), frame[20]
-    return None
+        return (socket.inet_ntop(socket.AF_INET, frame[30:34]), frame[23],
+                14 + (frame[14] & 15) * 4)
+    if etype != 0x86DD or len(frame) < 54:
+        return None
+    dst, nxt, off = socket.inet_ntop(socket.AF_INET6, frame[38:54]), frame[20], 54
+    while nxt in (0, 43, 60) and off + 2 <= len(frame):
+        nxt, off = frame[off], off + (frame[off + 1] + 1) * 8
+    return dst, nxt, off
+
+
+def syn_port(frame, hdr):
+    """The destination port of a TCP SYN (not SYN-ACK), or None."""
+    _, proto, off = hdr
+    if proto != 6 or off + 14 > len(frame) or (frame[off + 13] & 0x12) != 0x02:
+        return None
+    return struct.unpack("!H", frame[off + 2:off + 4])[0]
 
 
 def sniff(args):
@@ -154,11 +196,16 @@ def sniff(args):
         frame, addr = s.recvfrom(65535)
         if addr[2] == socket.PACKET_OUTGOING:
             continue
-        i = frame.find(MARK)
         hdr = frame_dst(frame)
-        if i < 0 or hdr is None:
+        if hdr is None:
             continue
-        marker = frame[i + len(MARK):].split(b"\n")[0].decode(errors="replace")
+        i = frame.find(MARK)
+        if i >= 0:
+            marker = frame[i + len(MARK):].split(b"\n")[0].decode(errors="replace")
+        elif syn_port(frame, hdr) is not None:
+            marker = "syn-%d" % syn_port(frame, hdr)
+        else:
+            continue
         print("seen %s dst=%s proto=%d" % (marker, hdr[0], hdr[1]), flush=True)
 
 
@@ -175,6 +222,7 @@ def main():
     sd.add_argument("--src", help="hdrincl: the source address to write")
     sd.add_argument("--port", type=int, default=9)
     sd.add_argument("--marker", required=True)
+    sd.add_argument("--count", type=int, default=1)
     args = ap.parse_args()
     if args.cmd == "sniff":
         sniff(args)
