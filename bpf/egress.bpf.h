@@ -168,6 +168,9 @@ struct ln_pkt {
 	__u8 next;             /* protocol of the header at @off */
 	__u8 later_fragment;   /* no transport header in this packet */
 	__u8 stop;
+	__u8 hop_limit;        /* v6 */
+	__u8 on_link;          /* v6: to a link-scope address or into the source's /64 */
+	__u8 pad[2];
 };
 
 LN_INLINE int ln_load(struct __sk_buff *skb, __u32 off, void *to, __u32 len)
@@ -314,6 +317,10 @@ LN_INLINE int ln_parse(struct __sk_buff *skb, struct ln_pkt *pk, struct ln_hop *
 	} else if ((ip[0] >> 4) == 6 && ln_load(skb, 0, ip, 40) == 0) {
 		h->family = AF_INET6;
 		__builtin_memcpy(h->addr, &ip[24], LN_ADDR_LEN);
+		pk->hop_limit = ip[7];
+		pk->on_link = (ip[24] == 0xfe && (ip[25] & 0xc0) == 0x80) ||
+			      (ip[24] == 0xff && (ip[25] & 0x0f) == 0x02) ||
+			      *(__u64 *)&ip[8] == *(__u64 *)&ip[24];
 		pk->next = ip[6];
 		pk->off = 40;
 		bpf_loop(LN_EXT_MAX, ln_ext_step, pk, 0);
@@ -323,6 +330,24 @@ LN_INLINE int ln_parse(struct __sk_buff *skb, struct ln_pkt *pk, struct ln_hop *
 	h->proto = pk->next;
 	h->port = pk->later_fragment ? 0 : ln_port_at(skb, pk->off, pk->next);
 	return 0;
+}
+
+/*
+ * IPv6 neighbour discovery (hop limit 255) and MLD (hop limit 1) on the link:
+ * a network namespace made inside a guarded cgroup sends its kernel's own
+ * with sockets of that cgroup, and IPv6 does not work without them. Passed
+ * undecided, but only to link-scope addresses or the source's own /64.
+ */
+LN_INLINE int ln_link_housekeeping(struct __sk_buff *skb, const struct ln_pkt *pk)
+{
+	__u8 type;
+
+	if (pk->next != LN_IP_ICMPV6 || !pk->on_link || pk->later_fragment ||
+	    ln_load(skb, pk->off, &type, 1) < 0)
+		return 0;
+	if (type >= 133 && type <= 137)
+		return pk->hop_limit == 255;
+	return (type >= 130 && type <= 132) || type == 143 ? pk->hop_limit == 1 : 0;
 }
 
 /* The slow path: 1 pass, 0 drop. @hooked: a socket the sock_addr hooks decide. */
@@ -335,6 +360,8 @@ LN_INLINE int ln_egress_check(struct __sk_buff *skb, int hooked)
 	int i;
 
 	if (ln_parse(skb, &pk, &h) < 0 || (hooked && !pk.n_rh))
+		return 1;
+	if (h.family == AF_INET6 && ln_link_housekeeping(skb, &pk))
 		return 1;
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg)

@@ -27,7 +27,16 @@ start_servers --ns --tcp "$NS4:$PT" --tcp "[$NS6]:$PT"
 # Ping sockets for every group while the test runs (the setting is per netns).
 PING_RANGE=$(sysctl -n net.ipv4.ping_group_range | tr '\t' ' ')
 restore_ping() { sysctl -qw net.ipv4.ping_group_range="$PING_RANGE"; }
-trap 'rc=$?; restore_ping; (exit $rc); lsn_cleanup' EXIT
+# The "container" namespace of the last part (made inside guard/b), if any.
+CNS="" CV_H=lsnt$$c CV_N=lsnt$$d
+drop_container() {
+	[ -n "$CNS" ] || return 0
+	for p in $(ip netns pids "$CNS" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+	ip netns del "$CNS" 2>/dev/null
+	ip link del "$CV_H" 2>/dev/null
+	CNS=""
+}
+trap 'rc=$?; restore_ping; drop_container; (exit $rc); lsn_cleanup' EXIT
 sysctl -qw net.ipv4.ping_group_range="0 2147483647" || die "cannot set ping_group_range"
 
 SNIFF=$TMPD/sniff.out
@@ -208,6 +217,37 @@ attack . ok --nobody ping --to "$NS4B"
 arrives "$NS4B"
 attack . ok raw-udp --to "$NS6B" --port "$P"
 arrives "$NS6B"
+
+log "a netns made inside a guarded cgroup: its IPv6 neighbour discovery is not decided"
+# Its kernel's own sockets (ND, MLD, ICMP errors) belong to guard/b, whose
+# default is deny. A UDP echo server there, outside any guarded cgroup,
+# answers the host only if both kernels resolve each other's addresses.
+C6=""
+for n in 4c53:c1 4c53:c2 4c53:c3 4c53:c4; do
+	{ ip -o addr show; ip -6 route show table all; ip -6 neigh show; } 2>/dev/null |
+		grep -qiF "2001:db8:$n:" || { C6=2001:db8:$n:; break; }
+done
+[ -n "$C6" ] || die "no unused /64 for the container namespace"
+CNS=$LSN_TAG-c
+in_cg "$CG/guard/b" ip netns add "$CNS" || die "cannot make $CNS from guard/b"
+ip link add "$CV_H" type veth peer name "$CV_N" netns "$CNS" || die "container veth"
+cx() { nsenter --net="/run/netns/$CNS" "$@"; }
+cx ip link set lo up && cx ip -6 addr add "${C6}:2/64" dev "$CV_N" nodad &&
+	cx ip link set "$CV_N" up || die "container addresses"
+ip -6 addr add "${C6}:1/64" dev "$CV_H" nodad && ip link set "$CV_H" up || die "host side"
+case $(ip -6 route get "${C6}:2" 2>&1) in
+*" dev $CV_H "*) ;;
+*) die "SAFETY: ${C6}:2 is not routed through $CV_H" ;;
+esac
+out=$TMPD/container-server.out
+cx "$PY" -u "$SERVER" --udp "[${C6}:2]:$P" >"$out" 2>&1 &
+track_pid "$!"
+wait_for_line "$out" '^ready$' 5 "$!" || die "the container's server did not start"
+ev_mark
+got=$("$PY" "$CLIENT" udp-sendto "${C6}:2" "$P" --recv 2>>"$TMPD/client.err")
+assert_eq "UDP echo from the guarded namespace's address" ok "$got"
+assert_no_match "no deny event for its ND/MLD" "icmpv6 .*hook=egress" "$(events_since_mark)"
+drop_container
 
 # A barrier: once a marker sent to each address after the attacks arrived,
 # anything the attacks let out would have arrived too.
