@@ -23,7 +23,14 @@ fi
 [ -x "$LOAD" ] || die "$LOAD is missing: run make"
 lsn_setup
 OLD_STATS=$(sysctl -n kernel.bpf_stats_enabled)
-trap 'rc=$?; sysctl -qw kernel.bpf_stats_enabled="$OLD_STATS"; (exit $rc); lsn_cleanup' EXIT
+# Ours first, then lib.sh's cleanup, with the exit status it would have seen.
+bench_cleanup() {
+	local rc=$?
+	sysctl -qw kernel.bpf_stats_enabled="$OLD_STATS"
+	(exit "$rc")
+	lsn_cleanup
+}
+trap bench_cleanup EXIT
 sysctl -qw kernel.bpf_stats_enabled=0
 
 read -r PT PU <<<"$(pick_ports 2)" || die "no free ports"
@@ -104,9 +111,11 @@ done
 # The cost runs: bpf_stats on, a no-op egress program beside ln_egress as the floor.
 NOOP=/sys/fs/bpf/$LSN_TAG-noop
 bpftool prog load "$LSN_ROOT/build/bench/noop.bpf.o" "$NOOP" || die "cannot load the no-op program"
-NOOP_ID=$(bpftool -j prog show pinned "$NOOP" | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["id"])')
+NOOP_ID=$(bpftool -j prog show pinned "$NOOP" |
+	"$PY" -c 'import json, sys; print(json.load(sys.stdin)["id"])')
 start_agent --config "$INI"
-bpftool cgroup attach "$CG/guard" egress pinned "$NOOP" multi || die "cannot attach the no-op program"
+bpftool cgroup attach "$CG/guard" egress pinned "$NOOP" multi ||
+	die "cannot attach the no-op program"
 sysctl -qw kernel.bpf_stats_enabled=1
 read -r tcp_ns tcp_floor tcp_cnt _ tcp_bytes < <(cost in_cg "$CG/guard" "$LOAD" tcp-send "$NS4" \
 	"$PT" "$SECS")
@@ -141,4 +150,5 @@ for k in tcp udp raw; do
 	awk -v l="$l" -v n="$n" -v f="$f" -v c="$c" \
 		'BEGIN { printf "%-28s %8.1f %8.1f %8.1f %10d\n", l, n, f, n - f, c }'
 done
-awk -v c="$tcp_cnt" -v b="$tcp_bytes" 'BEGIN { printf "TCP bulk: %.0f bytes per skb (TSO)\n", c ? b / c : 0 }'
+awk -v c="$tcp_cnt" -v b="$tcp_bytes" \
+	'BEGIN { printf "TCP bulk: %.0f bytes per skb (TSO)\n", c ? b / c : 0 }'

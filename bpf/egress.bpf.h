@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* cgroup_skb/egress: every packet's real destinations under the policy (included by lsnitch.bpf.c). */
+/* cgroup_skb/egress: every packet's real destinations under the policy (in lsnitch.bpf.c). */
 
 /*
  * The sock_addr hooks decide the address given to connect()/sendmsg(). What
@@ -36,7 +36,7 @@
 
 struct ln_egress_budget {
 	__u64 window_ns; /* start of the current second */
-	__u32 sent;      /* events sent in it */
+	__u32 sent;	 /* events sent in it */
 	__u32 pad;
 };
 
@@ -50,7 +50,7 @@ struct {
 /* One destination of a packet, as ln_egress_hop() decides it. */
 struct ln_hop {
 	__u8 addr[LN_ADDR_LEN]; /* v4 mapped */
-	__u64 cg;               /* the socket's cgroup */
+	__u64 cg;		/* the socket's cgroup */
 	__u32 policy_id;
 	__u16 port; /* host order; 0 for protocols without ports */
 	__u8 family;
@@ -161,15 +161,15 @@ __attribute__((noinline)) int ln_egress_hop(struct __sk_buff *skb, const struct 
 /* What the slow path learned from the headers. */
 struct ln_pkt {
 	struct __sk_buff *skb;
-	__u32 off;             /* next header to read */
-	__u32 end;             /* v4: end of the options */
-	__u32 rh[LN_RH_MAX];   /* offsets of routing headers (v6) or the source route option (v4) */
+	__u32 off;	     /* next header to read */
+	__u32 end;	     /* v4: end of the options */
+	__u32 rh[LN_RH_MAX]; /* offsets of routing headers (v6) or the source route option (v4) */
 	__u8 n_rh;
-	__u8 next;             /* protocol of the header at @off */
-	__u8 later_fragment;   /* no transport header in this packet */
+	__u8 next;	     /* protocol of the header at @off */
+	__u8 later_fragment; /* no transport header in this packet */
 	__u8 stop;
-	__u8 hop_limit;        /* v6 */
-	__u8 on_link;          /* v6: to a link-scope address or into the source's /64 */
+	__u8 hop_limit; /* v6 */
+	__u8 on_link;	/* v6: to a link-scope address or into the source's /64 */
 	__u8 pad[2];
 };
 
@@ -246,8 +246,8 @@ LN_INLINE __u16 ln_port_at(struct __sk_buff *skb, __u32 off, __u8 proto)
 struct ln_route_walk {
 	struct __sk_buff *skb;
 	struct ln_hop *hop;
-	__u32 off;  /* next address */
-	__u8 alen;  /* 4 or 16 */
+	__u32 off; /* next address */
+	__u8 alen; /* 4 or 16 */
 	__u8 denied;
 };
 
@@ -274,7 +274,7 @@ static long ln_route_step(__u32 i, void *ctx)
 /* 1: every address of the route at @off may receive the packet. */
 LN_INLINE int ln_route_ok(struct __sk_buff *skb, struct ln_hop *h, __u32 off, int v6)
 {
-	struct ln_route_walk w = { .skb = skb, .hop = h, .alen = v6 ? 16 : 4 };
+	struct ln_route_walk w = {.skb = skb, .hop = h, .alen = v6 ? 16 : 4};
 	__u8 r[5];
 	__u32 n;
 
@@ -353,7 +353,7 @@ LN_INLINE int ln_link_housekeeping(struct __sk_buff *skb, const struct ln_pkt *p
 /* The slow path: 1 pass, 0 drop. @hooked: a socket the sock_addr hooks decide. */
 LN_INLINE int ln_egress_check(struct __sk_buff *skb, int hooked)
 {
-	struct ln_pkt pk = { .skb = skb };
+	struct ln_pkt pk = {.skb = skb};
 	const struct ln_config_val *cfg;
 	struct ln_hop h = {};
 	__u32 zero = 0;

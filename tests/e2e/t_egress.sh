@@ -36,7 +36,15 @@ drop_container() {
 	ip link del "$CV_H" 2>/dev/null
 	CNS=""
 }
-trap 'rc=$?; restore_ping; drop_container; (exit $rc); lsn_cleanup' EXIT
+# Ours first, then lib.sh's cleanup, with the exit status it would have seen.
+egress_cleanup() {
+	local rc=$?
+	restore_ping
+	drop_container
+	(exit "$rc")
+	lsn_cleanup
+}
+trap egress_cleanup EXIT
 sysctl -qw net.ipv4.ping_group_range="0 2147483647" || die "cannot set ping_group_range"
 
 SNIFF=$TMPD/sniff.out
@@ -203,10 +211,20 @@ sleep 0.5
 n=$(count_lines "$AGENT_OUT" "^deny udp $(re_escape "$NS4B:$P") .* hook=egress$")
 if [ "$n" -le 100 ]; then ok "500 dropped packets, $n event lines"; else fail "$n event lines"; fi
 j=$("$LSN_ROOT/build/lsnitch" --socket "$CTL" --json status)
-cnt() { "$PY" -c 'import json,sys; print(json.loads(sys.argv[1])["counters"][sys.argv[2]])' "$j" "$1"; }
+cnt() {
+	"$PY" -c 'import json, sys; print(json.loads(sys.argv[1])["counters"][sys.argv[2]])' "$j" "$1"
+}
 dropped=$(cnt egress_dropped) limited=$(cnt events_limited)
-if [ "${dropped:-0}" -ge 500 ]; then ok "status: egress_dropped $dropped"; else fail "egress_dropped $dropped"; fi
-if [ "${limited:-0}" -ge 1 ]; then ok "status: events_limited $limited"; else fail "events_limited $limited"; fi
+if [ "${dropped:-0}" -ge 500 ]; then
+	ok "status: egress_dropped $dropped"
+else
+	fail "status: egress_dropped $dropped, not >= 500"
+fi
+if [ "${limited:-0}" -ge 1 ]; then
+	ok "status: events_limited $limited"
+else
+	fail "status: events_limited $limited, not >= 1"
+fi
 
 log "outside the guarded cgroup every attack reaches the denied host"
 attack . ok --nobody rthdr --via "$NS6B" --to "$NS6" --port "$P"
@@ -232,9 +250,11 @@ CNS=$LSN_TAG-c
 in_cg "$CG/guard/b" ip netns add "$CNS" || die "cannot make $CNS from guard/b"
 ip link add "$CV_H" type veth peer name "$CV_N" netns "$CNS" || die "container veth"
 cx() { nsenter --net="/run/netns/$CNS" "$@"; }
-cx ip link set lo up && cx ip -6 addr add "${C6}:2/64" dev "$CV_N" nodad &&
-	cx ip link set "$CV_N" up || die "container addresses"
-ip -6 addr add "${C6}:1/64" dev "$CV_H" nodad && ip link set "$CV_H" up || die "host side"
+cx ip link set lo up || die "container lo"
+cx ip -6 addr add "${C6}:2/64" dev "$CV_N" nodad || die "container address"
+cx ip link set "$CV_N" up || die "container veth up"
+ip -6 addr add "${C6}:1/64" dev "$CV_H" nodad || die "host address ${C6}:1"
+ip link set "$CV_H" up || die "host veth up"
 case $(ip -6 route get "${C6}:2" 2>&1) in
 *" dev $CV_H "*) ;;
 *) die "SAFETY: ${C6}:2 is not routed through $CV_H" ;;
