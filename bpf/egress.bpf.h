@@ -167,10 +167,9 @@ struct ln_pkt {
 	__u8 n_rh;
 	__u8 next;	     /* protocol of the header at @off */
 	__u8 later_fragment; /* no transport header in this packet */
-	__u8 stop;
-	__u8 hop_limit; /* v6 */
-	__u8 on_link;	/* v6: to a link-scope address or into the source's /64 */
-	__u8 pad[2];
+	__u8 hop_limit;	     /* v6 */
+	__u8 on_link;	     /* v6: to a link-scope address or into the source's /64 */
+	__u8 pad[3];
 };
 
 LN_INLINE int ln_load(struct __sk_buff *skb, __u32 off, void *to, __u32 len)
@@ -187,10 +186,9 @@ static long ln_ext_step(__u32 i, void *ctx)
 	if (pk->next != LN_IP_HOPOPTS && pk->next != LN_IP_ROUTING && pk->next != LN_IP_DSTOPTS &&
 	    pk->next != LN_IP_FRAGMENT && pk->next != LN_IP_AH)
 		return 1;
-	if (ln_load(pk->skb, pk->off, h, sizeof(h)) < 0) {
-		pk->stop = 1;
+	/* Truncated: the transport is unknown, the destination is decided all the same. */
+	if (ln_load(pk->skb, pk->off, h, sizeof(h)) < 0)
 		return 1;
-	}
 	if (pk->next == LN_IP_ROUTING && pk->n_rh < LN_RH_MAX)
 		pk->rh[pk->n_rh++ & (LN_RH_MAX - 1)] = pk->off;
 	if (pk->next == LN_IP_FRAGMENT)
@@ -205,7 +203,7 @@ static long ln_ext_step(__u32 i, void *ctx)
 	return 0;
 }
 
-/* bpf_loop() step over one IPv4 option (@i: its offset past the fixed header). */
+/* bpf_loop() step over one IPv4 option; 1 at the end of the options. */
 static long ln_opt_step(__u32 i, void *ctx)
 {
 	struct ln_pkt *pk = ctx;
