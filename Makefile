@@ -56,13 +56,14 @@ CLI_OBJ    := $(patsubst cli/%.c,$(BUILD)/cli/%.o,$(CLI_SRC))
 CLI_HDRS   := $(wildcard cli/*.h)
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
-BENCH_SRC  := $(sort $(wildcard bench/*.c))
+BENCH_SRC  := $(filter-out %.bpf.c,$(sort $(wildcard bench/*.c)))
 BENCH_BIN  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+BENCH_BPF  := $(BUILD)/bench/noop.bpf.o
 HDRS       := $(wildcard include/*.h) $(wildcard rules/*.h) $(wildcard agent/*.h)
 
 .PHONY: all deps agent unit test test-unit test-e2e bench run check install uninstall clean format
 
-all: deps agent $(UNIT_BIN) $(BENCH_BIN)
+all: deps agent $(UNIT_BIN) $(BENCH_BIN) $(BENCH_BPF)
 
 agent: $(BUILD)/lsnitch-agent $(BUILD)/lsnitch
 
@@ -80,6 +81,10 @@ deps:
 $(BUILD)/lsnitch.bpf.o: bpf/lsnitch.bpf.c $(wildcard bpf/*.h) $(HDRS) | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/%.bpf.o: bench/%.bpf.c | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/lsnitch.skel.h: $(BUILD)/lsnitch.bpf.o
 	$(call msg,GEN-SKEL,$@)

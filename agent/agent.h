@@ -16,8 +16,8 @@
 
 #define LN_PIN_DIR "/sys/fs/bpf/lsnitch"
 #define LN_CONTROL_PATH "/run/lsnitch/control.sock"
-/* connect4|6, sendmsg4|6, recvmsg4|6, getpeername4|6, sock_create, packet_create */
-#define LN_HOOKS 10
+/* connect4|6, sendmsg4|6, recvmsg4|6, getpeername4|6, sock_create, packet_create, egress */
+#define LN_HOOKS 11
 
 struct lsnitch_bpf;
 struct bpf_link;

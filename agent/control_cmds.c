@@ -126,6 +126,10 @@ static json_object *status_counters(struct ln_manager *m)
 	json_object_object_add(o, "dns_redirected",
 			       json_object_new_uint64(cnt[LN_CNT_DNS_REDIRECTED]));
 	json_object_object_add(o, "dns_no_slot", json_object_new_uint64(cnt[LN_CNT_DNS_NO_SLOT]));
+	json_object_object_add(o, "egress_dropped",
+			       json_object_new_uint64(cnt[LN_CNT_EGRESS_DROPPED]));
+	json_object_object_add(o, "events_limited",
+			       json_object_new_uint64(cnt[LN_CNT_EVENTS_LIMITED]));
 	return o;
 }
 

@@ -45,6 +45,7 @@ struct bpf_program *ln_hook_prog(struct lsnitch_bpf *skel, int i)
 		skel->progs.ln_recvmsg4,     skel->progs.ln_recvmsg6,
 		skel->progs.ln_getpeername4, skel->progs.ln_getpeername6,
 		skel->progs.ln_sock_create,  skel->progs.ln_packet_create,
+		skel->progs.ln_egress,
 	};
 	/* A program the kernel cannot run is not loaded (ln_sock_kinds_prepare()): no link. */
 	return bpf_program__autoload(p[i]) ? p[i] : NULL;

@@ -449,10 +449,12 @@ static void log_counters(struct ln_manager *m)
 	if (ln_read_counters(m, cnt) < 0)
 		return;
 	ln_log(LOG_INFO, "stopped: %llu allowed, %llu denied, %llu would-deny (audit), "
-			 "%llu events dropped",
+			 "%llu packets dropped, %llu events dropped, %llu over the rate limit",
 	       (unsigned long long)cnt[LN_CNT_ALLOWED], (unsigned long long)cnt[LN_CNT_DENIED],
 	       (unsigned long long)cnt[LN_CNT_AUDITED],
-	       (unsigned long long)cnt[LN_CNT_EVENTS_DROPPED]);
+	       (unsigned long long)cnt[LN_CNT_EGRESS_DROPPED],
+	       (unsigned long long)cnt[LN_CNT_EVENTS_DROPPED],
+	       (unsigned long long)cnt[LN_CNT_EVENTS_LIMITED]);
 }
 
 static void close_fd(int *fd)

@@ -21,6 +21,7 @@ static const char *const hook_names[] = {
 	[LN_HOOK_SENDMSG6] = "sendmsg6",
 	[LN_HOOK_SOCK_CREATE] = "sock_create",
 	[LN_HOOK_PACKET_CREATE] = "packet_create",
+	[LN_HOOK_EGRESS] = "egress",
 };
 
 static const char *const sock_kind_names[] = {

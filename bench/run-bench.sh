@@ -4,7 +4,9 @@
 # baseline measured in the same run; then the DNS part (bench/run-dns-bench.sh:
 # resolver proxy vs direct queries, domain list load, domain set lookups).
 # Attaches only to a cgroup it creates; connects only to 127.0.0.1 / ::1 (UDP
-# connect: no packet leaves). BENCH_PARTS="connect dns" (default) picks parts.
+# connect: no packet leaves). Then the egress part (bench/run-egress-bench.sh:
+# throughput through a veth into its own netns with the packet-level backstop,
+# and its kernel cost per packet). BENCH_PARTS="connect dns egress" (default).
 set -u
 cd "$(dirname "$0")/.."
 B=build
@@ -13,7 +15,7 @@ LOOP=$B/bench/connect_loop
 ITERS=${BENCH_ITERS:-300000}
 SIZES=${BENCH_SIZES:-"0 10000 1000000"}
 KINDS=${BENCH_KINDS:-"v4 v4cidr v6 v6cidr"}
-PARTS=${BENCH_PARTS:-"connect dns"}
+PARTS=${BENCH_PARTS:-"connect dns egress"}
 want() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (BPF)" >&2; exit 1; }
@@ -129,4 +131,8 @@ fi
 if want dns; then
 	# fd 9 holds the lock: the DNS part must not take it again
 	LSN_BENCH_LOCKED=1 bench/run-dns-bench.sh || exit 1
+fi
+if want egress; then
+	echo
+	LSN_BENCH_LOCKED=1 bench/run-egress-bench.sh || exit 1
 fi

@@ -122,8 +122,12 @@ LN_INLINE void ln_count(__u32 idx)
 		*c += 1;
 }
 
-/* Nearest ancestor of the calling task's cgroup that a policy names; 0: none. */
-LN_INLINE __u32 ln_current_policy(const struct ln_config_val *cfg, __u64 cg)
+/*
+ * Nearest ancestor of cgroup @cg that a policy names; 0: none. @cg is the
+ * calling task's cgroup, or with @skb (cgroup_skb programs) the socket's: the
+ * ancestor ids come from the one or the other.
+ */
+LN_INLINE __u32 ln_cgroup_policy(const struct ln_config_val *cfg, __u64 cg, struct __sk_buff *skb)
 {
 	struct ln_cache_val *cached, fresh;
 	struct ln_cgroup_val *bound;
@@ -144,7 +148,8 @@ LN_INLINE __u32 ln_current_policy(const struct ln_config_val *cfg, __u64 cg)
 		return cached->policy_id;
 
 	for (level = 0; level < LN_MAX_CGROUP_DEPTH; level++) {
-		__u64 id = bpf_get_current_ancestor_cgroup_id(level);
+		__u64 id = skb ? bpf_skb_ancestor_cgroup_id(skb, level)
+			       : bpf_get_current_ancestor_cgroup_id(level);
 
 		if (!id)
 			break;
@@ -294,12 +299,11 @@ __attribute__((noinline)) int ln_decide_v4_form_bpf(const struct ln_query *q,
 	return 0;
 }
 
-/* An event reserved in the ring buffer, the task and the verdict filled in; NULL: dropped. */
-LN_INLINE struct ln_event *ln_event_start(__u64 cg, __u32 policy_id, const struct ln_decision *d,
-					  __u8 hook)
+/* A ring buffer record of verdict @d, or NULL (counted): the caller says who and where. */
+LN_INLINE struct ln_event *ln_event_new(__u64 cg, __u32 policy_id, const struct ln_decision *d,
+					__u8 hook)
 {
 	struct ln_event *e;
-	__u64 id;
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
@@ -308,19 +312,37 @@ LN_INLINE struct ln_event *ln_event_start(__u64 cg, __u32 policy_id, const struc
 	}
 	e->ts_ns = bpf_ktime_get_ns();
 	e->cgroup_id = cg;
-	id = bpf_get_current_pid_tgid();
-	e->pid = (__u32)id;
-	e->tgid = id >> 32;
-	id = bpf_get_current_uid_gid();
-	e->uid = (__u32)id;
-	e->gid = id >> 32;
 	e->policy_id = policy_id;
 	e->rule_id = d->rule_id;
 	e->verdict = d->verdict;
 	e->reason = d->reason;
 	e->hook = hook;
 	e->flags = d->audit ? LN_EVENT_AUDIT : 0;
+	return e;
+}
+
+/* The calling task into @e: pid, tid, uid, gid, comm. */
+LN_INLINE void ln_event_task(struct ln_event *e)
+{
+	__u64 id;
+
+	id = bpf_get_current_pid_tgid();
+	e->pid = (__u32)id;
+	e->tgid = id >> 32;
+	id = bpf_get_current_uid_gid();
+	e->uid = (__u32)id;
+	e->gid = id >> 32;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
+}
+
+/* A record of verdict @d by the calling task, or NULL (counted). */
+LN_INLINE struct ln_event *ln_event_start(__u64 cg, __u32 policy_id, const struct ln_decision *d,
+					  __u8 hook)
+{
+	struct ln_event *e = ln_event_new(cg, policy_id, d, hook);
+
+	if (e)
+		ln_event_task(e);
 	return e;
 }
 
@@ -436,19 +458,28 @@ LN_INLINE int ln_dns_redirect(const struct ln_dns_state *st, const __u8 *addr, _
 	return LN_REDIRECT | (__u16)(st->base_port + slot);
 }
 
-/* The policy of the calling task's cgroup, its id in *@policy_id; NULL: none at all. */
-LN_INLINE const struct ln_policy_val *ln_policy(const struct ln_config_val *cfg, __u64 cg,
-						__u32 *policy_id)
+/*
+ * The policy of cgroup @cg (the calling task's, or with @skb the socket's),
+ * its id in *@policy_id; NULL: none at all.
+ */
+LN_INLINE const struct ln_policy_val *ln_policy_of(const struct ln_config_val *cfg, __u64 cg,
+						   struct __sk_buff *skb, __u32 *policy_id)
 {
 	const struct ln_policy_val *pol;
 	__u32 zero = 0;
 
-	*policy_id = ln_current_policy(cfg, cg);
+	*policy_id = ln_cgroup_policy(cfg, cg, skb);
 	pol = bpf_map_lookup_elem(&policies, policy_id);
 	if (pol)
 		return pol;
 	*policy_id = LN_POLICY_IMPLICIT;
 	return bpf_map_lookup_elem(&policies, &zero);
+}
+
+LN_INLINE const struct ln_policy_val *ln_policy(const struct ln_config_val *cfg, __u64 cg,
+						__u32 *policy_id)
+{
+	return ln_policy_of(cfg, cg, NULL, policy_id);
 }
 
 /*
@@ -730,6 +761,10 @@ int ln_getpeername6(struct bpf_sock_addr *ctx)
 	return 1;
 }
 
-char LICENSE[] SEC("license") = "GPL";
-
+/* Socket kinds at socket(): cgroup/sock_create and lsm_cgroup/socket_create. */
 #include "sock_create.bpf.h"
+
+/* The packet-level backstop: cgroup_skb/egress, on the same maps and decision. */
+#include "egress.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";

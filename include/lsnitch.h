@@ -38,6 +38,7 @@ enum ln_hook {
 	LN_HOOK_SENDMSG6 = 4,
 	LN_HOOK_SOCK_CREATE = 5,   /* cgroup/sock_create: raw and ICMP sockets */
 	LN_HOOK_PACKET_CREATE = 6, /* lsm_cgroup/socket_create: AF_PACKET sockets */
+	LN_HOOK_EGRESS = 7,        /* cgroup_skb/egress: the packet-level backstop */
 };
 
 /*
@@ -245,6 +246,8 @@ enum ln_counter {
 	LN_CNT_EVENTS_DROPPED = 3,
 	LN_CNT_DNS_REDIRECTED = 4,
 	LN_CNT_DNS_NO_SLOT = 5, /* no free slot: the query went out unredirected */
+	LN_CNT_EGRESS_DROPPED = 6, /* packets the egress backstop dropped */
+	LN_CNT_EVENTS_LIMITED = 7, /* egress events over the kernel-side rate limit */
 	LN_CNT_MAX = 8,
 };
 
@@ -265,7 +268,7 @@ _Static_assert(sizeof(struct ln_sock_desc) == LN_ADDR_LEN, "ln_sock_desc size");
 /* Ring buffer record, one per reported verdict. */
 struct ln_event {
 	__u64 ts_ns;     /* bpf_ktime_get_ns() */
-	__u64 cgroup_id; /* calling task's cgroup */
+	__u64 cgroup_id; /* calling task's cgroup (egress: the socket's) */
 	__u32 pid;       /* thread id */
 	__u32 tgid;      /* process id */
 	__u32 uid;

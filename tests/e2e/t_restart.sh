@@ -23,13 +23,15 @@ deny = 127.0.0.2:$P1/tcp
 EOF
 L_DENY=r.ini:$(line_of "$INI" "deny = 127.0.0.2")
 
+# One link per hook: connect4|6, sendmsg4|6, recvmsg4|6, getpeername4|6, sock_create,
+# egress (and packet_create where the kernel runs lsm_cgroup programs).
+NHOOKS=10
 start_agent --config "$INI" --pin-dir "$PIN"
 client_expect guard/a EPERM deny locked "$L_DENY" rule -- tcp 127.0.0.2 "$P1"
 client_expect guard/a ok -- tcp 127.0.0.2 "$P2"
-# 9 hooks, 10 where the kernel runs the lsm_cgroup one (packet sockets)
-NH=9
-bpf_attached "$CG/guard" | grep -qx lsm_cgroup && NH=10
-assert_eq "links pinned" $NH "$(find "$PIN/links" -type f -o -type l 2>/dev/null | wc -l)"
+# 10 hooks, 11 where the kernel runs the lsm_cgroup one (packet sockets)
+bpf_attached "$CG/guard" | grep -qx lsm_cgroup && NHOOKS=11
+assert_eq "links pinned" "$NHOOKS" "$(find "$PIN/links" -type f -o -type l 2>/dev/null | wc -l)"
 ids_before=$(bpftool cgroup show "$CG/guard" 2>/dev/null | awk 'NR > 1 { print $1 }' | sort)
 
 # The hammer: connect() to the denied destination as fast as it goes,
@@ -67,7 +69,7 @@ for round in 1 2; do
 	sleep 0.5 # no agent at all for a while: the pinned programs enforce
 	start_agent --config "$INI" --pin-dir "$PIN"
 	assert_match "round $round: the new agent took the pinned links over" \
-		"took over $NH pinned links" "$(cat "$AGENT_ERR")"
+		"took over $NHOOKS pinned links" "$(cat "$AGENT_ERR")"
 	sleep 0.3
 done
 
@@ -79,7 +81,7 @@ AGENT_PID=""
 assert_match "SIGQUIT says the policy stays" 'policy stays in force, pinned in' "$(cat "$AGENT_ERR")"
 sleep 0.5
 start_agent --config "$INI" --pin-dir "$PIN"
-assert_match "taken over after SIGQUIT" "took over $NH pinned links" "$(cat "$AGENT_ERR")"
+assert_match "taken over after SIGQUIT" "took over $NHOOKS pinned links" "$(cat "$AGENT_ERR")"
 kill -HUP "$AGENT_PID"
 wait_for_line "$AGENT_ERR" 'lsnitch-agent: reloaded' 5 "$AGENT_PID" || fail "no reload"
 sleep 0.5
@@ -91,7 +93,7 @@ log "hammer: $res"
 assert_match "the hammer ran and was denied many times" '^ok=0 EPERM=[0-9]{3,} other=0$' "$res"
 
 ids_after=$(bpftool cgroup show "$CG/guard" 2>/dev/null | awk 'NR > 1 { print $1 }' | sort)
-assert_eq "the same programs' links stay attached ($NH hooks)" $NH \
+assert_eq "the same programs' links stay attached ($NHOOKS hooks)" "$NHOOKS" \
 	"$(printf '%s\n' "$ids_after" | grep -c .)"
 : "$ids_before"
 

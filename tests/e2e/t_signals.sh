@@ -26,10 +26,10 @@ L4=sig.ini:$(line_of "$INI" "deny = 127.0.0.2")
 L6=sig.ini:$(line_of "$INI" "deny = ::1")
 # connect and sendmsg decide; recvmsg and getpeername undo the DNS redirect; sock_create
 # decides socket kinds (and lsm_cgroup packet sockets, where the kernel can run it: not
-# compared here, t_socket_kinds checks it).
+# compared here, t_socket_kinds checks it); egress is the packet-level backstop.
 HOOKS=$(printf '%s\n' cgroup_inet4_connect cgroup_inet6_connect cgroup_udp4_sendmsg \
 	cgroup_udp6_sendmsg cgroup_udp4_recvmsg cgroup_udp6_recvmsg cgroup_inet4_getpeername \
-	cgroup_inet6_getpeername cgroup_inet_sock_create | sort)
+	cgroup_inet6_getpeername cgroup_inet_sock_create cgroup_inet_egress | sort)
 
 pins() { find /sys/fs/bpf -maxdepth 3 2>/dev/null | sort; }
 

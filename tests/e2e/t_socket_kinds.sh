@@ -154,10 +154,15 @@ done
 log "audit = yes: would-deny, the sockets open and the markers arrive"
 A=guard/audit
 send $A ok would-deny watch "$LW" raw inet/raw/udp sock_create yes -- "${RAW4[@]}"
+# the socket opened, so the egress backstop decides its packet: would-deny too
+expect_event "^would-deny udp $(re_escape "$NS4"):[0-9]+ .*policy=watch rule=([^ ]*/)?$LW \
+reason=default hook=egress\$"
 [ -z "$PKT_ENFORCED" ] ||
 	send $A ok would-deny watch "$LW" packet packet/dgram/0x0800 packet_create yes -- \
 		"${PKT[@]}"
 send $A ok would-deny watch "$LW" icmp inet/dgram/icmp sock_create yes --nobody -- ping4 "$NS4"
+expect_event "^would-deny icmp $(re_escape "$NS4"):0 .*policy=watch rule=([^ ]*/)?$LW \
+reason=default hook=egress\$"
 
 log "ordinary sockets are not socket kinds: no event for TCP/UDP under default = deny"
 got=$(in_cg "$(cg_dir guard/deny)" "$PY" "$CLIENT" udp-sendto "$NS4" "$P")

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* libFuzzer target: the INI policy loader end to end (load, validate, compile, decide). */
 #include <netinet/in.h>
+#include <string.h>
 
 #include "fuzz_common.h"
 
@@ -20,14 +21,25 @@ static const struct ln_rule_set *fuzz_dns_lookup(void *ud, __u32 policy_id,
 	return d->n > 0 ? &d->rs : NULL;
 }
 
-/* A rule promises: its own address, port and protocol are decided by a rule. */
+/*
+ * A rule promises: its own address, port and protocol are decided by a rule,
+ * unless the address means another one (0.0.0.0 is decided as the loopback it
+ * reaches; a NAT64/6to4 form also as its IPv4, whose blocklist entry or deny
+ * may win).
+ */
 static void check_rule_decides(const struct ln_compiled *cc, const struct ln_policy *p,
 			       const struct ln_rule *r)
 {
 	struct ln_decision d = {0};
 	__u8 proto = r->proto ? r->proto : IPPROTO_TCP;
+	__u8 reached[LN_ADDR_LEN];
+	__u32 v4;
 
 	if (r->kind != LN_TARGET_PREFIX)
+		return;
+	ln_addr_reached(r->pfx.addr, reached);
+	if (memcmp(reached, r->pfx.addr, LN_ADDR_LEN) ||
+	    ln_embedded_v4(r->pfx.addr, &cc->nat64, &v4))
 		return;
 	ln_compiled_decide(cc, p->id, r->pfx.addr, r->port_lo, proto, NULL, NULL, &d);
 	FUZZ_ASSERT(d.reason == LN_REASON_RULE);
