@@ -2,7 +2,7 @@
 /*
  * The INI grammar (inih): one policy file into struct ln_config. Walking rules.d and
  * units.d and the checks across files are config_load.c's; lsnitch.ini(5) says what each
- * key means.
+ * key means; the values of cgroup=, allow=/deny= and the lists are parsed in ini_values.c.
  *
  * Sections: [policy NAME] (NAME: [A-Za-z0-9_.@-]+), [policy] (named after the file without
  * ".ini"), [global] (the --config file only). The keys of each are the tables
@@ -24,53 +24,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include "rules_internal.h"
+#include "ini_internal.h"
 
-#define INI_MAX_KEYS 16 /* entries of the longest key table */
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
-enum ini_section {
-	SEC_NONE,
-	SEC_GLOBAL,
-	SEC_POLICY,
-};
-
-struct ini_state {
-	struct ln_config *c;
-	struct ln_linefile lf; /* the file, its source index and the line being read */
-	char *dir;	       /* for relative list paths */
-	char *base;	       /* file name without ".ini": the name of a bare [policy] */
-	bool allow_global;
-	enum ini_section sec;
-	size_t pol;		  /* index of the current policy */
-	bool key_in_section;	  /* inih continues values only after a key */
-	__u32 seen[INI_MAX_KEYS]; /* line of each once-only key of the section's table */
-	size_t n_rules;		  /* allow/deny entries in the whole config */
-	int rc;			  /* first error */
-	__u32 err_line;
-	struct ln_error *err;
-};
-
-struct ini_key;
-/* Parses value @v of key @k into @obj, the section's struct ln_policy or struct ln_config. */
-typedef int (*ini_parse_fn)(struct ini_state *st, const struct ini_key *k, void *obj, char *v);
-
-/* One key of a section: a new key is one more entry in its section's table. */
-struct ini_key {
-	const char *name;
-	ini_parse_fn parse;
-	bool once;	     /* at most once per section */
-	size_t off;	     /* of the value in @obj, for the parsers that take it */
-	__u8 verdict;	     /* allow/deny keys */
-	unsigned int lo, hi; /* numeric keys: the accepted range */
-	const char *unit;    /* numeric keys: named in the error, or NULL */
-};
-
-#define INI_FIELD(obj, k) ((void *)((char *)(obj) + (k)->off))
-
-static int ini_fail(struct ini_state *st, int rc, const char *fmt, ...) LN_PRINTF(3, 4);
-
-static int ini_fail(struct ini_state *st, int rc, const char *fmt, ...)
+int ini_fail(struct ini_state *st, int rc, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -82,11 +40,6 @@ static int ini_fail(struct ini_state *st, int rc, const char *fmt, ...)
 	ln_verr_at(st->err, rc, st->lf.path, st->lf.line, fmt, ap);
 	va_end(ap);
 	return rc;
-}
-
-static __u32 ini_rule_id(const struct ini_state *st)
-{
-	return LN_RULE_ID(st->lf.file_idx, st->lf.line);
 }
 
 static bool is_policy_name(const char *s)
@@ -169,8 +122,7 @@ static int ini_on_section(struct ini_state *st, char *s)
 			word, *arg ? " " : "", arg);
 }
 
-/* Takes an error of a file read for @st (a list's, or the reader's): its message as it is. */
-static int ini_take_err(struct ini_state *st, int rc, const struct ln_error *e)
+int ini_take_err(struct ini_state *st, int rc, const struct ln_error *e)
 {
 	if (st->rc)
 		return st->rc;
@@ -323,136 +275,6 @@ static int ini_sock_kind(struct ini_state *st, const struct ini_key *k, void *ob
 		return ini_fail(st, -EINVAL, "bad value \"%s\" for %s (allow or deny)", v, k->name);
 	out->rule_id = ini_rule_id(st);
 	return 0;
-}
-
-static int ini_cgroup(struct ini_state *st, const struct ini_key *k, void *obj, char *v)
-{
-	const char *why = ln_cgroup_path_clean(v);
-	struct ln_policy *p = obj;
-	char **cgs, *copy;
-	__u32 *ids;
-
-	(void)k;
-	if (why)
-		return ini_fail(st, -EINVAL, "%s", why);
-	cgs = realloc(p->cgroups, (p->n_cgroups + 1) * sizeof(*cgs));
-	if (!cgs)
-		return ini_fail(st, -ENOMEM, "out of memory");
-	p->cgroups = cgs;
-	ids = realloc(p->cgroup_ids, (p->n_cgroups + 1) * sizeof(*ids));
-	if (!ids)
-		return ini_fail(st, -ENOMEM, "out of memory");
-	p->cgroup_ids = ids;
-	copy = strdup(v);
-	if (!copy)
-		return ini_fail(st, -ENOMEM, "out of memory");
-	p->cgroups[p->n_cgroups] = copy;
-	p->cgroup_ids[p->n_cgroups++] = ini_rule_id(st);
-	return 0;
-}
-
-/*
- * One rule of allow= / deny= (into p->rules), or of allow-domain= / deny-domain= (@domain,
- * into p->domain_rules: a hostname-shaped target, "*." allowed, suffix semantics).
- */
-static int ini_add_rule(struct ini_state *st, struct ln_policy *p, char *tok, __u8 verdict,
-			bool domain)
-{
-	struct ln_rule **rules = domain ? &p->domain_rules : &p->rules;
-	size_t *n = domain ? &p->n_domain_rules : &p->n_rules;
-	size_t *cap = domain ? &p->cap_domain_rules : &p->cap_rules;
-	struct ln_error rerr;
-	struct ln_rule *r;
-	int rc;
-
-	if (st->n_rules >= LN_MAX_RULES)
-		return ini_fail(st, -E2BIG, "too many allow/deny rules (max %d)", LN_MAX_RULES);
-	rc = ln_grow((void **)rules, cap, *n + 1, sizeof(**rules));
-	if (rc)
-		return ini_fail(st, rc, "out of memory");
-	if (domain && !strncmp(tok, "*.", 2))
-		tok += 2;
-	r = &(*rules)[*n];
-	rc = ln_rule_parse(tok, verdict, r, &rerr);
-	if (rc)
-		return ini_fail(st, rc, "%s", rerr.msg);
-	if (domain && r->kind != LN_TARGET_HOSTNAME) {
-		ln_rule_free(r);
-		return ini_fail(st, -EINVAL,
-				"\"%s\" is not a domain name (use allow/deny for addresses)", tok);
-	}
-	if (domain)
-		r->kind = LN_TARGET_DOMAIN;
-	r->rule_id = ini_rule_id(st);
-	(*n)++;
-	st->n_rules++;
-	return 0;
-}
-
-/* RULE[, RULE...]: comma and/or space separated. */
-static int ini_add_rules(struct ini_state *st, struct ln_policy *p, char *v, __u8 verdict,
-			 bool domain)
-{
-	char *tok, *save;
-	int rc;
-
-	for (tok = strtok_r(v, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
-		rc = ini_add_rule(st, p, tok, verdict, domain);
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
-
-static int ini_rules(struct ini_state *st, const struct ini_key *k, void *obj, char *v)
-{
-	return ini_add_rules(st, obj, v, k->verdict, false);
-}
-
-static int ini_domain_rules(struct ini_state *st, const struct ini_key *k, void *obj, char *v)
-{
-	return ini_add_rules(st, obj, v, k->verdict, true);
-}
-
-/*
- * blocked-hosts= / blocked-domains=: a list that cannot be opened is this line's error; an
- * error inside the list names the list's own file:line.
- */
-static int ini_add_list(struct ini_state *st, char *v, ln_line_fn fn, void *list)
-{
-	struct ln_error lerr = {""};
-	struct ln_linefile lf;
-	char *full = NULL;
-	int rc;
-
-	if (!*v)
-		return ini_fail(st, -EINVAL, "empty file name");
-	if (v[0] == '/')
-		full = strdup(v);
-	else if (asprintf(&full, "%s/%s", st->dir, v) < 0)
-		full = NULL;
-	if (!full)
-		return ini_fail(st, -ENOMEM, "out of memory");
-	rc = ln_linefile_open(&lf, &st->c->sources, full, LN_MAX_LINE_LEN, &lerr);
-	if (rc)
-		ini_fail(st, rc, "%s", lerr.msg);
-	else
-		rc = ln_linefile_read(&lf, fn, list, &lerr);
-	if (rc)
-		ini_take_err(st, rc, &lerr);
-	ln_linefile_close(&lf);
-	free(full);
-	return st->rc;
-}
-
-static int ini_hosts(struct ini_state *st, const struct ini_key *k, void *obj, char *v)
-{
-	return ini_add_list(st, v, ln_hostlist_line, INI_FIELD(obj, k));
-}
-
-static int ini_domains(struct ini_state *st, const struct ini_key *k, void *obj, char *v)
-{
-	return ini_add_list(st, v, ln_domainlist_line, INI_FIELD(obj, k));
 }
 
 #define INI_KEY(key, fn, ...)                                                                      \
