@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The DNS resolver proxy: start/stop, listeners, client queries (block, audit, forward), stats. */
+/* The DNS resolver proxy: start/stop, listeners, queries and answers (block, audit, relay). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -9,7 +9,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
-#include "dns_proxy_internal.h"
+#include "dp_internal.h"
 
 _Static_assert((int)LN_DNS_BLOCK_NXDOMAIN == (int)LN_DNS_REPLY_NXDOMAIN &&
 		       (int)LN_DNS_BLOCK_REFUSED == (int)LN_DNS_REPLY_REFUSED &&
@@ -18,7 +18,7 @@ _Static_assert((int)LN_DNS_BLOCK_NXDOMAIN == (int)LN_DNS_REPLY_NXDOMAIN &&
 
 /* ---- delivering answers to clients ---- */
 
-void dp_deliver(const struct dp_dest *to, const __u8 *msg, size_t len)
+static void dp_deliver(const struct dp_dest *to, const __u8 *msg, size_t len)
 {
 	if (to->conn)
 		dp_conn_send(to->conn, msg, len);
@@ -28,8 +28,8 @@ void dp_deliver(const struct dp_dest *to, const __u8 *msg, size_t len)
 }
 
 /* Answers @q with a reply the proxy makes (block, REFUSED, SERVFAIL). */
-void dp_reply(struct ln_dns_proxy *p, const struct dp_dest *to, const struct ln_dns_query *q,
-	      enum ln_dns_reply_kind kind)
+static void dp_reply(struct ln_dns_proxy *p, const struct dp_dest *to, const struct ln_dns_query *q,
+		     enum ln_dns_reply_kind kind)
 {
 	__u8 out[DP_REPLY_MAX];
 	int n = ln_dns_reply_build(q, kind, out, sizeof(out));
@@ -49,8 +49,8 @@ void dp_reply(struct ln_dns_proxy *p, const struct dp_dest *to, const struct ln_
  * when nothing is listed, nor in audit mode, where the listed name is only
  * reported (*reported set) and the query is answered as if it were not.
  */
-bool dp_block_check(struct ln_dns_proxy *p, __u32 policy_id, const char *const *names, size_t n,
-		    const struct dp_dest *to, __u16 qtype, bool *reported)
+static bool dp_block_check(struct ln_dns_proxy *p, __u32 policy_id, const char *const *names,
+			   size_t n, const struct dp_dest *to, __u16 qtype, bool *reported)
 {
 	struct ln_dns_block b = {.policy_id = policy_id, .qtype = qtype,
 				 .client = (const struct sockaddr *)&to->addr};
@@ -95,8 +95,8 @@ static struct dp_upstream *dp_upstream_new(const struct dp_dest *to, const struc
  * For TCP the connection is busy until the returned upstream ends. @msg is
  * the client's buffer: the upstream id is written into it.
  */
-void dp_query(struct ln_dns_proxy *p, const struct dp_dest *to, __u8 *msg, size_t len,
-	      const struct ln_dns_query *q)
+static void dp_query(struct ln_dns_proxy *p, const struct dp_dest *to, __u8 *msg, size_t len,
+		     const struct ln_dns_query *q)
 {
 	const char *qname = q->qname;
 	struct ln_dns_slot slot;
@@ -112,15 +112,16 @@ void dp_query(struct ln_dns_proxy *p, const struct dp_dest *to, __u8 *msg, size_
 		dp_reply(p, to, q, (enum ln_dns_reply_kind)p->cfg.block_mode);
 		return;
 	}
-	u = p->n_upstreams < LN_DNS_MAX_PENDING ? dp_upstream_new(to, q, slot.policy_id, reported)
-						: NULL;
+	u = p->n_upstreams < DP_MAX_PENDING ? dp_upstream_new(to, q, slot.policy_id, reported)
+					    : NULL;
 	if (!u) {
 		dp_reply(p, to, q, LN_DNS_REPLY_SERVFAIL);
 		return;
 	}
 	if (u->to.conn)
 		u->to.conn->busy = u;
-	if (dp_pending_add(p, u) < 0 || dp_upstream_send(u, to->l->slot, &slot, msg, len) < 0) {
+	if (dp_pending_add(p, u) < 0 ||
+	    dp_upstream_send(u, to->l->slot, &slot.server, slot.server_len, msg, len) < 0) {
 		/* not dp_upstream_fail(): a TCP caller goes on with the connection itself */
 		dp_reply(p, to, q, LN_DNS_REPLY_SERVFAIL);
 		dp_upstream_free(u);
@@ -128,6 +129,70 @@ void dp_query(struct ln_dns_proxy *p, const struct dp_dest *to, __u8 *msg, size_
 	}
 	p->stats.forwarded++;
 }
+
+/* ---- answers from upstream ---- */
+
+/* Ends @u: a TCP client connection goes on with its next query. */
+static void dp_upstream_done(struct dp_upstream *u)
+{
+	struct dp_conn *c = u->to.conn;
+
+	dp_upstream_free(u);
+	if (c)
+		dp_conn_resume(c);
+}
+
+/* @u ends without an answer: SERVFAIL (dp_up_ops.fail). */
+static void dp_upstream_fail(struct dp_upstream *u)
+{
+	dp_reply(u->p, &u->to, &u->q, LN_DNS_REPLY_SERVFAIL);
+	dp_upstream_done(u);
+}
+
+/*
+ * A reply that answers our query: block it if any name of its CNAME chain is
+ * listed (CNAME cloaking), else record its addresses and only then relay it.
+ */
+static void dp_upstream_answer(struct dp_upstream *u, __u8 *msg, size_t len)
+{
+	struct ln_dns_proxy *p = u->p;
+	struct ln_dns_answer *a = &p->answer;
+	const char *names[LN_DNS_MAX_CHAIN];
+	size_t i;
+	int rc;
+
+	rc = ln_dns_answer_parse(msg, len, &u->q, a);
+	if (rc < 0) {
+		if (rc == -EBADMSG)
+			p->stats.malformed++;
+		dp_upstream_fail(u);
+		return;
+	}
+	for (i = 0; i < a->n_names; i++)
+		names[i] = a->names[i];
+	if (!u->reported && dp_block_check(p, u->policy_id, names, a->n_names, &u->to, u->q.qtype,
+					   &u->reported)) {
+		dp_reply(p, &u->to, &u->q, (enum ln_dns_reply_kind)p->cfg.block_mode);
+		dp_upstream_done(u);
+		return;
+	}
+	p->cfg.ops->record(p->cfg.ud, u->policy_id, names, a->n_names, a->addrs, a->n_addrs);
+	if (a->truncated)
+		p->stats.truncated++;
+	p->stats.answered++;
+	ln_dns_set_id(msg, len, u->q.id);
+	dp_deliver(&u->to, msg, len);
+	dp_upstream_done(u);
+}
+
+/* What the transport below hands back up: see struct dp_up_ops. */
+static const struct dp_up_ops dp_up_ops = {
+	.query = dp_query,
+	.answer = dp_upstream_answer,
+	.fail = dp_upstream_fail,
+};
+
+/* ---- UDP clients ---- */
 
 static int dp_udp_listener_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
 {
@@ -153,6 +218,7 @@ static int dp_udp_listener_io(sd_event_source *s, int fd, uint32_t revents, void
 	}
 	return 0;
 }
+
 /* ---- listeners ---- */
 
 static const char *dp_proto_name(int type)
@@ -266,6 +332,7 @@ int ln_dns_proxy_start(sd_event *event, const struct ln_dns_proxy_config *cfg,
 		return ln_err(err, -ENOMEM, "DNS proxy: out of memory");
 	p->event = sd_event_ref(event);
 	p->cfg = *cfg;
+	p->up = &dp_up_ops;
 	if (!p->cfg.base_port)
 		p->cfg.base_port = LN_DNS_BASE_PORT;
 	if (!p->cfg.n_slots)

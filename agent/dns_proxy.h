@@ -81,9 +81,6 @@ struct ln_dns_proxy_config {
 #define LN_DNS_BASE_PORT 10530
 #define LN_DNS_SLOTS 64
 #define LN_DNS_TIMEOUT_MS 4000
-#define LN_DNS_MAX_PENDING 4096   /* queries upstream at once; beyond: SERVFAIL */
-#define LN_DNS_MAX_TCP_CLIENTS 512 /* beyond: new connections are closed */
-#define LN_DNS_TCP_IDLE_MS 10000
 
 /*
  * queries: every message received from clients (UDP and TCP), tcp_queries of

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The DNS proxy over TCP: client connections and upstream queries, length-prefixed. */
+/* The DNS proxy over TCP: client connections, length-prefixed, one query at a time. */
 #include <arpa/nameser.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -7,7 +7,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
-#include "dns_proxy_internal.h"
+#include "dp_internal.h"
 
 /* ---- TCP clients ---- */
 
@@ -33,7 +33,7 @@ void dp_conn_free(struct dp_conn *c)
 
 static int dp_conn_idle(struct dp_conn *c)
 {
-	int rc = sd_event_source_set_time_relative(c->timer, LN_DNS_TCP_IDLE_MS * USEC_PER_MSEC);
+	int rc = sd_event_source_set_time_relative(c->timer, DP_TCP_IDLE_MS * USEC_PER_MSEC);
 
 	if (rc < 0)
 		return rc;
@@ -55,7 +55,7 @@ void dp_conn_send(struct dp_conn *c, const __u8 *msg, size_t len)
 }
 
 /*
- * The next complete query in c->in, if any, handed to dp_query(): returns 1
+ * The next complete query in c->in, if any, handed up to dp_query(): returns 1
  * when one was taken, 0 when more bytes are needed, -EBADMSG to close.
  */
 static int dp_conn_take_query(struct dp_conn *c)
@@ -76,7 +76,7 @@ static int dp_conn_take_query(struct dp_conn *c)
 		p->stats.malformed++;
 		return -EBADMSG;
 	}
-	dp_query(p, &to, c->in + DP_TCP_LEN, len, &q);
+	p->up->query(p, &to, c->in + DP_TCP_LEN, len, &q);
 	c->in_len -= DP_TCP_LEN + len;
 	memmove(c->in, c->in + DP_TCP_LEN + len, c->in_len);
 	return 1;
@@ -203,7 +203,7 @@ static int dp_conn_new(struct ln_dns_proxy *p, struct dp_listener *l, int fd,
 	if (rc < 0)
 		goto err_free;
 	rc = sd_event_add_time_relative(p->event, &c->timer, CLOCK_MONOTONIC,
-					LN_DNS_TCP_IDLE_MS * USEC_PER_MSEC, DP_TIMER_ACCURACY,
+					DP_TCP_IDLE_MS * USEC_PER_MSEC, DP_TIMER_ACCURACY,
 					dp_conn_timeout, c);
 	if (rc < 0)
 		goto err_free;
@@ -227,90 +227,11 @@ int dp_tcp_listener_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
 			      SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0)
 			break;
-		if (l->p->n_conns >= LN_DNS_MAX_TCP_CLIENTS) {
+		if (l->p->n_conns >= DP_MAX_TCP_CLIENTS) {
 			close(cfd);
 			continue;
 		}
 		dp_conn_new(l->p, l, cfd, &peer, peer_len);
 	}
 	return 0;
-}
-
-/* ---- TCP upstream queries ---- */
-
-/*
- * TCP upstream: connect, write the length-prefixed query, read the reply.
- * u->buf holds the message out, then the reply in.
- */
-static int dp_upstream_tcp_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
-{
-	struct dp_upstream *u = ud;
-	size_t need;
-	ssize_t n;
-
-	if ((revents & (EPOLLERR | EPOLLHUP)) && !(revents & EPOLLIN))
-		goto fail;
-	if (u->len && u->off < u->len && (revents & EPOLLOUT)) {
-		n = send(fd, u->buf + u->off, u->len - u->off, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n < 0 && errno != EAGAIN && errno != EINTR)
-			goto fail;
-		if (n > 0)
-			u->off += (size_t)n;
-		if (u->off == u->len) {
-			/* all out: read the reply into the same buffer */
-			u->len = u->off = 0;
-			if (sd_event_source_set_io_events(u->io, EPOLLIN) < 0)
-				goto fail;
-		}
-		return 0;
-	}
-	if (!(revents & EPOLLIN))
-		return 0;
-	for (;;) {
-		need = u->off < DP_TCP_LEN ? DP_TCP_LEN : DP_TCP_LEN + ns_get16(u->buf);
-		if (u->off == need && need > DP_TCP_LEN) {
-			if (dp_upstream_check(u, u->buf + DP_TCP_LEN, need - DP_TCP_LEN)) {
-				dp_upstream_answer(u, u->buf + DP_TCP_LEN, need - DP_TCP_LEN);
-				return 0;
-			}
-			u->off = 0; /* not ours: wait for the next message */
-			continue;
-		}
-		if (u->off == need)
-			goto fail; /* a zero-length message */
-		n = recv(fd, u->buf + u->off, need - u->off, MSG_DONTWAIT);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			return 0;
-		if (n <= 0)
-			goto fail;
-		u->off += (size_t)n;
-	}
-
-fail:
-	dp_upstream_fail(u);
-	return 0;
-}
-
-/* TCP: a connection of its own, the query queued behind the connect. */
-int dp_upstream_send_tcp(struct dp_upstream *u, const struct ln_dns_slot *slot, const __u8 *msg,
-			 size_t len)
-{
-	struct ln_dns_proxy *p = u->p;
-	int rc = dp_random_id(p, &u->up_id);
-
-	if (rc < 0)
-		return rc;
-	rc = dp_upstream_socket(p, &slot->server, slot->server_len, SOCK_STREAM);
-	if (rc < 0)
-		return rc;
-	u->fd = rc;
-	/* the reply may be as long as a message can be */
-	u->buf = malloc(DP_TCP_LEN + DP_MSG_MAX);
-	if (!u->buf)
-		return -ENOMEM;
-	ns_put16((unsigned int)len, u->buf);
-	memmove(u->buf + DP_TCP_LEN, msg, len);
-	ln_dns_set_id(u->buf + DP_TCP_LEN, len, u->up_id);
-	u->len = DP_TCP_LEN + len;
-	return sd_event_add_io(p->event, &u->io, u->fd, EPOLLOUT, dp_upstream_tcp_io, u);
 }

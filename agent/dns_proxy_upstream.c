@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The DNS proxy upstream: shared UDP sockets, pending-query table and timer, reply checks. */
+/* The DNS proxy upstream: shared UDP sockets, TCP queries, pending-query table and timer. */
 #include <arpa/nameser.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -8,7 +8,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 
-#include "dns_proxy_internal.h"
+#include "dp_internal.h"
 
 void dp_usock_free(struct dp_usock *s)
 {
@@ -112,60 +112,8 @@ void dp_upstream_free(struct dp_upstream *u)
 	free(u);
 }
 
-/* Ends @u: a TCP client connection goes on with its next query. */
-static void dp_upstream_done(struct dp_upstream *u)
-{
-	struct dp_conn *c = u->to.conn;
-
-	dp_upstream_free(u);
-	if (c)
-		dp_conn_resume(c);
-}
-
-void dp_upstream_fail(struct dp_upstream *u)
-{
-	dp_reply(u->p, &u->to, &u->q, LN_DNS_REPLY_SERVFAIL);
-	dp_upstream_done(u);
-}
-
-/*
- * A reply that answers our query: block it if any name of its CNAME chain is
- * listed (CNAME cloaking), else record its addresses and only then relay it.
- */
-void dp_upstream_answer(struct dp_upstream *u, __u8 *msg, size_t len)
-{
-	struct ln_dns_proxy *p = u->p;
-	struct ln_dns_answer *a = &p->answer;
-	const char *names[LN_DNS_MAX_CHAIN];
-	size_t i;
-	int rc;
-
-	rc = ln_dns_answer_parse(msg, len, &u->q, a);
-	if (rc < 0) {
-		if (rc == -EBADMSG)
-			p->stats.malformed++;
-		dp_upstream_fail(u);
-		return;
-	}
-	for (i = 0; i < a->n_names; i++)
-		names[i] = a->names[i];
-	if (!u->reported && dp_block_check(p, u->policy_id, names, a->n_names, &u->to, u->q.qtype,
-					   &u->reported)) {
-		dp_reply(p, &u->to, &u->q, (enum ln_dns_reply_kind)p->cfg.block_mode);
-		dp_upstream_done(u);
-		return;
-	}
-	p->cfg.ops->record(p->cfg.ud, u->policy_id, names, a->n_names, a->addrs, a->n_addrs);
-	if (a->truncated)
-		p->stats.truncated++;
-	p->stats.answered++;
-	ln_dns_set_id(msg, len, u->q.id);
-	dp_deliver(&u->to, msg, len);
-	dp_upstream_done(u);
-}
-
 /* Whether @msg answers @u; anything else on its socket is counted and ignored. */
-bool dp_upstream_check(struct dp_upstream *u, const __u8 *msg, size_t len)
+static bool dp_upstream_check(struct dp_upstream *u, const __u8 *msg, size_t len)
 {
 	int rc = ln_dns_reply_check(msg, len, &u->q, u->up_id);
 
@@ -195,7 +143,7 @@ static void dp_usock_fail(struct dp_usock *s)
 	s->held = true;
 	dp_usock_retire(s);
 	while (s->n_pending)
-		dp_upstream_fail(s->pending[0]);
+		s->p->up->fail(s->pending[0]);
 	s->held = held;
 	dp_usock_retire(s);
 }
@@ -216,7 +164,7 @@ static void dp_usock_reply(struct dp_usock *s, __u8 *msg, size_t len)
 	if (!u)
 		s->p->stats.forged++;
 	else if (dp_upstream_check(u, msg, len))
-		dp_upstream_answer(u, msg, len);
+		s->p->up->answer(u, msg, len);
 }
 
 static int dp_usock_io(sd_event_source *src, int fd, uint32_t revents, void *ud)
@@ -251,7 +199,7 @@ int dp_timer_fire(sd_event_source *src, uint64_t usec, void *ud)
 	p->timer_armed = false;
 	while (p->upstreams && p->upstreams->deadline <= usec + DP_TIMER_ACCURACY) {
 		p->stats.timeouts++;
-		dp_upstream_fail(p->upstreams);
+		p->up->fail(p->upstreams);
 	}
 	if (p->upstreams)
 		dp_timer_arm(p); /* on failure the next query tries again */
@@ -259,8 +207,8 @@ int dp_timer_fire(sd_event_source *src, uint64_t usec, void *ud)
 }
 
 /* A socket connected to the slot's server: the kernel picks a random source port. */
-int dp_upstream_socket(const struct ln_dns_proxy *p, const struct sockaddr_storage *server,
-		       socklen_t server_len, int type)
+static int dp_upstream_socket(const struct ln_dns_proxy *p, const struct sockaddr_storage *server,
+			      socklen_t server_len, int type)
 {
 	int fd, mark = (int)p->cfg.sock_mark, rc;
 
@@ -299,15 +247,16 @@ err_close:
  * is no easier to find by scanning than that of one query waiting for its
  * timeout. TCP queries keep a connection each.
  */
-static bool dp_usock_fits(const struct dp_usock *s, const struct ln_dns_slot *slot, uint64_t now)
+static bool dp_usock_fits(const struct dp_usock *s, const struct sockaddr_storage *server,
+			  socklen_t server_len, uint64_t now)
 {
 	return s->n_sent < DP_USOCK_QUERIES && s->n_pending < DP_USOCK_PENDING &&
-	       now - s->born < DP_USOCK_USEC && s->server_len == slot->server_len &&
-	       !memcmp(&s->server, &slot->server, slot->server_len);
+	       now - s->born < DP_USOCK_USEC && s->server_len == server_len &&
+	       !memcmp(&s->server, server, server_len);
 }
 
-static int dp_usock_open(struct ln_dns_proxy *p, const struct ln_dns_slot *slot, uint64_t now,
-			 struct dp_usock **out)
+static int dp_usock_open(struct ln_dns_proxy *p, const struct sockaddr_storage *server,
+			 socklen_t server_len, uint64_t now, struct dp_usock **out)
 {
 	struct dp_usock *s = calloc(1, sizeof(*s));
 	int rc = -ENOMEM;
@@ -316,8 +265,8 @@ static int dp_usock_open(struct ln_dns_proxy *p, const struct ln_dns_slot *slot,
 		return rc;
 	s->p = p;
 	s->born = now;
-	memcpy(&s->server, &slot->server, slot->server_len);
-	s->server_len = slot->server_len;
+	memcpy(&s->server, server, server_len);
+	s->server_len = server_len;
 	DP_LINK(p->usocks, s);
 	s->fd = dp_upstream_socket(p, &s->server, s->server_len, SOCK_DGRAM);
 	if (s->fd < 0) {
@@ -336,7 +285,8 @@ err_free:
 }
 
 /* The socket for a new UDP query on @slot_idx: the active one if it fits, else a new one. */
-static int dp_usock_get(struct ln_dns_proxy *p, __u16 slot_idx, const struct ln_dns_slot *slot,
+static int dp_usock_get(struct ln_dns_proxy *p, __u16 slot_idx,
+			const struct sockaddr_storage *server, socklen_t server_len,
 			struct dp_usock **out)
 {
 	struct dp_usock *s = p->active[slot_idx];
@@ -345,13 +295,13 @@ static int dp_usock_get(struct ln_dns_proxy *p, __u16 slot_idx, const struct ln_
 
 	if (rc < 0)
 		return rc;
-	if (s && dp_usock_fits(s, slot, now)) {
+	if (s && dp_usock_fits(s, server, server_len, now)) {
 		*out = s;
 		return 0;
 	}
 	if (s)
 		dp_usock_retire(s);
-	rc = dp_usock_open(p, slot, now, &s);
+	rc = dp_usock_open(p, server, server_len, now, &s);
 	if (rc < 0)
 		return rc;
 	p->active[slot_idx] = s;
@@ -360,7 +310,7 @@ static int dp_usock_get(struct ln_dns_proxy *p, __u16 slot_idx, const struct ln_
 }
 
 /* A random id from the kernel's generator, taken DP_RND_IDS at a time. */
-int dp_random_id(struct ln_dns_proxy *p, __u16 *id)
+static int dp_random_id(struct ln_dns_proxy *p, __u16 *id)
 {
 	if (!p->n_rnd) {
 		if (getrandom(p->rnd, sizeof(p->rnd), GRND_NONBLOCK) != sizeof(p->rnd))
@@ -372,11 +322,12 @@ int dp_random_id(struct ln_dns_proxy *p, __u16 *id)
 }
 
 /* Puts @u on the slot's shared socket with a random id no query pending there has. */
-static int dp_usock_attach(struct dp_upstream *u, __u16 slot_idx, const struct ln_dns_slot *slot)
+static int dp_usock_attach(struct dp_upstream *u, __u16 slot_idx,
+			   const struct sockaddr_storage *server, socklen_t server_len)
 {
 	struct ln_dns_proxy *p = u->p;
 	struct dp_usock *s;
-	int rc = dp_usock_get(p, slot_idx, slot, &s);
+	int rc = dp_usock_get(p, slot_idx, server, server_len, &s);
 
 	if (rc < 0)
 		return rc;
@@ -392,18 +343,100 @@ static int dp_usock_attach(struct dp_upstream *u, __u16 slot_idx, const struct l
 	return 0;
 }
 
+/* ---- TCP upstream queries ---- */
+
+/*
+ * TCP upstream: connect, write the length-prefixed query, read the reply.
+ * u->buf holds the message out, then the reply in.
+ */
+static int dp_upstream_tcp_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
+{
+	struct dp_upstream *u = ud;
+	size_t need;
+	ssize_t n;
+
+	if ((revents & (EPOLLERR | EPOLLHUP)) && !(revents & EPOLLIN))
+		goto fail;
+	if (u->len && u->off < u->len && (revents & EPOLLOUT)) {
+		n = send(fd, u->buf + u->off, u->len - u->off, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			goto fail;
+		if (n > 0)
+			u->off += (size_t)n;
+		if (u->off == u->len) {
+			/* all out: read the reply into the same buffer */
+			u->len = u->off = 0;
+			if (sd_event_source_set_io_events(u->io, EPOLLIN) < 0)
+				goto fail;
+		}
+		return 0;
+	}
+	if (!(revents & EPOLLIN))
+		return 0;
+	for (;;) {
+		need = u->off < DP_TCP_LEN ? DP_TCP_LEN : DP_TCP_LEN + ns_get16(u->buf);
+		if (u->off == need && need > DP_TCP_LEN) {
+			if (dp_upstream_check(u, u->buf + DP_TCP_LEN, need - DP_TCP_LEN)) {
+				u->p->up->answer(u, u->buf + DP_TCP_LEN, need - DP_TCP_LEN);
+				return 0;
+			}
+			u->off = 0; /* not ours: wait for the next message */
+			continue;
+		}
+		if (u->off == need)
+			goto fail; /* a zero-length message */
+		n = recv(fd, u->buf + u->off, need - u->off, MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		if (n <= 0)
+			goto fail;
+		u->off += (size_t)n;
+	}
+
+fail:
+	u->p->up->fail(u);
+	return 0;
+}
+
+/* TCP: a connection of its own, the query queued behind the connect. */
+static int dp_upstream_send_tcp(struct dp_upstream *u, const struct sockaddr_storage *server,
+				socklen_t server_len, const __u8 *msg, size_t len)
+{
+	struct ln_dns_proxy *p = u->p;
+	int rc = dp_random_id(p, &u->up_id);
+
+	if (rc < 0)
+		return rc;
+	rc = dp_upstream_socket(p, server, server_len, SOCK_STREAM);
+	if (rc < 0)
+		return rc;
+	u->fd = rc;
+	/* the reply may be as long as a message can be */
+	u->buf = malloc(DP_TCP_LEN + DP_MSG_MAX);
+	if (!u->buf)
+		return -ENOMEM;
+	ns_put16((unsigned int)len, u->buf);
+	memmove(u->buf + DP_TCP_LEN, msg, len);
+	ln_dns_set_id(u->buf + DP_TCP_LEN, len, u->up_id);
+	u->len = DP_TCP_LEN + len;
+	return sd_event_add_io(p->event, &u->io, u->fd, EPOLLOUT, dp_upstream_tcp_io, u);
+}
+
+/* ---- sending ---- */
+
 /*
  * Sends @msg (the client's query @q) to the slot's server with a random id.
- * UDP: on the slot's shared socket, at once. Returns 0 or -errno.
+ * UDP: on the slot's shared socket, at once; TCP: on a connection of its own.
+ * Returns 0 or -errno.
  */
-int dp_upstream_send(struct dp_upstream *u, __u16 slot_idx, const struct ln_dns_slot *slot,
-		     __u8 *msg, size_t len)
+int dp_upstream_send(struct dp_upstream *u, __u16 slot_idx, const struct sockaddr_storage *server,
+		     socklen_t server_len, __u8 *msg, size_t len)
 {
 	int rc;
 
 	if (u->to.conn)
-		return dp_upstream_send_tcp(u, slot, msg, len);
-	rc = dp_usock_attach(u, slot_idx, slot);
+		return dp_upstream_send_tcp(u, server, server_len, msg, len);
+	rc = dp_usock_attach(u, slot_idx, server, server_len);
 	if (rc < 0)
 		return rc;
 	ln_dns_set_id(msg, len, u->up_id);

@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The DNS proxy's private parts: its state, and what its files call in each other. */
-#ifndef LSNITCH_DNS_PROXY_INTERNAL_H
-#define LSNITCH_DNS_PROXY_INTERNAL_H
+/*
+ * The DNS proxy's private parts: its state, and what its files call in each other.
+ * Calls go one way: dns_proxy.c -> dns_proxy_tcp.c -> dns_proxy_upstream.c; what
+ * the lower files hand back up goes through p->up (struct dp_up_ops).
+ */
+#ifndef LSNITCH_DP_INTERNAL_H
+#define LSNITCH_DP_INTERNAL_H
 
 #include <stdint.h>
 #include <unistd.h>
@@ -17,6 +21,9 @@
 #define DP_TCP_IN_START 512
 #define DP_REPLY_MAX 1024       /* the proxy's own replies: header, question, one record */
 #define DP_RND_IDS 256          /* transaction ids taken from getrandom() at once */
+#define DP_MAX_PENDING 4096     /* queries upstream at once; beyond: SERVFAIL */
+#define DP_MAX_TCP_CLIENTS 512  /* beyond: new connections are closed */
+#define DP_TCP_IDLE_MS 10000
 
 /*
  * Upstream UDP sockets are shared (see dp_usock_fits() in dns_proxy_upstream.c): each is
@@ -99,8 +106,23 @@ struct dp_conn {
 	struct dp_upstream *busy;
 };
 
+/*
+ * What the transport below (dns_proxy_tcp.c, dns_proxy_upstream.c) hands back up
+ * to the query path in dns_proxy.c: it calls no name above it.
+ */
+struct dp_up_ops {
+	/* A client's parsed query (dp_query()); @msg is the client's buffer. */
+	void (*query)(struct ln_dns_proxy *p, const struct dp_dest *to, __u8 *msg, size_t len,
+		      const struct ln_dns_query *q);
+	/* A reply that answers @u (dp_upstream_check() passed): block, or record and relay. */
+	void (*answer)(struct dp_upstream *u, __u8 *msg, size_t len);
+	/* @u ends without an answer: SERVFAIL. */
+	void (*fail)(struct dp_upstream *u);
+};
+
 struct ln_dns_proxy {
 	sd_event *event;
+	const struct dp_up_ops *up;
 	struct ln_dns_proxy_config cfg;
 	struct dp_listener *listeners;
 	size_t n_listeners;
@@ -147,35 +169,18 @@ static inline void dp_close(int fd)
 		close(fd);
 }
 
-/* dns_proxy.c: client queries and the proxy's own replies */
-void dp_deliver(const struct dp_dest *to, const __u8 *msg, size_t len);
-void dp_reply(struct ln_dns_proxy *p, const struct dp_dest *to, const struct ln_dns_query *q,
-	      enum ln_dns_reply_kind kind);
-void dp_query(struct ln_dns_proxy *p, const struct dp_dest *to, __u8 *msg, size_t len,
-	      const struct ln_dns_query *q);
-bool dp_block_check(struct ln_dns_proxy *p, __u32 policy_id, const char *const *names, size_t n,
-		    const struct dp_dest *to, __u16 qtype, bool *reported);
-
-/* dns_proxy_upstream.c: shared upstream sockets, pending queries, their timer, replies */
-int dp_upstream_send(struct dp_upstream *u, __u16 slot_idx, const struct ln_dns_slot *slot,
-		     __u8 *msg, size_t len);
-int dp_upstream_socket(const struct ln_dns_proxy *p, const struct sockaddr_storage *server,
-		       socklen_t server_len, int type);
-int dp_random_id(struct ln_dns_proxy *p, __u16 *id);
-int dp_pending_add(struct ln_dns_proxy *p, struct dp_upstream *u);
-bool dp_upstream_check(struct dp_upstream *u, const __u8 *msg, size_t len);
-void dp_upstream_answer(struct dp_upstream *u, __u8 *msg, size_t len);
-void dp_upstream_fail(struct dp_upstream *u);
-void dp_upstream_free(struct dp_upstream *u);
-void dp_usock_free(struct dp_usock *s);
-int dp_timer_fire(sd_event_source *src, uint64_t usec, void *ud);
-
-/* dns_proxy_tcp.c: TCP clients and TCP upstream queries, length-prefixed */
+/* dns_proxy_tcp.c: TCP clients, length-prefixed */
 int dp_tcp_listener_io(sd_event_source *s, int fd, uint32_t revents, void *ud);
 void dp_conn_send(struct dp_conn *c, const __u8 *msg, size_t len);
 void dp_conn_resume(struct dp_conn *c);
 void dp_conn_free(struct dp_conn *c);
-int dp_upstream_send_tcp(struct dp_upstream *u, const struct ln_dns_slot *slot, const __u8 *msg,
-			 size_t len);
 
-#endif /* LSNITCH_DNS_PROXY_INTERNAL_H */
+/* dns_proxy_upstream.c: upstream sockets (shared UDP, TCP), pending queries, their timer */
+int dp_upstream_send(struct dp_upstream *u, __u16 slot_idx, const struct sockaddr_storage *server,
+		     socklen_t server_len, __u8 *msg, size_t len);
+int dp_pending_add(struct ln_dns_proxy *p, struct dp_upstream *u);
+void dp_upstream_free(struct dp_upstream *u);
+void dp_usock_free(struct dp_usock *s);
+int dp_timer_fire(sd_event_source *src, uint64_t usec, void *ud);
+
+#endif /* LSNITCH_DP_INTERNAL_H */
