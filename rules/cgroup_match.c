@@ -105,34 +105,9 @@ bool ln_cgroup_glob_match(const char *pattern, const char *path)
 	return glob_walk(pattern, path, false);
 }
 
-/* Components of @path ("" has none). */
-static size_t components(const char *path)
-{
-	size_t n = *path ? 1 : 0;
-
-	for (; *path; path++)
-		n += *path == '/';
-	return n;
-}
-
-/* Leading components of @pattern before the first one with a wildcard. */
-static size_t literal_components(const char *pattern)
-{
-	size_t n = 0;
-
-	for (const char *s = pattern; *s; s = next_component(s)) {
-		size_t len = strcspn(s, "/");
-
-		if (memchr(s, '*', len) || memchr(s, '?', len))
-			break;
-		n++;
-	}
-	return n;
-}
-
 bool ln_cgroup_glob_parent(const char *pattern, const char *path)
 {
-	return components(path) >= literal_components(pattern) && glob_walk(pattern, path, true);
+	return glob_walk(pattern, path, true);
 }
 
 bool ln_bindings_glob_parent(const struct ln_binding *b, size_t n, const char *path)

@@ -352,9 +352,9 @@ bool ln_cgroup_is_glob(const char *pattern);
 bool ln_cgroup_glob_match(const char *pattern, const char *path);
 /*
  * Whether @path is a "glob parent" of @pattern: a cgroup below which the glob
- * may bind one (a child, or deeper for "**" and globs of several levels),
- * from the pattern's literal leading directories on ("a/b/c-*": a/b, not a).
- * The programs deny a new child of a glob parent until the agent has seen it.
+ * may bind one, a child or deeper ("a/b/c-*": "", a and a/b). The programs
+ * deny a new child of a glob parent until the agent has seen it, so a new
+ * cgroup on the way ("a/b" made with "a/b/c-1" in one burst) is covered too.
  */
 bool ln_cgroup_glob_parent(const char *pattern, const char *path);
 /* Whether @path is a glob parent of any glob binding among @n. */

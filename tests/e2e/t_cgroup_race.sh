@@ -5,10 +5,11 @@
 # shell that joins its cgroup and connects at once (bash's /dev/tcp: the
 # connect is its next syscall) to a denied listener. Before the agent has
 # seen a container, the programs deny it as "pending"; after, its policy
-# does. Ground truth: the listener accepted nothing. Then an allowed address
-# from a new container connects once bound (retrying within ~1 s), and
-# cgroups that no glob can bind (below an existing non-glob cgroup) connect
-# on their first try, unaffected.
+# does. Ground truth: the listener accepted nothing. Pods made in the same
+# burst as their containers (a glob of two levels) leak nothing either. Then
+# an allowed address from a new container connects once bound (retrying
+# within ~1 s), and cgroups that no glob can bind (below an existing non-glob
+# cgroup) connect on their first try, unaffected.
 . "$(dirname "$0")/lib.sh"
 lsn_setup
 require_bpftool
@@ -42,20 +43,26 @@ write_file "$INI" <<EOF
 cgroup = $CGREL/guard/ctr-*
 default = deny
 allow = 127.0.0.3:$P1/tcp
+
+[policy pod]
+cgroup = $CGREL/guard/pods/*/ctr-*
+default = deny
 EOF
 LDEF=race.ini:$(line_of "$INI" "default = deny")
 make_cg guard/plain
 start_agent --config "$INI"
+marks_before=$(cgroup_policy_dump --marks)
 
-# burst PREFIX ADDR: N cgroups $CG/guard/PREFIX-i made at once, each joined by
-# a shell that connects to ADDR:P1 as its next syscall; its word in OUT/i.
+# burst PREFIX ADDR [SUFFIX]: N cgroups $CG/guard/PREFIX-iSUFFIX made at once
+# (with their parents), each joined by a shell that connects to ADDR:P1 as its
+# next syscall; its word in $TMPD/PREFIX/i ('/' as '_').
 burst() {
-	local prefix=$1 addr=$2 out=$TMPD/${1//\//_} i pids=()
+	local prefix=$1 addr=$2 suffix=${3:-} out=$TMPD/${1//\//_} i pids=()
 	mkdir -p "$out"
 	for ((i = 1; i <= N; i++)); do
-		bash -c 'mkdir "$1" && echo $$ >"$1/cgroup.procs" || exit 126
+		bash -c 'mkdir -p "$1" && echo $$ >"$1/cgroup.procs" || exit 126
 			if exec 3<>"/dev/tcp/$2/$3"; then echo ok; fi' \
-			sh "$CG/guard/$prefix-$i" "$addr" "$P1" >"$out/$i" 2>&1 &
+			sh "$CG/guard/$prefix-$i$suffix" "$addr" "$P1" >"$out/$i" 2>&1 &
 		pids+=("$!")
 	done
 	wait "${pids[@]}"
@@ -81,6 +88,13 @@ else
 	log "note: the agent bound every container before its connect (no pending this run)"
 fi
 
+log "pods made with their containers in one burst (glob pods/*/ctr-*): none leaks"
+burst pods/p 127.0.0.2 /ctr-1
+assert_eq "every first connect from a new pod's container failed with EPERM" "$N" \
+	"$(grep -l 'Operation not permitted' "$TMPD"/pods_p/* | wc -l)"
+sleep 0.3
+assert_eq "the denied listener still accepted nothing" 0 "$(wc -l <"$ACCEPTED")"
+
 log "an allowed address from a new container: works once bound (within ~1 s)"
 bash -c 'mkdir "$1" && echo $$ >"$1/cgroup.procs" || exit 126
 	for i in $(seq 20); do
@@ -96,13 +110,15 @@ assert_eq "every first connect below guard/plain succeeded" "$N" \
 	"$(grep -lx ok "$TMPD"/plain_new/* | wc -l)"
 marks=$(cgroup_policy_dump --marks)
 assert_match "guard is marked a glob parent" "^$(cgroup_id "$CG/guard") 3$" "$marks"
+assert_match "guard/plain is marked seen" "^$(cgroup_id "$CG/guard/plain") 1$" "$marks"
 assert_no_match "guard/plain's children carry no mark" \
 	"^$(cgroup_id "$CG/guard/plain/new-1") " "$marks"
 
 log "removed containers leave no entry behind"
 for ((i = 1; i <= N; i++)); do remove_cg_tree "$CG/guard/ctr-$i"; done
+remove_cg_tree "$CG/guard/pods"
 remove_cg_tree "$CG/guard/ctr-allowed"
 wait_map_entries 0 5 || fail "bound entries left: $(cgroup_policy_dump | wc -l)"
-assert_eq "only guard (glob parent) and guard/plain (seen) stay marked" 2 \
-	"$(cgroup_policy_dump --marks | wc -l)"
+assert_eq "the marks are those from before the burst" "$marks_before" \
+	"$(cgroup_policy_dump --marks)"
 finish
