@@ -513,7 +513,8 @@ LN_INLINE const struct ln_policy_val *ln_policy(const struct ln_config_val *cfg,
 
 /*
  * DNS goes to the proxy, which applies the domain lists and records what
- * names resolve to; only an explicit deny rule stops it here. Returns
+ * names resolve to; only an explicit deny rule, or a pending cgroup (no
+ * policy to ask the proxy about yet), stops it here. Returns
  * LN_REDIRECT | port, or 0: decided here.
  */
 LN_INLINE int ln_dns_divert(const __u8 *addr, __u16 port, __u8 proto, __u32 policy_id,
@@ -522,6 +523,8 @@ LN_INLINE int ln_dns_divert(const __u8 *addr, __u16 port, __u8 proto, __u32 poli
 	const struct ln_dns_state *dns;
 
 	if (port != LN_DNS_PORT || (proto != IPPROTO_UDP && proto != IPPROTO_TCP))
+		return 0;
+	if (d->reason == LN_REASON_PENDING)
 		return 0;
 	if (d->reason == LN_REASON_RULE && d->verdict == LN_VERDICT_DENY && !d->audit)
 		return 0;
