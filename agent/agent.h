@@ -48,6 +48,7 @@ struct ln_bound {
 	char *path;      /* relative to the cgroup2 root, no leading '/' */
 	__u64 id;
 	__u32 policy_id;
+	__u32 flags;     /* LN_CG_*: LN_CG_UNBOUND entries only mark a cgroup seen */
 	bool stale;      /* while reconciling: not seen again yet */
 };
 
@@ -124,6 +125,7 @@ struct ln_manager {
 /* What one round of cgroup changes did, for the manager to report. */
 struct ln_watch_stats {
 	unsigned int bound, unbound; /* map entries added or changed, removed */
+	unsigned int seen;           /* entries marking cgroups seen or glob parents, changed */
 	unsigned int failed;         /* bindings that could not be made */
 	int fail_errno;
 	char fail_path[256];
@@ -177,6 +179,8 @@ int ln_bindings_scan(struct ln_manager *m, struct ln_generation *g, struct ln_er
  */
 typedef void (*ln_watch_report_fn)(struct ln_manager *m, const struct ln_watch_stats *st);
 int ln_watch_start(struct ln_manager *m, ln_watch_report_fn report, struct ln_error *err);
+/* The cgroups @g binds to a policy (its other entries only mark cgroups seen). */
+size_t ln_bound_count(const struct ln_generation *g);
 void ln_watch_stop(struct ln_manager *m);
 
 /* units.c */

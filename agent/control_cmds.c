@@ -43,7 +43,7 @@ static json_object *policy_bound(const struct ln_generation *g, __u32 id)
 	json_object *a = json_object_new_array();
 
 	for (size_t i = 0; i < g->n_bound; i++)
-		if (g->bound[i].policy_id == id)
+		if (g->bound[i].policy_id == id && !(g->bound[i].flags & LN_CG_UNBOUND))
 			json_object_array_add(a, jstr(g->bound[i].path));
 	return a;
 }
@@ -130,6 +130,7 @@ static json_object *status_counters(struct ln_manager *m)
 			       json_object_new_uint64(cnt[LN_CNT_EGRESS_DROPPED]));
 	json_object_object_add(o, "events_limited",
 			       json_object_new_uint64(cnt[LN_CNT_EVENTS_LIMITED]));
+	json_object_object_add(o, "pending", json_object_new_uint64(cnt[LN_CNT_PENDING]));
 	return o;
 }
 
@@ -141,7 +142,7 @@ static void status_generation(const struct ln_ctl_ctx *ctx, json_object *o)
 
 	json_object_object_add(a, "loaded_at", json_object_new_int64(ctx->loaded_at));
 	json_object_object_add(a, "load_ms", json_object_new_double(m->gen->load_ms));
-	json_object_object_add(a, "bound", json_object_new_int64(m->gen->n_bound));
+	json_object_object_add(a, "bound", json_object_new_int64(ln_bound_count(m->gen)));
 	json_object_object_add(o, "generation", a);
 	if (!ctx->reload_at)
 		return;

@@ -43,11 +43,12 @@ static void watch_report(struct ln_manager *m, const struct ln_watch_stats *st)
 		       strerror(st->unwatched_errno), st->unwatched == 1 ? "it" : "them");
 	if (st->failed)
 		ln_log(LOG_ERR, "cannot bind %u cgroup(s), the first %s/%s: %s; they run under the "
-				"nearest bound ancestor's policy",
+				"nearest bound ancestor's policy, or are denied (pending) where a "
+				"glob could bind them",
 		       st->failed, m->cg2_root, st->fail_path, strerror(st->fail_errno));
 	if (st->bound || st->unbound)
 		ln_log(LOG_DEBUG, "cgroups: %u bound, %u unbound; %zu bound in all", st->bound,
-		       st->unbound, m->gen->n_bound);
+		       st->unbound, ln_bound_count(m->gen));
 }
 
 static void log_generation(const char *what, const struct ln_generation *g, size_t n_cg)
@@ -69,7 +70,7 @@ static void log_generation(const char *what, const struct ln_generation *g, size
 	       "%s: %zu policies (%zu cgroups bound), %zu rule prefixes, %zu exact + %zu prefix "
 	       "blocklist entries, %zu blocked domains (%zu bytes) in %.1f ms; "
 	       "%zu cgroup(s) guarded",
-	       what, cc->n_policies - 1, g->n_bound, cc->n_rules, cc->n_bl_exact,
+	       what, cc->n_policies - 1, ln_bound_count(g), cc->n_rules, cc->n_bl_exact,
 	       cc->n_bl_prefix, names, bytes, g->load_ms, n_cg);
 }
 

@@ -143,7 +143,7 @@ static bool ancestor_bound_to(struct ln_generation *g, const char *path, __u32 p
 	for (const char *s = strchr(path, '/'); s; s = strchr(s + 1, '/')) {
 		const struct ln_bound *b = bound_find_n(g, path, s - path);
 
-		if (b && b->policy_id == policy_id)
+		if (b && !(b->flags & LN_CG_UNBOUND) && b->policy_id == policy_id)
 			return true;
 	}
 	return false;
@@ -154,9 +154,21 @@ static void bound_remove(struct walk *wk, struct ln_bound *b)
 	struct ln_generation *g = wk->g;
 
 	bpf_map_delete_elem(bpf_map__fd(g->skel->maps.cgroup_policy), &b->id);
+	if (b->flags & LN_CG_UNBOUND)
+		wk->st->seen++;
+	else
+		wk->st->unbound++;
 	free(b->path);
 	*b = g->bound[--g->n_bound];
-	wk->st->unbound++;
+}
+
+size_t ln_bound_count(const struct ln_generation *g)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < g->n_bound; i++)
+		n += !(g->bound[i].flags & LN_CG_UNBOUND);
+	return n;
 }
 
 static void note_failure(struct ln_watch_stats *st, const char *path, int r)
@@ -167,18 +179,17 @@ static void note_failure(struct ln_watch_stats *st, const char *path, int r)
 	}
 }
 
-/* Bind @path (cgroup @id) to @policy_id, replacing what it had. */
-static int bound_set(struct walk *wk, const char *path, __u64 id, __u32 policy_id)
+/* Give @path (cgroup @id) the entry @v: a binding, or a mark (LN_CG_UNBOUND). */
+static int bound_set(struct walk *wk, const char *path, __u64 id, struct ln_cgroup_val v)
 {
 	struct ln_generation *g = wk->g;
-	struct ln_cgroup_val v = { .policy_id = policy_id };
 	int fd = bpf_map__fd(g->skel->maps.cgroup_policy);
 	struct ln_bound *b = bound_find_n(g, path, strlen(path));
 	char *copy = NULL;
 
 	if (b) {
 		b->stale = false;
-		if (b->id == id && b->policy_id == policy_id)
+		if (b->id == id && b->policy_id == v.policy_id && b->flags == v.flags)
 			return 0;
 		if (b->id != id) /* the same path made again: the old id is gone */
 			bpf_map_delete_elem(fd, &b->id);
@@ -210,8 +221,12 @@ static int bound_set(struct walk *wk, const char *path, __u64 id, __u32 policy_i
 		b->stale = false;
 	}
 	b->id = id;
-	b->policy_id = policy_id;
-	wk->st->bound++;
+	b->policy_id = v.policy_id;
+	b->flags = v.flags;
+	if (v.flags & LN_CG_UNBOUND)
+		wk->st->seen++;
+	else
+		wk->st->bound++;
 	return 0;
 }
 
@@ -220,30 +235,59 @@ static bool unit_match(const char *unit, const char *path, void *ud)
 	return ln_unit_is_cgroup(ud, unit, path);
 }
 
-/* Bring the binding of the directory being visited (cgroup @id) up to date. */
+/* Whether the parent of the directory being visited is a glob parent. */
+static bool parent_is_glob_parent(struct walk *wk)
+{
+	const struct ln_compiled *cc = &wk->g->cc;
+	char *slash = strrchr(wk->path, '/');
+	bool r;
+
+	if (!wk->len)
+		return false;
+	if (!slash)
+		return ln_bindings_glob_parent(cc->bindings, cc->n_bindings, "");
+	*slash = '\0';
+	r = ln_bindings_glob_parent(cc->bindings, cc->n_bindings, wk->path);
+	*slash = '/';
+	return r;
+}
+
+/*
+ * Bring the entry of the directory being visited (cgroup @id) up to date: its
+ * binding, or the mark that it is seen, where a glob could have bound it.
+ */
 static void consider(struct walk *wk, __u64 id)
 {
 	const struct ln_compiled *cc = &wk->g->cc;
 	const struct ln_binding *b;
+	struct ln_cgroup_val v = {};
 	struct ln_bound *old;
 	long i;
 	int r;
 
 	if (!cc->n_bindings)
 		return;
-	i = ln_binding_lookup(cc->bindings, cc->n_bindings, wk->path, unit_match, wk->m);
+	/* The root is never bound (the implicit policy is its), only marked. */
+	i = wk->len ? ln_binding_lookup(cc->bindings, cc->n_bindings, wk->path, unit_match, wk->m)
+		    : -1;
 	b = i >= 0 ? &cc->bindings[i] : NULL;
 	/* A glob or unit inside a subtree its policy already covers adds nothing. */
 	if (b && (b->unit || ln_cgroup_is_glob(b->cgroup)) &&
 	    ancestor_bound_to(wk->g, wk->path, b->policy_id))
 		b = NULL;
-	if (!b) {
+	if (ln_bindings_glob_parent(cc->bindings, cc->n_bindings, wk->path))
+		v.flags |= LN_CG_GLOB_PARENT;
+	if (b)
+		v.policy_id = b->policy_id;
+	else if (v.flags || parent_is_glob_parent(wk))
+		v.flags |= LN_CG_UNBOUND;
+	if (!b && !v.flags) {
 		old = bound_find_n(wk->g, wk->path, wk->len);
 		if (old)
 			bound_remove(wk, old);
 		return;
 	}
-	r = bound_set(wk, wk->path, id, b->policy_id);
+	r = bound_set(wk, wk->path, id, v);
 	if (r < 0)
 		note_failure(wk->st, wk->path, r);
 }
@@ -280,8 +324,9 @@ static void walk_dir(struct walk *wk, int dfd)
 
 	if (wk->w)
 		watch_add(wk);
-	if (wk->len && !fstat(dfd, &st))
-		consider(wk, st.st_ino); /* on cgroup2 the inode number is the cgroup id */
+	/* On cgroup2 the inode number is the cgroup id (the root's too: 1). */
+	if (!fstat(dfd, &st))
+		consider(wk, st.st_ino);
 	d = fdopendir(dfd);
 	if (!d) {
 		close(dfd);
@@ -441,7 +486,8 @@ static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userda
 		reconcile(wk, "");
 	}
 	free(wk);
-	if (st.bound || st.unbound) {
+	/* A mark needs no bump (pending is never cached) but may set LN_CFG_HAS_POLICIES. */
+	if (st.bound || st.unbound || st.seen) {
 		r = bump_generation(m->gen);
 		if (r < 0)
 			note_failure(&st, "(config map)", r);
@@ -491,7 +537,7 @@ int ln_watch_start(struct ln_manager *m, ln_watch_report_fn report, struct ln_er
 		/* ln_watch_stop() frees it */
 		return ln_err(err, r, "%s: cannot watch: %s", m->cg2_root, strerror(-r));
 	}
-	if ((st.bound || st.unbound) && (r = bump_generation(m->gen)) < 0)
+	if ((st.bound || st.unbound || st.seen) && (r = bump_generation(m->gen)) < 0)
 		return ln_err(err, r, "config map: %s", strerror(-r));
 	w->report(m, &st);
 	return 0;

@@ -149,7 +149,7 @@ __attribute__((noinline)) int ln_egress_hop(struct __sk_buff *skb, const struct 
 		return 1;
 	policy_id = h->policy_id;
 	cfg = bpf_map_lookup_elem(&config, &zero);
-	pol = bpf_map_lookup_elem(&policies, &policy_id);
+	pol = ln_policy_by_id(policy_id);
 	if (!cfg || !pol)
 		return 1;
 	ln_decide(cfg, pol, policy_id, &cfg->lists, h->addr, h->port, h->proto, &d);

@@ -123,6 +123,35 @@ LN_INLINE void ln_count(__u32 idx)
 }
 
 /*
+ * Nearest ancestor of cgroup @cg that a policy names (0: none), from the
+ * cgroup_policy map without the cache; LN_POLICY_PENDING when a cgroup on the
+ * way is a child of a glob parent with no entry: new, not seen by the agent.
+ */
+LN_INLINE __u32 ln_cgroup_walk(__u64 cg, struct __sk_buff *skb)
+{
+	__u32 policy_id = LN_POLICY_IMPLICIT, above = 0;
+	struct ln_cgroup_val *bound;
+	int level;
+
+	for (level = 0; level < LN_MAX_CGROUP_DEPTH; level++) {
+		__u64 id = skb ? bpf_skb_ancestor_cgroup_id(skb, level)
+			       : bpf_get_current_ancestor_cgroup_id(level);
+
+		if (!id)
+			break;
+		bound = bpf_map_lookup_elem(&cgroup_policy, &id);
+		if (!bound && (above & LN_CG_GLOB_PARENT))
+			return LN_POLICY_PENDING;
+		above = bound ? bound->flags : 0;
+		if (bound && !(above & LN_CG_UNBOUND))
+			policy_id = bound->policy_id;
+		if (id == cg)
+			break;
+	}
+	return policy_id;
+}
+
+/*
  * Nearest ancestor of cgroup @cg that a policy names; 0: none. @cg is the
  * calling task's cgroup, or with @skb (cgroup_skb programs) the socket's: the
  * ancestor ids come from the one or the other.
@@ -130,10 +159,7 @@ LN_INLINE void ln_count(__u32 idx)
 LN_INLINE __u32 ln_cgroup_policy(const struct ln_config_val *cfg, __u64 cg, struct __sk_buff *skb)
 {
 	struct ln_cache_val *cached, fresh;
-	struct ln_cgroup_val *bound;
-	__u32 policy_id = LN_POLICY_IMPLICIT;
-	__u32 generation;
-	int level;
+	__u32 policy_id, generation;
 
 	if (!(cfg->flags & LN_CFG_HAS_POLICIES))
 		return LN_POLICY_IMPLICIT;
@@ -146,18 +172,11 @@ LN_INLINE __u32 ln_cgroup_policy(const struct ln_config_val *cfg, __u64 cg, stru
 	cached = bpf_map_lookup_elem(&policy_cache, &cg);
 	if (cached && cached->generation == generation)
 		return cached->policy_id;
-
-	for (level = 0; level < LN_MAX_CGROUP_DEPTH; level++) {
-		__u64 id = skb ? bpf_skb_ancestor_cgroup_id(skb, level)
-			       : bpf_get_current_ancestor_cgroup_id(level);
-
-		if (!id)
-			break;
-		bound = bpf_map_lookup_elem(&cgroup_policy, &id);
-		if (bound)
-			policy_id = bound->policy_id;
-		if (id == cg)
-			break;
+	policy_id = ln_cgroup_walk(cg, skb);
+	/* Pending ends when the agent writes the entry, with no bump: not cached. */
+	if (policy_id == LN_POLICY_PENDING) {
+		ln_count(LN_CNT_PENDING);
+		return policy_id;
 	}
 	fresh.policy_id = policy_id;
 	fresh.generation = generation;
@@ -458,6 +477,16 @@ LN_INLINE int ln_dns_redirect(const struct ln_dns_state *st, const __u8 *addr, _
 	return LN_REDIRECT | (__u16)(st->base_port + slot);
 }
 
+/* What a pending cgroup is under: every verdict a deny with reason "pending". */
+static const struct ln_policy_val ln_pending_policy = {.flags = LN_POLICY_PENDING_DENY};
+
+LN_INLINE const struct ln_policy_val *ln_policy_by_id(__u32 policy_id)
+{
+	if (policy_id == LN_POLICY_PENDING)
+		return &ln_pending_policy;
+	return bpf_map_lookup_elem(&policies, &policy_id);
+}
+
 /*
  * The policy of cgroup @cg (the calling task's, or with @skb the socket's),
  * its id in *@policy_id; NULL: none at all.
@@ -469,7 +498,7 @@ LN_INLINE const struct ln_policy_val *ln_policy_of(const struct ln_config_val *c
 	__u32 zero = 0;
 
 	*policy_id = ln_cgroup_policy(cfg, cg, skb);
-	pol = bpf_map_lookup_elem(&policies, policy_id);
+	pol = ln_policy_by_id(*policy_id);
 	if (pol)
 		return pol;
 	*policy_id = LN_POLICY_IMPLICIT;
@@ -484,7 +513,8 @@ LN_INLINE const struct ln_policy_val *ln_policy(const struct ln_config_val *cfg,
 
 /*
  * DNS goes to the proxy, which applies the domain lists and records what
- * names resolve to; only an explicit deny rule stops it here. Returns
+ * names resolve to; only an explicit deny rule, or a pending cgroup (no
+ * policy to ask the proxy about yet), stops it here. Returns
  * LN_REDIRECT | port, or 0: decided here.
  */
 LN_INLINE int ln_dns_divert(const __u8 *addr, __u16 port, __u8 proto, __u32 policy_id,
@@ -493,6 +523,8 @@ LN_INLINE int ln_dns_divert(const __u8 *addr, __u16 port, __u8 proto, __u32 poli
 	const struct ln_dns_state *dns;
 
 	if (port != LN_DNS_PORT || (proto != IPPROTO_UDP && proto != IPPROTO_TCP))
+		return 0;
+	if (d->reason == LN_REASON_PENDING)
 		return 0;
 	if (d->reason == LN_REASON_RULE && d->verdict == LN_VERDICT_DENY && !d->audit)
 		return 0;

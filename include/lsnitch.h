@@ -28,6 +28,7 @@ enum ln_reason {
 	LN_REASON_DOMAIN = 4,    /* reserved: domain rule (DNS, later) */
 	LN_REASON_DOMAIN_BLOCKLIST = 5, /* reserved: domain blocklist (DNS, later) */
 	LN_REASON_SOCKET_KIND = 6, /* a socket kind the policy refuses (raw-sockets= ...) */
+	LN_REASON_PENDING = 7,     /* a new cgroup the agent has not bound yet: fail closed */
 };
 
 /* Which hook produced an event. Stable numbers. */
@@ -68,6 +69,11 @@ enum ln_sock_kind {
 
 /* Policy 0 is the implicit policy of attached cgroups no policy names. */
 #define LN_POLICY_IMPLICIT 0
+/*
+ * Not a policy: a cgroup that appeared where a glob may bind it and that the
+ * agent has not looked at yet. Denied (LN_REASON_PENDING), never cached.
+ */
+#define LN_POLICY_PENDING 0xffffffffu
 #define LN_MAX_POLICIES 4096
 /* Deepest cgroup level the ancestor walk looks at. */
 #define LN_MAX_CGROUP_DEPTH 32
@@ -78,6 +84,7 @@ enum ln_sock_kind {
 #define LN_POLICY_HAS_RULES (1u << 2)   /* has entries in the rules trie */
 #define LN_POLICY_HAS_LISTS (1u << 3)   /* has its own blocklist entries (set = id) */
 #define LN_POLICY_HAS_DOMAIN_RULES (1u << 4) /* look up dns_verdicts */
+#define LN_POLICY_PENDING_DENY (1u << 5) /* LN_POLICY_PENDING's: deny all, reason pending */
 
 /*
  * Host blocklists are packed: each set's entries (exact addresses and
@@ -145,10 +152,19 @@ struct ln_policy_val {
 };
 _Static_assert(sizeof(struct ln_policy_val) == 72, "ln_policy_val size");
 
-/* cgroup_policy map (hash): key = cgroup id (__u64), value: */
+/*
+ * cgroup_policy map (hash): key = cgroup id (__u64), value below. Besides the
+ * cgroups bound to a policy it holds, flagged, the cgroups a glob may bind
+ * below (LN_CG_GLOB_PARENT) and their children the agent has looked at and
+ * left unbound (LN_CG_UNBOUND): a child of a glob parent with no entry is new,
+ * and its processes are denied until the agent has seen it.
+ */
+#define LN_CG_UNBOUND (1u << 0)     /* no policy here: policy_id means nothing */
+#define LN_CG_GLOB_PARENT (1u << 1) /* a glob may bind the children (or deeper) */
+
 struct ln_cgroup_val {
 	__u32 policy_id;
-	__u32 pad;
+	__u32 flags; /* LN_CG_* */
 };
 _Static_assert(sizeof(struct ln_cgroup_val) == 8, "ln_cgroup_val size");
 
@@ -248,7 +264,8 @@ enum ln_counter {
 	LN_CNT_DNS_NO_SLOT = 5, /* no free slot: the query went out unredirected */
 	LN_CNT_EGRESS_DROPPED = 6, /* packets the egress backstop dropped */
 	LN_CNT_EVENTS_LIMITED = 7, /* egress events over the kernel-side rate limit */
-	LN_CNT_MAX = 8,
+	LN_CNT_PENDING = 8,        /* walks that found a new, not yet seen cgroup */
+	LN_CNT_MAX = 9,
 };
 
 /* ln_event.flags */

@@ -52,6 +52,22 @@ struct ln_decision {
 	__u8 log;     /* 1: send an event */
 };
 
+/*
+ * A pending cgroup's verdict (see LN_POLICY_PENDING): 1 and @d a deny with
+ * reason "pending", reported, never audited; 0: @pol is a policy.
+ */
+LN_INLINE int ln_decide_pending(const struct ln_policy_val *pol, struct ln_decision *d)
+{
+	if (!pol || !(pol->flags & LN_POLICY_PENDING_DENY))
+		return 0;
+	d->verdict = LN_VERDICT_DENY;
+	d->reason = LN_REASON_PENDING;
+	d->rule_id = 0;
+	d->audit = 0;
+	d->log = 1;
+	return 1;
+}
+
 #define LN_IPPROTO_UDP 17
 #define LN_IPPROTO_UDPLITE 136
 #define LN_NAT64_WKP_HI 0x0064ff9b00000000ULL /* 64:ff9b::/96, RFC 6052 */
@@ -300,6 +316,8 @@ LN_INLINE void ln_decide(const void *ctx, const struct ln_policy_val *pol, __u32
 
 	__u32 v4;
 
+	if (ln_decide_pending(pol, d))
+		return;
 	if (proto == LN_IPPROTO_UDPLITE)
 		q.proto = LN_IPPROTO_UDP;
 	ln_addr_reached(addr, q.addr);

@@ -38,6 +38,8 @@ LN_INLINE void ln_decide_sock(const struct ln_policy_val *pol, int kind, struct 
 {
 	__u32 flags = pol ? pol->flags : 0;
 
+	if (ln_decide_pending(pol, d))
+		return;
 	d->verdict = LN_VERDICT_ALLOW;
 	d->reason = LN_REASON_NONE;
 	d->rule_id = 0;

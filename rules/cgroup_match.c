@@ -69,10 +69,12 @@ static const char *next_component(const char *s)
 	return *s ? s + 1 : s;
 }
 
-bool ln_cgroup_glob_match(const char *pattern, const char *path)
+/*
+ * Whether @s matches @p; with @below, whether a path strictly below @s could
+ * (what is left of @p once @s runs out can still match more components).
+ */
+static bool glob_walk(const char *p, const char *s, bool below)
 {
-	const char *p = pattern, *s = path;
-
 	while (*p) {
 		size_t plen = strcspn(p, "/"), slen;
 
@@ -80,22 +82,41 @@ bool ln_cgroup_glob_match(const char *pattern, const char *path)
 			/* any number of components, zero included */
 			p = next_component(p);
 			for (;;) {
-				if (ln_cgroup_glob_match(p, s))
+				if (glob_walk(p, s, below))
 					return true;
 				if (!*s)
-					return false;
+					return below;
 				s = next_component(s);
 			}
 		}
 		if (!*s)
-			return false;
+			return below;
 		slen = strcspn(s, "/");
 		if (!component_match(p, p + plen, s, s + slen))
 			return false;
 		p = next_component(p);
 		s = next_component(s);
 	}
-	return !*s;
+	return !below && !*s;
+}
+
+bool ln_cgroup_glob_match(const char *pattern, const char *path)
+{
+	return glob_walk(pattern, path, false);
+}
+
+bool ln_cgroup_glob_parent(const char *pattern, const char *path)
+{
+	return glob_walk(pattern, path, true);
+}
+
+bool ln_bindings_glob_parent(const struct ln_binding *b, size_t n, const char *path)
+{
+	for (size_t i = 0; i < n; i++)
+		if (b[i].cgroup && ln_cgroup_is_glob(b[i].cgroup) &&
+		    ln_cgroup_glob_parent(b[i].cgroup, path))
+			return true;
+	return false;
 }
 
 static bool has_component_before_last(const char *path, const char *comp)

@@ -351,6 +351,15 @@ bool ln_cgroup_is_glob(const char *pattern);
  */
 bool ln_cgroup_glob_match(const char *pattern, const char *path);
 /*
+ * Whether @path is a "glob parent" of @pattern: a cgroup below which the glob
+ * may bind one, a child or deeper ("a/b/c-*": "", a and a/b). The programs
+ * deny a new child of a glob parent until the agent has seen it, so a new
+ * cgroup on the way ("a/b" made with "a/b/c-1" in one burst) is covered too.
+ */
+bool ln_cgroup_glob_parent(const char *pattern, const char *path);
+/* Whether @path is a glob parent of any glob binding among @n. */
+bool ln_bindings_glob_parent(const struct ln_binding *b, size_t n, const char *path);
+/*
  * Where a unit's cgroup is found without systemd: a cgroup whose last
  * component is the unit name, below a "system.slice" or "user.slice"
  * component at any depth (system.slice/NAME.service,

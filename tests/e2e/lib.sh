@@ -888,30 +888,35 @@ agent_map_id() {
 	[ -n "$best" ] && printf '%s' "$best"
 }
 
-# cgroup_policy_dump: "CGROUP_ID POLICY_ID" per entry of the agent's
-# cgroup_policy map (the cgroups bound to a policy), sorted.
+# cgroup_policy_dump [--marks]: "CGROUP_ID POLICY_ID" per entry of the agent's
+# cgroup_policy map that binds a cgroup to a policy, sorted; with --marks,
+# "CGROUP_ID FLAGS" per entry that only marks a cgroup seen (LN_CG_UNBOUND).
 cgroup_policy_dump() {
-	local id
+	local id marks=0
+	[ "${1:-}" = --marks ] && marks=1
 	id=$(agent_map_id cgroup_policy) || {
 		printf 'cgroup_policy_dump: the agent holds no cgroup_policy map\n' >&2
 		return 1
 	}
 	bpftool -j map dump id "$id" | "$PY" -c '
 import json, sys
-def num(v):
+def num(v, field="policy_id"):
     if isinstance(v, int):
         return v
     if isinstance(v, dict):
-        return num(v.get("policy_id", 0))
+        return num(v.get(field, 0))
     return int.from_bytes(bytes(int(b, 16) for b in v), "little")
+marks = sys.argv[1] == "1"
 for e in json.load(sys.stdin):
     k = e.get("key")
     v = e.get("value")
     if k is None and "formatted" in e:
         k, v = e["formatted"]["key"], e["formatted"]["value"]
     val = num(v[:4]) if isinstance(v, list) else num(v)
-    print(num(k), val)
-' | sort -n
+    flags = num(v[4:8]) if isinstance(v, list) else num(v, "flags")
+    if bool(flags & 1) == marks:
+        print(num(k), flags if marks else val)
+' "$marks" | sort -n
 }
 
 # cgroup_id DIR: the cgroup id of DIR (its inode number on cgroup2).

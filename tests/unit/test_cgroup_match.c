@@ -79,6 +79,35 @@ static void test_glob_literal(void **state)
 	assert_false(ln_cgroup_is_glob("system.slice/nginx.service"));
 }
 
+static void expect_parent(const char *pattern, const char *path, bool want)
+{
+	if (ln_cgroup_glob_parent(pattern, path) != want)
+		fail_msg("glob \"%s\": \"%s\" expected %sa glob parent", pattern, path,
+			 want ? "" : "not ");
+}
+
+/* Glob parents: where a new child must wait for the agent (fail closed). */
+static void test_glob_parent(void **state)
+{
+	(void)state;
+	expect_parent("t/guard/ctr-*", "t/guard", true);
+	expect_parent("t/guard/ctr-*", "t", true); /* t/guard may be new too */
+	expect_parent("t/guard/ctr-*", "", true);
+	expect_parent("t/guard/ctr-*", "t/guard/ctr-1", false);
+	expect_parent("t/guard/ctr-*", "t/other", false);
+	expect_parent("t/*/app-*", "t", true);
+	expect_parent("t/*/app-*", "t/x", true);
+	expect_parent("t/*/app-*", "t/x/app-1", false);
+	expect_parent("k/**", "k", true);
+	expect_parent("k/**", "k/a/b/c", true);
+	expect_parent("k/**", "j", false);
+	expect_parent("k/**", "", true);
+	expect_parent("k/**/x-*", "k/a", true);
+	expect_parent("*/docker-*.scope", "", true);
+	expect_parent("*/docker-*.scope", "system.slice", true);
+	expect_parent("*/docker-*.scope", "system.slice/docker-1.scope", false);
+}
+
 static void test_unit_tree_rule(void **state)
 {
 	(void)state;
@@ -160,6 +189,7 @@ int main(void)
 		cmocka_unit_test(test_glob_star),
 		cmocka_unit_test(test_glob_double_star),
 		cmocka_unit_test(test_glob_literal),
+		cmocka_unit_test(test_glob_parent),
 		cmocka_unit_test(test_unit_tree_rule),
 		cmocka_unit_test(test_binding_precedence),
 		cmocka_unit_test(test_binding_unit_callback),
