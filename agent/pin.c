@@ -307,10 +307,14 @@ void ln_pin_release(struct ln_manager *m, bool keep)
 			close(m->attach[c].fd);
 		m->attach[c].fd = -1;
 	}
-	/* An agent that never took over (e.g. a second one that failed to start) owns no pin. */
-	if (keep || !m->pinning || !m->attached)
+	if (keep || !m->pinning)
 		return;
-	for (size_t i = 0; i < N_SHARED; i++) {
+	/*
+	 * An agent that never took over (e.g. a second one that failed to start)
+	 * owns no pin; it only removes the directories it may have made, which
+	 * rmdir() leaves alone while another agent's pins are in them.
+	 */
+	for (size_t i = 0; i < N_SHARED && m->attached; i++) {
 		pin_path(m, path, sizeof(path), "maps", shared_maps[i].name);
 		unlink(path);
 	}

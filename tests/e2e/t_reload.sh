@@ -33,9 +33,12 @@ default = allow
 deny = 127.0.0.2
 deny = 300.1.1.1
 EOF
-out=$(timeout 10 "$AGENT" --cgroup "$CG/guard" --config "$INI" 2>&1 >/dev/null)
+out=$(timeout 10 "$AGENT" --cgroup "$CG/guard" --pin-dir "/sys/fs/bpf/$LSN_TAG" --config "$INI" \
+	2>&1 >/dev/null)
 rc=$?
 assert_eq "startup with a bad address: exit status" 1 "$rc"
+assert_eq "a failed start leaves no pin directory behind" no \
+	"$([ -e "/sys/fs/bpf/$LSN_TAG" ] && echo yes || echo no)"
 assert_match "startup error names the file and line" \
 	"^lsnitch-agent: $(re_escape "$INI"):5: .+" "$out"
 if command -v bpftool >/dev/null; then
