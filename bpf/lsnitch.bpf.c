@@ -12,107 +12,8 @@
 #define IPPROTO_TCP 6
 #define IPPROTO_UDP 17
 
-/* Sizes below are placeholders: the agent sets every max_entries before load. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct ln_config_val);
-} config SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct ln_policy_val);
-} policies SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1);
-	__type(key, __u64);
-	__type(value, struct ln_cgroup_val);
-} cgroup_policy SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, struct ln_cache_val);
-} policy_cache SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, 1);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct ln_rule_key);
-	__type(value, struct ln_rule_set);
-} rules SEC(".maps");
-
-/* The prefilter in front of the packed lists: Bloom filter bits. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} bl_bloom SEC(".maps");
-
-/* Packed host blocklists: pages of sorted intervals (see lsnitch.h). */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct ln_pack4_page);
-} bl_pack4 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct ln_pack6_page);
-} bl_pack6 SEC(".maps");
-
-/* Shared across reloads (the agent hands the old ones to the new programs). */
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 20);
-} events SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, LN_CNT_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} counters SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, struct ln_bl_key);
-	__type(value, struct ln_dns_verdict);
-} dns_verdicts SEC(".maps");
-
-/* DNS redirect state, shared across generations like events and counters. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct ln_dns_state);
-} dns_state SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, LN_DNS_MAX_SLOTS);
-	__type(key, __u32);
-	__type(value, struct ln_dns_slot_val);
-} dns_slot_owner SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, LN_DNS_MAX_SLOTS);
-	__type(key, struct ln_dns_owner);
-	__type(value, __u32);
-} dns_slot_by_owner SEC(".maps");
+/* Every map, sized by the agent before load. */
+#include "maps.bpf.h"
 
 LN_INLINE void ln_count(__u32 idx)
 {
@@ -380,102 +281,8 @@ LN_INLINE void ln_report(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port
 	bpf_ringbuf_submit(e, 0);
 }
 
-/* The proxy is up (fresh heartbeat) and this is not one of its own sockets. */
-LN_INLINE const struct ln_dns_state *ln_dns_active(void)
-{
-	const struct ln_dns_state *st;
-	__u32 zero = 0;
-
-	st = bpf_map_lookup_elem(&dns_state, &zero);
-	if (!st || !st->n_slots || st->n_slots > LN_DNS_MAX_SLOTS)
-		return NULL;
-	if (bpf_ktime_get_ns() - st->heartbeat_ns > LN_DNS_HEARTBEAT_NS)
-		return NULL;
-	if ((bpf_get_current_pid_tgid() >> 32) == st->agent_tgid)
-		return NULL;
-	return st;
-}
-
-LN_INLINE __u32 ln_dns_hash(const struct ln_dns_owner *o)
-{
-	const __u32 *w = (const __u32 *)o;
-	__u32 h = 0x9e3779b9;
-	int i;
-
-	for (i = 0; i < (int)(sizeof(*o) / 4); i++)
-		h = (h ^ w[i]) * 0x01000193;
-	return h ^ (h >> 16);
-}
-
-LN_INLINE int ln_dns_owner_eq(const struct ln_dns_owner *a, const struct ln_dns_owner *b)
-{
-	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
-
-	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2];
-}
-
-/* The slot of (server, policy), claiming a free one on first use; -1 if none. */
-LN_INLINE int ln_dns_slot(const struct ln_dns_state *st, const struct ln_dns_owner *o)
-{
-	struct ln_dns_slot_val nv = { .owner = *o };
-	struct ln_dns_slot_val *cur;
-	__u32 *found, h, n = st->n_slots, s;
-	int i;
-
-	found = bpf_map_lookup_elem(&dns_slot_by_owner, o);
-	if (found) {
-		cur = bpf_map_lookup_elem(&dns_slot_owner, found);
-		if (cur)
-			cur->last_used_ns = bpf_ktime_get_ns();
-		return *found < n ? (int)*found : -1;
-	}
-	if (!n)
-		return -1;
-	h = ln_dns_hash(o);
-	nv.last_used_ns = bpf_ktime_get_ns();
-	for (i = 0; i < 8; i++) {
-		s = (h + i) % n;
-		/* BPF_NOEXIST makes the claim atomic against other CPUs. */
-		if (bpf_map_update_elem(&dns_slot_owner, &s, &nv, BPF_NOEXIST) == 0) {
-			bpf_map_update_elem(&dns_slot_by_owner, o, &s, BPF_ANY);
-			return (int)s;
-		}
-		cur = bpf_map_lookup_elem(&dns_slot_owner, &s);
-		if (cur && ln_dns_owner_eq(&cur->owner, o))
-			return (int)s;
-	}
-	return -1;
-}
-
-LN_INLINE int ln_is_v4_mapped(const __u8 *addr)
-{
-	const __u32 *w = (const __u32 *)addr;
-
-	return w[0] == 0 && w[1] == 0 && w[2] == bpf_htonl(0x0000ffff);
-}
-
-/* ln_check() results beyond allow/deny: redirect to the proxy's port. */
-#define LN_REDIRECT 0x10000
-
-/*
- * The proxy port for a DNS query of (server, policy), as LN_REDIRECT | port;
- * 0 when there is no slot (the query then goes out as it is).
- */
-LN_INLINE int ln_dns_redirect(const struct ln_dns_state *st, const __u8 *addr, __u16 port,
-			      __u32 policy_id)
-{
-	struct ln_dns_owner o = { .port = port, .policy_id = policy_id };
-	int slot;
-
-	__builtin_memcpy(o.addr, addr, LN_ADDR_LEN);
-	slot = ln_dns_slot(st, &o);
-	if (slot < 0) {
-		ln_count(LN_CNT_DNS_NO_SLOT);
-		return 0;
-	}
-	ln_count(LN_CNT_DNS_REDIRECTED);
-	return LN_REDIRECT | (__u16)(st->base_port + slot);
-}
+/* The DNS redirect: the proxy's state, a slot per (server, policy), the redirect. */
+#include "dns_redirect.bpf.h"
 
 /* What a pending cgroup is under: every verdict a deny with reason "pending". */
 static const struct ln_policy_val ln_pending_policy = {.flags = LN_POLICY_PENDING_DENY};
@@ -590,8 +397,6 @@ LN_INLINE void ln_addr_from_v6(__u8 *addr, const struct bpf_sock_addr *ctx)
 	w[2] = ctx->user_ip6[2];
 	w[3] = ctx->user_ip6[3];
 }
-
-LN_INLINE const struct ln_dns_slot_val *ln_dns_owner_of(__u16 port);
 
 /* 127.0.0.1, ::ffff:127.0.0.1 or ::1: where the DNS proxy listens. */
 LN_INLINE int ln_is_proxy_addr(const __u8 *addr)
@@ -710,88 +515,8 @@ int ln_sendmsg6(struct bpf_sock_addr *ctx)
 	return ln_hook6(ctx, LN_HOOK_SENDMSG6);
 }
 
-/*
- * Replies and peer names: a guarded socket talking to the proxy sees the
- * server it asked instead. These hooks can only rewrite, never deny.
- */
-LN_INLINE const struct ln_dns_slot_val *ln_dns_owner_of(__u16 port)
-{
-	const struct ln_dns_state *st;
-	__u32 zero = 0, slot;
-
-	st = bpf_map_lookup_elem(&dns_state, &zero);
-	if (!st || port < st->base_port || port >= st->base_port + st->n_slots)
-		return NULL;
-	if ((bpf_get_current_pid_tgid() >> 32) == st->agent_tgid)
-		return NULL;
-	slot = port - st->base_port;
-	return bpf_map_lookup_elem(&dns_slot_owner, &slot);
-}
-
-LN_INLINE void ln_restore4(struct bpf_sock_addr *ctx)
-{
-	const struct ln_dns_slot_val *v;
-	const __u32 *w;
-
-	if (ctx->user_ip4 != bpf_htonl(0x7f000001))
-		return;
-	v = ln_dns_owner_of(bpf_ntohs((__u16)ctx->user_port));
-	if (!v || !ln_is_v4_mapped(v->owner.addr))
-		return;
-	w = (const __u32 *)v->owner.addr;
-	ctx->user_ip4 = w[3];
-	ctx->user_port = bpf_htons(v->owner.port);
-}
-
-LN_INLINE void ln_restore6(struct bpf_sock_addr *ctx)
-{
-	const struct ln_dns_slot_val *v;
-	__u32 a0 = ctx->user_ip6[0], a1 = ctx->user_ip6[1], a2 = ctx->user_ip6[2],
-	      a3 = ctx->user_ip6[3];
-	const __u32 *w;
-
-	/* ::1 or ::ffff:127.0.0.1 */
-	if (a0 || a1 || !((a2 == 0 && a3 == bpf_htonl(1)) ||
-			  (a2 == bpf_htonl(0x0000ffff) && a3 == bpf_htonl(0x7f000001))))
-		return;
-	v = ln_dns_owner_of(bpf_ntohs((__u16)ctx->user_port));
-	if (!v)
-		return;
-	w = (const __u32 *)v->owner.addr;
-	ctx->user_ip6[0] = w[0];
-	ctx->user_ip6[1] = w[1];
-	ctx->user_ip6[2] = w[2];
-	ctx->user_ip6[3] = w[3];
-	ctx->user_port = bpf_htons(v->owner.port);
-}
-
-SEC("cgroup/recvmsg4")
-int ln_recvmsg4(struct bpf_sock_addr *ctx)
-{
-	ln_restore4(ctx);
-	return 1;
-}
-
-SEC("cgroup/recvmsg6")
-int ln_recvmsg6(struct bpf_sock_addr *ctx)
-{
-	ln_restore6(ctx);
-	return 1;
-}
-
-SEC("cgroup/getpeername4")
-int ln_getpeername4(struct bpf_sock_addr *ctx)
-{
-	ln_restore4(ctx);
-	return 1;
-}
-
-SEC("cgroup/getpeername6")
-int ln_getpeername6(struct bpf_sock_addr *ctx)
-{
-	ln_restore6(ctx);
-	return 1;
-}
+/* Replies and peer names of redirected DNS: recvmsg4|6, getpeername4|6. */
+#include "dns_restore.bpf.h"
 
 /* Socket kinds at socket(): cgroup/sock_create and lsm_cgroup/socket_create. */
 #include "sock_create.bpf.h"

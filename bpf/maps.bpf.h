@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The maps of the lsnitch programs (included once, by lsnitch.bpf.c). */
+#ifndef LSNITCH_MAPS_BPF_H
+#define LSNITCH_MAPS_BPF_H
+
+/* Sizes below are placeholders: the agent sets every max_entries before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ln_config_val);
+} config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ln_policy_val);
+} policies SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, __u64);
+	__type(value, struct ln_cgroup_val);
+} cgroup_policy SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct ln_cache_val);
+} policy_cache SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct ln_rule_key);
+	__type(value, struct ln_rule_set);
+} rules SEC(".maps");
+
+/* The prefilter in front of the packed lists: Bloom filter bits. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} bl_bloom SEC(".maps");
+
+/* Packed host blocklists: pages of sorted intervals (see lsnitch.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ln_pack4_page);
+} bl_pack4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ln_pack6_page);
+} bl_pack6 SEC(".maps");
+
+/* Shared across reloads (the agent hands the old ones to the new programs). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LN_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct ln_bl_key);
+	__type(value, struct ln_dns_verdict);
+} dns_verdicts SEC(".maps");
+
+/* DNS redirect state, shared across generations like events and counters. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ln_dns_state);
+} dns_state SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LN_DNS_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, struct ln_dns_slot_val);
+} dns_slot_owner SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LN_DNS_MAX_SLOTS);
+	__type(key, struct ln_dns_owner);
+	__type(value, __u32);
+} dns_slot_by_owner SEC(".maps");
+
+#endif /* LSNITCH_MAPS_BPF_H */
