@@ -609,6 +609,24 @@ check_attach_scope() {
 	fi
 }
 
+# start_dnsmasq ADDR NAME WANT [DNSMASQ ARGS...]: a test dnsmasq on ADDR:53 that
+# answers only what ARGS say (no resolv.conf, no /etc/hosts), logging to $TMPD,
+# killed by the cleanup. Waits (5 s at most) until NAME resolves to WANT;
+# returns non-zero if it never does (the caller asserts what it needs).
+start_dnsmasq() {
+	local addr=$1 name=$2 want=$3
+	shift 3
+	"$(command -v dnsmasq)" --keep-in-foreground --no-resolv --no-hosts --bind-interfaces \
+		--listen-address="$addr" --port=53 --pid-file="$TMPD/dnsmasq.pid" \
+		--log-facility="$TMPD/dnsmasq.log" "$@" &
+	track_pid "$!"
+	for _ in $(seq 50); do
+		dig +short +time=1 +tries=1 "@$addr" "$name" 2>/dev/null | grep -qx "$want" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # start_agent ARGS...: run the agent attached to $CG/guard (plus any extra
 # --cgroup ARGS, which must be under $CG); stdout/stderr go to
 # $AGENT_OUT / $AGENT_ERR. Waits for "lsnitch-agent: ready".

@@ -65,15 +65,8 @@ log "the agent, a blocked name, a guarded resolver loop"
 DNS4=127.0.0.157 OUTSIDE_BLOCKED=127.0.0.158 OTHER=127.0.0.159
 read -r P1 P2 <<<"$(pick_ports 2)" || die "no free ports"
 start_servers --tcp "127.0.0.2:$P1" --tcp "127.0.0.2:$P2" --tcp "127.0.0.3:$P1"
-"$(command -v dnsmasq)" --keep-in-foreground --no-resolv --no-hosts --bind-interfaces \
-	--listen-address=$DNS4 --port=53 --pid-file="$TMPD/dnsmasq.pid" \
-	--address=/blocked.test/$OUTSIDE_BLOCKED --host-record=other.test,$OTHER \
-	--log-facility="$TMPD/dnsmasq.log" &
-track_pid "$!"
-for _ in $(seq 50); do
-	dig +short +time=1 +tries=1 @$DNS4 other.test 2>/dev/null | grep -qx "$OTHER" && break
-	sleep 0.1
-done
+start_dnsmasq "$DNS4" other.test "$OTHER" --address=/blocked.test/$OUTSIDE_BLOCKED \
+	--host-record=other.test,$OTHER
 assert_eq "dnsmasq answers outside any guarded cgroup" "$OUTSIDE_BLOCKED" \
 	"$(dig +short +time=1 +tries=1 @$DNS4 x.blocked.test)"
 

@@ -22,18 +22,11 @@ read -r P1 P2 <<<"$(pick_ports 2)" || die "no free ports"
 start_servers --tcp "$API:$P1" --tcp "$API:$P2" --tcp "$TRACK:$P1" --tcp "$OTHER:$P1"
 
 # The zone. TTL 2 s so the expiry can be seen; dnsmasq answers only these.
-"$(command -v dnsmasq)" --keep-in-foreground --no-resolv --no-hosts --bind-interfaces \
-	--listen-address=$DNS4 --port=53 --local-ttl=2 --pid-file="$TMPD/dnsmasq.pid" \
+start_dnsmasq "$DNS4" other.test "$OTHER" --local-ttl=2 \
 	--host-record=api.example.test,$API --host-record=tracker.test,$TRACK \
 	--host-record=other.test,$OTHER --host-record=real.blocked.test,$CLOAKED \
-	--host-record=v6.example.test,::1 \
-	--cname=cloak.test,real.blocked.test --address=/blocked.test/$OUTSIDE_BLOCKED \
-	--address=/ads.test/$OUTSIDE_BLOCKED --log-facility="$TMPD/dnsmasq.log" &
-track_pid "$!"
-for _ in $(seq 50); do
-	dig +short +time=1 +tries=1 @$DNS4 other.test 2>/dev/null | grep -qx "$OTHER" && break
-	sleep 0.1
-done
+	--host-record=v6.example.test,::1 --cname=cloak.test,real.blocked.test \
+	--address=/blocked.test/$OUTSIDE_BLOCKED --address=/ads.test/$OUTSIDE_BLOCKED
 assert_eq "dnsmasq answers outside any guarded cgroup" "$OTHER" \
 	"$(dig +short +time=1 +tries=1 @$DNS4 other.test)"
 

@@ -18,16 +18,9 @@ DNS4=127.0.0.153 OTHER=127.0.0.12 CLOAKED=127.0.0.13 BLOCKED=127.0.0.14
 read -r P1 <<<"$(pick_ports 1)" || die "no free ports"
 start_servers --tcp "$BLOCKED:$P1"
 
-"$(command -v dnsmasq)" --keep-in-foreground --no-resolv --no-hosts --bind-interfaces \
-	--listen-address=$DNS4 --port=53 --pid-file="$TMPD/dnsmasq.pid" \
-	--host-record=other.test,$OTHER --host-record=real.blocked.test,$CLOAKED \
-	--cname=cloak.test,real.blocked.test --address=/blocked.test/$BLOCKED \
-	--log-facility="$TMPD/dnsmasq.log" &
-track_pid "$!"
-for _ in $(seq 50); do
-	dig +short +time=1 +tries=1 @$DNS4 other.test 2>/dev/null | grep -qx "$OTHER" && break
-	sleep 0.1
-done
+start_dnsmasq "$DNS4" other.test "$OTHER" --host-record=other.test,$OTHER \
+	--host-record=real.blocked.test,$CLOAKED --cname=cloak.test,real.blocked.test \
+	--address=/blocked.test/$BLOCKED
 assert_eq "dnsmasq answers outside any guarded cgroup" "$OTHER" \
 	"$(dig +short +time=1 +tries=1 @$DNS4 other.test)"
 

@@ -30,15 +30,8 @@ done
 start_servers "${srv[@]}" --udp "127.0.0.3:$P1" --tcp "[::1]:$P1" --tcp "[::1]:$P2"
 
 # TTL 4 s: long enough for a connect and an explain, short enough to wait out.
-"$(command -v dnsmasq)" --keep-in-foreground --no-resolv --no-hosts --bind-interfaces \
-	--listen-address=$DNS4 --port=53 --local-ttl=4 --pid-file="$TMPD/dnsmasq.pid" \
-	--host-record=api.test,$API --host-record=tracker.test,$TRACK \
-	--log-facility="$TMPD/dnsmasq.log" &
-track_pid "$!"
-for _ in $(seq 50); do
-	dig +short +time=1 +tries=1 @$DNS4 api.test 2>/dev/null | grep -qx "$API" && break
-	sleep 0.1
-done
+start_dnsmasq "$DNS4" api.test "$API" --local-ttl=4 --host-record=api.test,$API \
+	--host-record=tracker.test,$TRACK
 assert_eq "dnsmasq answers" "$API" "$(dig +short +time=1 +tries=1 @$DNS4 api.test)"
 
 write_file "$TMPD/global_hosts.txt" <<EOF

@@ -12,15 +12,8 @@ command -v dnsmasq >/dev/null || skip_env "dnsmasq is not installed (make deps i
 command -v dig >/dev/null || skip_env "dig is not installed (make deps installs it)"
 
 DNS4=127.0.0.157
-"$(command -v dnsmasq)" --keep-in-foreground --no-resolv --no-hosts --bind-interfaces \
-	--listen-address=$DNS4 --port=53 --pid-file="$TMPD/dnsmasq.pid" \
-	--address=/blocked.test/127.0.0.14 --host-record=ok.test,127.0.0.15 \
-	--log-facility="$TMPD/dnsmasq.log" &
-track_pid "$!"
-for _ in $(seq 50); do
-	dig +short +time=1 +tries=1 @$DNS4 ok.test 2>/dev/null | grep -qx 127.0.0.15 && break
-	sleep 0.1
-done
+start_dnsmasq "$DNS4" ok.test 127.0.0.15 --address=/blocked.test/127.0.0.14 \
+	--host-record=ok.test,127.0.0.15
 assert_eq "dnsmasq answers" 127.0.0.15 "$(dig +short +time=1 +tries=1 @$DNS4 ok.test)"
 
 write_file "$TMPD/domains.txt" <<<"blocked.test"
