@@ -104,8 +104,10 @@ struct ln_manager {
 	unsigned long long events_seen;
 	/* DNS: shared maps (fds outlive generations), the proxy, the name cache */
 	int dns_state_fd, dns_slot_owner_fd, dns_slot_by_owner_fd;
+	int dns_ports_fd, dns_requests_fd; /* kernel-chosen ports; netns to serve (dns_slots.c) */
 	struct ln_dns_proxy *dns;
 	sd_event_source *heartbeat_source;
+	struct ln_dns_slots *dns_slots;    /* dns_slots.c: ports, netns requests, reclaim */
 	struct ln_name_cache *names;
 	/* pinning (pin.c) */
 	const char *pin_dir;
@@ -198,6 +200,21 @@ int ln_dns_prepare(struct ln_manager *m, struct ln_generation *g, struct ln_erro
 void ln_dns_generation_free(struct ln_generation *g);
 /* Name an address was last resolved from (NULL if none live). */
 const char *ln_dns_name_of(struct ln_manager *m, const __u8 addr[LN_ADDR_LEN]);
+
+/*
+ * dns_slots.c: the proxy's ports in the kernel, the netns it is asked to serve,
+ * slots handed back when idle. Started before the proxy (it clears stale ports).
+ */
+int ln_dns_slots_start(struct ln_manager *m, struct ln_error *err);
+/* Starts serving the netns the kernel asks for (after the proxy started). */
+int ln_dns_slots_listen(struct ln_manager *m, struct ln_error *err);
+void ln_dns_slots_stop(struct ln_manager *m);
+/* The slot hash key and the per-policy share, for the dns_state map. */
+void ln_dns_slots_state(const struct ln_manager *m, struct ln_dns_state *st);
+/* The proxy's ops->ports: publishes (or withdraws) a slot's ports in a netns. */
+int ln_dns_slots_ports(void *ud, __u64 netns, __u16 slot, const __u16 *port, bool on);
+/* Once a second: idle slots back to the pool, namespaces with no process released. */
+void ln_dns_slots_tick(struct ln_manager *m);
 
 /* events.c: the ring buffer consumer; each event becomes a record (report.h) */
 int ln_events_start(struct ln_manager *m);

@@ -107,6 +107,8 @@ static json_object *status_dns(const struct ln_manager *m)
 	ADD(forged);
 	ADD(servfail);
 	ADD(refused);
+	ADD(over_share);
+	ADD(netns);
 #undef ADD
 	return o;
 }
@@ -126,6 +128,8 @@ static json_object *status_counters(struct ln_manager *m)
 	json_object_object_add(o, "dns_redirected",
 			       json_object_new_uint64(cnt[LN_CNT_DNS_REDIRECTED]));
 	json_object_object_add(o, "dns_no_slot", json_object_new_uint64(cnt[LN_CNT_DNS_NO_SLOT]));
+	json_object_object_add(o, "dns_no_proxy",
+			       json_object_new_uint64(cnt[LN_CNT_DNS_NO_PROXY]));
 	json_object_object_add(o, "egress_dropped",
 			       json_object_new_uint64(cnt[LN_CNT_EGRESS_DROPPED]));
 	json_object_object_add(o, "events_limited",

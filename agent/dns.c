@@ -25,7 +25,7 @@
 
 #define NAME_CACHE_SLOTS 65536 /* power of two */
 #define NAME_CACHE_PROBE 8
-#define SLOT_IDLE_NS (600ULL * 1000000000ULL)
+#define LN_DNS_PORT_UNSET 10530 /* the rules' default dns-port: another value is warned about */
 
 /* Address -> the names (CNAME chain) it was last resolved from, until expiry. */
 struct name_entry {
@@ -271,51 +271,30 @@ static const struct ln_dns_proxy_ops proxy_ops = {
 	.name_blocked = op_name_blocked,
 	.record = op_record,
 	.blocked = op_blocked,
+	.ports = ln_dns_slots_ports,
 };
 
 static int write_state(struct ln_manager *m, bool on)
 {
-	const struct ln_config *c = m->gen->cfg;
 	struct ln_dns_state st = {
 		.heartbeat_ns = on ? mono_ns() : 0,
 		.agent_tgid = getpid(),
-		.base_port = c->dns_port,
 		.n_slots = on ? LN_DNS_SLOTS : 0,
 	};
 	__u32 zero = 0;
 
+	ln_dns_slots_state(m, &st);
 	return bpf_map_update_elem(m->dns_state_fd, &zero, &st, BPF_ANY) < 0 ? -errno : 0;
-}
-
-/* Free slots nobody used for a while, so (server, policy) pairs can't use them all up. */
-static void gc_slots(struct ln_manager *m)
-{
-	__u64 now = mono_ns();
-	__u32 key, next, *prev = NULL;
-	struct ln_dns_slot_val v;
-
-	while (bpf_map_get_next_key(m->dns_slot_owner_fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(m->dns_slot_owner_fd, &key, &v) < 0)
-			continue;
-		if (now - v.last_used_ns < SLOT_IDLE_NS)
-			continue;
-		bpf_map_delete_elem(m->dns_slot_by_owner_fd, &v.owner);
-		bpf_map_delete_elem(m->dns_slot_owner_fd, &key);
-	}
 }
 
 static int on_heartbeat(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct ln_manager *m = userdata;
-	static unsigned int ticks;
 
 	sd_event_source_set_time(s, usec + 1000000);
 	if (write_state(m, true) < 0)
 		ln_note(m, LOG_WARNING, "DNS heartbeat: %m");
-	if (++ticks % 60 == 0)
-		gc_slots(m);
+	ln_dns_slots_tick(m);
 	return 0;
 }
 
@@ -323,7 +302,6 @@ int ln_dns_start(struct ln_manager *m, struct ln_error *err)
 {
 	const struct ln_config *c = m->gen->cfg;
 	struct ln_dns_proxy_config pc = {
-		.base_port = c->dns_port,
 		.n_slots = LN_DNS_SLOTS,
 		.block_mode = c->dns_block,
 		.timeout_ms = 4000,
@@ -334,7 +312,14 @@ int ln_dns_start(struct ln_manager *m, struct ln_error *err)
 
 	if (!c->dns)
 		return 0;
-	r = ln_dns_proxy_start(m->event, &pc, &m->dns, err);
+	if (c->dns_port != LN_DNS_PORT_UNSET)
+		ln_note(m, LOG_WARNING, "dns-port is deprecated and ignored: the proxy's ports are "
+			"chosen by the kernel (none can be taken first)");
+	r = ln_dns_slots_start(m, err);
+	if (r >= 0)
+		r = ln_dns_proxy_start(m->event, &pc, &m->dns, err);
+	if (r >= 0)
+		r = ln_dns_slots_listen(m, err);
 	if (r < 0)
 		return r;
 	r = write_state(m, true);
@@ -358,6 +343,7 @@ void ln_dns_stop(struct ln_manager *m)
 	m->heartbeat_source = sd_event_source_disable_unref(m->heartbeat_source);
 	ln_dns_proxy_stop(m->dns);
 	m->dns = NULL;
+	ln_dns_slots_stop(m);
 	if (m->names) {
 		for (size_t i = 0; i < NAME_CACHE_SLOTS; i++)
 			entry_clear(&m->names->v[i]);

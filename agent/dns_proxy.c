@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The DNS resolver proxy: start/stop, listeners, queries and answers (block, audit, relay). */
+/* The DNS resolver proxy: start/stop, queries and answers (block, audit, relay). */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,7 +195,7 @@ static const struct dp_up_ops dp_up_ops = {
 
 /* ---- UDP clients ---- */
 
-static int dp_udp_listener_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
+int dp_udp_listener_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
 {
 	struct dp_listener *l = ud;
 	struct ln_dns_proxy *p = l->p;
@@ -203,6 +204,7 @@ static int dp_udp_listener_io(sd_event_source *s, int fd, uint32_t revents, void
 	ssize_t n;
 	int i;
 
+	sd_event_now(p->event, CLOCK_MONOTONIC, &p->use[l->slot].last);
 	for (i = 0; i < DP_BATCH; i++) {
 		to.addr_len = sizeof(to.addr);
 		n = recvfrom(fd, p->buf, sizeof(p->buf), MSG_DONTWAIT | MSG_TRUNC,
@@ -219,113 +221,19 @@ static int dp_udp_listener_io(sd_event_source *s, int fd, uint32_t revents, void
 	return 0;
 }
 
-/* ---- listeners ---- */
-
-static const char *dp_proto_name(int type)
-{
-	return type == SOCK_STREAM ? "tcp" : "udp";
-}
-
-/* Binds one listener on 127.0.0.1 or [::1], port base + slot. */
-static int dp_listener_open(struct ln_dns_proxy *p, struct dp_listener *l, struct ln_error *err)
-{
-	__u16 port = (__u16)(p->cfg.base_port + l->slot);
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6, .sin6_port = htons(port),
-				    .sin6_addr = IN6ADDR_LOOPBACK_INIT};
-	const char *what = "cannot create socket";
-	int one = 1, rcvbuf = DP_UDP_RCVBUF, rc;
-
-	l->fd = socket(l->family, l->type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (l->fd < 0)
-		goto err_errno;
-	what = "cannot set socket options";
-	if (l->family == AF_INET6 &&
-	    setsockopt(l->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
-		goto err_errno;
-	if (l->type == SOCK_STREAM &&
-	    setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
-		goto err_errno;
-	/* bursts wait here while upstreams are slow: best effort; root may pass rmem_max */
-	if (l->type == SOCK_DGRAM &&
-	    setsockopt(l->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
-		setsockopt(l->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	what = "cannot bind";
-	if (l->family == AF_INET ? bind(l->fd, (struct sockaddr *)&sin, sizeof(sin))
-				 : bind(l->fd, (struct sockaddr *)&sin6, sizeof(sin6)))
-		goto err_errno;
-	what = "cannot listen";
-	if (l->type == SOCK_STREAM && listen(l->fd, SOMAXCONN) < 0)
-		goto err_errno;
-	rc = sd_event_add_io(p->event, &l->io, l->fd, EPOLLIN,
-			     l->type == SOCK_STREAM ? dp_tcp_listener_io : dp_udp_listener_io, l);
-	if (rc < 0) {
-		what = "cannot watch socket";
-		goto err_rc;
-	}
-	return 0;
-
-err_errno:
-	rc = -errno;
-err_rc:
-	dp_close(l->fd);
-	l->fd = -1;
-	return ln_err(err, rc, "%s:%u/%s: %s: %s", l->family == AF_INET ? "127.0.0.1" : "[::1]",
-		      port, dp_proto_name(l->type), what, strerror(-rc));
-}
-
-/* Whether @rc from opening a ::1 socket means the host has no IPv6 at all. */
-static bool dp_is_no_ipv6(int rc)
-{
-	return rc == -EAFNOSUPPORT || rc == -EADDRNOTAVAIL;
-}
-
-static int dp_listeners_open(struct ln_dns_proxy *p, struct ln_error *err)
-{
-	static const int families[] = {AF_INET, AF_INET6}, types[] = {SOCK_DGRAM, SOCK_STREAM};
-	size_t i, f, t;
-	int rc;
-
-	p->listeners = calloc((size_t)p->cfg.n_slots * 4, sizeof(*p->listeners));
-	if (!p->listeners)
-		return ln_err(err, -ENOMEM, "DNS proxy: out of memory");
-	p->has_ipv6 = true;
-	for (i = 0; i < p->cfg.n_slots; i++) {
-		for (f = 0; f < 2; f++) {
-			for (t = 0; t < 2; t++) {
-				struct dp_listener *l = &p->listeners[p->n_listeners];
-
-				if (families[f] == AF_INET6 && !p->has_ipv6)
-					continue;
-				*l = (struct dp_listener){.p = p, .fd = -1, .family = families[f],
-							  .type = types[t], .slot = (__u16)i};
-				p->n_listeners++;
-				rc = dp_listener_open(p, l, err);
-				if (rc < 0 && families[f] == AF_INET6 && i == 0 && t == 0 &&
-				    dp_is_no_ipv6(rc)) {
-					p->has_ipv6 = false;
-					continue;
-				}
-				if (rc < 0)
-					return rc;
-			}
-		}
-	}
-	return 0;
-}
-
 /* ---- the proxy ---- */
 
 int ln_dns_proxy_start(sd_event *event, const struct ln_dns_proxy_config *cfg,
 		       struct ln_dns_proxy **out, struct ln_error *err)
 {
+	struct dp_netns *ns;
 	struct ln_dns_proxy *p;
 	int rc;
 
 	*out = NULL;
 	if (!cfg->ops || !cfg->ops->slot_lookup || !cfg->ops->name_blocked || !cfg->ops->record ||
-	    !cfg->ops->blocked || (unsigned int)cfg->block_mode > LN_DNS_BLOCK_ZERO)
+	    !cfg->ops->blocked || !cfg->ops->ports || cfg->n_slots > LN_DNS_SLOTS ||
+	    (unsigned int)cfg->block_mode > LN_DNS_BLOCK_ZERO)
 		return ln_err(err, -EINVAL, "DNS proxy: incomplete configuration");
 	p = calloc(1, sizeof(*p));
 	if (!p)
@@ -333,20 +241,15 @@ int ln_dns_proxy_start(sd_event *event, const struct ln_dns_proxy_config *cfg,
 	p->event = sd_event_ref(event);
 	p->cfg = *cfg;
 	p->up = &dp_up_ops;
-	if (!p->cfg.base_port)
-		p->cfg.base_port = LN_DNS_BASE_PORT;
 	if (!p->cfg.n_slots)
 		p->cfg.n_slots = LN_DNS_SLOTS;
 	if (!p->cfg.timeout_ms)
 		p->cfg.timeout_ms = LN_DNS_TIMEOUT_MS;
-	if ((unsigned int)p->cfg.base_port + p->cfg.n_slots > 65536) {
-		rc = ln_err(err, -EINVAL, "DNS proxy: ports %u + %u slots go past 65535",
-			    p->cfg.base_port, p->cfg.n_slots);
-		goto err_stop;
-	}
-	p->active = calloc(p->cfg.n_slots, sizeof(*p->active));
-	if (!p->active) {
-		rc = ln_err(err, -ENOMEM, "DNS proxy: out of memory");
+	p->self_ns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	p->use = calloc(p->cfg.n_slots, sizeof(*p->use));
+	if (p->self_ns_fd < 0 || !p->use) {
+		rc = ln_err(err, p->use ? -errno : -ENOMEM, "DNS proxy: %s",
+			    strerror(p->use ? errno : ENOMEM));
 		goto err_stop;
 	}
 	/* one timer for every upstream query, armed while any is pending */
@@ -358,9 +261,10 @@ int ln_dns_proxy_start(sd_event *event, const struct ln_dns_proxy_config *cfg,
 		rc = ln_err(err, rc, "DNS proxy: cannot add timer: %s", strerror(-rc));
 		goto err_stop;
 	}
-	rc = dp_listeners_open(p, err);
+	rc = dp_netns_open(p, -1, &ns, err);
 	if (rc < 0)
 		goto err_stop;
+	p->has_ipv6 = ns->has_ipv6;
 	*out = p;
 	return 0;
 
@@ -371,8 +275,6 @@ err_stop:
 
 void ln_dns_proxy_stop(struct ln_dns_proxy *p)
 {
-	size_t i;
-
 	if (!p)
 		return;
 	while (p->conns)
@@ -381,13 +283,12 @@ void ln_dns_proxy_stop(struct ln_dns_proxy *p)
 		dp_upstream_free(p->upstreams);
 	while (p->usocks)
 		dp_usock_free(p->usocks);
-	free(p->active);
+	while (p->netns)
+		dp_netns_free(p->netns);
 	sd_event_source_disable_unref(p->timer);
-	for (i = 0; i < p->n_listeners; i++) {
-		sd_event_source_disable_unref(p->listeners[i].io);
-		dp_close(p->listeners[i].fd);
-	}
-	free(p->listeners);
+	free(p->use);
+	if (p->self_ns_fd > 0)
+		close(p->self_ns_fd);
 	sd_event_unref(p->event);
 	free(p);
 }
@@ -395,6 +296,7 @@ void ln_dns_proxy_stop(struct ln_dns_proxy *p)
 void ln_dns_proxy_stats(const struct ln_dns_proxy *p, struct ln_dns_stats *out)
 {
 	*out = p->stats;
+	out->netns = p->n_netns;
 }
 
 bool ln_dns_proxy_has_ipv6(const struct ln_dns_proxy *p)

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include <systemd/sd-event.h>
 #include <linux/types.h>
@@ -14,12 +15,14 @@
 
 /*
  * How queries reach the proxy: the BPF connect/sendmsg hooks rewrite a guarded
- * process's port-53 destination to 127.0.0.1:(base_port + slot) (or [::1] for
- * IPv6 sockets, ::ffff:127.0.0.1 for v4-mapped). A slot stands for one
- * (original server address:port, policy id) pair; the kernel allocates slots
- * and the proxy asks which pair a slot stands for with slot_lookup. So the
- * proxy listens on n_slots consecutive ports, UDP and TCP, on 127.0.0.1 and
- * ::1 (4 sockets per slot), and forwards each query to the slot's server.
+ * process's port-53 destination to 127.0.0.1:port (or [::1] for IPv6 sockets,
+ * ::ffff:127.0.0.1 for v4-mapped) in the process's own network namespace. A
+ * slot stands for one (original server address:port, policy id) pair; the
+ * kernel allocates slots and the proxy asks which pair a slot stands for with
+ * slot_lookup. In every netns it serves, the proxy has 4 sockets per slot
+ * (UDP and TCP on 127.0.0.1 and ::1) on ports the kernel chose (so nobody can
+ * take them first), published through ops->ports, and forwards each query to
+ * the slot's server from inside that netns.
  */
 struct ln_dns_slot {
 	struct sockaddr_storage server; /* original destination (port 53 usually) */
@@ -66,11 +69,16 @@ struct ln_dns_proxy_ops {
 		       const struct ln_dns_answer_addr *addrs, size_t n_addrs);
 	/* A listed name was asked or answered: blocked, or in audit mode only reported. */
 	void (*blocked)(void *ud, const struct ln_dns_block *b);
+	/*
+	 * The sockets of @slot in netns @netns were opened (@on) or are about to
+	 * close: @port[kind] (enum ln_dns_kind), 0 for a kind it has none of.
+	 * Returns 0 or -errno (then the proxy does not use those sockets).
+	 */
+	int (*ports)(void *ud, __u64 netns, __u16 slot, const __u16 *port, bool on);
 };
 
 struct ln_dns_proxy_config {
-	__u16 base_port;         /* first port; default LN_DNS_BASE_PORT */
-	__u16 n_slots;           /* ports base .. base + n_slots - 1 */
+	__u16 n_slots;           /* slots, at most LN_DNS_SLOTS */
 	enum ln_dns_block_mode block_mode;
 	unsigned int timeout_ms; /* upstream timeout; then SERVFAIL (default 4000) */
 	__u32 sock_mark;         /* SO_MARK on upstream sockets (0: none) */
@@ -78,8 +86,8 @@ struct ln_dns_proxy_config {
 	void *ud;
 };
 
-#define LN_DNS_BASE_PORT 10530
-#define LN_DNS_SLOTS 64
+#define LN_DNS_SLOTS 64 /* ln_dns_port_key entries are sized for 64 */
+#define LN_DNS_POLICY_SLOTS (LN_DNS_SLOTS / 4)
 #define LN_DNS_TIMEOUT_MS 4000
 
 /*
@@ -92,22 +100,44 @@ struct ln_dns_proxy_config {
  * on an upstream socket that did not answer our query (ignored); timeouts:
  * no valid reply in time (SERVFAIL sent); servfail: every SERVFAIL the proxy
  * made (timeouts, a full pending table, upstream unreachable, CNAME loops);
- * refused: queries on a slot slot_lookup() did not know.
+ * refused: queries on a slot slot_lookup() did not know; over_share: queries
+ * (SERVFAIL) and TCP connections (closed) over their policy's fair share;
+ * netns: network namespaces served now, the agent's own included.
  */
 struct ln_dns_stats {
 	unsigned long long queries, answered, blocked, forwarded, timeouts, malformed, forged,
 		tcp_queries, truncated;
-	unsigned long long servfail, refused;
+	unsigned long long servfail, refused, over_share, netns;
 };
 
 struct ln_dns_proxy;
 
-/* Binds every socket (fails with -EADDRINUSE etc. and a message in *err). */
+/* Binds every socket of the agent's own netns (-errno and a message in *err). */
 int ln_dns_proxy_start(sd_event *event, const struct ln_dns_proxy_config *cfg,
 		       struct ln_dns_proxy **out, struct ln_error *err);
 void ln_dns_proxy_stop(struct ln_dns_proxy *p); /* accepts NULL */
 void ln_dns_proxy_stats(const struct ln_dns_proxy *p, struct ln_dns_stats *out);
 /* Whether the ::1 sockets exist (false when the host has no IPv6: that is not an error). */
 bool ln_dns_proxy_has_ipv6(const struct ln_dns_proxy *p);
+
+/*
+ * Serves the netns @cookie too: its sockets made inside it, through
+ * /proc/PID/ns/net of process @pid, or of any process still in it. -EEXIST:
+ * served already; -ENOSPC: LN_DNS_MAX_NETNS served; -ESRCH: no process in it;
+ * other -errno; each with a message in *err.
+ */
+int ln_dns_proxy_add_netns(struct ln_dns_proxy *p, int pid, __u64 cookie, struct ln_error *err);
+bool ln_dns_proxy_serves(const struct ln_dns_proxy *p, __u64 cookie);
+size_t ln_dns_proxy_n_netns(const struct ln_dns_proxy *p);
+/* Closes the sockets of every served netns no process is in any more; returns how many. */
+size_t ln_dns_proxy_sweep(struct ln_dns_proxy *p);
+/* Whether no query came on @slot for @idle_usec and none is pending or connected there. */
+bool ln_dns_proxy_slot_idle(const struct ln_dns_proxy *p, __u16 slot, uint64_t idle_usec);
+/*
+ * New ports for @slot in every netns (the old sockets closed), so a client
+ * still holding a socket connected to the old port cannot reach whoever gets
+ * the slot next. 0, or -errno (the old sockets then stay).
+ */
+int ln_dns_proxy_slot_renew(struct ln_dns_proxy *p, __u16 slot);
 
 #endif /* LSNITCH_DNS_PROXY_H */

@@ -20,8 +20,13 @@ void dp_conn_free(struct dp_conn *c)
 		dp_upstream_free(c->busy);
 	}
 	if (c->p) {
+		struct dp_share *sh = dp_share_of(c->p, c->policy_id);
+
 		DP_UNLINK(c->p->conns, c);
 		c->p->n_conns--;
+		c->p->use[c->l->slot].conns--;
+		if (sh)
+			sh->conns--;
 	}
 	sd_event_source_disable_unref(c->io);
 	sd_event_source_disable_unref(c->timer);
@@ -72,6 +77,7 @@ static int dp_conn_take_query(struct dp_conn *c)
 		return 0;
 	p->stats.queries++;
 	p->stats.tcp_queries++;
+	sd_event_now(p->event, CLOCK_MONOTONIC, &p->use[c->l->slot].last);
 	if (ln_dns_query_parse(c->in + DP_TCP_LEN, len, &q) < 0) {
 		p->stats.malformed++;
 		return -EBADMSG;
@@ -179,9 +185,10 @@ static int dp_conn_timeout(sd_event_source *s, uint64_t usec, void *ud)
 }
 
 static int dp_conn_new(struct ln_dns_proxy *p, struct dp_listener *l, int fd,
-		       const struct sockaddr_storage *peer, socklen_t peer_len)
+		       const struct sockaddr_storage *peer, socklen_t peer_len, __u32 policy_id)
 {
 	struct dp_conn *c = calloc(1, sizeof(*c));
+	struct dp_share *sh = dp_share_of(p, policy_id);
 	int rc = -ENOMEM;
 
 	if (!c) {
@@ -191,10 +198,14 @@ static int dp_conn_new(struct ln_dns_proxy *p, struct dp_listener *l, int fd,
 	c->p = p;
 	c->l = l;
 	c->fd = fd;
+	c->policy_id = policy_id;
 	memcpy(&c->peer, peer, peer_len);
 	c->peer_len = peer_len;
 	DP_LINK(p->conns, c);
 	p->n_conns++;
+	p->use[l->slot].conns++;
+	if (sh)
+		sh->conns++;
 	c->in_cap = DP_TCP_IN_START;
 	c->in = malloc(c->in_cap);
 	if (!c->in)
@@ -214,11 +225,35 @@ err_free:
 	return rc;
 }
 
+/*
+ * Whether a new connection on @l may stay: within DP_MAX_TCP_CLIENTS, and its
+ * policy (the slot's) within DP_POLICY_TCP_CLIENTS, so one policy's idle
+ * connections cannot keep every other out. *policy_id: the slot's policy.
+ */
+static bool dp_conn_fits(struct dp_listener *l, __u32 *policy_id)
+{
+	struct ln_dns_proxy *p = l->p;
+	struct ln_dns_slot slot;
+	struct dp_share *sh;
+
+	if (p->n_conns >= DP_MAX_TCP_CLIENTS)
+		return false;
+	/* an unknown slot: its query gets REFUSED, the connection counts as no policy's */
+	*policy_id = p->cfg.ops->slot_lookup(p->cfg.ud, l->slot, &slot) < 0 ? 0 : slot.policy_id;
+	sh = dp_share_of(p, *policy_id);
+	if (sh && sh->conns >= DP_POLICY_TCP_CLIENTS) {
+		p->stats.over_share++;
+		return false;
+	}
+	return true;
+}
+
 int dp_tcp_listener_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
 {
 	struct dp_listener *l = ud;
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
+	__u32 policy_id;
 	int cfd, i;
 
 	for (i = 0; i < DP_BATCH; i++) {
@@ -227,11 +262,11 @@ int dp_tcp_listener_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
 			      SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0)
 			break;
-		if (l->p->n_conns >= DP_MAX_TCP_CLIENTS) {
+		if (!dp_conn_fits(l, &policy_id)) {
 			close(cfd);
 			continue;
 		}
-		dp_conn_new(l->p, l, cfd, &peer, peer_len);
+		dp_conn_new(l->p, l, cfd, &peer, peer_len, policy_id);
 	}
 	return 0;
 }

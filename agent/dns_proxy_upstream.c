@@ -29,8 +29,8 @@ static void dp_usock_retire(struct dp_usock *s)
 	if (!s->retired) {
 		s->retired = true;
 		for (i = 0; i < p->cfg.n_slots; i++)
-			if (p->active[i] == s)
-				p->active[i] = NULL;
+			if (s->ns->active[i] == s)
+				s->ns->active[i] = NULL;
 	}
 	if (!s->n_pending && !s->held)
 		dp_usock_free(s);
@@ -63,14 +63,56 @@ static int dp_timer_arm(struct ln_dns_proxy *p)
 	return rc;
 }
 
-/* Links @u last in the deadline-ordered list and arms the timer if it was idle. */
+/*
+ * The share of @policy_id (open addressing; policy ids are few and reused, so
+ * entries stay); NULL when DP_SHARES policies have one already: then only the
+ * global limits hold.
+ */
+struct dp_share *dp_share_of(struct ln_dns_proxy *p, __u32 policy_id)
+{
+	size_t i, h = (policy_id * 2654435761u) % DP_SHARES;
+	struct dp_share *sh;
+
+	for (i = 0; i < DP_SHARES; i++) {
+		sh = &p->shares[(h + i) % DP_SHARES];
+		if (!sh->used) {
+			sh->used = true;
+			sh->policy_id = policy_id;
+		}
+		if (sh->policy_id == policy_id)
+			return sh;
+	}
+	return NULL;
+}
+
+/* What @u holds of its policy's share and its slot's use: @d = 1 taken, -1 given back. */
+static void dp_pending_count(struct ln_dns_proxy *p, struct dp_upstream *u, int d)
+{
+	struct dp_share *sh = dp_share_of(p, u->policy_id);
+
+	p->n_upstreams += d;
+	if (sh)
+		sh->pending += d;
+	if (u->to.l)
+		p->use[u->to.l->slot].pending += d;
+}
+
+/*
+ * Links @u last in the deadline-ordered list and arms the timer if it was
+ * idle; -EBUSY when its policy has DP_POLICY_PENDING queries out already.
+ */
 int dp_pending_add(struct ln_dns_proxy *p, struct dp_upstream *u)
 {
+	struct dp_share *sh = dp_share_of(p, u->policy_id);
 	uint64_t now;
 	int rc = sd_event_now(p->event, CLOCK_MONOTONIC, &now);
 
 	if (rc < 0)
 		return rc;
+	if (sh && sh->pending >= DP_POLICY_PENDING) {
+		p->stats.over_share++;
+		return -EBUSY;
+	}
 	u->deadline = now + p->cfg.timeout_ms * USEC_PER_MSEC;
 	u->p = p;
 	u->next = NULL;
@@ -80,7 +122,7 @@ int dp_pending_add(struct ln_dns_proxy *p, struct dp_upstream *u)
 	else
 		p->upstreams = u;
 	p->upstreams_tail = u;
-	p->n_upstreams++;
+	dp_pending_count(p, u, 1);
 	return p->timer_armed ? 0 : dp_timer_arm(p);
 }
 
@@ -94,7 +136,7 @@ static void dp_pending_del(struct ln_dns_proxy *p, struct dp_upstream *u)
 		u->next->prev = u->prev;
 	else
 		p->upstreams_tail = u->prev;
-	p->n_upstreams--;
+	dp_pending_count(p, u, -1);
 }
 
 void dp_upstream_free(struct dp_upstream *u)
@@ -206,15 +248,19 @@ int dp_timer_fire(sd_event_source *src, uint64_t usec, void *ud)
 	return 0;
 }
 
-/* A socket connected to the slot's server: the kernel picks a random source port. */
-static int dp_upstream_socket(const struct ln_dns_proxy *p, const struct sockaddr_storage *server,
+/*
+ * A socket connected to the slot's server, made in the netns the query came
+ * from (a container's resolver is only reached from there): the kernel picks
+ * a random source port.
+ */
+static int dp_upstream_socket(const struct dp_netns *ns, const struct sockaddr_storage *server,
 			      socklen_t server_len, int type)
 {
-	int fd, mark = (int)p->cfg.sock_mark, rc;
+	int fd, mark = (int)ns->p->cfg.sock_mark, rc;
 
-	fd = socket(server->ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = dp_netns_socket(ns, server->ss_family, type);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	/* without CAP_NET_ADMIN there is no mark: the BPF side also knows the proxy's cgroup */
 	if (mark && setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0 &&
 	    errno != EPERM)
@@ -255,20 +301,22 @@ static bool dp_usock_fits(const struct dp_usock *s, const struct sockaddr_storag
 	       !memcmp(&s->server, server, server_len);
 }
 
-static int dp_usock_open(struct ln_dns_proxy *p, const struct sockaddr_storage *server,
+static int dp_usock_open(struct dp_netns *ns, const struct sockaddr_storage *server,
 			 socklen_t server_len, uint64_t now, struct dp_usock **out)
 {
+	struct ln_dns_proxy *p = ns->p;
 	struct dp_usock *s = calloc(1, sizeof(*s));
 	int rc = -ENOMEM;
 
 	if (!s)
 		return rc;
 	s->p = p;
+	s->ns = ns;
 	s->born = now;
 	memcpy(&s->server, server, server_len);
 	s->server_len = server_len;
 	DP_LINK(p->usocks, s);
-	s->fd = dp_upstream_socket(p, &s->server, s->server_len, SOCK_DGRAM);
+	s->fd = dp_upstream_socket(ns, &s->server, s->server_len, SOCK_DGRAM);
 	if (s->fd < 0) {
 		rc = s->fd;
 		goto err_free;
@@ -284,12 +332,13 @@ err_free:
 	return rc;
 }
 
-/* The socket for a new UDP query on @slot_idx: the active one if it fits, else a new one. */
-static int dp_usock_get(struct ln_dns_proxy *p, __u16 slot_idx,
+/* The socket for a new UDP query on @slot_idx in @ns: the active one if it fits, else a new one. */
+static int dp_usock_get(struct dp_netns *ns, __u16 slot_idx,
 			const struct sockaddr_storage *server, socklen_t server_len,
 			struct dp_usock **out)
 {
-	struct dp_usock *s = p->active[slot_idx];
+	struct ln_dns_proxy *p = ns->p;
+	struct dp_usock *s = ns->active[slot_idx];
 	uint64_t now;
 	int rc = sd_event_now(p->event, CLOCK_MONOTONIC, &now);
 
@@ -301,10 +350,10 @@ static int dp_usock_get(struct ln_dns_proxy *p, __u16 slot_idx,
 	}
 	if (s)
 		dp_usock_retire(s);
-	rc = dp_usock_open(p, server, server_len, now, &s);
+	rc = dp_usock_open(ns, server, server_len, now, &s);
 	if (rc < 0)
 		return rc;
-	p->active[slot_idx] = s;
+	ns->active[slot_idx] = s;
 	*out = s;
 	return 0;
 }
@@ -327,7 +376,7 @@ static int dp_usock_attach(struct dp_upstream *u, __u16 slot_idx,
 {
 	struct ln_dns_proxy *p = u->p;
 	struct dp_usock *s;
-	int rc = dp_usock_get(p, slot_idx, server, server_len, &s);
+	int rc = dp_usock_get(u->to.l->ns, slot_idx, server, server_len, &s);
 
 	if (rc < 0)
 		return rc;
@@ -407,7 +456,7 @@ static int dp_upstream_send_tcp(struct dp_upstream *u, const struct sockaddr_sto
 
 	if (rc < 0)
 		return rc;
-	rc = dp_upstream_socket(p, server, server_len, SOCK_STREAM);
+	rc = dp_upstream_socket(u->to.l->ns, server, server_len, SOCK_STREAM);
 	if (rc < 0)
 		return rc;
 	u->fd = rc;

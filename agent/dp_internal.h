@@ -24,6 +24,10 @@
 #define DP_MAX_PENDING 4096     /* queries upstream at once; beyond: SERVFAIL */
 #define DP_MAX_TCP_CLIENTS 512  /* beyond: new connections are closed */
 #define DP_TCP_IDLE_MS 10000
+/* Fair shares: one policy's part of the above, so it cannot deny DNS to the others. */
+#define DP_POLICY_PENDING (DP_MAX_PENDING / 4)
+#define DP_POLICY_TCP_CLIENTS (DP_MAX_TCP_CLIENTS / 8)
+#define DP_SHARES 1024          /* policies tracked at once (open addressing) */
 
 /*
  * Upstream UDP sockets are shared (see dp_usock_fits() in dns_proxy_upstream.c): each is
@@ -35,14 +39,43 @@
 #define DP_USOCK_PENDING 32
 
 struct dp_conn;
+struct dp_netns;
 
-/* One listening socket: (slot, family, protocol). */
+/* One listening socket: (netns, slot, kind); its port is the kernel's choice. */
 struct dp_listener {
 	struct ln_dns_proxy *p;
+	struct dp_netns *ns;
 	int fd;
 	int family, type;
 	__u16 slot;
+	__u16 port;
 	sd_event_source *io;
+};
+
+/* A network namespace the proxy serves: a listener per (slot, kind), upstreams from inside. */
+struct dp_netns {
+	struct ln_dns_proxy *p;
+	struct dp_netns *prev, *next;
+	__u64 cookie;
+	int ns_fd;                     /* -1: the agent's own */
+	__u64 dev, ino;                /* its nsfs inode: is any process still in it? */
+	struct dp_listener *listeners; /* [slot * LN_DNS_KINDS + kind]; fd -1: none */
+	struct dp_usock **active;      /* per slot: the socket taking new UDP queries, or NULL */
+	bool has_ipv6;                 /* ::1 sockets too (not in a netns without IPv6) */
+};
+
+/* Per slot, over every netns: is it in use (reclaim asks). */
+struct dp_slot_use {
+	uint64_t last;         /* CLOCK_MONOTONIC usec of the last query */
+	unsigned int pending;  /* queries upstream */
+	unsigned int conns;    /* TCP client connections */
+};
+
+/* A policy's share of the pending table and the TCP clients. */
+struct dp_share {
+	__u32 policy_id;
+	bool used;
+	unsigned int pending, conns;
 };
 
 /* Where the answer to a query goes. */
@@ -58,6 +91,7 @@ struct dp_upstream;
 /* A UDP socket connected to one server, shared by the queries to it (see below). */
 struct dp_usock {
 	struct ln_dns_proxy *p;
+	struct dp_netns *ns; /* where it was made: the server is reached from there */
 	struct dp_usock *prev, *next;
 	int fd;
 	sd_event_source *io;
@@ -104,6 +138,7 @@ struct dp_conn {
 	__u8 *out; /* the reply being written */
 	size_t out_len, out_off;
 	struct dp_upstream *busy;
+	__u32 policy_id; /* the slot's at accept: its share of the TCP clients */
 };
 
 /*
@@ -124,13 +159,15 @@ struct ln_dns_proxy {
 	sd_event *event;
 	const struct dp_up_ops *up;
 	struct ln_dns_proxy_config cfg;
-	struct dp_listener *listeners;
-	size_t n_listeners;
+	struct dp_netns *netns; /* the agent's own first */
+	size_t n_netns;
+	int self_ns_fd;         /* the agent's own netns, to come back to */
+	struct dp_slot_use *use;
+	struct dp_share shares[DP_SHARES];
 	bool has_ipv6;
 	struct dp_upstream *upstreams, *upstreams_tail; /* oldest first: deadline order */
 	size_t n_upstreams;
 	sd_event_source *timer; /* one for all upstreams: the oldest one's deadline */
-	struct dp_usock **active; /* per slot: the socket taking new UDP queries, or NULL */
 	struct dp_usock *usocks;  /* every upstream UDP socket, retired ones too */
 	__u16 rnd[DP_RND_IDS];
 	size_t n_rnd;
@@ -168,6 +205,17 @@ static inline void dp_close(int fd)
 	if (fd >= 0)
 		close(fd);
 }
+
+/* dns_proxy.c: the query path */
+int dp_udp_listener_io(sd_event_source *s, int fd, uint32_t revents, void *ud);
+
+/* dns_netns.c: the proxy's sockets per netns (listeners; entering one for upstream sockets) */
+int dp_netns_open(struct ln_dns_proxy *p, int ns_fd, struct dp_netns **out, struct ln_error *err);
+void dp_netns_free(struct dp_netns *ns);
+int dp_netns_socket(const struct dp_netns *ns, int family, int type);
+
+/* dns_proxy_upstream.c: fair shares */
+struct dp_share *dp_share_of(struct ln_dns_proxy *p, __u32 policy_id);
 
 /* dns_proxy_tcp.c: TCP clients, length-prefixed */
 int dp_tcp_listener_io(sd_event_source *s, int fd, uint32_t revents, void *ud);

@@ -177,6 +177,10 @@ static int size_maps(struct ln_manager *m, struct lsnitch_bpf *s, const struct l
 		r = bpf_map__reuse_fd(s->maps.dns_slot_owner, m->dns_slot_owner_fd);
 	if (!r && m->dns_slot_by_owner_fd >= 0)
 		r = bpf_map__reuse_fd(s->maps.dns_slot_by_owner, m->dns_slot_by_owner_fd);
+	if (!r && m->dns_ports_fd >= 0)
+		r = bpf_map__reuse_fd(s->maps.dns_ports, m->dns_ports_fd);
+	if (!r && m->dns_requests_fd >= 0)
+		r = bpf_map__reuse_fd(s->maps.dns_requests, m->dns_requests_fd);
 	return r;
 }
 

@@ -13,6 +13,8 @@ static const char *const reason_names[] = {
 	[LN_REASON_DOMAIN_BLOCKLIST] = "domain-blocklist",
 	[LN_REASON_SOCKET_KIND] = "socket-kind",
 	[LN_REASON_PENDING] = "pending",
+	[LN_REASON_DNS_NO_SLOT] = "dns-no-slot",
+	[LN_REASON_DNS_NO_PROXY] = "dns-no-proxy",
 };
 
 static const char *const hook_names[] = {

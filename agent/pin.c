@@ -48,6 +48,9 @@ static const struct shared_map shared_maps[] = {
 	  sizeof(struct ln_dns_slot_val), LN_DNS_MAX_SLOTS },
 	{ "dns_slot_by_owner", FD_OFF(dns_slot_by_owner_fd), BPF_MAP_TYPE_HASH,
 	  sizeof(struct ln_dns_owner), 4, LN_DNS_MAX_SLOTS },
+	{ "dns_ports", FD_OFF(dns_ports_fd), BPF_MAP_TYPE_HASH,
+	  sizeof(struct ln_dns_port_key), 4, LN_DNS_PORT_ENTRIES },
+	{ "dns_requests", FD_OFF(dns_requests_fd), BPF_MAP_TYPE_RINGBUF, 0, 0, 4096 },
 };
 #define N_SHARED (sizeof(shared_maps) / sizeof(shared_maps[0]))
 
@@ -60,7 +63,8 @@ static struct bpf_map *skel_map(struct lsnitch_bpf *skel, size_t i)
 {
 	struct bpf_map *maps[N_SHARED] = {
 		skel->maps.events, skel->maps.counters, skel->maps.dns_state,
-		skel->maps.dns_slot_owner, skel->maps.dns_slot_by_owner,
+		skel->maps.dns_slot_owner, skel->maps.dns_slot_by_owner, skel->maps.dns_ports,
+		skel->maps.dns_requests,
 	};
 	return maps[i];
 }

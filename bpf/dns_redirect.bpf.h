@@ -1,11 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The DNS redirect (included by lsnitch.bpf.c): while the agent's proxy is
- * alive, a guarded port-53 query goes to the proxy port of its (server,
- * policy) slot; the restore hooks ask which server a slot stands for.
+ * alive, a guarded port-53 query goes to the proxy socket of its (server,
+ * policy) slot in the asker's own netns; with no slot or no such socket it is
+ * refused, never sent direct. The restore hooks ask which server a port stands for.
  */
 #ifndef LSNITCH_DNS_REDIRECT_BPF_H
 #define LSNITCH_DNS_REDIRECT_BPF_H
+
+#include "lsnitch_siphash.h"
+
+/* ln_check() results beyond allow/deny: redirect to the proxy's port, or refuse (| reason). */
+#define LN_REDIRECT 0x10000
+#define LN_DNS_REFUSE 0x20000
 
 /* The proxy is up (fresh heartbeat) and this is not one of its own sockets. */
 LN_INLINE const struct ln_dns_state *ln_dns_active(void)
@@ -23,17 +30,6 @@ LN_INLINE const struct ln_dns_state *ln_dns_active(void)
 	return st;
 }
 
-LN_INLINE __u32 ln_dns_hash(const struct ln_dns_owner *o)
-{
-	const __u32 *w = (const __u32 *)o;
-	__u32 h = 0x9e3779b9;
-	int i;
-
-	for (i = 0; i < (int)(sizeof(*o) / 4); i++)
-		h = (h ^ w[i]) * 0x01000193;
-	return h ^ (h >> 16);
-}
-
 LN_INLINE int ln_dns_owner_eq(const struct ln_dns_owner *a, const struct ln_dns_owner *b)
 {
 	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
@@ -41,26 +37,39 @@ LN_INLINE int ln_dns_owner_eq(const struct ln_dns_owner *a, const struct ln_dns_
 	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2];
 }
 
-/* The slot of (server, policy), claiming a free one on first use; -1 if none. */
-LN_INLINE int ln_dns_slot(const struct ln_dns_state *st, const struct ln_dns_owner *o)
+struct bpf_map;
+
+struct ln_dns_count {
+	__u32 policy_id;
+	__u32 n;
+};
+
+static long ln_dns_count_one(struct bpf_map *map, __u32 *slot, struct ln_dns_slot_val *v,
+			     struct ln_dns_count *c)
 {
-	struct ln_dns_slot_val nv = { .owner = *o };
+	if (v->owner.policy_id == c->policy_id)
+		c->n++;
+	return 0;
+}
+
+/*
+ * Claims a free slot for @o: probing from a keyed hash of all its bytes (no
+ * set of servers can be aimed at a few slots), and only while its policy
+ * holds fewer than policy_slots (one policy cannot take them all). -1: none.
+ */
+LN_INLINE int ln_dns_claim(const struct ln_dns_state *st, const struct ln_dns_owner *o)
+{
+	struct ln_dns_slot_val nv = {.owner = *o, .last_used_ns = bpf_ktime_get_ns()};
+	struct ln_dns_count c = {.policy_id = o->policy_id};
 	struct ln_dns_slot_val *cur;
-	__u32 *found, h, n = st->n_slots, s;
+	__u32 n = st->n_slots, h, s;
 	int i;
 
-	found = bpf_map_lookup_elem(&dns_slot_by_owner, o);
-	if (found) {
-		cur = bpf_map_lookup_elem(&dns_slot_owner, found);
-		if (cur)
-			cur->last_used_ns = bpf_ktime_get_ns();
-		return *found < n ? (int)*found : -1;
-	}
-	if (!n)
+	bpf_for_each_map_elem(&dns_slot_owner, ln_dns_count_one, &c, 0);
+	if (st->policy_slots && c.n >= st->policy_slots)
 		return -1;
-	h = ln_dns_hash(o);
-	nv.last_used_ns = bpf_ktime_get_ns();
-	for (i = 0; i < 8; i++) {
+	h = (__u32)ln_siphash_words(st->hash_key, (const __u32 *)o, sizeof(*o) / 4);
+	for (i = 0; i < LN_DNS_MAX_SLOTS && i < (int)n; i++) {
 		s = (h + i) % n;
 		/* BPF_NOEXIST makes the claim atomic against other CPUs. */
 		if (bpf_map_update_elem(&dns_slot_owner, &s, &nv, BPF_NOEXIST) == 0) {
@@ -74,6 +83,21 @@ LN_INLINE int ln_dns_slot(const struct ln_dns_state *st, const struct ln_dns_own
 	return -1;
 }
 
+/* The slot of (server, policy), claiming a free one on first use; -1 if none. */
+LN_INLINE int ln_dns_slot(const struct ln_dns_state *st, const struct ln_dns_owner *o)
+{
+	struct ln_dns_slot_val *cur;
+	__u32 *found;
+
+	found = bpf_map_lookup_elem(&dns_slot_by_owner, o);
+	if (!found)
+		return ln_dns_claim(st, o);
+	cur = bpf_map_lookup_elem(&dns_slot_owner, found);
+	if (cur)
+		cur->last_used_ns = bpf_ktime_get_ns();
+	return *found < st->n_slots ? (int)*found : -1;
+}
+
 LN_INLINE int ln_is_v4_mapped(const __u8 *addr)
 {
 	const __u32 *w = (const __u32 *)addr;
@@ -81,42 +105,71 @@ LN_INLINE int ln_is_v4_mapped(const __u8 *addr)
 	return w[0] == 0 && w[1] == 0 && w[2] == bpf_htonl(0x0000ffff);
 }
 
-/* ln_check() results beyond allow/deny: redirect to the proxy's port. */
-#define LN_REDIRECT 0x10000
+/* Which proxy socket serves a query to @addr (v4 mapped: 127.0.0.1, else ::1) over @proto. */
+LN_INLINE __u16 ln_dns_kind(const __u8 *addr, __u8 proto)
+{
+	return (ln_is_v4_mapped(addr) ? LN_DNS_UDP4 : LN_DNS_UDP6) + (proto == IPPROTO_TCP);
+}
+
+/* Asks the agent to serve netns @netns (it dedupes; a full ring drops the ask). */
+LN_INLINE void ln_dns_request(__u64 netns)
+{
+	struct ln_dns_netns_req *r = bpf_ringbuf_reserve(&dns_requests, sizeof(*r), 0);
+
+	if (!r)
+		return;
+	r->netns = netns;
+	r->tgid = bpf_get_current_pid_tgid() >> 32;
+	r->pad = 0;
+	bpf_ringbuf_submit(r, 0);
+}
 
 /*
- * The proxy port for a DNS query of (server, policy), as LN_REDIRECT | port;
- * 0 when there is no slot (the query then goes out as it is).
+ * The proxy port for a DNS query of (server, policy) from @ctx's netns, as
+ * LN_REDIRECT | port; LN_DNS_REFUSE | reason when there is no slot, or no
+ * proxy socket in that netns yet (the agent is asked to make them).
  */
-LN_INLINE int ln_dns_redirect(const struct ln_dns_state *st, const __u8 *addr, __u16 port,
-			      __u32 policy_id)
+LN_INLINE int ln_dns_redirect(void *ctx, const struct ln_dns_state *st, const __u8 *addr,
+			      __u16 port, __u8 proto, __u32 policy_id)
 {
-	struct ln_dns_owner o = { .port = port, .policy_id = policy_id };
+	struct ln_dns_owner o = {.port = port, .policy_id = policy_id};
+	struct ln_dns_port_key k = {.kind = ln_dns_kind(addr, proto)};
+	__u32 *to;
 	int slot;
 
 	__builtin_memcpy(o.addr, addr, LN_ADDR_LEN);
 	slot = ln_dns_slot(st, &o);
 	if (slot < 0) {
 		ln_count(LN_CNT_DNS_NO_SLOT);
-		return 0;
+		return LN_DNS_REFUSE | LN_REASON_DNS_NO_SLOT;
+	}
+	k.netns = bpf_get_netns_cookie(ctx);
+	k.num = (__u32)slot;
+	to = bpf_map_lookup_elem(&dns_ports, &k);
+	if (!to) {
+		ln_dns_request(k.netns);
+		ln_count(LN_CNT_DNS_NO_PROXY);
+		return LN_DNS_REFUSE | LN_REASON_DNS_NO_PROXY;
 	}
 	ln_count(LN_CNT_DNS_REDIRECTED);
-	return LN_REDIRECT | (__u16)(st->base_port + slot);
+	return LN_REDIRECT | (__u16)*to;
 }
 
-/* The (server, policy) the proxy port @port stands for, or NULL. */
-LN_INLINE const struct ln_dns_slot_val *ln_dns_owner_of(__u16 port)
+/* The (server, policy) the proxy port @port (of @kind, in @ctx's netns) stands for, or NULL. */
+LN_INLINE const struct ln_dns_slot_val *ln_dns_owner_of(void *ctx, __u16 port, __u16 kind)
 {
+	struct ln_dns_port_key k = {.num = port, .kind = kind, .by_port = 1};
 	const struct ln_dns_state *st;
-	__u32 zero = 0, slot;
+	__u32 zero = 0, *slot;
 
 	st = bpf_map_lookup_elem(&dns_state, &zero);
-	if (!st || port < st->base_port || port >= st->base_port + st->n_slots)
+	if (!st || !st->n_slots)
 		return NULL;
 	if ((bpf_get_current_pid_tgid() >> 32) == st->agent_tgid)
 		return NULL;
-	slot = port - st->base_port;
-	return bpf_map_lookup_elem(&dns_slot_owner, &slot);
+	k.netns = bpf_get_netns_cookie(ctx);
+	slot = bpf_map_lookup_elem(&dns_ports, &k);
+	return slot ? bpf_map_lookup_elem(&dns_slot_owner, slot) : NULL;
 }
 
 #endif /* LSNITCH_DNS_REDIRECT_BPF_H */

@@ -13,7 +13,8 @@ LN_INLINE void ln_restore4(struct bpf_sock_addr *ctx)
 
 	if (ctx->user_ip4 != bpf_htonl(0x7f000001))
 		return;
-	v = ln_dns_owner_of(bpf_ntohs((__u16)ctx->user_port));
+	v = ln_dns_owner_of(ctx, bpf_ntohs((__u16)ctx->user_port),
+			    LN_DNS_UDP4 + (ctx->protocol == IPPROTO_TCP));
 	if (!v || !ln_is_v4_mapped(v->owner.addr))
 		return;
 	w = (const __u32 *)v->owner.addr;
@@ -26,13 +27,17 @@ LN_INLINE void ln_restore6(struct bpf_sock_addr *ctx)
 	const struct ln_dns_slot_val *v;
 	__u32 a0 = ctx->user_ip6[0], a1 = ctx->user_ip6[1], a2 = ctx->user_ip6[2],
 	      a3 = ctx->user_ip6[3];
+	__u16 kind = ctx->protocol == IPPROTO_TCP;
 	const __u32 *w;
 
-	/* ::1 or ::ffff:127.0.0.1 */
-	if (a0 || a1 || !((a2 == 0 && a3 == bpf_htonl(1)) ||
-			  (a2 == bpf_htonl(0x0000ffff) && a3 == bpf_htonl(0x7f000001))))
+	/* ::1 (the proxy's v6 sockets) or ::ffff:127.0.0.1 (its v4 ones) */
+	if (a0 || a1)
 		return;
-	v = ln_dns_owner_of(bpf_ntohs((__u16)ctx->user_port));
+	if (a2 == 0 && a3 == bpf_htonl(1))
+		kind += LN_DNS_UDP6;
+	else if (a2 != bpf_htonl(0x0000ffff) || a3 != bpf_htonl(0x7f000001))
+		return;
+	v = ln_dns_owner_of(ctx, bpf_ntohs((__u16)ctx->user_port), kind);
 	if (!v)
 		return;
 	w = (const __u32 *)v->owner.addr;

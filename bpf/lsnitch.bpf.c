@@ -322,10 +322,10 @@ LN_INLINE const struct ln_policy_val *ln_policy(const struct ln_config_val *cfg,
  * DNS goes to the proxy, which applies the domain lists and records what
  * names resolve to; only an explicit deny rule, or a pending cgroup (no
  * policy to ask the proxy about yet), stops it here. Returns
- * LN_REDIRECT | port, or 0: decided here.
+ * LN_REDIRECT | port, LN_DNS_REFUSE | reason, or 0: decided here.
  */
-LN_INLINE int ln_dns_divert(const __u8 *addr, __u16 port, __u8 proto, __u32 policy_id,
-			    const struct ln_decision *d)
+LN_INLINE int ln_dns_divert(void *ctx, const __u8 *addr, __u16 port, __u8 proto,
+			    __u32 policy_id, const struct ln_decision *d)
 {
 	const struct ln_dns_state *dns;
 
@@ -336,7 +336,7 @@ LN_INLINE int ln_dns_divert(const __u8 *addr, __u16 port, __u8 proto, __u32 poli
 	if (d->reason == LN_REASON_RULE && d->verdict == LN_VERDICT_DENY && !d->audit)
 		return 0;
 	dns = ln_dns_active();
-	return dns ? ln_dns_redirect(dns, addr, port, policy_id) : 0;
+	return dns ? ln_dns_redirect(ctx, dns, addr, port, proto, policy_id) : 0;
 }
 
 /* Counts and reports @d; 1 allow, 0 deny (EPERM). */
@@ -372,9 +372,17 @@ LN_INLINE int ln_check(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port, 
 	if (!pol)
 		return 1;
 	ln_decide(cfg, pol, policy_id, &cfg->lists, addr, port, proto, &d);
-	to = ln_dns_divert(addr, port, proto, policy_id, &d);
-	if (to)
+	to = ln_dns_divert(ctx, addr, port, proto, policy_id, &d);
+	if (to & LN_REDIRECT)
 		return to;
+	if (to & LN_DNS_REFUSE) {
+		/* fail closed, even under audit: never direct while the proxy runs */
+		d.verdict = LN_VERDICT_DENY;
+		d.reason = (__u8)to;
+		d.rule_id = 0;
+		d.audit = 0;
+		d.log = 1;
+	}
 	return ln_enforce(ctx, addr, port, cg, policy_id, &d, hook);
 }
 
@@ -433,7 +441,7 @@ LN_INLINE __u16 ln_peer(struct bpf_sock_addr *ctx, __u32 *addr, int v6)
 		ln_addr_from_v4((__u8 *)addr, sk->dst_ip4);
 	}
 	if (ln_is_proxy_addr((__u8 *)addr))
-		v = ln_dns_owner_of(port);
+		v = ln_dns_owner_of(ctx, port, ln_dns_kind((__u8 *)addr, ctx->protocol));
 	if (!v)
 		return port;
 	__builtin_memcpy(addr, v->owner.addr, LN_ADDR_LEN);

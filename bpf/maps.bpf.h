@@ -105,4 +105,18 @@ struct {
 	__type(value, __u32);
 } dns_slot_by_owner SEC(".maps");
 
+/* The proxy's kernel-chosen ports per (netns, slot, kind), and back (struct ln_dns_port_key). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LN_DNS_PORT_ENTRIES);
+	__type(key, struct ln_dns_port_key);
+	__type(value, __u32);
+} dns_ports SEC(".maps");
+
+/* Netns the proxy should serve: struct ln_dns_netns_req records. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} dns_requests SEC(".maps");
+
 #endif /* LSNITCH_MAPS_BPF_H */

@@ -29,6 +29,8 @@ enum ln_reason {
 	LN_REASON_DOMAIN_BLOCKLIST = 5, /* reserved: domain blocklist (DNS, later) */
 	LN_REASON_SOCKET_KIND = 6, /* a socket kind the policy refuses (raw-sockets= ...) */
 	LN_REASON_PENDING = 7,     /* a new cgroup the agent has not bound yet: fail closed */
+	LN_REASON_DNS_NO_SLOT = 8,  /* DNS: no proxy slot free for (server, policy): refused */
+	LN_REASON_DNS_NO_PROXY = 9, /* DNS: the proxy has no sockets in this netns (yet): refused */
 };
 
 /* Which hook produced an event. Stable numbers. */
@@ -261,11 +263,12 @@ enum ln_counter {
 	LN_CNT_AUDITED = 2, /* would have been denied, audit mode */
 	LN_CNT_EVENTS_DROPPED = 3,
 	LN_CNT_DNS_REDIRECTED = 4,
-	LN_CNT_DNS_NO_SLOT = 5, /* no free slot: the query went out unredirected */
+	LN_CNT_DNS_NO_SLOT = 5, /* no free slot: the query was refused (EPERM) */
 	LN_CNT_EGRESS_DROPPED = 6, /* packets the egress backstop dropped */
 	LN_CNT_EVENTS_LIMITED = 7, /* egress events over the kernel-side rate limit */
 	LN_CNT_PENDING = 8,        /* walks that found a new, not yet seen cgroup */
-	LN_CNT_MAX = 9,
+	LN_CNT_DNS_NO_PROXY = 9,   /* DNS from a netns the proxy does not serve yet: refused */
+	LN_CNT_MAX = 10,
 };
 
 /* ln_event.flags */
@@ -314,13 +317,17 @@ _Static_assert(sizeof(struct ln_event) == 80, "ln_event size");
 
 /*
  * DNS redirect. A guarded process's port-53 connect()/sendto() goes to the
- * agent's resolver proxy at 127.0.0.1 / ::1 port (base + slot); a slot stands
- * for one (original server, policy) pair, allocated by the programs on first
- * use. recvmsg and getpeername put the original server back. Only while the
- * agent's heartbeat is fresh: if it dies, DNS goes straight out again.
+ * agent's resolver proxy at 127.0.0.1 / ::1 in the process's own network
+ * namespace; a slot stands for one (original server, policy) pair, allocated
+ * by the programs on first use (keyed hash, at most policy_slots per policy).
+ * The proxy's ports are kernel-chosen, one per (netns, slot, kind), published
+ * in dns_ports. recvmsg and getpeername put the original server back. Only
+ * while the agent's heartbeat is fresh: if it dies, DNS goes straight out
+ * again. While it lives, a query with no slot or no proxy socket is refused.
  */
 #define LN_DNS_PORT 53
 #define LN_DNS_MAX_SLOTS 256
+#define LN_DNS_MAX_NETNS 64 /* namespaces served at once, the host's included */
 #define LN_DNS_HEARTBEAT_NS (3ULL * 1000000000ULL)
 
 struct ln_dns_owner {
@@ -342,10 +349,42 @@ _Static_assert(sizeof(struct ln_dns_slot_val) == 32, "ln_dns_slot_val size");
 struct ln_dns_state {
 	__u64 heartbeat_ns; /* bpf_ktime_get_ns() clock (CLOCK_MONOTONIC) */
 	__u32 agent_tgid;   /* never redirect the agent's own sockets */
-	__u16 base_port;
 	__u16 n_slots;      /* 0: no proxy */
+	__u16 policy_slots; /* the most slots one policy may hold */
+	__u64 hash_key[2];  /* SipHash key of the slot hash (random, from the agent) */
 };
-_Static_assert(sizeof(struct ln_dns_state) == 16, "ln_dns_state size");
+_Static_assert(sizeof(struct ln_dns_state) == 32, "ln_dns_state size");
+
+/* The proxy's listening sockets of a slot: stable numbers (ln_dns_port_key.kind). */
+enum ln_dns_kind {
+	LN_DNS_UDP4 = 0, /* 127.0.0.1 (also reached as ::ffff:127.0.0.1) */
+	LN_DNS_TCP4 = 1,
+	LN_DNS_UDP6 = 2, /* ::1 */
+	LN_DNS_TCP6 = 3,
+	LN_DNS_KINDS = 4,
+};
+
+/*
+ * dns_ports map (hash), value __u32: with by_port 0, key (netns, num = slot,
+ * kind) gives the port; with by_port 1, key (netns, num = port, kind) gives
+ * the slot. A netns with no entries has no proxy sockets.
+ */
+struct ln_dns_port_key {
+	__u64 netns; /* bpf_get_netns_cookie() / SO_NETNS_COOKIE */
+	__u32 num;
+	__u16 kind;  /* enum ln_dns_kind */
+	__u16 by_port;
+};
+_Static_assert(sizeof(struct ln_dns_port_key) == 16, "ln_dns_port_key size");
+#define LN_DNS_PORT_ENTRIES (LN_DNS_MAX_NETNS * 64 * LN_DNS_KINDS * 2)
+
+/* dns_requests ring buffer: a query came from a netns without proxy sockets. */
+struct ln_dns_netns_req {
+	__u64 netns;
+	__u32 tgid; /* the asking process: the agent joins its netns */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct ln_dns_netns_req) == 16, "ln_dns_netns_req size");
 
 /*
  * dns_verdicts map (LRU hash): key = struct ln_bl_key with set = policy id;

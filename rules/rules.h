@@ -186,7 +186,7 @@ struct ln_config {
 	/* DNS ([global] dns-*): the resolver proxy and how it answers blocked names */
 	bool dns;                 /* dns = yes (default) */
 	int dns_block;            /* enum ln_dns_block_mode value: 0 nxdomain, 1 refused, 2 zero */
-	unsigned int dns_port;    /* first proxy port (default 10530) */
+	unsigned int dns_port;    /* deprecated, ignored: the proxy's ports are kernel-chosen */
 	unsigned int dns_ttl_min; /* clamp of recorded answers, seconds (default 30) */
 	unsigned int dns_ttl_max; /* (default 3600) */
 	__u32 dns_ttl_rule_id;    /* the last dns-ttl-* line, for "min above max" */

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The DNS redirect's bookkeeping: the proxy's kernel-chosen ports published in
+ * dns_ports, the network namespaces the kernel asks the proxy to serve
+ * (dns_requests), idle slots handed back, the slot hash key.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <syslog.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "agent.h"
+#include "dns_proxy.h"
+
+/*
+ * A slot neither the kernel (redirects) nor the proxy (queries, pending,
+ * TCP clients) used for this long goes back to the pool, with new ports.
+ */
+#define SLOT_IDLE_SEC 10
+#define SWEEP_TICKS 5   /* netns with no process left: looked for every 5 s */
+#define FAILED_NETNS 16 /* namespaces that could not be served: asked again after 1 s */
+
+struct ln_dns_slots {
+	__u64 key[2];
+	struct ring_buffer *rb;
+	sd_event_source *rb_io;
+	unsigned int ticks;
+	struct {
+		__u64 netns, at_ns;
+	} failed[FAILED_NETNS];
+	unsigned int n_failed;
+};
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* Ports of a previous agent are gone with it: nothing of them may be redirected to. */
+static void ports_clear(int fd)
+{
+	struct ln_dns_port_key k;
+
+	while (bpf_map_get_next_key(fd, NULL, &k) == 0)
+		if (bpf_map_delete_elem(fd, &k) < 0)
+			break;
+}
+
+int ln_dns_slots_start(struct ln_manager *m, struct ln_error *err)
+{
+	struct ln_dns_slots *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return ln_err(err, -ENOMEM, "DNS slots: out of memory");
+	if (getrandom(s->key, sizeof(s->key), 0) != sizeof(s->key)) {
+		free(s);
+		return ln_err(err, -EIO, "DNS slot key: getrandom: %s", strerror(errno));
+	}
+	m->dns_slots = s;
+	ports_clear(m->dns_ports_fd);
+	return 0;
+}
+
+void ln_dns_slots_state(const struct ln_manager *m, struct ln_dns_state *st)
+{
+	st->policy_slots = LN_DNS_POLICY_SLOTS;
+	if (m->dns_slots)
+		memcpy(st->hash_key, m->dns_slots->key, sizeof(st->hash_key));
+}
+
+static int port_put(int fd, struct ln_dns_port_key *k, __u32 v)
+{
+	return bpf_map_update_elem(fd, k, &v, BPF_ANY) < 0 ? -errno : 0;
+}
+
+int ln_dns_slots_ports(void *ud, __u64 netns, __u16 slot, const __u16 *port, bool on)
+{
+	struct ln_manager *m = ud;
+	struct ln_dns_port_key by_slot = {.netns = netns, .num = slot};
+	struct ln_dns_port_key by_port = {.netns = netns, .by_port = 1};
+	__u32 cur;
+	int rc = 0;
+
+	for (__u16 kind = 0; kind < LN_DNS_KINDS && rc >= 0; kind++) {
+		if (!port[kind])
+			continue;
+		by_slot.kind = by_port.kind = kind;
+		by_port.num = port[kind];
+		if (on) {
+			/* the way back first: a redirect to the port is restored from its start */
+			rc = port_put(m->dns_ports_fd, &by_port, slot);
+			if (rc >= 0)
+				rc = port_put(m->dns_ports_fd, &by_slot, port[kind]);
+			continue;
+		}
+		/* a renewed slot's new port is in place already: only the old one goes */
+		if (bpf_map_lookup_elem(m->dns_ports_fd, &by_slot, &cur) == 0 && cur == port[kind])
+			bpf_map_delete_elem(m->dns_ports_fd, &by_slot);
+		bpf_map_delete_elem(m->dns_ports_fd, &by_port);
+	}
+	return rc;
+}
+
+/* Whether serving @netns failed less than a second ago (then it is not tried again yet). */
+static bool netns_failed_lately(struct ln_dns_slots *s, __u64 netns, __u64 now)
+{
+	for (unsigned int i = 0; i < s->n_failed && i < FAILED_NETNS; i++)
+		if (s->failed[i].netns == netns && now - s->failed[i].at_ns < 1000000000ULL)
+			return true;
+	return false;
+}
+
+static int on_request(void *ctx, void *data, size_t len)
+{
+	struct ln_manager *m = ctx;
+	struct ln_dns_slots *s = m->dns_slots;
+	const struct ln_dns_netns_req *r = data;
+	struct ln_error err = {};
+	__u64 now = now_ns();
+	int rc;
+
+	if (len < sizeof(*r) || !m->dns || ln_dns_proxy_serves(m->dns, r->netns) ||
+	    netns_failed_lately(s, r->netns, now))
+		return 0;
+	rc = ln_dns_proxy_add_netns(m->dns, (int)r->tgid, r->netns, &err);
+	if (rc == -EEXIST)
+		return 0;
+	if (rc < 0) {
+		s->failed[s->n_failed % FAILED_NETNS].netns = r->netns;
+		s->failed[s->n_failed % FAILED_NETNS].at_ns = now;
+		s->n_failed++;
+		ln_note(m, LOG_WARNING, "DNS: cannot serve the network namespace of pid %u: %s",
+			r->tgid, err.msg);
+		return 0;
+	}
+	ln_note(m, LOG_INFO, "DNS: serving the network namespace of pid %u (%zu served)", r->tgid,
+		ln_dns_proxy_n_netns(m->dns));
+	return 0;
+}
+
+static int on_request_io(sd_event_source *src, int fd, uint32_t revents, void *ud)
+{
+	struct ln_manager *m = ud;
+
+	ring_buffer__consume(m->dns_slots->rb);
+	return 0;
+}
+
+int ln_dns_slots_listen(struct ln_manager *m, struct ln_error *err)
+{
+	struct ln_dns_slots *s = m->dns_slots;
+	int rc;
+
+	s->rb = ring_buffer__new(m->dns_requests_fd, on_request, m, NULL);
+	if (!s->rb)
+		return ln_err(err, -errno, "DNS netns requests: %s", strerror(errno));
+	rc = sd_event_add_io(m->event, &s->rb_io, ring_buffer__epoll_fd(s->rb), EPOLLIN,
+			     on_request_io, m);
+	if (rc < 0)
+		return ln_err(err, rc, "DNS netns requests: %s", strerror(-rc));
+	return 0;
+}
+
+void ln_dns_slots_stop(struct ln_manager *m)
+{
+	struct ln_dns_slots *s = m->dns_slots;
+
+	if (!s)
+		return;
+	sd_event_source_disable_unref(s->rb_io);
+	ring_buffer__free(s->rb);
+	free(s);
+	m->dns_slots = NULL;
+}
+
+/*
+ * Hands back slots idle for SLOT_IDLE_SEC, each with new ports first: a
+ * client still connected to an old port reaches nobody rather than the
+ * slot's next (server, policy).
+ */
+static void slots_reclaim(struct ln_manager *m)
+{
+	__u32 keys[LN_DNS_MAX_SLOTS], key, *prev = NULL;
+	__u64 now = now_ns();
+	struct ln_dns_slot_val v;
+	size_t n = 0, i;
+
+	while (n < LN_DNS_MAX_SLOTS && bpf_map_get_next_key(m->dns_slot_owner_fd, prev, &key) == 0) {
+		keys[n++] = key;
+		prev = &keys[n - 1];
+	}
+	for (i = 0; i < n; i++) {
+		if (bpf_map_lookup_elem(m->dns_slot_owner_fd, &keys[i], &v) < 0 ||
+		    now - v.last_used_ns < SLOT_IDLE_SEC * 1000000000ULL)
+			continue;
+		if (keys[i] < LN_DNS_SLOTS &&
+		    (!ln_dns_proxy_slot_idle(m->dns, (__u16)keys[i], SLOT_IDLE_SEC * 1000000ULL) ||
+		     ln_dns_proxy_slot_renew(m->dns, (__u16)keys[i]) < 0))
+			continue;
+		bpf_map_delete_elem(m->dns_slot_by_owner_fd, &v.owner);
+		bpf_map_delete_elem(m->dns_slot_owner_fd, &keys[i]);
+	}
+}
+
+void ln_dns_slots_tick(struct ln_manager *m)
+{
+	size_t gone;
+
+	if (!m->dns || !m->dns_slots)
+		return;
+	slots_reclaim(m);
+	if (++m->dns_slots->ticks % SWEEP_TICKS)
+		return;
+	gone = ln_dns_proxy_sweep(m->dns);
+	if (gone)
+		ln_note(m, LOG_INFO, "DNS: %zu network namespaces gone, their sockets closed (%zu served)",
+			gone, ln_dns_proxy_n_netns(m->dns));
+}
