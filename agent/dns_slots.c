@@ -5,12 +5,14 @@
  * (dns_requests), idle slots handed back, the slot hash key.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/random.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -54,10 +56,30 @@ static void ports_clear(int fd)
 			break;
 }
 
+/*
+ * The pid of another agent whose proxy serves these maps (a fresh heartbeat
+ * from a live process), or 0. Its ports must not be cleared from under it.
+ */
+static pid_t other_agent(int state_fd)
+{
+	struct ln_dns_state st;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(state_fd, &zero, &st) < 0 || !st.n_slots ||
+	    (pid_t)st.agent_tgid == getpid() || now_ns() - st.heartbeat_ns > LN_DNS_HEARTBEAT_NS)
+		return 0;
+	return kill((pid_t)st.agent_tgid, 0) == 0 || errno == EPERM ? (pid_t)st.agent_tgid : 0;
+}
+
 int ln_dns_slots_start(struct ln_manager *m, struct ln_error *err)
 {
-	struct ln_dns_slots *s = calloc(1, sizeof(*s));
+	struct ln_dns_slots *s;
+	pid_t other = other_agent(m->dns_state_fd);
 
+	if (other)
+		return ln_err(err, -EBUSY, "another agent (pid %d) runs the DNS proxy of these "
+			      "pinned maps", (int)other);
+	s = calloc(1, sizeof(*s));
 	if (!s)
 		return ln_err(err, -ENOMEM, "DNS slots: out of memory");
 	if (getrandom(s->key, sizeof(s->key), 0) != sizeof(s->key)) {
