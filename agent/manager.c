@@ -311,16 +311,25 @@ static int manager_add_signals(struct ln_manager *m)
 	return 0;
 }
 
-/* The resolver proxy holds a socket per query in flight: room for thousands. */
+/*
+ * The resolver proxy holds a socket per query in flight and 256 listening
+ * sockets per network namespace it serves: room for 64 namespaces and more.
+ */
+#define LN_FD_LIMIT 65536
 static void raise_fd_limit(void)
 {
 	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
 		return;
-	rl.rlim_cur = rl.rlim_max < 16384 ? rl.rlim_max : 16384;
-	if (rl.rlim_cur < 16384 && rl.rlim_max != RLIM_INFINITY)
-		rl.rlim_max = rl.rlim_cur = 16384; /* as root we may raise the hard limit */
+	rl.rlim_cur = rl.rlim_max < LN_FD_LIMIT ? rl.rlim_max : LN_FD_LIMIT;
+	if (rl.rlim_cur < LN_FD_LIMIT && rl.rlim_max != RLIM_INFINITY) {
+		struct rlimit up = {LN_FD_LIMIT, LN_FD_LIMIT};
+
+		/* root with CAP_SYS_RESOURCE may raise the hard limit; else up to it */
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+			return;
+	}
 	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
 		ln_log(LOG_WARNING, "raising the open file limit: %m, ignoring");
 }

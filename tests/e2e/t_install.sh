@@ -61,7 +61,7 @@ for k in Type=notify WatchdogSec= Restart=on-failure NoNewPrivileges=yes Protect
 	ProtectHome=yes PrivateTmp=yes RuntimeDirectory=lsnitch RuntimeDirectoryMode=0700 \
 	StateDirectory=lsnitch 'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK' \
 	LockPersonality=yes MemoryDenyWriteExecute=yes SystemCallArchitectures=native \
-	'CapabilityBoundingSet=CAP_BPF CAP_PERFMON CAP_NET_ADMIN CAP_SYS_ADMIN CAP_DAC_READ_SEARCH'; do
+	'CapabilityBoundingSet=CAP_BPF CAP_PERFMON CAP_NET_ADMIN CAP_SYS_ADMIN CAP_DAC_READ_SEARCH CAP_SYS_PTRACE'; do
 	check "unit: $k" grep -q "^$k" "$U"
 done
 check "config: [global] lists in /etc/lsnitch" grep -qx 'blocked-hosts = /etc/lsnitch/blocked_hosts.txt' "$D/etc/lsnitch/lsnitch.ini"
