@@ -131,13 +131,30 @@ int ln_dns_slots_ports(void *ud, __u64 netns, __u16 slot, const __u16 *port, boo
 	return rc;
 }
 
-/* Whether serving @netns failed less than a second ago (then it is not tried again yet). */
-static bool netns_failed_lately(struct ln_dns_slots *s, __u64 netns, __u64 now)
+/*
+ * When serving @netns last failed (0: never, as far as the last FAILED_NETNS
+ * failures go): within a second it is not tried again, and a failure is
+ * reported once.
+ */
+static __u64 netns_failed_at(const struct ln_dns_slots *s, __u64 netns)
 {
 	for (unsigned int i = 0; i < s->n_failed && i < FAILED_NETNS; i++)
-		if (s->failed[i].netns == netns && now - s->failed[i].at_ns < 1000000000ULL)
-			return true;
-	return false;
+		if (s->failed[i].netns == netns)
+			return s->failed[i].at_ns;
+	return 0;
+}
+
+static void netns_failed(struct ln_dns_slots *s, __u64 netns, __u64 now)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->n_failed && i < FAILED_NETNS; i++)
+		if (s->failed[i].netns == netns)
+			break;
+	if (i == s->n_failed || i == FAILED_NETNS)
+		i = s->n_failed++ % FAILED_NETNS;
+	s->failed[i].netns = netns;
+	s->failed[i].at_ns = now;
 }
 
 static int on_request(void *ctx, void *data, size_t len)
@@ -146,21 +163,22 @@ static int on_request(void *ctx, void *data, size_t len)
 	struct ln_dns_slots *s = m->dns_slots;
 	const struct ln_dns_netns_req *r = data;
 	struct ln_error err = {};
-	__u64 now = now_ns();
+	__u64 now = now_ns(), failed_at;
 	int rc;
 
-	if (len < sizeof(*r) || !m->dns || ln_dns_proxy_serves(m->dns, r->netns) ||
-	    netns_failed_lately(s, r->netns, now))
+	if (len < sizeof(*r) || !m->dns || ln_dns_proxy_serves(m->dns, r->netns))
+		return 0;
+	failed_at = netns_failed_at(s, r->netns);
+	if (failed_at && now - failed_at < 1000000000ULL)
 		return 0;
 	rc = ln_dns_proxy_add_netns(m->dns, (int)r->tgid, r->netns, &err);
 	if (rc == -EEXIST)
 		return 0;
 	if (rc < 0) {
-		s->failed[s->n_failed % FAILED_NETNS].netns = r->netns;
-		s->failed[s->n_failed % FAILED_NETNS].at_ns = now;
-		s->n_failed++;
-		ln_note(m, LOG_WARNING, "DNS: cannot serve the network namespace of pid %u: %s",
-			r->tgid, err.msg);
+		netns_failed(s, r->netns, now);
+		if (!failed_at)
+			ln_note(m, LOG_WARNING, "DNS: cannot serve the network namespace of pid %u "
+				"(its DNS is refused): %s", r->tgid, err.msg);
 		return 0;
 	}
 	ln_note(m, LOG_INFO, "DNS: serving the network namespace of pid %u (%zu served)", r->tgid,
