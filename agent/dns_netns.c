@@ -144,10 +144,12 @@ static int dp_slot_open(struct dp_netns *ns, __u16 slot, struct dp_listener *l,
 			rc = 0;
 		}
 	}
-	if (rc >= 0)
+	if (rc >= 0) {
 		rc = dp_publish(ns, slot, l, true);
+		if (rc < 0)
+			ln_err(err, rc, "DNS proxy: cannot publish ports: %s", strerror(-rc));
+	}
 	if (rc < 0) {
-		ln_err(err, rc, "DNS proxy: cannot publish ports: %s", strerror(-rc));
 		for (k = 0; k < LN_DNS_KINDS; k++)
 			dp_listener_close(&l[k]);
 	}

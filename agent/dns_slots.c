@@ -27,6 +27,9 @@
 #define SWEEP_TICKS 5   /* netns with no process left: looked for every 5 s */
 #define FAILED_NETNS 16 /* namespaces that could not be served: asked again after 1 s */
 
+_Static_assert(LN_DNS_SLOTS * LN_DNS_KINDS * 2 * LN_DNS_MAX_NETNS <= LN_DNS_PORT_ENTRIES,
+	       "dns_ports holds both directions of every slot of every netns served");
+
 struct ln_dns_slots {
 	__u64 key[2];
 	struct ring_buffer *rb;
