@@ -2,7 +2,8 @@
 # make bench: cost per verdict, connect() inside vs outside a guarded cgroup,
 # list load time and kernel memory per entry, as ratios to the no-firewall
 # baseline measured in the same run; then the DNS part (bench/run-dns-bench.sh:
-# resolver proxy vs direct queries, domain list load, domain set lookups).
+# resolver proxy vs direct queries, domain list load, domain set lookups;
+# bench/run-dns-netns-bench.sh: the proxy inside network namespaces).
 # Attaches only to a cgroup it creates; connects only to 127.0.0.1 / ::1 (UDP
 # connect: no packet leaves). Then the egress part (bench/run-egress-bench.sh:
 # throughput through a veth into its own netns with the packet-level backstop,
@@ -131,6 +132,9 @@ fi
 if want dns; then
 	# fd 9 holds the lock: the DNS part must not take it again
 	LSN_BENCH_LOCKED=1 bench/run-dns-bench.sh || exit 1
+	echo
+	# DNS in network namespaces: the proxy there, the first-query delay
+	LSN_BENCH_LOCKED=1 bench/run-dns-netns-bench.sh || exit 1
 fi
 if want egress; then
 	echo
