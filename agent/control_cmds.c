@@ -107,6 +107,8 @@ static json_object *status_dns(const struct ln_manager *m)
 	ADD(forged);
 	ADD(servfail);
 	ADD(refused);
+	ADD(notimp);
+	ADD(late);
 #undef ADD
 	return o;
 }

@@ -45,6 +45,10 @@ struct ln_dns_block {
 	__u16 qtype;
 	bool audit;                    /* reported only: the query was answered normally */
 	const struct sockaddr *client; /* NULL if unknown */
+	/* the asking socket as the kernel knows it: its peer is the proxy's (tcp) port */
+	__u16 proxy_port;
+	bool tcp;
+	const struct sockaddr *server; /* the server asked; NULL if unknown */
 };
 
 struct ln_dns_proxy_ops {
@@ -66,6 +70,12 @@ struct ln_dns_proxy_ops {
 		       const struct ln_dns_answer_addr *addrs, size_t n_addrs);
 	/* A listed name was asked or answered: blocked, or in audit mode only reported. */
 	void (*blocked)(void *ud, const struct ln_dns_block *b);
+	/*
+	 * Whether the query @b (the question, rule_id 0) is refused because its
+	 * policy may not ask that server: then the proxy answers REFUSED and
+	 * forwards nothing (the agent reports it). NULL: every server may be asked.
+	 */
+	bool (*server_refused)(void *ud, const struct ln_dns_block *b);
 };
 
 struct ln_dns_proxy_config {
@@ -92,12 +102,15 @@ struct ln_dns_proxy_config {
  * on an upstream socket that did not answer our query (ignored); timeouts:
  * no valid reply in time (SERVFAIL sent); servfail: every SERVFAIL the proxy
  * made (timeouts, a full pending table, upstream unreachable, CNAME loops);
- * refused: queries on a slot slot_lookup() did not know.
+ * refused: queries on a slot slot_lookup() did not know, or to a server the
+ * policy may not ask (server_refused()); notimp, late: see below.
  */
 struct ln_dns_stats {
 	unsigned long long queries, answered, blocked, forwarded, timeouts, malformed, forged,
 		tcp_queries, truncated;
 	unsigned long long servfail, refused;
+	unsigned long long notimp; /* NOTIMP / FORMERR to a query of another opcode or shape */
+	unsigned long long late;   /* replies to queries that had timed out (not forged) */
 };
 
 struct ln_dns_proxy;

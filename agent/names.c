@@ -13,6 +13,7 @@ static const char *const reason_names[] = {
 	[LN_REASON_DOMAIN_BLOCKLIST] = "domain-blocklist",
 	[LN_REASON_SOCKET_KIND] = "socket-kind",
 	[LN_REASON_PENDING] = "pending",
+	[LN_REASON_DNS_SERVER] = "dns-server",
 };
 
 static const char *const hook_names[] = {
