@@ -33,9 +33,12 @@ track_pid "$!"
 wait_for_line "$TMPD/slow.out" '^ready$' 5 "$!" || die "the slow server did not start"
 
 write_file "$TMPD/domains.txt" <<<"blocked.test"
+# the proxy's 64 ports, away from any other agent on this machine
+read -r DNSPORT _ <<<"$(pick_ports 64)" || die "no free ports"
 write_file "$TMPD/lsnitch.ini" <<EOF
 [global]
 dns-servers = $DNS $SLOW
+dns-port = $DNSPORT
 blocked-domains = domains.txt
 
 [policy p]

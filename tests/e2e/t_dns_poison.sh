@@ -35,9 +35,12 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 
+# the proxy's 64 ports, away from any other agent on this machine
+read -r DNSPORT _ <<<"$(pick_ports 64)" || die "no free ports"
 write_file "$TMPD/lsnitch.ini" <<EOF
 [global]
 dns-servers = $DNS
+dns-port = $DNSPORT
 
 [policy api-only]
 cgroup = $CGREL/guard/a

@@ -29,7 +29,12 @@ wait_for_line "$TMPD/sink.out" '^ready$' 5 "$!" || die "the sink did not start"
 touch "$TMPD/sink.log"
 
 write_file "$TMPD/hosts.txt" <<<"$SINK"
+# the proxy's 64 ports, away from any other agent on this machine
+read -r DNSPORT _ <<<"$(pick_ports 64)" || die "no free ports"
 write_file "$TMPD/lsnitch.ini" <<EOF
+[global]
+dns-port = $DNSPORT
+
 [policy tight]
 cgroup = $CGREL/guard/tight
 default = deny
