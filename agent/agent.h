@@ -60,6 +60,8 @@ struct ln_generation {
 	struct ln_domain_set **policy_domains;  /* [policy id - 1], NULL if none */
 	size_t n_policy_domains;
 	unsigned int *domain_refs; /* generations sharing these sets (hostname refresh) */
+	struct ln_dns_servers *dns_servers; /* [policy id]: the resolvers it may ask */
+	size_t n_dns_servers;
 	struct lsnitch_bpf *skel;
 	struct ln_bound *bound; /* the cgroups its cgroup_policy map holds */
 	size_t n_bound, cap_bound;
@@ -198,8 +200,9 @@ void ln_dns_stop(struct ln_manager *m);
 /* Build the domain sets of @g and record the live DNS answers into its maps. */
 int ln_dns_prepare(struct ln_manager *m, struct ln_generation *g, struct ln_error *err);
 void ln_dns_generation_free(struct ln_generation *g);
-/* Name an address was last resolved from (NULL if none live). */
-const char *ln_dns_name_of(struct ln_manager *m, const __u8 addr[LN_ADDR_LEN]);
+/* Name an address was last resolved from by @policy_id (NULL if none live). */
+const char *ln_dns_name_of(struct ln_manager *m, __u32 policy_id,
+			   const __u8 addr[LN_ADDR_LEN]);
 
 /*
  * dns_slots.c: the proxy's ports in the kernel, the netns it is asked to serve,

@@ -109,6 +109,8 @@ static json_object *status_dns(const struct ln_manager *m)
 	ADD(refused);
 	ADD(over_share);
 	ADD(netns);
+	ADD(notimp);
+	ADD(late);
 #undef ADD
 	return o;
 }

@@ -2,7 +2,7 @@
 /*
  * The agent's side of DNS: runs the resolver proxy, tells it which server and
  * policy a slot stands for, which names are blocked, and records the domain
- * verdicts of every answer in the kernel before the answer is relayed.
+ * verdicts of every answer, for the policy that asked, before it is relayed.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,117 +21,42 @@
 #include "names.h"
 #include "dns_proxy.h"
 #include "report.h"
+#include "dns_agent.h"
 #include "lsnitch.skel.h"
 
-#define NAME_CACHE_SLOTS 65536 /* power of two */
-#define NAME_CACHE_PROBE 8
 #define LN_DNS_PORT_UNSET 10530 /* the rules' default dns-port: another value is warned about */
 
-/* Address -> the names (CNAME chain) it was last resolved from, until expiry. */
-struct name_entry {
-	__u8 addr[LN_ADDR_LEN];
-	__u64 expires_ns;
-	char **names;
-	size_t n_names;
-};
-
-struct ln_name_cache {
-	struct name_entry v[NAME_CACHE_SLOTS];
-};
-
-static __u64 mono_ns(void)
+const char *ln_dns_name_of(struct ln_manager *m, __u32 policy_id,
+			   const __u8 addr[LN_ADDR_LEN])
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static void entry_clear(struct name_entry *e)
-{
-	for (size_t i = 0; i < e->n_names; i++)
-		free(e->names[i]);
-	free(e->names);
-	memset(e, 0, sizeof(*e));
-}
-
-static size_t addr_hash(const __u8 *a)
-{
-	size_t h = 1469598103934665603ULL;
-
-	for (int i = 0; i < LN_ADDR_LEN; i++)
-		h = (h ^ a[i]) * 1099511628211ULL;
-	return h;
-}
-
-static struct name_entry *cache_find(struct ln_name_cache *c, const __u8 *addr, bool for_insert)
-{
-	size_t h = addr_hash(addr), best = h & (NAME_CACHE_SLOTS - 1);
-	__u64 now = mono_ns();
-
-	for (size_t i = 0; i < NAME_CACHE_PROBE; i++) {
-		struct name_entry *e = &c->v[(h + i) & (NAME_CACHE_SLOTS - 1)];
-
-		if (e->n_names && !memcmp(e->addr, addr, LN_ADDR_LEN))
-			return e->expires_ns > now || for_insert ? e : NULL;
-		if (!for_insert)
-			continue;
-		/* Replace an empty slot, else the one closest to expiry. */
-		if (!e->n_names || e->expires_ns < c->v[best].expires_ns)
-			best = (h + i) & (NAME_CACHE_SLOTS - 1);
-	}
-	return for_insert ? &c->v[best] : NULL;
-}
-
-static void cache_store(struct ln_name_cache *c, const __u8 *addr, const char *const *names,
-			size_t n, __u64 expires_ns)
-{
-	struct name_entry *e = cache_find(c, addr, true);
-
-	entry_clear(e);
-	e->names = calloc(n, sizeof(*e->names));
-	if (!e->names)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		e->names[i] = strdup(names[i]);
-		if (!e->names[i]) {
-			entry_clear(e);
-			return;
-		}
-		e->n_names++;
-	}
-	memcpy(e->addr, addr, LN_ADDR_LEN);
-	e->expires_ns = expires_ns;
-}
-
-const char *ln_dns_name_of(struct ln_manager *m, const __u8 addr[LN_ADDR_LEN])
-{
-	struct name_entry *e;
-
-	if (!m->names)
+	if (!m->gen)
 		return NULL;
-	e = cache_find(m->names, addr, false);
-	return e ? e->names[0] : NULL;
+	return ln_names_lookup(m->names, ln_dns_policy_key(m->gen->cfg, policy_id), addr);
 }
 
-/* Domain verdicts of every policy of @g for one address resolved from @names. */
-static void record_addr(struct ln_manager *m, struct ln_generation *g, const __u8 *addr,
-			const char *const *names, size_t n_names, __u64 expires_ns)
+/*
+ * The domain verdict of policy @policy_id of @g for one address resolved from
+ * @names. Only the policy whose process asked: an answer from a server the
+ * asker chose must not open anything for anyone else.
+ */
+static void record_addr(struct ln_manager *m, struct ln_generation *g, __u32 policy_id,
+			const __u8 *addr, const char *const *names, size_t n_names,
+			__u64 expires_ns)
 {
 	int fd = bpf_map__fd(g->skel->maps.dns_verdicts);
+	struct ln_dns_verdict v = { .expires_ns = expires_ns };
+	struct ln_bl_key k = { .set = policy_id };
+	const struct ln_policy *p;
 
-	for (size_t i = 0; i < g->cfg->n_policies; i++) {
-		const struct ln_policy *p = &g->cfg->policies[i];
-		struct ln_dns_verdict v = { .expires_ns = expires_ns };
-		struct ln_bl_key k = { .set = p->id };
-
-		if (!p->n_domain_rules || ln_domain_rules_match(p, names, n_names, &v.rs) <= 0)
-			continue;
-		memcpy(k.addr, addr, LN_ADDR_LEN);
-		if (bpf_map_update_elem(fd, &k, &v, BPF_ANY) < 0)
-			ln_note(m, LOG_WARNING, "recording a DNS verdict for policy %s: %m, "
-				"ignoring", p->name);
-	}
+	if (!policy_id || policy_id > g->cfg->n_policies)
+		return;
+	p = &g->cfg->policies[policy_id - 1];
+	if (!p->n_domain_rules || ln_domain_rules_match(p, names, n_names, &v.rs) <= 0)
+		return;
+	memcpy(k.addr, addr, LN_ADDR_LEN);
+	if (bpf_map_update_elem(fd, &k, &v, BPF_ANY) < 0)
+		ln_note(m, LOG_WARNING, "recording a DNS verdict for policy %s: %m, ignoring",
+			p->name);
 }
 
 static void op_record(void *ud, __u32 policy_id, const char *const *names, size_t n_names,
@@ -139,7 +64,7 @@ static void op_record(void *ud, __u32 policy_id, const char *const *names, size_
 {
 	struct ln_manager *m = ud;
 	const struct ln_config *c = m->gen->cfg;
-	__u64 now = mono_ns();
+	__u64 now = ln_dns_mono_ns(), key = ln_dns_policy_key(c, policy_id);
 
 	for (size_t i = 0; i < n_addrs; i++) {
 		__u32 ttl = addrs[i].ttl;
@@ -150,8 +75,8 @@ static void op_record(void *ud, __u32 policy_id, const char *const *names, size_
 		if (ttl > c->dns_ttl_max)
 			ttl = c->dns_ttl_max;
 		exp = now + ttl * 1000000000ULL;
-		cache_store(m->names, addrs[i].addr.addr, names, n_names, exp);
-		record_addr(m, m->gen, addrs[i].addr.addr, names, n_names, exp);
+		ln_names_store(m->names, key, addrs[i].addr.addr, names, n_names, exp);
+		record_addr(m, m->gen, policy_id, addrs[i].addr.addr, names, n_names, exp);
 	}
 }
 
@@ -201,83 +126,19 @@ static int op_slot_lookup(void *ud, __u16 slot, struct ln_dns_slot *out)
 	return 0;
 }
 
-static const char *qtype_name(__u16 t, char *buf, size_t len)
-{
-	switch (t) {
-	case 1:
-		return "A";
-	case 28:
-		return "AAAA";
-	case 5:
-		return "CNAME";
-	case 15:
-		return "MX";
-	case 16:
-		return "TXT";
-	case 33:
-		return "SRV";
-	case 65:
-		return "HTTPS";
-	default:
-		snprintf(buf, len, "TYPE%u", t);
-		return buf;
-	}
-}
-
-/* "127.0.0.1:5353" / "[::1]:5353", "-" if unknown. */
-static void format_client(const struct sockaddr *client, char *buf, size_t len)
-{
-	char addr[INET6_ADDRSTRLEN];
-
-	snprintf(buf, len, "-");
-	if (client && client->sa_family == AF_INET) {
-		const struct sockaddr_in *sin = (const void *)client;
-
-		inet_ntop(AF_INET, &sin->sin_addr, addr, sizeof(addr));
-		snprintf(buf, len, "%s:%u", addr, ntohs(sin->sin_port));
-	} else if (client && client->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *sin6 = (const void *)client;
-
-		inet_ntop(AF_INET6, &sin6->sin6_addr, addr, sizeof(addr));
-		snprintf(buf, len, "[%s]:%u", addr, ntohs(sin6->sin6_port));
-	}
-}
-
-/* A listed name the proxy blocked, or (audit) reported and answered. */
-static void op_blocked(void *ud, const struct ln_dns_block *b)
-{
-	struct ln_manager *m = ud;
-	const struct ln_config *c = m->gen->cfg;
-	char rule[600], cl[INET6_ADDRSTRLEN + 8], tb[16];
-	struct ln_record r = LN_RECORD_INIT(LN_RECORD_DNS);
-	__u32 id = b->policy_id;
-
-	ln_rule_id_format(&c->sources, b->rule_id, rule, sizeof(rule));
-	format_client(b->client, cl, sizeof(cl));
-	r.deny = true;
-	r.verdict = b->audit ? "would-deny" : "deny";
-	r.proto = "dns";
-	r.name = b->name;
-	r.qtype = qtype_name(b->qtype, tb, sizeof(tb));
-	r.client = cl;
-	r.policy = id && id <= c->n_policies ? c->policies[id - 1].name : "-";
-	r.rule = rule;
-	r.reason = ln_reason_name(LN_REASON_DOMAIN_BLOCKLIST);
-	ln_report(m, &r);
-}
-
 static const struct ln_dns_proxy_ops proxy_ops = {
 	.slot_lookup = op_slot_lookup,
 	.name_blocked = op_name_blocked,
 	.record = op_record,
-	.blocked = op_blocked,
+	.blocked = ln_dns_report_blocked,
+	.server_refused = ln_dns_server_refused,
 	.ports = ln_dns_slots_ports,
 };
 
 static int write_state(struct ln_manager *m, bool on)
 {
 	struct ln_dns_state st = {
-		.heartbeat_ns = on ? mono_ns() : 0,
+		.heartbeat_ns = on ? ln_dns_mono_ns() : 0,
 		.agent_tgid = getpid(),
 		.n_slots = on ? LN_DNS_SLOTS : 0,
 	};
@@ -344,12 +205,8 @@ void ln_dns_stop(struct ln_manager *m)
 	ln_dns_proxy_stop(m->dns);
 	m->dns = NULL;
 	ln_dns_slots_stop(m);
-	if (m->names) {
-		for (size_t i = 0; i < NAME_CACHE_SLOTS; i++)
-			entry_clear(&m->names->v[i]);
-		free(m->names);
-		m->names = NULL;
-	}
+	ln_names_free(m->names);
+	m->names = NULL;
 }
 
 /*
@@ -392,18 +249,32 @@ fail:
 	return ln_err(err, r, "building the domain sets: %s", strerror(-r));
 }
 
+struct rerecord {
+	struct ln_manager *m;
+	struct ln_generation *g;
+};
+
+static void rerecord_one(void *ud, __u64 policy_key, const __u8 *addr, const char *const *names,
+			 size_t n, __u64 expires_ns)
+{
+	struct rerecord *rr = ud;
+
+	for (__u32 id = 1; id <= rr->g->cfg->n_policies; id++)
+		if (ln_dns_policy_key(rr->g->cfg, id) == policy_key)
+			record_addr(rr->m, rr->g, id, addr, names, n, expires_ns);
+}
+
 int ln_dns_prepare(struct ln_manager *m, struct ln_generation *g, struct ln_error *err)
 {
-	const struct ln_config *c = g->cfg;
-	__u64 now = mono_ns();
+	struct rerecord rr = { m, g };
 	int r;
 
 	if (!m->names) {
-		m->names = calloc(1, sizeof(*m->names));
+		m->names = ln_names_new();
 		if (!m->names)
 			return ln_err(err, -ENOMEM, "the DNS name cache: out of memory");
 	}
-	if (m->gen && m->gen->cfg == c && m->gen->domain_refs) {
+	if (m->gen && m->gen->cfg == g->cfg && m->gen->domain_refs) {
 		/* A hostname refresh: same configuration, same sets. */
 		g->domains = m->gen->domains;
 		g->policy_domains = m->gen->policy_domains;
@@ -415,19 +286,17 @@ int ln_dns_prepare(struct ln_manager *m, struct ln_generation *g, struct ln_erro
 		if (r < 0)
 			return r;
 	}
-	/* Answers still live keep their verdicts under the new policy. */
-	for (size_t i = 0; i < NAME_CACHE_SLOTS; i++) {
-		struct name_entry *e = &m->names->v[i];
-
-		if (e->n_names && e->expires_ns > now)
-			record_addr(m, g, e->addr, (const char *const *)e->names, e->n_names,
-				    e->expires_ns);
-	}
+	r = ln_dns_servers_prepare(m, g, err);
+	if (r < 0)
+		return r;
+	/* Answers still live keep their verdicts under the new policy of the same name. */
+	ln_names_each_live(m->names, rerecord_one, &rr);
 	return 0;
 }
 
 void ln_dns_generation_free(struct ln_generation *g)
 {
+	ln_dns_servers_release(g);
 	if (g->domain_refs && --*g->domain_refs)
 		goto forget; /* still in use by another generation */
 	for (size_t i = 0; i < g->n_policy_domains; i++)

@@ -44,6 +44,46 @@ static void dp_reply(struct ln_dns_proxy *p, const struct dp_dest *to, const str
 
 /* ---- queries from clients ---- */
 
+/* See dp_up_ops.unparsed: other opcodes get NOTIMP, not silence (the client would retry). */
+static int dp_unparsed(struct ln_dns_proxy *p, const struct dp_dest *to, const __u8 *msg,
+		       size_t len, int rc)
+{
+	__u8 out[LN_DNS_HDR_LEN];
+	int n = rc == -EOPNOTSUPP ? ln_dns_error_build(msg, len, out, sizeof(out)) : rc;
+
+	if (n < 0) {
+		p->stats.malformed++;
+		return rc;
+	}
+	p->stats.notimp++;
+	dp_deliver(to, out, (size_t)n);
+	return 0;
+}
+
+/* Who asked, for the agent: the client socket, and the proxy port it asked on. */
+static void dp_block_init(struct ln_dns_proxy *p, struct ln_dns_block *b, const struct dp_dest *to,
+			  __u32 policy_id, __u16 qtype)
+{
+	*b = (struct ln_dns_block){.policy_id = policy_id, .qtype = qtype,
+				   .client = (const struct sockaddr *)&to->addr,
+				   .proxy_port = to->l->port,
+				   .tcp = to->l->type == SOCK_STREAM};
+}
+
+/* Whether the agent refuses @q because its policy may not ask the slot's server. */
+static bool dp_server_refused(struct ln_dns_proxy *p, const struct dp_dest *to,
+			      const struct ln_dns_query *q, const struct ln_dns_slot *slot)
+{
+	struct ln_dns_block b;
+
+	if (!p->cfg.ops->server_refused)
+		return false;
+	dp_block_init(p, &b, to, slot->policy_id, q->qtype);
+	b.name = q->qname;
+	b.server = (const struct sockaddr *)&slot->server;
+	return p->cfg.ops->server_refused(p->cfg.ud, &b);
+}
+
 /*
  * Looks up @names (the question, or a CNAME chain) for @policy_id and reports
  * the first listed one. Returns whether the query gets the block reply: not
@@ -53,9 +93,10 @@ static void dp_reply(struct ln_dns_proxy *p, const struct dp_dest *to, const str
 static bool dp_block_check(struct ln_dns_proxy *p, __u32 policy_id, const char *const *names,
 			   size_t n, const struct dp_dest *to, __u16 qtype, bool *reported)
 {
-	struct ln_dns_block b = {.policy_id = policy_id, .qtype = qtype,
-				 .client = (const struct sockaddr *)&to->addr};
+	struct ln_dns_block b;
 	size_t i;
+
+	dp_block_init(p, &b, to, policy_id, qtype);
 
 	for (i = 0; i < n && !b.rule_id; i++) {
 		b.name = names[i];
@@ -104,7 +145,8 @@ static void dp_query(struct ln_dns_proxy *p, const struct dp_dest *to, __u8 *msg
 	struct dp_upstream *u;
 	bool reported = false;
 
-	if (p->cfg.ops->slot_lookup(p->cfg.ud, to->l->slot, &slot) < 0) {
+	if (p->cfg.ops->slot_lookup(p->cfg.ud, to->l->slot, &slot) < 0 ||
+	    dp_server_refused(p, to, q, &slot)) {
 		p->stats.refused++;
 		dp_reply(p, to, q, LN_DNS_REPLY_REFUSED);
 		return;
@@ -169,6 +211,11 @@ static void dp_upstream_answer(struct dp_upstream *u, __u8 *msg, size_t len)
 		dp_upstream_fail(u);
 		return;
 	}
+	if (a->n_addrs_dropped) {
+		/* relayed, the addresses past those recorded would escape deny-domain */
+		dp_upstream_fail(u);
+		return;
+	}
 	for (i = 0; i < a->n_names; i++)
 		names[i] = a->names[i];
 	if (!u->reported && dp_block_check(p, u->policy_id, names, a->n_names, &u->to, u->q.qtype,
@@ -189,6 +236,7 @@ static void dp_upstream_answer(struct dp_upstream *u, __u8 *msg, size_t len)
 /* What the transport below hands back up: see struct dp_up_ops. */
 static const struct dp_up_ops dp_up_ops = {
 	.query = dp_query,
+	.unparsed = dp_unparsed,
 	.answer = dp_upstream_answer,
 	.fail = dp_upstream_fail,
 };
@@ -202,7 +250,7 @@ int dp_udp_listener_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
 	struct dp_dest to = {.l = l};
 	struct ln_dns_query q;
 	ssize_t n;
-	int i;
+	int i, rc;
 
 	sd_event_now(p->event, CLOCK_MONOTONIC, &p->use[l->slot].last);
 	for (i = 0; i < DP_BATCH; i++) {
@@ -212,8 +260,9 @@ int dp_udp_listener_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
 		if (n < 0)
 			break;
 		p->stats.queries++;
-		if ((size_t)n > DP_MSG_MAX || ln_dns_query_parse(p->buf, (size_t)n, &q) < 0) {
-			p->stats.malformed++;
+		rc = (size_t)n > DP_MSG_MAX ? -EBADMSG : ln_dns_query_parse(p->buf, (size_t)n, &q);
+		if (rc < 0) {
+			dp_unparsed(p, &to, p->buf, (size_t)n, rc);
 			continue;
 		}
 		dp_query(p, &to, p->buf, (size_t)n, &q);

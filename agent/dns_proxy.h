@@ -48,6 +48,10 @@ struct ln_dns_block {
 	__u16 qtype;
 	bool audit;                    /* reported only: the query was answered normally */
 	const struct sockaddr *client; /* NULL if unknown */
+	/* the asking socket as the kernel knows it: its peer is the proxy's (tcp) port */
+	__u16 proxy_port;
+	bool tcp;
+	const struct sockaddr *server; /* the server asked; NULL if unknown */
 };
 
 struct ln_dns_proxy_ops {
@@ -75,6 +79,12 @@ struct ln_dns_proxy_ops {
 	 * Returns 0 or -errno (then the proxy does not use those sockets).
 	 */
 	int (*ports)(void *ud, __u64 netns, __u16 slot, const __u16 *port, bool on);
+	/*
+	 * Whether the query @b (the question, rule_id 0) is refused because its
+	 * policy may not ask that server: then the proxy answers REFUSED and
+	 * forwards nothing (the agent reports it). NULL: every server may be asked.
+	 */
+	bool (*server_refused)(void *ud, const struct ln_dns_block *b);
 };
 
 struct ln_dns_proxy_config {
@@ -100,14 +110,17 @@ struct ln_dns_proxy_config {
  * on an upstream socket that did not answer our query (ignored); timeouts:
  * no valid reply in time (SERVFAIL sent); servfail: every SERVFAIL the proxy
  * made (timeouts, a full pending table, upstream unreachable, CNAME loops);
- * refused: queries on a slot slot_lookup() did not know; over_share: queries
- * (SERVFAIL) and TCP connections (closed) over their policy's fair share;
- * netns: network namespaces served now, the agent's own included.
+ * refused: queries on a slot slot_lookup() did not know, or to a server the
+ * policy may not ask (server_refused()); over_share: queries (SERVFAIL) and
+ * TCP connections (closed) over their policy's fair share; netns: network
+ * namespaces served now, the agent's own included; notimp, late: see below.
  */
 struct ln_dns_stats {
 	unsigned long long queries, answered, blocked, forwarded, timeouts, malformed, forged,
 		tcp_queries, truncated;
 	unsigned long long servfail, refused, over_share, netns;
+	unsigned long long notimp; /* NOTIMP / FORMERR to a query of another opcode or shape */
+	unsigned long long late;   /* replies to queries that had timed out (not forged) */
 };
 
 struct ln_dns_proxy;

@@ -69,6 +69,7 @@ static int dp_conn_take_query(struct dp_conn *c)
 	struct dp_dest to = {.l = c->l, .addr = c->peer, .addr_len = c->peer_len, .conn = c};
 	struct ln_dns_query q;
 	size_t len;
+	int rc;
 
 	if (c->in_len < DP_TCP_LEN)
 		return 0;
@@ -78,11 +79,11 @@ static int dp_conn_take_query(struct dp_conn *c)
 	p->stats.queries++;
 	p->stats.tcp_queries++;
 	sd_event_now(p->event, CLOCK_MONOTONIC, &p->use[c->l->slot].last);
-	if (ln_dns_query_parse(c->in + DP_TCP_LEN, len, &q) < 0) {
-		p->stats.malformed++;
+	rc = ln_dns_query_parse(c->in + DP_TCP_LEN, len, &q);
+	if (rc < 0 && p->up->unparsed(p, &to, c->in + DP_TCP_LEN, len, rc) < 0)
 		return -EBADMSG;
-	}
-	p->up->query(p, &to, c->in + DP_TCP_LEN, len, &q);
+	if (rc == 0)
+		p->up->query(p, &to, c->in + DP_TCP_LEN, len, &q);
 	c->in_len -= DP_TCP_LEN + len;
 	memmove(c->in, c->in + DP_TCP_LEN + len, c->in_len);
 	return 1;

@@ -177,6 +177,17 @@ static struct dp_upstream *dp_usock_find(const struct dp_usock *s, __u16 id)
 	return NULL;
 }
 
+/* Whether a query with upstream id @id timed out on @s lately. */
+static bool dp_usock_expired(const struct dp_usock *s, __u16 id)
+{
+	unsigned int n = s->n_expired < DP_USOCK_PENDING ? s->n_expired : DP_USOCK_PENDING;
+
+	for (unsigned int i = 0; i < n; i++)
+		if (s->expired[i] == id)
+			return true;
+	return false;
+}
+
 /* An error on @s (ICMP: nobody serves there): every query on it is answered now. */
 static void dp_usock_fail(struct dp_usock *s)
 {
@@ -203,7 +214,9 @@ static void dp_usock_reply(struct dp_usock *s, __u8 *msg, size_t len)
 		return;
 	}
 	u = dp_usock_find(s, ns_get16(msg));
-	if (!u)
+	if (!u && dp_usock_expired(s, ns_get16(msg)))
+		s->p->stats.late++;
+	else if (!u)
 		s->p->stats.forged++;
 	else if (dp_upstream_check(u, msg, len))
 		s->p->up->answer(u, msg, len);
@@ -240,7 +253,11 @@ int dp_timer_fire(sd_event_source *src, uint64_t usec, void *ud)
 
 	p->timer_armed = false;
 	while (p->upstreams && p->upstreams->deadline <= usec + DP_TIMER_ACCURACY) {
+		struct dp_usock *s = p->upstreams->us;
+
 		p->stats.timeouts++;
+		if (s)
+			s->expired[s->n_expired++ % DP_USOCK_PENDING] = p->upstreams->up_id;
 		p->up->fail(p->upstreams);
 	}
 	if (p->upstreams)

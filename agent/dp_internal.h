@@ -103,6 +103,9 @@ struct dp_usock {
 	bool held;            /* in use up the stack: not freed yet */
 	unsigned int n_pending;
 	struct dp_upstream *pending[DP_USOCK_PENDING];
+	/* ids of the last queries that timed out on it: their late replies are not forged */
+	__u16 expired[DP_USOCK_PENDING];
+	unsigned int n_expired; /* ever: expired[n % DP_USOCK_PENDING] is the next */
 };
 
 /* A query sent upstream and waiting for its answer. */
@@ -149,6 +152,13 @@ struct dp_up_ops {
 	/* A client's parsed query (dp_query()); @msg is the client's buffer. */
 	void (*query)(struct ln_dns_proxy *p, const struct dp_dest *to, __u8 *msg, size_t len,
 		      const struct ln_dns_query *q);
+	/*
+	 * A client's message ln_dns_query_parse() refused with @rc: -EOPNOTSUPP
+	 * gets NOTIMP or FORMERR (returns 0), anything else is counted malformed
+	 * (returns @rc: a TCP connection is closed).
+	 */
+	int (*unparsed)(struct ln_dns_proxy *p, const struct dp_dest *to, const __u8 *msg,
+			size_t len, int rc);
 	/* A reply that answers @u (dp_upstream_check() passed): block, or record and relay. */
 	void (*answer)(struct dp_upstream *u, __u8 *msg, size_t len);
 	/* @u ends without an answer: SERVFAIL. */

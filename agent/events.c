@@ -178,7 +178,7 @@ static void fill_what(struct ln_manager *m, const struct ln_event *e, struct eve
 	r->dest = w->dest;
 	r->addr = w->addr;
 	r->port = e->port;
-	r->name = ln_dns_name_of(m, e->addr);
+	r->name = ln_dns_name_of(m, e->policy_id, e->addr);
 }
 
 /* comm as the kernel gave it, NUL-terminated, control characters made visible. */

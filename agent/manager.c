@@ -447,9 +447,10 @@ static void log_dns_stats(struct ln_manager *m)
 		return;
 	ln_dns_proxy_stats(m->dns, &s);
 	ln_log(LOG_INFO, "DNS: %llu queries (%llu over TCP), %llu blocked, %llu forwarded, "
-			 "%llu timeouts, %llu malformed, %llu forged replies dropped",
-	       s.queries, s.tcp_queries, s.blocked, s.forwarded, s.timeouts, s.malformed,
-	       s.forged);
+			 "%llu refused, %llu timeouts (%llu late replies), %llu malformed, "
+			 "%llu forged replies dropped",
+	       s.queries, s.tcp_queries, s.blocked, s.forwarded, s.refused, s.timeouts, s.late,
+	       s.malformed, s.forged);
 }
 
 static void log_counters(struct ln_manager *m)

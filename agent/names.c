@@ -15,6 +15,7 @@ static const char *const reason_names[] = {
 	[LN_REASON_PENDING] = "pending",
 	[LN_REASON_DNS_NO_SLOT] = "dns-no-slot",
 	[LN_REASON_DNS_NO_PROXY] = "dns-no-proxy",
+	[LN_REASON_DNS_SERVER] = "dns-server",
 };
 
 static const char *const hook_names[] = {

@@ -53,6 +53,7 @@ static const struct field fields[] = {
 	{ "gid", "GID", OFF(gid), F_NUM | F_LINE },
 	{ "qtype", "DNS_QTYPE", OFF(qtype), F_LINE },
 	{ "client", "DNS_CLIENT", OFF(client), F_LINE },
+	{ "server", "DNS_SERVER", OFF(server), F_LINE },
 	{ "cgroup", "CGROUP", OFF(cgroup), F_LINE },
 	{ "unit", "UNIT", OFF(unit), 0 },
 	{ "cgroup_id", "CGROUP_ID", OFF(cgroup_id), F_NUM },

@@ -38,6 +38,7 @@ struct ln_record {
 	const char *comm;
 	const char *qtype;      /* DNS: "A", "AAAA", "TYPE65" ... */
 	const char *client;     /* DNS: the asking socket */
+	const char *server;     /* DNS: the server asked, "127.0.0.53:53" */
 	const char *cgroup;     /* relative to the cgroup2 root, "/a/b" */
 	const char *unit;       /* the systemd unit of the cgroup, "-" if none */
 	long long cgroup_id;

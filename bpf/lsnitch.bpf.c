@@ -283,6 +283,8 @@ LN_INLINE void ln_report(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port
 
 /* The DNS redirect: the proxy's state, a slot per (server, policy), the redirect. */
 #include "dns_redirect.bpf.h"
+/* Who asked: the redirected socket's task, for the proxy's events. */
+#include "dns_asker.bpf.h"
 
 /* What a pending cgroup is under: every verdict a deny with reason "pending". */
 static const struct ln_policy_val ln_pending_policy = {.flags = LN_POLICY_PENDING_DENY};
@@ -374,7 +376,7 @@ LN_INLINE int ln_check(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port, 
 	ln_decide(cfg, pol, policy_id, &cfg->lists, addr, port, proto, &d);
 	to = ln_dns_divert(ctx, addr, port, proto, policy_id, &d);
 	if (to & LN_REDIRECT)
-		return to;
+		return ln_dns_asker_note(ctx, cg, policy_id, to);
 	if (to & LN_DNS_REFUSE) {
 		/* fail closed, even under audit: never direct while the proxy runs */
 		d.verdict = LN_VERDICT_DENY;

@@ -31,6 +31,7 @@ enum ln_reason {
 	LN_REASON_PENDING = 7,     /* a new cgroup the agent has not bound yet: fail closed */
 	LN_REASON_DNS_NO_SLOT = 8,  /* DNS: no proxy slot free for (server, policy): refused */
 	LN_REASON_DNS_NO_PROXY = 9, /* DNS: the proxy has no sockets in this netns (yet): refused */
+	LN_REASON_DNS_SERVER = 10,  /* a DNS server the policy may not ask (dns-servers =) */
 };
 
 /* Which hook produced an event. Stable numbers. */
@@ -396,5 +397,21 @@ struct ln_dns_verdict {
 	struct ln_rule_set rs;
 };
 _Static_assert(sizeof(struct ln_dns_verdict) == 8 + sizeof(struct ln_rule_set), "dns verdict");
+
+/*
+ * dns_askers map (LRU hash): key = the socket cookie of a guarded socket whose
+ * DNS query was redirected, value: who sent it, so that the proxy's events
+ * name the asker (the agent finds the cookie with sock_diag when it reports).
+ */
+#define LN_DNS_ASKERS 8192
+struct ln_dns_asker {
+	__u64 cgroup_id;
+	__u32 tgid, pid;
+	__u32 uid, gid;
+	__u32 policy_id;
+	__u32 pad;
+	char comm[LN_COMM_LEN];
+};
+_Static_assert(sizeof(struct ln_dns_asker) == 48, "ln_dns_asker size");
 
 #endif /* LSNITCH_H */

@@ -15,6 +15,7 @@ void ln_config_init(struct ln_config *c)
 	c->dns_port = 10530;
 	c->dns_ttl_min = 30;
 	c->dns_ttl_max = 3600;
+	c->dns_servers.system = true;
 }
 
 static void policy_free(struct ln_policy *p)
@@ -35,6 +36,7 @@ static void policy_free(struct ln_policy *p)
 	free(p->domain_rules);
 	ln_hostlist_free(&p->hosts);
 	ln_domainlist_free(&p->domains);
+	ln_dns_servers_free(&p->dns_servers);
 }
 
 void ln_config_free(struct ln_config *c)
@@ -48,6 +50,7 @@ void ln_config_free(struct ln_config *c)
 	free(c->policies);
 	ln_hostlist_free(&c->hosts);
 	ln_domainlist_free(&c->domains);
+	ln_dns_servers_free(&c->dns_servers);
 	ln_sources_free(&c->sources);
 	ln_config_init(c);
 }

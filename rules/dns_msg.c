@@ -32,6 +32,17 @@ static bool dns_name_eq(const char *a, const char *b)
 	return !strcasecmp(dns_text(a), dns_text(b));
 }
 
+/* Whether the additional section of @h has an OPT record (EDNS). */
+static bool dns_has_opt(ns_msg *h)
+{
+	ns_rr rr;
+
+	for (int i = 0; i < ns_msg_count(*h, ns_s_ar); i++)
+		if (ns_parserr(h, ns_s_ar, i, &rr) == 0 && ns_rr_type(rr) == ns_t_opt)
+			return true;
+	return false;
+}
+
 int ln_dns_query_parse(const __u8 *msg, size_t len, struct ln_dns_query *q)
 {
 	ns_msg h;
@@ -50,6 +61,7 @@ int ln_dns_query_parse(const __u8 *msg, size_t len, struct ln_dns_query *q)
 	q->id = ns_msg_id(h);
 	q->flags = ns_get16(msg + NS_INT16SZ);
 	q->rd = ns_msg_getflag(h, ns_f_rd);
+	q->edns = dns_has_opt(&h);
 	q->qtype = ns_rr_type(rr);
 	q->qclass = ns_rr_class(rr);
 	/* back to wire form from the text, case kept, so answers echo the question exactly */
@@ -227,6 +239,8 @@ int ln_dns_reply_build(const struct ln_dns_query *q, enum ln_dns_reply_kind kind
 
 	if (rdlen)
 		need += name_len + NS_RRFIXEDSZ + rdlen;
+	if (q->edns)
+		need += 1 + NS_RRFIXEDSZ; /* the root name, no data */
 	if ((unsigned int)kind >= sizeof(rcodes) / sizeof(rcodes[0]) || need > size)
 		return -ENOSPC;
 	memset(out, 0, need);
@@ -238,6 +252,7 @@ int ln_dns_reply_build(const struct ln_dns_query *q, enum ln_dns_reply_kind kind
 	hp->rcode = rcodes[kind];
 	hp->qdcount = htons(1);
 	hp->ancount = htons(rdlen ? 1 : 0);
+	hp->arcount = htons(q->edns ? 1 : 0);
 	cp = out + LN_DNS_HDR_LEN;
 	memcpy(cp, q->qwire, q->qwire_len);
 	cp += q->qwire_len;
@@ -249,8 +264,34 @@ int ln_dns_reply_build(const struct ln_dns_query *q, enum ln_dns_reply_kind kind
 		NS_PUT16(q->qclass, cp);
 		NS_PUT32(LN_DNS_ZERO_TTL, cp);
 		NS_PUT16(rdlen, cp);
+		cp += rdlen;
+	}
+	if (q->edns) {
+		/* OPT: root name (already zero), class = UDP size, TTL = rcode/version/flags 0 */
+		cp++;
+		NS_PUT16(ns_t_opt, cp);
+		NS_PUT16(LN_DNS_EDNS_SIZE, cp);
 	}
 	return (int)need;
+}
+
+int ln_dns_error_build(const __u8 *msg, size_t len, __u8 *out, size_t size)
+{
+	const HEADER *qh = (const HEADER *)msg;
+	HEADER *hp = (HEADER *)out;
+
+	if (len < LN_DNS_HDR_LEN || qh->qr)
+		return -EBADMSG;
+	if (size < LN_DNS_HDR_LEN)
+		return -ENOSPC;
+	memset(out, 0, LN_DNS_HDR_LEN);
+	hp->id = qh->id;
+	hp->qr = 1;
+	hp->opcode = qh->opcode;
+	hp->rd = qh->rd;
+	hp->ra = 1;
+	hp->rcode = qh->opcode != ns_o_query ? ns_r_notimpl : ns_r_formerr;
+	return LN_DNS_HDR_LEN;
 }
 
 int ln_dns_set_id(__u8 *msg, size_t len, __u16 id)

@@ -20,7 +20,12 @@
 #define LN_DNS_WIRE_NAME_LEN 255    /* NS_MAXCDNAME */
 #define LN_DNS_HDR_LEN 12           /* NS_HFIXEDSZ */
 #define LN_DNS_MAX_CHAIN 17         /* question name + 16 CNAME hops */
-#define LN_DNS_MAX_ADDRS 256        /* A/AAAA kept from one reply */
+/*
+ * A/AAAA kept from one reply. A reply with more is not relayed (SERVFAIL): an
+ * address relayed but not recorded would escape a deny-domain rule.
+ */
+#define LN_DNS_MAX_ADDRS 1024
+#define LN_DNS_EDNS_SIZE 1232       /* the UDP size the proxy's own replies announce */
 #define LN_DNS_ZERO_TTL 60          /* TTL of the 0.0.0.0 / :: block answer */
 
 /* An address of an answer: what the proxy reports to the agent (agent/dns_proxy.h). */
@@ -34,6 +39,7 @@ struct ln_dns_query {
 	__u16 flags; /* header word 2, as on the wire */
 	__u16 qtype, qclass;
 	bool rd;     /* recursion desired: copied into answers */
+	bool edns;   /* the query had an OPT record: the proxy's replies carry one too */
 	char qname[LN_DNS_NAME_LEN];
 	/* the question as on the wire, name uncompressed, case kept: copied into answers */
 	__u8 qwire[LN_DNS_WIRE_NAME_LEN + 4];
@@ -87,10 +93,20 @@ enum ln_dns_reply_kind {
 
 /*
  * Writes into @out the reply the proxy itself gives to @q: id and question
- * copied, QR and RA set, RD copied, no EDNS. Returns the length or -ENOSPC.
+ * copied, QR and RA set, RD copied, an OPT record (EDNS version 0, no flags)
+ * when the query had one. Returns the length or -ENOSPC.
  */
 int ln_dns_reply_build(const struct ln_dns_query *q, enum ln_dns_reply_kind kind, __u8 *out,
 		       size_t size);
+
+/*
+ * The reply to a query ln_dns_query_parse() refused with -EOPNOTSUPP: the
+ * header alone, id, opcode and RD copied, NOTIMP for an opcode other than
+ * QUERY, else FORMERR (not exactly one question). Returns the length, or
+ * -EBADMSG for a message that gets no reply (shorter than a header, or a
+ * response: replying to those could loop).
+ */
+int ln_dns_error_build(const __u8 *msg, size_t len, __u8 *out, size_t size);
 
 /* Sets the id of @msg (relaying an upstream reply with the client's id). 0 or -EBADMSG. */
 int ln_dns_set_id(__u8 *msg, size_t len, __u16 id);

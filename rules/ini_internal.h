@@ -7,7 +7,7 @@
 
 #include "rules_internal.h"
 
-#define INI_MAX_KEYS 16 /* entries of the longest key table */
+#define INI_MAX_KEYS 24 /* entries of the longest key table */
 
 enum ini_section {
 	SEC_NONE,
@@ -64,5 +64,6 @@ int ini_rules(struct ini_state *st, const struct ini_key *k, void *obj, char *v)
 int ini_domain_rules(struct ini_state *st, const struct ini_key *k, void *obj, char *v);
 int ini_hosts(struct ini_state *st, const struct ini_key *k, void *obj, char *v);
 int ini_domains(struct ini_state *st, const struct ini_key *k, void *obj, char *v);
+int ini_dns_servers(struct ini_state *st, const struct ini_key *k, void *obj, char *v);
 
 #endif /* LSNITCH_INI_INTERNAL_H */

@@ -140,3 +140,14 @@ int ini_domains(struct ini_state *st, const struct ini_key *k, void *obj, char *
 {
 	return ini_add_list(st, v, ln_domainlist_line, INI_FIELD(obj, k));
 }
+
+int ini_dns_servers(struct ini_state *st, const struct ini_key *k, void *obj, char *v)
+{
+	struct ln_dns_servers *s = INI_FIELD(obj, k);
+	struct ln_error e;
+	int rc;
+
+	s->rule_id = ini_rule_id(st);
+	rc = ln_dns_servers_parse(v, s, &e);
+	return rc < 0 ? ini_fail(st, rc, "%s", e.msg) : 0;
+}

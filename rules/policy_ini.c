@@ -299,6 +299,7 @@ static const struct ini_key policy_keys[] = {
     INI_KEY("raw-sockets", ini_sock_kind, .once = true, POLICY_AT(sock[LN_SOCK_RAW])),
     INI_KEY("packet-sockets", ini_sock_kind, .once = true, POLICY_AT(sock[LN_SOCK_PACKET])),
     INI_KEY("icmp-sockets", ini_sock_kind, .once = true, POLICY_AT(sock[LN_SOCK_ICMP])),
+    INI_KEY("dns-servers", ini_dns_servers, .once = true, POLICY_AT(dns_servers)),
 };
 
 /* Keys of [global]: the object is the struct ln_config. */
@@ -317,6 +318,7 @@ static const struct ini_key global_keys[] = {
     INI_KEY("dns-ttl-max", ini_dns_ttl, .once = true, CONFIG_AT(dns_ttl_max), .lo = 1,
 	    .hi = 604800),
     INI_KEY("nat64-prefix", ini_nat64, .once = true, CONFIG_AT(nat64)),
+    INI_KEY("dns-servers", ini_dns_servers, .once = true, CONFIG_AT(dns_servers)),
 };
 
 _Static_assert(N_ELEMS(policy_keys) <= INI_MAX_KEYS, "st->seen too small");

@@ -154,6 +154,25 @@ struct ln_sock_rule {
 	__u32 rule_id;  /* the key's line; 0: not set, the policy's default decides */
 };
 
+/*
+ * dns-servers = (a policy's, or [global]'s for every policy without one): the
+ * resolvers its processes may ask. "system" stands for the nameservers of
+ * /etc/resolv.conf, read by the agent at each load; "none" for no server.
+ */
+struct ln_dns_servers {
+	struct ln_prefix *v; /* addresses or CIDRs */
+	size_t n;
+	bool system;         /* "system" was listed */
+	__u32 rule_id;       /* the dns-servers= line; 0: not set */
+};
+/* Parses a dns-servers value (split in place): 0, or -EINVAL with the bad token. */
+int ln_dns_servers_parse(char *v, struct ln_dns_servers *out, struct ln_error *err);
+int ln_dns_servers_add(struct ln_dns_servers *s, const struct ln_prefix *p); /* 0, -ENOMEM */
+void ln_dns_servers_free(struct ln_dns_servers *s);
+bool ln_dns_servers_has(const struct ln_dns_servers *s, const __u8 addr[LN_ADDR_LEN]);
+/* Appends the "nameserver" addresses of resolv.conf file @path: 0 or -errno. */
+int ln_resolv_conf_read(const char *path, struct ln_dns_servers *out, struct ln_error *err);
+
 struct ln_policy {
 	char *name;
 	__u32 id;           /* 1.. in load order; 0 is the implicit policy */
@@ -172,6 +191,7 @@ struct ln_policy {
 	struct ln_domainlist domains; /* blocked-domains= files of this policy */
 	__u32 section_rule_id;
 	struct ln_sock_rule sock[LN_SOCK_KINDS]; /* index: enum ln_sock_kind */
+	struct ln_dns_servers dns_servers;       /* rule_id 0: [global]'s */
 };
 
 struct ln_config {
@@ -191,6 +211,7 @@ struct ln_config {
 	unsigned int dns_ttl_max; /* (default 3600) */
 	__u32 dns_ttl_rule_id;    /* the last dns-ttl-* line, for "min above max" */
 	struct ln_prefix nat64;   /* [global] nat64-prefix; len 0: none */
+	struct ln_dns_servers dns_servers; /* default "system" */
 };
 
 void ln_config_init(struct ln_config *c);

@@ -50,35 +50,36 @@ digq() { # CG ARGS...: dig in CG
 	in_cg "$dir" dig +time=2 +tries=1 @$DNS4 "$@" 2>&1
 }
 status_of() { sed -n 's/.*status: \([A-Z]*\).*/\1/p' | head -1; }
-# dns_event VERDICT NAME QTYPE POLICY: the event line of a listed name
+# dns_event VERDICT NAME QTYPE POLICY CG: the event line of a listed name, naming the asker
 dns_event() {
-	printf '^%s dns %s qtype=%s client=127\\.0\\.0\\.1:[0-9]+ policy=%s rule=([^ ]*/)?%s %s$' \
-		"$1" "$(re_escape "$2")" "$3" "$(re_escape "$4")" "$L_BLK" reason=domain-blocklist
+	printf '^%s dns %s pid=[0-9]+ tid=[0-9]+ comm=[^ ]+ uid=0 gid=0 qtype=%s client=127\\.0\\.0\\.1:[0-9]+ cgroup=%s policy=%s rule=([^ ]*/)?%s %s$' \
+		"$1" "$(re_escape "$2")" "$3" "$(re_escape "/$CGREL/$5")" "$(re_escape "$4")" "$L_BLK" \
+		reason=domain-blocklist
 }
 # audited CG POLICY: listed names resolve in CG and are reported as would-deny
 audited() {
 	local cg=$1 policy=$2
 	ev_mark
 	assert_eq "$cg: listed name resolves (audit)" "$BLOCKED" "$(digq "$cg" +short x.blocked.test)"
-	expect_event "$(dns_event would-deny x.blocked.test A "$policy")"
+	expect_event "$(dns_event would-deny x.blocked.test A "$policy" "$cg")"
 	ev_mark
 	assert_eq "$cg: listed name over TCP resolves (audit)" "$BLOCKED" \
 		"$(digq "$cg" +tcp +short x.blocked.test)"
-	expect_event "$(dns_event would-deny x.blocked.test A "$policy")"
+	expect_event "$(dns_event would-deny x.blocked.test A "$policy" "$cg")"
 	ev_mark
 	assert_eq "$cg: CNAME to a listed name resolves (audit)" "$CLOAKED" \
 		"$(digq "$cg" +short cloak.test | tail -1)"
-	expect_event "$(dns_event would-deny real.blocked.test A "$policy")"
+	expect_event "$(dns_event would-deny real.blocked.test A "$policy" "$cg")"
 }
 # blocked CG POLICY: listed names get NXDOMAIN in CG and a deny event
 blocked() {
 	local cg=$1 policy=$2
 	ev_mark
 	assert_eq "$cg: listed name, no audit" NXDOMAIN "$(digq "$cg" x.blocked.test | status_of)"
-	expect_event "$(dns_event deny x.blocked.test A "$policy")"
+	expect_event "$(dns_event deny x.blocked.test A "$policy" "$cg")"
 	ev_mark
 	assert_eq "$cg: CNAME to a listed name, no audit" NXDOMAIN "$(digq "$cg" cloak.test | status_of)"
-	expect_event "$(dns_event deny real.blocked.test A "$policy")"
+	expect_event "$(dns_event deny real.blocked.test A "$policy" "$cg")"
 }
 
 log "audit = yes in one policy"
@@ -87,7 +88,7 @@ audited guard/a watched
 # the audited answer was recorded: the deny-domain rule sees the address (audit: not denied)
 ev_mark
 digq guard/a +short x.blocked.test >/dev/null
-expect_event "$(dns_event would-deny x.blocked.test A watched)"
+expect_event "$(dns_event would-deny x.blocked.test A watched guard/a)"
 client_expect guard/a ok -- tcp $BLOCKED "$P1"
 expect_event "^would-deny tcp $(re_escape "$BLOCKED:$P1") .*policy=watched rule=([^ ]*/)?$L_DENY \
 reason=domain hook=connect4 name=x\.blocked\.test$"

@@ -44,6 +44,7 @@ INI=$TMPD/explain.ini
 write_file "$INI" <<EOF
 [global]
 log-allowed = yes
+dns-servers = $DNS4
 dns-ttl-min = 1
 
 [policy rules]

@@ -16,7 +16,7 @@
 
 /* Builds replies in tests only: header, question, records, names compressed with dn_comp(). */
 struct msgb {
-	__u8 buf[8192];
+	__u8 buf[65536];
 	__u8 *cp;
 	const __u8 *dnptrs[64];
 	int qd, an;
@@ -506,6 +506,73 @@ static void test_reply_build(void **state)
 	free(a);
 }
 
+/* A query with an OPT record (EDNS): the proxy's replies carry one too. */
+static void test_reply_edns(void **state)
+{
+	__u8 qbuf[512], buf[600];
+	struct ln_dns_query q;
+	ns_msg h;
+	ns_rr rr;
+	int qn, n;
+
+	(void)state;
+	qn = res_mkquery(ns_o_query, "ads.example", ns_c_in, ns_t_a, NULL, 0, NULL, qbuf,
+			 sizeof(qbuf));
+	assert_true(qn > 0);
+	parse_ok("ads.example", ns_t_a, &q);
+	assert_false(q.edns);
+	n = ln_dns_reply_build(&q, LN_DNS_REPLY_NXDOMAIN, buf, sizeof(buf));
+	assert_int_equal(ns_initparse(buf, n, &h), 0);
+	assert_int_equal(ns_msg_count(h, ns_s_ar), 0);
+	/* the same query with an OPT record: root name, type OPT, class 4096, TTL 0, no data */
+	memcpy(qbuf + qn, "\0\0\x29\x10\0\0\0\0\0\0\0", 11);
+	qn += 11;
+	((HEADER *)qbuf)->arcount = htons(1);
+	assert_int_equal(ln_dns_query_parse(qbuf, (size_t)qn, &q), 0);
+	assert_true(q.edns);
+	for (int kind = LN_DNS_REPLY_NXDOMAIN; kind <= LN_DNS_REPLY_SERVFAIL; kind++) {
+		n = ln_dns_reply_build(&q, (enum ln_dns_reply_kind)kind, buf, sizeof(buf));
+		assert_true(n > 0);
+		assert_int_equal(ns_initparse(buf, n, &h), 0);
+		assert_int_equal(ns_msg_count(h, ns_s_ar), 1);
+		assert_int_equal(ns_parserr(&h, ns_s_ar, 0, &rr), 0);
+		assert_int_equal(ns_rr_type(rr), ns_t_opt);
+		assert_int_equal(ns_rr_class(rr), LN_DNS_EDNS_SIZE);
+		assert_int_equal(ns_rr_rdlen(rr), 0);
+		assert_int_equal(ln_dns_reply_check(buf, (size_t)n, &q, q.id), 0);
+	}
+}
+
+/* Other opcodes get NOTIMP, several questions FORMERR, responses nothing. */
+static void test_error_build(void **state)
+{
+	__u8 qbuf[512], out[64];
+	struct ln_dns_query q;
+	HEADER *hp = (HEADER *)qbuf, *op = (HEADER *)out;
+	size_t qn;
+
+	(void)state;
+	qn = mkquery(qbuf, sizeof(qbuf), "example.com", ns_t_a);
+	hp->opcode = ns_o_notify;
+	assert_int_equal(ln_dns_query_parse(qbuf, qn, &q), -EOPNOTSUPP);
+	assert_int_equal(ln_dns_error_build(qbuf, qn, out, sizeof(out)), LN_DNS_HDR_LEN);
+	assert_int_equal(op->id, hp->id);
+	assert_true(op->qr);
+	assert_int_equal(op->opcode, ns_o_notify);
+	assert_int_equal(op->rcode, ns_r_notimpl);
+	hp->opcode = ns_o_query;
+	hp->qdcount = 0;
+	assert_int_equal(ln_dns_query_parse(qbuf, LN_DNS_HDR_LEN, &q), -EOPNOTSUPP);
+	assert_int_equal(ln_dns_error_build(qbuf, LN_DNS_HDR_LEN, out, sizeof(out)),
+			 LN_DNS_HDR_LEN);
+	assert_int_equal(op->rcode, ns_r_formerr);
+	hp->qr = 1;
+	assert_int_equal(ln_dns_error_build(qbuf, qn, out, sizeof(out)), -EBADMSG);
+	assert_int_equal(ln_dns_error_build(qbuf, 11, out, sizeof(out)), -EBADMSG);
+	hp->qr = 0;
+	assert_int_equal(ln_dns_error_build(qbuf, qn, out, 4), -ENOSPC);
+}
+
 static void test_set_id(void **state)
 {
 	__u8 buf[512];
@@ -525,7 +592,8 @@ int main(void)
 	    cmocka_unit_test(test_reply_check),	     cmocka_unit_test(test_answer_simple),
 	    cmocka_unit_test(test_answer_cname),     cmocka_unit_test(test_answer_cname_hops),
 	    cmocka_unit_test(test_answer_many_addrs), cmocka_unit_test(test_reply_build),
-	    cmocka_unit_test(test_set_id),
+	    cmocka_unit_test(test_set_id),	     cmocka_unit_test(test_reply_edns),
+	    cmocka_unit_test(test_error_build),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

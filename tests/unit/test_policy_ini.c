@@ -672,6 +672,85 @@ static void test_dns_global_keys(void **state)
 			 "e.ini:2: unknown key \"dns\" in [policy a]");
 }
 
+/* dns-servers = in [global] (default "system") and per policy (none: [global]'s). */
+static void test_dns_servers(void **state)
+{
+	struct ln_config c;
+	struct ln_error err = {""};
+	struct ln_prefix p;
+	const char *ini;
+
+	(void)state;
+	ln_config_init(&c);
+	assert_true(c.dns_servers.system);
+	assert_int_equal(c.dns_servers.n, 0);
+	ln_config_free(&c);
+
+	ini = write_file("dns.ini", "[global]\n"
+				    "dns-servers = 192.0.2.53, [2001:db8::53] 10.0.0.0/8\n"
+				    "[policy a]\n"
+				    "cgroup = a\n"
+				    "dns-servers = system 127.0.0.53\n"
+				    "[policy b]\n"
+				    "cgroup = b\n"
+				    "[policy c]\n"
+				    "cgroup = c\n"
+				    "dns-servers = none\n");
+	ln_config_init(&c);
+	if (ln_config_load_ini(&c, ini, true, &err))
+		fail_msg("%s", err.msg);
+	assert_false(c.dns_servers.system);
+	assert_int_equal(c.dns_servers.n, 3);
+	assert_int_equal(LN_RULE_ID_LINE(c.dns_servers.rule_id), 2);
+	assert_int_equal(ln_prefix_parse("192.0.2.53", &p), 0);
+	assert_true(ln_dns_servers_has(&c.dns_servers, p.addr));
+	assert_int_equal(ln_prefix_parse("10.1.2.3", &p), 0);
+	assert_true(ln_dns_servers_has(&c.dns_servers, p.addr));
+	assert_int_equal(ln_prefix_parse("2001:db8::53", &p), 0);
+	assert_true(ln_dns_servers_has(&c.dns_servers, p.addr));
+	assert_int_equal(ln_prefix_parse("192.0.2.54", &p), 0);
+	assert_false(ln_dns_servers_has(&c.dns_servers, p.addr));
+	assert_true(c.policies[0].dns_servers.system);
+	assert_int_equal(c.policies[0].dns_servers.n, 1);
+	assert_int_equal(LN_RULE_ID_LINE(c.policies[0].dns_servers.rule_id), 5);
+	assert_int_equal(c.policies[1].dns_servers.rule_id, 0);
+	assert_false(c.policies[2].dns_servers.system);
+	assert_int_equal(c.policies[2].dns_servers.n, 0);
+	assert_int_equal(LN_RULE_ID_LINE(c.policies[2].dns_servers.rule_id), 10);
+	ln_config_free(&c);
+
+	expect_ini_error("e.ini", "[global]\ndns-servers = 192.0.2.1 resolver.example\n", true,
+			 -EINVAL, "e.ini:2: bad value \"resolver.example\" in dns-servers (an "
+			 "address, a CIDR, \"system\" or \"none\")");
+	expect_ini_error("e.ini", "[global]\ndns-servers = system\ndns-servers = none\n", true,
+			 -EINVAL, "e.ini:3: duplicate key \"dns-servers\" (first at line 2)");
+	expect_ini_error("e.ini", "[policy a]\ndns-servers = 192.0.2.1:53\n", false, -EINVAL,
+			 "e.ini:2: bad value \"192.0.2.1:53\" in dns-servers (an address, a CIDR, "
+			 "\"system\" or \"none\")");
+}
+
+/* A resolv.conf: nameserver lines, as glibc reads them. */
+static void test_resolv_conf(void **state)
+{
+	struct ln_dns_servers s = {0};
+	struct ln_error err = {""};
+	struct ln_prefix p;
+	const char *path;
+
+	(void)state;
+	path = write_file("resolv.conf", "# comment\nsearch example\nnameserver 127.0.0.53\n"
+					 "nameserver fe80::1%eth0\noptions edns0\nnameserver bad\n"
+					 "nameserver\n");
+	assert_int_equal(ln_resolv_conf_read(path, &s, &err), 0);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(ln_prefix_parse("127.0.0.53", &p), 0);
+	assert_true(ln_dns_servers_has(&s, p.addr));
+	assert_int_equal(ln_prefix_parse("fe80::1", &p), 0);
+	assert_true(ln_dns_servers_has(&s, p.addr));
+	ln_dns_servers_free(&s);
+	assert_int_equal(ln_resolv_conf_read("/nonexistent/resolv.conf", &s, &err), -ENOENT);
+}
+
 /* Every once-only key given twice names the second line and the first. */
 static void test_once_only_keys(void **state)
 {
@@ -1025,6 +1104,8 @@ int main(void)
 	    cmocka_unit_test(test_limits),
 	    cmocka_unit_test(test_domain_rule_keys),
 	    cmocka_unit_test(test_dns_global_keys),
+	    cmocka_unit_test(test_dns_servers),
+	    cmocka_unit_test(test_resolv_conf),
 	    cmocka_unit_test(test_once_only_keys),
 	    cmocka_unit_test(test_once_per_section),
 	    cmocka_unit_test(test_socket_kind_keys),
