@@ -300,8 +300,8 @@ static struct dp_netns *dp_netns_find(const struct ln_dns_proxy *p, __u64 dev, _
 }
 
 /*
- * The netns of process @pid, opened, if its cookie is @cookie: the fd, or
- * -errno (-ESTALE: another netns, -EEXIST: one served already).
+ * The netns of process @pid, opened, if its cookie is @cookie (0: any): the
+ * fd, or -errno (-ESTALE: another netns, -EEXIST: one served already).
  */
 static int dp_netns_probe(struct ln_dns_proxy *p, const char *pid, __u64 cookie)
 {
@@ -317,7 +317,7 @@ static int dp_netns_probe(struct ln_dns_proxy *p, const char *pid, __u64 cookie)
 		return errno == ENOENT ? -ESRCH : -errno;
 	}
 	if (dp_netns_find(p, st.st_dev, st.st_ino) || dp_netns_cookie(&probe, &err) < 0 ||
-	    probe.cookie != cookie) {
+	    (cookie && probe.cookie != cookie)) {
 		close(probe.ns_fd);
 		return dp_netns_find(p, st.st_dev, st.st_ino) ? -EEXIST : -ESTALE;
 	}
@@ -346,14 +346,16 @@ int ln_dns_proxy_add_netns(struct ln_dns_proxy *p, int pid, __u64 cookie, struct
 	char name[16];
 	int fd;
 
-	if (ln_dns_proxy_serves(p, cookie))
+	if (cookie && ln_dns_proxy_serves(p, cookie))
 		return -EEXIST;
 	if (p->n_netns >= LN_DNS_MAX_NETNS)
 		return ln_err(err, -ENOSPC, "DNS proxy: %u namespaces served already",
 			      LN_DNS_MAX_NETNS);
 	snprintf(name, sizeof(name), "%d", pid);
 	fd = dp_netns_probe(p, name, cookie);
-	if (fd < 0)
+	if (fd == -EEXIST && !cookie)
+		return fd;
+	if (fd < 0 && cookie)
 		fd = dp_netns_search(p, cookie);
 	if (fd < 0)
 		return ln_err(err, fd, "DNS proxy: no process in netns %llu any more",

@@ -122,7 +122,8 @@ bool ln_dns_proxy_has_ipv6(const struct ln_dns_proxy *p);
 
 /*
  * Serves the netns @cookie too: its sockets made inside it, through
- * /proc/PID/ns/net of process @pid, or of any process still in it. -EEXIST:
+ * /proc/PID/ns/net of process @pid, or of any process still in it (@cookie
+ * 0: whatever netns @pid is in, the agent's own too, which is -EEXIST). -EEXIST:
  * served already; -ENOSPC: LN_DNS_MAX_NETNS served; -ESRCH: no process in it;
  * other -errno; each with a message in *err.
  */

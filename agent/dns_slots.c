@@ -5,6 +5,9 @@
  * (dns_requests), idle slots handed back, the slot hash key.
  */
 #include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,11 +200,49 @@ static int on_request_io(sd_event_source *src, int fd, uint32_t revents, void *u
 	return 0;
 }
 
+/* The manager whose guarded trees serve_running() walks: nftw() takes no user data. */
+static struct ln_manager *walking;
+
+/* Serves the netns of every process in cgroup @path (other than the agent's own). */
+static int serve_cgroup(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	char procs[PATH_MAX];
+	struct ln_error err;
+	FILE *f;
+	int pid;
+
+	if (type != FTW_D || ln_dns_proxy_n_netns(walking->dns) >= LN_DNS_MAX_NETNS)
+		return 0;
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", path);
+	f = fopen(procs, "re");
+	if (!f)
+		return 0;
+	while (fscanf(f, "%d", &pid) == 1)
+		if (ln_dns_proxy_add_netns(walking->dns, pid, 0, &err) == 0)
+			ln_note(walking, LOG_INFO, "DNS: serving the network namespace of pid %d "
+				"(running at start)", pid);
+	fclose(f);
+	return 0;
+}
+
+/*
+ * Containers already running when the agent starts (a restart, an upgrade)
+ * are served from the start, not after a refused first query each.
+ */
+static void serve_running(struct ln_manager *m)
+{
+	walking = m;
+	for (size_t i = 0; i < m->n_attach; i++)
+		nftw(m->attach[i].path, serve_cgroup, 16, FTW_PHYS | FTW_MOUNT);
+	walking = NULL;
+}
+
 int ln_dns_slots_listen(struct ln_manager *m, struct ln_error *err)
 {
 	struct ln_dns_slots *s = m->dns_slots;
 	int rc;
 
+	serve_running(m);
 	s->rb = ring_buffer__new(m->dns_requests_fd, on_request, m, NULL);
 	if (!s->rb)
 		return ln_err(err, -errno, "DNS netns requests: %s", strerror(errno));
