@@ -340,7 +340,8 @@ static int dp_netns_search(struct ln_dns_proxy *p, __u64 cookie)
 	return fd < 0 ? -ESRCH : fd;
 }
 
-int ln_dns_proxy_add_netns(struct ln_dns_proxy *p, int pid, __u64 cookie, struct ln_error *err)
+int ln_dns_proxy_add_netns(struct ln_dns_proxy *p, int pid, __u64 cookie, __u32 owner,
+			   struct ln_error *err)
 {
 	struct dp_netns *ns;
 	char name[16];
@@ -360,7 +361,10 @@ int ln_dns_proxy_add_netns(struct ln_dns_proxy *p, int pid, __u64 cookie, struct
 	if (fd < 0)
 		return ln_err(err, fd, "DNS proxy: no process in netns %llu any more",
 			      (unsigned long long)cookie);
-	return dp_netns_open(p, fd, &ns, err);
+	fd = dp_netns_open(p, fd, &ns, err);
+	if (fd >= 0)
+		ns->owner = owner;
+	return fd;
 }
 
 bool ln_dns_proxy_serves(const struct ln_dns_proxy *p, __u64 cookie)
@@ -376,6 +380,16 @@ bool ln_dns_proxy_serves(const struct ln_dns_proxy *p, __u64 cookie)
 size_t ln_dns_proxy_n_netns(const struct ln_dns_proxy *p)
 {
 	return p->n_netns;
+}
+
+size_t ln_dns_proxy_n_netns_of(const struct ln_dns_proxy *p, __u32 owner)
+{
+	const struct dp_netns *ns;
+	size_t n = 0;
+
+	for (ns = p->netns; ns; ns = ns->next)
+		n += ns->ns_fd >= 0 && ns->owner == owner;
+	return n;
 }
 
 /* Marks in @alive the served netns some process of /proc is in. */

@@ -29,6 +29,7 @@
 #define SLOT_IDLE_SEC 10
 #define SWEEP_TICKS 5   /* netns with no process left: looked for every 5 s */
 #define FAILED_NETNS 16 /* namespaces that could not be served: asked again after 1 s */
+#define LN_SERVED_AT_START 0xfffffffeu /* owner tag: running when the agent started */
 
 _Static_assert(LN_DNS_SLOTS * LN_DNS_KINDS * 2 * LN_DNS_MAX_NETNS <= LN_DNS_PORT_ENTRIES,
 	       "dns_ports holds both directions of every slot of every netns served");
@@ -177,7 +178,12 @@ static int on_request(void *ctx, void *data, size_t len)
 	failed_at = netns_failed_at(s, r->netns);
 	if (failed_at && now - failed_at < 1000000000ULL)
 		return 0;
-	rc = ln_dns_proxy_add_netns(m->dns, (int)r->tgid, r->netns, &err);
+	/* one policy's processes cannot make namespaces enough to starve the others' */
+	if (ln_dns_proxy_n_netns_of(m->dns, r->policy_id) >= LN_DNS_POLICY_NETNS)
+		rc = ln_err(&err, -ENOSPC, "its policy has %u namespaces served already",
+			    LN_DNS_POLICY_NETNS);
+	else
+		rc = ln_dns_proxy_add_netns(m->dns, (int)r->tgid, r->netns, r->policy_id, &err);
 	if (rc == -EEXIST)
 		return 0;
 	if (rc < 0) {
@@ -218,7 +224,7 @@ static int serve_cgroup(const char *path, const struct stat *st, int type, struc
 	if (!f)
 		return 0;
 	while (fscanf(f, "%d", &pid) == 1)
-		if (ln_dns_proxy_add_netns(walking->dns, pid, 0, &err) == 0)
+		if (ln_dns_proxy_add_netns(walking->dns, pid, 0, LN_SERVED_AT_START, &err) == 0)
 			ln_note(walking, LOG_INFO, "DNS: serving the network namespace of pid %d "
 				"(running at start)", pid);
 	fclose(f);

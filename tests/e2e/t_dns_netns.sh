@@ -10,7 +10,7 @@
 # the agent closes its sockets there. Prints the first-query delay.
 . "$(dirname "$0")/lib.sh"
 lsn_setup
-make_cg guard/a
+make_cg guard/a guard/b
 
 command -v dnsmasq >/dev/null || skip_env "dnsmasq is not installed (make deps installs it)"
 command -v dig >/dev/null || skip_env "dig is not installed (make deps installs it)"
@@ -26,11 +26,12 @@ NSDNS=127.0.0.153 OTHER=127.0.0.12 BLOCKED=127.0.0.14
 # made after the agent starts, removed here on every exit path.
 setup_netns
 NS2=lsnt$$b
-ns2_cleanup() {
-	local p
-	[ -e "/run/netns/$NS2" ] || return 0
-	for p in $(ip netns pids "$NS2" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
-	ip netns del "$NS2" 2>/dev/null
+ns2_cleanup() { # NS2 and the ones named after it
+	local n p
+	for n in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$NS2"); do
+		for p in $(ip netns pids "$n" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+		ip netns del "$n" 2>/dev/null
+	done
 }
 trap 'rc=$?; ns2_cleanup; (exit $rc); lsn_cleanup' EXIT
 
@@ -63,6 +64,9 @@ blocked-domains = domains.txt
 
 [policy box]
 cgroup = $CGREL/guard/a
+
+[policy other]
+cgroup = $CGREL/guard/b
 EOF
 start_agent --config "$TMPD/lsnitch.ini" --control "$S"
 j=$(ctl --json status)
@@ -128,14 +132,31 @@ assert_eq "in the namespace: a name only its resolver knows" 127.0.0.21 \
 assert_eq "outside it, that resolver is not reached" "" \
 	"$(in_cg "$(cg_dir guard/a)" dig +short +time=1 +tries=1 @$NSDNS inside.test | grep -v '^;;')"
 
-# --- the namespace goes: its sockets are closed
+# --- one policy's processes cannot take every namespace slot: 16 for box, then refused
+served_now() { jget "$(ctl --json status)" 'o["dns"]["netns"]'; }
+ask_from() { # CG NETNS: a container in a fresh namespace asks once: served or refused
+	ip netns add "$2" || die "ip netns add $2"
+	nsenter --net="/run/netns/$2" ip link set lo up || die "lo up in $2"
+	in_cg "$(cg_dir "$1")" nsenter --net="/run/netns/$2" sleep 600 &
+	track_pid "$!"
+	in_cg "$(cg_dir "$1")" nsenter --net="/run/netns/$2" dig +time=1 +tries=1 @$NSDNS x.test \
+		>/dev/null 2>&1
+	sleep 0.2
+}
+for i in $(seq 16); do ask_from guard/a "${NS2}c$i"; done
+assert_eq "box has 16 namespaces served, not 17" 18 "$(served_now)"
+assert_match "and the agent says why the 17th is not" \
+	"its policy has 16 namespaces served already" "$(cat "$AGENT_ERR")"
+ask_from guard/b "${NS2}d"
+assert_eq "another policy's new namespace is still served" 19 "$(served_now)"
+
+# --- the namespaces go: their sockets are closed
 ns2_cleanup
 n=0
 for _ in $(seq 40); do
-	j=$(ctl --json status)
-	n=$(jget "$j" 'o["dns"]["netns"]')
+	n=$(served_now)
 	[ "$n" = 2 ] && break
 	sleep 0.25
 done
-assert_eq "the gone namespace is no longer served" 2 "$n"
+assert_eq "the gone namespaces are no longer served" 2 "$n"
 finish
