@@ -300,8 +300,8 @@ static struct dp_netns *dp_netns_find(const struct ln_dns_proxy *p, __u64 dev, _
 }
 
 /*
- * The netns of process @pid, opened, if its cookie is @cookie: the fd, or
- * -errno (-ESTALE: another netns, -EEXIST: one served already).
+ * The netns of process @pid, opened, if its cookie is @cookie (0: any): the
+ * fd, or -errno (-ESTALE: another netns, -EEXIST: one served already).
  */
 static int dp_netns_probe(struct ln_dns_proxy *p, const char *pid, __u64 cookie)
 {
@@ -317,7 +317,7 @@ static int dp_netns_probe(struct ln_dns_proxy *p, const char *pid, __u64 cookie)
 		return errno == ENOENT ? -ESRCH : -errno;
 	}
 	if (dp_netns_find(p, st.st_dev, st.st_ino) || dp_netns_cookie(&probe, &err) < 0 ||
-	    probe.cookie != cookie) {
+	    (cookie && probe.cookie != cookie)) {
 		close(probe.ns_fd);
 		return dp_netns_find(p, st.st_dev, st.st_ino) ? -EEXIST : -ESTALE;
 	}
@@ -340,25 +340,31 @@ static int dp_netns_search(struct ln_dns_proxy *p, __u64 cookie)
 	return fd < 0 ? -ESRCH : fd;
 }
 
-int ln_dns_proxy_add_netns(struct ln_dns_proxy *p, int pid, __u64 cookie, struct ln_error *err)
+int ln_dns_proxy_add_netns(struct ln_dns_proxy *p, int pid, __u64 cookie, __u32 owner,
+			   struct ln_error *err)
 {
 	struct dp_netns *ns;
 	char name[16];
 	int fd;
 
-	if (ln_dns_proxy_serves(p, cookie))
+	if (cookie && ln_dns_proxy_serves(p, cookie))
 		return -EEXIST;
 	if (p->n_netns >= LN_DNS_MAX_NETNS)
 		return ln_err(err, -ENOSPC, "DNS proxy: %u namespaces served already",
 			      LN_DNS_MAX_NETNS);
 	snprintf(name, sizeof(name), "%d", pid);
 	fd = dp_netns_probe(p, name, cookie);
-	if (fd < 0)
+	if (fd == -EEXIST && !cookie)
+		return fd;
+	if (fd < 0 && cookie)
 		fd = dp_netns_search(p, cookie);
 	if (fd < 0)
 		return ln_err(err, fd, "DNS proxy: no process in netns %llu any more",
 			      (unsigned long long)cookie);
-	return dp_netns_open(p, fd, &ns, err);
+	fd = dp_netns_open(p, fd, &ns, err);
+	if (fd >= 0)
+		ns->owner = owner;
+	return fd;
 }
 
 bool ln_dns_proxy_serves(const struct ln_dns_proxy *p, __u64 cookie)
@@ -374,6 +380,16 @@ bool ln_dns_proxy_serves(const struct ln_dns_proxy *p, __u64 cookie)
 size_t ln_dns_proxy_n_netns(const struct ln_dns_proxy *p)
 {
 	return p->n_netns;
+}
+
+size_t ln_dns_proxy_n_netns_of(const struct ln_dns_proxy *p, __u32 owner)
+{
+	const struct dp_netns *ns;
+	size_t n = 0;
+
+	for (ns = p->netns; ns; ns = ns->next)
+		n += ns->ns_fd >= 0 && ns->owner == owner;
+	return n;
 }
 
 /* Marks in @alive the served netns some process of /proc is in. */

@@ -135,13 +135,17 @@ bool ln_dns_proxy_has_ipv6(const struct ln_dns_proxy *p);
 
 /*
  * Serves the netns @cookie too: its sockets made inside it, through
- * /proc/PID/ns/net of process @pid, or of any process still in it. -EEXIST:
+ * /proc/PID/ns/net of process @pid, or of any process still in it (@cookie
+ * 0: whatever netns @pid is in, the agent's own too, which is -EEXIST). -EEXIST:
  * served already; -ENOSPC: LN_DNS_MAX_NETNS served; -ESRCH: no process in it;
  * other -errno; each with a message in *err.
  */
-int ln_dns_proxy_add_netns(struct ln_dns_proxy *p, int pid, __u64 cookie, struct ln_error *err);
+int ln_dns_proxy_add_netns(struct ln_dns_proxy *p, int pid, __u64 cookie, __u32 owner,
+			   struct ln_error *err);
 bool ln_dns_proxy_serves(const struct ln_dns_proxy *p, __u64 cookie);
 size_t ln_dns_proxy_n_netns(const struct ln_dns_proxy *p);
+/* How many served netns were added with @owner (a tag of the caller's: the asking policy). */
+size_t ln_dns_proxy_n_netns_of(const struct ln_dns_proxy *p, __u32 owner);
 /* Closes the sockets of every served netns no process is in any more; returns how many. */
 size_t ln_dns_proxy_sweep(struct ln_dns_proxy *p);
 /* Whether no query came on @slot for @idle_usec and none is pending or connected there. */

@@ -5,6 +5,9 @@
  * (dns_requests), idle slots handed back, the slot hash key.
  */
 #include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +29,7 @@
 #define SLOT_IDLE_SEC 10
 #define SWEEP_TICKS 5   /* netns with no process left: looked for every 5 s */
 #define FAILED_NETNS 16 /* namespaces that could not be served: asked again after 1 s */
+#define LN_SERVED_AT_START 0xfffffffeu /* owner tag: running when the agent started */
 
 _Static_assert(LN_DNS_SLOTS * LN_DNS_KINDS * 2 * LN_DNS_MAX_NETNS <= LN_DNS_PORT_ENTRIES,
 	       "dns_ports holds both directions of every slot of every netns served");
@@ -174,7 +178,12 @@ static int on_request(void *ctx, void *data, size_t len)
 	failed_at = netns_failed_at(s, r->netns);
 	if (failed_at && now - failed_at < 1000000000ULL)
 		return 0;
-	rc = ln_dns_proxy_add_netns(m->dns, (int)r->tgid, r->netns, &err);
+	/* one policy's processes cannot make namespaces enough to starve the others' */
+	if (ln_dns_proxy_n_netns_of(m->dns, r->policy_id) >= LN_DNS_POLICY_NETNS)
+		rc = ln_err(&err, -ENOSPC, "its policy has %u namespaces served already",
+			    LN_DNS_POLICY_NETNS);
+	else
+		rc = ln_dns_proxy_add_netns(m->dns, (int)r->tgid, r->netns, r->policy_id, &err);
 	if (rc == -EEXIST)
 		return 0;
 	if (rc < 0) {
@@ -197,11 +206,49 @@ static int on_request_io(sd_event_source *src, int fd, uint32_t revents, void *u
 	return 0;
 }
 
+/* The manager whose guarded trees serve_running() walks: nftw() takes no user data. */
+static struct ln_manager *walking;
+
+/* Serves the netns of every process in cgroup @path (other than the agent's own). */
+static int serve_cgroup(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	char procs[PATH_MAX];
+	struct ln_error err;
+	FILE *f;
+	int pid;
+
+	if (type != FTW_D || ln_dns_proxy_n_netns(walking->dns) >= LN_DNS_MAX_NETNS)
+		return 0;
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", path);
+	f = fopen(procs, "re");
+	if (!f)
+		return 0;
+	while (fscanf(f, "%d", &pid) == 1)
+		if (ln_dns_proxy_add_netns(walking->dns, pid, 0, LN_SERVED_AT_START, &err) == 0)
+			ln_note(walking, LOG_INFO, "DNS: serving the network namespace of pid %d "
+				"(running at start)", pid);
+	fclose(f);
+	return 0;
+}
+
+/*
+ * Containers already running when the agent starts (a restart, an upgrade)
+ * are served from the start, not after a refused first query each.
+ */
+static void serve_running(struct ln_manager *m)
+{
+	walking = m;
+	for (size_t i = 0; i < m->n_attach; i++)
+		nftw(m->attach[i].path, serve_cgroup, 16, FTW_PHYS | FTW_MOUNT);
+	walking = NULL;
+}
+
 int ln_dns_slots_listen(struct ln_manager *m, struct ln_error *err)
 {
 	struct ln_dns_slots *s = m->dns_slots;
 	int rc;
 
+	serve_running(m);
 	s->rb = ring_buffer__new(m->dns_requests_fd, on_request, m, NULL);
 	if (!s->rb)
 		return ln_err(err, -errno, "DNS netns requests: %s", strerror(errno));

@@ -62,6 +62,7 @@ struct dp_netns {
 	struct dp_listener *listeners; /* [slot * LN_DNS_KINDS + kind]; fd -1: none */
 	struct dp_usock **active;      /* per slot: the socket taking new UDP queries, or NULL */
 	bool has_ipv6;                 /* ::1 sockets too (not in a netns without IPv6) */
+	__u32 owner;                   /* the caller's tag (the policy that asked for it) */
 };
 
 /* Per slot, over every netns: is it in use (reclaim asks). */

@@ -112,7 +112,7 @@ LN_INLINE __u16 ln_dns_kind(const __u8 *addr, __u8 proto)
 }
 
 /* Asks the agent to serve netns @netns (it dedupes; a full ring drops the ask). */
-LN_INLINE void ln_dns_request(__u64 netns)
+LN_INLINE void ln_dns_request(__u64 netns, __u32 policy_id)
 {
 	struct ln_dns_netns_req *r = bpf_ringbuf_reserve(&dns_requests, sizeof(*r), 0);
 
@@ -120,7 +120,7 @@ LN_INLINE void ln_dns_request(__u64 netns)
 		return;
 	r->netns = netns;
 	r->tgid = bpf_get_current_pid_tgid() >> 32;
-	r->pad = 0;
+	r->policy_id = policy_id;
 	bpf_ringbuf_submit(r, 0);
 }
 
@@ -147,7 +147,7 @@ LN_INLINE int ln_dns_redirect(void *ctx, const struct ln_dns_state *st, const __
 	k.num = (__u32)slot;
 	to = bpf_map_lookup_elem(&dns_ports, &k);
 	if (!to) {
-		ln_dns_request(k.netns);
+		ln_dns_request(k.netns, policy_id);
 		ln_count(LN_CNT_DNS_NO_PROXY);
 		return LN_DNS_REFUSE | LN_REASON_DNS_NO_PROXY;
 	}

@@ -329,6 +329,7 @@ _Static_assert(sizeof(struct ln_event) == 80, "ln_event size");
 #define LN_DNS_PORT 53
 #define LN_DNS_MAX_SLOTS 256
 #define LN_DNS_MAX_NETNS 64 /* namespaces served at once, the host's included */
+#define LN_DNS_POLICY_NETNS 16 /* of them, asked for by one policy's processes */
 #define LN_DNS_HEARTBEAT_NS (3ULL * 1000000000ULL)
 
 struct ln_dns_owner {
@@ -382,8 +383,8 @@ _Static_assert(sizeof(struct ln_dns_port_key) == 16, "ln_dns_port_key size");
 /* dns_requests ring buffer: a query came from a netns without proxy sockets. */
 struct ln_dns_netns_req {
 	__u64 netns;
-	__u32 tgid; /* the asking process: the agent joins its netns */
-	__u32 pad;
+	__u32 tgid;      /* the asking process: the agent joins its netns */
+	__u32 policy_id; /* its policy: one policy asks for LN_DNS_POLICY_NETNS at most */
 };
 _Static_assert(sizeof(struct ln_dns_netns_req) == 16, "ln_dns_netns_req size");
 
