@@ -46,7 +46,8 @@ cleanup() {
 	[ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null && wait "$AGENT_PID" 2>/dev/null
 	sysctl -qw kernel.bpf_stats_enabled="$OLD_STATS"
 	rmdir "$CG" 2>/dev/null
-	rm -rf "$TMP"
+	# an agent that failed to start may leave the shared maps it pinned
+	rm -rf "$TMP" "/sys/fs/bpf/lsnitch-bench-asker-$$"
 }
 trap cleanup EXIT INT TERM
 mkdir "$CG"
