@@ -249,24 +249,52 @@ fail:
 	return ln_err(err, r, "building the domain sets: %s", strerror(-r));
 }
 
+/* The policies of a new generation by name key, sorted: re-recording looks each answer up. */
 struct rerecord {
 	struct ln_manager *m;
 	struct ln_generation *g;
+	struct policy_key {
+		__u64 key;
+		__u32 id;
+	} *keys;
 };
+
+static int key_cmp(const void *a, const void *b)
+{
+	const struct policy_key *x = a, *y = b;
+
+	return x->key < y->key ? -1 : x->key > y->key;
+}
 
 static void rerecord_one(void *ud, __u64 policy_key, const __u8 *addr, const char *const *names,
 			 size_t n, __u64 expires_ns)
 {
 	struct rerecord *rr = ud;
+	struct policy_key want = { .key = policy_key }, *k;
 
-	for (__u32 id = 1; id <= rr->g->cfg->n_policies; id++)
-		if (ln_dns_policy_key(rr->g->cfg, id) == policy_key)
-			record_addr(rr->m, rr->g, id, addr, names, n, expires_ns);
+	k = bsearch(&want, rr->keys, rr->g->cfg->n_policies, sizeof(*k), key_cmp);
+	if (k)
+		record_addr(rr->m, rr->g, k->id, addr, names, n, expires_ns);
+}
+
+/* Answers still live keep their verdicts under the new policy of the same name. */
+static int rerecord(struct ln_manager *m, struct ln_generation *g, struct ln_error *err)
+{
+	size_t n = g->cfg->n_policies;
+	struct rerecord rr = { m, g, calloc(n ? n : 1, sizeof(*rr.keys)) };
+
+	if (!rr.keys)
+		return ln_err(err, -ENOMEM, "the DNS name cache: out of memory");
+	for (__u32 id = 1; id <= n; id++)
+		rr.keys[id - 1] = (struct policy_key){ ln_dns_policy_key(g->cfg, id), id };
+	qsort(rr.keys, n, sizeof(*rr.keys), key_cmp);
+	ln_names_each_live(m->names, rerecord_one, &rr);
+	free(rr.keys);
+	return 0;
 }
 
 int ln_dns_prepare(struct ln_manager *m, struct ln_generation *g, struct ln_error *err)
 {
-	struct rerecord rr = { m, g };
 	int r;
 
 	if (!m->names) {
@@ -289,9 +317,7 @@ int ln_dns_prepare(struct ln_manager *m, struct ln_generation *g, struct ln_erro
 	r = ln_dns_servers_prepare(m, g, err);
 	if (r < 0)
 		return r;
-	/* Answers still live keep their verdicts under the new policy of the same name. */
-	ln_names_each_live(m->names, rerecord_one, &rr);
-	return 0;
+	return rerecord(m, g, err);
 }
 
 void ln_dns_generation_free(struct ln_generation *g)

@@ -22,13 +22,12 @@ void ln_names_store(struct ln_name_cache *c, __u64 policy_key, const __u8 *addr,
 		    const char *const *names, size_t n, __u64 expires_ns);
 /* The first name of a live entry, or NULL; @c may be NULL. */
 const char *ln_names_lookup(struct ln_name_cache *c, __u64 policy_key, const __u8 *addr);
-typedef void (*ln_names_fn)(void *ud, __u64 policy_key, const __u8 *addr,
-			    const char *const *names, size_t n, __u64 expires_ns);
+typedef void (*ln_names_fn)(void *ud, __u64 policy_key, const __u8 *addr, const char *const *names,
+			    size_t n, __u64 expires_ns);
 void ln_names_each_live(struct ln_name_cache *c, ln_names_fn fn, void *ud);
 
 /* dns_asker.c: the task that sent @b's query (bpf/dns_asker.bpf.h); 0 or -ENOENT etc. */
-int ln_dns_asker_find(struct ln_manager *m, const struct ln_dns_block *b,
-		      struct ln_dns_asker *out);
+int ln_dns_asker_find(struct ln_manager *m, const struct ln_dns_block *b, struct ln_dns_asker *out);
 
 /* dns_events.c: the proxy's events, naming the asker */
 void ln_dns_report_blocked(void *ud, const struct ln_dns_block *b);

@@ -94,8 +94,7 @@ static int diag_cookie(const struct ln_dns_block *b, __u64 *cookie)
 	return 0;
 }
 
-int ln_dns_asker_find(struct ln_manager *m, const struct ln_dns_block *b,
-		      struct ln_dns_asker *out)
+int ln_dns_asker_find(struct ln_manager *m, const struct ln_dns_block *b, struct ln_dns_asker *out)
 {
 	__u64 cookie;
 	int rc;

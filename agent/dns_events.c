@@ -58,8 +58,8 @@ struct dns_event_text {
 };
 
 /* pid, comm, uid, gid and cgroup of the task that asked, when the redirect noted it. */
-static void fill_asker(struct ln_manager *m, const struct ln_dns_block *b,
-		       struct dns_event_text *t, struct ln_record *r)
+static void fill_asker(struct ln_manager *m, const struct ln_dns_block *b, struct dns_event_text *t,
+		       struct ln_record *r)
 {
 	struct ln_dns_asker a;
 

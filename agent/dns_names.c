@@ -36,8 +36,8 @@ __u64 ln_dns_mono_ns(void)
 /* FNV-1a of the policy's name: stable across reloads that renumber policies. */
 __u64 ln_dns_policy_key(const struct ln_config *c, __u32 policy_id)
 {
-	const char *s = policy_id && policy_id <= c->n_policies ? c->policies[policy_id - 1].name
-								 : "";
+	const char *s =
+	    policy_id && policy_id <= c->n_policies ? c->policies[policy_id - 1].name : "";
 	__u64 h = 1469598103934665603ULL;
 
 	for (; *s; s++)

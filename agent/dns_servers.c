@@ -73,8 +73,8 @@ int ln_dns_servers_prepare(struct ln_manager *m, struct ln_generation *g, struct
 		g->n_dns_servers = n;
 	for (size_t id = 0; rc == 0 && id < n; id++) {
 		const struct ln_policy *p = id ? &c->policies[id - 1] : NULL;
-		const struct ln_dns_servers *src = p && p->dns_servers.rule_id ? &p->dns_servers
-										: &c->dns_servers;
+		const struct ln_dns_servers *src =
+		    p && p->dns_servers.rule_id ? &p->dns_servers : &c->dns_servers;
 
 		rc = effective(src, &sys, &g->dns_servers[id]);
 		/* no list written anywhere: the line that refuses is the default = one */

@@ -277,20 +277,19 @@ int ln_dns_reply_build(const struct ln_dns_query *q, enum ln_dns_reply_kind kind
 
 int ln_dns_error_build(const __u8 *msg, size_t len, __u8 *out, size_t size)
 {
-	const HEADER *qh = (const HEADER *)msg;
-	HEADER *hp = (HEADER *)out;
+	/* byte by byte: @msg may sit anywhere in a TCP buffer, unaligned for HEADER */
+	__u8 opcode;
 
-	if (len < LN_DNS_HDR_LEN || qh->qr)
+	if (len < LN_DNS_HDR_LEN || msg[2] & 0x80)
 		return -EBADMSG;
+	opcode = (msg[2] >> 3) & 0xf;
 	if (size < LN_DNS_HDR_LEN)
 		return -ENOSPC;
 	memset(out, 0, LN_DNS_HDR_LEN);
-	hp->id = qh->id;
-	hp->qr = 1;
-	hp->opcode = qh->opcode;
-	hp->rd = qh->rd;
-	hp->ra = 1;
-	hp->rcode = qh->opcode != ns_o_query ? ns_r_notimpl : ns_r_formerr;
+	out[0] = msg[0];
+	out[1] = msg[1];
+	out[2] = 0x80 | opcode << 3 | (msg[2] & 0x01); /* QR, opcode, RD */
+	out[3] = 0x80 | (opcode != ns_o_query ? ns_r_notimpl : ns_r_formerr); /* RA, rcode */
 	return LN_DNS_HDR_LEN;
 }
 

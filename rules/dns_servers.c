@@ -58,8 +58,10 @@ int ln_dns_servers_parse(char *v, struct ln_dns_servers *out, struct ln_error *e
 		if (!strcasecmp(tok, "none"))
 			continue;
 		if (dns_server_parse(tok, &p) < 0)
-			return ln_err(err, -EINVAL, "bad value \"%s\" in dns-servers (an address, "
-				      "a CIDR, \"system\" or \"none\")", tok);
+			return ln_err(err, -EINVAL,
+				      "bad value \"%s\" in dns-servers (an address, "
+				      "a CIDR, \"system\" or \"none\")",
+				      tok);
 		rc = ln_dns_servers_add(out, &p);
 		if (rc < 0)
 			return ln_err(err, rc, "out of memory");

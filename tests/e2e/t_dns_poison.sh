@@ -10,7 +10,8 @@
 # its answer counts for that policy alone: api-only's connect to the rogue
 # address is still denied. Controls: the listed resolver's answer opens the
 # allowed host for api-only; outside any guarded cgroup the rogue server
-# answers as it is.
+# answers as it is. A reload that renumbers the policies keeps each answer
+# with the policy (by name) that asked.
 . "$(dirname "$0")/lib.sh"
 lsn_setup
 make_cg guard/a guard/b
@@ -85,6 +86,17 @@ client_expect guard/a EPERM -- tcp $EVIL "$P1"
 
 # --- controls: the listed resolver's answer opens the allowed host for api-only
 assert_eq "api-only asks the listed resolver" "$API" "$(digq guard/a $DNS +short allowed.test)"
+client_expect guard/a ok -- tcp $API "$P1"
+client_expect guard/a EPERM -- tcp $EVIL "$P1"
+
+# --- a reload that renumbers the policies keeps each answer with the policy that asked
+"$PY" - "$TMPD/lsnitch.ini" <<'EOF'
+import sys
+text = open(sys.argv[1]).read()
+head, a, b = text.split("\n[policy ")
+open(sys.argv[1], "w").write(head + "\n[policy " + b.rstrip("\n") + "\n\n[policy " + a)
+EOF
+reload_agent '^lsnitch-agent: reloaded'
 client_expect guard/a ok -- tcp $API "$P1"
 client_expect guard/a EPERM -- tcp $EVIL "$P1"
 assert_eq "outside: the rogue resolver answers" "$EVIL" \

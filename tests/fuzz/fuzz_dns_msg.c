@@ -217,15 +217,31 @@ static const struct ln_dns_query *fixed_query(void)
 	return &q;
 }
 
+/* A query of another opcode or shape gets a header-only response, which is never answered. */
+static void check_error_reply(const uint8_t *msg, size_t len)
+{
+	struct ln_dns_query q;
+	uint8_t out[LN_DNS_HDR_LEN];
+	int n = ln_dns_error_build(msg, len, out, sizeof(out));
+
+	FUZZ_ASSERT(n == LN_DNS_HDR_LEN);
+	FUZZ_ASSERT(out[0] == msg[0] && out[1] == msg[1]);
+	FUZZ_ASSERT(ln_dns_query_parse(out, n, &q) == -EINVAL);
+	FUZZ_ASSERT(ln_dns_error_build(out, n, out, sizeof(out)) == -EBADMSG);
+}
+
 /* @msg as a query, and as a reply to its own question (QR cleared to read it) and to ours. */
 static void exercise(const uint8_t *msg, size_t len)
 {
 	static uint8_t copy[MSG_MAX + 64];
 	struct ln_dns_query q;
+	int rc = ln_dns_query_parse(msg, len, &q);
 
-	if (!ln_dns_query_parse(msg, len, &q)) {
+	if (!rc) {
 		FUZZ_ASSERT(strlen(q.qname) < LN_DNS_NAME_LEN && q.qwire_len >= 5);
 		check_own_replies(&q);
+	} else if (rc == -EOPNOTSUPP) {
+		check_error_reply(msg, len);
 	}
 	exercise_reply(msg, len, fixed_query());
 	if (len < LN_DNS_HDR_LEN || len > sizeof(copy))
