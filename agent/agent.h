@@ -120,6 +120,8 @@ struct ln_manager {
 	struct ln_watch *watch;
 	sd_bus *bus;          /* systemd's, when it is PID 1 */
 	bool bus_tried;
+	char **unit_homes;    /* "parent/unit": where units' cgroups were found (units.c) */
+	size_t n_unit_homes;
 };
 
 /* What one round of cgroup changes did, for the manager to report. */
@@ -189,6 +191,14 @@ bool ln_unit_is_cgroup(struct ln_manager *m, const char *unit, const char *path)
 /* @unit's cgroup from systemd: 1 and *out, 0 unknown / not running, -errno no systemd. */
 int ln_unit_cgroup_systemd(struct ln_manager *m, const char *unit, char **out);
 void ln_units_close(struct ln_manager *m);
+/*
+ * Where a unit's cgroup was found: @parent (relative, "" the root) learns the
+ * unit's name, so the programs bind the cgroup the unit gets on its next
+ * start (watch.c). Remembered for the agent's life, across reloads.
+ */
+bool ln_unit_home_is(struct ln_manager *m, const char *unit, const char *parent);
+/* Remember @unit below the first @len bytes of @parent: 1 new, 0 known, -ENOMEM. */
+int ln_unit_home_add(struct ln_manager *m, const char *unit, const char *parent, size_t len);
 
 /* dns.c */
 int ln_dns_start(struct ln_manager *m, struct ln_error *err);

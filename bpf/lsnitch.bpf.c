@@ -23,16 +23,22 @@ LN_INLINE void ln_count(__u32 idx)
 		*c += 1;
 }
 
+/* New cgroups the agent has not seen yet, decided by name: cg_child.bpf.h. */
+#include "cg_child.bpf.h"
+
 /*
  * Nearest ancestor of cgroup @cg that a policy names (0: none), from the
- * cgroup_policy map without the cache; LN_POLICY_PENDING when a cgroup on the
- * way is a child of a glob parent with no entry: new, not seen by the agent.
+ * cgroup_policy map without the cache. A cgroup on the way with no entry,
+ * below a glob parent, is new: the parent's cg_children patterns decide it by
+ * name, or it is pending (LN_POLICY_PENDING), as is every new cgroup below a
+ * new one. Below a gate, only a guard (a --cgroup path) gives a policy again.
  */
 LN_INLINE __u32 ln_cgroup_walk(__u64 cg, struct __sk_buff *skb)
 {
 	__u32 policy_id = LN_POLICY_IMPLICIT, above = 0;
-	struct ln_cgroup_val *bound;
-	int level;
+	struct ln_cgroup_val *bound, named;
+	__u64 parent = 0;
+	int level, gated = 0, r;
 
 	for (level = 0; level < LN_MAX_CGROUP_DEPTH; level++) {
 		__u64 id = skb ? bpf_skb_ancestor_cgroup_id(skb, level)
@@ -41,15 +47,41 @@ LN_INLINE __u32 ln_cgroup_walk(__u64 cg, struct __sk_buff *skb)
 		if (!id)
 			break;
 		bound = bpf_map_lookup_elem(&cgroup_policy, &id);
-		if (!bound && (above & LN_CG_GLOB_PARENT))
-			return LN_POLICY_PENDING;
+		if (!bound && (above & LN_CG_GLOB_PARENT)) {
+			if (above & LN_CG_NEW)
+				return LN_POLICY_PENDING;
+			r = skb ? ln_cg_child_skb(skb, parent, level, &named)
+				: ln_cg_child_task(parent, level, &named);
+			if (r < 0)
+				return LN_POLICY_PENDING;
+			bound = &named;
+		}
 		above = bound ? bound->flags : 0;
-		if (bound && !(above & LN_CG_UNBOUND))
+		if (above & LN_CG_GUARD)
+			gated = 0;
+		if (bound && !(above & LN_CG_UNBOUND) && !gated)
 			policy_id = bound->policy_id;
+		if (above & LN_CG_GATE)
+			gated = 1;
+		parent = id;
 		if (id == cg)
 			break;
 	}
 	return policy_id;
+}
+
+/*
+ * The walk for the calling task's cgroup @cg, and for @skb's socket's: global
+ * functions, so their stack is not added to that of the decision's calls.
+ */
+__attribute__((noinline)) __u32 ln_cgroup_walk_task(__u64 cg)
+{
+	return ln_cgroup_walk(cg, NULL);
+}
+
+__attribute__((noinline)) __u32 ln_cgroup_walk_skb(struct __sk_buff *skb, __u64 cg)
+{
+	return skb ? ln_cgroup_walk(cg, skb) : LN_POLICY_PENDING;
 }
 
 /*
@@ -73,7 +105,7 @@ LN_INLINE __u32 ln_cgroup_policy(const struct ln_config_val *cfg, __u64 cg, stru
 	cached = bpf_map_lookup_elem(&policy_cache, &cg);
 	if (cached && cached->generation == generation)
 		return cached->policy_id;
-	policy_id = ln_cgroup_walk(cg, skb);
+	policy_id = skb ? ln_cgroup_walk_skb(skb, cg) : ln_cgroup_walk_task(cg);
 	/* Pending ends when the agent writes the entry, with no bump: not cached. */
 	if (policy_id == LN_POLICY_PENDING) {
 		ln_count(LN_CNT_PENDING);
@@ -296,7 +328,7 @@ LN_INLINE const struct ln_policy_val *ln_policy_by_id(__u32 policy_id)
 
 /*
  * The policy of cgroup @cg (the calling task's, or with @skb the socket's),
- * its id in *@policy_id; NULL: none at all.
+ * its id in *@policy_id; NULL: none at all, or not guarded (LN_POLICY_NONE).
  */
 LN_INLINE const struct ln_policy_val *ln_policy_of(const struct ln_config_val *cfg, __u64 cg,
 						   struct __sk_buff *skb, __u32 *policy_id)
@@ -305,6 +337,8 @@ LN_INLINE const struct ln_policy_val *ln_policy_of(const struct ln_config_val *c
 	__u32 zero = 0;
 
 	*policy_id = ln_cgroup_policy(cfg, cg, skb);
+	if (*policy_id == LN_POLICY_NONE)
+		return NULL; /* below a gate: no --cgroup guards it */
 	pol = ln_policy_by_id(*policy_id);
 	if (pol)
 		return pol;

@@ -359,6 +359,22 @@ bool ln_cgroup_glob_match(const char *pattern, const char *path);
 bool ln_cgroup_glob_parent(const char *pattern, const char *path);
 /* Whether @path is a glob parent of any glob binding among @n. */
 bool ln_bindings_glob_parent(const struct ln_binding *b, size_t n, const char *path);
+
+/* Whether @parent is a cgroup where @unit's cgroup was found (the agent remembers). */
+typedef bool (*ln_unit_home_fn)(const char *unit, const char *parent, void *ud);
+/*
+ * What a new child of @parent ("" the root) is, by its name, as the programs
+ * decide it before the agent has seen it (struct ln_cg_children): for each
+ * binding that could bind the child or a cgroup below it, the child's
+ * pattern, in the order ln_binding_lookup() decides (exact paths, units at
+ * their @home, globs). Returns how many (0: @parent need not be watched), or
+ * -E2BIG when they do not fit: the programs then keep such children pending.
+ */
+int ln_cg_children_of(const struct ln_binding *b, size_t n, const char *parent,
+		      ln_unit_home_fn home, void *ud, struct ln_cg_children *out);
+/* One more pattern (@len bytes of @pattern) into @out, unless it is there; -E2BIG: full. */
+int ln_cg_children_add(struct ln_cg_children *out, const char *pattern, size_t len,
+		       __u32 policy_id, __u32 flags);
 /*
  * Where a unit's cgroup is found without systemd: a cgroup whose last
  * component is the unit name, below a "system.slice" or "user.slice"
