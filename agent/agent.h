@@ -67,9 +67,16 @@ struct ln_generation {
 };
 
 struct ln_attach {
-	char *path;
+	char *path;      /* as --cgroup gave it */
 	int fd;
 	struct bpf_link *links[LN_HOOKS];
+	/* guard.c: where the links are, and what the path is doing */
+	char *at;        /* path, or its parent for a unit's cgroup (a gate: see LN_CG_GATE) */
+	char *rel;       /* path relative to the cgroup2 root, "" for the root */
+	bool gate;       /* attached at the parent; the path is bound there, by name */
+	bool shared;     /* an earlier attach has the same 'at': its links serve both */
+	bool present;    /* the directory exists */
+	unsigned int gone, back; /* times it went away, and came back */
 };
 
 struct ln_cgname {
@@ -169,8 +176,32 @@ void ln_explain_decide(const struct ln_generation *g, __u32 policy_id,
 int ln_pin_prepare(struct ln_manager *m);
 int ln_pin_shared_maps(struct ln_manager *m, struct ln_error *err);
 int ln_pin_attach(struct ln_manager *m, struct ln_generation *g, struct ln_error *err);
+/* Attach (or take over) @a's links to @g's programs, or let them go (unpinned). */
+int ln_pin_attach_one(struct ln_manager *m, struct ln_generation *g, struct ln_attach *a,
+		      __u64 *id, struct ln_error *err);
+void ln_pin_detach_one(struct ln_manager *m, struct ln_attach *a);
 void ln_pin_release(struct ln_manager *m, bool keep);
 int ln_read_counters(struct ln_manager *m, __u64 out[LN_CNT_MAX]);
+
+/*
+ * guard.c: the --cgroup paths. A unit's own cgroup (*.service, *.scope) is
+ * attached at its parent, a gate, and bound there by name, so it is
+ * enforced from the first process of each cgroup systemd makes for it;
+ * another path is attached at itself, and again when it is made again.
+ */
+int ln_guards_open(struct ln_manager *m, struct ln_error *err);
+/* Whether @path's last component names a unit's own cgroup (*.service, *.scope). */
+bool ln_guard_is_unit_cgroup(const char *path);
+/* @v, @rel's entry as the bindings make it, adjusted where @rel is a gate or a guard. */
+void ln_guard_entry(struct ln_manager *m, struct ln_generation *g, const char *rel,
+		    struct ln_cgroup_val *v);
+/* The guards below the gate @rel into @ch: -E2BIG, or how many patterns @ch holds. */
+int ln_guard_children(struct ln_manager *m, struct ln_generation *g, const char *rel,
+		      struct ln_cg_children *ch);
+/* Whether any --cgroup is a gate (the cgroup_policy map is needed without policies). */
+bool ln_guards_any_gate(const struct ln_manager *m);
+/* @rel was made or removed (@exists): say so, and attach again or let go. */
+void ln_guard_event(struct ln_manager *m, const char *rel, bool exists);
 
 /* watch.c: bind cgroups as they appear, unbind them as they go. */
 /* Walk the cgroup2 tree and bind, in @g's map, every cgroup a policy names. */

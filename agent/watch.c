@@ -179,8 +179,10 @@ static bool unit_home(const char *unit, const char *parent, void *ud)
 static int children_of(struct walk *wk, const char *path, struct ln_cg_children *ch)
 {
 	const struct ln_compiled *cc = &wk->g->cc;
+	int r;
 
-	return ln_cg_children_of(cc->bindings, cc->n_bindings, path, unit_home, wk->m, ch);
+	r = ln_cg_children_of(cc->bindings, cc->n_bindings, path, unit_home, wk->m, ch);
+	return r < 0 ? r : ln_guard_children(wk->m, wk->g, path, ch);
 }
 
 /* Whether the parent of the directory being visited is watched (a glob parent). */
@@ -256,7 +258,7 @@ static void consider(struct walk *wk, __u64 id)
 	long i;
 	int r;
 
-	if (!cc->n_bindings)
+	if (!cc->n_bindings && !ln_guards_any_gate(wk->m))
 		return;
 	/* The root is never bound (the implicit policy is its), only marked. */
 	i = wk->len ? ln_binding_lookup(cc->bindings, cc->n_bindings, wk->path, unit_match, wk->m)
@@ -273,6 +275,7 @@ static void consider(struct walk *wk, __u64 id)
 		v.policy_id = b->policy_id;
 	else if (v.flags || parent_is_glob_parent(wk))
 		v.flags |= LN_CG_UNBOUND;
+	ln_guard_entry(wk->m, wk->g, wk->path, &v);
 	if (!b && !v.flags) {
 		old = bound_find_n(wk->g, wk->path, wk->len);
 		if (old)
@@ -440,6 +443,7 @@ static void handle_event(struct walk *wk, const struct inotify_event *ev, bool *
 	 * alike): the subtree is made to match what is there now.
 	 */
 	reconcile(wk, top);
+	ln_guard_event(wk->m, top, ev->mask & (IN_CREATE | IN_MOVED_TO));
 }
 
 static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userdata)

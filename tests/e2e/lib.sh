@@ -628,7 +628,8 @@ start_dnsmasq() {
 }
 
 # start_agent ARGS...: run the agent attached to $CG/guard (plus any extra
-# --cgroup ARGS, which must be under $CG); stdout/stderr go to
+# --cgroup ARGS, which must be under $CG; AGENT_CGROUP, under $CG too, replaces
+# the first); stdout/stderr go to
 # $AGENT_OUT / $AGENT_ERR. Waits for "lsnitch-agent: ready".
 start_agent() {
 	local prev="" a rc
@@ -639,6 +640,7 @@ start_agent() {
 		case $a in --cgroup=*) die "start_agent: use --cgroup PATH" ;; esac
 		prev=$a
 	done
+	case ${AGENT_CGROUP:-$CG/guard} in "$CG"/*) ;; *) die "start_agent: AGENT_CGROUP not under $CG" ;; esac
 	[ -z "$AGENT_PID" ] || die "start_agent: an agent is already running"
 	AGENT_RUNS=$((AGENT_RUNS + 1))
 	AGENT_OUT=$TMPD/agent.$AGENT_RUNS.out
@@ -646,8 +648,8 @@ start_agent() {
 	BPF_BEFORE=$(bpf_snapshot)
 	# Pins go to a directory of this test's own (removed by the cleanup).
 	case " $* " in *" --pin-dir "*) ;; *) set -- --pin-dir "/sys/fs/bpf/$LSN_TAG" "$@" ;; esac
-	log "starting: $AGENT --cgroup $CG/guard $*"
-	"$AGENT" --cgroup "$CG/guard" "$@" >"$AGENT_OUT" 2>"$AGENT_ERR" &
+	log "starting: $AGENT --cgroup ${AGENT_CGROUP:-$CG/guard} $*"
+	"$AGENT" --cgroup "${AGENT_CGROUP:-$CG/guard}" "$@" >"$AGENT_OUT" 2>"$AGENT_ERR" &
 	AGENT_PID=$!
 	track_pid "$AGENT_PID"
 	EV_MARK=0 EV_MATCHED=0
