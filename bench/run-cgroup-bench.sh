@@ -55,14 +55,19 @@ for _ in $(seq 1 600); do
 	sleep 0.1
 done
 
-prog_stats() { # "run_time_ns run_cnt" of ln_connect4 + ln_connect6
+# "run_time_ns run_cnt" of this agent's ln_connect4 + ln_connect6 (by the
+# program ids it holds: other agents on the machine run programs so named too)
+prog_stats() {
+	local ids
+	ids=$(sed -n 's/^prog_id:[[:space:]]*//p' /proc/"$AGENT_PID"/fdinfo/* 2>/dev/null | sort -u)
 	bpftool -j prog show 2>/dev/null | python3 -c '
 import json, sys
+ids = set(int(i) for i in sys.argv[1].split())
 t = c = 0
 for p in json.load(sys.stdin):
-    if p.get("name") in ("ln_connect4", "ln_connect6"):
+    if p.get("id") in ids and p.get("name") in ("ln_connect4", "ln_connect6"):
         t += p.get("run_time_ns", 0); c += p.get("run_cnt", 0)
-print(t, c)'
+print(t, c)' "$ids"
 }
 
 # measure LABEL CMD...: kernel ns per connect-hook run while CMD runs.

@@ -11,8 +11,8 @@
 #   3. with no glob (guard no glob parent for another reason), app and
 #      u.service are removed and made again N times (what systemd
 #      does on restart), a process connecting at once each time to a denied
-#      listener: every connect EPERM, by the path's policy, and the listener
-#      accepted nothing.
+#      listener: every connect EPERM, by the path's policy; then again with
+#      each new process hammering for 30 ms; the listener accepted nothing.
 . "$(dirname "$0")/lib.sh"
 lsn_setup
 require_bpftool
@@ -114,6 +114,10 @@ restarts() {
 	sleep 0.3
 	assert_eq "$rel: every deny came from policy $pol, none pending" "$N" \
 		"$(events_since_mark | grep -c "^deny .* policy=$pol .*reason=default ")"
+	# and hammered: a new process connecting for 30 ms after each restart
+	out=$("$PY" "$LSN_E2E_DIR/cg_restart.py" "$CG/$rel" 127.0.0.2 "$P1" "$N" 30)
+	assert_match "$rel: hammered across $N restarts, not one connect got through" \
+		"^rounds=$N connects=[1-9][0-9]* eperm=[0-9]+ ok=0 other=0$" "$out"
 }
 restarts guard/app app
 restarts guard/system.slice/u.service u.service
