@@ -12,6 +12,7 @@
  */
 struct kernfs_node {
 	const char *name;
+	__u64 id;
 } __attribute__((preserve_access_index));
 
 struct cgroup {
@@ -25,6 +26,7 @@ struct css_set {
 } __attribute__((preserve_access_index));
 
 struct task_struct {
+	unsigned int flags;
 	struct css_set *cgroups;
 } __attribute__((preserve_access_index));
 
@@ -39,6 +41,12 @@ struct sock {
 struct sk_buff {
 	struct sock *sk;
 } __attribute__((preserve_access_index));
+
+struct bpf_sock_addr_kern {
+	struct sock *sk;
+} __attribute__((preserve_access_index));
+
+#define LN_PF_KTHREAD 0x00200000 /* include/linux/sched.h */
 
 extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
 
@@ -186,6 +194,55 @@ __attribute__((noinline)) int ln_cg_child_skb(struct __sk_buff *skb, __u64 paren
 	struct ln_glob g;
 
 	if (!out || !sk || ln_cg_read_name(sk->sk_cgrp_data.cgroup, level, &g) < 0)
+		return -1;
+	return ln_cg_child_match(parent, &g, out);
+}
+
+/*
+ * A socket the kernel opens for a process (an MPTCP subflow its path manager
+ * adds) is connected from a kernel thread: the calling task's cgroup is not
+ * the process's, the socket's is (the subflow inherits it).
+ */
+LN_INLINE int ln_current_is_kthread(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	return !!(task->flags & LN_PF_KTHREAD);
+}
+
+LN_INLINE struct cgroup *ln_sa_cgroup(struct bpf_sock_addr *sa)
+{
+	struct bpf_sock_addr_kern *k = bpf_cast_to_kern_ctx(sa);
+	struct sock *sk = k->sk;
+
+	return sk ? sk->sk_cgrp_data.cgroup : NULL;
+}
+
+/* The id of the ancestor at @level of @sa's socket's cgroup; 0: none (as the helpers say). */
+LN_INLINE __u64 ln_sa_ancestor_id(struct bpf_sock_addr *sa, __u32 level)
+{
+	struct cgroup *cg = ln_sa_cgroup(sa), *a;
+
+	if (!cg || level > (__u32)cg->level || level >= LN_MAX_CGROUP_DEPTH)
+		return 0;
+	a = BPF_CORE_READ(cg, ancestors[level]);
+	return a ? BPF_CORE_READ(a, kn, id) : 0;
+}
+
+LN_INLINE __u64 ln_sa_cgroup_id(struct bpf_sock_addr *sa)
+{
+	struct cgroup *cg = ln_sa_cgroup(sa);
+
+	return cg ? BPF_CORE_READ(cg, kn, id) : 0;
+}
+
+/* ln_cg_child_task() for the cgroup of @sa's socket. */
+__attribute__((noinline)) int ln_cg_child_sa(struct bpf_sock_addr *sa, __u64 parent, __u32 level,
+					     struct ln_cgroup_val *out)
+{
+	struct ln_glob g;
+
+	if (!out || ln_cg_read_name(ln_sa_cgroup(sa), level, &g) < 0)
 		return -1;
 	return ln_cg_child_match(parent, &g, out);
 }
