@@ -202,6 +202,8 @@ int ln_guard_children(struct ln_manager *m, struct ln_generation *g, const char 
 bool ln_guards_any_gate(const struct ln_manager *m);
 /* @rel was made or removed (@exists): say so, and attach again or let go. */
 void ln_guard_event(struct ln_manager *m, const char *rel, bool exists);
+/* Events were lost: look at every --cgroup path again (ln_guard_event()). */
+void ln_guards_recheck(struct ln_manager *m);
 
 /* watch.c: bind cgroups as they appear, unbind them as they go. */
 /* Walk the cgroup2 tree and bind, in @g's map, every cgroup a policy names. */

@@ -245,3 +245,9 @@ void ln_guard_event(struct ln_manager *m, const char *rel, bool exists)
 			a->back == 1 ? "" : "s");
 	}
 }
+
+void ln_guards_recheck(struct ln_manager *m)
+{
+	for (size_t i = 0; i < m->n_attach; i++)
+		ln_guard_event(m, m->attach[i].rel, is_cgroup2(m->attach[i].path, NULL));
+}

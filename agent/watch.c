@@ -480,6 +480,7 @@ static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userda
 	if (full) {
 		st.overflow = true;
 		reconcile(wk, "");
+		ln_guards_recheck(m);
 	}
 	free(wk);
 	/* A mark needs no bump (pending is never cached) but may set LN_CFG_HAS_POLICIES. */

@@ -480,6 +480,30 @@ start_servers() {
 	fi
 }
 
+# start_counting_listener ADDR PORT: a TCP listener that accepts and closes,
+# writing one line per connection to $ACCEPTED (the ground truth of a test
+# that a denied address received nothing).
+start_counting_listener() {
+	ACCEPTED=$TMPD/accepted
+	: >"$ACCEPTED"
+	"$PY" -u - "$1" "$2" "$ACCEPTED" >"$TMPD/listener.out" 2>&1 <<'PYEOF' &
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.listen(512)
+print("ready", flush=True)
+with open(sys.argv[3], "a") as out:
+    while True:
+        c, peer = s.accept()
+        out.write("%s:%d\n" % peer)
+        out.flush()
+        c.close()
+PYEOF
+	track_pid "$!"
+	wait_for_line "$TMPD/listener.out" '^ready$' 5 "$!" || die "the counting listener did not start"
+}
+
 # start_http_server [--ns] ADDR PORT: python3 -m http.server on ADDR:PORT.
 start_http_server() {
 	local pre=() out addr port
