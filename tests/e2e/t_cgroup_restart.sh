@@ -61,6 +61,13 @@ assert_match "status counts them" "$(re_escape "$UNIT") \(attached at .*\) \(gon
 assert_eq "no links piled up (bpftool)" "$links_before" "$(links)"
 assert_eq "no pins piled up" "$pins_before" "$(pins)"
 
+log "after a reload, the gate holds as before"
+reload_agent "^lsnitch-agent: reloaded"
+out=$(restart "$UNIT" 127.0.0.2 5 20)
+assert_match "5 more restarts, hammered: not one connect got through" \
+	"^rounds=5 connects=[1-9][0-9]* eperm=[0-9]+ ok=0 other=0$" "$out"
+assert_eq "still no links piled up (bpftool)" "$links_before" "$(links)"
+
 log "controls: a new sibling is not guarded; an allowed address works at once"
 out=$(restart "$CG/svc.slice/new" 127.0.0.2 1)
 assert_eq "a new sibling of u.service connects on its first try" \
