@@ -63,12 +63,31 @@ static int guard_rel(struct ln_manager *m, struct ln_attach *a)
 	return a->rel ? 0 : -ENOMEM;
 }
 
-/* Where @a's links go: the parent of a unit's cgroup, unless that is the root. */
+/* Whether another --cgroup is @path or above it: its programs already run there. */
+static bool under_other_cgroup(const struct ln_manager *m, const char *path)
+{
+	for (size_t i = 0; i < m->opts.n_cgroups; i++) {
+		const char *o = m->opts.cgroups[i];
+		size_t n = strlen(o);
+
+		while (n > 1 && o[n - 1] == '/')
+			n--;
+		if (o != path && !strncmp(path, o, n) && (!path[n] || path[n] == '/'))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Where @a's links go: the parent of a unit's cgroup, unless that is the root
+ * or lies below another --cgroup (a gate there would switch that one off for
+ * the parent's other children).
+ */
 static int guard_place(struct ln_manager *m, struct ln_attach *a)
 {
 	char *slash = strrchr(a->rel, '/');
 
-	a->gate = slash && ln_guard_is_unit_cgroup(a->rel);
+	a->gate = slash && ln_guard_is_unit_cgroup(a->rel) && !under_other_cgroup(m, a->path);
 	if (!a->gate) {
 		a->at = strdup(a->path);
 		return a->at ? 0 : -ENOMEM;
@@ -171,15 +190,29 @@ static __u32 inherited_policy(struct ln_manager *m, struct ln_generation *g, con
 	return LN_POLICY_IMPLICIT;
 }
 
+/* Whether @rel lies below the parent of a gate (where only guards are guarded). */
+static bool below_a_gate(const struct ln_manager *m, const char *rel)
+{
+	for (size_t i = 0; i < m->n_attach; i++) {
+		const struct ln_attach *a = &m->attach[i];
+		const char *slash = strrchr(a->rel, '/');
+		size_t n = slash ? (size_t)(slash - a->rel) : 0;
+
+		if (a->gate && !strncmp(rel, a->rel, n) && rel[n] == '/')
+			return true;
+	}
+	return false;
+}
+
 void ln_guard_entry(struct ln_manager *m, struct ln_generation *g, const char *rel,
 		    struct ln_cgroup_val *v)
 {
 	for (size_t i = 0; i < m->n_attach; i++) {
 		const struct ln_attach *a = &m->attach[i];
 
-		if (!a->gate)
+		if (!a->gate && (strcmp(rel, a->rel) || !below_a_gate(m, rel)))
 			continue;
-		if (!strcmp(rel, a->rel)) {
+		if (!strcmp(rel, a->rel)) { /* a guard, or another --cgroup below a gate */
 			v->policy_id = inherited_policy(m, g, rel);
 			v->flags = (v->flags & ~LN_CG_UNBOUND) | LN_CG_GUARD;
 			return;

@@ -8,8 +8,8 @@
 # zero connects get through (the listener is the ground truth); the log and
 # `lsnitch status` show each disappearance and return; the links and pins
 # (bpftool) are the same before and after. Controls: a sibling of u.service,
-# old or new, is not guarded; u.service's first connect to an allowed
-# address works. A plain --cgroup path (not a unit's) is attached again when
+# old or new, is not guarded (another --cgroup beside it is); u.service's
+# first connect to an allowed address works. A plain --cgroup path (not a unit's) is attached again when
 # it is made again, its old links let go.
 . "$(dirname "$0")/lib.sh"
 lsn_setup
@@ -25,9 +25,10 @@ start_counting_listener 127.0.0.2 "$P1"
 
 HOSTS=$TMPD/hosts.txt
 printf '127.0.0.2\n' >"$HOSTS"
-make_cg svc.slice/u.service svc.slice/other
+make_cg svc.slice/u.service svc.slice/other svc.slice/plain2
 UNIT=$CG/svc.slice/u.service
-AGENT_CGROUP=$UNIT start_agent --blocked-hosts "$HOSTS" --control "$S"
+AGENT_CGROUP=$UNIT start_agent --blocked-hosts "$HOSTS" --control "$S" \
+	--cgroup "$CG/svc.slice/plain2"
 assert_match "startup warns that the path is a unit's own cgroup, and what is sturdier" \
 	"--cgroup $(re_escape "$UNIT") is a unit's own cgroup: .* attached at $(re_escape \
 	"$CG/svc.slice").* Sturdier: guard the slice or the root" "$(cat "$AGENT_ERR")"
@@ -38,6 +39,7 @@ pins() { ls "/sys/fs/bpf/$LSN_TAG/links" | sort | tr '\n' ' '; }
 log "before: u.service is guarded, its sibling is not"
 client_expect svc.slice/u.service EPERM -- tcp 127.0.0.2 "$P1"
 client_expect svc.slice/other ok -- tcp 127.0.0.2 "$P1"
+client_expect svc.slice/plain2 EPERM -- tcp 127.0.0.2 "$P1" # another --cgroup below the gate
 links_before=$(links)
 pins_before=$(pins)
 accepted_before=$(wc -l <"$ACCEPTED") # the sibling's connect above
