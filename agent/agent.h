@@ -69,9 +69,16 @@ struct ln_generation {
 };
 
 struct ln_attach {
-	char *path;
+	char *path;      /* as --cgroup gave it */
 	int fd;
 	struct bpf_link *links[LN_HOOKS];
+	/* guard.c: where the links are, and what the path is doing */
+	char *at;        /* path, or its parent for a unit's cgroup (a gate: see LN_CG_GATE) */
+	char *rel;       /* path relative to the cgroup2 root, "" for the root */
+	bool gate;       /* attached at the parent; the path is bound there, by name */
+	bool shared;     /* an earlier attach has the same 'at': its links serve both */
+	bool present;    /* the directory exists */
+	unsigned int gone, back; /* times it went away, and came back */
 };
 
 struct ln_cgname {
@@ -124,6 +131,8 @@ struct ln_manager {
 	struct ln_watch *watch;
 	sd_bus *bus;          /* systemd's, when it is PID 1 */
 	bool bus_tried;
+	char **unit_homes;    /* "parent/unit": where units' cgroups were found (units.c) */
+	size_t n_unit_homes;
 };
 
 /* What one round of cgroup changes did, for the manager to report. */
@@ -171,8 +180,34 @@ void ln_explain_decide(const struct ln_generation *g, __u32 policy_id,
 int ln_pin_prepare(struct ln_manager *m);
 int ln_pin_shared_maps(struct ln_manager *m, struct ln_error *err);
 int ln_pin_attach(struct ln_manager *m, struct ln_generation *g, struct ln_error *err);
+/* Attach (or take over) @a's links to @g's programs, or let them go (unpinned). */
+int ln_pin_attach_one(struct ln_manager *m, struct ln_generation *g, struct ln_attach *a,
+		      __u64 *id, struct ln_error *err);
+void ln_pin_detach_one(struct ln_manager *m, struct ln_attach *a);
 void ln_pin_release(struct ln_manager *m, bool keep);
 int ln_read_counters(struct ln_manager *m, __u64 out[LN_CNT_MAX]);
+
+/*
+ * guard.c: the --cgroup paths. A unit's own cgroup (*.service, *.scope) is
+ * attached at its parent, a gate, and bound there by name, so it is
+ * enforced from the first process of each cgroup systemd makes for it;
+ * another path is attached at itself, and again when it is made again.
+ */
+int ln_guards_open(struct ln_manager *m, struct ln_error *err);
+/* Whether @path's last component names a unit's own cgroup (*.service, *.scope). */
+bool ln_guard_is_unit_cgroup(const char *path);
+/* @v, @rel's entry as the bindings make it, adjusted where @rel is a gate or a guard. */
+void ln_guard_entry(struct ln_manager *m, struct ln_generation *g, const char *rel,
+		    struct ln_cgroup_val *v);
+/* The guards below the gate @rel into @ch: -E2BIG, or how many patterns @ch holds. */
+int ln_guard_children(struct ln_manager *m, struct ln_generation *g, const char *rel,
+		      struct ln_cg_children *ch);
+/* Whether any --cgroup is a gate (the cgroup_policy map is needed without policies). */
+bool ln_guards_any_gate(const struct ln_manager *m);
+/* @rel was made or removed (@exists): say so, and attach again or let go. */
+void ln_guard_event(struct ln_manager *m, const char *rel, bool exists);
+/* Events were lost: look at every --cgroup path again (ln_guard_event()). */
+void ln_guards_recheck(struct ln_manager *m);
 
 /* watch.c: bind cgroups as they appear, unbind them as they go. */
 /* Walk the cgroup2 tree and bind, in @g's map, every cgroup a policy names. */
@@ -193,6 +228,14 @@ bool ln_unit_is_cgroup(struct ln_manager *m, const char *unit, const char *path)
 /* @unit's cgroup from systemd: 1 and *out, 0 unknown / not running, -errno no systemd. */
 int ln_unit_cgroup_systemd(struct ln_manager *m, const char *unit, char **out);
 void ln_units_close(struct ln_manager *m);
+/*
+ * Where a unit's cgroup was found: @parent (relative, "" the root) learns the
+ * unit's name, so the programs bind the cgroup the unit gets on its next
+ * start (watch.c). Remembered for the agent's life, across reloads.
+ */
+bool ln_unit_home_is(struct ln_manager *m, const char *unit, const char *parent);
+/* Remember @unit below the first @len bytes of @parent: 1 new, 0 known, -ENOMEM. */
+int ln_unit_home_add(struct ln_manager *m, const char *unit, const char *parent, size_t len);
 
 /* dns.c */
 int ln_dns_start(struct ln_manager *m, struct ln_error *err);

@@ -160,6 +160,25 @@ static void status_generation(const struct ln_ctl_ctx *ctx, json_object *o)
 	json_object_object_add(o, "last_reload", a);
 }
 
+/* What each --cgroup path is doing: there or gone, where its links are, restarts. */
+static json_object *status_cgroup_state(struct ln_manager *m)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < m->n_attach; i++) {
+		const struct ln_attach *at = &m->attach[i];
+		json_object *c = json_object_new_object();
+
+		json_object_object_add(c, "path", jstr(at->path));
+		json_object_object_add(c, "present", json_object_new_boolean(at->present));
+		json_object_object_add(c, "attached_at", jstr(at->at));
+		json_object_object_add(c, "gone", json_object_new_int64(at->gone));
+		json_object_object_add(c, "back", json_object_new_int64(at->back));
+		json_object_array_add(a, c);
+	}
+	return a;
+}
+
 static int do_status(struct ln_ctl_ctx *ctx, json_object *req, json_object **reply,
 		     struct ln_error *err)
 {
@@ -178,6 +197,7 @@ static int do_status(struct ln_ctl_ctx *ctx, json_object *req, json_object **rep
 	for (size_t i = 0; i < m->n_attach; i++)
 		json_object_array_add(a, jstr(m->attach[i].path));
 	json_object_object_add(o, "cgroups", a);
+	json_object_object_add(o, "cgroup_state", status_cgroup_state(m));
 	json_object_object_add(o, "policies", status_policies(m));
 	json_object_object_add(o, "counters", status_counters(m));
 	if (m->dns)

@@ -143,15 +143,18 @@ fail_errno:
 	return ln_err(err, -errno, "filling BPF maps: %s", strerror(errno));
 }
 
-/* A glob or a unit may bind any number of cgroups: leave room for a busy container host. */
+/*
+ * A glob or a unit may bind any number of cgroups, and every binding marks
+ * the children of the cgroups on its way (watch.c): leave room for a busy
+ * container host.
+ */
 static size_t cgroup_slots(const struct ln_compiled *cc)
 {
 	size_t slots = cc->n_bindings * 2 > LN_CGROUP_SLOTS_MIN ? cc->n_bindings * 2
 								 : LN_CGROUP_SLOTS_MIN;
 
-	for (size_t i = 0; i < cc->n_bindings; i++)
-		if (cc->bindings[i].unit || ln_cgroup_is_glob(cc->bindings[i].cgroup))
-			return slots > LN_CGROUP_SLOTS_GLOB ? slots : LN_CGROUP_SLOTS_GLOB;
+	if (cc->n_bindings)
+		return slots > LN_CGROUP_SLOTS_GLOB ? slots : LN_CGROUP_SLOTS_GLOB;
 	return slots;
 }
 
@@ -162,6 +165,7 @@ static int size_maps(struct ln_manager *m, struct lsnitch_bpf *s, const struct l
 
 	r = r ?: bpf_map__set_max_entries(s->maps.policies, at_least_one(cc->n_policies));
 	r = r ?: bpf_map__set_max_entries(s->maps.cgroup_policy, (__u32)slots);
+	r = r ?: bpf_map__set_max_entries(s->maps.cg_children, (__u32)slots);
 	r = r ?: bpf_map__set_max_entries(s->maps.rules, at_least_one(cc->n_rules));
 	r = r ?: bpf_map__set_max_entries(s->maps.bl_pack4, at_least_one(cc->packed.pages4));
 	r = r ?: bpf_map__set_max_entries(s->maps.bl_pack6, at_least_one(cc->packed.pages6));

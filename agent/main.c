@@ -181,6 +181,18 @@ static void warn_none(const char *msg, void *ud)
 {
 }
 
+/* A --cgroup on a unit's own cgroup works, but there is a sturdier way: say so. */
+static void check_cgroups(const struct ln_opts *o)
+{
+	for (size_t i = 0; i < o->n_cgroups; i++)
+		if (ln_guard_is_unit_cgroup(o->cgroups[i]))
+			fprintf(stderr, "warning: --cgroup %s is a unit's own cgroup: systemd makes "
+				"it anew on every restart (the agent attaches at its parent and "
+				"binds the path there). Sturdier: guard the slice or the root, with "
+				"the unit's policy in --units DIR as NAME.service.ini\n",
+				o->cgroups[i]);
+}
+
 static int do_check(const struct ln_opts *o)
 {
 	struct ln_config cfg;
@@ -189,6 +201,7 @@ static int do_check(const struct ln_opts *o)
 	char sum[256];
 	int r;
 
+	check_cgroups(o);
 	ln_config_init(&cfg);
 	r = ln_config_from_opts(o, &cfg, &err);
 	if (r >= 0)

@@ -11,10 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
-#include <linux/magic.h>
 #include <systemd/sd-daemon.h>
 
 #include "agent.h"
@@ -334,19 +332,9 @@ static void raise_fd_limit(void)
 		ln_log(LOG_WARNING, "raising the open file limit: %m, ignoring");
 }
 
-static int check_cgroup2_dir(const char *path)
-{
-	struct statfs sfs;
-
-	if (statfs(path, &sfs) < 0)
-		return -errno;
-	return sfs.f_type == CGROUP2_SUPER_MAGIC ? 0 : -ENOTDIR;
-}
-
-/* The cgroup2 mount and the cgroups to attach to (--cgroup, else the root). */
+/* The cgroup2 mount and the cgroups to attach to (--cgroup, else the root): guard.c. */
 static int manager_open_cgroups(struct ln_manager *m, struct ln_error *err)
 {
-	size_t n = m->opts.n_cgroups ? m->opts.n_cgroups : 1;
 	int r;
 
 	r = ln_cgroup2_root(&m->cg2_root);
@@ -355,20 +343,7 @@ static int manager_open_cgroups(struct ln_manager *m, struct ln_error *err)
 	m->cg2_fd = open(m->cg2_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (m->cg2_fd < 0)
 		return ln_err(err, -errno, "%s: %s", m->cg2_root, strerror(errno));
-	m->attach = calloc(n, sizeof(*m->attach));
-	if (!m->attach)
-		return ln_err(err, -ENOMEM, "out of memory");
-	for (size_t i = 0; i < n; i++) {
-		struct ln_attach *a = &m->attach[m->n_attach++];
-
-		a->path = m->opts.n_cgroups ? m->opts.cgroups[i] : m->cg2_root;
-		a->fd = -1;
-		r = check_cgroup2_dir(a->path);
-		if (r < 0)
-			return ln_err(err, r, "--cgroup %s: not a cgroup v2 directory (%s)",
-				      a->path, strerror(-r));
-	}
-	return 0;
+	return ln_guards_open(m, err);
 }
 
 static int control_reload(void *ud, struct ln_error *err)
@@ -507,6 +482,10 @@ static void manager_free(struct ln_manager *m)
 	close_fd(&m->cg2_fd);
 	ln_cgnames_free(m);
 	ln_units_close(m);
+	for (size_t i = 0; i < m->n_attach; i++) {
+		free(m->attach[i].at);
+		free(m->attach[i].rel);
+	}
 	free(m->attach);
 	free(m->cg2_root);
 	sd_event_unref(m->event);

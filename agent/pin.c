@@ -228,13 +228,76 @@ static void unpin_stale_links(struct ln_manager *m, const __u64 *ids)
 	closedir(d);
 }
 
+/* Take over @a's pinned link of hook @i, updating it to @prog: 1 taken, 0 none. */
+static int take_over_link(struct ln_manager *m, struct ln_attach *a, int i,
+			  struct bpf_program *prog, const char *path)
+{
+	a->links[i] = m->pinning && !access(path, F_OK) ? bpf_link__open(path) : NULL;
+	if (!a->links[i])
+		return 0;
+	if (bpf_link__update_program(a->links[i], prog) == 0) {
+		m->took_over_links++;
+		return 1;
+	}
+	/* Not ours to update (e.g. another program type): replace. */
+	bpf_link__unpin(a->links[i]);
+	bpf_link__destroy(a->links[i]);
+	a->links[i] = NULL;
+	return 0;
+}
+
+int ln_pin_attach_one(struct ln_manager *m, struct ln_generation *g, struct ln_attach *a,
+		      __u64 *id, struct ln_error *err)
+{
+	char name[64], path[PATH_MAX];
+
+	if (a->fd >= 0)
+		close(a->fd);
+	a->fd = open(a->at, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (a->fd < 0 || ln_cgroup_id(a->at, id) < 0)
+		return ln_err(err, -errno, "%s: cannot open cgroup: %s", a->at, strerror(errno));
+	for (int i = 0; i < LN_HOOKS; i++) {
+		struct bpf_program *prog = ln_hook_prog(g->skel, i);
+
+		if (!prog)
+			continue; /* a hook this kernel cannot run */
+		link_name(name, sizeof(name), *id, i);
+		pin_path(m, path, sizeof(path), "links", name);
+		if (take_over_link(m, a, i, prog, path))
+			continue;
+		a->links[i] = bpf_program__attach_cgroup(prog, a->fd);
+		if (!a->links[i])
+			return ln_err(err, -errno, "%s: cannot attach %s: %s", a->at,
+				      bpf_program__name(prog), strerror(errno));
+		if (m->pinning && bpf_link__pin(a->links[i], path) < 0)
+			ln_note(m, LOG_WARNING, "pinning %s: %m, ignoring", path);
+	}
+	return 0;
+}
+
+/* Let @a's links go, pins included (its cgroup is gone: they guard nothing). */
+void ln_pin_detach_one(struct ln_manager *m, struct ln_attach *a)
+{
+	for (int i = 0; i < LN_HOOKS; i++) {
+		if (!a->links[i])
+			continue;
+		if (bpf_link__pin_path(a->links[i]))
+			bpf_link__unpin(a->links[i]);
+		bpf_link__destroy(a->links[i]);
+		a->links[i] = NULL;
+	}
+	if (a->fd >= 0)
+		close(a->fd);
+	a->fd = -1;
+}
+
 /*
  * Put @g in force on every --cgroup: take over a pinned link (swapping in
- * @g's program atomically) or attach and pin a new one.
+ * @g's program atomically) or attach and pin a new one. An attach sharing
+ * another's cgroup (two units of one slice) has no links of its own.
  */
 int ln_pin_attach(struct ln_manager *m, struct ln_generation *g, struct ln_error *err)
 {
-	char name[64], path[PATH_MAX];
 	__u64 *ids;
 	int r = 0;
 
@@ -242,44 +305,10 @@ int ln_pin_attach(struct ln_manager *m, struct ln_generation *g, struct ln_error
 	if (!ids)
 		return -ENOMEM;
 	for (size_t c = 0; c < m->n_attach && !r; c++) {
-		struct ln_attach *a = &m->attach[c];
-
-		a->fd = open(a->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (a->fd < 0 || ln_cgroup_id(a->path, &ids[c]) < 0) {
-			r = ln_err(err, -errno, "%s: cannot open cgroup: %s", a->path,
-				   strerror(errno));
-			break;
-		}
-		for (int i = 0; i < LN_HOOKS && !r; i++) {
-			struct bpf_program *prog = ln_hook_prog(g->skel, i);
-
-			if (!prog)
-				continue; /* a hook this kernel cannot run */
-			link_name(name, sizeof(name), ids[c], i);
-			pin_path(m, path, sizeof(path), "links", name);
-			a->links[i] = m->pinning && !access(path, F_OK) ? bpf_link__open(path) : NULL;
-			if (a->links[i]) {
-				r = bpf_link__update_program(a->links[i], prog);
-				if (r < 0) {
-					/* Not ours to update (e.g. another program type): replace. */
-					bpf_link__unpin(a->links[i]);
-					bpf_link__destroy(a->links[i]);
-					a->links[i] = NULL;
-					r = 0;
-				} else {
-					m->took_over_links++;
-					continue;
-				}
-			}
-			a->links[i] = bpf_program__attach_cgroup(prog, a->fd);
-			if (!a->links[i]) {
-				r = ln_err(err, -errno, "%s: cannot attach %s: %s", a->path,
-					   bpf_program__name(prog), strerror(errno));
-				break;
-			}
-			if (m->pinning && bpf_link__pin(a->links[i], path) < 0)
-				ln_note(m, LOG_WARNING, "pinning %s: %m, ignoring", path);
-		}
+		if (m->attach[c].shared)
+			ln_cgroup_id(m->attach[c].at, &ids[c]);
+		else
+			r = ln_pin_attach_one(m, g, &m->attach[c], &ids[c], err);
 	}
 	if (!r && m->pinning)
 		unpin_stale_links(m, ids);

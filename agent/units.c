@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Which cgroup is a unit's: systemd's word when it is PID 1, the cgroup tree's otherwise. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-bus.h>
@@ -118,8 +119,47 @@ bool ln_unit_is_cgroup(struct ln_manager *m, const char *unit, const char *path)
 	return ln_cgroup_unit_tree_match(unit, path);
 }
 
+/* Whether "@parent/@unit" is among the homes (@plen bytes of @parent). */
+static bool home_find(struct ln_manager *m, const char *unit, const char *parent, size_t plen)
+{
+	for (size_t i = 0; i < m->n_unit_homes; i++) {
+		const char *h = m->unit_homes[i];
+
+		if (!strncmp(h, parent, plen) && h[plen] == '/' && !strcmp(h + plen + 1, unit))
+			return true;
+	}
+	return false;
+}
+
+bool ln_unit_home_is(struct ln_manager *m, const char *unit, const char *parent)
+{
+	return home_find(m, unit, parent, strlen(parent));
+}
+
+int ln_unit_home_add(struct ln_manager *m, const char *unit, const char *parent, size_t len)
+{
+	char **v;
+	char *h;
+
+	if (home_find(m, unit, parent, len))
+		return 0;
+	v = realloc(m->unit_homes, (m->n_unit_homes + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	m->unit_homes = v;
+	if (asprintf(&h, "%.*s/%s", (int)len, parent, unit) < 0)
+		return -ENOMEM;
+	v[m->n_unit_homes++] = h;
+	return 1;
+}
+
 void ln_units_close(struct ln_manager *m)
 {
 	m->bus = sd_bus_flush_close_unref(m->bus);
 	m->bus_tried = false;
+	for (size_t i = 0; i < m->n_unit_homes; i++)
+		free(m->unit_homes[i]);
+	free(m->unit_homes);
+	m->unit_homes = NULL;
+	m->n_unit_homes = 0;
 }

@@ -26,21 +26,16 @@
 
 #include "agent.h"
 #include "lsnitch.skel.h"
+#include "watch.h"
 
 #define LN_WATCH_MASK (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ONLYDIR)
 #define LN_WATCH_READS 64 /* reads per wake-up before the generation is bumped */
-
-struct ln_wd {
-	int wd;
-	char *path; /* relative to the cgroup2 root; "" for the root */
-};
 
 struct ln_watch {
 	int fd;
 	sd_event_source *source;
 	ln_watch_report_fn report;
-	struct ln_wd *wds; /* sorted by wd (the kernel hands them out increasing) */
-	size_t n_wds, cap_wds;
+	struct ln_wd_table wds;
 };
 
 /* One reconciliation: a subtree walked, bindings of @g brought up to date. */
@@ -52,72 +47,6 @@ struct walk {
 	char path[PATH_MAX]; /* the directory being visited, relative */
 	size_t len;
 };
-
-/* ---- the watch descriptor table ---- */
-
-static size_t wd_pos(const struct ln_watch *w, int wd)
-{
-	size_t lo = 0, hi = w->n_wds;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (w->wds[mid].wd < wd)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-static const char *wd_path(const struct ln_watch *w, int wd)
-{
-	size_t i = wd_pos(w, wd);
-
-	return i < w->n_wds && w->wds[i].wd == wd ? w->wds[i].path : NULL;
-}
-
-static int wd_set(struct ln_watch *w, int wd, const char *path)
-{
-	size_t i = wd_pos(w, wd);
-	char *p = strdup(path);
-
-	if (!p)
-		return -ENOMEM;
-	if (i < w->n_wds && w->wds[i].wd == wd) {
-		/* the same directory seen again, maybe renamed */
-		free(w->wds[i].path);
-		w->wds[i].path = p;
-		return 0;
-	}
-	if (w->n_wds == w->cap_wds) {
-		size_t cap = w->cap_wds ? w->cap_wds * 2 : 64;
-		struct ln_wd *v = realloc(w->wds, cap * sizeof(*v));
-
-		if (!v) {
-			free(p);
-			return -ENOMEM;
-		}
-		w->wds = v;
-		w->cap_wds = cap;
-	}
-	memmove(&w->wds[i + 1], &w->wds[i], (w->n_wds - i) * sizeof(*w->wds));
-	w->wds[i].wd = wd;
-	w->wds[i].path = p;
-	w->n_wds++;
-	return 0;
-}
-
-static void wd_del(struct ln_watch *w, int wd)
-{
-	size_t i = wd_pos(w, wd);
-
-	if (i >= w->n_wds || w->wds[i].wd != wd)
-		return;
-	free(w->wds[i].path);
-	memmove(&w->wds[i], &w->wds[i + 1], (w->n_wds - i - 1) * sizeof(*w->wds));
-	w->n_wds--;
-}
 
 /* ---- what a generation has bound ---- */
 
@@ -154,6 +83,7 @@ static void bound_remove(struct walk *wk, struct ln_bound *b)
 	struct ln_generation *g = wk->g;
 
 	bpf_map_delete_elem(bpf_map__fd(g->skel->maps.cgroup_policy), &b->id);
+	bpf_map_delete_elem(bpf_map__fd(g->skel->maps.cg_children), &b->id);
 	if (b->flags & LN_CG_UNBOUND)
 		wk->st->seen++;
 	else
@@ -191,8 +121,10 @@ static int bound_set(struct walk *wk, const char *path, __u64 id, struct ln_cgro
 		b->stale = false;
 		if (b->id == id && b->policy_id == v.policy_id && b->flags == v.flags)
 			return 0;
-		if (b->id != id) /* the same path made again: the old id is gone */
+		if (b->id != id) { /* the same path made again: the old id is gone */
 			bpf_map_delete_elem(fd, &b->id);
+			bpf_map_delete_elem(bpf_map__fd(g->skel->maps.cg_children), &b->id);
+		}
 	} else {
 		if (g->n_bound == g->cap_bound) {
 			size_t cap = g->cap_bound ? g->cap_bound * 2 : 16;
@@ -235,21 +167,82 @@ static bool unit_match(const char *unit, const char *path, void *ud)
 	return ln_unit_is_cgroup(ud, unit, path);
 }
 
-/* Whether the parent of the directory being visited is a glob parent. */
-static bool parent_is_glob_parent(struct walk *wk)
+static bool unit_home(const char *unit, const char *parent, void *ud)
+{
+	return ln_unit_home_is(ud, unit, parent);
+}
+
+/*
+ * What a new child of @path is by name (@ch), for the programs: how many
+ * patterns, 0 when no binding can bind below @path, -E2BIG too many.
+ */
+static int children_of(struct walk *wk, const char *path, struct ln_cg_children *ch)
 {
 	const struct ln_compiled *cc = &wk->g->cc;
+	int r;
+
+	r = ln_cg_children_of(cc->bindings, cc->n_bindings, path, unit_home, wk->m, ch);
+	return r < 0 ? r : ln_guard_children(wk->m, wk->g, path, ch);
+}
+
+/* Whether the parent of the directory being visited is watched (a glob parent). */
+static bool parent_is_glob_parent(struct walk *wk)
+{
+	struct ln_cg_children ch;
 	char *slash = strrchr(wk->path, '/');
-	bool r;
+	int r;
 
 	if (!wk->len)
 		return false;
 	if (!slash)
-		return ln_bindings_glob_parent(cc->bindings, cc->n_bindings, "");
+		return children_of(wk, "", &ch) != 0;
 	*slash = '\0';
-	r = ln_bindings_glob_parent(cc->bindings, cc->n_bindings, wk->path);
+	r = children_of(wk, wk->path, &ch);
 	*slash = '/';
-	return r;
+	return r != 0;
+}
+
+/*
+ * The patterns a new child of the directory being visited (cgroup @id) is
+ * matched against, written before the mark that makes the programs look:
+ * LN_CG_GLOB_PARENT, or 0 when nothing can bind below it. Patterns that do
+ * not fit leave no entry: such children stay pending until seen.
+ */
+static __u32 watch_children(struct walk *wk, __u64 id)
+{
+	int fd = bpf_map__fd(wk->g->skel->maps.cg_children);
+	struct ln_cg_children ch;
+	int n = children_of(wk, wk->path, &ch);
+
+	if (n > 0 && bpf_map_update_elem(fd, &id, &ch, BPF_ANY) < 0)
+		n = -errno;
+	if (n <= 0)
+		bpf_map_delete_elem(fd, &id);
+	return n ? LN_CG_GLOB_PARENT : 0;
+}
+
+static void consider(struct walk *wk, __u64 id);
+
+/*
+ * A unit's cgroup found where it was not before: its parent learns the
+ * unit's name, so the cgroup the unit gets on its next start is bound by
+ * the programs from its first process on.
+ */
+static void learn_unit_home(struct walk *wk, const char *unit)
+{
+	char *slash = strrchr(wk->path, '/');
+	size_t save = wk->len;
+	struct stat st;
+
+	if (!slash || ln_unit_home_add(wk->m, unit, wk->path, slash - wk->path) <= 0)
+		return;
+	*slash = '\0';
+	wk->len = slash - wk->path;
+	if (!fstatat(wk->m->cg2_fd, wk->path, &st, AT_SYMLINK_NOFOLLOW))
+		consider(wk, st.st_ino);
+	*slash = '/';
+	wk->len = save;
+	wk->st->seen++; /* what the programs decided by name may change: bump */
 }
 
 /*
@@ -265,7 +258,7 @@ static void consider(struct walk *wk, __u64 id)
 	long i;
 	int r;
 
-	if (!cc->n_bindings)
+	if (!cc->n_bindings && !ln_guards_any_gate(wk->m))
 		return;
 	/* The root is never bound (the implicit policy is its), only marked. */
 	i = wk->len ? ln_binding_lookup(cc->bindings, cc->n_bindings, wk->path, unit_match, wk->m)
@@ -275,12 +268,14 @@ static void consider(struct walk *wk, __u64 id)
 	if (b && (b->unit || ln_cgroup_is_glob(b->cgroup)) &&
 	    ancestor_bound_to(wk->g, wk->path, b->policy_id))
 		b = NULL;
-	if (ln_bindings_glob_parent(cc->bindings, cc->n_bindings, wk->path))
-		v.flags |= LN_CG_GLOB_PARENT;
+	if (b && b->unit)
+		learn_unit_home(wk, b->unit);
+	v.flags |= watch_children(wk, id);
 	if (b)
 		v.policy_id = b->policy_id;
 	else if (v.flags || parent_is_glob_parent(wk))
 		v.flags |= LN_CG_UNBOUND;
+	ln_guard_entry(wk->m, wk->g, wk->path, &v);
 	if (!b && !v.flags) {
 		old = bound_find_n(wk->g, wk->path, wk->len);
 		if (old)
@@ -299,7 +294,7 @@ static void watch_add(struct walk *wk)
 
 	snprintf(abs, sizeof(abs), "%s/%s", wk->m->cg2_root, wk->path);
 	wd = inotify_add_watch(wk->w->fd, abs, LN_WATCH_MASK);
-	r = wd < 0 ? -errno : wd_set(wk->w, wd, wk->path);
+	r = wd < 0 ? -errno : ln_wd_set(&wk->w->wds, wd, wk->path);
 	if (r < 0 && r != -ENOENT && !wk->st->unwatched++)
 		wk->st->unwatched_errno = -r;
 }
@@ -430,12 +425,12 @@ static void handle_event(struct walk *wk, const struct inotify_event *ev, bool *
 		return;
 	}
 	if (ev->mask & IN_IGNORED) {
-		wd_del(wk->w, ev->wd);
+		ln_wd_del(&wk->w->wds, ev->wd);
 		return;
 	}
 	if (!(ev->mask & IN_ISDIR) || !ev->len || *full)
 		return;
-	parent = wd_path(wk->w, ev->wd);
+	parent = ln_wd_path(&wk->w->wds, ev->wd);
 	if (!parent) {
 		*full = true;
 		return;
@@ -448,6 +443,7 @@ static void handle_event(struct walk *wk, const struct inotify_event *ev, bool *
 	 * alike): the subtree is made to match what is there now.
 	 */
 	reconcile(wk, top);
+	ln_guard_event(wk->m, top, ev->mask & (IN_CREATE | IN_MOVED_TO));
 }
 
 static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userdata)
@@ -484,6 +480,7 @@ static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userda
 	if (full) {
 		st.overflow = true;
 		reconcile(wk, "");
+		ln_guards_recheck(m);
 	}
 	free(wk);
 	/* A mark needs no bump (pending is never cached) but may set LN_CFG_HAS_POLICIES. */
@@ -532,7 +529,7 @@ int ln_watch_start(struct ln_manager *m, ln_watch_report_fn report, struct ln_er
 	wk->st = &st;
 	reconcile(wk, "");
 	free(wk);
-	if (!w->n_wds || w->wds[0].path[0]) { /* the root is watched first */
+	if (!w->wds.n || w->wds.v[0].path[0]) { /* the root is watched first */
 		r = st.unwatched ? -st.unwatched_errno : -ENOENT;
 		/* ln_watch_stop() frees it */
 		return ln_err(err, r, "%s: cannot watch: %s", m->cg2_root, strerror(-r));
@@ -557,9 +554,7 @@ void ln_watch_stop(struct ln_manager *m)
 		return;
 	sd_event_source_disable_unref(w->source);
 	close(w->fd);
-	for (size_t i = 0; i < w->n_wds; i++)
-		free(w->wds[i].path);
-	free(w->wds);
+	ln_wd_free(&w->wds);
 	free(w);
 	m->watch = NULL;
 }

@@ -8,7 +8,9 @@
 # connect: no packet leaves). Then the egress part (bench/run-egress-bench.sh:
 # throughput through a veth into its own netns with the packet-level backstop,
 # and its kernel cost per packet); then what naming DNS askers costs the hook
-# (bench/run-dns-asker-bench.sh). BENCH_PARTS="connect dns egress asker" (default).
+# (bench/run-dns-asker-bench.sh); then the cgroup part (bench/run-cgroup-bench.sh:
+# what deciding a new cgroup by its name costs).
+# BENCH_PARTS="connect dns egress asker cgroup" (default).
 set -u
 cd "$(dirname "$0")/.."
 B=build
@@ -17,7 +19,7 @@ LOOP=$B/bench/connect_loop
 ITERS=${BENCH_ITERS:-300000}
 SIZES=${BENCH_SIZES:-"0 10000 1000000"}
 KINDS=${BENCH_KINDS:-"v4 v4cidr v6 v6cidr"}
-PARTS=${BENCH_PARTS:-"connect dns egress asker"}
+PARTS=${BENCH_PARTS:-"connect dns egress asker cgroup"}
 want() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (BPF)" >&2; exit 1; }
@@ -144,4 +146,8 @@ fi
 if want asker; then
 	echo
 	LSN_BENCH_LOCKED=1 bench/run-dns-asker-bench.sh || exit 1
+fi
+if want cgroup; then
+	echo
+	LSN_BENCH_LOCKED=1 bench/run-cgroup-bench.sh || exit 1
 fi

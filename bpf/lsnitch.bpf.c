@@ -23,29 +23,49 @@ LN_INLINE void ln_count(__u32 idx)
 		*c += 1;
 }
 
+/* New cgroups the agent has not seen yet, decided by name: cg_child.bpf.h. */
+#include "cg_child.bpf.h"
+
 /*
  * Nearest ancestor of cgroup @cg that a policy names (0: none), from the
- * cgroup_policy map without the cache; LN_POLICY_PENDING when a cgroup on the
- * way is a child of a glob parent with no entry: new, not seen by the agent.
+ * cgroup_policy map without the cache. A cgroup on the way with no entry,
+ * below a glob parent, is new: the parent's cg_children patterns decide it by
+ * name, or it is pending (LN_POLICY_PENDING), as is every new cgroup below a
+ * new one. Below a gate, only a guard (a --cgroup path) gives a policy again.
  */
-LN_INLINE __u32 ln_cgroup_walk(__u64 cg, struct __sk_buff *skb)
+LN_INLINE __u32 ln_cgroup_walk(__u64 cg, struct __sk_buff *skb, struct bpf_sock_addr *sa)
 {
 	__u32 policy_id = LN_POLICY_IMPLICIT, above = 0;
-	struct ln_cgroup_val *bound;
-	int level;
+	struct ln_cgroup_val *bound, named;
+	__u64 parent = 0;
+	int level, gated = 0, r;
 
 	for (level = 0; level < LN_MAX_CGROUP_DEPTH; level++) {
-		__u64 id = skb ? bpf_skb_ancestor_cgroup_id(skb, level)
-			       : bpf_get_current_ancestor_cgroup_id(level);
+		__u64 id = skb  ? bpf_skb_ancestor_cgroup_id(skb, level)
+			   : sa ? ln_sa_ancestor_id(sa, level)
+				: bpf_get_current_ancestor_cgroup_id(level);
 
 		if (!id)
 			break;
 		bound = bpf_map_lookup_elem(&cgroup_policy, &id);
-		if (!bound && (above & LN_CG_GLOB_PARENT))
-			return LN_POLICY_PENDING;
+		if (!bound && (above & LN_CG_GLOB_PARENT)) {
+			if (above & LN_CG_NEW)
+				return LN_POLICY_PENDING;
+			r = skb  ? ln_cg_child_skb(skb, parent, level, &named)
+			    : sa ? ln_cg_child_sa(sa, parent, level, &named)
+				 : ln_cg_child_task(parent, level, &named);
+			if (r < 0)
+				return LN_POLICY_PENDING;
+			bound = &named;
+		}
 		above = bound ? bound->flags : 0;
-		if (bound && !(above & LN_CG_UNBOUND))
+		if (above & LN_CG_GUARD)
+			gated = 0;
+		if (bound && !(above & LN_CG_UNBOUND) && !gated)
 			policy_id = bound->policy_id;
+		if (above & LN_CG_GATE)
+			gated = 1;
+		parent = id;
 		if (id == cg)
 			break;
 	}
@@ -53,11 +73,32 @@ LN_INLINE __u32 ln_cgroup_walk(__u64 cg, struct __sk_buff *skb)
 }
 
 /*
+ * The walk for the calling task's cgroup @cg, and for @skb's socket's: global
+ * functions, so their stack is not added to that of the decision's calls.
+ */
+__attribute__((noinline)) __u32 ln_cgroup_walk_task(__u64 cg)
+{
+	return ln_cgroup_walk(cg, NULL, NULL);
+}
+
+__attribute__((noinline)) __u32 ln_cgroup_walk_skb(struct __sk_buff *skb, __u64 cg)
+{
+	return skb ? ln_cgroup_walk(cg, skb, NULL) : LN_POLICY_PENDING;
+}
+
+/* The same for the cgroup of a sock_addr hook's socket (ln_current_is_kthread()). */
+__attribute__((noinline)) __u32 ln_cgroup_walk_sa(struct bpf_sock_addr *sa, __u64 cg)
+{
+	return sa ? ln_cgroup_walk(cg, NULL, sa) : LN_POLICY_PENDING;
+}
+
+/*
  * Nearest ancestor of cgroup @cg that a policy names; 0: none. @cg is the
  * calling task's cgroup, or with @skb (cgroup_skb programs) the socket's: the
  * ancestor ids come from the one or the other.
  */
-LN_INLINE __u32 ln_cgroup_policy(const struct ln_config_val *cfg, __u64 cg, struct __sk_buff *skb)
+LN_INLINE __u32 ln_cgroup_policy(const struct ln_config_val *cfg, __u64 cg, struct __sk_buff *skb,
+				  struct bpf_sock_addr *sa)
 {
 	struct ln_cache_val *cached, fresh;
 	__u32 policy_id, generation;
@@ -73,7 +114,9 @@ LN_INLINE __u32 ln_cgroup_policy(const struct ln_config_val *cfg, __u64 cg, stru
 	cached = bpf_map_lookup_elem(&policy_cache, &cg);
 	if (cached && cached->generation == generation)
 		return cached->policy_id;
-	policy_id = ln_cgroup_walk(cg, skb);
+	policy_id = skb  ? ln_cgroup_walk_skb(skb, cg)
+		    : sa ? ln_cgroup_walk_sa(sa, cg)
+			 : ln_cgroup_walk_task(cg);
 	/* Pending ends when the agent writes the entry, with no bump: not cached. */
 	if (policy_id == LN_POLICY_PENDING) {
 		ln_count(LN_CNT_PENDING);
@@ -297,21 +340,31 @@ LN_INLINE const struct ln_policy_val *ln_policy_by_id(__u32 policy_id)
 }
 
 /*
- * The policy of cgroup @cg (the calling task's, or with @skb the socket's),
- * its id in *@policy_id; NULL: none at all.
+ * The policy of cgroup @cg (the calling task's, or with @skb or @sa the
+ * socket's), its id in *@policy_id; NULL: none at all, or not guarded
+ * (LN_POLICY_NONE).
  */
-LN_INLINE const struct ln_policy_val *ln_policy_of(const struct ln_config_val *cfg, __u64 cg,
-						   struct __sk_buff *skb, __u32 *policy_id)
+LN_INLINE const struct ln_policy_val *ln_policy_at(const struct ln_config_val *cfg, __u64 cg,
+						   struct __sk_buff *skb, struct bpf_sock_addr *sa,
+						   __u32 *policy_id)
 {
 	const struct ln_policy_val *pol;
 	__u32 zero = 0;
 
-	*policy_id = ln_cgroup_policy(cfg, cg, skb);
+	*policy_id = ln_cgroup_policy(cfg, cg, skb, sa);
+	if (*policy_id == LN_POLICY_NONE)
+		return NULL; /* below a gate: no --cgroup guards it */
 	pol = ln_policy_by_id(*policy_id);
 	if (pol)
 		return pol;
 	*policy_id = LN_POLICY_IMPLICIT;
 	return bpf_map_lookup_elem(&policies, &zero);
+}
+
+LN_INLINE const struct ln_policy_val *ln_policy_of(const struct ln_config_val *cfg, __u64 cg,
+						   struct __sk_buff *skb, __u32 *policy_id)
+{
+	return ln_policy_at(cfg, cg, skb, NULL, policy_id);
 }
 
 LN_INLINE const struct ln_policy_val *ln_policy(const struct ln_config_val *cfg, __u64 cg,
@@ -370,7 +423,12 @@ LN_INLINE int ln_check(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port, 
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg)
 		return 1;
-	pol = ln_policy(cfg, cg, &policy_id);
+	if (ln_current_is_kthread()) { /* a socket the kernel connects for a process */
+		cg = ln_sa_cgroup_id(ctx);
+		pol = ln_policy_at(cfg, cg, NULL, ctx, &policy_id);
+	} else {
+		pol = ln_policy(cfg, cg, &policy_id);
+	}
 	if (!pol)
 		return 1;
 	ln_decide(cfg, pol, policy_id, &cfg->lists, addr, port, proto, &d);

@@ -32,6 +32,15 @@ struct {
 	__type(value, struct ln_cache_val);
 } policy_cache SEC(".maps");
 
+/* What a new child of a glob parent is, by its name (key: the parent's cgroup id). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct ln_cg_children);
+} cg_children SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, 1);

@@ -44,6 +44,8 @@ LN_INLINE int ln_sock_check(__u32 family, __u32 type, __u32 protocol, __u8 hook)
 	if (!cfg)
 		return 1;
 	pol = ln_policy(cfg, cg, &policy_id);
+	if (!pol)
+		return 1; /* not guarded (below a gate) */
 	ln_decide_sock(pol, kind, &d);
 	if (d.verdict == LN_VERDICT_ALLOW)
 		ln_count(LN_CNT_ALLOWED);

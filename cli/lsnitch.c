@@ -132,6 +132,30 @@ static void show_kv(const char *title, json_object *o)
 	printf("\n");
 }
 
+/* A --cgroup path, and what it is doing when that is news: gone, attached elsewhere, back. */
+static void show_cgroup(const char *path, json_object *state)
+{
+	size_t n = state ? json_object_array_length(state) : 0;
+
+	printf("  %s", path);
+	for (size_t i = 0; i < n; i++) {
+		json_object *c = json_object_array_get_idx(state, i);
+		const char *at = get_str(c, "attached_at", "");
+
+		if (strcmp(get_str(c, "path", ""), path))
+			continue;
+		if (!json_object_get_boolean(get(c, "present")))
+			printf(" (GONE: watching for it)");
+		if (strcmp(at, path))
+			printf(" (attached at %s)", at);
+		if (json_object_get_int64(get(c, "gone")))
+			printf(" (gone %s times, back %s)", get_str(c, "gone", "0"),
+			       get_str(c, "back", "0"));
+		break;
+	}
+	printf("\n");
+}
+
 static void show_status(json_object *o)
 {
 	json_object *a = get(o, "cgroups"), *g = get(o, "generation"), *rl = get(o, "last_reload");
@@ -153,7 +177,8 @@ static void show_status(json_object *o)
 	}
 	printf("guarded cgroups:\n");
 	for (size_t i = 0; i < n; i++)
-		printf("  %s\n", json_object_get_string(json_object_array_get_idx(a, i)));
+		show_cgroup(json_object_get_string(json_object_array_get_idx(a, i)),
+			    get(o, "cgroup_state"));
 	a = get(o, "policies");
 	n = a ? json_object_array_length(a) : 0;
 	printf("policies: %zu\n", n);

@@ -77,6 +77,8 @@ enum ln_sock_kind {
  * agent has not looked at yet. Denied (LN_REASON_PENDING), never cached.
  */
 #define LN_POLICY_PENDING 0xffffffffu
+/* Not a policy: a cgroup the programs run for but that no --cgroup guards (a gate). */
+#define LN_POLICY_NONE 0xfffffffeu
 #define LN_MAX_POLICIES 4096
 /* Deepest cgroup level the ancestor walk looks at. */
 #define LN_MAX_CGROUP_DEPTH 32
@@ -164,12 +166,51 @@ _Static_assert(sizeof(struct ln_policy_val) == 72, "ln_policy_val size");
  */
 #define LN_CG_UNBOUND (1u << 0)     /* no policy here: policy_id means nothing */
 #define LN_CG_GLOB_PARENT (1u << 1) /* a glob may bind the children (or deeper) */
+/*
+ * A --cgroup path the agent attaches at its parent (a unit's cgroup, made
+ * again on every restart): the parent is a gate, policy LN_POLICY_NONE for
+ * itself and every cgroup below it but the path, which is the guard and
+ * carries the policy it would have from its ancestors.
+ */
+#define LN_CG_GATE (1u << 2)  /* not guarded here and below, but below a guard */
+#define LN_CG_GUARD (1u << 3) /* guarded again from here: a --cgroup path */
 
 struct ln_cgroup_val {
 	__u32 policy_id;
 	__u32 flags; /* LN_CG_* */
 };
 _Static_assert(sizeof(struct ln_cgroup_val) == 8, "ln_cgroup_val size");
+
+/*
+ * cg_children map (hash): key = id of a cgroup flagged LN_CG_GLOB_PARENT,
+ * value: what a new child of it is, by the child's kernfs name, until the
+ * agent has seen it. The programs match the name against each pattern ('*'
+ * any run, '?' one character); the first LN_CHILD_BIND match gives the
+ * child's policy, any LN_CHILD_WATCH match makes its own new children
+ * pending; no match: the ancestors' policy. A glob parent without an entry
+ * here (or a name too long to read) keeps the fail-closed rule: pending.
+ */
+#define LN_CG_NAME_LEN 96    /* a child's name as read, NUL included */
+#define LN_CG_PATTERN_LEN 128 /* NUL included */
+#define LN_CG_PATTERNS 8
+#define LN_CHILD_BIND (1u << 0)    /* a matching child is bound to policy_id */
+#define LN_CHILD_WATCH (1u << 1)   /* a matching child's children are decided here too */
+#define LN_CHILD_PENDING (1u << 2) /* a matching child is pending (a '**' glob) */
+#define LN_CHILD_GUARD (1u << 3)   /* a matching child is a --cgroup path (LN_CG_GUARD) */
+
+struct ln_cg_pattern {
+	char pattern[LN_CG_PATTERN_LEN];
+	__u32 policy_id;
+	__u32 flags; /* LN_CHILD_* */
+};
+_Static_assert(sizeof(struct ln_cg_pattern) == 136, "ln_cg_pattern size");
+
+struct ln_cg_children {
+	__u32 n;
+	__u32 pad;
+	struct ln_cg_pattern p[LN_CG_PATTERNS];
+};
+_Static_assert(sizeof(struct ln_cg_children) == 8 + 136 * LN_CG_PATTERNS, "ln_cg_children size");
 
 /* policy_cache map (LRU): key = current cgroup id, value: */
 struct ln_cache_val {

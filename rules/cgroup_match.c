@@ -39,7 +39,7 @@ bool ln_cgroup_is_glob(const char *pattern)
 }
 
 /* One component: '*' matches any run of characters, '?' one; neither crosses '/'. */
-static bool component_match(const char *p, const char *pe, const char *s, const char *se)
+bool ln_cgroup_component_match(const char *p, const char *pe, const char *s, const char *se)
 {
 	const char *star = NULL, *resume = NULL;
 
@@ -92,7 +92,7 @@ static bool glob_walk(const char *p, const char *s, bool below)
 		if (!*s)
 			return below;
 		slen = strcspn(s, "/");
-		if (!component_match(p, p + plen, s, s + slen))
+		if (!ln_cgroup_component_match(p, p + plen, s, s + slen))
 			return false;
 		p = next_component(p);
 		s = next_component(s);

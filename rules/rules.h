@@ -380,6 +380,32 @@ bool ln_cgroup_glob_match(const char *pattern, const char *path);
 bool ln_cgroup_glob_parent(const char *pattern, const char *path);
 /* Whether @path is a glob parent of any glob binding among @n. */
 bool ln_bindings_glob_parent(const struct ln_binding *b, size_t n, const char *path);
+
+/* Whether @parent is a cgroup where @unit's cgroup was found (the agent remembers). */
+typedef bool (*ln_unit_home_fn)(const char *unit, const char *parent, void *ud);
+/*
+ * What a new child of @parent ("" the root) is, by its name, as the programs
+ * decide it before the agent has seen it (struct ln_cg_children): for each
+ * binding that could bind the child or a cgroup below it, the child's
+ * pattern, in the order ln_binding_lookup() decides (exact paths, units at
+ * their @home, globs). Returns how many (0: @parent need not be watched), or
+ * -E2BIG when they do not fit: the programs then keep such children pending.
+ */
+int ln_cg_children_of(const struct ln_binding *b, size_t n, const char *parent,
+		      ln_unit_home_fn home, void *ud, struct ln_cg_children *out);
+/* Whether @path is a cgroup v2 directory (the agent asks statfs()). */
+typedef bool (*ln_is_cgroup2_fn)(const char *path, void *ud);
+/*
+ * For a --cgroup @path that is no cgroup v2 directory: where cgroup v2 is
+ * mounted (@cg2_root) and, on a hybrid host where the path is given below
+ * /sys/fs/cgroup but the cgroup2 mount is elsewhere (/sys/fs/cgroup/unified),
+ * the path likely meant, if that one is a cgroup v2 directory. Into @out.
+ */
+void ln_cgroup_hint(const char *path, const char *cg2_root, ln_is_cgroup2_fn is_cg2, void *ud,
+		    char *out, size_t len);
+/* One more pattern (@len bytes of @pattern) into @out, unless it is there; -E2BIG: full. */
+int ln_cg_children_add(struct ln_cg_children *out, const char *pattern, size_t len,
+		       __u32 policy_id, __u32 flags);
 /*
  * Where a unit's cgroup is found without systemd: a cgroup whose last
  * component is the unit name, below a "system.slice" or "user.slice"

@@ -14,6 +14,9 @@
  */
 int ln_grow(void **v, size_t *cap, size_t need, size_t size);
 
+/* One glob component [@p, @pe) against one path component [@s, @se) (cgroup_match.c). */
+bool ln_cgroup_component_match(const char *p, const char *pe, const char *s, const char *se);
+
 /*
  * Reads a list or INI file line by line, counting lines and checking limits. The line buffer
  * is fixed: a line is refused as soon as it passes the limit, never read whole first.

@@ -480,6 +480,30 @@ start_servers() {
 	fi
 }
 
+# start_counting_listener ADDR PORT: a TCP listener that accepts and closes,
+# writing one line per connection to $ACCEPTED (the ground truth of a test
+# that a denied address received nothing).
+start_counting_listener() {
+	ACCEPTED=$TMPD/accepted
+	: >"$ACCEPTED"
+	"$PY" -u - "$1" "$2" "$ACCEPTED" >"$TMPD/listener.out" 2>&1 <<'PYEOF' &
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.listen(512)
+print("ready", flush=True)
+with open(sys.argv[3], "a") as out:
+    while True:
+        c, peer = s.accept()
+        out.write("%s:%d\n" % peer)
+        out.flush()
+        c.close()
+PYEOF
+	track_pid "$!"
+	wait_for_line "$TMPD/listener.out" '^ready$' 5 "$!" || die "the counting listener did not start"
+}
+
 # start_http_server [--ns] ADDR PORT: python3 -m http.server on ADDR:PORT.
 start_http_server() {
 	local pre=() out addr port
@@ -628,7 +652,8 @@ start_dnsmasq() {
 }
 
 # start_agent ARGS...: run the agent attached to $CG/guard (plus any extra
-# --cgroup ARGS, which must be under $CG); stdout/stderr go to
+# --cgroup ARGS, which must be under $CG; AGENT_CGROUP, under $CG too, replaces
+# the first); stdout/stderr go to
 # $AGENT_OUT / $AGENT_ERR. Waits for "lsnitch-agent: ready".
 start_agent() {
 	local prev="" a rc
@@ -639,6 +664,7 @@ start_agent() {
 		case $a in --cgroup=*) die "start_agent: use --cgroup PATH" ;; esac
 		prev=$a
 	done
+	case ${AGENT_CGROUP:-$CG/guard} in "$CG"/*) ;; *) die "start_agent: AGENT_CGROUP not under $CG" ;; esac
 	[ -z "$AGENT_PID" ] || die "start_agent: an agent is already running"
 	AGENT_RUNS=$((AGENT_RUNS + 1))
 	AGENT_OUT=$TMPD/agent.$AGENT_RUNS.out
@@ -646,8 +672,8 @@ start_agent() {
 	BPF_BEFORE=$(bpf_snapshot)
 	# Pins go to a directory of this test's own (removed by the cleanup).
 	case " $* " in *" --pin-dir "*) ;; *) set -- --pin-dir "/sys/fs/bpf/$LSN_TAG" "$@" ;; esac
-	log "starting: $AGENT --cgroup $CG/guard $*"
-	"$AGENT" --cgroup "$CG/guard" "$@" >"$AGENT_OUT" 2>"$AGENT_ERR" &
+	log "starting: $AGENT --cgroup ${AGENT_CGROUP:-$CG/guard} $*"
+	"$AGENT" --cgroup "${AGENT_CGROUP:-$CG/guard}" "$@" >"$AGENT_OUT" 2>"$AGENT_ERR" &
 	AGENT_PID=$!
 	track_pid "$AGENT_PID"
 	EV_MARK=0 EV_MATCHED=0

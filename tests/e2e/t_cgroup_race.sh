@@ -18,24 +18,7 @@ N=${LSN_RACE_N:-50}
 read -r P1 <<<"$(pick_ports 1)" || die "no free ports"
 start_servers --tcp "127.0.0.3:$P1"
 # The denied listener counts what it accepts, one line per connection.
-ACCEPTED=$TMPD/accepted
-: >"$ACCEPTED"
-"$PY" -u - "127.0.0.2" "$P1" "$ACCEPTED" >"$TMPD/listener.out" 2>&1 <<'PYEOF' &
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], int(sys.argv[2])))
-s.listen(512)
-print("ready", flush=True)
-with open(sys.argv[3], "a") as out:
-    while True:
-        c, peer = s.accept()
-        out.write("%s:%d\n" % peer)
-        out.flush()
-        c.close()
-PYEOF
-track_pid "$!"
-wait_for_line "$TMPD/listener.out" '^ready$' 5 "$!" || die "the counting listener did not start"
+start_counting_listener 127.0.0.2 "$P1"
 
 INI=$TMPD/race.ini
 write_file "$INI" <<EOF

@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* A new cgroup the agent has not seen yet, decided by its kernfs name (the cg_children map). */
+#ifndef LSNITCH_CG_CHILD_BPF_H
+#define LSNITCH_CG_CHILD_BPF_H
+
+#include <bpf/bpf_core_read.h>
+
+/*
+ * The few kernel structures the name is read through, relocated against the
+ * running kernel's BTF (CO-RE): the cgroup of the calling task or of a
+ * packet's socket, its ancestor at a level, that cgroup's kernfs name.
+ */
+struct kernfs_node {
+	const char *name;
+	__u64 id;
+} __attribute__((preserve_access_index));
+
+struct cgroup {
+	struct kernfs_node *kn;
+	int level;
+	struct cgroup *ancestors[];
+} __attribute__((preserve_access_index));
+
+struct css_set {
+	struct cgroup *dfl_cgrp;
+} __attribute__((preserve_access_index));
+
+struct task_struct {
+	unsigned int flags;
+	struct css_set *cgroups;
+} __attribute__((preserve_access_index));
+
+struct sock_cgroup_data {
+	struct cgroup *cgroup;
+} __attribute__((preserve_access_index));
+
+struct sock {
+	struct sock_cgroup_data sk_cgrp_data;
+} __attribute__((preserve_access_index));
+
+struct sk_buff {
+	struct sock *sk;
+} __attribute__((preserve_access_index));
+
+struct bpf_sock_addr_kern {
+	struct sock *sk;
+} __attribute__((preserve_access_index));
+
+#define LN_PF_KTHREAD 0x00200000 /* include/linux/sched.h */
+
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
+
+/* Walk-internal flag: a cgroup decided by name, so its own children are not seen either. */
+#define LN_CG_NEW (1u << 31)
+#define LN_GLOB_NO_STAR 0xffffu
+/* Enough steps for the worst '*' backtracking over the longest name and pattern. */
+#define LN_GLOB_STEPS ((LN_CG_NAME_LEN + 1) * LN_CG_PATTERN_LEN + LN_CG_PATTERN_LEN)
+
+/*
+ * One glob match in progress: the name, and which pattern of which parent's
+ * entry (read from the map at each step: the stack has no room for a copy).
+ */
+struct ln_glob {
+	char name[LN_CG_NAME_LEN];
+	__u64 parent;
+	__u32 idx, p, s, star, resume;
+	int result; /* 1 match, 0 none, -1 not decided */
+};
+
+/* cgroup_match.c's component_match(), one step per call (a bpf_loop() callback). */
+static long ln_glob_step(__u32 i, void *ctx)
+{
+	struct ln_glob *g = ctx;
+	const struct ln_cg_children *ch = bpf_map_lookup_elem(&cg_children, &g->parent);
+	char pc, sc;
+
+	if (!ch) /* removed meanwhile: undecided */
+		return 1;
+	if (g->s >= LN_CG_NAME_LEN || g->p >= LN_CG_PATTERN_LEN)
+		return 1;
+	pc = ch->p[g->idx & (LN_CG_PATTERNS - 1)].pattern[g->p];
+	sc = g->name[g->s];
+	if (g->p == LN_CG_PATTERN_LEN - 1)
+		pc = '\0';
+	if (!sc) { /* the name is used up: only stars may be left */
+		if (pc == '*') {
+			g->p++;
+			return 0;
+		}
+		g->result = !pc;
+		return 1;
+	}
+	if (pc == '*') {
+		g->star = g->p++;
+		g->resume = g->s;
+		return 0;
+	}
+	if (pc && (pc == '?' || pc == sc)) {
+		g->p++;
+		g->s++;
+		return 0;
+	}
+	if (g->star != LN_GLOB_NO_STAR) {
+		g->p = g->star + 1;
+		g->s = ++g->resume;
+		return 0;
+	}
+	g->result = 0;
+	return 1;
+}
+
+/*
+ * The entry a new child named g->name of cgroup @parent stands for, into
+ * @out: 0, or -1 when it stays pending (no patterns, a '**' glob, no answer).
+ */
+LN_INLINE int ln_cg_child_match(__u64 parent, struct ln_glob *g, struct ln_cgroup_val *out)
+{
+	const struct ln_cg_children *ch = bpf_map_lookup_elem(&cg_children, &parent);
+	__u32 flags = LN_CG_UNBOUND, policy_id = 0, i;
+
+	if (!ch)
+		return -1;
+	g->parent = parent;
+	for (i = 0; i < LN_CG_PATTERNS && i < ch->n; i++) {
+		const struct ln_cg_pattern *pt = &ch->p[i];
+
+		/*
+		 * Start at 0 read from the map (ch->pad, always 0), not a constant:
+		 * the verifier then checks the callback with unknown indexes once,
+		 * rather than once per value it could track.
+		 */
+		g->idx = i;
+		g->p = g->s = ch->pad;
+		g->star = g->resume = LN_GLOB_NO_STAR;
+		g->result = -1;
+		bpf_loop(LN_GLOB_STEPS, ln_glob_step, g, 0);
+		if (g->result < 0 || (g->result && (pt->flags & LN_CHILD_PENDING)))
+			return -1;
+		if (!g->result)
+			continue;
+		if ((pt->flags & LN_CHILD_BIND) && (flags & LN_CG_UNBOUND)) {
+			flags &= ~LN_CG_UNBOUND;
+			policy_id = pt->policy_id;
+		}
+		if (pt->flags & LN_CHILD_WATCH)
+			flags |= LN_CG_GLOB_PARENT | LN_CG_NEW;
+		if (pt->flags & LN_CHILD_GUARD)
+			flags |= LN_CG_GUARD;
+	}
+	out->policy_id = policy_id;
+	out->flags = flags;
+	return 0;
+}
+
+/* The name of @cg's ancestor at @level into g->name: 0, or -1 (none, or too long to trust). */
+LN_INLINE int ln_cg_read_name(struct cgroup *cg, __u32 level, struct ln_glob *g)
+{
+	const char *name;
+	struct cgroup *a;
+	long n;
+
+	if (!cg || level >= LN_MAX_CGROUP_DEPTH)
+		return -1;
+	a = BPF_CORE_READ(cg, ancestors[level]);
+	if (!a)
+		return -1;
+	name = BPF_CORE_READ(a, kn, name);
+	n = bpf_probe_read_kernel_str(g->name, sizeof(g->name), name);
+	return n > 1 && n < (long)sizeof(g->name) ? 0 : -1;
+}
+
+/*
+ * The child at @level of the calling task's cgroup path, a new child of
+ * @parent: its entry into @out (see ln_cg_child_match()). Global functions:
+ * the verifier checks the match once, not in every state of the walk.
+ */
+__attribute__((noinline)) int ln_cg_child_task(__u64 parent, __u32 level,
+					       struct ln_cgroup_val *out)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct ln_glob g;
+
+	if (!out || ln_cg_read_name(task->cgroups->dfl_cgrp, level, &g) < 0)
+		return -1;
+	return ln_cg_child_match(parent, &g, out);
+}
+
+/* The same for the cgroup of @skb's socket (cgroup_skb programs). */
+__attribute__((noinline)) int ln_cg_child_skb(struct __sk_buff *skb, __u64 parent, __u32 level,
+					      struct ln_cgroup_val *out)
+{
+	struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
+	struct sock *sk = kskb->sk;
+	struct ln_glob g;
+
+	if (!out || !sk || ln_cg_read_name(sk->sk_cgrp_data.cgroup, level, &g) < 0)
+		return -1;
+	return ln_cg_child_match(parent, &g, out);
+}
+
+/*
+ * A socket the kernel opens for a process (an MPTCP subflow its path manager
+ * adds) is connected from a kernel thread: the calling task's cgroup is not
+ * the process's, the socket's is (the subflow inherits it).
+ */
+LN_INLINE int ln_current_is_kthread(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	return !!(task->flags & LN_PF_KTHREAD);
+}
+
+LN_INLINE struct cgroup *ln_sa_cgroup(struct bpf_sock_addr *sa)
+{
+	struct bpf_sock_addr_kern *k = bpf_cast_to_kern_ctx(sa);
+	struct sock *sk = k->sk;
+
+	return sk ? sk->sk_cgrp_data.cgroup : NULL;
+}
+
+/* The id of the ancestor at @level of @sa's socket's cgroup; 0: none (as the helpers say). */
+LN_INLINE __u64 ln_sa_ancestor_id(struct bpf_sock_addr *sa, __u32 level)
+{
+	struct cgroup *cg = ln_sa_cgroup(sa), *a;
+
+	if (!cg || level > (__u32)cg->level || level >= LN_MAX_CGROUP_DEPTH)
+		return 0;
+	a = BPF_CORE_READ(cg, ancestors[level]);
+	return a ? BPF_CORE_READ(a, kn, id) : 0;
+}
+
+LN_INLINE __u64 ln_sa_cgroup_id(struct bpf_sock_addr *sa)
+{
+	struct cgroup *cg = ln_sa_cgroup(sa);
+
+	return cg ? BPF_CORE_READ(cg, kn, id) : 0;
+}
+
+/* ln_cg_child_task() for the cgroup of @sa's socket. */
+__attribute__((noinline)) int ln_cg_child_sa(struct bpf_sock_addr *sa, __u64 parent, __u32 level,
+					     struct ln_cgroup_val *out)
+{
+	struct ln_glob g;
+
+	if (!out || ln_cg_read_name(ln_sa_cgroup(sa), level, &g) < 0)
+		return -1;
+	return ln_cg_child_match(parent, &g, out);
+}
+
+#endif /* LSNITCH_CG_CHILD_BPF_H */
