@@ -13,6 +13,7 @@ static const char *const reason_names[] = {
 	[LN_REASON_DOMAIN_BLOCKLIST] = "domain-blocklist",
 	[LN_REASON_SOCKET_KIND] = "socket-kind",
 	[LN_REASON_PENDING] = "pending",
+	[LN_REASON_RESOLVER_SOCKET] = "resolver-socket",
 };
 
 static const char *const hook_names[] = {
@@ -23,6 +24,7 @@ static const char *const hook_names[] = {
 	[LN_HOOK_SOCK_CREATE] = "sock_create",
 	[LN_HOOK_PACKET_CREATE] = "packet_create",
 	[LN_HOOK_EGRESS] = "egress",
+	[LN_HOOK_CONNECT_UNIX] = "connect_unix",
 };
 
 static const char *const sock_kind_names[] = {

@@ -6,7 +6,9 @@
 # Attaches only to a cgroup it creates; connects only to 127.0.0.1 / ::1 (UDP
 # connect: no packet leaves). Then the egress part (bench/run-egress-bench.sh:
 # throughput through a veth into its own netns with the packet-level backstop,
-# and its kernel cost per packet). BENCH_PARTS="connect dns egress" (default).
+# and its kernel cost per packet), and the resolver-socket program's cost per
+# unix connect() (bench/run-unix-bench.sh). BENCH_PARTS="connect dns egress unix"
+# (default).
 set -u
 cd "$(dirname "$0")/.."
 B=build
@@ -15,7 +17,7 @@ LOOP=$B/bench/connect_loop
 ITERS=${BENCH_ITERS:-300000}
 SIZES=${BENCH_SIZES:-"0 10000 1000000"}
 KINDS=${BENCH_KINDS:-"v4 v4cidr v6 v6cidr"}
-PARTS=${BENCH_PARTS:-"connect dns egress"}
+PARTS=${BENCH_PARTS:-"connect dns egress unix"}
 want() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (BPF)" >&2; exit 1; }
@@ -135,4 +137,8 @@ fi
 if want egress; then
 	echo
 	LSN_BENCH_LOCKED=1 bench/run-egress-bench.sh || exit 1
+fi
+if want unix; then
+	echo
+	LSN_BENCH_LOCKED=1 bench/run-unix-bench.sh || exit 1
 fi
