@@ -47,7 +47,7 @@ struct bpf_program *ln_hook_prog(struct lsnitch_bpf *skel, int i)
 		skel->progs.ln_sock_create,  skel->progs.ln_packet_create,
 		skel->progs.ln_egress,       skel->progs.ln_connect_unix,
 	};
-	/* A program the kernel cannot run is not loaded (ln_sock_kinds_prepare()): no link. */
+	/* A program the kernel cannot run is not loaded (ln_*_prepare()): no link. */
 	return bpf_program__autoload(p[i]) ? p[i] : NULL;
 }
 

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The resolver-socket program (bpf/unix.bpf.h): whether this kernel runs it, and its map. */
+#include <errno.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -68,15 +70,22 @@ void ln_unix_prepare(struct ln_manager *m, struct ln_generation *g)
 			"nss-resolve or nscd bypass the domain rules");
 }
 
-/* The resolver_sockets map of @g, from its compiled entries. */
+/*
+ * The resolver_sockets map of @g, from its compiled entries; a path with no socket now is
+ * refused without an event (LN_UNIX_QUIET) until a reload finds one there.
+ */
 int ln_unix_fill(struct ln_generation *g, struct ln_error *err)
 {
 	int fd = bpf_map__fd(g->skel->maps.resolver_sockets);
 
 	for (size_t i = 0; i < g->cc.n_resolver_sockets; i++) {
 		const struct ln_unix_kv *kv = &g->cc.resolver_sockets[i];
+		struct ln_unix_val v = kv->v;
+		struct stat st;
 
-		if (bpf_map_update_elem(fd, &kv->k, &kv->v, BPF_ANY) < 0)
+		if (stat(kv->k.path, &st) < 0 || !S_ISSOCK(st.st_mode))
+			v.flags |= LN_UNIX_QUIET;
+		if (bpf_map_update_elem(fd, &kv->k, &v, BPF_ANY) < 0)
 			return ln_err(err, -errno, "filling the resolver_sockets map: %s",
 				      strerror(errno));
 	}

@@ -299,9 +299,13 @@ struct ln_unix_path {
 };
 _Static_assert(sizeof(struct ln_unix_path) == LN_UNIX_PATH_MAX, "ln_unix_path size");
 
+/* ln_unix_val.flags */
+#define LN_UNIX_QUIET (1u << 0) /* no socket there at load (no nscd here): refused, not reported */
+
 struct ln_unix_val {
-	__u32 index;   /* of the path in the generation's list: the event names it */
 	__u32 rule_id; /* the resolver-sockets line; 0: the built-in list */
+	__u16 index;   /* of the path in the generation's list: the event names it */
+	__u16 flags;   /* LN_UNIX_* */
 };
 _Static_assert(sizeof(struct ln_unix_val) == 8, "ln_unix_val size");
 

@@ -92,6 +92,10 @@ blocked-domains = domains.txt
 cgroup = $CGREL/guard/audited
 audit = yes
 EOF
+# The agent runs in the namespace too: it reports only sockets it finds there at load.
+printf '#!/bin/sh\nexec nsenter --mount=/proc/%s/ns/mnt -- %s "$@"\n' "$HOLDER" "$AGENT" \
+	>"$TMPD/agent-in-ns" && chmod +x "$TMPD/agent-in-ns" || die "cannot write the agent wrapper"
+AGENT=$TMPD/agent-in-ns
 start_agent --config "$TMPD/lsnitch.ini"
 if grep -q 'resolver sockets are not guarded' "$AGENT_ERR"; then
 	skip_env "this kernel has no cgroup/connect_unix (needs >= 6.7): $(uname -r)"
@@ -126,13 +130,29 @@ assert_eq "guard/audited: audit connects (the fake answer)" "$FAKE" \
 	"$(getent_in guard/audited blocked.test)"
 expect_event "$(unix_event would-deny "$VARLINK" guard/audited watched)"
 
-log "resolver-sockets = none: nothing refused"
+log "resolver-sockets = /run/absent.sock: the list replaces the default"
 stop_agent
-sed -i 's|^blocked-domains.*|&\nresolver-sockets = none|' "$TMPD/lsnitch.ini"
+sed -i 's|^blocked-domains.*|&\nresolver-sockets = /run/absent.sock|' "$TMPD/lsnitch.ini"
 start_agent --config "$TMPD/lsnitch.ini"
 v0=$(connects varlink)
-assert_eq "guard/a: resolver-sockets = none lets nss-resolve through" "$FAKE" \
-	"$(getent_in guard/a blocked.test)"
+ev_mark
+assert_eq "guard/a: resolved's socket is no longer refused" "$FAKE" "$(getent_in guard/a blocked.test)"
 [ "$(connects varlink)" -gt "$v0" ] && ok "guard/a: connected to the fake resolved" ||
 	fail "guard/a: no connection to the fake resolved"
+# connect_in CG PATH: the errno name of a unix connect() inside the namespace, or ok
+connect_in() {
+	inns sh -c 'echo $$ > "$1/cgroup.procs" || exit 126; shift; exec "$@"' sh "$(cg_dir "$1")" \
+		"$PY" -c 'import errno, socket, sys
+s = socket.socket(socket.AF_UNIX)
+try:
+    s.connect(sys.argv[1]); print("ok")
+except OSError as e:
+    print(errno.errorcode[e.errno])' "$2"
+}
+assert_eq "outside: no socket at /run/absent.sock" ENOENT "$(connect_in outside /run/absent.sock)"
+assert_eq "guard/a: a listed path is refused, socket or not" EPERM \
+	"$(connect_in guard/a /run/absent.sock)"
+sleep 0.5
+assert_no_match "no event for a path with no socket at load (glibc tries nscd's anyway)" \
+	'unix /run/absent[.]sock' "$(events_since_mark)"
 finish

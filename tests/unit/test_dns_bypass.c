@@ -104,6 +104,10 @@ static void test_guard_follows_domain_filtering(void **state)
 	assert_true(d.log && !d.audit);
 	ln_decide_unix(&fx.cc.policies[4], &v, &d);
 	assert_true(d.verdict == LN_VERDICT_DENY && d.audit);
+	/* no socket there at load: refused all the same, not reported */
+	v.flags = LN_UNIX_QUIET;
+	ln_decide_unix(&fx.cc.policies[2], &v, &d);
+	assert_true(d.verdict == LN_VERDICT_DENY && !d.log);
 	fixture_free(&fx);
 	/* dns = no: no proxy to fall back to, the sockets stay open */
 	compile_ok(&fx,
