@@ -170,7 +170,8 @@ static void fill_what(struct ln_manager *m, const struct ln_event *e, struct eve
 {
 	if (e->hook == LN_HOOK_CONNECT_UNIX) {
 		/* The path by its index in the generation in force (a reload may renumber). */
-		const char *path = m->gen ? ln_resolver_socket_path(m->gen->cfg, e->un.index) : NULL;
+		const char *path =
+			m->gen ? ln_resolver_socket_path(m->gen->cfg, e->un.index) : NULL;
 
 		ln_printable(w->path, sizeof(w->path), path ? path : "?");
 		r->proto = "unix";
