@@ -543,6 +543,7 @@ int ln_compile(const struct ln_config *c, ln_resolve_fn resolve, void *resolve_u
 	if (rc)
 		goto fail;
 	compile_nat64(c, out);
+	ln_encrypted_dns_warn(c, warn, warn_ud);
 	return 0;
 fail:
 	ln_compiled_free(out);

@@ -6,6 +6,7 @@
  * rules of the policy, compiled with its own).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -167,4 +168,27 @@ long ln_encrypted_dns_rules(const struct ln_config *c, const struct ln_policy *p
 		return rc;
 	}
 	return n;
+}
+
+/* encrypted-dns = deny with no doh-resolvers list refuses port 853 only: say so, once. */
+void ln_encrypted_dns_warn(const struct ln_config *c, ln_warn_fn warn, void *ud)
+{
+	char where[LN_ERR_MAX / 2], msg[LN_ERR_MAX];
+	__u32 rule_id = 0;
+
+	if (!warn || c->doh.n || c->doh.n_names)
+		return;
+	if (c->encrypted_dns.rule_id && c->encrypted_dns.verdict == LN_VERDICT_DENY)
+		rule_id = c->encrypted_dns.rule_id;
+	for (size_t i = 0; i < c->n_policies && !rule_id; i++)
+		if (c->policies[i].encrypted_dns.verdict == LN_VERDICT_DENY)
+			rule_id = c->policies[i].encrypted_dns.rule_id;
+	if (!rule_id)
+		return;
+	ln_rule_id_format(&c->sources, rule_id, where, sizeof(where));
+	snprintf(msg, sizeof(msg),
+		 "%s: encrypted-dns = deny, but no doh-resolvers list: only DNS over TLS "
+		 "(port 853) is refused",
+		 where);
+	warn(msg, ud);
 }

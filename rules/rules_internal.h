@@ -85,5 +85,6 @@ int ln_compile_resolver_sockets(const struct ln_config *c, struct ln_compiled *o
 bool ln_policy_resolver_guard(const struct ln_config *c, const struct ln_policy *p);
 long ln_encrypted_dns_rules(const struct ln_config *c, const struct ln_policy *p,
 			    struct ln_rule **out);
+void ln_encrypted_dns_warn(const struct ln_config *c, ln_warn_fn warn, void *ud);
 
 #endif /* LSNITCH_RULES_INTERNAL_H */

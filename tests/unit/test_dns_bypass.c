@@ -25,13 +25,22 @@ static int no_resolve(const char *name, struct ln_prefix *out, size_t max, void 
 	return ln_prefix_parse("192.0.2.53", out) ? -EINVAL : 1;
 }
 
+static char warnings[1024];
+
+static void collect_warn(const char *msg, void *ud)
+{
+	(void)ud;
+	snprintf(warnings + strlen(warnings), sizeof(warnings) - strlen(warnings), "%s\n", msg);
+}
+
 static int compile_text(struct fixture *fx, const char *text, struct ln_error *err)
 {
+	warnings[0] = '\0';
 	write_file("d.txt", "listed.example\n");
 	ln_config_init(&fx->c);
 	return ln_config_load_ini(&fx->c, write_file("c.ini", text), true, err) ?:
 	       ln_config_validate(&fx->c, err) ?:
-	       ln_compile(&fx->c, no_resolve, NULL, NULL, NULL, &fx->cc, err);
+	       ln_compile(&fx->c, no_resolve, NULL, collect_warn, NULL, &fx->cc, err);
 }
 
 static void compile_ok(struct fixture *fx, const char *text)
@@ -169,6 +178,7 @@ static void test_encrypted_dns(void **state)
 			"allow = 198.51.100.53\n"   /* 6 */
 			"[policy open]\n"	    /* 7 */
 			"cgroup = b\n");	    /* 8 */
+	assert_string_equal(warnings, "");
 	d = decide(&fx, 1, "203.0.113.9", 853);
 	assert_int_equal(d.verdict, LN_VERDICT_DENY);
 	assert_int_equal(d.reason, LN_REASON_RULE);
@@ -206,6 +216,8 @@ static void test_encrypted_dns_global_default(void **state)
 			"[policy b]\ncgroup = b\n"  /* 5, 6 */
 			"encrypted-dns = allow\n"); /* 7 */
 	assert_int_equal(decide(&fx, 1, "203.0.113.9", 853).rule_id, LN_RULE_ID(INI, 2));
+	/* no doh-resolvers list: port 853 only, and said so */
+	assert_non_null(strstr(warnings, "c.ini:2: encrypted-dns = deny, but no doh-resolvers list"));
 	assert_int_equal(decide(&fx, 2, "203.0.113.9", 853).verdict, LN_VERDICT_ALLOW);
 	fixture_free(&fx);
 	assert_int_equal(compile_text(&fx, "[policy a]\nencrypted-dns = maybe\n", &err), -EINVAL);
