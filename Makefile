@@ -61,14 +61,14 @@ BENCH_BIN  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 BENCH_BPF  := $(BUILD)/bench/noop.bpf.o
 HDRS       := $(wildcard include/*.h) $(wildcard rules/*.h) $(wildcard agent/*.h)
 
-.PHONY: all deps agent unit test test-unit test-e2e bench run check install uninstall clean format
+.PHONY: all deps test-debs agent unit test test-unit test-e2e bench run check install uninstall clean format
 
 all: deps agent $(UNIT_BIN) $(BENCH_BIN) $(BENCH_BPF)
 
 agent: $(BUILD)/lsnitch-agent $(BUILD)/lsnitch
 
 # Installs what is missing, nothing else; a no-op when all is present.
-deps:
+deps: test-debs
 	@missing=""; for p in $(DEPS_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
 	done; \
@@ -77,6 +77,17 @@ deps:
 		if [ "$$(id -u)" != 0 ]; then echo "make deps: need root to apt-get install$$missing" >&2; exit 1; fi; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
+
+# Packages the tests unpack but must never install (libnss-resolve's postinst
+# edits the host's /etc/nsswitch.conf): downloaded into $(BUILD)/debs only,
+# tried once per build directory (offline, the tests that need them skip).
+TEST_DEBS := libnss-resolve
+test-debs:
+	@mkdir -p $(BUILD)/debs; for p in $(TEST_DEBS); do \
+		[ -e $(BUILD)/debs/.tried-$$p ] && continue; touch $(BUILD)/debs/.tried-$$p; \
+		(cd $(BUILD)/debs && apt-get download $$p >/dev/null 2>&1) || \
+			echo "make deps: cannot download $$p (its test will skip)" >&2; \
+	done
 
 $(BUILD)/lsnitch.bpf.o: bpf/lsnitch.bpf.c $(wildcard bpf/*.h) $(HDRS) | $(BUILD)
 	$(call msg,BPF,$@)
@@ -162,16 +173,20 @@ bench: all
 
 MAN8 := agent/lsnitch-agent.8 cli/lsnitch.8
 MAN5 := rules/lsnitch.ini.5 rules/lsnitch-lists.5
-CONF_FILES := lsnitch.ini blocked_hosts.txt blocked_domains.txt rules.d/README units.d/README
+CONF_FILES := lsnitch.ini blocked_hosts.txt blocked_domains.txt doh-resolvers.txt rules.d/README \
+	      units.d/README
 
 # The default configuration, as installed: the example [global] pointing at the
-# lists in $(CONFDIR), the example lists with every entry commented out, and
+# lists in $(CONFDIR), the example lists with every entry commented out (the
+# DoH list as it is: only encrypted-dns = deny reads it), and
 # empty rules.d/ and units.d/ with a README each. Made afresh on every
 # install/uninstall (it depends on CONFDIR).
 define make_conf
 	$(Q)rm -rf $(BUILD)/etc && mkdir -p $(BUILD)/etc/rules.d $(BUILD)/etc/units.d
-	$(Q)sed -e 's|^\(blocked-[a-z]* = \)\([^/]\)|\1$(CONFDIR)/\2|' examples/lsnitch.ini \
+	$(Q)sed -e 's|^\(blocked-[a-z]* = \)\([^/]\)|\1$(CONFDIR)/\2|' \
+		-e 's|^\(doh-resolvers = \)\([^/]\)|\1$(CONFDIR)/\2|' examples/lsnitch.ini \
 		>$(BUILD)/etc/lsnitch.ini
+	$(Q)cp examples/doh-resolvers.txt $(BUILD)/etc/doh-resolvers.txt
 	$(Q)for f in blocked_hosts.txt blocked_domains.txt; do \
 		{ echo "# Installed with every entry commented out: uncomment or add your own."; \
 		  sed -e 's|^\([^#[:space:]]\)|# \1|' examples/$$f; } >$(BUILD)/etc/$$f; done

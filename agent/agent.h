@@ -16,8 +16,11 @@
 
 #define LN_PIN_DIR "/sys/fs/bpf/lsnitch"
 #define LN_CONTROL_PATH "/run/lsnitch/control.sock"
-/* connect4|6, sendmsg4|6, recvmsg4|6, getpeername4|6, sock_create, packet_create, egress */
-#define LN_HOOKS 11
+/*
+ * connect4|6, sendmsg4|6, recvmsg4|6, getpeername4|6, sock_create, packet_create, egress,
+ * connect_unix
+ */
+#define LN_HOOKS 12
 
 struct lsnitch_bpf;
 struct bpf_link;
@@ -171,6 +174,9 @@ struct bpf_program *ln_hook_prog(struct lsnitch_bpf *skel, int i);
  * so when a policy needs one). The answer is the same for every generation of the process.
  */
 void ln_sock_kinds_prepare(struct ln_manager *m, struct ln_generation *g);
+/* unix_guard.c: the same for the resolver-socket program; its map, once @g is loaded. */
+void ln_unix_prepare(struct ln_manager *m, struct ln_generation *g);
+int ln_unix_fill(struct ln_generation *g, struct ln_error *err);
 
 /* explain.c: what @g's programs decide for one destination, its live DNS verdicts included. */
 void ln_explain_decide(const struct ln_generation *g, __u32 policy_id,

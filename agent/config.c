@@ -48,7 +48,7 @@ int ln_config_from_opts(const struct ln_opts *o, struct ln_config *c, struct ln_
 
 size_t ln_config_hostnames(const struct ln_config *c)
 {
-	size_t n = c->hosts.n_names;
+	size_t n = c->hosts.n_names + c->doh.n_names;
 
 	for (size_t i = 0; i < c->n_policies; i++) {
 		const struct ln_policy *p = &c->policies[i];

@@ -136,6 +136,7 @@ static void format_dest(const struct ln_event *e, char *addr, size_t alen, char 
 struct event_what {
 	char addr[64], dest[80];
 	char socket[64]; /* "inet/raw/udp", "inet6/dgram/icmpv6", "packet/raw/0x0003" */
+	char path[4 * LN_UNIX_PATH_MAX]; /* a unix socket's, made printable */
 };
 
 static bool is_sock_event(const struct ln_event *e)
@@ -167,6 +168,16 @@ static void format_socket(const struct ln_event *e, char *buf, size_t len)
 static void fill_what(struct ln_manager *m, const struct ln_event *e, struct event_what *w,
 		      struct ln_record *r)
 {
+	if (e->hook == LN_HOOK_CONNECT_UNIX) {
+		/* The path by its index in the generation in force (a reload may renumber). */
+		const char *path =
+			m->gen ? ln_resolver_socket_path(m->gen->cfg, e->un.index) : NULL;
+
+		ln_printable(w->path, sizeof(w->path), path ? path : "?");
+		r->proto = "unix";
+		r->dest = w->path;
+		return;
+	}
 	if (is_sock_event(e)) {
 		format_socket(e, w->socket, sizeof(w->socket));
 		r->proto = ln_sock_kind_name(e->sock.kind);

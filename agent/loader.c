@@ -45,9 +45,9 @@ struct bpf_program *ln_hook_prog(struct lsnitch_bpf *skel, int i)
 		skel->progs.ln_recvmsg4,     skel->progs.ln_recvmsg6,
 		skel->progs.ln_getpeername4, skel->progs.ln_getpeername6,
 		skel->progs.ln_sock_create,  skel->progs.ln_packet_create,
-		skel->progs.ln_egress,
+		skel->progs.ln_egress,       skel->progs.ln_connect_unix,
 	};
-	/* A program the kernel cannot run is not loaded (ln_sock_kinds_prepare()): no link. */
+	/* A program the kernel cannot run is not loaded (ln_*_prepare()): no link. */
 	return bpf_program__autoload(p[i]) ? p[i] : NULL;
 }
 
@@ -213,6 +213,7 @@ int ln_generation_build(struct ln_manager *m, struct ln_config *cfg,
 		goto fail;
 	}
 	ln_sock_kinds_prepare(m, g);
+	ln_unix_prepare(m, g);
 	r = size_maps(m, g->skel, &g->cc);
 	if (r < 0) {
 		ln_err(err, r, "sizing BPF maps: %s", strerror(-r));
@@ -225,6 +226,7 @@ int ln_generation_build(struct ln_manager *m, struct ln_config *cfg,
 		goto fail;
 	}
 	r = fill_maps(m, g, err);
+	r = r ?: ln_unix_fill(g, err);
 	if (r < 0)
 		goto fail;
 	g->load_ms = now_ms() - t0;

@@ -16,6 +16,7 @@ static const char *const reason_names[] = {
 	[LN_REASON_DNS_NO_SLOT] = "dns-no-slot",
 	[LN_REASON_DNS_NO_PROXY] = "dns-no-proxy",
 	[LN_REASON_DNS_SERVER] = "dns-server",
+	[LN_REASON_RESOLVER_SOCKET] = "resolver-socket",
 };
 
 static const char *const hook_names[] = {
@@ -26,6 +27,7 @@ static const char *const hook_names[] = {
 	[LN_HOOK_SOCK_CREATE] = "sock_create",
 	[LN_HOOK_PACKET_CREATE] = "packet_create",
 	[LN_HOOK_EGRESS] = "egress",
+	[LN_HOOK_CONNECT_UNIX] = "connect_unix",
 };
 
 static const char *const sock_kind_names[] = {

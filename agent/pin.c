@@ -28,7 +28,7 @@
 static const char *const hook_names[LN_HOOKS] = {
 	"connect4", "connect6", "sendmsg4", "sendmsg6",
 	"recvmsg4", "recvmsg6", "getpeername4", "getpeername6",
-	"sock_create", "packet_create", "egress",
+	"sock_create", "packet_create", "egress", "connect_unix",
 };
 
 /* The maps that outlive a generation, and what a compatible pin looks like. */

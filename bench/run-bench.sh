@@ -9,8 +9,9 @@
 # throughput through a veth into its own netns with the packet-level backstop,
 # and its kernel cost per packet); then what naming DNS askers costs the hook
 # (bench/run-dns-asker-bench.sh); then the cgroup part (bench/run-cgroup-bench.sh:
-# what deciding a new cgroup by its name costs).
-# BENCH_PARTS="connect dns egress asker cgroup" (default).
+# what deciding a new cgroup by its name costs); then the resolver-socket
+# program's cost per unix connect() (unix_bench below).
+# BENCH_PARTS="connect dns egress asker cgroup unix" (default).
 set -u
 cd "$(dirname "$0")/.."
 B=build
@@ -19,7 +20,7 @@ LOOP=$B/bench/connect_loop
 ITERS=${BENCH_ITERS:-300000}
 SIZES=${BENCH_SIZES:-"0 10000 1000000"}
 KINDS=${BENCH_KINDS:-"v4 v4cidr v6 v6cidr"}
-PARTS=${BENCH_PARTS:-"connect dns egress asker cgroup"}
+PARTS=${BENCH_PARTS:-"connect dns egress asker cgroup unix"}
 want() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (BPF)" >&2; exit 1; }
@@ -128,6 +129,51 @@ connect_bench() {
 	echo "load ms: compile, BPF load, fill (not reading the file); ms/100k: beyond the empty list."
 }
 
+unix_prog_stats() { # "run_time_ns run_cnt" of ln_connect_unix
+	bpftool -j prog show 2>/dev/null | python3 -c '
+import json, sys
+t = c = 0
+for p in json.load(sys.stdin):
+    if p.get("name") == "ln_connect_unix":
+        t += p.get("run_time_ns", 0); c += p.get("run_cnt", 0)
+print(t, c)'
+}
+
+# The resolver-socket program's cost per unix connect() from a guarded process: a path not
+# on the list (the common case: D-Bus, journald, X11) and a listed one (refused).
+unix_bench() {
+	local loop=$B/bench/unix_connect_loop other=$TMP/other.sock listed=$TMP/resolver.sock
+	local base inside listed_ns refused t0 c0 t1 c1 t2 c2
+
+	printf 'blocked.example\n' >"$TMP/domains.txt"
+	printf '[global]\nblocked-domains = domains.txt\nresolver-sockets = %s\n' "$listed" \
+		>"$TMP/unix.ini"
+	base=$(median3 "$loop" "$other" "$ITERS")
+	start_agent --config "$TMP/unix.ini" --control "$TMP/control.sock"
+	if grep -q 'resolver sockets are not guarded' "$TMP/agent.err"; then
+		echo "resolver sockets: skipped, no cgroup/connect_unix on $(uname -r)"
+		stop_agent
+		return 0
+	fi
+	read -r t0 c0 < <(unix_prog_stats)
+	inside=$(median3 in_cg "$loop" "$other" "$ITERS")
+	read -r t1 c1 < <(unix_prog_stats)
+	listed_ns=$(median3 in_cg "$loop" "$listed" "$ITERS")
+	read -r t2 c2 < <(unix_prog_stats)
+	refused=$(in_cg "$loop" "$listed" 1000 | awk '{ print $3 }')
+	stop_agent
+	echo "resolver sockets: $ITERS unix datagram connect() calls per run, median of 3"
+	awk -v b="$base" -v o="$inside" -v l="$listed_ns" -v to=$((t1 - t0)) -v co=$((c1 - c0)) \
+	    -v tl=$((t2 - t1)) -v cl=$((c2 - c1)) -v r="$refused" 'BEGIN {
+		printf "%-34s %9s %7s %9s\n", "", "ns/call", "ratio", "prog ns"
+		printf "%-34s %9.1f %6.2fx %9s\n", "baseline (no firewall)", b, 1, "-"
+		printf "%-34s %9.1f %6.2fx %9.1f\n", "guarded, path not listed", o, o / b,
+			co ? to / co : 0
+		printf "%-34s %9.1f %6.2fx %9.1f\n", "guarded, listed path (refused)", l, l / b,
+			cl ? tl / cl : 0
+		printf "refused of 1000 connect() calls to the listed path: %s\n", r }'
+}
+
 if want connect; then
 	connect_bench
 	echo
@@ -150,4 +196,8 @@ fi
 if want cgroup; then
 	echo
 	LSN_BENCH_LOCKED=1 bench/run-cgroup-bench.sh || exit 1
+fi
+if want unix; then
+	echo
+	unix_bench
 fi

@@ -589,6 +589,9 @@ int ln_sendmsg6(struct bpf_sock_addr *ctx)
 /* Socket kinds at socket(): cgroup/sock_create and lsm_cgroup/socket_create. */
 #include "sock_create.bpf.h"
 
+/* Resolver sockets: cgroup/connect_unix (set by the agent), nss-resolve's and nscd's. */
+#include "unix.bpf.h"
+
 /* The packet-level backstop: cgroup_skb/egress, on the same maps and decision. */
 #include "egress.bpf.h"
 

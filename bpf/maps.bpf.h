@@ -127,5 +127,12 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 4096);
 } dns_requests SEC(".maps");
+/* Resolver sockets a guarded process may not connect to (unix.bpf.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LN_MAX_RESOLVER_SOCKETS);
+	__type(key, struct ln_unix_path);
+	__type(value, struct ln_unix_val);
+} resolver_sockets SEC(".maps");
 
 #endif /* LSNITCH_MAPS_BPF_H */

@@ -32,6 +32,7 @@ enum ln_reason {
 	LN_REASON_DNS_NO_SLOT = 8,  /* DNS: no proxy slot free for (server, policy): refused */
 	LN_REASON_DNS_NO_PROXY = 9, /* DNS: the proxy has no sockets in this netns (yet): refused */
 	LN_REASON_DNS_SERVER = 10,  /* a DNS server the policy may not ask (dns-servers =) */
+	LN_REASON_RESOLVER_SOCKET = 11, /* a resolver's unix socket (nss-resolve, nscd) */
 };
 
 /* Which hook produced an event. Stable numbers. */
@@ -43,6 +44,7 @@ enum ln_hook {
 	LN_HOOK_SOCK_CREATE = 5,   /* cgroup/sock_create: raw and ICMP sockets */
 	LN_HOOK_PACKET_CREATE = 6, /* lsm_cgroup/socket_create: AF_PACKET sockets */
 	LN_HOOK_EGRESS = 7,        /* cgroup_skb/egress: the packet-level backstop */
+	LN_HOOK_CONNECT_UNIX = 8,  /* cgroup/connect_unix: resolver sockets (kernel >= 6.7) */
 };
 
 /*
@@ -90,6 +92,8 @@ enum ln_sock_kind {
 #define LN_POLICY_HAS_LISTS (1u << 3)   /* has its own blocklist entries (set = id) */
 #define LN_POLICY_HAS_DOMAIN_RULES (1u << 4) /* look up dns_verdicts */
 #define LN_POLICY_PENDING_DENY (1u << 5) /* LN_POLICY_PENDING's: deny all, reason pending */
+/* Domain filtering is in force: connect() to a resolver's unix socket is refused. */
+#define LN_POLICY_RESOLVER_GUARD (1u << 6)
 
 /*
  * Host blocklists are packed: each set's entries (exact addresses and
@@ -327,6 +331,36 @@ struct ln_sock_desc {
 };
 _Static_assert(sizeof(struct ln_sock_desc) == LN_ADDR_LEN, "ln_sock_desc size");
 
+/*
+ * resolver_sockets map (hash): the unix socket paths through which glibc asks a local
+ * resolver instead of port 53 (nss-resolve's varlink socket, nscd's), zero-padded; a
+ * guarded process's connect() to one is refused, so glibc falls back to DNS.
+ */
+#define LN_UNIX_PATH_MAX 108 /* sizeof(sockaddr_un.sun_path) */
+#define LN_MAX_RESOLVER_SOCKETS 64
+
+struct ln_unix_path {
+	char path[LN_UNIX_PATH_MAX];
+};
+_Static_assert(sizeof(struct ln_unix_path) == LN_UNIX_PATH_MAX, "ln_unix_path size");
+
+/* ln_unix_val.flags */
+#define LN_UNIX_QUIET (1u << 0) /* no socket there at load (no nscd here): refused, not reported */
+
+struct ln_unix_val {
+	__u32 rule_id; /* the resolver-sockets line; 0: the built-in list */
+	__u16 index;   /* of the path in the generation's list: the event names it */
+	__u16 flags;   /* LN_UNIX_* */
+};
+_Static_assert(sizeof(struct ln_unix_val) == 8, "ln_unix_val size");
+
+/* What a unix-socket event carries instead of a destination address. */
+struct ln_unix_desc {
+	__u32 index; /* ln_unix_val.index */
+	__u32 pad[3];
+};
+_Static_assert(sizeof(struct ln_unix_desc) == LN_ADDR_LEN, "ln_unix_desc size");
+
 /* Ring buffer record, one per reported verdict. */
 struct ln_event {
 	__u64 ts_ns;     /* bpf_ktime_get_ns() */
@@ -345,9 +379,10 @@ struct ln_event {
 	union {
 		__u8 addr[LN_ADDR_LEN];
 		struct ln_sock_desc sock; /* LN_HOOK_SOCK_CREATE, LN_HOOK_PACKET_CREATE */
+		struct ln_unix_desc un;   /* LN_HOOK_CONNECT_UNIX */
 	};
 	__u16 port;      /* host order; 0 for a socket-kind event */
-	__u8 family;     /* AF_INET or AF_INET6 as the socket saw it; AF_PACKET */
+	__u8 family;     /* AF_INET or AF_INET6 as the socket saw it; AF_PACKET; AF_UNIX */
 	__u8 proto;      /* IPPROTO_TCP / UDP / UDPLITE as the socket has it, when there is one */
 	__u8 verdict;    /* enum ln_verdict actually applied or, with audit, intended */
 	__u8 reason;     /* enum ln_reason */

@@ -126,35 +126,52 @@ static int compile_resolve(struct compile_ctx *cx, const char *name, __u32 rule_
 	return n > RESOLVE_MAX ? RESOLVE_MAX : n;
 }
 
-/* The policy's rules with hostnames resolved, sorted, exact duplicates dropped. */
+/* Rule @r, its hostname resolved, appended to *@v: one xrule per address. */
+static int expand_rule(struct compile_ctx *cx, const struct ln_rule *r, struct xrule **v,
+		       size_t *cap, size_t *n)
+{
+	struct ln_prefix addrs[RESOLVE_MAX];
+	int k, na, rc;
+
+	if (r->kind == LN_TARGET_HOSTNAME) {
+		na = compile_resolve(cx, r->hostname, r->rule_id, addrs);
+	} else {
+		addrs[0] = r->pfx;
+		na = 1;
+	}
+	rc = ln_grow((void **)v, cap, *n + na, sizeof(**v));
+	for (k = 0; k < na && !rc; k++, (*n)++) {
+		struct xrule *x = &(*v)[*n];
+
+		memset(x, 0, sizeof(*x));
+		x->pfx = addrs[k];
+		x->e.port_lo = r->port_lo;
+		x->e.port_hi = r->port_hi;
+		x->e.proto = r->proto;
+		x->e.verdict = r->verdict;
+		x->e.rule_id = r->rule_id;
+	}
+	return rc;
+}
+
+/*
+ * The policy's rules, and those encrypted-dns = deny adds, with hostnames resolved, sorted,
+ * exact duplicates dropped.
+ */
 static int expand_rules(struct compile_ctx *cx, const struct ln_policy *p, struct xrule **xr,
 			size_t *n_xr)
 {
-	struct ln_prefix addrs[RESOLVE_MAX];
 	struct xrule *v = NULL;
+	struct ln_rule *extra;
 	size_t cap = 0, n = 0, i, j, out;
-	int k, na, rc = 0;
+	long n_extra = ln_encrypted_dns_rules(cx->c, p, &extra);
+	int rc = n_extra < 0 ? (int)n_extra : 0;
 
-	for (i = 0; i < p->n_rules && !rc; i++) {
-		const struct ln_rule *r = &p->rules[i];
-
-		if (r->kind == LN_TARGET_HOSTNAME) {
-			na = compile_resolve(cx, r->hostname, r->rule_id, addrs);
-		} else {
-			addrs[0] = r->pfx;
-			na = 1;
-		}
-		rc = ln_grow((void **)&v, &cap, n + na, sizeof(*v));
-		for (k = 0; k < na && !rc; k++, n++) {
-			memset(&v[n], 0, sizeof(v[n]));
-			v[n].pfx = addrs[k];
-			v[n].e.port_lo = r->port_lo;
-			v[n].e.port_hi = r->port_hi;
-			v[n].e.proto = r->proto;
-			v[n].e.verdict = r->verdict;
-			v[n].e.rule_id = r->rule_id;
-		}
-	}
+	for (i = 0; i < p->n_rules && !rc; i++)
+		rc = expand_rule(cx, &p->rules[i], &v, &cap, &n);
+	for (i = 0; i < (size_t)(n_extra > 0 ? n_extra : 0) && !rc; i++)
+		rc = expand_rule(cx, &extra[i], &v, &cap, &n);
+	free(extra);
 	if (rc) {
 		free(v);
 		return ln_err(cx->err, rc, "out of memory");
@@ -445,6 +462,8 @@ static int compile_policies(struct compile_ctx *cx)
 		return ln_err(cx->err, -ENOMEM, "out of memory");
 	out->policies[0].default_verdict = LN_VERDICT_ALLOW;
 	out->policies[0].flags = common;
+	if (ln_policy_resolver_guard(c, NULL))
+		out->policies[0].flags |= LN_POLICY_RESOLVER_GUARD;
 	out->policies[0].sock_allow = (1u << LN_SOCK_KINDS) - 1;
 	for (i = 0; i < c->n_policies; i++) {
 		const struct ln_policy *p = &c->policies[i];
@@ -458,7 +477,8 @@ static int compile_policies(struct compile_ctx *cx)
 		compile_sock_kinds(p, pv);
 		pv->flags = common | (p->audit ? LN_POLICY_AUDIT : 0) |
 			    (p->log_allowed ? LN_POLICY_LOG_ALLOWED : 0) |
-			    (p->n_domain_rules ? LN_POLICY_HAS_DOMAIN_RULES : 0);
+			    (p->n_domain_rules ? LN_POLICY_HAS_DOMAIN_RULES : 0) |
+			    (ln_policy_resolver_guard(c, p) ? LN_POLICY_RESOLVER_GUARD : 0);
 		rc = compile_policy_rules(cx, p, &cap_rules);
 		if (rc)
 			return rc;
@@ -518,9 +538,12 @@ int ln_compile(const struct ln_config *c, ln_resolve_fn resolve, void *resolve_u
 		out->policies[i].lists = out->packed.sets[i];
 	}
 	rc = compile_bindings(&cx);
+	if (!rc)
+		rc = ln_compile_resolver_sockets(c, out, err);
 	if (rc)
 		goto fail;
 	compile_nat64(c, out);
+	ln_encrypted_dns_warn(c, warn, warn_ud);
 	return 0;
 fail:
 	ln_compiled_free(out);
@@ -536,6 +559,7 @@ void ln_compiled_free(struct ln_compiled *out)
 	free(out->bl_exact);
 	free(out->bl_prefix);
 	free(out->bindings);
+	free(out->resolver_sockets);
 	ln_packed_free(&out->packed);
 	memset(out, 0, sizeof(*out));
 }

@@ -65,5 +65,7 @@ int ini_domain_rules(struct ini_state *st, const struct ini_key *k, void *obj, c
 int ini_hosts(struct ini_state *st, const struct ini_key *k, void *obj, char *v);
 int ini_domains(struct ini_state *st, const struct ini_key *k, void *obj, char *v);
 int ini_dns_servers(struct ini_state *st, const struct ini_key *k, void *obj, char *v);
+/* [global] resolver-sockets (dns_bypass.c). */
+int ini_resolver_sockets(struct ini_state *st, const struct ini_key *k, void *obj, char *v);
 
 #endif /* LSNITCH_INI_INTERNAL_H */

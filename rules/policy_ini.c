@@ -262,7 +262,10 @@ static int ini_default(struct ini_state *st, const struct ini_key *k, void *obj,
 	return 0;
 }
 
-/* raw-sockets / packet-sockets / icmp-sockets: allow or deny into the ln_sock_rule at @k->off. */
+/*
+ * raw-sockets / packet-sockets / icmp-sockets / encrypted-dns: allow or deny into the
+ * ln_sock_rule at @k->off.
+ */
 static int ini_sock_kind(struct ini_state *st, const struct ini_key *k, void *obj, char *v)
 {
 	struct ln_sock_rule *out = INI_FIELD(obj, k);
@@ -300,6 +303,7 @@ static const struct ini_key policy_keys[] = {
     INI_KEY("packet-sockets", ini_sock_kind, .once = true, POLICY_AT(sock[LN_SOCK_PACKET])),
     INI_KEY("icmp-sockets", ini_sock_kind, .once = true, POLICY_AT(sock[LN_SOCK_ICMP])),
     INI_KEY("dns-servers", ini_dns_servers, .once = true, POLICY_AT(dns_servers)),
+    INI_KEY("encrypted-dns", ini_sock_kind, .once = true, POLICY_AT(encrypted_dns)),
 };
 
 /* Keys of [global]: the object is the struct ln_config. */
@@ -319,6 +323,9 @@ static const struct ini_key global_keys[] = {
 	    .hi = 604800),
     INI_KEY("nat64-prefix", ini_nat64, .once = true, CONFIG_AT(nat64)),
     INI_KEY("dns-servers", ini_dns_servers, .once = true, CONFIG_AT(dns_servers)),
+    INI_KEY("resolver-sockets", ini_resolver_sockets, CONFIG_AT(resolver_sockets)),
+    INI_KEY("encrypted-dns", ini_sock_kind, .once = true, CONFIG_AT(encrypted_dns)),
+    INI_KEY("doh-resolvers", ini_hosts, CONFIG_AT(doh)),
 };
 
 _Static_assert(N_ELEMS(policy_keys) <= INI_MAX_KEYS, "st->seen too small");

@@ -148,7 +148,7 @@ int ln_rule_parse(const char *s, __u8 verdict, struct ln_rule *r, struct ln_erro
 /* Frees what ln_rule_parse() allocated (the hostname); accepts NULL. */
 void ln_rule_free(struct ln_rule *r);
 
-/* raw-sockets= / packet-sockets= / icmp-sockets= of a policy. */
+/* raw-sockets= / packet-sockets= / icmp-sockets= / encrypted-dns=: a verdict and its line. */
 struct ln_sock_rule {
 	__u8 verdict;   /* enum ln_verdict */
 	__u32 rule_id;  /* the key's line; 0: not set, the policy's default decides */
@@ -192,6 +192,15 @@ struct ln_policy {
 	__u32 section_rule_id;
 	struct ln_sock_rule sock[LN_SOCK_KINDS]; /* index: enum ln_sock_kind */
 	struct ln_dns_servers dns_servers;       /* rule_id 0: [global]'s */
+	struct ln_sock_rule encrypted_dns; /* encrypted-dns=; rule_id 0: [global]'s */
+};
+
+/* [global] resolver-sockets: unix socket paths, "none" for none; unset: the built-in list. */
+struct ln_resolver_sockets {
+	char **paths; /* absolute, < LN_UNIX_PATH_MAX bytes */
+	__u32 *rule_ids;
+	size_t n;
+	bool set; /* the key was given */
 };
 
 struct ln_config {
@@ -212,6 +221,10 @@ struct ln_config {
 	__u32 dns_ttl_rule_id;    /* the last dns-ttl-* line, for "min above max" */
 	struct ln_prefix nat64;   /* [global] nat64-prefix; len 0: none */
 	struct ln_dns_servers dns_servers; /* default "system" */
+	/* Resolvers that bypass the proxy (dns_bypass.c) */
+	struct ln_resolver_sockets resolver_sockets;
+	struct ln_sock_rule encrypted_dns; /* [global] encrypted-dns: every policy's default */
+	struct ln_hostlist doh;            /* [global] doh-resolvers: DoH servers' addresses */
 };
 
 void ln_config_init(struct ln_config *c);
@@ -266,6 +279,10 @@ struct ln_bl_kv {
 	struct ln_bl_key k;
 	__u32 rule_id;
 };
+struct ln_unix_kv {
+	struct ln_unix_path k;
+	struct ln_unix_val v;
+};
 struct ln_bl_lpm_kv {
 	struct ln_bl_lpm_key k;
 	__u32 rule_id;
@@ -309,6 +326,8 @@ struct ln_compiled {
 	size_t n_unresolved; /* hostnames that resolved to nothing */
 	struct ln_packed packed; /* bl_exact + bl_prefix as the kernel holds them */
 	struct ln_nat64 nat64;   /* the config map's local NAT64 prefix */
+	struct ln_unix_kv *resolver_sockets; /* the resolver_sockets map (index = order) */
+	size_t n_resolver_sockets;
 };
 
 /* Pack @cc's blocklists (called by ln_compile). */
@@ -344,6 +363,13 @@ typedef const struct ln_rule_set *(*ln_dns_lookup_fn)(void *ud, __u32 policy_id,
 void ln_compiled_decide(const struct ln_compiled *cc, __u32 policy_id,
 			const __u8 addr[LN_ADDR_LEN], __u16 port, __u8 proto,
 			ln_dns_lookup_fn dns, void *ud, struct ln_decision *d);
+
+/* ---- resolvers that bypass the proxy (dns_bypass.c) ---- */
+
+/* The built-in resolver-sockets list: nss-resolve's varlink socket and nscd's. */
+extern const char *const ln_default_resolver_sockets[];
+/* Path @i of the resolver_sockets map (ln_unix_val.index) of @c, or NULL. */
+const char *ln_resolver_socket_path(const struct ln_config *c, __u32 i);
 
 /* ---- domain rules (DNS) ---- */
 

@@ -79,4 +79,15 @@ int ln_verr_at(struct ln_error *err, int rc, const char *path, __u32 line, const
 int ln_line_err(const struct ln_linefile *lf, struct ln_error *err, int rc, const char *fmt, ...)
     LN_PRINTF(4, 5);
 
+/* Resolvers that bypass the proxy (dns_bypass.c), for config_load.c and compile.c. */
+void ln_resolver_sockets_free(struct ln_resolver_sockets *rs);
+/* The resolver_sockets map's entries into @out. */
+int ln_compile_resolver_sockets(const struct ln_config *c, struct ln_compiled *out,
+				struct ln_error *err);
+/* Whether policy @p (NULL: the implicit one) refuses the resolver sockets. */
+bool ln_policy_resolver_guard(const struct ln_config *c, const struct ln_policy *p);
+long ln_encrypted_dns_rules(const struct ln_config *c, const struct ln_policy *p,
+			    struct ln_rule **out);
+void ln_encrypted_dns_warn(const struct ln_config *c, ln_warn_fn warn, void *ud);
+
 #endif /* LSNITCH_RULES_INTERNAL_H */

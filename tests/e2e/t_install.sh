@@ -38,7 +38,8 @@ usr/lib/systemd/system/lsnitch-agent.service:644
 usr/share/man/man8/lsnitch-agent.8:644 usr/share/man/man8/lsnitch.8:644
 usr/share/man/man5/lsnitch.ini.5:644 usr/share/man/man5/lsnitch-lists.5:644
 etc/lsnitch/lsnitch.ini:644 etc/lsnitch/blocked_hosts.txt:644
-etc/lsnitch/blocked_domains.txt:644 etc/lsnitch/rules.d/README:644
+etc/lsnitch/blocked_domains.txt:644 etc/lsnitch/doh-resolvers.txt:644
+etc/lsnitch/rules.d/README:644
 etc/lsnitch/units.d/README:644"
 for fm in $FILES; do
 	f=${fm%:*} m=${fm#*:}
@@ -49,7 +50,7 @@ for fm in $FILES; do
 	fi
 done
 n=$(find "$D" -type f | wc -l)
-check "nothing else installed ($n files)" [ "$n" = 12 ]
+check "nothing else installed ($n files)" [ "$n" = 13 ]
 check "rules.d holds no policy" [ -z "$(find "$D/etc/lsnitch/rules.d" -name '*.ini')" ]
 check "units.d holds no policy" [ -z "$(find "$D/etc/lsnitch/units.d" -name '*.ini')" ]
 
@@ -65,6 +66,7 @@ for k in Type=notify WatchdogSec= Restart=on-failure NoNewPrivileges=yes Protect
 	check "unit: $k" grep -q "^$k" "$U"
 done
 check "config: [global] lists in /etc/lsnitch" grep -qx 'blocked-hosts = /etc/lsnitch/blocked_hosts.txt' "$D/etc/lsnitch/lsnitch.ini"
+check "config: the DoH list in /etc/lsnitch" grep -qx 'doh-resolvers = /etc/lsnitch/doh-resolvers.txt' "$D/etc/lsnitch/lsnitch.ini"
 check "config: host list entries commented out" bash -c "! grep -v '^#' '$D/etc/lsnitch/blocked_hosts.txt' | grep -q '[^[:space:]]'"
 check "installed lsnitch runs" "$D/usr/bin/lsnitch" --version
 check "installed lsnitch-agent runs" "$D/usr/sbin/lsnitch-agent" --version

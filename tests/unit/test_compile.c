@@ -453,7 +453,8 @@ static void test_dns_verdict_order(void **state)
 			  "cgroup = b\n"		      /* 10 */
 			  "allow-domain = cdn.test\n");	      /* 11 */
 	bl = ln_sources_add(&fx.c.sources, tpath("dbl.txt"));
-	assert_int_equal(fx.cc.policies[1].flags, LN_POLICY_HAS_DOMAIN_RULES | LN_POLICY_HAS_RULES);
+	assert_int_equal(fx.cc.policies[1].flags, LN_POLICY_HAS_DOMAIN_RULES | LN_POLICY_HAS_RULES |
+							  LN_POLICY_RESOLVER_GUARD);
 	live_dns = &dns;
 
 	/* a live allow-domain answer opens an address in a default-deny policy */
