@@ -44,7 +44,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Wall \
 DEPS_PKGS := clang llvm gcc make pkg-config libbpf-dev libelf-dev zlib1g-dev \
 	     libsystemd-dev libinih-dev libcmocka-dev bpftool iproute2 util-linux \
 	     curl python3 dnsutils socat libxxhash-dev dnsmasq dnsperf \
-	     libjson-c-dev groff-base
+	     libjson-c-dev groff-base libmicrohttpd-dev python3-prometheus-client
 
 RULES_SRC  := $(sort $(wildcard rules/*.c))
 RULES_OBJ  := $(patsubst rules/%.c,$(BUILD)/rules/%.o,$(RULES_SRC))
@@ -54,6 +54,15 @@ AGENT_OBJ  := $(patsubst agent/%.c,$(BUILD)/agent/%.o,$(AGENT_SRC))
 CLI_SRC    := $(sort $(wildcard cli/*.c))
 CLI_OBJ    := $(patsubst cli/%.c,$(BUILD)/cli/%.o,$(CLI_SRC))
 CLI_HDRS   := $(wildcard cli/*.h)
+# The CLI's connection to the agent, also linked by lsnitch-web: one client of the socket.
+CTL_OBJ    := $(BUILD)/cli/conn.o $(BUILD)/cli/printable.o
+# web/ is lsnitch-web: the web UI and /metrics, another client of the socket.
+WEB_SRC    := $(sort $(wildcard web/*.c))
+WEB_OBJ    := $(patsubst web/%.c,$(BUILD)/web/%.o,$(WEB_SRC))
+WEB_HDRS   := $(wildcard web/*.h)
+DATADIR    ?= $(PREFIX)/share
+WEBROOT    := $(DATADIR)/lsnitch/webroot
+LDLIBS_WEB := -lmicrohttpd -ljson-c -lpthread
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 BENCH_SRC  := $(filter-out %.bpf.c,$(sort $(wildcard bench/*.c)))
@@ -63,7 +72,7 @@ HDRS       := $(wildcard include/*.h) $(wildcard rules/*.h) $(wildcard agent/*.h
 
 .PHONY: all deps agent unit test test-unit test-e2e bench run check install uninstall clean format
 
-all: deps agent $(UNIT_BIN) $(BENCH_BIN) $(BENCH_BPF)
+all: deps agent $(BUILD)/lsnitch-web $(UNIT_BIN) $(BENCH_BIN) $(BENCH_BPF)
 
 agent: $(BUILD)/lsnitch-agent $(BUILD)/lsnitch
 
@@ -111,9 +120,21 @@ $(BUILD)/cli/%.o: cli/%.c $(HDRS) $(CLI_HDRS) | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Iagent -c $< -o $@
 
-$(BUILD)/lsnitch: $(CLI_OBJ)
+$(BUILD)/libctl.a: $(CTL_OBJ)
+	$(call msg,AR,$@)
+	$(Q)$(AR) rcs $@ $^
+
+$(BUILD)/lsnitch: $(filter-out $(CTL_OBJ),$(CLI_OBJ)) $(BUILD)/libctl.a
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_CLI)
+
+$(BUILD)/web/%.o: web/%.c $(HDRS) $(CLI_HDRS) $(WEB_HDRS) | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Iagent -DLN_WEBROOT='"$(WEBROOT)"' -c $< -o $@
+
+$(BUILD)/lsnitch-web: $(WEB_OBJ) $(BUILD)/libctl.a
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_WEB)
 
 # Unit tests link the rules library; those of the control protocol also its pure helpers.
 $(BUILD)/tests/test_control_proto: TEST_EXTRA = $(BUILD)/agent/control_proto.o -ljson-c
