@@ -1,5 +1,5 @@
 // lsnitch web UI: what every page shares. Text from the agent only ever goes in through
-// textContent (never innerHTML), so a process or DNS name such as "<script>" stays text.
+// textContent, never parsed as markup, so a process or DNS name such as "<script>" stays text.
 "use strict";
 
 const ln = {
