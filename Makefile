@@ -181,7 +181,12 @@ test: all
 bench: all
 	$(Q)bench/run-bench.sh
 
-MAN8 := agent/lsnitch-agent.8 cli/lsnitch.8
+MAN8 := agent/lsnitch-agent.8 cli/lsnitch.8 web/lsnitch-web.8
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+WEBROOT_FILES := $(sort $(wildcard webroot/*))
+# The paths in the units, rewritten to where make install puts things.
+UNIT_SED := -e 's|/usr/local/sbin/|$(SBINDIR)/|g' -e 's|/usr/local/bin/|$(BINDIR)/|g' \
+	    -e 's|/usr/local/share/lsnitch/webroot|$(WEBROOT)|g' -e 's|/etc/lsnitch/|$(CONFDIR)/|g'
 MAN5 := rules/lsnitch.ini.5 rules/lsnitch-lists.5
 CONF_FILES := lsnitch.ini blocked_hosts.txt blocked_domains.txt rules.d/README units.d/README
 
@@ -203,14 +208,19 @@ endef
 # Binaries, man pages and the unit (its paths rewritten to PREFIX and
 # CONFDIR); configuration files only where none exists: an administrator's
 # edits survive every install.
-install: agent
+install: agent $(BUILD)/lsnitch-web
 	$(make_conf)
 	install -D -m 0755 $(BUILD)/lsnitch-agent $(DESTDIR)$(SBINDIR)/lsnitch-agent
 	install -D -m 0755 $(BUILD)/lsnitch $(DESTDIR)$(BINDIR)/lsnitch
+	install -D -m 0755 $(BUILD)/lsnitch-web $(DESTDIR)$(BINDIR)/lsnitch-web
+	install -d -m 0755 $(DESTDIR)$(WEBROOT) $(DESTDIR)$(UNITDIR)/lsnitch-agent.service.d
+	install -m 0644 $(WEBROOT_FILES) $(DESTDIR)$(WEBROOT)/
+	install -D -m 0644 systemd/lsnitch-web.sysusers $(DESTDIR)$(SYSUSERSDIR)/lsnitch-web.conf
+	for u in lsnitch-web.service lsnitch-agent.service.d/web.conf; do \
+		sed $(UNIT_SED) systemd/$$u >$(DESTDIR)$(UNITDIR)/$$u && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; done
 	install -d -m 0755 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
-	sed -e 's|/usr/local/sbin/|$(SBINDIR)/|g' -e 's|/usr/local/bin/|$(BINDIR)/|g' \
-		-e 's|/etc/lsnitch/|$(CONFDIR)/|g' systemd/lsnitch-agent.service \
-		>$(DESTDIR)$(UNITDIR)/lsnitch-agent.service
+	sed $(UNIT_SED) systemd/lsnitch-agent.service >$(DESTDIR)$(UNITDIR)/lsnitch-agent.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/lsnitch-agent.service
 	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
@@ -230,6 +240,10 @@ uninstall:
 	$(make_conf)
 	rm -f $(DESTDIR)$(SBINDIR)/lsnitch-agent $(DESTDIR)$(BINDIR)/lsnitch \
 		$(DESTDIR)$(UNITDIR)/lsnitch-agent.service \
+		$(DESTDIR)$(BINDIR)/lsnitch-web $(DESTDIR)$(UNITDIR)/lsnitch-web.service \
+		$(DESTDIR)$(UNITDIR)/lsnitch-agent.service.d/web.conf \
+		$(DESTDIR)$(SYSUSERSDIR)/lsnitch-web.conf \
+		$(addprefix $(DESTDIR)$(WEBROOT)/,$(notdir $(WEBROOT_FILES))) \
 		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8))) \
 		$(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5)))
 	@for f in $(CONF_FILES); do \
@@ -239,10 +253,11 @@ uninstall:
 		else echo "uninstall: keeping $$d (changed)"; fi; \
 	done
 	@rmdir $(DESTDIR)$(CONFDIR)/rules.d $(DESTDIR)$(CONFDIR)/units.d $(DESTDIR)$(CONFDIR) \
-		2>/dev/null || true
+		$(DESTDIR)$(WEBROOT) $(DESTDIR)$(DATADIR)/lsnitch \
+		$(DESTDIR)$(UNITDIR)/lsnitch-agent.service.d 2>/dev/null || true
 
 format:
-	clang-format -i $(RULES_SRC) $(AGENT_SRC) $(CLI_SRC) $(CLI_HDRS) bpf/*.c include/*.h rules/*.h
+	clang-format -i $(RULES_SRC) $(AGENT_SRC) $(CLI_SRC) $(CLI_HDRS) $(WEB_SRC) $(WEB_HDRS) bpf/*.c include/*.h rules/*.h
 
 clean:
 	rm -rf $(BUILD)
