@@ -73,7 +73,8 @@ enum MHD_Result web_send_json(struct MHD_Connection *c, unsigned int status, jso
 				       json_object_new_string("the agent is not reachable"));
 		status = MHD_HTTP_BAD_GATEWAY;
 	}
-	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+						 JSON_C_TO_STRING_NOSLASHESCAPE);
 	ret = web_send(c, status, "application/json", s, strlen(s));
 	json_object_put(o);
 	return ret;

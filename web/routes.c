@@ -154,6 +154,11 @@ static enum MHD_Result do_status(struct web_req *r)
 	return web_send_json(r->c, MHD_HTTP_OK, web_agent_ask("status", NULL));
 }
 
+static enum MHD_Result do_rules(struct web_req *r)
+{
+	return web_send_json(r->c, MHD_HTTP_OK, web_agent_ask("rules", NULL));
+}
+
 /* The agent's answer as is; a refusal (its file:line reason in "error") is a 422. */
 static enum MHD_Result do_reload(struct web_req *r)
 {
@@ -194,6 +199,7 @@ static const struct route routes[] = {
 	{ "GET", "/policies.js", 0, "policies.js", NULL },
 	{ "GET", "/api/session", 0, NULL, do_session },
 	{ "GET", "/api/status", R_BEARER, NULL, do_status },
+	{ "GET", "/api/rules", R_BEARER, NULL, do_rules },
 	{ "GET", "/api/events", R_BEARER, NULL, web_events },
 	{ "POST", "/api/reload", R_BEARER, NULL, do_reload },
 	{ "GET", "/metrics", R_BEARER, NULL, do_metrics },

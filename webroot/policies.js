@@ -34,7 +34,40 @@ async function policiesRefresh() {
 	]);
 }
 
+// One table per policy: its rules in order, each with the file:line it came from.
+function rulesTable(p) {
+	const t = document.createElement("table");
+	const head = t.createTHead().insertRow();
+	for (const h of ["Defined at", "As written"])
+		head.appendChild(ln.el("th", h));
+	const tb = t.createTBody();
+	const rows = [p].concat(p.rules || [], p.domain_rules || [], p.default ? [p.default] : []);
+	for (const r of rows) {
+		const tr = tb.insertRow();
+		tr.appendChild(ln.el("td", r.at));
+		tr.appendChild(ln.el("td", r.text || ""));
+	}
+	return t;
+}
+
+async function rulesRefresh() {
+	const r = await ln.api("/api/rules");
+	if (!r.body.ok)
+		return;
+	const div = document.getElementById("rules");
+	ln.clear(div);
+	for (const p of r.body.policies || []) {
+		div.appendChild(ln.el("h3", p.name + " (lists: " + p.blocked_hosts + " hosts, " +
+				       p.blocked_domains + " domains)"));
+		div.appendChild(rulesTable(p));
+	}
+	const g = r.body.global || {};
+	div.appendChild(ln.el("p", "Global lists: " + g.blocked_hosts + " hosts, " +
+			      g.blocked_domains + " domains"));
+}
+
 window.lnPage = function () {
+	rulesRefresh();
 	policiesRefresh();
 	setInterval(policiesRefresh, 10000);
 };

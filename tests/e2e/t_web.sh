@@ -43,7 +43,7 @@ assert_match "the secret is 64 hex digits" '^[0-9a-f]{64}$' "$WEB_SECRET"
 
 log "without a session: 401 everywhere but the login page"
 for p in / /live /policies /app.js /status.js /live.js /policies.js /api/session \
-	/api/status /api/events /metrics /nonexistent /../etc/passwd; do
+	/api/status /api/rules /api/events /metrics /nonexistent /../etc/passwd; do
 	assert_eq "GET $p without a session" 401 "$(http_code GET "$p")"
 done
 for p in /api/reload /logout /api/status /nonexistent; do
@@ -69,6 +69,11 @@ web_login
 assert_eq "GET / with the session" 200 "$(http_code GET / -b "$WEB_JAR")"
 ST=$(wcurl -b "$WEB_JAR" "$WEB_URL/api/status")
 assert_match "/api/status is the agent's status with the policy" '"name":"web"' "$ST"
+
+RU=$(wcurl -b "$WEB_JAR" "$WEB_URL/api/rules")
+assert_match "/api/rules gives the rule with its file:line and text" \
+	"\"at\":\"[^\"]*web.ini:$L_DENY\",\"text\":\"deny = 127.0.0.2:$P1/tcp\"" "$RU"
+assert_match "/api/rules gives the global lists' sizes" '"global":\{"blocked_hosts":0,"blocked_domains":0\}' "$RU"
 
 log "CSRF"
 assert_eq "POST /api/reload without the CSRF token" 403 \
