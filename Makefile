@@ -87,6 +87,13 @@ deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# The browser test's (tests/e2e/t_web_browser.sh) packages: large, so not part of `deps`;
+# the test skips, saying so, without them.
+BROWSER_PKGS := chromium chromium-driver python3-selenium
+.PHONY: deps-browser
+deps-browser:
+	$(Q)$(MAKE) --no-print-directory deps DEPS_PKGS="$(BROWSER_PKGS)"
+
 $(BUILD)/lsnitch.bpf.o: bpf/lsnitch.bpf.c $(wildcard bpf/*.h) $(HDRS) | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@

@@ -20,9 +20,7 @@ static const struct {
 	const char *name, *type;
 } files[] = {
 	{ "login.html", "text/html; charset=utf-8" },
-	{ "index.html", "text/html; charset=utf-8" },
-	{ "live.html", "text/html; charset=utf-8" },
-	{ "policies.html", "text/html; charset=utf-8" },
+	{ "app.html", "text/html; charset=utf-8" }, /* every page but the login */
 	{ "app.css", "text/css; charset=utf-8" },
 	{ "app.js", "text/javascript; charset=utf-8" },
 	{ "login.js", "text/javascript; charset=utf-8" },

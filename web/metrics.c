@@ -115,26 +115,35 @@ static void policies_out(FILE *f, json_object *pols)
 	policy_gauge(f, pols, "policy_domain_rules", "Domain rules of the policy", "domain_rules");
 }
 
+/* Integer gauges of the status answer: its key, or "generation"'s key @in_generation. */
+static const struct {
+	const char *name, *help, *key;
+	bool in_generation;
+} gauges[] = {
+	{ "loaded_timestamp_seconds", "When the configuration in force loaded", "loaded_at", 1 },
+	{ "bound_cgroups", "Cgroups bound to a policy now", "bound", 1 },
+	{ "uptime_seconds", "Seconds since the agent started", "uptime_sec", 0 },
+	{ "control_clients", "Clients of the control socket, subscribers included", "clients", 0 },
+};
+
 static void generation_out(FILE *f, json_object *st)
 {
 	json_object *g = jget(st, "generation"), *r = jget(st, "last_reload");
 
+	for (size_t i = 0; i < sizeof(gauges) / sizeof(gauges[0]); i++) {
+		family(f, gauges[i].name, "gauge", gauges[i].help);
+		fprintf(f, "lsnitch_%s %lld\n", gauges[i].name,
+			jint(gauges[i].in_generation ? g : st, gauges[i].key));
+	}
 	family(f, "load_seconds", "gauge", "How long the configuration in force took to load");
 	fprintf(f, "lsnitch_load_seconds %.6f\n", json_object_get_double(jget(g, "load_ms")) / 1e3);
-	family(f, "loaded_timestamp_seconds", "gauge", "When the configuration in force loaded");
-	fprintf(f, "lsnitch_loaded_timestamp_seconds %lld\n", jint(g, "loaded_at"));
-	family(f, "bound_cgroups", "gauge", "Cgroups bound to a policy now");
-	fprintf(f, "lsnitch_bound_cgroups %lld\n", jint(g, "bound"));
 	family(f, "last_reload_ok", "gauge", "1 if the last reload worked (or none was asked)");
 	fprintf(f, "lsnitch_last_reload_ok %d\n",
 		!r || json_object_get_boolean(jget(r, "ok")) ? 1 : 0);
-	family(f, "uptime_seconds", "gauge", "Seconds since the agent started");
-	fprintf(f, "lsnitch_uptime_seconds %lld\n", jint(st, "uptime_sec"));
-	family(f, "control_clients", "gauge", "Clients of the control socket, subscribers included");
-	fprintf(f, "lsnitch_control_clients %lld\n", jint(st, "clients"));
 	family(f, "guarded_cgroups", "gauge", "Cgroup trees the agent attached to");
 	fprintf(f, "lsnitch_guarded_cgroups %zu\n",
-		json_object_array_length(jget(st, "cgroups")));
+		json_object_is_type(g = jget(st, "cgroups"), json_type_array) ?
+			json_object_array_length(g) : 0);
 }
 
 char *web_metrics(json_object *st)

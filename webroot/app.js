@@ -4,6 +4,7 @@
 
 const ln = {
 	csrf: "",
+	pages: {}, // path -> the function that starts that page (set by each page's script)
 
 	// An element with @text as its text (not markup) and @cls as its class.
 	el(tag, text, cls) {
@@ -50,6 +51,17 @@ const ln = {
 		return { status: r.status, body: body };
 	},
 
+	// The agent's JSON answer at @path, or null (the error shown) if it did not answer.
+	async fetchOk(path) {
+		const r = await ln.api(path);
+		if (!r.body.ok) {
+			ln.showError("The agent does not answer: " + (r.body.error || r.status));
+			return null;
+		}
+		ln.showError("");
+		return r.body;
+	},
+
 	async init() {
 		const s = await ln.api("/api/session");
 		ln.csrf = s.body.csrf;
@@ -60,9 +72,16 @@ const ln = {
 	},
 };
 
+// One document holds every page: the one for this path is shown and started.
 document.addEventListener("DOMContentLoaded", () => {
+	const path = window.location.pathname;
+	for (const d of document.querySelectorAll(".page")) {
+		d.hidden = d.dataset.page !== path;
+		if (!d.hidden)
+			document.title = "lsnitch — " + d.dataset.title;
+	}
 	ln.init().then(() => {
-		if (typeof window.lnPage === "function")
-			window.lnPage();
+		if (Object.prototype.hasOwnProperty.call(ln.pages, path))
+			ln.pages[path]();
 	}).catch((e) => ln.showError(String(e)));
 });

@@ -55,7 +55,7 @@ function liveFilter() {
 		tr.hidden = !liveMatches(tr);
 }
 
-window.lnPage = function () {
+ln.pages["/live"] = function () {
 	const state = document.getElementById("state");
 	live.source = new EventSource("/api/events");
 	live.source.onmessage = liveEvent;

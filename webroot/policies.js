@@ -16,21 +16,18 @@ function policyRow(p) {
 }
 
 async function policiesRefresh() {
-	const r = await ln.api("/api/status");
-	if (!r.body.ok) {
-		ln.showError("The agent does not answer: " + (r.body.error || r.status));
+	const st = await ln.fetchOk("/api/status");
+	if (!st)
 		return;
-	}
-	ln.showError("");
 	const tb = document.querySelector("#policies tbody");
 	ln.clear(tb);
-	for (const p of r.body.policies || [])
+	for (const p of st.policies || [])
 		tb.appendChild(policyRow(p));
-	const g = r.body.generation || {};
+	const g = st.generation || {};
 	ln.fillList(document.getElementById("generation"), [
 		["Loaded", g.loaded_at ? new Date(g.loaded_at * 1000).toLocaleString() : "-"],
 		["Load time", g.load_ms !== undefined ? g.load_ms.toFixed(1) + " ms" : "-"],
-		["Guarded cgroup trees", (r.body.cgroups || []).join(", ")],
+		["Guarded cgroup trees", (st.cgroups || []).join(", ")],
 	]);
 }
 
@@ -51,22 +48,22 @@ function rulesTable(p) {
 }
 
 async function rulesRefresh() {
-	const r = await ln.api("/api/rules");
-	if (!r.body.ok)
+	const rules = await ln.fetchOk("/api/rules");
+	if (!rules)
 		return;
 	const div = document.getElementById("rules");
 	ln.clear(div);
-	for (const p of r.body.policies || []) {
+	for (const p of rules.policies || []) {
 		div.appendChild(ln.el("h3", p.name + " (lists: " + p.blocked_hosts + " hosts, " +
 				       p.blocked_domains + " domains)"));
 		div.appendChild(rulesTable(p));
 	}
-	const g = r.body.global || {};
+	const g = rules.global || {};
 	div.appendChild(ln.el("p", "Global lists: " + g.blocked_hosts + " hosts, " +
 			      g.blocked_domains + " domains"));
 }
 
-window.lnPage = function () {
+ln.pages["/policies"] = function () {
 	rulesRefresh();
 	policiesRefresh();
 	setInterval(policiesRefresh, 10000);

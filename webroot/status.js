@@ -22,16 +22,12 @@ function statusShow(st) {
 }
 
 async function statusRefresh() {
-	const r = await ln.api("/api/status");
-	if (!r.body.ok) {
-		ln.showError("The agent does not answer: " + (r.body.error || r.status));
-		return;
-	}
-	ln.showError("");
-	statusShow(r.body);
+	const st = await ln.fetchOk("/api/status");
+	if (st)
+		statusShow(st);
 }
 
-window.lnPage = function () {
+ln.pages["/"] = function () {
 	document.getElementById("reload").addEventListener("click", async () => {
 		const out = document.getElementById("reload-result");
 		const r = await ln.api("/api/reload", { method: "POST" });

@@ -8,7 +8,8 @@
 # with prometheus_client's parser and says the agent is up. A denied connect() from the
 # guarded cgroup reaches the SSE stream within 2 s with its rule file:line, and a process
 # named "<script>alert(1" comes through as JSON text. Logout ends the session. Five wrong
-# secrets are answered 401, then 429 with Retry-After, the right one too.
+# secrets are answered 401, then 429 with Retry-After, the right one too. With a certificate
+# it serves HTTPS, the cookie marked Secure and HSTS sent.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/web_lib.sh"
 lsn_setup
@@ -155,4 +156,21 @@ assert_eq "the right secret meanwhile: 429 too" 429 \
 	"$(http_code POST /login --data-urlencode "secret=$WEB_SECRET")"
 
 if kill_pid "$WEB_PID" 3; then ok "lsnitch-web exits on SIGTERM"; else fail "lsnitch-web needed SIGKILL"; fi
+
+log "TLS (GnuTLS in libmicrohttpd)"
+if openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+	-keyout "$TMPD/web/key.pem" -out "$TMPD/web/cert.pem" >/dev/null 2>&1; then
+	chown 65534 "$TMPD/web/key.pem" "$TMPD/web/cert.pem"
+	start_web "$S" --tls-cert "$TMPD/web/cert.pem" --tls-key "$TMPD/web/key.pem"
+	assert_eq "over TLS without a session: 401" 401 "$(http_code GET /metrics -k)"
+	H=$(wcurl -k -D - -o /dev/null --data-urlencode "secret=$WEB_SECRET" "$WEB_URL/login")
+	assert_match "over TLS the session cookie is also Secure" \
+		'Set-Cookie: lsnitch_session=[0-9a-f]{64}; Path=/; HttpOnly; SameSite=Strict; Secure' "$H"
+	assert_match "and HSTS is sent" 'Strict-Transport-Security: max-age=' "$H"
+	assert_eq "the secret as bearer over TLS" 200 \
+		"$(http_code GET /metrics -k -H "Authorization: Bearer $WEB_SECRET")"
+	kill_pid "$WEB_PID" 3 || fail "lsnitch-web (TLS) needed SIGKILL"
+else
+	log "skip: openssl cannot make a test certificate"
+fi
 finish

@@ -7,19 +7,23 @@
 WEB=$LSN_ROOT/build/lsnitch-web
 WEB_PID="" WEB_URL="" WEB_SECRET="" WEB_JAR="" WEB_CSRF=""
 
-# start_web CONTROL_SOCKET: lsnitch-web as nobody on a free port, its secret made by itself.
+# start_web CONTROL_SOCKET [ARGS...]: lsnitch-web as nobody on a free port, its secret made
+# by itself in $TMPD/web (kept for a second start); https with --tls-cert in ARGS.
 start_web() {
-	local port
+	local port sock=$1 scheme=http
+	shift
 	[ -x "$WEB" ] || die "$WEB is missing: run make"
 	port=$(pick_ports 1) || die "no free port"
 	mkdir -p "$TMPD/web" && chown 65534:65534 "$TMPD/web" && chmod 0700 "$TMPD/web"
 	# a copy nobody can read whatever the checkout's permissions are
+	rm -rf "$TMPD/webroot"
 	cp -r "$LSN_ROOT/webroot" "$TMPD/webroot" && chmod -R a+rX "$TMPD/webroot"
-	WEB_URL=http://127.0.0.1:$port
+	case " $* " in *" --tls-cert "*) scheme=https ;; esac
+	WEB_URL=$scheme://127.0.0.1:$port
 	WEB_JAR=$TMPD/web.jar
 	setpriv --reuid 65534 --regid 65534 --clear-groups --inh-caps=-all -- "$WEB" \
-		--listen "127.0.0.1:$port" --control "$1" --secret-file "$TMPD/web/secret" \
-		--webroot "$TMPD/webroot" >"$TMPD/web.out" 2>"$TMPD/web.err" &
+		--listen "127.0.0.1:$port" --control "$sock" --secret-file "$TMPD/web/secret" \
+		--webroot "$TMPD/webroot" "$@" >"$TMPD/web.out" 2>"$TMPD/web.err" &
 	WEB_PID=$!
 	track_pid "$WEB_PID"
 	wait_for_line "$TMPD/web.err" 'listening on' 5 "$WEB_PID" || {
