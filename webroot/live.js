@@ -17,7 +17,7 @@ function liveRow(ev) {
 		(ev.dest || "");
 	const cells = [
 		new Date().toLocaleTimeString(), ev.verdict,
-		(ev.unit ? ev.unit + " " : "") + (ev.cgroup || ""),
+		(ev.unit && ev.unit !== "-" ? ev.unit + " " : "") + (ev.cgroup || ""),
 		(ev.comm || "") + (ev.pid ? " [" + ev.pid + "]" : ""),
 		(ev.proto ? ev.proto + " " : "") + dest, ev.name || "", ev.policy || "",
 		ev.rule || "", ev.reason || "",
