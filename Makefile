@@ -226,6 +226,13 @@ install: agent $(BUILD)/lsnitch-web
 	for u in lsnitch-web.service lsnitch-agent.service.d/web.conf; do \
 		sed $(UNIT_SED) systemd/$$u >$(DESTDIR)$(UNITDIR)/$$u && \
 		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; done
+	@# the agent's drop-in needs the group now, not at the next boot: where systemd reads
+	@# the file at boot, it is applied at once (never for a DESTDIR or another PREFIX)
+	@case "$(DESTDIR)$(SYSUSERSDIR)" in /usr/lib/sysusers.d|/usr/local/lib/sysusers.d) \
+		if command -v systemd-sysusers >/dev/null; then \
+			echo "systemd-sysusers $(SYSUSERSDIR)/lsnitch-web.conf"; \
+			systemd-sysusers $(SYSUSERSDIR)/lsnitch-web.conf; \
+		fi ;; esac
 	install -d -m 0755 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
 	sed $(UNIT_SED) systemd/lsnitch-agent.service >$(DESTDIR)$(UNITDIR)/lsnitch-agent.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/lsnitch-agent.service
