@@ -44,7 +44,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Wall \
 DEPS_PKGS := clang llvm gcc make pkg-config libbpf-dev libelf-dev zlib1g-dev \
 	     libsystemd-dev libinih-dev libcmocka-dev bpftool iproute2 util-linux \
 	     curl python3 dnsutils socat libxxhash-dev dnsmasq dnsperf \
-	     libjson-c-dev groff-base
+	     libjson-c-dev groff-base libmicrohttpd-dev python3-prometheus-client
 
 RULES_SRC  := $(sort $(wildcard rules/*.c))
 RULES_OBJ  := $(patsubst rules/%.c,$(BUILD)/rules/%.o,$(RULES_SRC))
@@ -54,6 +54,15 @@ AGENT_OBJ  := $(patsubst agent/%.c,$(BUILD)/agent/%.o,$(AGENT_SRC))
 CLI_SRC    := $(sort $(wildcard cli/*.c))
 CLI_OBJ    := $(patsubst cli/%.c,$(BUILD)/cli/%.o,$(CLI_SRC))
 CLI_HDRS   := $(wildcard cli/*.h)
+# The CLI's connection to the agent, also linked by lsnitch-web: one client of the socket.
+CTL_OBJ    := $(BUILD)/cli/conn.o $(BUILD)/cli/printable.o
+# web/ is lsnitch-web: the web UI and /metrics, another client of the socket.
+WEB_SRC    := $(sort $(wildcard web/*.c))
+WEB_OBJ    := $(patsubst web/%.c,$(BUILD)/web/%.o,$(WEB_SRC))
+WEB_HDRS   := $(wildcard web/*.h)
+DATADIR    ?= $(PREFIX)/share
+WEBROOT    := $(DATADIR)/lsnitch/webroot
+LDLIBS_WEB := -lmicrohttpd -ljson-c -lpthread
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 BENCH_SRC  := $(filter-out %.bpf.c,$(sort $(wildcard bench/*.c)))
@@ -63,7 +72,7 @@ HDRS       := $(wildcard include/*.h) $(wildcard rules/*.h) $(wildcard agent/*.h
 
 .PHONY: all deps test-debs agent unit test test-unit test-e2e bench run check install uninstall clean format
 
-all: deps agent $(UNIT_BIN) $(BENCH_BIN) $(BENCH_BPF)
+all: deps agent $(BUILD)/lsnitch-web $(UNIT_BIN) $(BENCH_BIN) $(BENCH_BPF)
 
 agent: $(BUILD)/lsnitch-agent $(BUILD)/lsnitch
 
@@ -88,6 +97,12 @@ test-debs:
 		(cd $(BUILD)/debs && apt-get download $$p >/dev/null 2>&1) || \
 			echo "make deps: cannot download $$p (its test will skip)" >&2; \
 	done
+# The browser test's (tests/e2e/t_web_browser.sh) packages: large, so not part of `deps`;
+# the test skips, saying so, without them.
+BROWSER_PKGS := chromium chromium-driver python3-selenium
+.PHONY: deps-browser
+deps-browser:
+	$(Q)$(MAKE) --no-print-directory deps DEPS_PKGS="$(BROWSER_PKGS)"
 
 $(BUILD)/lsnitch.bpf.o: bpf/lsnitch.bpf.c $(wildcard bpf/*.h) $(HDRS) | $(BUILD)
 	$(call msg,BPF,$@)
@@ -122,9 +137,21 @@ $(BUILD)/cli/%.o: cli/%.c $(HDRS) $(CLI_HDRS) | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Iagent -c $< -o $@
 
-$(BUILD)/lsnitch: $(CLI_OBJ)
+$(BUILD)/libctl.a: $(CTL_OBJ)
+	$(call msg,AR,$@)
+	$(Q)$(AR) rcs $@ $^
+
+$(BUILD)/lsnitch: $(filter-out $(CTL_OBJ),$(CLI_OBJ)) $(BUILD)/libctl.a
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_CLI)
+
+$(BUILD)/web/%.o: web/%.c $(HDRS) $(CLI_HDRS) $(WEB_HDRS) | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Iagent -DLN_WEBROOT='"$(WEBROOT)"' -c $< -o $@
+
+$(BUILD)/lsnitch-web: $(WEB_OBJ) $(BUILD)/libctl.a
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_WEB)
 
 # Unit tests link the rules library; those of the control protocol also its pure helpers.
 $(BUILD)/tests/test_control_proto: TEST_EXTRA = $(BUILD)/agent/control_proto.o -ljson-c
@@ -171,7 +198,12 @@ test: all
 bench: all
 	$(Q)bench/run-bench.sh
 
-MAN8 := agent/lsnitch-agent.8 cli/lsnitch.8
+MAN8 := agent/lsnitch-agent.8 cli/lsnitch.8 web/lsnitch-web.8
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+WEBROOT_FILES := $(sort $(wildcard webroot/*))
+# The paths in the units, rewritten to where make install puts things.
+UNIT_SED := -e 's|/usr/local/sbin/|$(SBINDIR)/|g' -e 's|/usr/local/bin/|$(BINDIR)/|g' \
+	    -e 's|/usr/local/share/lsnitch/webroot|$(WEBROOT)|g' -e 's|/etc/lsnitch/|$(CONFDIR)/|g'
 MAN5 := rules/lsnitch.ini.5 rules/lsnitch-lists.5
 CONF_FILES := lsnitch.ini blocked_hosts.txt blocked_domains.txt doh-resolvers.txt rules.d/README \
 	      units.d/README
@@ -197,14 +229,26 @@ endef
 # Binaries, man pages and the unit (its paths rewritten to PREFIX and
 # CONFDIR); configuration files only where none exists: an administrator's
 # edits survive every install.
-install: agent
+install: agent $(BUILD)/lsnitch-web
 	$(make_conf)
 	install -D -m 0755 $(BUILD)/lsnitch-agent $(DESTDIR)$(SBINDIR)/lsnitch-agent
 	install -D -m 0755 $(BUILD)/lsnitch $(DESTDIR)$(BINDIR)/lsnitch
+	install -D -m 0755 $(BUILD)/lsnitch-web $(DESTDIR)$(BINDIR)/lsnitch-web
+	install -d -m 0755 $(DESTDIR)$(WEBROOT) $(DESTDIR)$(UNITDIR)/lsnitch-agent.service.d
+	install -m 0644 $(WEBROOT_FILES) $(DESTDIR)$(WEBROOT)/
+	install -D -m 0644 systemd/lsnitch-web.sysusers $(DESTDIR)$(SYSUSERSDIR)/lsnitch-web.conf
+	for u in lsnitch-web.service lsnitch-agent.service.d/web.conf; do \
+		sed $(UNIT_SED) systemd/$$u >$(DESTDIR)$(UNITDIR)/$$u && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; done
+	@# the agent's drop-in needs the group now, not at the next boot: where systemd reads
+	@# the file at boot, it is applied at once (never for a DESTDIR or another PREFIX)
+	@case "$(DESTDIR)$(SYSUSERSDIR)" in /usr/lib/sysusers.d|/usr/local/lib/sysusers.d) \
+		if command -v systemd-sysusers >/dev/null; then \
+			echo "systemd-sysusers $(SYSUSERSDIR)/lsnitch-web.conf"; \
+			systemd-sysusers $(SYSUSERSDIR)/lsnitch-web.conf; \
+		fi ;; esac
 	install -d -m 0755 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
-	sed -e 's|/usr/local/sbin/|$(SBINDIR)/|g' -e 's|/usr/local/bin/|$(BINDIR)/|g' \
-		-e 's|/etc/lsnitch/|$(CONFDIR)/|g' systemd/lsnitch-agent.service \
-		>$(DESTDIR)$(UNITDIR)/lsnitch-agent.service
+	sed $(UNIT_SED) systemd/lsnitch-agent.service >$(DESTDIR)$(UNITDIR)/lsnitch-agent.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/lsnitch-agent.service
 	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
@@ -224,6 +268,10 @@ uninstall:
 	$(make_conf)
 	rm -f $(DESTDIR)$(SBINDIR)/lsnitch-agent $(DESTDIR)$(BINDIR)/lsnitch \
 		$(DESTDIR)$(UNITDIR)/lsnitch-agent.service \
+		$(DESTDIR)$(BINDIR)/lsnitch-web $(DESTDIR)$(UNITDIR)/lsnitch-web.service \
+		$(DESTDIR)$(UNITDIR)/lsnitch-agent.service.d/web.conf \
+		$(DESTDIR)$(SYSUSERSDIR)/lsnitch-web.conf \
+		$(addprefix $(DESTDIR)$(WEBROOT)/,$(notdir $(WEBROOT_FILES))) \
 		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8))) \
 		$(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5)))
 	@for f in $(CONF_FILES); do \
@@ -233,10 +281,11 @@ uninstall:
 		else echo "uninstall: keeping $$d (changed)"; fi; \
 	done
 	@rmdir $(DESTDIR)$(CONFDIR)/rules.d $(DESTDIR)$(CONFDIR)/units.d $(DESTDIR)$(CONFDIR) \
-		2>/dev/null || true
+		$(DESTDIR)$(WEBROOT) $(DESTDIR)$(DATADIR)/lsnitch \
+		$(DESTDIR)$(UNITDIR)/lsnitch-agent.service.d 2>/dev/null || true
 
 format:
-	clang-format -i $(RULES_SRC) $(AGENT_SRC) $(CLI_SRC) $(CLI_HDRS) bpf/*.c include/*.h rules/*.h
+	clang-format -i $(RULES_SRC) $(AGENT_SRC) $(CLI_SRC) $(CLI_HDRS) $(WEB_SRC) $(WEB_HDRS) bpf/*.c include/*.h rules/*.h
 
 clean:
 	rm -rf $(BUILD)

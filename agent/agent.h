@@ -38,6 +38,7 @@ struct ln_opts {
 	const char *units_dir;   /* --units: NAME.service.ini etc. */
 	const char *pin_dir;     /* --pin-dir (default LN_PIN_DIR) */
 	const char *control;     /* --control socket path (default LN_CONTROL_PATH) */
+	const char *control_group; /* --control-group: also its members may connect */
 	bool keep_on_stop;       /* --keep-on-stop: SIGTERM leaves enforcement pinned */
 	const char **hosts; /* --blocked-hosts */
 	size_t n_hosts;

@@ -35,6 +35,7 @@ struct ln_control {
 	int fd;
 	dev_t dev;
 	ino_t ino;
+	gid_t group; /* --control-group, (gid_t)-1 if none */
 	sd_event_source *src;
 	sd_event_source *timer; /* closes idle clients: armed for the earliest deadline */
 	struct ln_ctl_client *clients;
@@ -359,8 +360,29 @@ static int on_client(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	return 0;
 }
 
-/* Only root (or the agent's own user) may talk to the agent, whatever the file mode says. */
-static bool peer_allowed(int fd, pid_t *pid)
+/* Whether the peer on @fd has @group as its group or one of its supplementary groups. */
+static bool peer_in_group(int fd, gid_t primary, gid_t group)
+{
+	gid_t groups[256];
+	socklen_t len = sizeof(groups);
+
+	if (group == (gid_t)-1)
+		return false;
+	if (primary == group)
+		return true;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+		return false; /* more than 256 groups: only the primary one counts */
+	for (size_t i = 0; i < len / sizeof(gid_t); i++)
+		if (groups[i] == group)
+			return true;
+	return false;
+}
+
+/*
+ * Only root, the agent's own user or a member of --control-group may talk to
+ * the agent, whatever the file mode says.
+ */
+static bool peer_allowed(int fd, gid_t group, pid_t *pid)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
@@ -368,7 +390,7 @@ static bool peer_allowed(int fd, pid_t *pid)
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
 		return false;
 	*pid = cred.pid;
-	return cred.uid == 0 || cred.uid == geteuid();
+	return cred.uid == 0 || cred.uid == geteuid() || peer_in_group(fd, cred.gid, group);
 }
 
 /* Whether a connection of process @pid may come in; if not, it is told why and closed. */
@@ -420,7 +442,7 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 
 		if (cfd < 0)
 			return 0; /* EAGAIN, or a client gone already */
-		if (!peer_allowed(cfd, &pid)) {
+		if (!peer_allowed(cfd, ctl->group, &pid)) {
 			close(cfd);
 			continue;
 		}
@@ -517,7 +539,13 @@ int ln_control_start(struct ln_manager *m, const char *path, const struct ln_con
 	ctl->ctx.loaded_at = time(NULL);
 	m->control = ctl;
 	ctl->path = strdup(path);
-	r = ctl->path ? ln_ctl_listen(path, &ctl->dev, &ctl->ino) : -ENOMEM;
+	ctl->group = (gid_t)-1;
+	if (m->opts.control_group && ln_ctl_group(m->opts.control_group, &ctl->group) < 0) {
+		r = ln_err(err, -ENOENT, "--control-group %s: no such group",
+			   m->opts.control_group);
+		goto fail;
+	}
+	r = ctl->path ? ln_ctl_listen(path, ctl->group, &ctl->dev, &ctl->ino) : -ENOMEM;
 	if (r < 0) {
 		ln_err(err, r, "%s: %s", path,
 		       r == -EADDRINUSE ? "another agent is listening there" : strerror(-r));

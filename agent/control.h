@@ -31,9 +31,13 @@ void ln_control_stop(struct ln_manager *m);
 /*
  * control_listen.c, for ln_control_start(): a listening socket at @path (as
  * that says) and the file's identity, to unlink only our own at the end.
+ * With a @group (not (gid_t)-1) the socket is 0660 in that group, and a
+ * private (0700) directory holding it becomes 0710 in it: members may connect.
  * Returns the socket, or -errno.
  */
-int ln_ctl_listen(const char *path, dev_t *dev, ino_t *ino);
+int ln_ctl_listen(const char *path, gid_t group, dev_t *dev, ino_t *ino);
+/* --control-group's GROUP (a name or a number) into @gid: 0 or -ENOENT. */
+int ln_ctl_group(const char *name, gid_t *gid);
 
 /* The manager tells the control socket how a reload went (for "status"). */
 void ln_control_reloaded(struct ln_manager *m, int r, const char *msg);

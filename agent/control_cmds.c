@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The control socket's commands, one handler each in a table: status, reload, explain, events. */
+/* The control socket's commands, a table of handlers: status, reload, explain, rules, events. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -256,15 +256,22 @@ static bool has_domain_rules(const struct ln_config *cfg, __u32 id)
 	return id && id <= cfg->n_policies && cfg->policies[id - 1].n_domain_rules;
 }
 
-static void explain_rule(json_object *o, const struct ln_config *cfg, __u32 rule_id)
+/* A rule's file:line as @at_key of @o and, when the file still has it, its text as @text_key. */
+static void rule_where(json_object *o, const struct ln_config *cfg, __u32 rule_id,
+		       const char *at_key, const char *text_key)
 {
 	char where[600], text[512];
 	const char *path = ln_sources_path(&cfg->sources, LN_RULE_ID_FILE(rule_id));
 
 	ln_rule_id_format(&cfg->sources, rule_id, where, sizeof(where));
-	json_object_object_add(o, "rule", jstr(where));
+	json_object_object_add(o, at_key, jstr(where));
 	if (rule_id && ln_ctl_source_line(path, LN_RULE_ID_LINE(rule_id), text, sizeof(text)) == 0)
-		json_object_object_add(o, "line", jstr(text));
+		json_object_object_add(o, text_key, jstr(text));
+}
+
+static void explain_rule(json_object *o, const struct ln_config *cfg, __u32 rule_id)
+{
+	rule_where(o, cfg, rule_id, "rule", "line");
 }
 
 /* A unit's cgroup as the agent's cgroup watcher sees it (systemd, else the tree rule). */
@@ -349,6 +356,57 @@ static int do_explain(struct ln_ctl_ctx *ctx, json_object *request, json_object 
 	return 0;
 }
 
+/* ---- rules ---- */
+
+/* Each rule of @v as {"at": "file:line", "text": the line as written}, in order. */
+static json_object *rules_list(const struct ln_config *cfg, const struct ln_rule *v, size_t n)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *r = json_object_new_object();
+
+		rule_where(r, cfg, v[i].rule_id, "at", "text");
+		json_object_array_add(a, r);
+	}
+	return a;
+}
+
+static json_object *rules_policy(const struct ln_config *cfg, const struct ln_policy *p)
+{
+	json_object *o = json_object_new_object(), *d = json_object_new_object();
+
+	json_object_object_add(o, "name", jstr(p->name));
+	rule_where(o, cfg, p->section_rule_id, "at", "text");
+	json_object_object_add(o, "rules", rules_list(cfg, p->rules, p->n_rules));
+	json_object_object_add(o, "domain_rules",
+			       rules_list(cfg, p->domain_rules, p->n_domain_rules));
+	rule_where(d, cfg, p->default_rule_id, "at", "text");
+	json_object_object_add(o, "default", d);
+	json_object_object_add(o, "blocked_hosts",
+			       json_object_new_int64(p->hosts.n + p->hosts.n_names));
+	json_object_object_add(o, "blocked_domains", json_object_new_int64(p->domains.n));
+	return o;
+}
+
+/* Every policy's rules with their file:line and text, and the global lists' sizes. */
+static int do_rules(struct ln_ctl_ctx *ctx, json_object *req, json_object **reply,
+		    struct ln_error *err)
+{
+	const struct ln_config *cfg = ctx->m->gen->cfg;
+	json_object *o = ok_object(), *a = json_object_new_array(), *g = json_object_new_object();
+
+	for (size_t i = 0; i < cfg->n_policies; i++)
+		json_object_array_add(a, rules_policy(cfg, &cfg->policies[i]));
+	json_object_object_add(o, "policies", a);
+	json_object_object_add(g, "blocked_hosts",
+			       json_object_new_int64(cfg->hosts.n + cfg->hosts.n_names));
+	json_object_object_add(g, "blocked_domains", json_object_new_int64(cfg->domains.n));
+	json_object_object_add(o, "global", g);
+	*reply = o;
+	return 0;
+}
+
 /* ---- events ---- */
 
 static int do_events(struct ln_ctl_ctx *ctx, json_object *req, json_object **reply,
@@ -363,6 +421,7 @@ static const struct ln_ctl_cmd cmds[] = {
 	{ "status", do_status },
 	{ "reload", do_reload },
 	{ "explain", do_explain },
+	{ "rules", do_rules },
 	{ "events", do_events },
 };
 

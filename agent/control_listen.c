@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The control socket's file: its directory made, a stale socket replaced, bound 0600, listening. */
 #include <errno.h>
+#include <grp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -57,7 +59,49 @@ static int remove_stale(const struct sockaddr_un *sa)
 	return 0;
 }
 
-int ln_ctl_listen(const char *path, dev_t *dev, ino_t *ino)
+int ln_ctl_group(const char *name, gid_t *gid)
+{
+	struct group *g = getgrnam(name);
+	char *end;
+	unsigned long n;
+
+	if (g) {
+		*gid = g->gr_gid;
+		return 0;
+	}
+	n = strtoul(name, &end, 10);
+	if (!*name || *end || n >= (gid_t)-1)
+		return -ENOENT;
+	*gid = n;
+	return 0;
+}
+
+/*
+ * The socket, and a private directory holding it, opened to @group: needs
+ * CAP_CHOWN or membership of @group (the unit gives the agent the group).
+ */
+static int open_to_group(const char *path, gid_t group)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char *slash;
+	struct stat st;
+
+	if (chown(path, -1, group) < 0 || chmod(path, 0660) < 0)
+		return -errno;
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	/* only a directory of the socket's own (0700): never /run or /tmp */
+	if (stat(dir, &st) < 0 || (st.st_mode & 07777) != 0700 || st.st_uid != geteuid())
+		return 0;
+	if (chown(dir, -1, group) < 0 || chmod(dir, 0710) < 0)
+		return -errno;
+	return 0;
+}
+
+int ln_ctl_listen(const char *path, gid_t group, dev_t *dev, ino_t *ino)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat st;
@@ -80,8 +124,14 @@ int ln_ctl_listen(const char *path, dev_t *dev, ino_t *ino)
 	old = umask(0177);
 	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
-	if (r < 0 || chmod(path, 0600) < 0 || stat(path, &st) < 0 || listen(fd, 16) < 0) {
+	if (r < 0 || chmod(path, 0600) < 0 || stat(path, &st) < 0) {
 		r = -errno;
+		close(fd);
+		return r;
+	}
+	r = group != (gid_t)-1 ? open_to_group(path, group) : 0;
+	if (r < 0 || listen(fd, 16) < 0) {
+		r = r < 0 ? r : -errno;
 		close(fd);
 		return r;
 	}

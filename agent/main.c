@@ -32,6 +32,7 @@ static void usage(FILE *f)
 		"  --pin-dir DIR           pin links and maps here (default " LN_PIN_DIR ")\n"
 		"  --keep-on-stop          SIGTERM leaves the policy pinned and enforcing\n"
 		"  --control PATH          control socket (default " LN_CONTROL_PATH ")\n"
+		"  --control-group GROUP   members of GROUP may use the control socket too\n"
 		"  -v, --verbose           debug output (libbpf, verifier)\n"
 		"  -h, --help              this help\n"
 		"  --version               print the version\n\n"
@@ -47,6 +48,7 @@ enum {
 	OPT_UNITS,
 	OPT_PIN_DIR,
 	OPT_CONTROL,
+	OPT_CONTROL_GROUP,
 	OPT_KEEP,
 	OPT_HOSTS,
 	OPT_DOMAINS,
@@ -93,6 +95,9 @@ static int take_option(struct ln_opts *o, int c)
 	case OPT_CONTROL:
 		o->control = optarg;
 		return 1;
+	case OPT_CONTROL_GROUP:
+		o->control_group = optarg;
+		return 1;
 	case OPT_KEEP:
 		o->keep_on_stop = true;
 		return 1;
@@ -130,6 +135,7 @@ static int parse_args(int argc, char **argv, struct ln_opts *o)
 		{ "units", required_argument, NULL, OPT_UNITS },
 		{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
 		{ "control", required_argument, NULL, OPT_CONTROL },
+		{ "control-group", required_argument, NULL, OPT_CONTROL_GROUP },
 		{ "keep-on-stop", no_argument, NULL, OPT_KEEP },
 		{ "blocked-hosts", required_argument, NULL, OPT_HOSTS },
 		{ "blocked-domains", required_argument, NULL, OPT_DOMAINS },

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # make install / uninstall, with no root and no kernel needs (everything goes
 # below a temporary directory). "make install DESTDIR=D PREFIX=/usr" puts the
-# binaries, the unit (paths rewritten to PREFIX), the man pages and the
+# binaries, the units (paths rewritten to PREFIX; lsnitch-web's unit, the agent's
+# drop-in and sysusers file too), the web pages, the man pages and the
 # default configuration in place; the man pages render with groff -ww and
 # man -l without a warning; a second install keeps an edited configuration
 # file and re-creates a missing one; "make uninstall" removes everything but
@@ -40,7 +41,11 @@ usr/share/man/man5/lsnitch.ini.5:644 usr/share/man/man5/lsnitch-lists.5:644
 etc/lsnitch/lsnitch.ini:644 etc/lsnitch/blocked_hosts.txt:644
 etc/lsnitch/blocked_domains.txt:644 etc/lsnitch/doh-resolvers.txt:644
 etc/lsnitch/rules.d/README:644
-etc/lsnitch/units.d/README:644"
+etc/lsnitch/units.d/README:644
+usr/bin/lsnitch-web:755 usr/lib/systemd/system/lsnitch-web.service:644
+usr/lib/systemd/system/lsnitch-agent.service.d/web.conf:644
+usr/lib/sysusers.d/lsnitch-web.conf:644 usr/share/man/man8/lsnitch-web.8:644"
+for f in "$ROOT"/webroot/*; do FILES="$FILES usr/share/lsnitch/webroot/${f##*/}:644"; done
 for fm in $FILES; do
 	f=${fm%:*} m=${fm#*:}
 	if [ -f "$D/$f" ]; then
@@ -50,14 +55,19 @@ for fm in $FILES; do
 	fi
 done
 n=$(find "$D" -type f | wc -l)
-check "nothing else installed ($n files)" [ "$n" = 13 ]
+check "nothing else installed ($n files)" [ "$n" = "$(echo $FILES | wc -w)" ]
 check "rules.d holds no policy" [ -z "$(find "$D/etc/lsnitch/rules.d" -name '*.ini')" ]
 check "units.d holds no policy" [ -z "$(find "$D/etc/lsnitch/units.d" -name '*.ini')" ]
 
 U=$D/usr/lib/systemd/system/lsnitch-agent.service
 check "unit: ExecStart under PREFIX" grep -qx 'ExecStart=/usr/sbin/lsnitch-agent --config /etc/lsnitch/lsnitch.ini --rules /etc/lsnitch/rules.d --units /etc/lsnitch/units.d --control /run/lsnitch/control.sock' "$U"
 check "unit: ExecReload under PREFIX" grep -qx 'ExecReload=/usr/bin/lsnitch --socket /run/lsnitch/control.sock reload' "$U"
-check "unit: no /usr/local left" bash -c "! grep -q /usr/local '$U'"
+check "unit: no /usr/local left" bash -c "! grep -q /usr/local '$U' '$U.d/web.conf' '${U%/*}/lsnitch-web.service'"
+check "web unit: ExecStart under PREFIX" grep -q '^ExecStart=/usr/bin/lsnitch-web .*--webroot /usr/share/lsnitch/webroot$' "${U%/*}/lsnitch-web.service"
+check "agent drop-in: --control-group lsnitch" grep -q '^ExecStart=/usr/sbin/lsnitch-agent .* --control-group lsnitch$' "$U.d/web.conf"
+for k in CapabilityBoundingSet= NoNewPrivileges=yes User=lsnitch-web SupplementaryGroups=lsnitch; do
+	check "web unit: $k" grep -qx "$k" "${U%/*}/lsnitch-web.service"
+done
 for k in Type=notify WatchdogSec= Restart=on-failure NoNewPrivileges=yes ProtectSystem=strict \
 	ProtectHome=yes PrivateTmp=yes RuntimeDirectory=lsnitch RuntimeDirectoryMode=0700 \
 	StateDirectory=lsnitch 'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK' \
@@ -70,6 +80,7 @@ check "config: the DoH list in /etc/lsnitch" grep -qx 'doh-resolvers = /etc/lsni
 check "config: host list entries commented out" bash -c "! grep -v '^#' '$D/etc/lsnitch/blocked_hosts.txt' | grep -q '[^[:space:]]'"
 check "installed lsnitch runs" "$D/usr/bin/lsnitch" --version
 check "installed lsnitch-agent runs" "$D/usr/sbin/lsnitch-agent" --version
+check "installed lsnitch-web runs" "$D/usr/bin/lsnitch-web" --help
 
 echo "[$TEST_NAME] man pages"
 for m in "$D"/usr/share/man/man*/*; do
@@ -109,7 +120,8 @@ out=$("$P/sbin/lsnitch-agent" --check --config "$P/etc/lsnitch/lsnitch.ini" \
 check "--check on the installed defaults: $out" [ "${out#configuration OK}" != "$out" ]
 check "unit ExecStart uses PREFIX and SYSCONFDIR" grep -q "^ExecStart=$P/sbin/lsnitch-agent --config $P/etc/lsnitch/lsnitch.ini " "$P/lib/systemd/system/lsnitch-agent.service"
 if command -v systemd-analyze >/dev/null 2>&1; then
-	out=$(systemd-analyze verify --man=no "$P/lib/systemd/system/lsnitch-agent.service" 2>&1)
+	out=$(systemd-analyze verify --man=no "$P/lib/systemd/system/lsnitch-agent.service" \
+		"$P/lib/systemd/system/lsnitch-web.service" 2>&1)
 	rc=$?
 	check "systemd-analyze verify: exit $rc${out:+: $out}" [ "$rc" = 0 ] && [ -z "$out" ]
 else
