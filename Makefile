@@ -35,8 +35,8 @@ endif
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow -D_GNU_SOURCE \
 	   -Iinclude -Irules -I$(BUILD) -DLN_VERSION='"$(VERSION)"'
-LDLIBS_AGENT := -lbpf -lelf -lz -lsystemd -linih -lresolv -lxxhash -ljson-c
-LDLIBS_CLI   := -ljson-c
+LDLIBS_AGENT := -lbpf -lelf -lz -lsystemd -linih -lresolv -lxxhash -ljson-c -lsqlite3
+LDLIBS_CLI   := -ljson-c -lsqlite3
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Wall \
 	      -I/usr/include/$(ARCH)-linux-gnu -Iinclude
 
@@ -44,7 +44,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Wall \
 DEPS_PKGS := clang llvm gcc make pkg-config libbpf-dev libelf-dev zlib1g-dev \
 	     libsystemd-dev libinih-dev libcmocka-dev bpftool iproute2 util-linux \
 	     curl python3 dnsutils socat libxxhash-dev dnsmasq dnsperf \
-	     libjson-c-dev groff-base
+	     libjson-c-dev groff-base libsqlite3-dev
 
 RULES_SRC  := $(sort $(wildcard rules/*.c))
 RULES_OBJ  := $(patsubst rules/%.c,$(BUILD)/rules/%.o,$(RULES_SRC))

@@ -26,6 +26,7 @@ struct ln_dns_proxy;
 struct ln_name_cache;
 struct ln_control;
 struct ln_watch;
+struct ln_flows;
 
 struct ln_opts {
 	char **cgroups; /* --cgroup, absolute paths */
@@ -35,6 +36,7 @@ struct ln_opts {
 	const char *units_dir;   /* --units: NAME.service.ini etc. */
 	const char *pin_dir;     /* --pin-dir (default LN_PIN_DIR) */
 	const char *control;     /* --control socket path (default LN_CONTROL_PATH) */
+	const char *history;     /* --history database, "none" (default LN_HISTORY_PATH) */
 	bool keep_on_stop;       /* --keep-on-stop: SIGTERM leaves enforcement pinned */
 	const char **hosts; /* --blocked-hosts */
 	size_t n_hosts;
@@ -120,6 +122,9 @@ struct ln_manager {
 	struct ln_watch *watch;
 	sd_bus *bus;          /* systemd's, when it is PID 1 */
 	bool bus_tried;
+	/* flow accounting (flows.c): shared maps and the drain into the history */
+	int flows_fd, flow_lost_fd;
+	struct ln_flows *flows;
 };
 
 /* What one round of cgroup changes did, for the manager to report. */

@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 
 #include "agent.h"
+#include "flows.h"
 #include "lsnitch.skel.h"
 
 #define LN_CGROUP_SLOTS_MIN 1024   /* room for cgroups that appear later */
@@ -177,7 +178,7 @@ static int size_maps(struct ln_manager *m, struct lsnitch_bpf *s, const struct l
 		r = bpf_map__reuse_fd(s->maps.dns_slot_owner, m->dns_slot_owner_fd);
 	if (!r && m->dns_slot_by_owner_fd >= 0)
 		r = bpf_map__reuse_fd(s->maps.dns_slot_by_owner, m->dns_slot_by_owner_fd);
-	return r;
+	return r ?: ln_flows_configure(m, s);
 }
 
 /*

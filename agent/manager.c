@@ -21,6 +21,7 @@
 #include "control.h"
 #include "control_proto.h"
 #include "dns_proxy.h"
+#include "flows.h"
 #include "log.h"
 #include "manager.h"
 
@@ -395,6 +396,9 @@ static int manager_setup(struct ln_manager *m, struct ln_error *err)
 	r = ln_events_start(m);
 	if (r < 0)
 		return ln_err(err, r, "event ring buffer: %s", strerror(-r));
+	r = ln_flows_start(m);
+	if (r < 0)
+		return ln_err(err, r, "flow drain: %s", strerror(-r));
 	/* The proxy listens before any query can be sent its way. */
 	r = ln_dns_start(m, err);
 	if (r >= 0)
@@ -484,6 +488,7 @@ static void manager_free(struct ln_manager *m)
 		log_counters(m);
 	}
 	ln_events_stop(m);
+	ln_flows_stop(m);
 	m->refresh_source = sd_event_source_disable_unref(m->refresh_source);
 	generation_free(m->gen);
 	m->gen = NULL;
@@ -492,6 +497,8 @@ static void manager_free(struct ln_manager *m)
 	close_fd(&m->dns_state_fd);
 	close_fd(&m->dns_slot_owner_fd);
 	close_fd(&m->dns_slot_by_owner_fd);
+	close_fd(&m->flows_fd);
+	close_fd(&m->flow_lost_fd);
 	close_fd(&m->cg2_fd);
 	ln_cgnames_free(m);
 	ln_units_close(m);
@@ -504,7 +511,8 @@ int ln_manager_main(const struct ln_opts *opts)
 {
 	struct ln_manager m = { .opts = *opts, .note = manager_note, .events_fd = -1,
 				.counters_fd = -1, .cg2_fd = -1, .dns_state_fd = -1,
-				.dns_slot_owner_fd = -1, .dns_slot_by_owner_fd = -1 };
+				.dns_slot_owner_fd = -1, .dns_slot_by_owner_fd = -1,
+				.flows_fd = -1, .flow_lost_fd = -1 };
 	struct ln_error err = {};
 	int r;
 

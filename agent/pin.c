@@ -23,6 +23,7 @@
 #include <bpf/libbpf.h>
 
 #include "agent.h"
+#include "lsnitch_flow.h"
 #include "lsnitch.skel.h"
 
 static const char *const hook_names[LN_HOOKS] = {
@@ -48,6 +49,9 @@ static const struct shared_map shared_maps[] = {
 	  sizeof(struct ln_dns_slot_val), LN_DNS_MAX_SLOTS },
 	{ "dns_slot_by_owner", FD_OFF(dns_slot_by_owner_fd), BPF_MAP_TYPE_HASH,
 	  sizeof(struct ln_dns_owner), 4, LN_DNS_MAX_SLOTS },
+	{ "flows", FD_OFF(flows_fd), BPF_MAP_TYPE_HASH, sizeof(struct ln_flow_key),
+	  sizeof(struct ln_flow_val), LN_FLOW_MAX_ENTRIES },
+	{ "flow_lost", FD_OFF(flow_lost_fd), BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 1 },
 };
 #define N_SHARED (sizeof(shared_maps) / sizeof(shared_maps[0]))
 
@@ -61,6 +65,7 @@ static struct bpf_map *skel_map(struct lsnitch_bpf *skel, size_t i)
 	struct bpf_map *maps[N_SHARED] = {
 		skel->maps.events, skel->maps.counters, skel->maps.dns_state,
 		skel->maps.dns_slot_owner, skel->maps.dns_slot_by_owner,
+		skel->maps.flows, skel->maps.flow_lost,
 	};
 	return maps[i];
 }

@@ -284,6 +284,9 @@ LN_INLINE void ln_report(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port
 /* The DNS redirect: the proxy's state, a slot per (server, policy), the redirect. */
 #include "dns_redirect.bpf.h"
 
+/* Flow accounting: every final verdict into a bounded table the agent drains. */
+#include "flow.bpf.h"
+
 /* What a pending cgroup is under: every verdict a deny with reason "pending". */
 static const struct ln_policy_val ln_pending_policy = {.flags = LN_POLICY_PENDING_DENY};
 
@@ -373,6 +376,7 @@ LN_INLINE int ln_check(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port, 
 		return 1;
 	ln_decide(cfg, pol, policy_id, &cfg->lists, addr, port, proto, &d);
 	to = ln_dns_divert(addr, port, proto, policy_id, &d);
+	ln_flow_count(cg, policy_id, addr, port, proto, &d, to ? LN_FLOW_DNS : 0);
 	if (to)
 		return to;
 	return ln_enforce(ctx, addr, port, cg, policy_id, &d, hook);
