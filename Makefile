@@ -134,6 +134,11 @@ $(BUILD)/bench/%_rules: bench/%_rules.c $(BUILD)/librules.a $(HDRS) | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -o $@ $< $(BUILD)/librules.a -linih -lresolv -lxxhash
 
+# The history bench writes through the agent's own history code.
+$(BUILD)/bench/history_fill: bench/history_fill.c $(BUILD)/agent/history.o $(BUILD)/librules.a
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Iagent -o $@ $^ -lsqlite3
+
 $(BUILD):
 	$(Q)mkdir -p $@
 

@@ -15,7 +15,7 @@ LOOP=$B/bench/connect_loop
 ITERS=${BENCH_ITERS:-300000}
 SIZES=${BENCH_SIZES:-"0 10000 1000000"}
 KINDS=${BENCH_KINDS:-"v4 v4cidr v6 v6cidr"}
-PARTS=${BENCH_PARTS:-"connect dns egress"}
+PARTS=${BENCH_PARTS:-"connect dns egress history"}
 want() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (BPF)" >&2; exit 1; }
@@ -135,4 +135,8 @@ fi
 if want egress; then
 	echo
 	LSN_BENCH_LOCKED=1 bench/run-egress-bench.sh || exit 1
+fi
+if want history; then
+	echo
+	LSN_BENCH_LOCKED=1 bench/run-history-bench.sh || exit 1
 fi
