@@ -123,7 +123,7 @@ struct ln_manager {
 	sd_bus *bus;          /* systemd's, when it is PID 1 */
 	bool bus_tried;
 	/* flow accounting (flows.c): shared maps and the drain into the history */
-	int flows_fd, flow_lost_fd;
+	int flows_fd, flow_lost_fd, flow_cache_fd, flow_epoch_fd;
 	struct ln_flows *flows;
 };
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -37,6 +38,11 @@ struct ln_flows {
 	struct ln_history_row rows[LN_FLOWS_CHUNK];
 	struct flow_text text[LN_FLOWS_CHUNK];
 	__u64 lost_stored, lost_said; /* flow_lost totals already in the history, logged */
+	struct ln_flow_slot *cache; /* one half of flow_cache: [slot][cpu] */
+	void *zeros;                /* as big, all zero: clears a half */
+	__u32 cache_keys[LN_FLOW_CACHE_SLOTS];
+	int ncpu;
+	size_t n;                   /* entries in keys/vals not written yet */
 	time_t next_prune; /* and next try to open, when hist is NULL */
 	bool history_failed;
 };
@@ -60,6 +66,10 @@ int ln_flows_configure(struct ln_manager *m, struct lsnitch_bpf *s)
 		r = bpf_map__reuse_fd(s->maps.flows, m->flows_fd);
 	if (!r && m->flow_lost_fd >= 0)
 		r = bpf_map__reuse_fd(s->maps.flow_lost, m->flow_lost_fd);
+	if (!r && m->flow_cache_fd >= 0)
+		r = bpf_map__reuse_fd(s->maps.flow_cache, m->flow_cache_fd);
+	if (!r && m->flow_epoch_fd >= 0)
+		r = bpf_map__reuse_fd(s->maps.flow_epoch, m->flow_epoch_fd);
 	return r;
 }
 
@@ -118,6 +128,9 @@ static void flow_row(struct ln_manager *m, const struct ln_flow_key *k,
 		.reason = ln_reason_name(k->reason), .rule = t->rule, .port = k->port,
 		.count = v->count, .first = wall_of(v->first_ns), .last = wall_of(v->last_ns),
 	};
+	/* Seen again since: some time up to this drain (hits do not read the clock). */
+	if (v->count > 1)
+		w->last = time(NULL);
 	if (k->policy_id == LN_POLICY_IMPLICIT && k->reason == LN_REASON_DEFAULT)
 		w->reason = ln_reason_name(LN_REASON_NONE);
 }
@@ -139,6 +152,7 @@ static void flows_write(struct ln_manager *m, size_t n)
 	struct ln_flows *f = m->flows;
 	struct ln_error err = {};
 
+	f->n = 0;
 	if (!f->hist)
 		return;
 	for (size_t i = 0; i < n; i++)
@@ -168,6 +182,47 @@ static void flows_drain_table(struct ln_manager *m)
 		in = out;
 		first = false;
 	}
+}
+
+/* One CPU's slot of the cache into the batch, written when full. */
+static void flows_take_slot(struct ln_manager *m, const struct ln_flow_slot *s)
+{
+	struct ln_flows *f = m->flows;
+
+	f->keys[f->n] = s->k;
+	f->vals[f->n] = (struct ln_flow_val){ s->count, s->first_ns, s->first_ns };
+	if (++f->n == LN_FLOWS_CHUNK)
+		flows_write(m, f->n);
+}
+
+/*
+ * The half of the cache the programs left at the last flip (2 s ago: no
+ * program is still in it), read and cleared; then flip. A count is in the
+ * history one to two intervals after it happened.
+ */
+static void flows_drain_cache(struct ln_manager *m)
+{
+	struct ln_flows *f = m->flows;
+	__u32 zero = 0, epoch, prev, n = LN_FLOW_CACHE_SLOTS, out;
+	bool any = false;
+
+	if (bpf_map_lookup_elem(m->flow_epoch_fd, &zero, &epoch) < 0)
+		return;
+	prev = (epoch ^ 1) & 1 ? LN_FLOW_CACHE_SLOTS - 1 : 0;
+	if (bpf_map_lookup_batch(m->flow_cache_fd, prev ? &prev : NULL, &out, f->cache_keys,
+				 f->cache, &n, NULL) < 0 && errno != ENOENT)
+		return;
+	for (__u32 i = 0; i < n * (__u32)f->ncpu; i++)
+		if (f->cache[i].count) {
+			flows_take_slot(m, &f->cache[i]);
+			any = true;
+		}
+	if (any)
+		bpf_map_update_batch(m->flow_cache_fd, f->cache_keys, f->zeros, &n, NULL);
+	if (f->n)
+		flows_write(m, f->n);
+	epoch ^= 1;
+	bpf_map_update_elem(m->flow_epoch_fd, &zero, &epoch, BPF_ANY);
 }
 
 static __u64 flows_lost_total(struct ln_manager *m)
@@ -235,6 +290,7 @@ static int on_flows_timer(sd_event_source *s, uint64_t usec, void *ud)
 {
 	struct ln_manager *m = ud;
 
+	flows_drain_cache(m);
 	flows_drain_table(m);
 	flows_housekeeping(m);
 	flows_check_lost(m, false);
@@ -252,6 +308,13 @@ int ln_flows_start(struct ln_manager *m)
 	if (!f)
 		return -ENOMEM;
 	m->flows = f;
+	f->ncpu = libbpf_num_possible_cpus();
+	if (f->ncpu <= 0)
+		return -EINVAL;
+	f->cache = calloc((size_t)f->ncpu * LN_FLOW_CACHE_SLOTS, sizeof(*f->cache));
+	f->zeros = calloc((size_t)f->ncpu * LN_FLOW_CACHE_SLOTS, sizeof(*f->cache));
+	if (!f->cache || !f->zeros)
+		return -ENOMEM;
 	f->lost_stored = f->lost_said = flows_lost_total(m);
 	flows_housekeeping(m);
 	r = sd_event_add_time_relative(m->event, &f->timer, CLOCK_MONOTONIC,
@@ -268,9 +331,15 @@ void ln_flows_stop(struct ln_manager *m)
 	if (!f)
 		return;
 	f->timer = sd_event_source_disable_unref(f->timer);
+	/* Both halves: the one in use after a flip and a moment for programs in it. */
+	flows_drain_cache(m);
+	usleep(1000);
+	flows_drain_cache(m);
 	flows_drain_table(m);
 	flows_check_lost(m, true);
 	ln_history_close(f->hist);
+	free(f->cache);
+	free(f->zeros);
 	free(f);
 	m->flows = NULL;
 }

@@ -499,6 +499,8 @@ static void manager_free(struct ln_manager *m)
 	close_fd(&m->dns_slot_by_owner_fd);
 	close_fd(&m->flows_fd);
 	close_fd(&m->flow_lost_fd);
+	close_fd(&m->flow_cache_fd);
+	close_fd(&m->flow_epoch_fd);
 	close_fd(&m->cg2_fd);
 	ln_cgnames_free(m);
 	ln_units_close(m);
@@ -512,7 +514,8 @@ int ln_manager_main(const struct ln_opts *opts)
 	struct ln_manager m = { .opts = *opts, .note = manager_note, .events_fd = -1,
 				.counters_fd = -1, .cg2_fd = -1, .dns_state_fd = -1,
 				.dns_slot_owner_fd = -1, .dns_slot_by_owner_fd = -1,
-				.flows_fd = -1, .flow_lost_fd = -1 };
+				.flows_fd = -1, .flow_lost_fd = -1, .flow_cache_fd = -1,
+				.flow_epoch_fd = -1 };
 	struct ln_error err = {};
 	int r;
 

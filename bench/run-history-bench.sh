@@ -8,7 +8,7 @@
 # connect: no packet leaves).
 set -u
 cd "$(dirname "$0")/.."
-B=build
+B=${BUILD:-build}
 AGENT=$B/lsnitch-agent
 LOOP=$B/bench/connect_loop
 FILL=$B/bench/history_fill
@@ -65,11 +65,14 @@ stop_agent() { kill "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null; AGENT_PID=; }
 
 # prog_ns HISTORY: kernel ns per connect verdict with --history HISTORY
 prog_ns() {
-	local t0 c0 t1 c1
+	local t0 c0 t1 c1 try
 	start_agent --history "$1"
-	read -r t0 c0 < <(prog_stats)
-	in_cg "$LOOP" 127.0.0.1 9 "$ITERS" >/dev/null
-	read -r t1 c1 < <(prog_stats)
+	for try in 1 2 3; do # a bpftool that read nothing: again
+		read -r t0 c0 < <(prog_stats)
+		in_cg "$LOOP" 127.0.0.1 9 "$ITERS" >/dev/null
+		read -r t1 c1 < <(prog_stats)
+		[ $((c1 - c0)) -gt 0 ] && [ "$c0" -gt 0 ] && break
+	done
 	stop_agent
 	awk -v t=$((t1 - t0)) -v c=$((c1 - c0)) 'BEGIN { printf "%.1f", c ? t / c : 0 }'
 }

@@ -33,12 +33,30 @@ struct ln_flow_key {
 };
 _Static_assert(sizeof(struct ln_flow_key) == 40, "ln_flow_key size");
 
-/* Times are bpf_ktime_get_ns() (CLOCK_MONOTONIC). No byte counts: a verdict has none yet. */
+/*
+ * Times are bpf_ktime_get_ns() (CLOCK_MONOTONIC), taken at insertion only: a
+ * hit costs no clock read. No byte counts: a verdict has none yet.
+ */
 struct ln_flow_val {
 	__u64 count;
 	__u64 first_ns;
-	__u64 last_ns;
+	__u64 last_ns; /* = first_ns; the drain that finds count > 1 is "last seen" */
 };
 _Static_assert(sizeof(struct ln_flow_val) == 24, "ln_flow_val size");
+
+/*
+ * flow_cache map (per-CPU array, 2 * LN_FLOW_CACHE_SLOTS): where the connect
+ * and sendmsg hooks count first; a slot's flow moves into the flows map when
+ * another flow takes the slot, or the agent drains the half not in use.
+ */
+#define LN_FLOW_CACHE_BITS 9
+#define LN_FLOW_CACHE_SLOTS (1u << LN_FLOW_CACHE_BITS)
+
+struct ln_flow_slot {
+	struct ln_flow_key k;
+	__u64 count; /* 0: empty */
+	__u64 first_ns;
+};
+_Static_assert(sizeof(struct ln_flow_slot) == 56, "ln_flow_slot size");
 
 #endif /* LSNITCH_FLOW_H */
