@@ -43,13 +43,13 @@ struct {
 	__type(value, __u64);
 } flow_lost SEC(".maps");
 
-LN_INLINE void ln_flow_lost(void)
+LN_INLINE void ln_flow_lost(__u64 count)
 {
 	__u32 zero = 0;
 	__u64 *c = bpf_map_lookup_elem(&flow_lost, &zero);
 
 	if (c)
-		*c += 1;
+		*c += count;
 }
 
 /* Add @count verdicts of @k, first seen @first_ns, into the shared table. */
@@ -69,7 +69,7 @@ LN_INLINE void ln_flow_table_add(const struct ln_flow_key *k, __u64 count, __u64
 	if (v)
 		__sync_fetch_and_add(&v->count, count);
 	else
-		ln_flow_lost();
+		ln_flow_lost(count);
 }
 
 LN_INLINE void ln_flow_key_fill(struct ln_flow_key *k, __u64 cg, __u32 policy_id,
