@@ -35,8 +35,8 @@ endif
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow -D_GNU_SOURCE \
 	   -Iinclude -Irules -I$(BUILD) -DLN_VERSION='"$(VERSION)"'
-LDLIBS_AGENT := -lbpf -lelf -lz -lsystemd -linih -lresolv -lxxhash -ljson-c
-LDLIBS_CLI   := -ljson-c
+LDLIBS_AGENT := -lbpf -lelf -lz -lsystemd -linih -lresolv -lxxhash -ljson-c -lsqlite3
+LDLIBS_CLI   := -ljson-c -lsqlite3
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Wall \
 	      -I/usr/include/$(ARCH)-linux-gnu -Iinclude
 
@@ -44,7 +44,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Wall \
 DEPS_PKGS := clang llvm gcc make pkg-config libbpf-dev libelf-dev zlib1g-dev \
 	     libsystemd-dev libinih-dev libcmocka-dev bpftool iproute2 util-linux \
 	     curl python3 dnsutils socat libxxhash-dev dnsmasq dnsperf \
-	     libjson-c-dev groff-base libmicrohttpd-dev python3-prometheus-client
+	     libjson-c-dev groff-base libmicrohttpd-dev python3-prometheus-client libsqlite3-dev
 
 RULES_SRC  := $(sort $(wildcard rules/*.c))
 RULES_OBJ  := $(patsubst rules/%.c,$(BUILD)/rules/%.o,$(RULES_SRC))
@@ -156,6 +156,8 @@ $(BUILD)/lsnitch-web: $(WEB_OBJ) $(BUILD)/libctl.a
 # Unit tests link the rules library; those of the control protocol also its pure helpers.
 $(BUILD)/tests/test_control_proto: TEST_EXTRA = $(BUILD)/agent/control_proto.o -ljson-c
 $(BUILD)/tests/test_control_proto: $(BUILD)/agent/control_proto.o
+$(BUILD)/tests/test_history: TEST_EXTRA = $(BUILD)/agent/history.o -lsqlite3
+$(BUILD)/tests/test_history: $(BUILD)/agent/history.o
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librules.a $(HDRS) | $(BUILD)
 	$(call msg,CC,$@)
@@ -171,6 +173,11 @@ $(BUILD)/bench/%: bench/%.c | $(BUILD)
 $(BUILD)/bench/%_rules: bench/%_rules.c $(BUILD)/librules.a $(HDRS) | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -o $@ $< $(BUILD)/librules.a -linih -lresolv -lxxhash
+
+# The history bench writes through the agent's own history code.
+$(BUILD)/bench/history_fill: bench/history_fill.c $(BUILD)/agent/history.o $(BUILD)/librules.a
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Iagent -o $@ $^ -lsqlite3
 
 $(BUILD):
 	$(Q)mkdir -p $@

@@ -29,6 +29,7 @@ struct ln_dns_proxy;
 struct ln_name_cache;
 struct ln_control;
 struct ln_watch;
+struct ln_flows;
 
 struct ln_opts {
 	char **cgroups; /* --cgroup, absolute paths */
@@ -39,6 +40,7 @@ struct ln_opts {
 	const char *pin_dir;     /* --pin-dir (default LN_PIN_DIR) */
 	const char *control;     /* --control socket path (default LN_CONTROL_PATH) */
 	const char *control_group; /* --control-group: also its members may connect */
+	const char *history;     /* --history database, "none" (default LN_HISTORY_PATH) */
 	bool keep_on_stop;       /* --keep-on-stop: SIGTERM leaves enforcement pinned */
 	const char **hosts; /* --blocked-hosts */
 	size_t n_hosts;
@@ -137,6 +139,9 @@ struct ln_manager {
 	bool bus_tried;
 	char **unit_homes;    /* "parent/unit": where units' cgroups were found (units.c) */
 	size_t n_unit_homes;
+	/* flow accounting (flows.c): shared maps and the drain into the history */
+	int flows_fd, flow_lost_fd, flow_cache_fd, flow_epoch_fd;
+	struct ln_flows *flows;
 };
 
 /* What one round of cgroup changes did, for the manager to report. */

@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 
 #include "agent.h"
+#include "flows.h"
 #include "lsnitch.skel.h"
 
 #define LN_CGROUP_SLOTS_MIN 1024   /* room for cgroups that appear later */
@@ -185,7 +186,7 @@ static int size_maps(struct ln_manager *m, struct lsnitch_bpf *s, const struct l
 		r = bpf_map__reuse_fd(s->maps.dns_ports, m->dns_ports_fd);
 	if (!r && m->dns_requests_fd >= 0)
 		r = bpf_map__reuse_fd(s->maps.dns_requests, m->dns_requests_fd);
-	return r;
+	return r ?: ln_flows_configure(m, s);
 }
 
 /*

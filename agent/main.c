@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "history.h"
 #include "log.h"
 #include "manager.h"
 
@@ -33,6 +34,8 @@ static void usage(FILE *f)
 		"  --keep-on-stop          SIGTERM leaves the policy pinned and enforcing\n"
 		"  --control PATH          control socket (default " LN_CONTROL_PATH ")\n"
 		"  --control-group GROUP   members of GROUP may use the control socket too\n"
+		"  --history PATH|none     flow history database (default " LN_HISTORY_PATH ");\n"
+		"                          none: no flow accounting at all\n"
 		"  -v, --verbose           debug output (libbpf, verifier)\n"
 		"  -h, --help              this help\n"
 		"  --version               print the version\n\n"
@@ -49,6 +52,7 @@ enum {
 	OPT_PIN_DIR,
 	OPT_CONTROL,
 	OPT_CONTROL_GROUP,
+	OPT_HISTORY,
 	OPT_KEEP,
 	OPT_HOSTS,
 	OPT_DOMAINS,
@@ -98,6 +102,9 @@ static int take_option(struct ln_opts *o, int c)
 	case OPT_CONTROL_GROUP:
 		o->control_group = optarg;
 		return 1;
+	case OPT_HISTORY:
+		o->history = optarg;
+		return 1;
 	case OPT_KEEP:
 		o->keep_on_stop = true;
 		return 1;
@@ -136,6 +143,7 @@ static int parse_args(int argc, char **argv, struct ln_opts *o)
 		{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
 		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "control-group", required_argument, NULL, OPT_CONTROL_GROUP },
+		{ "history", required_argument, NULL, OPT_HISTORY },
 		{ "keep-on-stop", no_argument, NULL, OPT_KEEP },
 		{ "blocked-hosts", required_argument, NULL, OPT_HOSTS },
 		{ "blocked-domains", required_argument, NULL, OPT_DOMAINS },

@@ -19,6 +19,7 @@
 #include "control.h"
 #include "control_proto.h"
 #include "dns_proxy.h"
+#include "flows.h"
 #include "log.h"
 #include "manager.h"
 
@@ -379,6 +380,9 @@ static int manager_setup(struct ln_manager *m, struct ln_error *err)
 	r = ln_events_start(m);
 	if (r < 0)
 		return ln_err(err, r, "event ring buffer: %s", strerror(-r));
+	r = ln_flows_start(m);
+	if (r < 0)
+		return ln_err(err, r, "flow drain: %s", strerror(-r));
 	/* The proxy listens before any query can be sent its way. */
 	r = ln_dns_start(m, err);
 	if (r >= 0)
@@ -469,6 +473,7 @@ static void manager_free(struct ln_manager *m)
 		log_counters(m);
 	}
 	ln_events_stop(m);
+	ln_flows_stop(m);
 	m->refresh_source = sd_event_source_disable_unref(m->refresh_source);
 	generation_free(m->gen);
 	m->gen = NULL;
@@ -479,6 +484,10 @@ static void manager_free(struct ln_manager *m)
 	close_fd(&m->dns_slot_by_owner_fd);
 	close_fd(&m->dns_ports_fd);
 	close_fd(&m->dns_requests_fd);
+	close_fd(&m->flows_fd);
+	close_fd(&m->flow_lost_fd);
+	close_fd(&m->flow_cache_fd);
+	close_fd(&m->flow_epoch_fd);
 	close_fd(&m->cg2_fd);
 	ln_cgnames_free(m);
 	ln_units_close(m);
@@ -496,7 +505,9 @@ int ln_manager_main(const struct ln_opts *opts)
 	struct ln_manager m = { .opts = *opts, .note = manager_note, .events_fd = -1,
 				.counters_fd = -1, .cg2_fd = -1, .dns_state_fd = -1,
 				.dns_slot_owner_fd = -1, .dns_slot_by_owner_fd = -1,
-				.dns_ports_fd = -1, .dns_requests_fd = -1 };
+				.dns_ports_fd = -1, .dns_requests_fd = -1,
+				.flows_fd = -1, .flow_lost_fd = -1, .flow_cache_fd = -1,
+				.flow_epoch_fd = -1 };
 	struct ln_error err = {};
 	int r;
 

@@ -23,6 +23,7 @@
 #include <bpf/libbpf.h>
 
 #include "agent.h"
+#include "lsnitch_flow.h"
 #include "lsnitch.skel.h"
 
 static const char *const hook_names[LN_HOOKS] = {
@@ -51,6 +52,12 @@ static const struct shared_map shared_maps[] = {
 	{ "dns_ports", FD_OFF(dns_ports_fd), BPF_MAP_TYPE_HASH,
 	  sizeof(struct ln_dns_port_key), 4, LN_DNS_PORT_ENTRIES },
 	{ "dns_requests", FD_OFF(dns_requests_fd), BPF_MAP_TYPE_RINGBUF, 0, 0, 4096 },
+	{ "flows", FD_OFF(flows_fd), BPF_MAP_TYPE_HASH, sizeof(struct ln_flow_key),
+	  sizeof(struct ln_flow_val), LN_FLOW_MAX_ENTRIES },
+	{ "flow_lost", FD_OFF(flow_lost_fd), BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 1 },
+	{ "flow_cache", FD_OFF(flow_cache_fd), BPF_MAP_TYPE_PERCPU_ARRAY, 4,
+	  sizeof(struct ln_flow_slot), 2 * LN_FLOW_CACHE_SLOTS },
+	{ "flow_epoch", FD_OFF(flow_epoch_fd), BPF_MAP_TYPE_ARRAY, 4, 4, 1 },
 };
 #define N_SHARED (sizeof(shared_maps) / sizeof(shared_maps[0]))
 
@@ -65,6 +72,7 @@ static struct bpf_map *skel_map(struct lsnitch_bpf *skel, size_t i)
 		skel->maps.events, skel->maps.counters, skel->maps.dns_state,
 		skel->maps.dns_slot_owner, skel->maps.dns_slot_by_owner, skel->maps.dns_ports,
 		skel->maps.dns_requests,
+		skel->maps.flows, skel->maps.flow_lost, skel->maps.flow_cache, skel->maps.flow_epoch,
 	};
 	return maps[i];
 }

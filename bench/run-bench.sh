@@ -11,7 +11,8 @@
 # (bench/run-dns-asker-bench.sh); then the cgroup part (bench/run-cgroup-bench.sh:
 # what deciding a new cgroup by its name costs); then the resolver-socket
 # program's cost per unix connect() (unix_bench below).
-# BENCH_PARTS="connect dns egress asker cgroup unix" (default).
+# then the flow history part (bench/run-history-bench.sh).
+# BENCH_PARTS="connect dns egress asker cgroup unix history" (default).
 set -u
 cd "$(dirname "$0")/.."
 B=build
@@ -20,7 +21,7 @@ LOOP=$B/bench/connect_loop
 ITERS=${BENCH_ITERS:-300000}
 SIZES=${BENCH_SIZES:-"0 10000 1000000"}
 KINDS=${BENCH_KINDS:-"v4 v4cidr v6 v6cidr"}
-PARTS=${BENCH_PARTS:-"connect dns egress asker cgroup unix"}
+PARTS=${BENCH_PARTS:-"connect dns egress asker cgroup unix history"}
 want() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (BPF)" >&2; exit 1; }
@@ -196,6 +197,10 @@ fi
 if want cgroup; then
 	echo
 	LSN_BENCH_LOCKED=1 bench/run-cgroup-bench.sh || exit 1
+fi
+if want history; then
+	echo
+	LSN_BENCH_LOCKED=1 bench/run-history-bench.sh || exit 1
 fi
 if want unix; then
 	echo

@@ -155,6 +155,9 @@ __attribute__((noinline)) int ln_egress_hop(struct __sk_buff *skb, const struct 
 	ln_decide(cfg, pol, policy_id, &cfg->lists, h->addr, h->port, h->proto, &d);
 	if (d.verdict == LN_VERDICT_DENY)
 		ln_count(d.audit ? LN_CNT_AUDITED : LN_CNT_EGRESS_DROPPED);
+	if (d.verdict == LN_VERDICT_DENY && !d.audit)
+		ln_flow_count_shared(h->cg, policy_id, h->addr, h->port, h->proto, &d,
+				     LN_FLOW_EGRESS);
 	if (d.log)
 		ln_egress_report(skb, h, &d);
 	return d.verdict == LN_VERDICT_DENY && !d.audit ? 0 : 1;

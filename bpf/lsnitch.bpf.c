@@ -329,6 +329,9 @@ LN_INLINE void ln_report(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port
 /* Who asked: the redirected socket's task, for the proxy's events. */
 #include "dns_asker.bpf.h"
 
+/* Flow accounting: every final verdict into a bounded table the agent drains. */
+#include "flow.bpf.h"
+
 /* What a pending cgroup is under: every verdict a deny with reason "pending". */
 static const struct ln_policy_val ln_pending_policy = {.flags = LN_POLICY_PENDING_DENY};
 
@@ -433,8 +436,6 @@ LN_INLINE int ln_check(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port, 
 		return 1;
 	ln_decide(cfg, pol, policy_id, &cfg->lists, addr, port, proto, &d);
 	to = ln_dns_divert(ctx, addr, port, proto, policy_id, &d);
-	if (to & LN_REDIRECT)
-		return ln_dns_asker_note(ctx, cg, policy_id, to);
 	if (to & LN_DNS_REFUSE) {
 		/* fail closed, even under audit: never direct while the proxy runs */
 		d.verdict = LN_VERDICT_DENY;
@@ -443,6 +444,9 @@ LN_INLINE int ln_check(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port, 
 		d.audit = 0;
 		d.log = 1;
 	}
+	ln_flow_count(cg, policy_id, addr, port, proto, &d, (to & LN_REDIRECT) ? LN_FLOW_DNS : 0);
+	if (to & LN_REDIRECT)
+		return ln_dns_asker_note(ctx, cg, policy_id, to);
 	return ln_enforce(ctx, addr, port, cg, policy_id, &d, hook);
 }
 

@@ -7,6 +7,8 @@
 #include <time.h>
 
 #include "lsnitch.h"
+#include "histdb.h"
+#include "history.h"
 
 static void usage(FILE *f)
 {
@@ -22,16 +24,24 @@ static void usage(FILE *f)
 		"                               what the policy would decide, and why\n"
 		"                               (for a HOST: for each of its addresses)\n"
 		"  events                       follow every event the agent reports\n"
+		"  history [--since DUR] [--until DUR] [--policy NAME|--cgroup PATH|--unit UNIT]\n"
+		"          [--verdict allow|deny|would-deny|redirect] [--dest ADDR|NAME]\n"
+		"                               flows seen, aggregated (default: the last day)\n"
+		"  learn (--policy NAME|--cgroup PATH|--unit UNIT) [--since DUR]\n"
+		"                               print a policy that allows what was seen\n"
+		"  top [--once] [--sort count|last|dest] [--limit N] [--interval S] [filters]\n"
+		"                               the busiest flows of the last minute, refreshing\n"
 		"  help                         this help\n\n"
 		"Options:\n"
 		"  -s, --socket PATH   control socket (default %s)\n"
 		"  -j, --json          print the agent's JSON, one object per line\n"
+		"  -H, --history PATH  flow history database, read-only (default %s)\n"
 		"  -h, --help          this help\n"
 		"  -V, --version       print the version\n\n"
 		"Exit status: 0 success (explain: allowed), 1 error (agent unreachable,\n"
 		"reload failed, a HOST that does not resolve, ...), 2 bad usage,\n"
 		"3 explain: denied (for a HOST: any of its addresses).\n",
-		default_socket_path);
+		default_socket_path, LN_HISTORY_PATH);
 }
 
 /*
@@ -272,6 +282,9 @@ static const struct cmd {
 	{ "reload", do_reload },
 	{ "explain", do_explain },
 	{ "events", do_events },
+	{ "history", do_history },
+	{ "learn", do_learn },
+	{ "top", do_top },
 	{ "help", do_help },
 	{}
 };
@@ -290,6 +303,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "history", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{}
@@ -297,13 +311,16 @@ int main(int argc, char **argv)
 	int c;
 
 	/* "+": options stop at the command, so "explain --policy x" reaches do_explain */
-	while ((c = getopt_long(argc, argv, "+s:jhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+s:jH:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			socket_path = optarg;
 			break;
 		case 'j':
 			json_output = true;
+			break;
+		case 'H':
+			history_path = optarg;
 			break;
 		case 'h':
 			usage(stdout);

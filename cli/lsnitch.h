@@ -58,5 +58,9 @@ void print_json(json_object *o);
 
 /* lsnitch explain ARGS (after "explain"): the exit status. */
 int do_explain(int argc, char **argv);
+/* lsnitch history, top (history.c) and learn (learn.c): the flow history database. */
+int do_history(int argc, char **argv);
+int do_top(int argc, char **argv);
+int do_learn(int argc, char **argv);
 
 #endif /* LSNITCH_CLI_H */

@@ -672,6 +672,8 @@ start_agent() {
 	BPF_BEFORE=$(bpf_snapshot)
 	# Pins go to a directory of this test's own (removed by the cleanup).
 	case " $* " in *" --pin-dir "*) ;; *) set -- --pin-dir "/sys/fs/bpf/$LSN_TAG" "$@" ;; esac
+	# So does the flow history (never the machine's /var/lib/lsnitch).
+	case " $* " in *" --history "*) ;; *) set -- --history "$TMPD/history.db" "$@" ;; esac
 	log "starting: $AGENT --cgroup ${AGENT_CGROUP:-$CG/guard} $*"
 	"$AGENT" --cgroup "${AGENT_CGROUP:-$CG/guard}" "$@" >"$AGENT_OUT" 2>"$AGENT_ERR" &
 	AGENT_PID=$!

@@ -33,7 +33,7 @@ default = allow
 deny = 127.0.0.2
 deny = 300.1.1.1
 EOF
-out=$(timeout 10 "$AGENT" --cgroup "$CG/guard" --pin-dir "/sys/fs/bpf/$LSN_TAG" --config "$INI" \
+out=$(timeout 10 "$AGENT" --cgroup "$CG/guard" --pin-dir "/sys/fs/bpf/$LSN_TAG" --history none --config "$INI" \
 	2>&1 >/dev/null)
 rc=$?
 assert_eq "startup with a bad address: exit status" 1 "$rc"

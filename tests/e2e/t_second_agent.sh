@@ -32,7 +32,7 @@ maps_before=$(ls "$PIN/maps" | sort | tr '\n' ' ')
 links_before=$(ls "$PIN/links" | sort | tr '\n' ' ')
 
 log "a second agent on the same pin directory"
-"$AGENT" --cgroup "$CG/guard" --pin-dir "$PIN" --config "$TMPD/p.ini" \
+"$AGENT" --cgroup "$CG/guard" --pin-dir "$PIN" --history none --config "$TMPD/p.ini" \
 	--blocked-domains "$TMPD/domains.txt" --control "$TMPD/ctl2.sock" \
 	>"$TMPD/second.out" 2>"$TMPD/second.err"
 assert_eq "the second agent fails to start" 1 "$?"
