@@ -23,6 +23,8 @@ struct learn {
 	size_t n, cap;
 	char **cgroups; /* the cgroups the flows came from */
 	size_t n_cgroups;
+	char **servers; /* the DNS servers asked through the proxy (dns-servers =) */
+	size_t n_servers;
 	int64_t skipped; /* flows a list or an enforcing deny stopped: not learned */
 	bool oom;
 };
@@ -53,22 +55,23 @@ static struct learned *learned_find(struct learn *l, const struct learned *want)
 	return r;
 }
 
-static void add_cgroup(struct learn *l, const char *cg)
+/* @s into the set @v (n entries) unless there; a failure sets l->oom. */
+static void add_unique(struct learn *l, char ***v, size_t *n, const char *s)
 {
 	char **a;
 
-	for (size_t i = 0; i < l->n_cgroups; i++)
-		if (!strcmp(l->cgroups[i], cg))
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp((*v)[i], s))
 			return;
-	a = realloc(l->cgroups, (l->n_cgroups + 1) * sizeof(*a));
-	if (!a || !(a[l->n_cgroups] = strdup(cg))) {
+	a = realloc(*v, (*n + 1) * sizeof(*a));
+	if (!a || !(a[*n] = strdup(s))) {
 		l->oom = true;
 		if (a)
-			l->cgroups = a;
+			*v = a;
 		return;
 	}
-	l->cgroups = a;
-	l->n_cgroups++;
+	*v = a;
+	(*n)++;
 }
 
 /* Whether flow @f is one to allow: seen allowed or audited, not stopped by a list. */
@@ -87,8 +90,11 @@ static void learn_flow(const struct hq_flow *f, void *ud)
 				.first = f->first, .last = f->last };
 	struct learned *r;
 
-	if (!strcmp(f->verdict, "redirect"))
-		return; /* DNS: the proxy answers it under any policy */
+	if (!strcmp(f->verdict, "redirect")) {
+		/* DNS through the proxy: under default = deny only listed servers are asked */
+		add_unique(l, &l->servers, &l->n_servers, f->addr);
+		return;
+	}
 	if (!is_learnable(f)) {
 		l->skipped += f->count;
 		return;
@@ -105,7 +111,7 @@ static void learn_flow(const struct hq_flow *f, void *ud)
 	r->flows++;
 	r->first = f->first < r->first ? f->first : r->first;
 	r->last = f->last > r->last ? f->last : r->last;
-	add_cgroup(l, f->cgroup);
+	add_unique(l, &l->cgroups, &l->n_cgroups, f->cgroup);
 }
 
 /* A policy name from @s: letters, digits and _.@- kept, the rest '-'. */
@@ -160,6 +166,12 @@ static void print_policy(FILE *f, const struct hq *q, const struct learn *l, con
 	for (size_t i = 0; !q->cgroup && i < l->n_cgroups; i++)
 		fprintf(f, "cgroup = %s\n", l->cgroups[i] + (l->cgroups[i][0] == '/'));
 	fprintf(f, "default = deny\n");
+	if (l->n_servers)
+		fprintf(f, "# the DNS servers it asked (through the proxy)\ndns-servers =");
+	for (size_t i = 0; i < l->n_servers; i++)
+		fprintf(f, "%s %s", i ? "," : "", l->servers[i]);
+	if (l->n_servers)
+		fprintf(f, "\n");
 	for (int domain = 1; domain >= 0; domain--)
 		for (size_t i = 0; i < l->n; i++)
 			if (l->rules[i].domain == domain)
@@ -171,6 +183,9 @@ static void learn_free(struct learn *l)
 	for (size_t i = 0; i < l->n_cgroups; i++)
 		free(l->cgroups[i]);
 	free(l->cgroups);
+	for (size_t i = 0; i < l->n_servers; i++)
+		free(l->servers[i]);
+	free(l->servers);
 	free(l->rules);
 }
 
