@@ -118,6 +118,8 @@ $(BUILD)/lsnitch: $(CLI_OBJ)
 # Unit tests link the rules library; those of the control protocol also its pure helpers.
 $(BUILD)/tests/test_control_proto: TEST_EXTRA = $(BUILD)/agent/control_proto.o -ljson-c
 $(BUILD)/tests/test_control_proto: $(BUILD)/agent/control_proto.o
+$(BUILD)/tests/test_reload_worker: TEST_EXTRA = $(BUILD)/agent/reload_worker.o -lsystemd
+$(BUILD)/tests/test_reload_worker: $(BUILD)/agent/reload_worker.o
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librules.a $(HDRS) | $(BUILD)
 	$(call msg,CC,$@)
