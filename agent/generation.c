@@ -32,8 +32,8 @@ void ln_gen_free(struct ln_generation *g)
  * (ln_gen_finish()), with its domain sets. On error @cfg is still the
  * caller's. Runs on the reload worker's thread.
  */
-int ln_gen_build(struct ln_manager *m, struct ln_config *cfg,
-			    struct ln_generation **out, struct ln_error *err)
+int ln_gen_build(struct ln_manager *m, struct ln_config *cfg, struct ln_generation **out,
+		 struct ln_error *err)
 {
 	double t0 = now_ms();
 	int r;
@@ -126,4 +126,3 @@ int ln_gen_read(struct ln_manager *m, struct ln_generation **out, struct ln_erro
 	}
 	return r;
 }
-

@@ -106,7 +106,9 @@ suppressed=$(events_since_mark | sed -n 's/^suppressed \([0-9]*\) repeated event
 log "operator saw $flood_lines flood events carrying repeats=$repeats in all; suppressed lines: $suppressed"
 assert_eq "a few events a second from the flood, not one per connect" yes \
 	"$([ "$flood_lines" -le $(((SECS + 3) * 5 + 5)) ] && [ "$flood_lines" -ge 1 ] && echo yes || echo "no: $flood_lines")"
-expect_event "^deny udp 127\.0\.0\.1:[0-9]+ pid=[0-9]+ .* comm=connect_flood .* policy=flood .*reason=default hook=connect4 repeats=[0-9]+$"
+# (an old agent's million lines would take the matcher minutes)
+[ "$flood_lines" -le 1000 ] &&
+	expect_event "^deny udp 127\.0\.0\.1:[0-9]+ pid=[0-9]+ .* comm=connect_flood .* policy=flood .*reason=default hook=connect4 repeats=[0-9]+$"
 assert_eq "the summaries account for every denial" yes \
 	"$([ $((suppressed + flood_lines)) -ge "$denied" ] && echo yes || echo "no: $suppressed + $flood_lines < $denied")"
 assert_eq "repeats= carries most of them" yes \

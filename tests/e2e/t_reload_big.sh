@@ -1,12 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Slow reloads never switch DNS filtering off. A reload that loads a big
-# blocklist (LSN_BIG_ENTRIES hosts, default 4M: several seconds of reading,
-# compiling and map filling, longer than the 3 s heartbeat) is built off the
-# event loop: a guarded cgroup resolving a blocked name every 100 ms gets
+# blocklist (LSN_BIG_ENTRIES hosts, default 8M in files of 4M lines: over 3 s
+# of reading, compiling and map filling here, longer than the heartbeat's
+# 3 s) is built off the event loop: a guarded cgroup resolving a blocked name every 100 ms gets
 # NXDOMAIN throughout, never the server's address; `lsnitch status` answers
 # meanwhile; `lsnitch reload` answers "reloaded" once the new list is in
-# force (an address in it is denied). A FIFO in place of a list fails the
+# force (an address of the new lists is denied). A FIFO in place of a list fails the
 # reload at once ("not a regular file"), the old policy stays, the agent
 # keeps answering. Control: an address not in the list stays reachable.
 . "$(dirname "$0")/lib.sh"
@@ -17,7 +17,9 @@ command -v dnsmasq >/dev/null || skip_env "dnsmasq is not installed (make deps i
 command -v dig >/dev/null || skip_env "dig is not installed (make deps installs it)"
 CLI=$LSN_ROOT/build/lsnitch
 [ -x "$CLI" ] || die "$CLI is missing: run make"
-N=${LSN_BIG_ENTRIES:-4000000}
+N=${LSN_BIG_ENTRIES:-8000000}
+CHUNK=4000000 # a list file holds at most 4194303 lines
+NF=$(((N + CHUNK - 1) / CHUNK))
 
 DNS4=127.0.0.153 OTHER=127.0.0.12 LEAK=127.0.0.14
 read -r P1 <<<"$(pick_ports 1)" || die "no free ports"
@@ -27,11 +29,16 @@ start_dnsmasq "$DNS4" other.test "$OTHER" --host-record=other.test,$OTHER \
 
 echo blocked.test | write_file "$TMPD/domains.txt"
 : >"$TMPD/hosts.txt"
+lists=""
+for i in $(seq 0 $((NF - 1))); do
+	: >"$TMPD/hosts$i.txt"
+	lists="${lists}blocked-hosts = hosts$i.txt"$'\n'
+done
 write_file "$TMPD/lsnitch.ini" <<EOF
 [global]
 blocked-domains = domains.txt
 blocked-hosts = hosts.txt
-
+$lists
 [policy dns]
 cgroup = $CGREL/guard/dns
 
@@ -44,15 +51,16 @@ status_of() { sed -n 's/.*status: \([A-Z]*\).*/\1/p' | head -1; }
 digq() { in_cg "$(cg_dir guard/dns)" dig +time=1 +tries=1 @$DNS4 "$@" 2>&1; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
-# the big list: N addresses in 10.0.0.0/8 (never sent to), then 127.0.0.2
+# the big lists: N addresses in 10.0.0.0/8 (never sent to), in files of CHUNK lines
 t0=$(now_ms)
-"$PY" - "$N" "$TMPD/big.txt" <<'EOF'
+"$PY" - "$N" "$CHUNK" "$TMPD/big" <<'EOF'
 import sys
-n, path = int(sys.argv[1]), sys.argv[2]
-with open(path, "w") as f:
-    f.writelines(f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}\n" if i < 1 << 24 else
-                 f"2001:db8::{(i >> 16) & 0xffff:x}:{i & 0xffff:x}\n" for i in range(n))
-    f.write("127.0.0.2\n")
+n, chunk, base = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+for k, lo in enumerate(range(0, n, chunk)):
+    with open(f"{base}{k}.txt", "w") as f:
+        f.writelines(f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}\n" if i < 1 << 24 else
+                     f"2001:db8::{(i >> 16) & 0xffff:x}:{i & 0xffff:x}\n"
+                     for i in range(lo, min(n, lo + chunk)))
 EOF
 log "generated $N entries in $(($(now_ms) - t0)) ms"
 
@@ -74,7 +82,8 @@ QUERY_PID=$!
 track_pid "$QUERY_PID"
 sleep 0.3
 
-cp "$TMPD/big.txt" "$TMPD/hosts.txt"
+for i in $(seq 0 $((NF - 1))); do mv "$TMPD/big$i.txt" "$TMPD/hosts$i.txt"; done
+echo 127.0.0.2 >"$TMPD/hosts.txt"
 t0=$(now_ms)
 ctl reload >"$TMPD/reload.out" 2>&1 &
 RELOAD_PID=$!
