@@ -11,15 +11,23 @@
 #ifndef LSNITCH_EVENT_LIMIT_BPF_H
 #define LSNITCH_EVENT_LIMIT_BPF_H
 
-/* -1: hold the event back (counted); else how many of its key were held back before it. */
-LN_INLINE long ln_event_admit(__u64 cg, const struct ln_decision *d, __u8 hook)
+/*
+ * -1: hold the event back (counted); else how many of its key were held back
+ * before it. A global function: the verifier checks it once, not in every hook.
+ */
+__attribute__((noinline)) int ln_event_admit(__u64 cg, const struct ln_decision *d, __u32 hook)
 {
-	struct ln_event_key k = { .cgroup_id = cg, .rule_id = d->rule_id, .reason = d->reason,
-				  .verdict = d->verdict, .hook = hook, .audit = d->audit };
+	struct ln_event_key k = { .cgroup_id = cg, .hook = hook };
 	struct ln_event_window *w, nw = { .sent = 1 };
 	__u64 now = bpf_ktime_get_ns();
 	__u32 held;
 
+	if (!d)
+		return 0;
+	k.rule_id = d->rule_id;
+	k.reason = d->reason;
+	k.verdict = d->verdict;
+	k.audit = d->audit;
 	k.tgid = bpf_get_current_pid_tgid() >> 32;
 	w = bpf_map_lookup_elem(&event_limit, &k);
 	if (!w) {
@@ -34,7 +42,7 @@ LN_INLINE long ln_event_admit(__u64 cg, const struct ln_decision *d, __u8 hook)
 		held = w->held;
 		if (held)
 			__sync_fetch_and_add(&w->held, -held);
-		return held;
+		return held > 0x7fffffff ? 0x7fffffff : (int)held;
 	}
 	if (w->sent >= LN_EVENT_BURST) {
 		__sync_fetch_and_add(&w->held, 1);

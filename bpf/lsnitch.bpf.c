@@ -263,7 +263,7 @@ LN_INLINE void ln_event_task(struct ln_event *e)
 LN_INLINE struct ln_event *ln_event_start(__u64 cg, __u32 policy_id, const struct ln_decision *d,
 					  __u8 hook)
 {
-	long held = ln_event_admit(cg, d, hook);
+	int held = ln_event_admit(cg, d, hook);
 	struct ln_event *e;
 
 	if (held < 0)
