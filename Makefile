@@ -158,6 +158,8 @@ $(BUILD)/tests/test_control_proto: TEST_EXTRA = $(BUILD)/agent/control_proto.o -
 $(BUILD)/tests/test_control_proto: $(BUILD)/agent/control_proto.o
 $(BUILD)/tests/test_history: TEST_EXTRA = $(BUILD)/agent/history.o -lsqlite3
 $(BUILD)/tests/test_history: $(BUILD)/agent/history.o
+$(BUILD)/tests/test_reload_worker: TEST_EXTRA = $(BUILD)/agent/reload_worker.o -lsystemd
+$(BUILD)/tests/test_reload_worker: $(BUILD)/agent/reload_worker.o
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librules.a $(HDRS) | $(BUILD)
 	$(call msg,CC,$@)

@@ -30,6 +30,8 @@ struct ln_name_cache;
 struct ln_control;
 struct ln_watch;
 struct ln_flows;
+struct ln_heartbeat;
+struct ln_worker;
 
 struct ln_opts {
 	char **cgroups; /* --cgroup, absolute paths */
@@ -110,6 +112,9 @@ struct ln_manager {
 	struct ln_attach *attach;
 	size_t n_attach;
 	struct ln_generation *gen; /* in force */
+	struct ln_worker *worker;  /* builds reloads and refreshes off the loop (reload_worker.h) */
+	bool reload_again;         /* a reload was asked for while a build ran */
+	bool stopping;
 	int events_fd;        /* shared across generations */
 	int counters_fd;
 	struct ring_buffer *rb;
@@ -121,7 +126,8 @@ struct ln_manager {
 	int dns_state_fd, dns_slot_owner_fd, dns_slot_by_owner_fd;
 	int dns_ports_fd, dns_requests_fd; /* kernel-chosen ports; netns to serve (dns_slots.c) */
 	struct ln_dns_proxy *dns;
-	sd_event_source *heartbeat_source;
+	sd_event_source *heartbeat_source; /* the loop's sign of life for the heartbeat thread */
+	struct ln_heartbeat *heartbeat;
 	struct ln_dns_slots *dns_slots;    /* dns_slots.c: ports, netns requests, reclaim */
 	struct ln_name_cache *names;
 	/* pinning (pin.c) */
@@ -168,9 +174,29 @@ int ln_resolve_getaddrinfo(const char *name, struct ln_prefix *out, size_t max, 
 /* How many hostnames (rules and host lists) the configuration resolves. */
 size_t ln_config_hostnames(const struct ln_config *c);
 
+/*
+ * generation.c. Off the loop (the reload worker): ln_gen_read() reads the
+ * files the options name, ln_gen_build() builds a generation of a
+ * configuration (not in force, not bound; on error @cfg stays the caller's).
+ * On the loop: ln_gen_finish() binds it and carries live DNS answers over,
+ * ln_gen_switch() puts it in force (frees it on failure). A generation built
+ * from the configuration in force (a hostname refresh) shares it.
+ */
+int ln_gen_read(struct ln_manager *m, struct ln_generation **out, struct ln_error *err);
+int ln_gen_build(struct ln_manager *m, struct ln_config *cfg, struct ln_generation **out,
+		 struct ln_error *err);
+int ln_gen_finish(struct ln_manager *m, struct ln_generation *g, struct ln_error *err);
+int ln_gen_switch(struct ln_manager *m, struct ln_generation *g, struct ln_error *err);
+bool ln_gen_equal(const struct ln_compiled *a, const struct ln_compiled *b);
+/* Free @g; the configuration in force stays (ln_gen_discard()) or goes with it. */
+void ln_gen_discard(struct ln_manager *m, struct ln_generation *g);
+void ln_gen_free(struct ln_generation *g);
+
 /* loader.c */
 int ln_generation_build(struct ln_manager *m, struct ln_config *cfg,
 			struct ln_generation **out, struct ln_error *err);
+/* On the loop, before the swap: bind @g's cgroups and make its maps visible to its programs. */
+int ln_generation_finish(struct ln_manager *m, struct ln_generation *g, struct ln_error *err);
 void ln_generation_free(struct ln_generation *g);
 int ln_generation_swap(struct ln_manager *m, struct ln_generation *g, struct ln_error *err);
 struct bpf_program *ln_hook_prog(struct lsnitch_bpf *skel, int i);
@@ -252,8 +278,10 @@ int ln_unit_home_add(struct ln_manager *m, const char *unit, const char *parent,
 /* dns.c */
 int ln_dns_start(struct ln_manager *m, struct ln_error *err);
 void ln_dns_stop(struct ln_manager *m);
-/* Build the domain sets of @g and record the live DNS answers into its maps. */
+/* Build the domain sets of @g (off the loop: the reload worker's thread). */
 int ln_dns_prepare(struct ln_manager *m, struct ln_generation *g, struct ln_error *err);
+/* On the loop, before the swap: record the DNS answers still live into @g's maps. */
+int ln_dns_replay(struct ln_manager *m, struct ln_generation *g, struct ln_error *err);
 void ln_dns_generation_free(struct ln_generation *g);
 /* Name an address was last resolved from by @policy_id (NULL if none live). */
 const char *ln_dns_name_of(struct ln_manager *m, __u32 policy_id,
@@ -273,6 +301,17 @@ void ln_dns_slots_state(const struct ln_manager *m, struct ln_dns_state *st);
 int ln_dns_slots_ports(void *ud, __u64 netns, __u16 slot, const __u16 *port, bool on);
 /* Once a second: idle slots back to the pool, namespaces with no process released. */
 void ln_dns_slots_tick(struct ln_manager *m);
+/* dns_keys.c: the [global] DNS keys a reload changes, applied or kept (said in @warn). */
+struct ln_dns_keys {
+	bool dns;
+	int block;
+	unsigned int port;
+};
+struct ln_dns_keys ln_dns_keys_in_force(const struct ln_manager *m);
+/* Before the swap: a key the running proxy cannot change gets its value in force back. */
+void ln_dns_keys_keep(struct ln_manager *m, struct ln_config *next, struct ln_error *warn);
+/* After the swap: start or stop the proxy, change how blocked names are answered. */
+void ln_dns_keys_apply(struct ln_manager *m, const struct ln_dns_keys *prev, struct ln_error *warn);
 
 /* events.c: the ring buffer consumer; each event becomes a record (report.h) */
 int ln_events_start(struct ln_manager *m);

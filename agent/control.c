@@ -26,6 +26,7 @@ struct ln_ctl_client {
 	size_t out_len, out_off, out_cap;
 	uint64_t active; /* CLOCK_MONOTONIC usec: a byte moved, or output began to wait */
 	bool subscribed, closing, dead;
+	bool reloading; /* waits for its "reload" answer: reads nothing more meanwhile */
 	unsigned long long dropped; /* events lost since the last one it got */
 };
 
@@ -196,6 +197,8 @@ static void say_goodbye(int fd, const char *msg)
 
 static uint64_t client_deadline(const struct ln_ctl_client *c)
 {
+	if (c->reloading)
+		return 0; /* a long reload is not an idle client */
 	return ln_ctl_deadline(c->subscribed, client_pending(c), c->active);
 }
 
@@ -240,7 +243,8 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
  */
 static void client_update(struct ln_ctl_client *c)
 {
-	bool in = !c->closing && !client_over_cap(c) && c->in_len < LN_CTL_MAX_REQUEST;
+	bool in = !c->closing && !c->reloading && !client_over_cap(c) &&
+		  c->in_len < LN_CTL_MAX_REQUEST;
 	uint32_t ev = (in ? EPOLLIN : 0) | (client_pending(c) ? EPOLLOUT : 0);
 
 	sd_event_source_set_io_events(c->src, ev);
@@ -265,6 +269,10 @@ static void client_request(struct ln_ctl_client *c, const char *line, size_t len
 	if (c->subscribed)
 		return; /* a subscriber only listens */
 	r = ln_ctl_command(&c->ctl->ctx, line, len, &reply, &err);
+	if (r == LN_CTL_PENDING) {
+		c->reloading = true;
+		return;
+	}
 	if (r < 0)
 		reply = error_object(err.msg[0] ? err.msg : strerror(-r));
 	if (client_send(c, reply) < 0)
@@ -281,7 +289,7 @@ static void client_serve(struct ln_ctl_client *c)
 {
 	char *nl;
 
-	while (!c->closing && !c->dead && !client_over_cap(c) &&
+	while (!c->closing && !c->dead && !c->reloading && !client_over_cap(c) &&
 	       (nl = memchr(c->in, '\n', c->in_len))) {
 		size_t len = nl - c->in;
 
@@ -509,6 +517,28 @@ void ln_control_publish(struct ln_manager *m, const struct ln_event_field *f, si
 
 /* ---- the listening socket ---- */
 
+/* The answer a client waited for; then what it sent meanwhile is served. */
+static void client_answer_reload(struct ln_ctl_client *c, int r, const char *msg)
+{
+	json_object *o = r < 0 ? error_object(msg) : json_object_new_object();
+
+	if (r >= 0) {
+		json_object_object_add(o, "ok", json_object_new_boolean(1));
+		if (msg[0])
+			json_object_object_add(o, "warning", json_object_new_string(msg));
+	}
+	c->reloading = false;
+	if (client_send(c, o) < 0)
+		c->dead = true;
+	client_flush(c);
+	client_serve(c);
+	client_flush(c);
+	if (c->dead || (c->closing && !client_pending(c)))
+		client_free(c);
+	else
+		client_update(c);
+}
+
 void ln_control_reloaded(struct ln_manager *m, int r, const char *msg)
 {
 	struct ln_ctl_ctx *ctx = m->control ? &m->control->ctx : NULL;
@@ -517,9 +547,14 @@ void ln_control_reloaded(struct ln_manager *m, int r, const char *msg)
 		return;
 	ctx->reload_at = time(NULL);
 	ctx->reload_r = r;
-	snprintf(ctx->reload_msg, sizeof(ctx->reload_msg), "%s", r < 0 && msg ? msg : "");
+	snprintf(ctx->reload_msg, sizeof(ctx->reload_msg), "%s", msg ? msg : "");
 	if (r >= 0)
 		ctx->loaded_at = ctx->reload_at;
+	for (struct ln_ctl_client *c = m->control->clients, *next; c; c = next) {
+		next = c->next;
+		if (c->reloading)
+			client_answer_reload(c, r, ctx->reload_msg);
+	}
 }
 
 int ln_control_start(struct ln_manager *m, const char *path, const struct ln_control_ops *ops,

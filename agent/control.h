@@ -13,7 +13,11 @@ struct ln_manager;
 
 /* What the control socket asks of the manager (it never calls up itself). */
 struct ln_control_ops {
-	/* Re-read every file and put the result in force: 0, or -errno with the reason in @err. */
+	/*
+	 * Start re-reading every file to put the result in force: 0 (the outcome
+	 * comes later, through ln_control_reloaded()), or -errno with the reason
+	 * in @err.
+	 */
 	int (*reload)(void *ud, struct ln_error *err);
 };
 
@@ -39,7 +43,11 @@ int ln_ctl_listen(const char *path, gid_t group, dev_t *dev, ino_t *ino);
 /* --control-group's GROUP (a name or a number) into @gid: 0 or -ENOENT. */
 int ln_ctl_group(const char *name, gid_t *gid);
 
-/* The manager tells the control socket how a reload went (for "status"). */
+/*
+ * The manager tells the control socket how a reload went: the clients that
+ * asked for one get their answer, "status" shows it. @msg: the error when
+ * @r < 0, else NULL or a warning (a key that needs a restart).
+ */
 void ln_control_reloaded(struct ln_manager *m, int r, const char *msg);
 
 /*

@@ -155,8 +155,9 @@ static void status_generation(const struct ln_ctl_ctx *ctx, json_object *o)
 	a = json_object_new_object();
 	json_object_object_add(a, "at", json_object_new_int64(ctx->reload_at));
 	json_object_object_add(a, "ok", json_object_new_boolean(ctx->reload_r >= 0));
-	if (ctx->reload_r < 0)
-		json_object_object_add(a, "error", jstr(ctx->reload_msg));
+	if (ctx->reload_msg[0])
+		json_object_object_add(a, ctx->reload_r < 0 ? "error" : "warning",
+				       jstr(ctx->reload_msg));
 	json_object_object_add(o, "last_reload", a);
 }
 
@@ -216,8 +217,8 @@ static int do_reload(struct ln_ctl_ctx *ctx, json_object *req, json_object **rep
 
 	if (r < 0)
 		return err->msg[0] ? r : ln_err(err, r, "%s", strerror(-r));
-	*reply = ok_object();
-	return 0;
+	*reply = NULL; /* the reload runs off the loop: answered when it is done */
+	return LN_CTL_PENDING;
 }
 
 /* ---- explain ---- */

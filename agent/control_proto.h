@@ -48,6 +48,7 @@ struct ln_ctl_ctx;
  * {"ok":false,"error":...}).
  */
 #define LN_CTL_SUBSCRIBE 1
+#define LN_CTL_PENDING 2 /* no reply yet: it comes with ln_control_reloaded() */
 struct ln_ctl_cmd {
 	const char *name; /* the request's "cmd" */
 	int (*run)(struct ln_ctl_ctx *ctx, struct json_object *req, struct json_object **reply,

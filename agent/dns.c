@@ -20,6 +20,7 @@
 #include "agent.h"
 #include "names.h"
 #include "dns_proxy.h"
+#include "heartbeat.h"
 #include "report.h"
 #include "dns_agent.h"
 #include "lsnitch.skel.h"
@@ -135,26 +136,40 @@ static const struct ln_dns_proxy_ops proxy_ops = {
 	.ports = ln_dns_slots_ports,
 };
 
-static int write_state(struct ln_manager *m, bool on)
+static struct ln_dns_state state_of(struct ln_manager *m, bool on)
 {
 	struct ln_dns_state st = {
 		.heartbeat_ns = on ? ln_dns_mono_ns() : 0,
 		.agent_tgid = getpid(),
 		.n_slots = on ? LN_DNS_SLOTS : 0,
 	};
-	__u32 zero = 0;
 
 	ln_dns_slots_state(m, &st);
+	return st;
+}
+
+/* On: through the heartbeat thread, the one writer while it runs. */
+static int write_state(struct ln_manager *m, bool on)
+{
+	struct ln_dns_state st = state_of(m, on);
+	__u32 zero = 0;
+
+	if (on && m->heartbeat)
+		return ln_heartbeat_set(m->heartbeat, &st);
 	return bpf_map_update_elem(m->dns_state_fd, &zero, &st, BPF_ANY) < 0 ? -errno : 0;
 }
 
+/* The heartbeat itself is the thread's (heartbeat.c): the loop only shows it is alive. */
 static int on_heartbeat(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct ln_manager *m = userdata;
+	__u64 gap;
 
 	sd_event_source_set_time(s, usec + 1000000);
-	if (write_state(m, true) < 0)
-		ln_note(m, LOG_WARNING, "DNS heartbeat: %m");
+	gap = ln_heartbeat_loop_alive(m->heartbeat);
+	if (gap >= LN_LOOP_STALL_NS)
+		ln_note(m, LOG_WARNING, "the event loop was stuck for %llu s: guarded DNS went "
+			"direct meanwhile", (unsigned long long)(gap / 1000000000ULL));
 	ln_dns_slots_tick(m);
 	return 0;
 }
@@ -169,6 +184,7 @@ int ln_dns_start(struct ln_manager *m, struct ln_error *err)
 		.ops = &proxy_ops,
 		.ud = m,
 	};
+	struct ln_dns_state st;
 	int r;
 
 	if (!c->dns)
@@ -183,10 +199,10 @@ int ln_dns_start(struct ln_manager *m, struct ln_error *err)
 		r = ln_dns_slots_listen(m, err);
 	if (r < 0)
 		return r;
-	r = write_state(m, true);
-	if (r < 0) {
+	st = state_of(m, true);
+	r = ln_heartbeat_start(m->dns_state_fd, &st, &m->heartbeat);
+	if (r < 0)
 		return ln_err(err, r, "DNS state map: %s", strerror(-r));
-	}
 	r = sd_event_add_time_relative(m->event, &m->heartbeat_source, CLOCK_MONOTONIC, 1000000,
 				       100000, on_heartbeat, m);
 	if (r >= 0)
@@ -198,6 +214,8 @@ int ln_dns_start(struct ln_manager *m, struct ln_error *err)
 
 void ln_dns_stop(struct ln_manager *m)
 {
+	ln_heartbeat_stop(m->heartbeat);
+	m->heartbeat = NULL;
 	/* Only the agent whose proxy ran switches the redirect off: not one that failed to start. */
 	if (m->dns && m->dns_state_fd >= 0 && m->gen)
 		write_state(m, false);
@@ -293,7 +311,23 @@ static int rerecord(struct ln_manager *m, struct ln_generation *g, struct ln_err
 	return 0;
 }
 
+/* Off the loop (reload worker): the domain sets of @g. */
 int ln_dns_prepare(struct ln_manager *m, struct ln_generation *g, struct ln_error *err)
+{
+	/* A hostname refresh: same configuration, same sets (the loop swaps only after). */
+	if (m->gen && m->gen->cfg == g->cfg && m->gen->domain_refs) {
+		g->domains = m->gen->domains;
+		g->policy_domains = m->gen->policy_domains;
+		g->n_policy_domains = m->gen->n_policy_domains;
+		g->domain_refs = m->gen->domain_refs;
+		(*g->domain_refs)++;
+		return 0;
+	}
+	return build_sets(g, err);
+}
+
+/* On the loop, before the swap: resolvers (resolv.conf, may warn) and live answers. */
+int ln_dns_replay(struct ln_manager *m, struct ln_generation *g, struct ln_error *err)
 {
 	int r;
 
@@ -301,18 +335,6 @@ int ln_dns_prepare(struct ln_manager *m, struct ln_generation *g, struct ln_erro
 		m->names = ln_names_new();
 		if (!m->names)
 			return ln_err(err, -ENOMEM, "the DNS name cache: out of memory");
-	}
-	if (m->gen && m->gen->cfg == g->cfg && m->gen->domain_refs) {
-		/* A hostname refresh: same configuration, same sets. */
-		g->domains = m->gen->domains;
-		g->policy_domains = m->gen->policy_domains;
-		g->n_policy_domains = m->gen->n_policy_domains;
-		g->domain_refs = m->gen->domain_refs;
-		(*g->domain_refs)++;
-	} else {
-		r = build_sets(g, err);
-		if (r < 0)
-			return r;
 	}
 	r = ln_dns_servers_prepare(m, g, err);
 	if (r < 0)

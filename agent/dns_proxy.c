@@ -348,6 +348,14 @@ void ln_dns_proxy_stats(const struct ln_dns_proxy *p, struct ln_dns_stats *out)
 	out->netns = p->n_netns;
 }
 
+int ln_dns_proxy_set_block_mode(struct ln_dns_proxy *p, enum ln_dns_block_mode mode)
+{
+	if ((unsigned int)mode > LN_DNS_BLOCK_ZERO)
+		return -EINVAL;
+	p->cfg.block_mode = mode;
+	return 0;
+}
+
 bool ln_dns_proxy_has_ipv6(const struct ln_dns_proxy *p)
 {
 	return p->has_ipv6;

@@ -131,6 +131,8 @@ int ln_dns_proxy_start(sd_event *event, const struct ln_dns_proxy_config *cfg,
 void ln_dns_proxy_stop(struct ln_dns_proxy *p); /* accepts NULL */
 void ln_dns_proxy_stats(const struct ln_dns_proxy *p, struct ln_dns_stats *out);
 /* Whether the ::1 sockets exist (false when the host has no IPv6: that is not an error). */
+/* How blocked names are answered from now on (a reload changed dns-block): 0 or -EINVAL. */
+int ln_dns_proxy_set_block_mode(struct ln_dns_proxy *p, enum ln_dns_block_mode mode);
 bool ln_dns_proxy_has_ipv6(const struct ln_dns_proxy *p);
 
 /*

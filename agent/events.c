@@ -44,20 +44,28 @@ struct repeat_slot {
 
 static struct repeat_slot repeat_slots[LN_REPEAT_SLOTS];
 static unsigned long long suppressed;
+static __u64 kernel_limited; /* LN_CNT_EVENTS_LIMITED at the last report */
 
+/*
+ * Events formatted per turn of the loop: the rest wait for the next turn,
+ * which comes after the DNS proxy, the control socket and the timers have
+ * had theirs (the ring buffer's source has the lowest priority).
+ */
+#define LN_EVENTS_BUDGET 256
+static long budget = -1; /* -1: no limit (ln_events_drain()) */
+
+/* The kernel's key (struct ln_event_key): egress events, budgeted per CPU there, meet it here. */
 static __u64 event_key(const struct ln_event *e)
 {
-	/* FNV-1a over the fields that make two events "the same". */
-	const __u8 *parts[] = { (const __u8 *)&e->tgid, e->addr, (const __u8 *)&e->port,
-				(const __u8 *)&e->rule_id };
-	const size_t lens[] = { sizeof(e->tgid), LN_ADDR_LEN, sizeof(e->port),
-				sizeof(e->rule_id) };
-	__u64 h = 0xcbf29ce484222325ULL;
+	struct ln_event_key k = { .cgroup_id = e->cgroup_id, .tgid = e->tgid,
+				  .rule_id = e->rule_id, .reason = e->reason,
+				  .verdict = e->verdict, .hook = e->hook,
+				  .audit = e->flags & LN_EVENT_AUDIT };
+	const __u8 *p = (const __u8 *)&k;
+	__u64 h = 0xcbf29ce484222325ULL; /* FNV-1a */
 
-	for (size_t i = 0; i < 4; i++)
-		for (size_t j = 0; j < lens[i]; j++)
-			h = (h ^ parts[i][j]) * 0x100000001b3ULL;
-	h = (h ^ e->verdict ^ (e->proto << 8) ^ ((__u64)e->flags << 16)) * 0x100000001b3ULL;
+	for (size_t i = 0; i < sizeof(k); i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
 	return h;
 }
 
@@ -81,7 +89,13 @@ static int on_repeat_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct ln_record r = LN_RECORD_INIT(LN_RECORD_SUPPRESSED);
 
+	__u64 cnt[LN_CNT_MAX];
+
 	sd_event_source_set_time(s, usec + 1000000);
+	if (ln_read_counters(userdata, cnt) >= 0) {
+		suppressed += cnt[LN_CNT_EVENTS_LIMITED] - kernel_limited;
+		kernel_limited = cnt[LN_CNT_EVENTS_LIMITED];
+	}
 	if (suppressed) {
 		r.count = suppressed;
 		ln_report(userdata, &r);
@@ -210,12 +224,16 @@ static int handle_event(void *ctx, void *data, size_t size)
 	struct ln_record r = LN_RECORD_INIT(LN_RECORD_CONNECT);
 	struct event_what what;
 
-	if (size < sizeof(*e))
+	if (size < LN_EVENT_SIZE_V1)
 		return 0;
 	m->events_seen++;
+	if (budget > 0)
+		budget--;
 	if (is_repeat(e))
-		return 0;
+		return budget ? 0 : -EAGAIN;
 	fill_what(m, e, &what, &r);
+	if (size >= sizeof(*e) && e->repeats)
+		r.repeats = e->repeats;
 	if (e->rule_id && m->gen)
 		ln_rule_id_format(&m->gen->cfg->sources, e->rule_id, rule, sizeof(rule));
 	else
@@ -240,26 +258,36 @@ static int handle_event(void *ctx, void *data, size_t size)
 		r.reason = ln_reason_name(LN_REASON_NONE); /* nothing matched, nothing to name */
 	r.hook = ln_hook_name(e->hook);
 	ln_report(m, &r);
-	return 0;
+	/* A negative return stops ring_buffer__consume() after this record. */
+	return budget ? 0 : -EAGAIN;
 }
 
+/* At most LN_EVENTS_BUDGET events; the source is level-triggered: the loop comes back. */
 static int on_ringbuf(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct ln_manager *m = userdata;
 
+	budget = LN_EVENTS_BUDGET;
 	ring_buffer__consume(m->rb);
+	budget = -1;
 	return 0;
 }
 
 int ln_events_start(struct ln_manager *m)
 {
+	__u64 cnt[LN_CNT_MAX];
 	int r;
 
+	/* A previous agent's count (a takeover) is not ours to report. */
+	if (ln_read_counters(m, cnt) >= 0)
+		kernel_limited = cnt[LN_CNT_EVENTS_LIMITED];
 	m->rb = ring_buffer__new(m->events_fd, handle_event, m, NULL);
 	if (!m->rb)
 		return -errno;
 	r = sd_event_add_io(m->event, &m->rb_source, ring_buffer__epoll_fd(m->rb), EPOLLIN,
 			    on_ringbuf, m);
+	if (r >= 0)
+		r = sd_event_source_set_priority(m->rb_source, SD_EVENT_PRIORITY_IDLE);
 	if (r < 0)
 		return r;
 	r = sd_event_add_time_relative(m->event, &m->repeat_source, CLOCK_MONOTONIC, 1000000,

@@ -86,12 +86,11 @@ static int fill_pages(int fd, const void *pages, size_t n, size_t page_size)
 	return r;
 }
 
-static int fill_maps(struct ln_manager *m, struct ln_generation *g, struct ln_error *err)
+/* Everything the configuration alone decides; safe off the event loop (see agent.h). */
+static int fill_maps(struct ln_generation *g, struct ln_error *err)
 {
 	struct lsnitch_bpf *s = g->skel;
 	const struct ln_compiled *cc = &g->cc;
-	struct ln_config_val cfgv = { .generation = 1 };
-	__u32 zero = 0;
 	int r;
 
 	for (__u32 i = 0; i < cc->n_policies; i++)
@@ -114,6 +113,17 @@ static int fill_maps(struct ln_manager *m, struct ln_generation *g, struct ln_er
 		errno = -r;
 		goto fail_errno;
 	}
+	return 0;
+fail_errno:
+	return ln_err(err, -errno, "filling BPF maps: %s", strerror(errno));
+}
+
+int ln_generation_finish(struct ln_manager *m, struct ln_generation *g, struct ln_error *err)
+{
+	const struct ln_compiled *cc = &g->cc;
+	struct ln_config_val cfgv = { .generation = 1 };
+	__u32 zero = 0;
+	int r;
 
 	/* Every existing cgroup a policy names; the watcher binds the others later. */
 	r = ln_bindings_scan(m, g, err);
@@ -137,11 +147,9 @@ static int fill_maps(struct ln_manager *m, struct ln_generation *g, struct ln_er
 	cfgv.bloom_mask = cc->packed.bloom_mask;
 	cfgv.nat64 = cc->nat64;
 	/* Last: the config entry makes the rest visible to the programs. */
-	if (bpf_map_update_elem(bpf_map__fd(s->maps.config), &zero, &cfgv, BPF_ANY) < 0)
-		goto fail_errno;
+	if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.config), &zero, &cfgv, BPF_ANY) < 0)
+		return ln_err(err, -errno, "filling BPF maps: %s", strerror(errno));
 	return 0;
-fail_errno:
-	return ln_err(err, -errno, "filling BPF maps: %s", strerror(errno));
 }
 
 /*
@@ -190,9 +198,11 @@ static int size_maps(struct ln_manager *m, struct lsnitch_bpf *s, const struct l
 }
 
 /*
- * Compile @cfg and load it into a new set of programs and maps, not attached.
- * On success the generation owns @cfg; on error the caller still does, and
- * nothing in force has changed.
+ * Compile @cfg and load it into a new set of programs and maps, not attached
+ * and not yet bound to cgroups (ln_generation_finish()). On success the
+ * generation owns @cfg; on error the caller still does, and nothing in force
+ * has changed. Runs on the reload worker's thread: reads only what stays put
+ * while the loop runs (the options, the shared map fds).
  */
 int ln_generation_build(struct ln_manager *m, struct ln_config *cfg,
 			struct ln_generation **out, struct ln_error *err)
@@ -226,7 +236,7 @@ int ln_generation_build(struct ln_manager *m, struct ln_config *cfg,
 		       strerror(-r));
 		goto fail;
 	}
-	r = fill_maps(m, g, err);
+	r = fill_maps(g, err);
 	r = r ?: ln_unix_fill(g, err);
 	if (r < 0)
 		goto fail;

@@ -22,6 +22,7 @@
 #include "flows.h"
 #include "log.h"
 #include "manager.h"
+#include "reload_worker.h"
 
 /* What the lower files noticed: logged as they say it. */
 static void manager_note(struct ln_manager *m, int prio, const char *msg)
@@ -90,145 +91,162 @@ static void warn_unguarded(const struct ln_manager *m, const struct ln_config *c
 	}
 }
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-/* A generation is its BPF side (loader.c) and its DNS side (dns.c), freed together. */
-static void generation_free(struct ln_generation *g)
-{
-	if (!g)
-		return;
-	ln_dns_generation_free(g);
-	ln_generation_free(g);
-}
-
 /*
- * Load @cfg into a new generation, not in force, with its domain sets and the
- * live DNS answers recorded. On error @cfg is still the caller's.
+ * A reload (cfg NULL: read the files) or a hostname refresh (cfg: the one in
+ * force, shared), built on the worker's thread and put in force on the loop.
  */
-static int generation_build(struct ln_manager *m, struct ln_config *cfg,
-			    struct ln_generation **out, struct ln_error *err)
-{
-	double t0 = now_ms();
-	int r;
-
-	r = ln_generation_build(m, cfg, out, err);
-	if (r < 0)
-		return r;
-	r = ln_dns_prepare(m, *out, err);
-	if (r < 0) {
-		(*out)->cfg = NULL;
-		generation_free(*out);
-		*out = NULL;
-		return r;
-	}
-	(*out)->load_ms = now_ms() - t0;
-	return 0;
-}
-
-static bool compiled_equal(const struct ln_compiled *a, const struct ln_compiled *b)
-{
-	return a->n_rules == b->n_rules && a->n_bl_exact == b->n_bl_exact &&
-	       a->n_bl_prefix == b->n_bl_prefix &&
-	       !memcmp(a->rules, b->rules, a->n_rules * sizeof(*a->rules)) &&
-	       !memcmp(a->bl_exact, b->bl_exact, a->n_bl_exact * sizeof(*a->bl_exact)) &&
-	       !memcmp(a->bl_prefix, b->bl_prefix, a->n_bl_prefix * sizeof(*a->bl_prefix));
-}
-
-/*
- * Put @g in force in place of the current generation; frees @g on failure.
- * A generation built from the configuration in force (a hostname refresh)
- * shares it: the configuration goes to whichever generation stays.
- */
-static int manager_switch(struct ln_manager *m, struct ln_generation *g, struct ln_error *err)
-{
-	bool shared = g->cfg == m->gen->cfg;
-	int r;
-
-	ln_events_drain(m);
-	r = ln_generation_swap(m, g, err);
-	if (r < 0) {
-		if (shared)
-			g->cfg = NULL;
-		generation_free(g);
-		return r;
-	}
-	if (shared)
-		m->gen->cfg = NULL;
-	generation_free(m->gen);
-	m->gen = g;
-	return 0;
-}
-
-/* Read the configuration the options name and build a generation of it (not in force). */
-static int manager_build(struct ln_manager *m, struct ln_generation **out, struct ln_error *err)
-{
+struct build_job {
+	struct ln_manager *m;
 	struct ln_config *cfg;
+	struct ln_generation *g;
+	struct ln_error err;
+	int r;
+};
+
+static void job_work(void *arg)
+{
+	struct build_job *j = arg;
+
+	if (j->cfg)
+		j->r = ln_gen_build(j->m, j->cfg, &j->g, &j->err);
+	else
+		j->r = ln_gen_read(j->m, &j->g, &j->err);
+}
+
+static void job_done(void *arg);
+
+static int job_start(struct ln_manager *m, struct ln_config *cfg, struct ln_error *err)
+{
+	struct build_job *j = calloc(1, sizeof(*j));
 	int r;
 
-	cfg = calloc(1, sizeof(*cfg));
-	if (!cfg)
+	if (!j)
 		return ln_err(err, -ENOMEM, "out of memory");
-	ln_config_init(cfg);
-	r = ln_config_from_opts(&m->opts, cfg, err);
-	if (r >= 0)
-		r = generation_build(m, cfg, out, err);
+	j->m = m;
+	j->cfg = cfg;
+	r = ln_worker_run(m->worker, job_work, job_done, j);
 	if (r < 0) {
-		ln_config_free(cfg);
-		free(cfg);
+		free(j);
+		return ln_err(err, r, "cannot start building the new policy: %s", strerror(-r));
 	}
-	return r;
+	if (!cfg)
+		sd_notify(0, "RELOADING=1");
+	return 0;
+}
+
+static void reload_failed(struct ln_manager *m, int r, const char *msg)
+{
+	ln_log(LOG_ERR, "reload failed, keeping the policy in force: %s", msg);
+	ln_control_reloaded(m, r, msg);
+}
+
+/* The reload's end, on the loop: bind, swap, apply the DNS keys; answer who asked. */
+static void reload_done(struct ln_manager *m, struct build_job *j)
+{
+	struct ln_dns_keys prev = ln_dns_keys_in_force(m);
+	struct ln_error warn = {};
+	int r = j->r;
+
+	if (r >= 0) {
+		r = ln_gen_finish(m, j->g, &j->err);
+		if (r < 0)
+			ln_gen_discard(m, j->g);
+	}
+	if (r >= 0) {
+		ln_dns_keys_keep(m, j->g->cfg, &warn);
+		r = ln_gen_switch(m, j->g, &j->err);
+	}
+	sd_notify(0, "READY=1");
+	if (r < 0 && m->reload_again)
+		ln_log(LOG_ERR, "reload failed, a newer one follows: %s", j->err.msg);
+	if (r < 0 && !m->reload_again)
+		reload_failed(m, r, j->err.msg);
+	if (r < 0)
+		return;
+	ln_dns_keys_apply(m, &prev, &warn);
+	log_generation("reloaded", m->gen, m->n_attach);
+	if (warn.msg[0])
+		ln_log(LOG_WARNING, "reload: %s", warn.msg);
+	warn_unguarded(m, m->gen->cfg);
+	/* Who asked before a queued reload gets that one's answer: it read their files. */
+	if (!m->reload_again)
+		ln_control_reloaded(m, 0, warn.msg[0] ? warn.msg : NULL);
+}
+
+/* Re-resolved hostnames: swap only on change. */
+static void refresh_done(struct ln_manager *m, struct build_job *j)
+{
+	int r = j->r;
+
+	if (r >= 0 && ln_gen_equal(&j->g->cc, &m->gen->cc)) {
+		ln_gen_discard(m, j->g);
+		return;
+	}
+	if (r >= 0) {
+		r = ln_gen_finish(m, j->g, &j->err);
+		if (r < 0)
+			ln_gen_discard(m, j->g);
+	}
+	if (r >= 0)
+		r = ln_gen_switch(m, j->g, &j->err);
+	if (r >= 0)
+		log_generation("hostnames refreshed", m->gen, m->n_attach);
+	else
+		ln_log(LOG_WARNING, "refreshing hostnames failed, keeping the policy in force: %s",
+		       j->err.msg);
+}
+
+static void job_done(void *arg)
+{
+	struct build_job *j = arg;
+	struct ln_manager *m = j->m;
+	struct ln_error err = {};
+	int r;
+
+	if (m->stopping) {
+		if (j->r >= 0)
+			ln_gen_discard(m, j->g);
+	} else if (j->cfg) {
+		refresh_done(m, j);
+	} else {
+		reload_done(m, j);
+	}
+	free(j);
+	if (m->stopping || !m->reload_again)
+		return;
+	m->reload_again = false;
+	r = job_start(m, NULL, &err);
+	if (r < 0)
+		reload_failed(m, r, err.msg);
 }
 
 int ln_manager_reload(struct ln_manager *m, struct ln_error *err)
 {
-	struct ln_generation *g = NULL;
 	int r;
 
-	sd_notify(0, "RELOADING=1");
-	r = manager_build(m, &g, err);
-	if (r >= 0)
-		r = manager_switch(m, g, err);
-	if (r < 0) {
-		ln_log(LOG_ERR, "reload failed, keeping the policy in force: %s", err->msg);
-		ln_control_reloaded(m, r, err->msg);
-	} else {
-		log_generation("reloaded", m->gen, m->n_attach);
-		warn_unguarded(m, m->gen->cfg);
-		ln_control_reloaded(m, 0, NULL);
+	if (ln_worker_busy(m->worker)) {
+		m->reload_again = true; /* after the job running now */
+		return 0;
 	}
-	sd_notify(0, "READY=1");
+	r = job_start(m, NULL, err);
+	if (r < 0)
+		reload_failed(m, r, err->msg);
 	return r;
 }
 
-/* Re-resolve hostnames of the configuration in force; swap only on change. */
+/* Re-resolve hostnames of the configuration in force, off the loop; skipped while busy. */
 static int on_refresh(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct ln_manager *m = userdata;
-	struct ln_generation *g = NULL;
 	struct ln_error err = {};
 	uint64_t next = usec + (uint64_t)m->gen->cfg->refresh_sec * 1000000ULL;
 
 	sd_event_source_set_time(s, next);
-	if (generation_build(m, m->gen->cfg, &g, &err) < 0)
-		goto fail;
-	if (compiled_equal(&g->cc, &m->gen->cc)) {
-		g->cfg = NULL;
-		generation_free(g);
+	if (ln_worker_busy(m->worker))
 		return 0;
-	}
-	if (manager_switch(m, g, &err) < 0)
-		goto fail;
-	log_generation("hostnames refreshed", g, m->n_attach);
-	return 0;
-fail:
-	ln_log(LOG_WARNING, "refreshing hostnames failed, keeping the policy in force: %s",
-	       err.msg);
+	if (job_start(m, m->gen->cfg, &err) < 0)
+		ln_log(LOG_WARNING, "refreshing hostnames failed, keeping the policy in force: %s",
+		       err.msg);
 	return 0;
 }
 
@@ -372,7 +390,17 @@ static int manager_setup(struct ln_manager *m, struct ln_error *err)
 		return r;
 	/* A previous agent's pinned maps are reused by the first generation. */
 	ln_pin_prepare(m);
-	r = manager_build(m, &m->gen, err);
+	r = ln_worker_new(m->event, &m->worker);
+	if (r < 0)
+		return ln_err(err, r, "the reload worker: %s", strerror(-r));
+	r = ln_gen_read(m, &m->gen, err);
+	if (r >= 0) {
+		r = ln_gen_finish(m, m->gen, err);
+		if (r < 0) {
+			ln_gen_free(m->gen);
+			m->gen = NULL;
+		}
+	}
 	if (r >= 0)
 		r = ln_pin_shared_maps(m, err);
 	if (r < 0)
@@ -459,6 +487,10 @@ static void manager_free(struct ln_manager *m)
 {
 	bool keep = m->keep_on_exit || m->opts.keep_on_stop;
 
+	/* A build under way is waited for and thrown away. */
+	m->stopping = true;
+	ln_worker_free(m->worker);
+	m->worker = NULL;
 	ln_control_stop(m);
 	m->watchdog_source = sd_event_source_disable_unref(m->watchdog_source);
 	ln_watch_stop(m);
@@ -475,7 +507,7 @@ static void manager_free(struct ln_manager *m)
 	ln_events_stop(m);
 	ln_flows_stop(m);
 	m->refresh_source = sd_event_source_disable_unref(m->refresh_source);
-	generation_free(m->gen);
+	ln_gen_free(m->gen);
 	m->gen = NULL;
 	close_fd(&m->events_fd);
 	close_fd(&m->counters_fd);

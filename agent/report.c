@@ -62,6 +62,7 @@ static const struct field fields[] = {
 	{ "reason", "REASON", OFF(reason), F_LINE },
 	{ "hook", "HOOK", OFF(hook), F_LINE },
 	{ "name", "DNS_NAME", OFF(name), F_LINE },
+	{ "repeats", "REPEATS", OFF(repeats), F_NUM | F_LINE },
 	{ "count", "COUNT", OFF(count), F_NUM },
 };
 #define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
@@ -129,8 +130,8 @@ static void format_line(const struct ln_record *r, char *buf, size_t len)
 
 	buf[0] = '\0';
 	if (r->kind == LN_RECORD_SUPPRESSED) {
-		text_add(&t, "suppressed %lld repeated events (the same process, destination "
-			 "and rule more than %d times a second)", r->count, LN_REPEAT_BURST);
+		text_add(&t, "suppressed %lld repeated events (the same process, cgroup and rule "
+			 "more than %d times a second)", r->count, LN_REPEAT_BURST);
 		return;
 	}
 	for (size_t i = 0; i < N_FIELDS; i++)

@@ -48,19 +48,23 @@ struct ln_record {
 	const char *hook;
 	const char *name;       /* the DNS name of the destination */
 	long long count;        /* LN_RECORD_SUPPRESSED: events held back */
+	long long repeats;      /* events like this one held back before it (the kernel's count) */
 };
 
 /* A record with every number absent, of @kind. */
 #define LN_RECORD_INIT(k)                                                                 \
 	{ .kind = (k), .port = -1, .pid = -1, .tid = -1, .uid = -1, .gid = -1,            \
-	  .cgroup_id = -1, .count = -1 }
+	  .cgroup_id = -1, .count = -1, .repeats = -1 }
 
 /*
  * Repeats are rate-limited: at most LN_REPEAT_BURST events a second for the
- * same (process, destination, verdict, rule); the rest are counted and
- * reported once a second as one LN_RECORD_SUPPRESSED record.
+ * same (process, cgroup, rule, reason, verdict, hook), whatever the
+ * destination. The kernel holds most back (LN_EVENT_BURST) and the next one
+ * let through carries their number (repeats=); what the agent holds back
+ * and the kernel's total are reported once a second as one
+ * LN_RECORD_SUPPRESSED record.
  */
-#define LN_REPEAT_BURST 5
+#define LN_REPEAT_BURST LN_EVENT_BURST
 
 /* Where events go; decided once at start (see ln_report_init()). */
 struct ln_report_sinks {

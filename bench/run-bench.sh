@@ -10,18 +10,23 @@
 # and its kernel cost per packet); then what naming DNS askers costs the hook
 # (bench/run-dns-asker-bench.sh); then the cgroup part (bench/run-cgroup-bench.sh:
 # what deciding a new cgroup by its name costs); then the resolver-socket
-# program's cost per unix connect() (unix_bench below).
-# then the flow history part (bench/run-history-bench.sh).
-# BENCH_PARTS="connect dns egress asker cgroup unix history" (default).
+# program's cost per unix connect() (unix_bench below); then the flow history
+# part (bench/run-history-bench.sh). The deny part: the kernel cost of a
+# denied, reported connect() (repeats summarised in the kernel), and a flood
+# of denials: connects/s, events that reach the agent, status latency.
+# BENCH_PARTS="connect dns egress deny asker cgroup unix history" (default);
+# LSN_BENCH_AGENT: another agent binary to measure (e.g. an older build).
 set -u
 cd "$(dirname "$0")/.."
 B=build
-AGENT=$B/lsnitch-agent
+AGENT=${LSN_BENCH_AGENT:-$B/lsnitch-agent}
+CLI=$B/lsnitch
+FLOOD=$B/bench/connect_flood
 LOOP=$B/bench/connect_loop
 ITERS=${BENCH_ITERS:-300000}
 SIZES=${BENCH_SIZES:-"0 10000 1000000"}
 KINDS=${BENCH_KINDS:-"v4 v4cidr v6 v6cidr"}
-PARTS=${BENCH_PARTS:-"connect dns egress asker cgroup unix history"}
+PARTS=${BENCH_PARTS:-"connect dns egress deny asker cgroup unix history"}
 want() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (BPF)" >&2; exit 1; }
@@ -175,6 +180,42 @@ unix_bench() {
 		printf "refused of 1000 connect() calls to the listed path: %s\n", r }'
 }
 
+# A denied connect() is reported: before summarising, one ring buffer record each.
+deny_bench() {
+	local base inside t0 c0 t1 c1 lines rate lat l i
+	echo "127.0.0.1" >"$TMP/deny.txt"
+	base=$(median3 "$LOOP" 127.0.0.1 9 "$ITERS")
+	start_agent --blocked-hosts "$TMP/deny.txt" --control "$TMP/ctl.sock"
+	read -r t0 c0 < <(prog_stats)
+	inside=$(median3 in_cg "$LOOP" 127.0.0.1 9 "$ITERS")
+	read -r t1 c1 < <(prog_stats)
+	echo "lsnitch bench: denied connect() (blocked-hosts 127.0.0.1), $ITERS calls, median of 3"
+	awk -v i="$inside" -v b="$base" -v t=$((t1 - t0)) -v c=$((c1 - c0)) 'BEGIN {
+		printf "connect(): %.1f ns (%.2fx the no-firewall %.1f ns); prog ns per verdict: %.1f\n",
+		i, i / b, b, c ? t / c : 0 }'
+	lines=$(wc -l <"$TMP/agent.out")
+	in_cg "$FLOOD" 127.0.0.1 5 >"$TMP/flood.out" &
+	sleep 1
+	lat=""
+	for _ in 1 2 3 4 5; do
+		l=$(date +%s%N)
+		"$CLI" --socket "$TMP/ctl.sock" status >/dev/null 2>&1
+		lat="$lat $((($(date +%s%N) - l) / 1000000))"
+		sleep 0.5
+	done
+	wait $!
+	sleep 1.5
+	read -r rate _ <"$TMP/flood.out"
+	i=$(( $(wc -l <"$TMP/agent.out") - lines ))
+	stop_agent
+	echo "flood of denials (a new port each time, 5 s): $rate connects/s;" \
+		"$((i / 5)) event lines/s reached the agent's output; status ms:$lat"
+}
+
+if want deny; then
+	deny_bench
+	echo
+fi
 if want connect; then
 	connect_bench
 	echo

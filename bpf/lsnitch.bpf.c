@@ -281,6 +281,8 @@ LN_INLINE struct ln_event *ln_event_new(__u64 cg, __u32 policy_id, const struct 
 	e->reason = d->reason;
 	e->hook = hook;
 	e->flags = d->audit ? LN_EVENT_AUDIT : 0;
+	e->repeats = 0;
+	e->pad = 0;
 	return e;
 }
 
@@ -298,14 +300,22 @@ LN_INLINE void ln_event_task(struct ln_event *e)
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 }
 
-/* A record of verdict @d by the calling task, or NULL (counted). */
+#include "event_limit.bpf.h"
+
+/* A record of verdict @d by the calling task, or NULL (a repeat held back, or counted). */
 LN_INLINE struct ln_event *ln_event_start(__u64 cg, __u32 policy_id, const struct ln_decision *d,
 					  __u8 hook)
 {
-	struct ln_event *e = ln_event_new(cg, policy_id, d, hook);
+	int held = ln_event_admit(cg, d, hook);
+	struct ln_event *e;
 
-	if (e)
+	if (held < 0)
+		return NULL;
+	e = ln_event_new(cg, policy_id, d, hook);
+	if (e) {
 		ln_event_task(e);
+		e->repeats = (__u32)held;
+	}
 	return e;
 }
 

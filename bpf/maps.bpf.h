@@ -134,5 +134,12 @@ struct {
 	__type(key, struct ln_unix_path);
 	__type(value, struct ln_unix_val);
 } resolver_sockets SEC(".maps");
+/* Repeat summarising (event_limit.bpf.h); a generation's own: a reload restarts the count. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LN_EVENT_KEYS);
+	__type(key, struct ln_event_key);
+	__type(value, struct ln_event_window);
+} event_limit SEC(".maps");
 
 #endif /* LSNITCH_MAPS_BPF_H */

@@ -210,6 +210,8 @@ static int do_status(int argc, char **argv)
 static void show_reload(json_object *o)
 {
 	printf("reloaded\n");
+	if (json_object_object_get_ex(o, "warning", NULL))
+		printf("warning: %s\n", get_str(o, "warning", ""));
 }
 
 static int do_reload(int argc, char **argv)

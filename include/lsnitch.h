@@ -311,7 +311,7 @@ enum ln_counter {
 	LN_CNT_DNS_REDIRECTED = 4,
 	LN_CNT_DNS_NO_SLOT = 5, /* no free slot: the query was refused (EPERM) */
 	LN_CNT_EGRESS_DROPPED = 6, /* packets the egress backstop dropped */
-	LN_CNT_EVENTS_LIMITED = 7, /* egress events over the kernel-side rate limit */
+	LN_CNT_EVENTS_LIMITED = 7, /* events held back in the kernel: egress budget, repeats */
 	LN_CNT_PENDING = 8,        /* walks that found a new, not yet seen cgroup */
 	LN_CNT_DNS_NO_PROXY = 9,   /* DNS from a netns the proxy does not serve yet: refused */
 	LN_CNT_MAX = 10,
@@ -389,8 +389,39 @@ struct ln_event {
 	__u8 hook;       /* enum ln_hook */
 	__u8 flags;      /* LN_EVENT_* */
 	char comm[LN_COMM_LEN];
+	__u32 repeats;   /* events of the same key held back before this one (event_limit) */
+	__u32 pad;
 };
-_Static_assert(sizeof(struct ln_event) == 80, "ln_event size");
+_Static_assert(sizeof(struct ln_event) == 88, "ln_event size");
+/* A record before ln_event.repeats existed (a previous agent's programs, until the swap). */
+#define LN_EVENT_SIZE_V1 80
+
+/*
+ * Repeats summarised in the kernel: at most LN_EVENT_BURST events a second
+ * per key (process, cgroup, rule, reason, verdict, hook), whatever the
+ * destination; the rest are counted into the next one (bpf/event_limit.bpf.h).
+ */
+#define LN_EVENT_BURST 5
+#define LN_EVENT_KEYS 8192
+
+struct ln_event_key {
+	__u64 cgroup_id;
+	__u32 tgid;
+	__u32 rule_id;
+	__u8 reason;
+	__u8 verdict;
+	__u8 hook;
+	__u8 audit;
+	__u32 pad;
+};
+_Static_assert(sizeof(struct ln_event_key) == 24, "ln_event_key size");
+
+struct ln_event_window {
+	__u64 start_ns; /* bpf_ktime_get_ns() at the start of the current second */
+	__u32 sent;     /* events let through in it */
+	__u32 held;     /* events held back since the last one let through */
+};
+_Static_assert(sizeof(struct ln_event_window) == 16, "ln_event_window size");
 
 /*
  * DNS redirect. A guarded process's port-53 connect()/sendto() goes to the
