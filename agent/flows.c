@@ -25,6 +25,8 @@
 #define LN_FLOWS_INTERVAL_US (2 * 1000000ULL)
 #define LN_FLOWS_PRUNE_S 600 /* retention, and another try at a database that failed */
 #define LN_FLOWS_CHUNK 1024  /* entries per batch syscall and per transaction */
+#define LN_FLOWS_TURN_CHUNKS 2 /* chunks of the table per loop turn */
+#define LN_FLOWS_YIELD_US 1000 /* then the rest of the table after this pause */
 
 struct flow_text {
 	char cgroup[512], addr[INET6_ADDRSTRLEN], rule[300], proto[8];
@@ -44,6 +46,7 @@ struct ln_flows {
 	int ncpu;
 	size_t n;                   /* entries in keys/vals not written yet */
 	time_t next_prune; /* and next try to open, when hist is NULL */
+	bool table_more;   /* the last turn left entries in the table */
 	bool history_failed;
 };
 
@@ -161,27 +164,31 @@ static void flows_write(struct ln_manager *m, size_t n)
 		history_failed(m, &err);
 }
 
-/* Read and empty the kernel's table, a chunk per syscall. */
-static void flows_drain_table(struct ln_manager *m)
+/*
+ * Read and empty the kernel's table, a chunk per syscall and at most
+ * LN_FLOWS_TURN_CHUNKS a loop turn (each is an SQLite transaction of a few
+ * ms): the control socket and the proxy get their turn in between, even when
+ * a flood of new destinations keeps the table full. True if more is left.
+ * Every call starts at the first entry: those read before are deleted.
+ */
+static bool flows_drain_table(struct ln_manager *m)
 {
 	struct ln_flows *f = m->flows;
-	__u64 in = 0, out = 0;
-	bool first = true;
+	__u64 out = 0;
 
-	for (;;) {
+	for (int c = 0; c < LN_FLOWS_TURN_CHUNKS; c++) {
 		__u32 n = LN_FLOWS_CHUNK;
-		int r = bpf_map_lookup_and_delete_batch(m->flows_fd, first ? NULL : &in, &out,
-							 f->keys, f->vals, &n, NULL);
+		int r = bpf_map_lookup_and_delete_batch(m->flows_fd, NULL, &out, f->keys, f->vals,
+							 &n, NULL);
 
 		if (r < 0 && errno != ENOENT)
-			return;
+			return false;
 		if (n)
 			flows_write(m, n);
 		if (r < 0)
-			return;
-		in = out;
-		first = false;
+			return false;
 	}
+	return true;
 }
 
 /* One CPU's slot of the cache into the batch, written when full. */
@@ -289,9 +296,13 @@ static void flows_housekeeping(struct ln_manager *m)
 static int on_flows_timer(sd_event_source *s, uint64_t usec, void *ud)
 {
 	struct ln_manager *m = ud;
+	struct ln_flows *f = m->flows;
 
-	flows_drain_cache(m);
-	flows_drain_table(m);
+	if (!f->table_more)
+		flows_drain_cache(m);
+	f->table_more = flows_drain_table(m);
+	if (f->table_more)
+		return sd_event_source_set_time_relative(s, LN_FLOWS_YIELD_US);
 	flows_housekeeping(m);
 	flows_check_lost(m, false);
 	return sd_event_source_set_time_relative(s, LN_FLOWS_INTERVAL_US);
@@ -335,7 +346,8 @@ void ln_flows_stop(struct ln_manager *m)
 	flows_drain_cache(m);
 	usleep(1000);
 	flows_drain_cache(m);
-	flows_drain_table(m);
+	while (flows_drain_table(m))
+		;
 	flows_check_lost(m, true);
 	ln_history_close(f->hist);
 	free(f->cache);
