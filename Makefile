@@ -44,7 +44,8 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Wall \
 DEPS_PKGS := clang llvm gcc make pkg-config libbpf-dev libelf-dev zlib1g-dev \
 	     libsystemd-dev libinih-dev libcmocka-dev bpftool iproute2 util-linux \
 	     curl python3 dnsutils socat libxxhash-dev dnsmasq dnsperf \
-	     libjson-c-dev groff-base libmicrohttpd-dev python3-prometheus-client
+	     libjson-c-dev groff-base libmicrohttpd-dev python3-prometheus-client \
+	     libcurl4-openssl-dev
 
 RULES_SRC  := $(sort $(wildcard rules/*.c))
 RULES_OBJ  := $(patsubst rules/%.c,$(BUILD)/rules/%.o,$(RULES_SRC))
@@ -63,6 +64,10 @@ WEB_HDRS   := $(wildcard web/*.h)
 DATADIR    ?= $(PREFIX)/share
 WEBROOT    := $(DATADIR)/lsnitch/webroot
 LDLIBS_WEB := -lmicrohttpd -ljson-c -lpthread
+# update/ is lsnitch-update: the list downloader (libcurl), unprivileged, never in the agent.
+UPDATE_SRC := $(sort $(wildcard update/*.c))
+UPDATE_OBJ := $(patsubst update/%.c,$(BUILD)/update/%.o,$(UPDATE_SRC))
+LDLIBS_UPDATE := -lcurl -linih -lresolv -lxxhash -ljson-c
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 BENCH_SRC  := $(filter-out %.bpf.c,$(sort $(wildcard bench/*.c)))
@@ -72,7 +77,7 @@ HDRS       := $(wildcard include/*.h) $(wildcard rules/*.h) $(wildcard agent/*.h
 
 .PHONY: all deps test-debs agent unit test test-unit test-e2e bench run check install uninstall clean format
 
-all: deps agent $(BUILD)/lsnitch-web $(UNIT_BIN) $(BENCH_BIN) $(BENCH_BPF)
+all: deps agent $(BUILD)/lsnitch-web $(BUILD)/lsnitch-update $(UNIT_BIN) $(BENCH_BIN) $(BENCH_BPF)
 
 agent: $(BUILD)/lsnitch-agent $(BUILD)/lsnitch
 
@@ -152,6 +157,14 @@ $(BUILD)/web/%.o: web/%.c $(HDRS) $(CLI_HDRS) $(WEB_HDRS) | $(BUILD)
 $(BUILD)/lsnitch-web: $(WEB_OBJ) $(BUILD)/libctl.a
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_WEB)
+
+$(BUILD)/update/%.o: update/%.c $(HDRS) $(CLI_HDRS) $(wildcard update/*.h) | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Iagent -c $< -o $@
+
+$(BUILD)/lsnitch-update: $(UPDATE_OBJ) $(BUILD)/librules.a $(BUILD)/libctl.a
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_UPDATE)
 
 # Unit tests link the rules library; those of the control protocol also its pure helpers.
 $(BUILD)/tests/test_control_proto: TEST_EXTRA = $(BUILD)/agent/control_proto.o -ljson-c

@@ -89,6 +89,16 @@ static void warn_unguarded(const struct ln_manager *m, const struct ln_config *c
 	}
 }
 
+/* A [list] never downloaded: the agent runs without it, and says so. */
+static void warn_lists(const struct ln_config *c)
+{
+	char msg[700];
+
+	for (size_t i = 0; i < c->n_lists; i++)
+		if (ln_config_list_missing(c, i, msg, sizeof(msg)))
+			ln_log(LOG_WARNING, "%s", msg);
+}
+
 static double now_ms(void)
 {
 	struct timespec ts;
@@ -199,6 +209,7 @@ int ln_manager_reload(struct ln_manager *m, struct ln_error *err)
 	} else {
 		log_generation("reloaded", m->gen, m->n_attach);
 		warn_unguarded(m, m->gen->cfg);
+		warn_lists(m->gen->cfg);
 		ln_control_reloaded(m, 0, NULL);
 	}
 	sd_notify(0, "READY=1");
@@ -409,6 +420,7 @@ static int manager_run(struct ln_manager *m)
 		return r;
 	log_generation("loaded", m->gen, m->n_attach);
 	warn_unguarded(m, m->gen->cfg);
+	warn_lists(m->gen->cfg);
 	ln_log(LOG_INFO, "ready");
 	sd_notify(0, "READY=1");
 	return sd_event_loop(m->event);

@@ -13,6 +13,9 @@
  * Returns 0 or -ENOMEM.
  */
 int ln_grow(void **v, size_t *cap, size_t need, size_t size);
+/* Frees the [list] sections and lists-dir of @c (subscription.c). */
+struct ln_config;
+void ln_list_subs_free(struct ln_config *c);
 
 /* One glob component [@p, @pe) against one path component [@s, @se) (cgroup_match.c). */
 bool ln_cgroup_component_match(const char *p, const char *pe, const char *s, const char *se);
