@@ -211,7 +211,7 @@ test: all
 bench: all
 	$(Q)bench/run-bench.sh
 
-MAN8 := agent/lsnitch-agent.8 cli/lsnitch.8 web/lsnitch-web.8
+MAN8 := agent/lsnitch-agent.8 cli/lsnitch.8 web/lsnitch-web.8 update/lsnitch-update.8
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 WEBROOT_FILES := $(sort $(wildcard webroot/*))
 # The paths in the units, rewritten to where make install puts things.
@@ -242,15 +242,17 @@ endef
 # Binaries, man pages and the unit (its paths rewritten to PREFIX and
 # CONFDIR); configuration files only where none exists: an administrator's
 # edits survive every install.
-install: agent $(BUILD)/lsnitch-web
+install: agent $(BUILD)/lsnitch-web $(BUILD)/lsnitch-update
 	$(make_conf)
 	install -D -m 0755 $(BUILD)/lsnitch-agent $(DESTDIR)$(SBINDIR)/lsnitch-agent
+	install -D -m 0755 $(BUILD)/lsnitch-update $(DESTDIR)$(SBINDIR)/lsnitch-update
 	install -D -m 0755 $(BUILD)/lsnitch $(DESTDIR)$(BINDIR)/lsnitch
 	install -D -m 0755 $(BUILD)/lsnitch-web $(DESTDIR)$(BINDIR)/lsnitch-web
 	install -d -m 0755 $(DESTDIR)$(WEBROOT) $(DESTDIR)$(UNITDIR)/lsnitch-agent.service.d
 	install -m 0644 $(WEBROOT_FILES) $(DESTDIR)$(WEBROOT)/
 	install -D -m 0644 systemd/lsnitch-web.sysusers $(DESTDIR)$(SYSUSERSDIR)/lsnitch-web.conf
-	for u in lsnitch-web.service lsnitch-agent.service.d/web.conf; do \
+	for u in lsnitch-web.service lsnitch-agent.service.d/web.conf lsnitch-update.service \
+		lsnitch-update.timer; do \
 		sed $(UNIT_SED) systemd/$$u >$(DESTDIR)$(UNITDIR)/$$u && \
 		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; done
 	@# the agent's drop-in needs the group now, not at the next boot: where systemd reads
@@ -282,6 +284,8 @@ uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/lsnitch-agent $(DESTDIR)$(BINDIR)/lsnitch \
 		$(DESTDIR)$(UNITDIR)/lsnitch-agent.service \
 		$(DESTDIR)$(BINDIR)/lsnitch-web $(DESTDIR)$(UNITDIR)/lsnitch-web.service \
+		$(DESTDIR)$(SBINDIR)/lsnitch-update $(DESTDIR)$(UNITDIR)/lsnitch-update.service \
+		$(DESTDIR)$(UNITDIR)/lsnitch-update.timer \
 		$(DESTDIR)$(UNITDIR)/lsnitch-agent.service.d/web.conf \
 		$(DESTDIR)$(SYSUSERSDIR)/lsnitch-web.conf \
 		$(addprefix $(DESTDIR)$(WEBROOT)/,$(notdir $(WEBROOT_FILES))) \
