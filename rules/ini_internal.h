@@ -67,6 +67,12 @@ int ini_domain_rules(struct ini_state *st, const struct ini_key *k, void *obj, c
 int ini_hosts(struct ini_state *st, const struct ini_key *k, void *obj, char *v);
 int ini_domains(struct ini_state *st, const struct ini_key *k, void *obj, char *v);
 int ini_dns_servers(struct ini_state *st, const struct ini_key *k, void *obj, char *v);
+/*
+ * One more element (@size bytes, @n in use) at the end of the array @v, zeroed, its first
+ * member (a char *) a copy of @name: its address, or NULL with the error recorded.
+ */
+void *ini_push_named(struct ini_state *st, void **v, size_t *cap, size_t n, size_t size,
+		     const char *name);
 /* Whether @s is a policy or list name: [A-Za-z0-9_.@-]+ */
 bool ini_is_name(const char *s);
 /* "[list NAME]" (subscription.c): a new entry of c->lists, its keys in ini_list_keys[]. */

@@ -52,26 +52,41 @@ bool ini_is_name(const char *s)
 	return true;
 }
 
+void *ini_push_named(struct ini_state *st, void **v, size_t *cap, size_t n, size_t size,
+		     const char *name)
+{
+	char **elem;
+
+	if (ln_grow(v, cap, n + 1, size)) {
+		ini_fail(st, -ENOMEM, "out of memory");
+		return NULL;
+	}
+	elem = (void *)((char *)*v + n * size);
+	memset(elem, 0, size);
+	*elem = strdup(name);
+	if (!*elem) {
+		ini_fail(st, -ENOMEM, "out of memory");
+		return NULL;
+	}
+	return elem;
+}
+
+_Static_assert(offsetof(struct ln_policy, name) == 0, "ini_push_named() sets the first member");
+
 static int ini_add_policy(struct ini_state *st, const char *name)
 {
 	struct ln_config *c = st->c;
 	struct ln_policy *p;
-	int rc;
 
 	if (!ini_is_name(name))
 		return ini_fail(st, -EINVAL, "bad policy name \"%s\" (letters, digits, _.@-)",
 				name);
 	if (c->n_policies >= LN_MAX_POLICIES - 1)
 		return ini_fail(st, -E2BIG, "too many policies (max %d)", LN_MAX_POLICIES - 1);
-	rc = ln_grow((void **)&c->policies, &c->cap_policies, c->n_policies + 1,
-		     sizeof(*c->policies));
-	if (rc)
-		return ini_fail(st, rc, "out of memory");
-	p = &c->policies[c->n_policies];
-	memset(p, 0, sizeof(*p));
-	p->name = strdup(name);
-	if (!p->name)
-		return ini_fail(st, -ENOMEM, "out of memory");
+	p = ini_push_named(st, (void **)&c->policies, &c->cap_policies, c->n_policies,
+			   sizeof(*c->policies), name);
+	if (!p)
+		return st->rc;
 	p->id = c->n_policies + 1;
 	p->default_verdict = LN_VERDICT_ALLOW;
 	p->default_rule_id = ini_rule_id(st);

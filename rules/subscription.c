@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <strings.h>
 #include <sys/stat.h>
 
@@ -12,11 +13,12 @@
 #define LIST_REFRESH_MIN 60
 #define LIST_REFRESH_MAX (30 * 86400)
 
+_Static_assert(offsetof(struct ln_list_sub, name) == 0, "ini_push_named() sets the first member");
+
 int ini_add_list_section(struct ini_state *st, const char *name)
 {
 	struct ln_config *c = st->c;
 	struct ln_list_sub *l;
-	int rc;
 
 	if (!ini_is_name(name) || name[0] == '.')
 		return ini_fail(st, -EINVAL,
@@ -25,14 +27,10 @@ int ini_add_list_section(struct ini_state *st, const char *name)
 	for (size_t i = 0; i < c->n_lists; i++)
 		if (!strcmp(c->lists[i].name, name))
 			return ini_fail(st, -EINVAL, "list \"%s\" is already defined", name);
-	rc = ln_grow((void **)&c->lists, &c->cap_lists, c->n_lists + 1, sizeof(*c->lists));
-	if (rc)
-		return ini_fail(st, rc, "out of memory");
-	l = &c->lists[c->n_lists];
-	memset(l, 0, sizeof(*l));
-	l->name = strdup(name);
-	if (!l->name)
-		return ini_fail(st, -ENOMEM, "out of memory");
+	l = ini_push_named(st, (void **)&c->lists, &c->cap_lists, c->n_lists, sizeof(*c->lists),
+			   name);
+	if (!l)
+		return st->rc;
 	l->refresh_sec = LN_LIST_REFRESH_DEFAULT;
 	l->rule_id = ini_rule_id(st);
 	st->list = c->n_lists++;
@@ -52,17 +50,17 @@ static int ini_list_url(struct ini_state *st, const struct ini_key *k, void *obj
 	return l->url ? 0 : ini_fail(st, -ENOMEM, "out of memory");
 }
 
+static const char *const kind_names[] = {[LN_LIST_HOSTS] = "hosts", [LN_LIST_DOMAINS] = "domains"};
+
 static int ini_list_kind(struct ini_state *st, const struct ini_key *k, void *obj, char *v)
 {
 	struct ln_list_sub *l = obj;
 
-	if (!strcasecmp(v, "hosts"))
-		l->kind = LN_LIST_HOSTS;
-	else if (!strcasecmp(v, "domains"))
-		l->kind = LN_LIST_DOMAINS;
-	else
-		return ini_fail(st, -EINVAL, "bad value \"%s\" for kind (hosts or domains)", v);
-	return 0;
+	for (l->kind = LN_LIST_HOSTS; l->kind <= LN_LIST_DOMAINS; l->kind++)
+		if (!strcasecmp(v, kind_names[l->kind]))
+			return 0;
+	l->kind = 0;
+	return ini_fail(st, -EINVAL, "bad value \"%s\" for kind (hosts or domains)", v);
 }
 
 /* refresh = N[s|m|h|d] (no unit: seconds), between a minute and 30 days. */
@@ -131,7 +129,7 @@ char *ln_list_path(const struct ln_config *c, const struct ln_list_sub *l, const
 
 const char *ln_list_kind_name(int kind)
 {
-	return kind == LN_LIST_HOSTS ? "hosts" : "domains";
+	return kind == LN_LIST_HOSTS ? kind_names[LN_LIST_HOSTS] : kind_names[LN_LIST_DOMAINS];
 }
 
 static size_t hostlist_count(const struct ln_hostlist *h)
