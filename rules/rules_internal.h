@@ -38,6 +38,9 @@ struct ln_linefile {
  * @max (<= LN_MAX_LINE_LEN) characters. Errors: "path: cannot open: ...",
  * "path: not a regular file", -E2BIG (too many files).
  */
+/* ln_linefile_open() with more open(2) flags (O_NOFOLLOW: a file another user may replace). */
+int ln_linefile_open_flags(struct ln_linefile *lf, struct ln_sources *src, const char *path,
+			   size_t max, int oflags, struct ln_error *err);
 int ln_linefile_open(struct ln_linefile *lf, struct ln_sources *src, const char *path, size_t max,
 		     struct ln_error *err);
 /*

@@ -2,6 +2,7 @@
 /* List subscriptions: [list NAME] sections, their downloaded copies, lsnitch-update's state. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stddef.h>
@@ -137,22 +138,25 @@ static size_t hostlist_count(const struct ln_hostlist *h)
 	return h->n + h->n_names;
 }
 
-/* The copy at @path into @hosts or @domains (by @l->kind): its entries counted. */
+/*
+ * The copy at @path into @hosts or @domains (by @l->kind): its entries counted. Not through a
+ * symbolic link: the directory is the unprivileged updater's, the reader may be root.
+ */
 static int list_read(struct ln_config *c, struct ln_list_sub *l, const char *path,
 		     struct ln_hostlist *hosts, struct ln_domainlist *domains, struct ln_error *err)
 {
-	size_t before;
+	bool is_hosts = l->kind == LN_LIST_HOSTS;
+	size_t before = is_hosts ? hostlist_count(hosts) : domains->n;
+	struct ln_linefile lf;
 	int rc;
 
-	if (l->kind == LN_LIST_HOSTS) {
-		before = hostlist_count(hosts);
-		rc = ln_hostlist_parse_file(hosts, &c->sources, path, err);
-		l->entries = hostlist_count(hosts) - before;
-	} else {
-		before = domains->n;
-		rc = ln_domainlist_parse_file(domains, &c->sources, path, err);
-		l->entries = domains->n - before;
-	}
+	rc = ln_linefile_open_flags(&lf, &c->sources, path, LN_MAX_LINE_LEN, O_NOFOLLOW, err);
+	if (!rc && is_hosts)
+		rc = ln_linefile_read(&lf, ln_hostlist_line, hosts, err);
+	else if (!rc)
+		rc = ln_linefile_read(&lf, ln_domainlist_line, domains, err);
+	ln_linefile_close(&lf);
+	l->entries = (is_hosts ? hostlist_count(hosts) : domains->n) - before;
 	l->loaded = rc >= 0;
 	return rc < 0 ? rc : 0;
 }

@@ -76,6 +76,12 @@ static void test_copies_loaded(void **state)
 	assert_int_equal(load(&c, ini, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "lists/ips:2: "));
 	ln_config_free(&c);
+	/* the updater's directory: a link there (to a file only root may read) is refused */
+	unlink(tpath("lists/ips"));
+	assert_int_equal(symlink(write_file("secret", "192.0.2.9\n"), tpath("lists/ips")), 0);
+	assert_int_equal(load(&c, ini, &err), -ELOOP);
+	assert_non_null(strstr(err.msg, "lists/ips: cannot open: "));
+	ln_config_free(&c);
 }
 
 static void test_errors(void **state)
