@@ -7,21 +7,27 @@
 
 #include "rules_internal.h"
 
-#define FIELD_STR(key, f) {key, offsetof(struct ln_list_state, f), sizeof(((struct ln_list_state *)0)->f)}
-#define FIELD_NUM(key, f) {key, offsetof(struct ln_list_state, f), 0}
+#define FIELD_STR(key, f)                                                                          \
+	{                                                                                          \
+		key, offsetof(struct ln_list_state, f), sizeof(((struct ln_list_state *)0)->f)     \
+	}
+#define FIELD_NUM(key, f)                                                                          \
+	{                                                                                          \
+		key, offsetof(struct ln_list_state, f), 0                                          \
+	}
 
 /* The fields, as the file names them; size 0: a number (long long). */
 static const struct state_field {
 	const char *key;
 	size_t off, size;
 } fields[] = {
-	FIELD_STR("url", url),
-	FIELD_NUM("fetched_at", fetched_at),
-	FIELD_NUM("checked_at", checked_at),
-	FIELD_NUM("entries", entries),
-	FIELD_STR("etag", etag),
-	FIELD_STR("last_modified", last_modified),
-	FIELD_STR("error", error),
+    FIELD_STR("url", url),
+    FIELD_NUM("fetched_at", fetched_at),
+    FIELD_NUM("checked_at", checked_at),
+    FIELD_NUM("entries", entries),
+    FIELD_STR("etag", etag),
+    FIELD_STR("last_modified", last_modified),
+    FIELD_STR("error", error),
 };
 #define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
 

@@ -79,8 +79,8 @@ static int ini_list_refresh(struct ini_state *st, const struct ini_key *k, void 
 		m = mult[strchr(units, tolower((unsigned char)*end)) - units];
 	else if (*end)
 		n = 0;
-	if (!isdigit((unsigned char)*v) || errno || n > LIST_REFRESH_MAX || n * m < LIST_REFRESH_MIN ||
-	    n * m > LIST_REFRESH_MAX)
+	if (!isdigit((unsigned char)*v) || errno || n > LIST_REFRESH_MAX ||
+	    n * m < LIST_REFRESH_MIN || n * m > LIST_REFRESH_MAX)
 		return ini_fail(st, -EINVAL,
 				"bad value \"%s\" for refresh (N, Ns, Nm, Nh or Nd: 1m to 30d)", v);
 	l->refresh_sec = n * m;

@@ -13,7 +13,7 @@ struct fetch_limits {
 };
 
 enum fetch_result {
-	FETCH_NEW = 1,          /* a body in the file, its validators in the state */
+	FETCH_NEW = 1,		/* a body in the file, its validators in the state */
 	FETCH_NOT_MODIFIED = 2, /* 304: the copy in force is current */
 };
 

@@ -53,8 +53,7 @@ static void paths_free(struct list_paths *p)
 	free(p->tmp);
 }
 
-static int paths_make(const struct ln_config *c, const struct ln_list_sub *l,
-		      struct list_paths *p)
+static int paths_make(const struct ln_config *c, const struct ln_list_sub *l, struct list_paths *p)
 {
 	p->copy = ln_list_path(c, l, "");
 	p->state = ln_list_path(c, l, ".state");
@@ -197,25 +196,46 @@ static int reload_agent(void)
 static int parse_opts(int argc, char **argv, struct update_opts *o)
 {
 	static const struct option lo[] = {
-		{"config", required_argument, NULL, 'c'}, {"lists-dir", required_argument, NULL, 'd'},
-		{"force", no_argument, NULL, 'f'},        {"max-size", required_argument, NULL, 'm'},
-		{"timeout", required_argument, NULL, 't'}, {"socket", required_argument, NULL, 's'},
-		{"no-reload", no_argument, NULL, 'n'},    {"help", no_argument, NULL, 'h'},
-		{},
+	    {"config", required_argument, NULL, 'c'},
+	    {"lists-dir", required_argument, NULL, 'd'},
+	    {"force", no_argument, NULL, 'f'},
+	    {"max-size", required_argument, NULL, 'm'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"socket", required_argument, NULL, 's'},
+	    {"no-reload", no_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},
+	    {},
 	};
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "c:d:fm:t:s:nh", lo, NULL)) != -1) {
 		switch (ch) {
-		case 'c': o->config = optarg; break;
-		case 'd': o->lists_dir = optarg; break;
-		case 'f': o->force = true; break;
-		case 'm': o->lim.max_bytes = atoll(optarg); break;
-		case 't': o->lim.timeout_sec = atol(optarg); break;
-		case 's': socket_path = optarg; break;
-		case 'n': o->no_reload = true; break;
-		case 'h': usage(stdout); exit(0);
-		default: return -1;
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'd':
+			o->lists_dir = optarg;
+			break;
+		case 'f':
+			o->force = true;
+			break;
+		case 'm':
+			o->lim.max_bytes = atoll(optarg);
+			break;
+		case 't':
+			o->lim.timeout_sec = atol(optarg);
+			break;
+		case 's':
+			socket_path = optarg;
+			break;
+		case 'n':
+			o->no_reload = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			return -1;
 		}
 	}
 	if (optind < argc || o->lim.max_bytes <= 0 || o->lim.timeout_sec <= 0)
