@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /* lsnitch-update's record of one list (LISTS_DIR/NAME.state): "key=value" lines. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "rules_internal.h"
 
@@ -48,12 +51,19 @@ static void state_set(struct ln_list_state *s, const char *key, const char *v)
 int ln_list_state_read(const char *path, struct ln_list_state *s)
 {
 	char line[2048], *eq;
+	struct stat sb;
 	FILE *f;
+	int fd;
 
 	memset(s, 0, sizeof(*s));
-	f = fopen(path, "re");
-	if (!f)
+	/* the updater's file, read by root too: no link, no FIFO, nothing that blocks */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
 		return -errno;
+	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode) || !(f = fdopen(fd, "re"))) {
+		close(fd);
+		return -EINVAL;
+	}
 	while (fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = '\0';
 		eq = strchr(line, '=');

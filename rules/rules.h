@@ -305,7 +305,10 @@ struct ln_list_state {
 	char etag[256], last_modified[128];
 	char error[LN_ERR_MAX]; /* the last attempt's failure; "": it worked */
 };
-/* Reads @path into @s (zeroed first); -ENOENT when there is none; unknown keys are skipped. */
+/*
+ * Reads @path into @s (zeroed first); -ENOENT when there is none, -ELOOP for a symbolic link,
+ * -EINVAL for what is not a regular file; unknown keys are skipped.
+ */
 int ln_list_state_read(const char *path, struct ln_list_state *s);
 /* Writes @s to the stream @f. */
 int ln_list_state_write(FILE *f, const struct ln_list_state *s);

@@ -147,6 +147,9 @@ static void test_validate_and_state(void **state)
 	assert_string_equal(r.etag, "\"abc\"");
 	assert_string_equal(r.error, "HTTP status 404");
 	assert_int_equal(ln_list_state_read(tpath("none"), &r), -ENOENT);
+	assert_int_equal(symlink(tpath("st"), tpath("st-link")), 0);
+	assert_int_equal(ln_list_state_read(tpath("st-link"), &r), -ELOOP);
+	assert_int_equal(ln_list_state_read(make_fifo("st-fifo"), &r), -EINVAL);
 }
 
 int main(void)
