@@ -11,7 +11,8 @@
 # (bench/run-dns-asker-bench.sh); then the cgroup part (bench/run-cgroup-bench.sh:
 # what deciding a new cgroup by its name costs); then the resolver-socket
 # program's cost per unix connect() (unix_bench below).
-# BENCH_PARTS="connect dns egress asker cgroup unix" (default).
+# Then the list subscriptions (bench/run-lists-bench.py: lsnitch-update against curl).
+# BENCH_PARTS="connect dns egress asker cgroup unix lists" (default).
 set -u
 cd "$(dirname "$0")/.."
 B=build
@@ -20,7 +21,7 @@ LOOP=$B/bench/connect_loop
 ITERS=${BENCH_ITERS:-300000}
 SIZES=${BENCH_SIZES:-"0 10000 1000000"}
 KINDS=${BENCH_KINDS:-"v4 v4cidr v6 v6cidr"}
-PARTS=${BENCH_PARTS:-"connect dns egress asker cgroup unix"}
+PARTS=${BENCH_PARTS:-"connect dns egress asker cgroup unix lists"}
 want() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (BPF)" >&2; exit 1; }
@@ -200,4 +201,8 @@ fi
 if want unix; then
 	echo
 	unix_bench
+fi
+if want lists; then
+	echo
+	BUILD=$B bench/run-lists-bench.py || exit 1
 fi
