@@ -44,7 +44,8 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Wall \
 DEPS_PKGS := clang llvm gcc make pkg-config libbpf-dev libelf-dev zlib1g-dev \
 	     libsystemd-dev libinih-dev libcmocka-dev bpftool iproute2 util-linux \
 	     curl python3 dnsutils socat libxxhash-dev dnsmasq dnsperf \
-	     libjson-c-dev groff-base libmicrohttpd-dev python3-prometheus-client libsqlite3-dev
+	     libjson-c-dev groff-base libmicrohttpd-dev python3-prometheus-client libsqlite3-dev \
+	     libcurl4-openssl-dev
 
 RULES_SRC  := $(sort $(wildcard rules/*.c))
 RULES_OBJ  := $(patsubst rules/%.c,$(BUILD)/rules/%.o,$(RULES_SRC))
@@ -63,6 +64,10 @@ WEB_HDRS   := $(wildcard web/*.h)
 DATADIR    ?= $(PREFIX)/share
 WEBROOT    := $(DATADIR)/lsnitch/webroot
 LDLIBS_WEB := -lmicrohttpd -ljson-c -lpthread
+# update/ is lsnitch-update: the list downloader (libcurl), unprivileged, never in the agent.
+UPDATE_SRC := $(sort $(wildcard update/*.c))
+UPDATE_OBJ := $(patsubst update/%.c,$(BUILD)/update/%.o,$(UPDATE_SRC))
+LDLIBS_UPDATE := -lcurl -linih -lresolv -lxxhash -ljson-c
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 BENCH_SRC  := $(filter-out %.bpf.c,$(sort $(wildcard bench/*.c)))
@@ -72,7 +77,7 @@ HDRS       := $(wildcard include/*.h) $(wildcard rules/*.h) $(wildcard agent/*.h
 
 .PHONY: all deps test-debs agent unit test test-unit test-e2e bench run check install uninstall clean format
 
-all: deps agent $(BUILD)/lsnitch-web $(UNIT_BIN) $(BENCH_BIN) $(BENCH_BPF)
+all: deps agent $(BUILD)/lsnitch-web $(BUILD)/lsnitch-update $(UNIT_BIN) $(BENCH_BIN) $(BENCH_BPF)
 
 agent: $(BUILD)/lsnitch-agent $(BUILD)/lsnitch
 
@@ -153,6 +158,14 @@ $(BUILD)/lsnitch-web: $(WEB_OBJ) $(BUILD)/libctl.a
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_WEB)
 
+$(BUILD)/update/%.o: update/%.c $(HDRS) $(CLI_HDRS) $(wildcard update/*.h) | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Iagent -c $< -o $@
+
+$(BUILD)/lsnitch-update: $(UPDATE_OBJ) $(BUILD)/librules.a $(BUILD)/libctl.a
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_UPDATE)
+
 # Unit tests link the rules library; those of the control protocol also its pure helpers.
 $(BUILD)/tests/test_control_proto: TEST_EXTRA = $(BUILD)/agent/control_proto.o -ljson-c
 $(BUILD)/tests/test_control_proto: $(BUILD)/agent/control_proto.o
@@ -207,7 +220,7 @@ test: all
 bench: all
 	$(Q)bench/run-bench.sh
 
-MAN8 := agent/lsnitch-agent.8 cli/lsnitch.8 web/lsnitch-web.8
+MAN8 := agent/lsnitch-agent.8 cli/lsnitch.8 web/lsnitch-web.8 update/lsnitch-update.8
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 WEBROOT_FILES := $(sort $(wildcard webroot/*))
 # The paths in the units, rewritten to where make install puts things.
@@ -238,15 +251,17 @@ endef
 # Binaries, man pages and the unit (its paths rewritten to PREFIX and
 # CONFDIR); configuration files only where none exists: an administrator's
 # edits survive every install.
-install: agent $(BUILD)/lsnitch-web
+install: agent $(BUILD)/lsnitch-web $(BUILD)/lsnitch-update
 	$(make_conf)
 	install -D -m 0755 $(BUILD)/lsnitch-agent $(DESTDIR)$(SBINDIR)/lsnitch-agent
+	install -D -m 0755 $(BUILD)/lsnitch-update $(DESTDIR)$(SBINDIR)/lsnitch-update
 	install -D -m 0755 $(BUILD)/lsnitch $(DESTDIR)$(BINDIR)/lsnitch
 	install -D -m 0755 $(BUILD)/lsnitch-web $(DESTDIR)$(BINDIR)/lsnitch-web
 	install -d -m 0755 $(DESTDIR)$(WEBROOT) $(DESTDIR)$(UNITDIR)/lsnitch-agent.service.d
 	install -m 0644 $(WEBROOT_FILES) $(DESTDIR)$(WEBROOT)/
 	install -D -m 0644 systemd/lsnitch-web.sysusers $(DESTDIR)$(SYSUSERSDIR)/lsnitch-web.conf
-	for u in lsnitch-web.service lsnitch-agent.service.d/web.conf; do \
+	for u in lsnitch-web.service lsnitch-agent.service.d/web.conf lsnitch-update.service \
+		lsnitch-update.timer; do \
 		sed $(UNIT_SED) systemd/$$u >$(DESTDIR)$(UNITDIR)/$$u && \
 		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; done
 	@# the agent's drop-in needs the group now, not at the next boot: where systemd reads
@@ -278,6 +293,8 @@ uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/lsnitch-agent $(DESTDIR)$(BINDIR)/lsnitch \
 		$(DESTDIR)$(UNITDIR)/lsnitch-agent.service \
 		$(DESTDIR)$(BINDIR)/lsnitch-web $(DESTDIR)$(UNITDIR)/lsnitch-web.service \
+		$(DESTDIR)$(SBINDIR)/lsnitch-update $(DESTDIR)$(UNITDIR)/lsnitch-update.service \
+		$(DESTDIR)$(UNITDIR)/lsnitch-update.timer \
 		$(DESTDIR)$(UNITDIR)/lsnitch-agent.service.d/web.conf \
 		$(DESTDIR)$(SYSUSERSDIR)/lsnitch-web.conf \
 		$(addprefix $(DESTDIR)$(WEBROOT)/,$(notdir $(WEBROOT_FILES))) \

@@ -170,6 +170,8 @@ void ln_cgnames_free(struct ln_manager *m);
 
 /* config.c: read everything the options name into a fresh config. */
 int ln_config_from_opts(const struct ln_opts *o, struct ln_config *c, struct ln_error *err);
+/* Whether [list] @i has no downloaded copy; if so, the warning into @buf. */
+bool ln_config_list_missing(const struct ln_config *c, size_t i, char *buf, size_t len);
 int ln_resolve_getaddrinfo(const char *name, struct ln_prefix *out, size_t max, void *ud);
 /* How many hostnames (rules and host lists) the configuration resolves. */
 size_t ln_config_hostnames(const struct ln_config *c);

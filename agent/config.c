@@ -2,6 +2,7 @@
 /* Read every file the command line names into one fresh configuration. */
 #include <errno.h>
 #include <netdb.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -37,6 +38,8 @@ int ln_config_from_opts(const struct ln_opts *o, struct ln_config *c, struct ln_
 		r = ln_config_add_hosts(c, "blocked_hosts.txt", err);
 	if (r >= 0 && demo && file_exists("blocked_domains.txt"))
 		r = ln_config_add_domains(c, "blocked_domains.txt", err);
+	if (r >= 0)
+		r = ln_config_load_lists(c, err);
 	if (r < 0)
 		return r;
 	if (o->audit)
@@ -44,6 +47,19 @@ int ln_config_from_opts(const struct ln_opts *o, struct ln_config *c, struct ln_
 	if (o->log_allowed)
 		c->log_allowed = true;
 	return ln_config_validate(c, err);
+}
+
+bool ln_config_list_missing(const struct ln_config *c, size_t i, char *buf, size_t len)
+{
+	const struct ln_list_sub *l = &c->lists[i];
+	char where[300];
+
+	if (l->loaded)
+		return false;
+	snprintf(buf, len, "%s: [list %s]: no copy in %s yet (run lsnitch-update), ignoring",
+		 ln_rule_id_format(&c->sources, l->rule_id, where, sizeof(where)), l->name,
+		 ln_lists_dir(c));
+	return true;
 }
 
 size_t ln_config_hostnames(const struct ln_config *c)

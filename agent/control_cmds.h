@@ -22,6 +22,10 @@ struct ln_ctl_ctx {
 	char reload_msg[LN_ERR_MAX];
 };
 
+/* The [list] subscriptions of @c, for status (status_lists.c). */
+struct ln_config;
+struct json_object *ln_status_lists(const struct ln_config *c);
+
 /* Answer one request line: ln_ctl_dispatch() over the command table. */
 int ln_ctl_command(struct ln_ctl_ctx *ctx, const char *line, size_t len,
 		   struct json_object **reply, struct ln_error *err);

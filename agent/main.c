@@ -212,12 +212,15 @@ static int do_check(const struct ln_opts *o)
 	struct ln_config cfg;
 	struct ln_compiled cc = {};
 	struct ln_error err = {};
-	char sum[256];
+	char sum[700];
 	int r;
 
 	check_cgroups(o);
 	ln_config_init(&cfg);
 	r = ln_config_from_opts(o, &cfg, &err);
+	for (size_t i = 0; r >= 0 && i < cfg.n_lists; i++)
+		if (ln_config_list_missing(&cfg, i, sum, sizeof(sum)))
+			fprintf(stderr, "warning: %s\n", sum);
 	if (r >= 0)
 		r = ln_compile(&cfg, resolve_none, NULL, warn_none, NULL, &cc, &err);
 	if (r < 0) {

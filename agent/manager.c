@@ -91,6 +91,15 @@ static void warn_unguarded(const struct ln_manager *m, const struct ln_config *c
 	}
 }
 
+/* A [list] never downloaded: the agent runs without it, and says so. */
+static void warn_lists(const struct ln_config *c)
+{
+	char msg[700];
+
+	for (size_t i = 0; i < c->n_lists; i++)
+		if (ln_config_list_missing(c, i, msg, sizeof(msg)))
+			ln_log(LOG_WARNING, "%s", msg);
+}
 /*
  * A reload (cfg NULL: read the files) or a hostname refresh (cfg: the one in
  * force, shared), built on the worker's thread and put in force on the loop.
@@ -168,6 +177,7 @@ static void reload_done(struct ln_manager *m, struct build_job *j)
 	if (warn.msg[0])
 		ln_log(LOG_WARNING, "reload: %s", warn.msg);
 	warn_unguarded(m, m->gen->cfg);
+	warn_lists(m->gen->cfg);
 	/* Who asked before a queued reload gets that one's answer: it read their files. */
 	if (!m->reload_again)
 		ln_control_reloaded(m, 0, warn.msg[0] ? warn.msg : NULL);
@@ -441,6 +451,7 @@ static int manager_run(struct ln_manager *m)
 		return r;
 	log_generation("loaded", m->gen, m->n_attach);
 	warn_unguarded(m, m->gen->cfg);
+	warn_lists(m->gen->cfg);
 	ln_log(LOG_INFO, "ready");
 	sd_notify(0, "READY=1");
 	return sd_event_loop(m->event);

@@ -166,6 +166,29 @@ static void show_cgroup(const char *path, json_object *state)
 	printf("\n");
 }
 
+/* The [list] subscriptions: source, age of the copy in force, entries, the last error. */
+static void show_lists(json_object *a)
+{
+	size_t n = a ? json_object_array_length(a) : 0;
+
+	if (n)
+		printf("lists: %zu\n", n);
+	for (size_t i = 0; i < n; i++) {
+		json_object *l = json_object_array_get_idx(a, i);
+		const char *e = get_str(l, "last_error", "");
+
+		printf("  %s (%s, %s): %s\n", get_str(l, "name", "?"), get_str(l, "kind", "?"),
+		       get_str(l, "policy", "?"), get_str(l, "url", "?"));
+		if (json_object_get_boolean(get(l, "loaded")))
+			printf("      %s entries, copy %s s old\n", get_str(l, "entries", "0"),
+			       get_str(l, "age_sec", "?"));
+		else
+			printf("      no copy downloaded yet: not in force\n");
+		if (*e)
+			printf("      last update FAILED: %s\n", e);
+	}
+}
+
 static void show_status(json_object *o)
 {
 	json_object *a = get(o, "cgroups"), *g = get(o, "generation"), *rl = get(o, "last_reload");
@@ -194,6 +217,7 @@ static void show_status(json_object *o)
 	printf("policies: %zu\n", n);
 	for (size_t i = 0; i < n; i++)
 		show_policy(json_object_array_get_idx(a, i));
+	show_lists(get(o, "lists"));
 	show_kv("counters", get(o, "counters"));
 	show_kv("dns proxy", get(o, "dns"));
 }

@@ -53,6 +53,7 @@ void ln_config_free(struct ln_config *c)
 	ln_dns_servers_free(&c->dns_servers);
 	ln_resolver_sockets_free(&c->resolver_sockets);
 	ln_hostlist_free(&c->doh);
+	ln_list_subs_free(c);
 	ln_sources_free(&c->sources);
 	ln_config_init(c);
 }

@@ -13,6 +13,7 @@ enum ini_section {
 	SEC_NONE,
 	SEC_GLOBAL,
 	SEC_POLICY,
+	SEC_LIST, /* [list NAME] (subscription.c) */
 };
 
 struct ini_state {
@@ -23,6 +24,7 @@ struct ini_state {
 	bool allow_global;
 	enum ini_section sec;
 	size_t pol;		  /* index of the current policy */
+	size_t list;		  /* index of the current [list] */
 	bool key_in_section;	  /* inih continues values only after a key */
 	__u32 seen[INI_MAX_KEYS]; /* line of each once-only key of the section's table */
 	size_t n_rules;		  /* allow/deny entries in the whole config */
@@ -65,6 +67,20 @@ int ini_domain_rules(struct ini_state *st, const struct ini_key *k, void *obj, c
 int ini_hosts(struct ini_state *st, const struct ini_key *k, void *obj, char *v);
 int ini_domains(struct ini_state *st, const struct ini_key *k, void *obj, char *v);
 int ini_dns_servers(struct ini_state *st, const struct ini_key *k, void *obj, char *v);
+/*
+ * One more element (@size bytes, @n in use) at the end of the array @v, zeroed, its first
+ * member (a char *) a copy of @name: its address, or NULL with the error recorded.
+ */
+void *ini_push_named(struct ini_state *st, void **v, size_t *cap, size_t n, size_t size,
+		     const char *name);
+/* Whether @s is a policy or list name: [A-Za-z0-9_.@-]+ */
+bool ini_is_name(const char *s);
+/* "[list NAME]" (subscription.c): a new entry of c->lists, its keys in ini_list_keys[]. */
+int ini_add_list_section(struct ini_state *st, const char *name);
+extern const struct ini_key ini_list_keys[];
+extern const size_t ini_n_list_keys;
+/* [global] lists-dir (subscription.c). */
+int ini_lists_dir(struct ini_state *st, const struct ini_key *k, void *obj, char *v);
 /* [global] resolver-sockets (dns_bypass.c). */
 int ini_resolver_sockets(struct ini_state *st, const struct ini_key *k, void *obj, char *v);
 

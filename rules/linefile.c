@@ -14,12 +14,12 @@
  * Opens @path only if it is a regular file. O_NONBLOCK: a FIFO or device swapped in for the
  * file must be refused, not block the open (a FIFO without a writer would).
  */
-static int open_regular(const char *path, FILE **f, struct ln_error *err)
+static int open_regular(const char *path, int oflags, FILE **f, struct ln_error *err)
 {
 	struct stat sb;
 	int fd, fl, rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | oflags);
 	if (fd < 0 || fstat(fd, &sb) < 0)
 		goto fail;
 	if (!S_ISREG(sb.st_mode)) {
@@ -42,6 +42,12 @@ fail:
 int ln_linefile_open(struct ln_linefile *lf, struct ln_sources *src, const char *path, size_t max,
 		     struct ln_error *err)
 {
+	return ln_linefile_open_flags(lf, src, path, max, 0, err);
+}
+
+int ln_linefile_open_flags(struct ln_linefile *lf, struct ln_sources *src, const char *path,
+			   size_t max, int oflags, struct ln_error *err)
+{
 	int idx;
 
 	lf->f = NULL;
@@ -53,7 +59,7 @@ int ln_linefile_open(struct ln_linefile *lf, struct ln_sources *src, const char 
 		return ln_err(err, idx, "%s: too many source files (max %u)", path,
 			      LN_RULE_MAX_FILES);
 	lf->file_idx = idx;
-	return open_regular(path, &lf->f, err);
+	return open_regular(path, oflags, &lf->f, err);
 }
 
 /* A failed read is an error, never taken for the end of the file. */

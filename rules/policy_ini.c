@@ -42,7 +42,7 @@ int ini_fail(struct ini_state *st, int rc, const char *fmt, ...)
 	return rc;
 }
 
-static bool is_policy_name(const char *s)
+bool ini_is_name(const char *s)
 {
 	if (!*s)
 		return false;
@@ -52,26 +52,41 @@ static bool is_policy_name(const char *s)
 	return true;
 }
 
+void *ini_push_named(struct ini_state *st, void **v, size_t *cap, size_t n, size_t size,
+		     const char *name)
+{
+	char **elem;
+
+	if (ln_grow(v, cap, n + 1, size)) {
+		ini_fail(st, -ENOMEM, "out of memory");
+		return NULL;
+	}
+	elem = (void *)((char *)*v + n * size);
+	memset(elem, 0, size);
+	*elem = strdup(name);
+	if (!*elem) {
+		ini_fail(st, -ENOMEM, "out of memory");
+		return NULL;
+	}
+	return elem;
+}
+
+_Static_assert(offsetof(struct ln_policy, name) == 0, "ini_push_named() sets the first member");
+
 static int ini_add_policy(struct ini_state *st, const char *name)
 {
 	struct ln_config *c = st->c;
 	struct ln_policy *p;
-	int rc;
 
-	if (!is_policy_name(name))
+	if (!ini_is_name(name))
 		return ini_fail(st, -EINVAL, "bad policy name \"%s\" (letters, digits, _.@-)",
 				name);
 	if (c->n_policies >= LN_MAX_POLICIES - 1)
 		return ini_fail(st, -E2BIG, "too many policies (max %d)", LN_MAX_POLICIES - 1);
-	rc = ln_grow((void **)&c->policies, &c->cap_policies, c->n_policies + 1,
-		     sizeof(*c->policies));
-	if (rc)
-		return ini_fail(st, rc, "out of memory");
-	p = &c->policies[c->n_policies];
-	memset(p, 0, sizeof(*p));
-	p->name = strdup(name);
-	if (!p->name)
-		return ini_fail(st, -ENOMEM, "out of memory");
+	p = ini_push_named(st, (void **)&c->policies, &c->cap_policies, c->n_policies,
+			   sizeof(*c->policies), name);
+	if (!p)
+		return st->rc;
 	p->id = c->n_policies + 1;
 	p->default_verdict = LN_VERDICT_ALLOW;
 	p->default_rule_id = ini_rule_id(st);
@@ -110,14 +125,21 @@ static int ini_on_section(struct ini_state *st, char *s)
 		st->sec = SEC_POLICY;
 		if (*arg)
 			return ini_add_policy(st, arg);
-		if (!is_policy_name(st->base))
+		if (!ini_is_name(st->base))
 			return ini_fail(st, -EINVAL,
 					"file name \"%s\" is not a policy name: use [policy NAME]",
 					st->base);
 		return ini_add_policy(st, st->base);
 	}
+	if (!strcasecmp(word, "list")) {
+		if (!st->allow_global)
+			return ini_fail(st, -EINVAL,
+					"[list] is only allowed in the --config file");
+		st->sec = SEC_LIST;
+		return ini_add_list_section(st, arg);
+	}
 	return ini_fail(st, -EINVAL,
-			"unknown section \"[%s%s%s]\" (expected [policy NAME] or "
+			"unknown section \"[%s%s%s]\" (expected [policy NAME], [list NAME] or "
 			"[global])",
 			word, *arg ? " " : "", arg);
 }
@@ -326,17 +348,18 @@ static const struct ini_key global_keys[] = {
     INI_KEY("resolver-sockets", ini_resolver_sockets, CONFIG_AT(resolver_sockets)),
     INI_KEY("encrypted-dns", ini_sock_kind, .once = true, CONFIG_AT(encrypted_dns)),
     INI_KEY("doh-resolvers", ini_hosts, CONFIG_AT(doh)),
+    INI_KEY("lists-dir", ini_lists_dir, .once = true),
 };
 
 _Static_assert(N_ELEMS(policy_keys) <= INI_MAX_KEYS, "st->seen too small");
 _Static_assert(N_ELEMS(global_keys) <= INI_MAX_KEYS, "st->seen too small");
 
 /*
- * Finds @key in the section's table @keys and hands @v to its parser; @policy: the name of
- * the policy, NULL in [global].
+ * Finds @key in the section's table @keys and hands @v to its parser; @section: "[policy
+ * NAME]", "[list NAME]" or "[global]", for the error.
  */
 static int ini_key_parse(struct ini_state *st, const struct ini_key *keys, size_t n, void *obj,
-			 const char *policy, const char *key, char *v)
+			 const char *section, const char *key, char *v)
 {
 	const struct ini_key *k;
 	size_t i;
@@ -352,16 +375,14 @@ static int ini_key_parse(struct ini_state *st, const struct ini_key *keys, size_
 			st->seen[i] = st->lf.line;
 		return k->parse(st, k, obj, v);
 	}
-	if (policy)
-		return ini_fail(st, -EINVAL, "unknown key \"%s\" in [policy %s]", key, policy);
-	return ini_fail(st, -EINVAL, "unknown key \"%s\" in [global]", key);
+	return ini_fail(st, -EINVAL, "unknown key \"%s\" in %s", key, section);
 }
 
 /* inih handler: 1 to go on, 0 on error (the message is in st). */
 static int ini_on_key(void *user, const char *section, const char *name, const char *value)
 {
 	struct ini_state *st = user;
-	char v[LN_INI_MAX_LINE + 1], *val;
+	char v[LN_INI_MAX_LINE + 1], sec[LN_INI_MAX_LINE + 16], *val;
 	struct ln_policy *p;
 
 	(void)section;
@@ -373,10 +394,15 @@ static int ini_on_key(void *user, const char *section, const char *name, const c
 	ln_cut_comment(v);
 	val = ln_trim(v);
 	if (st->sec == SEC_GLOBAL) {
-		ini_key_parse(st, global_keys, N_ELEMS(global_keys), st->c, NULL, name, val);
+		ini_key_parse(st, global_keys, N_ELEMS(global_keys), st->c, "[global]", name, val);
 	} else if (st->sec == SEC_POLICY) {
 		p = &st->c->policies[st->pol];
-		ini_key_parse(st, policy_keys, N_ELEMS(policy_keys), p, p->name, name, val);
+		snprintf(sec, sizeof(sec), "[policy %s]", p->name);
+		ini_key_parse(st, policy_keys, N_ELEMS(policy_keys), p, sec, name, val);
+	} else if (st->sec == SEC_LIST) {
+		snprintf(sec, sizeof(sec), "[list %s]", st->c->lists[st->list].name);
+		ini_key_parse(st, ini_list_keys, ini_n_list_keys, &st->c->lists[st->list], sec,
+			      name, val);
 	} else {
 		ini_fail(st, -EINVAL, "key \"%s\" before any section", name);
 	}

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <linux/types.h>
 
 #include "lsnitch.h"
@@ -203,6 +204,25 @@ struct ln_resolver_sockets {
 	bool set; /* the key was given */
 };
 
+/* ---- list subscriptions ([list NAME] in the --config file; subscription.c) ---- */
+enum ln_list_kind {
+	LN_LIST_HOSTS = 1,   /* addresses, CIDRs, hostnames (blocked-hosts) */
+	LN_LIST_DOMAINS = 2, /* domains, hosts-file, adblock lines (blocked-domains) */
+};
+#define LN_LISTS_DIR "/var/lib/lsnitch/lists" /* [global] lists-dir's default */
+#define LN_LIST_REFRESH_DEFAULT 86400
+struct ln_list_sub {
+	char *name;   /* the copy is LISTS_DIR/NAME, its state LISTS_DIR/NAME.state */
+	char *url;
+	int kind;     /* enum ln_list_kind */
+	unsigned int refresh_sec;
+	char *policy; /* policy= : the named policy's list; NULL: global */
+	__u32 rule_id, policy_rule_id; /* the section line, the policy= line */
+	/* set by ln_config_load_lists() */
+	bool loaded;    /* the copy was there and read */
+	size_t entries; /* the copy's entries */
+};
+
 struct ln_config {
 	struct ln_sources sources;
 	struct ln_policy *policies; /* id = index + 1 */
@@ -225,6 +245,9 @@ struct ln_config {
 	struct ln_resolver_sockets resolver_sockets;
 	struct ln_sock_rule encrypted_dns; /* [global] encrypted-dns: every policy's default */
 	struct ln_hostlist doh;            /* [global] doh-resolvers: DoH servers' addresses */
+	struct ln_list_sub *lists;         /* [list NAME] sections */
+	size_t n_lists, cap_lists;
+	char *lists_dir;                   /* [global] lists-dir; NULL: LN_LISTS_DIR */
 };
 
 void ln_config_init(struct ln_config *c);
@@ -258,6 +281,38 @@ int ln_config_load_units_dir(struct ln_config *c, const char *dir, struct ln_err
 /* Extra global lists from the command line. */
 int ln_config_add_hosts(struct ln_config *c, const char *path, struct ln_error *err);
 int ln_config_add_domains(struct ln_config *c, const char *path, struct ln_error *err);
+/*
+ * Reads the downloaded copy of every [list NAME] (lists_dir/NAME) into the global lists or
+ * those of its policy= (an unknown policy is that line's error), like a blocked-hosts= or
+ * blocked-domains= file: an error inside names the copy's file:line. A missing copy is no
+ * error: the list's .loaded stays false (the caller warns). Call after every file is loaded.
+ */
+int ln_config_load_lists(struct ln_config *c, struct ln_error *err);
+const char *ln_lists_dir(const struct ln_config *c);
+/* "DIR/NAME" (@sfx appended: "" or ".state") into a new string; NULL: out of memory. */
+char *ln_list_path(const struct ln_config *c, const struct ln_list_sub *l, const char *sfx);
+/* Parses @path as a list of @kind (a download being checked): its entry count or -errno. */
+long ln_list_validate(int kind, const char *path, struct ln_error *err);
+/* "hosts" / "domains" */
+const char *ln_list_kind_name(int kind);
+
+/* What lsnitch-update records of each list (LISTS_DIR/NAME.state, "key=value" lines). */
+struct ln_list_state {
+	char url[1024];
+	long long fetched_at;  /* the copy's download (unix time); 0: never */
+	long long checked_at;  /* the last attempt */
+	long long entries;
+	char etag[256], last_modified[128];
+	char error[LN_ERR_MAX]; /* the last attempt's failure; "": it worked */
+};
+/*
+ * Reads @path into @s (zeroed first); -ENOENT when there is none, -ELOOP for a symbolic link,
+ * -EINVAL for what is not a regular file; unknown keys are skipped.
+ */
+int ln_list_state_read(const char *path, struct ln_list_state *s);
+/* Writes @s to the stream @f. */
+int ln_list_state_write(FILE *f, const struct ln_list_state *s);
+
 /* Cross-file checks: duplicate names, a cgroup bound by two policies. */
 int ln_config_validate(const struct ln_config *c, struct ln_error *err);
 

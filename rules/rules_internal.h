@@ -13,6 +13,9 @@
  * Returns 0 or -ENOMEM.
  */
 int ln_grow(void **v, size_t *cap, size_t need, size_t size);
+/* Frees the [list] sections and lists-dir of @c (subscription.c). */
+struct ln_config;
+void ln_list_subs_free(struct ln_config *c);
 
 /* One glob component [@p, @pe) against one path component [@s, @se) (cgroup_match.c). */
 bool ln_cgroup_component_match(const char *p, const char *pe, const char *s, const char *se);
@@ -35,6 +38,9 @@ struct ln_linefile {
  * @max (<= LN_MAX_LINE_LEN) characters. Errors: "path: cannot open: ...",
  * "path: not a regular file", -E2BIG (too many files).
  */
+/* ln_linefile_open() with more open(2) flags (O_NOFOLLOW: a file another user may replace). */
+int ln_linefile_open_flags(struct ln_linefile *lf, struct ln_sources *src, const char *path,
+			   size_t max, int oflags, struct ln_error *err);
 int ln_linefile_open(struct ln_linefile *lf, struct ln_sources *src, const char *path, size_t max,
 		     struct ln_error *err);
 /*

@@ -44,7 +44,9 @@ etc/lsnitch/rules.d/README:644
 etc/lsnitch/units.d/README:644
 usr/bin/lsnitch-web:755 usr/lib/systemd/system/lsnitch-web.service:644
 usr/lib/systemd/system/lsnitch-agent.service.d/web.conf:644
-usr/lib/sysusers.d/lsnitch-web.conf:644 usr/share/man/man8/lsnitch-web.8:644"
+usr/lib/sysusers.d/lsnitch-web.conf:644 usr/share/man/man8/lsnitch-web.8:644
+usr/sbin/lsnitch-update:755 usr/lib/systemd/system/lsnitch-update.service:644
+usr/lib/systemd/system/lsnitch-update.timer:644 usr/share/man/man8/lsnitch-update.8:644"
 for f in "$ROOT"/webroot/*; do FILES="$FILES usr/share/lsnitch/webroot/${f##*/}:644"; done
 for fm in $FILES; do
 	f=${fm%:*} m=${fm#*:}
@@ -64,6 +66,11 @@ check "unit: ExecStart under PREFIX" grep -qx 'ExecStart=/usr/sbin/lsnitch-agent
 check "unit: ExecReload under PREFIX" grep -qx 'ExecReload=/usr/bin/lsnitch --socket /run/lsnitch/control.sock reload' "$U"
 check "unit: no /usr/local left" bash -c "! grep -q /usr/local '$U' '$U.d/web.conf' '${U%/*}/lsnitch-web.service'"
 check "web unit: ExecStart under PREFIX" grep -q '^ExecStart=/usr/bin/lsnitch-web .*--webroot /usr/share/lsnitch/webroot$' "${U%/*}/lsnitch-web.service"
+UPD=${U%/*}/lsnitch-update.service
+check "update unit: ExecStart under PREFIX" grep -qx 'ExecStart=/usr/sbin/lsnitch-update --config /etc/lsnitch/lsnitch.ini --socket /run/lsnitch/control.sock' "$UPD"
+for k in DynamicUser=yes SupplementaryGroups=lsnitch StateDirectory=lsnitch/lists CapabilityBoundingSet=; do
+	check "update unit: $k" grep -qx "$k" "$UPD"
+done
 check "agent drop-in: --control-group lsnitch" grep -q '^ExecStart=/usr/sbin/lsnitch-agent .* --control-group lsnitch$' "$U.d/web.conf"
 for k in CapabilityBoundingSet= NoNewPrivileges=yes User=lsnitch-web SupplementaryGroups=lsnitch; do
 	check "web unit: $k" grep -qx "$k" "${U%/*}/lsnitch-web.service"
@@ -81,6 +88,7 @@ check "config: host list entries commented out" bash -c "! grep -v '^#' '$D/etc/
 check "installed lsnitch runs" "$D/usr/bin/lsnitch" --version
 check "installed lsnitch-agent runs" "$D/usr/sbin/lsnitch-agent" --version
 check "installed lsnitch-web runs" "$D/usr/bin/lsnitch-web" --help
+check "installed lsnitch-update runs" "$D/usr/sbin/lsnitch-update" --help
 
 echo "[$TEST_NAME] man pages"
 for m in "$D"/usr/share/man/man*/*; do
@@ -121,7 +129,9 @@ check "--check on the installed defaults: $out" [ "${out#configuration OK}" != "
 check "unit ExecStart uses PREFIX and SYSCONFDIR" grep -q "^ExecStart=$P/sbin/lsnitch-agent --config $P/etc/lsnitch/lsnitch.ini " "$P/lib/systemd/system/lsnitch-agent.service"
 if command -v systemd-analyze >/dev/null 2>&1; then
 	out=$(systemd-analyze verify --man=no "$P/lib/systemd/system/lsnitch-agent.service" \
-		"$P/lib/systemd/system/lsnitch-web.service" 2>&1)
+		"$P/lib/systemd/system/lsnitch-web.service" \
+		"$P/lib/systemd/system/lsnitch-update.service" \
+		"$P/lib/systemd/system/lsnitch-update.timer" 2>&1)
 	rc=$?
 	check "systemd-analyze verify: exit $rc${out:+: $out}" [ "$rc" = 0 ] && [ -z "$out" ]
 else

@@ -105,6 +105,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ini = fuzz_write("p.ini", part[0], len[0]);
 	ln_config_init(&c);
 	rc = ln_config_load_ini(&c, ini, true, &err);
+	/* [list NAME]: the copies are the files above ([list h.txt] reads h.txt) */
+	if (!rc && !c.lists_dir)
+		c.lists_dir = strndup(ini, strrchr(ini, '/') - ini);
+	if (!rc)
+		rc = ln_config_load_lists(&c, &err);
 	if (!rc)
 		rc = ln_config_validate(&c, &err);
 	if (!rc) {

@@ -177,11 +177,11 @@ static void test_errors(void **state)
 	expect_ini_error("e.ini", "[policy a]\ncgroup = a\n[global]\n", false, -EINVAL,
 			 "e.ini:3: [global] is only allowed in the --config file");
 	expect_ini_error("e.ini", "[policies x]\n", false, -EINVAL,
-			 "e.ini:1: unknown section \"[policies x]\" (expected [policy NAME] or "
-			 "[global])");
+			 "e.ini:1: unknown section \"[policies x]\" (expected [policy NAME], "
+			 "[list NAME] or [global])");
 	expect_ini_error("e.ini", "[global x]\n", true, -EINVAL,
-			 "e.ini:1: unknown section \"[global x]\" (expected [policy NAME] or "
-			 "[global])");
+			 "e.ini:1: unknown section \"[global x]\" (expected [policy NAME], "
+			 "[list NAME] or [global])");
 	expect_ini_error("e.ini", "[policy a b]\n", false, -EINVAL,
 			 "e.ini:1: bad policy name \"a b\" (letters, digits, _.@-)");
 	expect_ini_error("e.ini", "[policy web\n", false, -EINVAL,
