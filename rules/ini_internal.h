@@ -13,6 +13,7 @@ enum ini_section {
 	SEC_NONE,
 	SEC_GLOBAL,
 	SEC_POLICY,
+	SEC_RULES, /* [rules NAME]: more allow/deny rules for a policy defined earlier */
 };
 
 struct ini_state {

@@ -5,7 +5,9 @@
  * key means; the values of cgroup=, allow=/deny= and the lists are parsed in ini_values.c.
  *
  * Sections: [policy NAME] (NAME: [A-Za-z0-9_.@-]+), [policy] (named after the file without
- * ".ini"), [global] (the --config file only). The keys of each are the tables
+ * ".ini"), [rules NAME] (more allow/deny/allow-domain/deny-domain rules for policy NAME,
+ * defined earlier in load order: how a second file, such as the agent's managed rules file,
+ * adds to a policy), [global] (the --config file only). The keys of each are the tables
  * policy_keys[] and global_keys[] below: name, parser, once-only flag.
  *
  * Values: comments are lines starting with ';' or '#', and ';' or '#' after whitespace in a
@@ -80,7 +82,23 @@ static int ini_add_policy(struct ini_state *st, const char *name)
 	return 0;
 }
 
-/* "[global]", "[policy]", "[policy NAME]"; @s points at '['. */
+/* [rules NAME]: the rules that follow join policy NAME, which an earlier file defined. */
+static int ini_add_to_policy(struct ini_state *st, const char *name)
+{
+	for (size_t i = 0; i < st->c->n_policies; i++) {
+		if (!strcmp(st->c->policies[i].name, name)) {
+			st->sec = SEC_RULES;
+			st->pol = i;
+			return 0;
+		}
+	}
+	return ini_fail(st, -ENOENT,
+			"[rules %s]: no policy \"%s\" defined before this line (load order: "
+			"--config, --rules, --units, --managed-rules)",
+			name, name);
+}
+
+/* "[global]", "[policy]", "[policy NAME]", "[rules NAME]"; @s points at '['. */
 static int ini_on_section(struct ini_state *st, char *s)
 {
 	char *end = strchr(s, ']'), *rest, *word, *arg;
@@ -116,8 +134,10 @@ static int ini_on_section(struct ini_state *st, char *s)
 					st->base);
 		return ini_add_policy(st, st->base);
 	}
+	if (!strcasecmp(word, "rules") && *arg)
+		return ini_add_to_policy(st, arg);
 	return ini_fail(st, -EINVAL,
-			"unknown section \"[%s%s%s]\" (expected [policy NAME] or "
+			"unknown section \"[%s%s%s]\" (expected [policy NAME], [rules NAME] or "
 			"[global])",
 			word, *arg ? " " : "", arg);
 }
@@ -287,13 +307,17 @@ static int ini_sock_kind(struct ini_state *st, const struct ini_key *k, void *ob
 #define POLICY_AT(field) .off = offsetof(struct ln_policy, field)
 #define CONFIG_AT(field) .off = offsetof(struct ln_config, field)
 
-/* Keys of a [policy] section: the object is its struct ln_policy. */
+/*
+ * Keys of a [policy] section: the object is its struct ln_policy. The first RULES_KEYS are
+ * also the keys of [rules NAME].
+ */
+#define RULES_KEYS 4
 static const struct ini_key policy_keys[] = {
-    INI_KEY("cgroup", ini_cgroup),
     INI_KEY("allow", ini_rules, .verdict = LN_VERDICT_ALLOW),
     INI_KEY("deny", ini_rules, .verdict = LN_VERDICT_DENY),
     INI_KEY("allow-domain", ini_domain_rules, .verdict = LN_VERDICT_ALLOW),
     INI_KEY("deny-domain", ini_domain_rules, .verdict = LN_VERDICT_DENY),
+    INI_KEY("cgroup", ini_cgroup),
     INI_KEY("default", ini_default, .once = true),
     INI_KEY("audit", ini_bool, .once = true, POLICY_AT(audit)),
     INI_KEY("log-allowed", ini_bool, .once = true, POLICY_AT(log_allowed)),
@@ -332,11 +356,11 @@ _Static_assert(N_ELEMS(policy_keys) <= INI_MAX_KEYS, "st->seen too small");
 _Static_assert(N_ELEMS(global_keys) <= INI_MAX_KEYS, "st->seen too small");
 
 /*
- * Finds @key in the section's table @keys and hands @v to its parser; @policy: the name of
- * the policy, NULL in [global].
+ * Finds @key in the section's table @keys and hands @v to its parser; @sect: the section as
+ * the error names it ("policy NAME", "rules NAME", "global").
  */
 static int ini_key_parse(struct ini_state *st, const struct ini_key *keys, size_t n, void *obj,
-			 const char *policy, const char *key, char *v)
+			 const char *sect, const char *key, char *v)
 {
 	const struct ini_key *k;
 	size_t i;
@@ -352,9 +376,7 @@ static int ini_key_parse(struct ini_state *st, const struct ini_key *keys, size_
 			st->seen[i] = st->lf.line;
 		return k->parse(st, k, obj, v);
 	}
-	if (policy)
-		return ini_fail(st, -EINVAL, "unknown key \"%s\" in [policy %s]", key, policy);
-	return ini_fail(st, -EINVAL, "unknown key \"%s\" in [global]", key);
+	return ini_fail(st, -EINVAL, "unknown key \"%s\" in [%s]", key, sect);
 }
 
 /* inih handler: 1 to go on, 0 on error (the message is in st). */
@@ -362,7 +384,8 @@ static int ini_on_key(void *user, const char *section, const char *name, const c
 {
 	struct ini_state *st = user;
 	char v[LN_INI_MAX_LINE + 1], *val;
-	struct ln_policy *p;
+	char sect[LN_INI_MAX_LINE + 8];
+	struct ln_policy *p = NULL;
 
 	(void)section;
 	st->key_in_section = true;
@@ -372,14 +395,19 @@ static int ini_on_key(void *user, const char *section, const char *name, const c
 	snprintf(v, sizeof(v), "%s", value);
 	ln_cut_comment(v);
 	val = ln_trim(v);
-	if (st->sec == SEC_GLOBAL) {
-		ini_key_parse(st, global_keys, N_ELEMS(global_keys), st->c, NULL, name, val);
-	} else if (st->sec == SEC_POLICY) {
+	if (st->sec == SEC_POLICY || st->sec == SEC_RULES) {
 		p = &st->c->policies[st->pol];
-		ini_key_parse(st, policy_keys, N_ELEMS(policy_keys), p, p->name, name, val);
-	} else {
-		ini_fail(st, -EINVAL, "key \"%s\" before any section", name);
+		snprintf(sect, sizeof(sect), "%s %s", st->sec == SEC_RULES ? "rules" : "policy",
+			 p->name);
 	}
+	if (st->sec == SEC_GLOBAL)
+		ini_key_parse(st, global_keys, N_ELEMS(global_keys), st->c, "global", name, val);
+	else if (p)
+		ini_key_parse(st, policy_keys,
+			      st->sec == SEC_RULES ? RULES_KEYS : N_ELEMS(policy_keys), p, sect,
+			      name, val);
+	else
+		ini_fail(st, -EINVAL, "key \"%s\" before any section", name);
 	return st->rc ? 0 : 1;
 }
 
