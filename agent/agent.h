@@ -36,6 +36,7 @@ struct ln_opts {
 	const char *config;
 	const char *rules_dir;
 	const char *units_dir;   /* --units: NAME.service.ini etc. */
+	const char *managed_rules; /* --managed-rules: rule-add's file, loaded last (managed.h) */
 	const char *pin_dir;     /* --pin-dir (default LN_PIN_DIR) */
 	const char *control;     /* --control socket path (default LN_CONTROL_PATH) */
 	const char *control_group; /* --control-group: also its members may connect */
