@@ -204,6 +204,7 @@ static int do_status(struct ln_ctl_ctx *ctx, json_object *req, json_object **rep
 	json_object_object_add(o, "cgroup_state", status_cgroup_state(m));
 	json_object_object_add(o, "policies", status_policies(m));
 	json_object_object_add(o, "counters", status_counters(m));
+	json_object_object_add(o, "maps", ln_map_fill(m));
 	if (m->dns)
 		json_object_object_add(o, "dns", status_dns(m));
 	status_generation(ctx, o);

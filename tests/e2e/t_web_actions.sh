@@ -7,7 +7,8 @@
 # file:line. A neighbour port stays denied (control). Undo takes the block out and the deny is
 # back. A bad port is refused with the agent's own "file:line: reason" (422) and the file is
 # put back as it was; a POST without the CSRF token is 403 and changes nothing. The managed
-# file survives an agent restart: an allow added before is in force after it.
+# file survives an agent restart: an allow added before is in force after it. /metrics has
+# the map fill levels (status "maps": hash, LRU and trie maps only).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/web_lib.sh"
 lsn_setup
@@ -99,6 +100,14 @@ assert_eq "POST /api/rule with the bearer" 200 \
 		"$WEB_URL/api/rule")"
 assert_eq "written as deny-domain" "deny-domain = blocked.example:443" \
 	"$(json_field "$TMPD/post.out" text)"
+
+log "map fill levels in status and /metrics"
+MET=$(wcurl -b "$WEB_JAR" "$WEB_URL/metrics")
+assert_match "cgroup_policy holds the bound cgroup" \
+	'lsnitch_map_entries\{map="cgroup_policy"\} [1-9]' "$MET"
+assert_match "and says how much it holds" 'lsnitch_map_max_entries\{map="cgroup_policy"\} [1-9]' "$MET"
+assert_match "the rules trie holds the policy's prefixes" 'lsnitch_map_entries\{map="rules"\} [1-9]' "$MET"
+assert_no_match "no array map is counted (always full)" 'map="counters"' "$MET"
 
 kill_pid "$WEB_PID" 3 || fail "lsnitch-web needed SIGKILL"
 finish
