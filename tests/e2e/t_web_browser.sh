@@ -21,11 +21,13 @@ make_cg guard/a
 read -r P1 <<<"$(pick_ports 1)" || die "no free ports"
 start_servers --tcp "127.0.0.2:$P1"
 INI=$TMPD/web.ini
+# the deny covers all ports: the page's "allow" for one port is more specific, so it wins (an
+# equally specific deny would win the tie, see README "How it decides")
 write_file "$INI" <<INI_END
 [policy web]
 cgroup = $CGREL/guard/a
 default = allow
-deny = 127.0.0.2:$P1/tcp
+deny = 127.0.0.2
 INI_END
 S=$TMPD/run/ctl.sock
 start_agent --config "$INI" --control "$S" --control-group 65534 \
