@@ -39,6 +39,7 @@ struct ln_opts {
 	const char *config;
 	const char *rules_dir;
 	const char *units_dir;   /* --units: NAME.service.ini etc. */
+	const char *managed_rules; /* --managed-rules: rule-add's file, loaded last (managed.h) */
 	const char *pin_dir;     /* --pin-dir (default LN_PIN_DIR) */
 	const char *control;     /* --control socket path (default LN_CONTROL_PATH) */
 	const char *control_group; /* --control-group: also its members may connect */
@@ -226,6 +227,11 @@ int ln_pin_attach_one(struct ln_manager *m, struct ln_generation *g, struct ln_a
 void ln_pin_detach_one(struct ln_manager *m, struct ln_attach *a);
 void ln_pin_release(struct ln_manager *m, bool keep);
 int ln_read_counters(struct ln_manager *m, __u64 out[LN_CNT_MAX]);
+/*
+ * map_fill.c: [{"name", "entries", "max"}] for the generation's hash, LRU and trie maps
+ * (entries counted by walking the keys: one syscall each, on request only).
+ */
+struct json_object *ln_map_fill(const struct ln_manager *m);
 
 /*
  * guard.c: the --cgroup paths. A unit's own cgroup (*.service, *.scope) is

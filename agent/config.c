@@ -29,6 +29,9 @@ int ln_config_from_opts(const struct ln_opts *o, struct ln_config *c, struct ln_
 		r = ln_config_load_dir(c, o->rules_dir, err);
 	if (r >= 0 && o->units_dir)
 		r = ln_config_load_units_dir(c, o->units_dir, err);
+	/* last: its [rules NAME] blocks add to policies the files above define */
+	if (r >= 0 && o->managed_rules && file_exists(o->managed_rules))
+		r = ln_config_load_ini(c, o->managed_rules, false, err);
 	for (size_t i = 0; r >= 0 && i < o->n_hosts; i++)
 		r = ln_config_add_hosts(c, o->hosts[i], err);
 	for (size_t i = 0; r >= 0 && i < o->n_domains; i++)

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The control socket's commands, a table of handlers: status, reload, explain, rules, events. */
+/*
+ * The control socket's commands, a table of handlers: status, reload, explain, rules, events,
+ * rule-add and rule-undo (the managed rules file).
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +14,7 @@
 #include "names.h"
 #include "control_cmds.h"
 #include "dns_proxy.h"
+#include "managed.h"
 
 static json_object *jstr(const char *s)
 {
@@ -202,6 +206,7 @@ static int do_status(struct ln_ctl_ctx *ctx, json_object *req, json_object **rep
 	json_object_object_add(o, "policies", status_policies(m));
 	json_object_object_add(o, "counters", status_counters(m));
 	json_object_object_add(o, "lists", ln_status_lists(m->gen->cfg));
+	json_object_object_add(o, "maps", ln_map_fill(m));
 	if (m->dns)
 		json_object_object_add(o, "dns", status_dns(m));
 	status_generation(ctx, o);
@@ -409,6 +414,94 @@ static int do_rules(struct ln_ctl_ctx *ctx, json_object *req, json_object **repl
 	return 0;
 }
 
+/* ---- rule-add, rule-undo: the managed rules file ---- */
+
+/* The string @key of @req, "" when absent or not a string. */
+static const char *req_str(json_object *req, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(req, key, &v) || !json_object_is_type(v, json_type_string))
+		return "";
+	return json_object_get_string(v);
+}
+
+/*
+ * Reloads with the edited file in force; on a refusal puts the file back (the reason, its
+ * file:line, stays in @err). On success the reply names the rule: "at" file:line, "text".
+ */
+static int managed_reload(struct ln_ctl_ctx *ctx, const struct ln_managed_edit *ed, __u32 line,
+			  json_object **reply, struct ln_error *err)
+{
+	const char *path = ctx->m->opts.managed_rules;
+	struct ln_error rerr = {""};
+	char at[600], text[512];
+	int r = ctx->ops->reload(ctx->ud, err);
+
+	if (r < 0) {
+		if (!err->msg[0])
+			ln_err(err, r, "%s", strerror(-r));
+		if (ln_managed_revert(path, ed, &rerr) < 0)
+			ln_err(err, r, "%s (and the file was not put back: %s)", err->msg, rerr.msg);
+		return r;
+	}
+	*reply = ok_object();
+	if (!line)
+		return 0;
+	snprintf(at, sizeof(at), "%s:%u", path, line);
+	json_object_object_add(*reply, "at", jstr(at));
+	json_object_object_add(*reply, "line", json_object_new_int64(line));
+	if (ln_ctl_source_line(path, line, text, sizeof(text)) == 0)
+		json_object_object_add(*reply, "text", jstr(text));
+	return 0;
+}
+
+/* {"policy", "verdict": "allow"|"deny", "dest", "port", "proto"}: a rule into the file. */
+static int do_rule_add(struct ln_ctl_ctx *ctx, json_object *req, json_object **reply,
+		       struct ln_error *err)
+{
+	const char *verdict = req_str(req, "verdict");
+	struct ln_managed_rule r = {
+		.policy = req_str(req, "policy"),
+		.dest = req_str(req, "dest"),
+		.proto = req_str(req, "proto"),
+	};
+	struct ln_managed_edit ed = {};
+	json_object *v;
+	__u32 line;
+	int rc;
+
+	if (!strcmp(verdict, "allow") || !strcmp(verdict, "deny"))
+		r.verdict = verdict[0] == 'a' ? LN_VERDICT_ALLOW : LN_VERDICT_DENY;
+	else
+		return ln_err(err, -EINVAL, "bad verdict \"%s\" (allow or deny)", verdict);
+	if (json_object_object_get_ex(req, "port", &v))
+		r.port = json_object_get_int64(v) < 0 ? 1u << 20 : json_object_get_int64(v);
+	rc = ln_managed_add(ctx->m->opts.managed_rules, &r, &ed, &line, err);
+	if (!rc)
+		rc = managed_reload(ctx, &ed, line, reply, err);
+	ln_managed_edit_free(&ed);
+	return rc;
+}
+
+/* {"line", "text"}: takes out the rule rule-add wrote there, if the line still reads @text. */
+static int do_rule_undo(struct ln_ctl_ctx *ctx, json_object *req, json_object **reply,
+			struct ln_error *err)
+{
+	struct ln_managed_edit ed = {};
+	json_object *v;
+	__u32 line = 0;
+	int rc;
+
+	if (json_object_object_get_ex(req, "line", &v))
+		line = json_object_get_int64(v) > 0 ? json_object_get_int64(v) : 0;
+	rc = ln_managed_remove(ctx->m->opts.managed_rules, line, req_str(req, "text"), &ed, err);
+	if (!rc)
+		rc = managed_reload(ctx, &ed, 0, reply, err);
+	ln_managed_edit_free(&ed);
+	return rc;
+}
+
 /* ---- events ---- */
 
 static int do_events(struct ln_ctl_ctx *ctx, json_object *req, json_object **reply,
@@ -425,6 +518,8 @@ static const struct ln_ctl_cmd cmds[] = {
 	{ "explain", do_explain },
 	{ "rules", do_rules },
 	{ "events", do_events },
+	{ "rule-add", do_rule_add },
+	{ "rule-undo", do_rule_undo },
 };
 
 int ln_ctl_command(struct ln_ctl_ctx *ctx, const char *line, size_t len,

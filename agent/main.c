@@ -9,6 +9,7 @@
 
 #include "agent.h"
 #include "history.h"
+#include "managed.h"
 #include "log.h"
 #include "manager.h"
 
@@ -29,6 +30,8 @@ static void usage(FILE *f)
 		"                          (repeatable)\n"
 		"  --audit                 report what would be denied, deny nothing\n"
 		"  --log-allowed           report allowed connections too\n"
+		"  --managed-rules FILE    the rules added over the control socket (rule-add),\n"
+		"                          loaded after the others (default " LN_MANAGED_RULES ")\n"
 		"  --check                 validate everything, print a summary, exit\n"
 		"  --pin-dir DIR           pin links and maps here (default " LN_PIN_DIR ")\n"
 		"  --keep-on-stop          SIGTERM leaves the policy pinned and enforcing\n"
@@ -49,6 +52,7 @@ enum {
 	OPT_CONFIG,
 	OPT_RULES,
 	OPT_UNITS,
+	OPT_MANAGED,
 	OPT_PIN_DIR,
 	OPT_CONTROL,
 	OPT_CONTROL_GROUP,
@@ -92,6 +96,9 @@ static int take_option(struct ln_opts *o, int c)
 		return 1;
 	case OPT_UNITS:
 		o->units_dir = optarg;
+		return 1;
+	case OPT_MANAGED:
+		o->managed_rules = optarg;
 		return 1;
 	case OPT_PIN_DIR:
 		o->pin_dir = optarg;
@@ -140,6 +147,7 @@ static int parse_args(int argc, char **argv, struct ln_opts *o)
 		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "rules", required_argument, NULL, OPT_RULES },
 		{ "units", required_argument, NULL, OPT_UNITS },
+		{ "managed-rules", required_argument, NULL, OPT_MANAGED },
 		{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
 		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "control-group", required_argument, NULL, OPT_CONTROL_GROUP },
@@ -243,7 +251,7 @@ static void opts_free(struct ln_opts *o)
 
 int main(int argc, char **argv)
 {
-	struct ln_opts opts = {};
+	struct ln_opts opts = { .managed_rules = LN_MANAGED_RULES };
 	int r;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);

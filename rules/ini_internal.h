@@ -14,6 +14,7 @@ enum ini_section {
 	SEC_GLOBAL,
 	SEC_POLICY,
 	SEC_LIST, /* [list NAME] (subscription.c) */
+	SEC_RULES, /* [rules NAME]: more allow/deny rules for a policy defined earlier */
 };
 
 struct ini_state {

@@ -5,7 +5,9 @@
  * key means; the values of cgroup=, allow=/deny= and the lists are parsed in ini_values.c.
  *
  * Sections: [policy NAME] (NAME: [A-Za-z0-9_.@-]+), [policy] (named after the file without
- * ".ini"), [global] (the --config file only). The keys of each are the tables
+ * ".ini"), [rules NAME] (more allow/deny/allow-domain/deny-domain rules for policy NAME,
+ * defined earlier in load order: how a second file, such as the agent's managed rules file,
+ * adds to a policy), [global] (the --config file only). The keys of each are the tables
  * policy_keys[] and global_keys[] below: name, parser, once-only flag.
  *
  * Values: comments are lines starting with ';' or '#', and ';' or '#' after whitespace in a
@@ -95,7 +97,23 @@ static int ini_add_policy(struct ini_state *st, const char *name)
 	return 0;
 }
 
-/* "[global]", "[policy]", "[policy NAME]"; @s points at '['. */
+/* [rules NAME]: the rules that follow join policy NAME, which an earlier file defined. */
+static int ini_add_to_policy(struct ini_state *st, const char *name)
+{
+	for (size_t i = 0; i < st->c->n_policies; i++) {
+		if (!strcmp(st->c->policies[i].name, name)) {
+			st->sec = SEC_RULES;
+			st->pol = i;
+			return 0;
+		}
+	}
+	return ini_fail(st, -ENOENT,
+			"[rules %s]: no policy \"%s\" defined before this line (load order: "
+			"--config, --rules, --units, --managed-rules)",
+			name, name);
+}
+
+/* "[global]", "[policy]", "[policy NAME]", "[rules NAME]"; @s points at '['. */
 static int ini_on_section(struct ini_state *st, char *s)
 {
 	char *end = strchr(s, ']'), *rest, *word, *arg;
@@ -138,9 +156,11 @@ static int ini_on_section(struct ini_state *st, char *s)
 		st->sec = SEC_LIST;
 		return ini_add_list_section(st, arg);
 	}
+	if (!strcasecmp(word, "rules") && *arg)
+		return ini_add_to_policy(st, arg);
 	return ini_fail(st, -EINVAL,
-			"unknown section \"[%s%s%s]\" (expected [policy NAME], [list NAME] or "
-			"[global])",
+			"unknown section \"[%s%s%s]\" (expected [policy NAME], [rules NAME], "
+			"[list NAME] or [global])",
 			word, *arg ? " " : "", arg);
 }
 
@@ -309,13 +329,17 @@ static int ini_sock_kind(struct ini_state *st, const struct ini_key *k, void *ob
 #define POLICY_AT(field) .off = offsetof(struct ln_policy, field)
 #define CONFIG_AT(field) .off = offsetof(struct ln_config, field)
 
-/* Keys of a [policy] section: the object is its struct ln_policy. */
+/*
+ * Keys of a [policy] section: the object is its struct ln_policy. The first RULES_KEYS are
+ * also the keys of [rules NAME].
+ */
+#define RULES_KEYS 4
 static const struct ini_key policy_keys[] = {
-    INI_KEY("cgroup", ini_cgroup),
     INI_KEY("allow", ini_rules, .verdict = LN_VERDICT_ALLOW),
     INI_KEY("deny", ini_rules, .verdict = LN_VERDICT_DENY),
     INI_KEY("allow-domain", ini_domain_rules, .verdict = LN_VERDICT_ALLOW),
     INI_KEY("deny-domain", ini_domain_rules, .verdict = LN_VERDICT_DENY),
+    INI_KEY("cgroup", ini_cgroup),
     INI_KEY("default", ini_default, .once = true),
     INI_KEY("audit", ini_bool, .once = true, POLICY_AT(audit)),
     INI_KEY("log-allowed", ini_bool, .once = true, POLICY_AT(log_allowed)),
@@ -355,11 +379,11 @@ _Static_assert(N_ELEMS(policy_keys) <= INI_MAX_KEYS, "st->seen too small");
 _Static_assert(N_ELEMS(global_keys) <= INI_MAX_KEYS, "st->seen too small");
 
 /*
- * Finds @key in the section's table @keys and hands @v to its parser; @section: "[policy
- * NAME]", "[list NAME]" or "[global]", for the error.
+ * Finds @key in the section's table @keys and hands @v to its parser; @sect: the section as
+ * the error names it ("policy NAME", "rules NAME", "global").
  */
 static int ini_key_parse(struct ini_state *st, const struct ini_key *keys, size_t n, void *obj,
-			 const char *section, const char *key, char *v)
+			 const char *sect, const char *key, char *v)
 {
 	const struct ini_key *k;
 	size_t i;
@@ -375,15 +399,16 @@ static int ini_key_parse(struct ini_state *st, const struct ini_key *keys, size_
 			st->seen[i] = st->lf.line;
 		return k->parse(st, k, obj, v);
 	}
-	return ini_fail(st, -EINVAL, "unknown key \"%s\" in %s", key, section);
+	return ini_fail(st, -EINVAL, "unknown key \"%s\" in [%s]", key, sect);
 }
 
 /* inih handler: 1 to go on, 0 on error (the message is in st). */
 static int ini_on_key(void *user, const char *section, const char *name, const char *value)
 {
 	struct ini_state *st = user;
-	char v[LN_INI_MAX_LINE + 1], sec[LN_INI_MAX_LINE + 16], *val;
-	struct ln_policy *p;
+	char v[LN_INI_MAX_LINE + 1], *val;
+	char sect[LN_INI_MAX_LINE + 8];
+	struct ln_policy *p = NULL;
 
 	(void)section;
 	st->key_in_section = true;
@@ -393,19 +418,23 @@ static int ini_on_key(void *user, const char *section, const char *name, const c
 	snprintf(v, sizeof(v), "%s", value);
 	ln_cut_comment(v);
 	val = ln_trim(v);
-	if (st->sec == SEC_GLOBAL) {
-		ini_key_parse(st, global_keys, N_ELEMS(global_keys), st->c, "[global]", name, val);
-	} else if (st->sec == SEC_POLICY) {
+	if (st->sec == SEC_POLICY || st->sec == SEC_RULES) {
 		p = &st->c->policies[st->pol];
-		snprintf(sec, sizeof(sec), "[policy %s]", p->name);
-		ini_key_parse(st, policy_keys, N_ELEMS(policy_keys), p, sec, name, val);
-	} else if (st->sec == SEC_LIST) {
-		snprintf(sec, sizeof(sec), "[list %s]", st->c->lists[st->list].name);
-		ini_key_parse(st, ini_list_keys, ini_n_list_keys, &st->c->lists[st->list], sec,
-			      name, val);
-	} else {
-		ini_fail(st, -EINVAL, "key \"%s\" before any section", name);
+		snprintf(sect, sizeof(sect), "%s %s", st->sec == SEC_RULES ? "rules" : "policy",
+			 p->name);
 	}
+	if (st->sec == SEC_GLOBAL)
+		ini_key_parse(st, global_keys, N_ELEMS(global_keys), st->c, "global", name, val);
+	else if (p)
+		ini_key_parse(st, policy_keys,
+			      st->sec == SEC_RULES ? RULES_KEYS : N_ELEMS(policy_keys), p, sect,
+			      name, val);
+	else if (st->sec == SEC_LIST) {
+		snprintf(sect, sizeof(sect), "list %s", st->c->lists[st->list].name);
+		ini_key_parse(st, ini_list_keys, ini_n_list_keys, &st->c->lists[st->list], sect,
+			      name, val);
+	} else
+		ini_fail(st, -EINVAL, "key \"%s\" before any section", name);
 	return st->rc ? 0 : 1;
 }
 

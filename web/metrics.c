@@ -146,6 +146,27 @@ static void generation_out(FILE *f, json_object *st)
 			json_object_array_length(g) : 0);
 }
 
+/* The agent's BPF maps that can fill up: entries now and the most they hold. */
+static void maps_out(FILE *f, json_object *maps)
+{
+	static const char *const keys[] = {"entries", "max"};
+	static const char *const helps[] = {"Entries in the BPF map now",
+					    "The most entries the BPF map holds"};
+
+	if (!json_object_is_type(maps, json_type_array))
+		return;
+	for (size_t k = 0; k < 2; k++) {
+		family(f, k ? "map_max_entries" : "map_entries", "gauge", helps[k]);
+		for (size_t i = 0; i < json_object_array_length(maps); i++) {
+			json_object *m = json_object_array_get_idx(maps, i);
+
+			fprintf(f, "lsnitch_%s{map=", k ? "map_max_entries" : "map_entries");
+			label(f, json_object_get_string(jget(m, "name")));
+			fprintf(f, "} %lld\n", jint(m, keys[k]));
+		}
+	}
+}
+
 char *web_metrics(json_object *st)
 {
 	bool up = st && json_object_get_boolean(jget(st, "ok"));
@@ -165,6 +186,7 @@ char *web_metrics(json_object *st)
 			dns_out(f, jget(st, "dns"));
 		policies_out(f, jget(st, "policies"));
 		generation_out(f, st);
+		maps_out(f, jget(st, "maps"));
 	}
 	if (fclose(f) != 0) {
 		free(buf);

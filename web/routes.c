@@ -159,14 +159,65 @@ static enum MHD_Result do_rules(struct web_req *r)
 	return web_send_json(r->c, MHD_HTTP_OK, web_agent_ask("rules", NULL));
 }
 
-/* The agent's answer as is; a refusal (its file:line reason in "error") is a 422. */
-static enum MHD_Result do_reload(struct web_req *r)
+/* The agent's answer to @cmd as is; a refusal (its file:line reason in "error") is a 422. */
+static enum MHD_Result agent_change(struct web_req *r, const char *cmd, json_object *req)
 {
-	json_object *o = web_agent_ask("reload", NULL), *ok = NULL;
+	json_object *o = web_agent_ask(cmd, req), *ok = NULL;
 
 	json_object_object_get_ex(o, "ok", &ok);
 	return web_send_json(r->c, json_object_get_boolean(ok) ? MHD_HTTP_OK :
 				   MHD_HTTP_UNPROCESSABLE_CONTENT, o);
+}
+
+static enum MHD_Result do_reload(struct web_req *r)
+{
+	return agent_change(r, "reload", NULL);
+}
+
+/*
+ * The request body's JSON object with only the fields @keys (strings and numbers) copied: the
+ * agent is asked nothing the page did not mean to ask. NULL if the body is no JSON object.
+ */
+static json_object *body_fields(struct web_req *r, const char *const *keys)
+{
+	json_object *in = json_tokener_parse(r->body), *out, *v;
+
+	if (!in || !json_object_is_type(in, json_type_object)) {
+		json_object_put(in);
+		return NULL;
+	}
+	out = json_object_new_object();
+	for (; *keys; keys++)
+		if (json_object_object_get_ex(in, *keys, &v) &&
+		    (json_object_is_type(v, json_type_string) || json_object_is_type(v, json_type_int)))
+			json_object_object_add(out, *keys, json_object_get(v));
+	json_object_put(in);
+	return out;
+}
+
+/* POST /api/rule {policy, verdict, dest, port, proto} and /api/rule/undo {line, text}. */
+static enum MHD_Result rule_change(struct web_req *r, const char *cmd, const char *const *keys)
+{
+	json_object *req = body_fields(r, keys);
+
+	if (!req)
+		return web_send(r->c, MHD_HTTP_BAD_REQUEST, "text/plain", "a JSON object, please\n",
+				22);
+	return agent_change(r, cmd, req);
+}
+
+static enum MHD_Result do_rule_add(struct web_req *r)
+{
+	static const char *const keys[] = {"policy", "verdict", "dest", "port", "proto", NULL};
+
+	return rule_change(r, "rule-add", keys);
+}
+
+static enum MHD_Result do_rule_undo(struct web_req *r)
+{
+	static const char *const keys[] = {"line", "text", NULL};
+
+	return rule_change(r, "rule-undo", keys);
 }
 
 static enum MHD_Result do_metrics(struct web_req *r)
@@ -202,6 +253,8 @@ static const struct route routes[] = {
 	{ "GET", "/api/rules", R_BEARER, NULL, do_rules },
 	{ "GET", "/api/events", R_BEARER, NULL, web_events },
 	{ "POST", "/api/reload", R_BEARER, NULL, do_reload },
+	{ "POST", "/api/rule", R_BEARER, NULL, do_rule_add },
+	{ "POST", "/api/rule/undo", R_BEARER, NULL, do_rule_undo },
 	{ "GET", "/metrics", R_BEARER, NULL, do_metrics },
 };
 

@@ -1,7 +1,8 @@
-// lsnitch web UI: the Live page, the agent's events as server-sent events; filter, pause.
+// lsnitch web UI: the Live page, the agent's events as server-sent events; filter, pause;
+// allow/deny a destination for its policy (the agent's managed rules file), with undo.
 "use strict";
 
-const live = { paused: false, max: 500, source: null };
+const live = { paused: false, max: 500, source: null, added: null };
 
 function liveMatches(tr) {
 	const f = document.getElementById("filter").value.toLowerCase();
@@ -24,9 +25,72 @@ function liveRow(ev) {
 	];
 	for (const c of cells)
 		tr.appendChild(ln.el("td", c));
+	tr.appendChild(liveActions(ev));
 	tr.dataset.verdict = ev.verdict || "";
 	tr.className = "v-" + (ev.verdict || "none");
 	return tr;
+}
+
+// Adds "VERDICT = DEST[:PORT][/PROTO]" to policy @ev.policy; @dest: its address or its name.
+async function liveRule(ev, verdict, dest) {
+	const req = { policy: ev.policy, verdict: verdict, dest: dest };
+	if (ev.port)
+		req.port = Number(ev.port);
+	if (ev.proto === "tcp" || ev.proto === "udp")
+		req.proto = ev.proto;
+	const r = await ln.api("/api/rule", {
+		method: "POST", headers: { "Content-Type": "application/json" },
+		body: JSON.stringify(req),
+	});
+	if (!r.body.ok) {
+		ln.showError("Not added: " + (r.body.error || r.status));
+		return;
+	}
+	ln.showError("");
+	live.added = { line: r.body.line, text: r.body.text };
+	document.getElementById("action-text").textContent =
+		"Added to policy " + ev.policy + " at " + r.body.at + ": " + r.body.text;
+	document.getElementById("action").hidden = false;
+}
+
+async function liveUndo() {
+	if (!live.added)
+		return;
+	const r = await ln.api("/api/rule/undo", {
+		method: "POST", headers: { "Content-Type": "application/json" },
+		body: JSON.stringify(live.added),
+	});
+	if (!r.body.ok) {
+		ln.showError("Not undone: " + (r.body.error || r.status));
+		return;
+	}
+	ln.showError("");
+	live.added = null;
+	document.getElementById("action-text").textContent = "Undone.";
+	document.getElementById("undo").hidden = true;
+}
+
+function liveButton(label, fn) {
+	const b = ln.el("button", label);
+	b.type = "button";
+	b.addEventListener("click", () => {
+		document.getElementById("undo").hidden = false;
+		fn().catch((e) => ln.showError(String(e)));
+	});
+	return b;
+}
+
+// The row's buttons: allow/deny its address, and its DNS name when it has one; a policy only.
+function liveActions(ev) {
+	const td = document.createElement("td");
+	if (!ev.policy || ev.policy === "-" || ev.addr === undefined)
+		return td;
+	for (const v of ["allow", "deny"]) {
+		td.appendChild(liveButton(v, () => liveRule(ev, v, ev.addr)));
+		if (ev.name)
+			td.appendChild(liveButton(v + " name", () => liveRule(ev, v, ev.name)));
+	}
+	return td;
 }
 
 function liveEvent(msg) {
@@ -63,6 +127,8 @@ ln.pages["/live"] = function () {
 	live.source.onerror = () => { state.textContent = "reconnecting…"; };
 	document.getElementById("filter").addEventListener("input", liveFilter);
 	document.getElementById("verdict").addEventListener("change", liveFilter);
+	document.getElementById("undo").addEventListener("click",
+		() => liveUndo().catch((e) => ln.showError(String(e))));
 	document.getElementById("pause").addEventListener("click", (e) => {
 		live.paused = !live.paused;
 		e.target.textContent = live.paused ? "Resume" : "Pause";

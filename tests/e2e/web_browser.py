@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Drives Debian's headless chromium (chromedriver, selenium) through lsnitch-web for
 # t_web_browser.sh: login, Status, Policies, Live (a denial triggered by TRIGGER must show
-# within 2 s, a markup-like process name as text), logout. Prints "ok ..." / "FAIL ..." lines;
+# within 2 s, a markup-like process name as text; its "allow" button makes PROBE's connect
+# succeed and names the managed rule's file:line, Undo brings the deny back), logout. Prints "ok ..." / "FAIL ..." lines;
 # screenshots go to OUTDIR.
 import os
 import subprocess
@@ -15,7 +16,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-url, secret, outdir, trigger = sys.argv[1:5]
+url, secret, outdir, trigger, probe = sys.argv[1:6]
 fails = 0
 
 
@@ -83,6 +84,26 @@ def live(drv, wait):
         "return document.querySelectorAll('#events script, #events img').length")
     check("no element was made from it", inert == 0)
     shot(drv, "live.png")
+    allow_and_undo(drv, wait)
+
+
+def probe_result():
+    return subprocess.run(["bash", probe], capture_output=True, text=True).stdout.strip()
+
+
+def allow_and_undo(drv, wait):
+    check("before: the probe's connect is denied", probe_result() == "EPERM")
+    row = drv.find_element(By.CSS_SELECTOR, "#events tbody tr.v-deny")
+    row.find_element(By.XPATH, ".//button[text()='allow']").click()
+    wait.until(lambda d: d.find_element(By.ID, "action").is_displayed())
+    text = drv.find_element(By.ID, "action-text").text
+    check("the page names the added rule's file:line (%s)" % text,
+          "rules.d/web.ini:2" in text and "allow = 127.0.0.2:" in text)
+    check("after allow: the probe's connect succeeds", probe_result() == "ok")
+    shot(drv, "live-allowed.png")
+    drv.find_element(By.ID, "undo").click()
+    wait.until(lambda d: d.find_element(By.ID, "action-text").text == "Undone.")
+    check("after undo: the probe's connect is denied again", probe_result() == "EPERM")
 
 
 def main():

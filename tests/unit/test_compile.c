@@ -140,6 +140,45 @@ static struct ln_decision decide(const struct fixture *fx, __u32 policy, const c
 #define R_DEF LN_REASON_DEFAULT
 #define R_DOM LN_REASON_DOMAIN
 
+/*
+ * [rules NAME] in a second file (the agent's managed rules file): its rules join the policy's
+ * own as equals, so the most specific wins and deny wins a tie, whichever file it is in.
+ */
+static void test_rules_section_joins_policy(void **state)
+{
+	struct ln_error err = {""};
+	struct fixture fx;
+	const char *m;
+
+	(void)state;
+	ln_config_init(&fx.c);
+	m = write_file("m.ini", "[rules p]\n"		   /* 1 */
+				"allow = 127.0.0.1:8080/tcp\n" /* 2 */
+				"deny = 127.0.0.2:80/tcp\n"	   /* 3 */
+				"allow = 127.0.0.3:80/tcp\n"   /* 4 */
+				"allow = 127.0.0.4\n");	   /* 5 */
+	if (ln_config_load_ini(&fx.c, write_file("c.ini", "[policy p]\n"	      /* 1 */
+							"cgroup = p\n"	      /* 2 */
+							"default = deny\n"	      /* 3 */
+							"deny = 127.0.0.0/8\n"      /* 4 */
+							"allow = 127.0.0.2:80/tcp\n" /* 5 */
+							"deny = 127.0.0.3:80/tcp\n" /* 6 */
+							"deny = 127.0.0.4:22\n"),   /* 7 */
+			       true, &err) ||
+	    ln_config_load_ini(&fx.c, m, false, &err) || ln_config_validate(&fx.c, &err) ||
+	    ln_compile(&fx.c, table_resolve, NULL, collect_warn, NULL, &fx.cc, &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(fx.c.n_policies, 1);
+	expect_verdict(&fx, 1, "127.0.0.1", 8080, TCP, ALLOW, R_RULE, LN_RULE_ID(INI + 1, 2));
+	expect_verdict(&fx, 1, "127.0.0.1", 8081, TCP, DENY, R_RULE, LN_RULE_ID(INI, 4));
+	expect_verdict(&fx, 1, "127.0.0.2", 80, TCP, DENY, R_RULE, LN_RULE_ID(INI + 1, 3));
+	expect_verdict(&fx, 1, "127.0.0.3", 80, TCP, DENY, R_RULE, LN_RULE_ID(INI, 6));
+	/* the policy's own narrower rule still beats an added wider one */
+	expect_verdict(&fx, 1, "127.0.0.4", 22, TCP, DENY, R_RULE, LN_RULE_ID(INI, 7));
+	expect_verdict(&fx, 1, "127.0.0.4", 23, TCP, ALLOW, R_RULE, LN_RULE_ID(INI + 1, 5));
+	fixture_free(&fx);
+}
+
 static void test_most_specific_prefix_wins(void **state)
 {
 	struct fixture fx;
@@ -755,6 +794,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_most_specific_prefix_wins),
+	    cmocka_unit_test(test_rules_section_joins_policy),
 	    cmocka_unit_test(test_port_and_proto_specific_first),
 	    cmocka_unit_test(test_deny_wins_ties),
 	    cmocka_unit_test(test_rules_lists_defaults),

@@ -178,10 +178,10 @@ static void test_errors(void **state)
 			 "e.ini:3: [global] is only allowed in the --config file");
 	expect_ini_error("e.ini", "[policies x]\n", false, -EINVAL,
 			 "e.ini:1: unknown section \"[policies x]\" (expected [policy NAME], "
-			 "[list NAME] or [global])");
+			 "[rules NAME], [list NAME] or [global])");
 	expect_ini_error("e.ini", "[global x]\n", true, -EINVAL,
 			 "e.ini:1: unknown section \"[global x]\" (expected [policy NAME], "
-			 "[list NAME] or [global])");
+			 "[rules NAME], [list NAME] or [global])");
 	expect_ini_error("e.ini", "[policy a b]\n", false, -EINVAL,
 			 "e.ini:1: bad policy name \"a b\" (letters, digits, _.@-)");
 	expect_ini_error("e.ini", "[policy web\n", false, -EINVAL,
@@ -324,6 +324,38 @@ static void test_validate(void **state)
 						"by policy \"two\" at %s/v/b.ini:2",
 						test_dir));
 	ln_config_free(&c);
+}
+
+/* [rules NAME]: rule keys only, for a policy defined before, in this file or an earlier one. */
+static void test_rules_section(void **state)
+{
+	struct ln_config c;
+	struct ln_error err = {""};
+	const char *a, *b;
+
+	(void)state;
+	a = write_file("rs/a.ini", "[policy one]\ncgroup = x.slice\nallow = 127.0.0.1\n");
+	b = write_file("rs/b.ini", "[rules one]\nallow = 127.0.0.2:80/tcp\n"
+				   "deny-domain = example.com\n");
+	ln_config_init(&c);
+	assert_int_equal(ln_config_load_ini(&c, a, false, &err), 0);
+	assert_int_equal(ln_config_load_ini(&c, b, false, &err), 0);
+	assert_int_equal(ln_config_validate(&c, &err), 0);
+	assert_int_equal(c.n_policies, 1);
+	assert_int_equal(c.policies[0].n_rules, 2);
+	assert_int_equal(c.policies[0].n_domain_rules, 1);
+	ln_config_free(&c);
+
+	expect_ini_error("e.ini", "[rules nope]\nallow = 127.0.0.1\n", false, -ENOENT,
+			 "e.ini:1: [rules nope]: no policy \"nope\" defined before this line "
+			 "(load order: --config, --rules, --units, --managed-rules)");
+	expect_ini_error("e.ini", "[policy a]\ncgroup = a\n[rules a]\ncgroup = b\n", false,
+			 -EINVAL, "e.ini:4: unknown key \"cgroup\" in [rules a]");
+	expect_ini_error("e.ini", "[policy a]\ncgroup = a\n[rules a]\ndefault = deny\n", false,
+			 -EINVAL, "e.ini:4: unknown key \"default\" in [rules a]");
+	expect_ini_error("e.ini", "[rules]\n", false, -EINVAL,
+			 "e.ini:1: unknown section \"[rules]\" (expected [policy NAME], [rules NAME], "
+			 "[list NAME] or [global])");
 }
 
 static void test_load_dir(void **state)
@@ -1113,6 +1145,7 @@ int main(void)
 	    cmocka_unit_test(test_refresh_values),
 	    cmocka_unit_test(test_dir_walk),
 	    cmocka_unit_test(test_bad_input),
+	    cmocka_unit_test(test_rules_section),
 	    cmocka_unit_test(test_dir_unreadable_entries),
 	};
 
