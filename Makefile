@@ -62,6 +62,7 @@ WEB_OBJ    := $(patsubst web/%.c,$(BUILD)/web/%.o,$(WEB_SRC))
 WEB_HDRS   := $(wildcard web/*.h)
 DATADIR    ?= $(PREFIX)/share
 WEBROOT    := $(DATADIR)/lsnitch/webroot
+COMPLETIONDIR ?= $(DATADIR)/bash-completion/completions
 LDLIBS_WEB := -lmicrohttpd -ljson-c -lpthread
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
@@ -252,6 +253,8 @@ install: agent $(BUILD)/lsnitch-web
 	chmod 0644 $(DESTDIR)$(UNITDIR)/lsnitch-agent.service
 	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
+	install -D -m 0644 completion/lsnitch.bash $(DESTDIR)$(COMPLETIONDIR)/lsnitch
+	install -D -m 0644 completion/lsnitch.bash $(DESTDIR)$(COMPLETIONDIR)/lsnitch-agent
 	install -d -m 0755 $(DESTDIR)$(CONFDIR)/rules.d $(DESTDIR)$(CONFDIR)/units.d
 	@for f in $(CONF_FILES); do \
 		if [ -e "$(DESTDIR)$(CONFDIR)/$$f" ]; then \
@@ -271,6 +274,7 @@ uninstall:
 		$(DESTDIR)$(BINDIR)/lsnitch-web $(DESTDIR)$(UNITDIR)/lsnitch-web.service \
 		$(DESTDIR)$(UNITDIR)/lsnitch-agent.service.d/web.conf \
 		$(DESTDIR)$(SYSUSERSDIR)/lsnitch-web.conf \
+		$(DESTDIR)$(COMPLETIONDIR)/lsnitch $(DESTDIR)$(COMPLETIONDIR)/lsnitch-agent \
 		$(addprefix $(DESTDIR)$(WEBROOT)/,$(notdir $(WEBROOT_FILES))) \
 		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8))) \
 		$(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5)))
@@ -283,6 +287,13 @@ uninstall:
 	@rmdir $(DESTDIR)$(CONFDIR)/rules.d $(DESTDIR)$(CONFDIR)/units.d $(DESTDIR)$(CONFDIR) \
 		$(DESTDIR)$(WEBROOT) $(DESTDIR)$(DATADIR)/lsnitch \
 		$(DESTDIR)$(UNITDIR)/lsnitch-agent.service.d 2>/dev/null || true
+
+# The Debian package (debian/), into ../ as dpkg-buildpackage does; lintian checks it.
+.PHONY: deb
+deb:
+	$(Q)$(MAKE) --no-print-directory deps DEPS_PKGS="debhelper lintian dpkg-dev"
+	dpkg-buildpackage -b -us -uc
+	lintian --fail-on error ../lsnitch_$(VERSION)_*.deb
 
 format:
 	clang-format -i $(RULES_SRC) $(AGENT_SRC) $(CLI_SRC) $(CLI_HDRS) $(WEB_SRC) $(WEB_HDRS) bpf/*.c include/*.h rules/*.h
