@@ -288,12 +288,16 @@ uninstall:
 		$(DESTDIR)$(WEBROOT) $(DESTDIR)$(DATADIR)/lsnitch \
 		$(DESTDIR)$(UNITDIR)/lsnitch-agent.service.d 2>/dev/null || true
 
-# The Debian package (debian/), into ../ as dpkg-buildpackage does; lintian checks it.
+# The Debian package (debian/): dpkg-buildpackage writes to ../, the files are moved
+# to $(BUILD)/deb/ (t_deb.sh installs from there); lintian checks it.
+DEB_OUT := lsnitch_$(VERSION)_*.deb lsnitch-dbgsym_$(VERSION)_*.deb lsnitch_$(VERSION)_*.buildinfo \
+	   lsnitch_$(VERSION)_*.changes
 .PHONY: deb
 deb:
 	$(Q)$(MAKE) --no-print-directory deps DEPS_PKGS="debhelper lintian dpkg-dev"
 	dpkg-buildpackage -b -us -uc
-	lintian --fail-on error ../lsnitch_$(VERSION)_*.deb
+	mkdir -p $(BUILD)/deb && cd .. && mv -f $(DEB_OUT) $(abspath $(BUILD))/deb/
+	lintian --fail-on error $(BUILD)/deb/lsnitch_$(VERSION)_*.deb
 
 format:
 	clang-format -i $(RULES_SRC) $(AGENT_SRC) $(CLI_SRC) $(CLI_HDRS) $(WEB_SRC) $(WEB_HDRS) bpf/*.c include/*.h rules/*.h
