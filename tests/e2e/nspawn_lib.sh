@@ -6,6 +6,7 @@
 #
 #   nspawn_boot [TREE]      boot; TREE (default: `make install` into $TMPD/inst)
 #                           is bound read-only at /usr/local, $NSP_ETC at /etc/lsnitch
+#                           ("none": nothing bound, e.g. to install a package)
 #   in_ct CMD...            run CMD inside (all of the container's namespaces)
 #   ct_wait_active UNIT     poll until UNIT is active (10 s)
 #   nspawn_stop             power the container off (also done by the cleanup)
@@ -21,6 +22,7 @@
 # its programs go with it (and with the container).
 
 NSP_EXTRA=() # more nspawn arguments (--bind-ro=...)
+
 NSP_PID="" NSP_INIT="" NSP_NAME="" NSP_ETC="" NSP_LOG=""
 
 # nspawn_require: skip (loudly) where nspawn cannot run.
@@ -63,23 +65,25 @@ nspawn_install_tree() {
 }
 
 nspawn_boot() {
-	local tree=${1:-} t=400
+	local tree=${1:-} t=400 binds=()
 	nspawn_require
 	[ -n "$tree" ] || tree=$(nspawn_install_tree)
 	NSP_ETC=${NSP_ETC:-$TMPD/etc-lsnitch}
-	if [ ! -d "$NSP_ETC" ]; then
+	if [ "$tree" = none ]; then
+		:
+	elif [ ! -d "$NSP_ETC" ]; then
 		mkdir -p "$NSP_ETC"
 		cp -r "$tree/etc/lsnitch/." "$NSP_ETC/"
 	fi
 	mkdir -p "$CG/nspawn"
+	[ "$tree" = none ] || binds=(--bind-ro="$tree/usr/local:/usr/local" --bind="$NSP_ETC:/etc/lsnitch")
 	NSP_NAME=lsnt-$$
 	NSP_LOG=$TMPD/nspawn.log
 	# CAP_BPF, CAP_PERFMON and bpf/perf_event_open: nspawn's default set and
 	# seccomp filter leave the agent EPERM.
 	in_cg "$CG/nspawn" systemd-nspawn -q -D / --volatile=yes --register=no --keep-unit \
 		--private-network -M "$NSP_NAME" --capability=CAP_BPF,CAP_PERFMON \
-		--system-call-filter="bpf perf_event_open" --bind-ro="$tree/usr/local:/usr/local" \
-		--bind="$NSP_ETC:/etc/lsnitch" "${NSP_EXTRA[@]}" \
+		--system-call-filter="bpf perf_event_open" "${binds[@]}" "${NSP_EXTRA[@]}" \
 		-b systemd.firstboot=off systemd.unit=multi-user.target \
 		</dev/null >"$NSP_LOG" 2>&1 9>&- &
 	NSP_PID=$!
