@@ -44,7 +44,8 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Wall \
 DEPS_PKGS := clang llvm gcc make pkg-config libbpf-dev libelf-dev zlib1g-dev \
 	     libsystemd-dev libinih-dev libcmocka-dev bpftool iproute2 util-linux \
 	     curl python3 dnsutils socat libxxhash-dev dnsmasq dnsperf \
-	     libjson-c-dev groff-base libmicrohttpd-dev python3-prometheus-client
+	     libjson-c-dev groff-base libmicrohttpd-dev python3-prometheus-client \
+	     systemd-container
 
 RULES_SRC  := $(sort $(wildcard rules/*.c))
 RULES_OBJ  := $(patsubst rules/%.c,$(BUILD)/rules/%.o,$(RULES_SRC))
