@@ -45,7 +45,7 @@ DEPS_PKGS := clang llvm gcc make pkg-config libbpf-dev libelf-dev zlib1g-dev \
 	     libsystemd-dev libinih-dev libcmocka-dev bpftool iproute2 util-linux \
 	     curl python3 dnsutils socat libxxhash-dev dnsmasq dnsperf \
 	     libjson-c-dev groff-base libmicrohttpd-dev python3-prometheus-client libsqlite3-dev \
-	     libcurl4-openssl-dev
+	     libcurl4-openssl-dev systemd-container
 
 RULES_SRC  := $(sort $(wildcard rules/*.c))
 RULES_OBJ  := $(patsubst rules/%.c,$(BUILD)/rules/%.o,$(RULES_SRC))
@@ -63,6 +63,7 @@ WEB_OBJ    := $(patsubst web/%.c,$(BUILD)/web/%.o,$(WEB_SRC))
 WEB_HDRS   := $(wildcard web/*.h)
 DATADIR    ?= $(PREFIX)/share
 WEBROOT    := $(DATADIR)/lsnitch/webroot
+COMPLETIONDIR ?= $(DATADIR)/bash-completion/completions
 LDLIBS_WEB := -lmicrohttpd -ljson-c -lpthread
 # update/ is lsnitch-update: the list downloader (libcurl), unprivileged, never in the agent.
 UPDATE_SRC := $(sort $(wildcard update/*.c))
@@ -276,6 +277,8 @@ install: agent $(BUILD)/lsnitch-web $(BUILD)/lsnitch-update
 	chmod 0644 $(DESTDIR)$(UNITDIR)/lsnitch-agent.service
 	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
+	install -D -m 0644 completion/lsnitch.bash $(DESTDIR)$(COMPLETIONDIR)/lsnitch
+	install -D -m 0644 completion/lsnitch.bash $(DESTDIR)$(COMPLETIONDIR)/lsnitch-agent
 	install -d -m 0755 $(DESTDIR)$(CONFDIR)/rules.d $(DESTDIR)$(CONFDIR)/units.d
 	@for f in $(CONF_FILES); do \
 		if [ -e "$(DESTDIR)$(CONFDIR)/$$f" ]; then \
@@ -297,6 +300,7 @@ uninstall:
 		$(DESTDIR)$(UNITDIR)/lsnitch-update.timer \
 		$(DESTDIR)$(UNITDIR)/lsnitch-agent.service.d/web.conf \
 		$(DESTDIR)$(SYSUSERSDIR)/lsnitch-web.conf \
+		$(DESTDIR)$(COMPLETIONDIR)/lsnitch $(DESTDIR)$(COMPLETIONDIR)/lsnitch-agent \
 		$(addprefix $(DESTDIR)$(WEBROOT)/,$(notdir $(WEBROOT_FILES))) \
 		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8))) \
 		$(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5)))
@@ -309,6 +313,17 @@ uninstall:
 	@rmdir $(DESTDIR)$(CONFDIR)/rules.d $(DESTDIR)$(CONFDIR)/units.d $(DESTDIR)$(CONFDIR) \
 		$(DESTDIR)$(WEBROOT) $(DESTDIR)$(DATADIR)/lsnitch \
 		$(DESTDIR)$(UNITDIR)/lsnitch-agent.service.d 2>/dev/null || true
+
+# The Debian package (debian/): dpkg-buildpackage writes to ../, the files are moved
+# to $(BUILD)/deb/ (t_deb.sh installs from there); lintian checks it.
+DEB_OUT := lsnitch_$(VERSION)_*.deb lsnitch-dbgsym_$(VERSION)_*.deb lsnitch_$(VERSION)_*.buildinfo \
+	   lsnitch_$(VERSION)_*.changes
+.PHONY: deb
+deb:
+	$(Q)$(MAKE) --no-print-directory deps DEPS_PKGS="debhelper lintian dpkg-dev"
+	dpkg-buildpackage -b -us -uc
+	mkdir -p $(BUILD)/deb && cd .. && mv -f $(DEB_OUT) $(abspath $(BUILD))/deb/
+	lintian --fail-on error $(BUILD)/deb/lsnitch_$(VERSION)_*.deb
 
 format:
 	clang-format -i $(RULES_SRC) $(AGENT_SRC) $(CLI_SRC) $(CLI_HDRS) $(WEB_SRC) $(WEB_HDRS) bpf/*.c include/*.h rules/*.h

@@ -167,6 +167,7 @@ struct ln_watch_stats {
 int ln_cgroup2_root(char **out);
 int ln_cgroup_id(const char *path, __u64 *id);
 const char *ln_cgroup_name(struct ln_manager *m, __u64 id, char *buf, size_t len);
+void ln_cgroup_remember(struct ln_manager *m, __u64 id, const char *rel);
 void ln_cgnames_free(struct ln_manager *m);
 
 /* config.c: read everything the options name into a fresh config. */

@@ -92,6 +92,21 @@ static void cgname_store(struct ln_manager *m, __u64 id, const char *path)
 }
 
 /*
+ * Remember the path of a cgroup the agent binds (@rel relative to the cgroup2
+ * root, no leading "/"): a unit that exits at once is gone before its first
+ * event is read, and open_by_handle_at() can no longer name it.
+ */
+void ln_cgroup_remember(struct ln_manager *m, __u64 id, const char *rel)
+{
+	char path[4096];
+
+	if (cgname_lookup(m, id))
+		return;
+	snprintf(path, sizeof(path), "/%s", rel);
+	cgname_store(m, id, path);
+}
+
+/*
  * Path of cgroup @id relative to the cgroup2 root ("/a/b"), via a kernfs file
  * handle; "#<id>" when the cgroup is gone.
  */

@@ -347,7 +347,8 @@ static void raise_fd_limit(void)
 {
 	struct rlimit rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+	/* already there (LimitNOFILE=): no setrlimit, which the unit's filter refuses */
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= LN_FD_LIMIT)
 		return;
 	rl.rlim_cur = rl.rlim_max < LN_FD_LIMIT ? rl.rlim_max : LN_FD_LIMIT;
 	if (rl.rlim_cur < LN_FD_LIMIT && rl.rlim_max != RLIM_INFINITY) {

@@ -155,10 +155,12 @@ static int bound_set(struct walk *wk, const char *path, __u64 id, struct ln_cgro
 	b->id = id;
 	b->policy_id = v.policy_id;
 	b->flags = v.flags;
-	if (v.flags & LN_CG_UNBOUND)
+	if (v.flags & LN_CG_UNBOUND) {
 		wk->st->seen++;
-	else
+	} else {
 		wk->st->bound++;
+		ln_cgroup_remember(wk->m, id, path);
+	}
 	return 0;
 }
 

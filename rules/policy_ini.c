@@ -44,13 +44,20 @@ int ini_fail(struct ini_state *st, int rc, const char *fmt, ...)
 	return rc;
 }
 
+/* Letters, digits, "_.@-" and systemd's "\xNN" escapes: every unit name is one. */
 bool ini_is_name(const char *s)
 {
 	if (!*s)
 		return false;
-	for (; *s; s++)
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] == 'x' && isxdigit((unsigned char)s[2]) &&
+		    isxdigit((unsigned char)s[3])) {
+			s += 3;
+			continue;
+		}
 		if (!isalnum((unsigned char)*s) && !strchr("_.@-", *s))
 			return false;
+	}
 	return true;
 }
 
@@ -81,7 +88,7 @@ static int ini_add_policy(struct ini_state *st, const char *name)
 	struct ln_policy *p;
 
 	if (!ini_is_name(name))
-		return ini_fail(st, -EINVAL, "bad policy name \"%s\" (letters, digits, _.@-)",
+		return ini_fail(st, -EINVAL, "bad policy name \"%s\" (letters, digits, _.@-, \\xNN)",
 				name);
 	if (c->n_policies >= LN_MAX_POLICIES - 1)
 		return ini_fail(st, -E2BIG, "too many policies (max %d)", LN_MAX_POLICIES - 1);

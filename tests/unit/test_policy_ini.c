@@ -183,7 +183,10 @@ static void test_errors(void **state)
 			 "e.ini:1: unknown section \"[global x]\" (expected [policy NAME], "
 			 "[rules NAME], [list NAME] or [global])");
 	expect_ini_error("e.ini", "[policy a b]\n", false, -EINVAL,
-			 "e.ini:1: bad policy name \"a b\" (letters, digits, _.@-)");
+			 "e.ini:1: bad policy name \"a b\" (letters, digits, _.@-, \\xNN)");
+	/* systemd's escapes are part of unit names; a bare backslash is not */
+	expect_ini_error("e.ini", "[policy a\\x2]\n", false, -EINVAL,
+			 "e.ini:1: bad policy name \"a\\x2\" (letters, digits, _.@-, \\xNN)");
 	expect_ini_error("e.ini", "[policy web\n", false, -EINVAL,
 			 "e.ini:1: missing ']' in section header");
 	expect_ini_error("e.ini", "[policy web] x\n", false, -EINVAL,
