@@ -170,6 +170,8 @@ static void client_free(struct ln_ctl_client *c)
 			break;
 		}
 	ctl->ctx.n_clients--;
+	if (ctl->ctx.pending_client == c)
+		ctl->ctx.pending_client = NULL;
 	if (c->subscribed)
 		ctl->ctx.n_subscribers--;
 	sd_event_source_disable_unref(c->src);
@@ -271,6 +273,8 @@ static void client_request(struct ln_ctl_client *c, const char *line, size_t len
 	r = ln_ctl_command(&c->ctl->ctx, line, len, &reply, &err);
 	if (r == LN_CTL_PENDING) {
 		c->reloading = true;
+		if (c->ctl->ctx.pending_done && !c->ctl->ctx.pending_client)
+			c->ctl->ctx.pending_client = c; /* a rule change: its own answer */
 		return;
 	}
 	if (r < 0)
@@ -517,11 +521,13 @@ void ln_control_publish(struct ln_manager *m, const struct ln_event_field *f, si
 
 /* ---- the listening socket ---- */
 
-/* The answer a client waited for; then what it sent meanwhile is served. */
-static void client_answer_reload(struct ln_ctl_client *c, int r, const char *msg)
+/* The answer a client waited for (@o: made already); then what it sent meanwhile is served. */
+static void client_answer_reload(struct ln_ctl_client *c, int r, const char *msg, json_object *o)
 {
-	json_object *o = r < 0 ? error_object(msg) : json_object_new_object();
-
+	if (!o)
+		o = r < 0 ? error_object(msg) : json_object_new_object();
+	else
+		r = -1; /* nothing to add */
 	if (r >= 0) {
 		json_object_object_add(o, "ok", json_object_new_boolean(1));
 		if (msg[0])
@@ -550,10 +556,20 @@ void ln_control_reloaded(struct ln_manager *m, int r, const char *msg)
 	snprintf(ctx->reload_msg, sizeof(ctx->reload_msg), "%s", msg ? msg : "");
 	if (r >= 0)
 		ctx->loaded_at = ctx->reload_at;
+	if (ctx->pending_done) {
+		struct ln_ctl_client *asker = ctx->pending_client;
+		json_object *o = ln_ctl_pending_answer(ctx, r, ctx->reload_msg);
+
+		ctx->pending_client = NULL;
+		if (asker)
+			client_answer_reload(asker, r, ctx->reload_msg, o);
+		else
+			json_object_put(o);
+	}
 	for (struct ln_ctl_client *c = m->control->clients, *next; c; c = next) {
 		next = c->next;
 		if (c->reloading)
-			client_answer_reload(c, r, ctx->reload_msg);
+			client_answer_reload(c, r, ctx->reload_msg, NULL);
 	}
 }
 

@@ -426,34 +426,78 @@ static const char *req_str(json_object *req, const char *key)
 	return json_object_get_string(v);
 }
 
+/* A rule change whose reload runs: the file as it was, the rule's line (0: an undo). */
+struct managed_pending {
+	struct ln_managed_edit ed;
+	__u32 line;
+};
+
+static json_object *managed_done(struct ln_ctl_ctx *ctx, int r, const char *msg)
+{
+	struct managed_pending *mp = ctx->pending;
+	const char *path = ctx->m->opts.managed_rules;
+	struct ln_error err = {""}, rerr = {""};
+	char at[600], text[512];
+	json_object *o;
+
+	ctx->pending = NULL;
+	ctx->pending_done = NULL;
+	if (r < 0) {
+		ln_err(&err, r, "%s", msg[0] ? msg : strerror(-r));
+		/* the policy in force is the old one: so must the file be */
+		if (ln_managed_revert(path, &mp->ed, &rerr) < 0)
+			ln_err(&err, r, "%s (and the file was not put back: %s)", err.msg, rerr.msg);
+		o = json_object_new_object();
+		json_object_object_add(o, "ok", json_object_new_boolean(0));
+		json_object_object_add(o, "error", jstr(err.msg));
+	} else {
+		o = ok_object();
+		if (mp->line) {
+			snprintf(at, sizeof(at), "%s:%u", path, mp->line);
+			json_object_object_add(o, "at", jstr(at));
+			json_object_object_add(o, "line", json_object_new_int64(mp->line));
+			if (ln_ctl_source_line(path, mp->line, text, sizeof(text)) == 0)
+				json_object_object_add(o, "text", jstr(text));
+		}
+	}
+	ln_managed_edit_free(&mp->ed);
+	free(mp);
+	return o;
+}
+
+struct json_object *ln_ctl_pending_answer(struct ln_ctl_ctx *ctx, int r, const char *msg)
+{
+	return ctx->pending_done ? ctx->pending_done(ctx, r, msg) : NULL;
+}
+
 /*
- * Reloads with the edited file in force; on a refusal puts the file back (the reason, its
- * file:line, stays in @err). On success the reply names the rule: "at" file:line, "text".
+ * Starts the reload with the edited file in force. It runs off the loop: the
+ * answer (the rule's "at" file:line and "text", or the refusal's file:line
+ * reason with the file put back) comes when it ends, from managed_done().
  */
-static int managed_reload(struct ln_ctl_ctx *ctx, const struct ln_managed_edit *ed, __u32 line,
+static int managed_reload(struct ln_ctl_ctx *ctx, struct ln_managed_edit *ed, __u32 line,
 			  json_object **reply, struct ln_error *err)
 {
 	const char *path = ctx->m->opts.managed_rules;
+	struct managed_pending *mp = calloc(1, sizeof(*mp));
 	struct ln_error rerr = {""};
-	char at[600], text[512];
-	int r = ctx->ops->reload(ctx->ud, err);
+	int r = mp ? ctx->ops->reload(ctx->ud, err) : ln_err(err, -ENOMEM, "out of memory");
 
 	if (r < 0) {
+		free(mp);
 		if (!err->msg[0])
 			ln_err(err, r, "%s", strerror(-r));
 		if (ln_managed_revert(path, ed, &rerr) < 0)
 			ln_err(err, r, "%s (and the file was not put back: %s)", err->msg, rerr.msg);
 		return r;
 	}
-	*reply = ok_object();
-	if (!line)
-		return 0;
-	snprintf(at, sizeof(at), "%s:%u", path, line);
-	json_object_object_add(*reply, "at", jstr(at));
-	json_object_object_add(*reply, "line", json_object_new_int64(line));
-	if (ln_ctl_source_line(path, line, text, sizeof(text)) == 0)
-		json_object_object_add(*reply, "text", jstr(text));
-	return 0;
+	mp->ed = *ed; /* the pending change owns the old text now */
+	*ed = (struct ln_managed_edit){};
+	mp->line = line;
+	ctx->pending = mp;
+	ctx->pending_done = managed_done;
+	*reply = NULL;
+	return LN_CTL_PENDING;
 }
 
 /* {"policy", "verdict": "allow"|"deny", "dest", "port", "proto"}: a rule into the file. */
@@ -477,6 +521,8 @@ static int do_rule_add(struct ln_ctl_ctx *ctx, json_object *req, json_object **r
 		return ln_err(err, -EINVAL, "bad verdict \"%s\" (allow or deny)", verdict);
 	if (json_object_object_get_ex(req, "port", &v))
 		r.port = json_object_get_int64(v) < 0 ? 1u << 20 : json_object_get_int64(v);
+	if (ctx->pending_done)
+		return ln_err(err, -EBUSY, "another rule change is being applied: try again");
 	rc = ln_managed_add(ctx->m->opts.managed_rules, &r, &ed, &line, err);
 	if (!rc)
 		rc = managed_reload(ctx, &ed, line, reply, err);
@@ -495,6 +541,8 @@ static int do_rule_undo(struct ln_ctl_ctx *ctx, json_object *req, json_object **
 
 	if (json_object_object_get_ex(req, "line", &v))
 		line = json_object_get_int64(v) > 0 ? json_object_get_int64(v) : 0;
+	if (ctx->pending_done)
+		return ln_err(err, -EBUSY, "another rule change is being applied: try again");
 	rc = ln_managed_remove(ctx->m->opts.managed_rules, line, req_str(req, "text"), &ed, err);
 	if (!rc)
 		rc = managed_reload(ctx, &ed, 0, reply, err);

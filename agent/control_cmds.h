@@ -20,7 +20,17 @@ struct ln_ctl_ctx {
 	time_t reload_at;          /* 0: never reloaded */
 	int reload_r;
 	char reload_msg[LN_ERR_MAX];
+	/*
+	 * A rule-add/rule-undo waiting for its reload (one at a time): when the
+	 * reload ends, done() makes its answer (and puts the file back on a
+	 * refusal); client: who asked, NULL once gone (control.c).
+	 */
+	struct json_object *(*pending_done)(struct ln_ctl_ctx *ctx, int r, const char *msg);
+	void *pending, *pending_client;
 };
+
+/* The answer to a pending rule change when its reload ended with @r, @msg (control_cmds.c). */
+struct json_object *ln_ctl_pending_answer(struct ln_ctl_ctx *ctx, int r, const char *msg);
 
 /* The [list] subscriptions of @c, for status (status_lists.c). */
 struct ln_config;
