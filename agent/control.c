@@ -372,39 +372,6 @@ static int on_client(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	return 0;
 }
 
-/* Whether the peer on @fd has @group as its group or one of its supplementary groups. */
-static bool peer_in_group(int fd, gid_t primary, gid_t group)
-{
-	gid_t groups[256];
-	socklen_t len = sizeof(groups);
-
-	if (group == (gid_t)-1)
-		return false;
-	if (primary == group)
-		return true;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
-		return false; /* more than 256 groups: only the primary one counts */
-	for (size_t i = 0; i < len / sizeof(gid_t); i++)
-		if (groups[i] == group)
-			return true;
-	return false;
-}
-
-/*
- * Only root, the agent's own user or a member of --control-group may talk to
- * the agent, whatever the file mode says.
- */
-static bool peer_allowed(int fd, gid_t group, pid_t *pid)
-{
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
-		return false;
-	*pid = cred.pid;
-	return cred.uid == 0 || cred.uid == geteuid() || peer_in_group(fd, cred.gid, group);
-}
-
 /* Whether a connection of process @pid may come in; if not, it is told why and closed. */
 static bool control_admit(struct ln_control *ctl, int fd, pid_t pid)
 {
@@ -454,7 +421,7 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 
 		if (cfd < 0)
 			return 0; /* EAGAIN, or a client gone already */
-		if (!peer_allowed(cfd, ctl->group, &pid)) {
+		if (!ln_ctl_peer_allowed(cfd, ctl->group, &pid)) {
 			close(cfd);
 			continue;
 		}

@@ -42,6 +42,8 @@ void ln_control_stop(struct ln_manager *m);
 int ln_ctl_listen(const char *path, gid_t group, dev_t *dev, ino_t *ino);
 /* --control-group's GROUP (a name or a number) into @gid: 0 or -ENOENT. */
 int ln_ctl_group(const char *name, gid_t *gid);
+/* Whether the peer on @fd may talk to the agent (root, its own user, @group); *@pid: its pid. */
+bool ln_ctl_peer_allowed(int fd, gid_t group, pid_t *pid);
 
 /*
  * The manager tells the control socket how a reload went: the clients that

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The control socket's file: its directory made, a stale socket replaced, bound 0600, listening. */
+/* The control socket: its file (made, stale one replaced, 0600, listening) and who may connect. */
 #include <errno.h>
 #include <grp.h>
 #include <stdio.h>
@@ -138,4 +138,37 @@ int ln_ctl_listen(const char *path, gid_t group, dev_t *dev, ino_t *ino)
 	*dev = st.st_dev;
 	*ino = st.st_ino;
 	return fd;
+}
+
+/* Whether the peer on @fd has @group as its group or one of its supplementary groups. */
+static bool peer_in_group(int fd, gid_t primary, gid_t group)
+{
+	gid_t groups[256];
+	socklen_t len = sizeof(groups);
+
+	if (group == (gid_t)-1)
+		return false;
+	if (primary == group)
+		return true;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+		return false; /* more than 256 groups: only the primary one counts */
+	for (size_t i = 0; i < len / sizeof(gid_t); i++)
+		if (groups[i] == group)
+			return true;
+	return false;
+}
+
+/*
+ * Only root, the agent's own user or a member of --control-group may talk to
+ * the agent, whatever the file mode says.
+ */
+bool ln_ctl_peer_allowed(int fd, gid_t group, pid_t *pid)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return false;
+	*pid = cred.pid;
+	return cred.uid == 0 || cred.uid == geteuid() || peer_in_group(fd, cred.gid, group);
 }
