@@ -12,35 +12,7 @@
 #include <json-c/json.h>
 
 #include "agent.h"
-#include "control_cmds.h"
-
-struct ln_ctl_client {
-	struct ln_control *ctl;
-	struct ln_ctl_client *next;
-	int fd;
-	pid_t pid; /* the peer process: its share of the slots */
-	sd_event_source *src;
-	char in[LN_CTL_MAX_REQUEST + 1];
-	size_t in_len;
-	char *out;
-	size_t out_len, out_off, out_cap;
-	uint64_t active; /* CLOCK_MONOTONIC usec: a byte moved, or output began to wait */
-	bool subscribed, closing, dead;
-	bool reloading; /* waits for its "reload" answer: reads nothing more meanwhile */
-	unsigned long long dropped; /* events lost since the last one it got */
-};
-
-struct ln_control {
-	struct ln_ctl_ctx ctx; /* what the commands see; its counts are kept here */
-	char *path;
-	int fd;
-	dev_t dev;
-	ino_t ino;
-	gid_t group; /* --control-group, (gid_t)-1 if none */
-	sd_event_source *src;
-	sd_event_source *timer; /* closes idle clients: armed for the earliest deadline */
-	struct ln_ctl_client *clients;
-};
+#include "control_client.h"
 
 /* An output buffer drained is given back when it grew past this. */
 #define CTL_OUT_KEEP (64 * 1024)
@@ -111,7 +83,7 @@ static const char *json_text(json_object *o)
 }
 
 /* Queue @o as one line and drop the reference. */
-static int client_send(struct ln_ctl_client *c, json_object *o)
+int ln_ctl_client_send(struct ln_ctl_client *c, json_object *o)
 {
 	const char *s;
 	int r;
@@ -124,7 +96,7 @@ static int client_send(struct ln_ctl_client *c, json_object *o)
 	return r;
 }
 
-static json_object *error_object(const char *msg)
+json_object *ln_ctl_error_object(const char *msg)
 {
 	json_object *o = json_object_new_object();
 
@@ -170,8 +142,7 @@ static void client_free(struct ln_ctl_client *c)
 			break;
 		}
 	ctl->ctx.n_clients--;
-	if (ctl->ctx.pending_client == c)
-		ctl->ctx.pending_client = NULL;
+	ln_ctl_pending_forget(&ctl->ctx, c);
 	if (c->subscribed)
 		ctl->ctx.n_subscribers--;
 	sd_event_source_disable_unref(c->src);
@@ -188,7 +159,7 @@ static void client_free(struct ln_ctl_client *c)
  */
 static void say_goodbye(int fd, const char *msg)
 {
-	json_object *o = error_object(msg);
+	json_object *o = ln_ctl_error_object(msg);
 	struct iovec iov[2] = { { .iov_base = (char *)json_text(o) }, { "\n", 1 } };
 	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
 
@@ -272,14 +243,12 @@ static void client_request(struct ln_ctl_client *c, const char *line, size_t len
 		return; /* a subscriber only listens */
 	r = ln_ctl_command(&c->ctl->ctx, line, len, &reply, &err);
 	if (r == LN_CTL_PENDING) {
-		c->reloading = true;
-		if (c->ctl->ctx.pending_done && !c->ctl->ctx.pending_client)
-			c->ctl->ctx.pending_client = c; /* a rule change: its own answer */
+		ln_ctl_pending_wait(c);
 		return;
 	}
 	if (r < 0)
-		reply = error_object(err.msg[0] ? err.msg : strerror(-r));
-	if (client_send(c, reply) < 0)
+		reply = ln_ctl_error_object(err.msg[0] ? err.msg : strerror(-r));
+	if (ln_ctl_client_send(c, reply) < 0)
 		c->dead = true;
 	if (r == LN_CTL_SUBSCRIBE)
 		client_subscribe(c);
@@ -307,7 +276,7 @@ static void client_serve(struct ln_ctl_client *c)
 	if (c->subscribed)
 		c->in_len = 0; /* whatever a subscriber says is ignored */
 	if (c->in_len == LN_CTL_MAX_REQUEST && !c->closing && !memchr(c->in, '\n', c->in_len)) {
-		if (client_send(c, error_object("request too long (limit 4096 bytes)")) < 0)
+		if (ln_ctl_client_send(c, ln_ctl_error_object("request too long (limit 4096 bytes)")) < 0)
 			c->dead = true;
 		c->closing = true;
 	}
@@ -486,23 +455,9 @@ void ln_control_publish(struct ln_manager *m, const struct ln_event_field *f, si
 	json_object_put(o);
 }
 
-/* ---- the listening socket ---- */
-
-/* The answer a client waited for (@o: made already); then what it sent meanwhile is served. */
-static void client_answer_reload(struct ln_ctl_client *c, int r, const char *msg, json_object *o)
+/* After an answer that kept @c waiting: send it, serve what @c sent meanwhile, or free it. */
+void ln_ctl_client_resume(struct ln_ctl_client *c)
 {
-	if (!o)
-		o = r < 0 ? error_object(msg) : json_object_new_object();
-	else
-		r = -1; /* nothing to add */
-	if (r >= 0) {
-		json_object_object_add(o, "ok", json_object_new_boolean(1));
-		if (msg[0])
-			json_object_object_add(o, "warning", json_object_new_string(msg));
-	}
-	c->reloading = false;
-	if (client_send(c, o) < 0)
-		c->dead = true;
 	client_flush(c);
 	client_serve(c);
 	client_flush(c);
@@ -512,33 +467,7 @@ static void client_answer_reload(struct ln_ctl_client *c, int r, const char *msg
 		client_update(c);
 }
 
-void ln_control_reloaded(struct ln_manager *m, int r, const char *msg)
-{
-	struct ln_ctl_ctx *ctx = m->control ? &m->control->ctx : NULL;
-
-	if (!ctx)
-		return;
-	ctx->reload_at = time(NULL);
-	ctx->reload_r = r;
-	snprintf(ctx->reload_msg, sizeof(ctx->reload_msg), "%s", msg ? msg : "");
-	if (r >= 0)
-		ctx->loaded_at = ctx->reload_at;
-	if (ctx->pending_done) {
-		struct ln_ctl_client *asker = ctx->pending_client;
-		json_object *o = ln_ctl_pending_answer(ctx, r, ctx->reload_msg);
-
-		ctx->pending_client = NULL;
-		if (asker)
-			client_answer_reload(asker, r, ctx->reload_msg, o);
-		else
-			json_object_put(o);
-	}
-	for (struct ln_ctl_client *c = m->control->clients, *next; c; c = next) {
-		next = c->next;
-		if (c->reloading)
-			client_answer_reload(c, r, ctx->reload_msg, NULL);
-	}
-}
+/* ---- the listening socket ---- */
 
 int ln_control_start(struct ln_manager *m, const char *path, const struct ln_control_ops *ops,
 		     void *ud, struct ln_error *err)
