@@ -54,6 +54,9 @@ AGENT_OBJ  := $(patsubst agent/%.c,$(BUILD)/agent/%.o,$(AGENT_SRC))
 # cli/ is the lsnitch command: a program of its own that talks to the agent's socket.
 CLI_SRC    := $(sort $(wildcard cli/*.c))
 CLI_OBJ    := $(patsubst cli/%.c,$(BUILD)/cli/%.o,$(CLI_SRC))
+# The history database's code (agent/): the writer's, and the query plan the CLI shares.
+HISTORY_OBJ := $(BUILD)/agent/history.o $(BUILD)/agent/history_rollup.o \
+	       $(BUILD)/agent/history_plan.o
 CLI_HDRS   := $(wildcard cli/*.h)
 # The CLI's connection to the agent, also linked by lsnitch-web: one client of the socket.
 CTL_OBJ    := $(BUILD)/cli/conn.o $(BUILD)/cli/printable.o
@@ -138,7 +141,7 @@ $(BUILD)/lsnitch-agent: $(AGENT_OBJ) $(BUILD)/librules.a
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_AGENT)
 
-# The CLI shares only the socket's default path (agent.h) with the agent.
+# The CLI shares the socket's default path (agent.h) and the history's query plan with the agent.
 $(BUILD)/cli/%.o: cli/%.c $(HDRS) $(CLI_HDRS) | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Iagent -c $< -o $@
@@ -147,7 +150,8 @@ $(BUILD)/libctl.a: $(CTL_OBJ)
 	$(call msg,AR,$@)
 	$(Q)$(AR) rcs $@ $^
 
-$(BUILD)/lsnitch: $(filter-out $(CTL_OBJ),$(CLI_OBJ)) $(BUILD)/libctl.a
+$(BUILD)/lsnitch: $(filter-out $(CTL_OBJ),$(CLI_OBJ)) $(BUILD)/agent/history_plan.o \
+		  $(BUILD)/libctl.a
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_CLI)
 
@@ -170,8 +174,8 @@ $(BUILD)/lsnitch-update: $(UPDATE_OBJ) $(BUILD)/librules.a $(BUILD)/libctl.a
 # Unit tests link the rules library; those of the control protocol also its pure helpers.
 $(BUILD)/tests/test_control_proto: TEST_EXTRA = $(BUILD)/agent/control_proto.o -ljson-c
 $(BUILD)/tests/test_control_proto: $(BUILD)/agent/control_proto.o
-$(BUILD)/tests/test_history: TEST_EXTRA = $(BUILD)/agent/history.o -lsqlite3
-$(BUILD)/tests/test_history: $(BUILD)/agent/history.o
+$(BUILD)/tests/test_history: TEST_EXTRA = $(HISTORY_OBJ) -lsqlite3
+$(BUILD)/tests/test_history: $(HISTORY_OBJ)
 $(BUILD)/tests/test_reload_worker: TEST_EXTRA = $(BUILD)/agent/reload_worker.o -lsystemd
 $(BUILD)/tests/test_reload_worker: $(BUILD)/agent/reload_worker.o
 
@@ -191,7 +195,7 @@ $(BUILD)/bench/%_rules: bench/%_rules.c $(BUILD)/librules.a $(HDRS) | $(BUILD)
 	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -o $@ $< $(BUILD)/librules.a -linih -lresolv -lxxhash
 
 # The history bench writes through the agent's own history code.
-$(BUILD)/bench/history_fill: bench/history_fill.c $(BUILD)/agent/history.o $(BUILD)/librules.a
+$(BUILD)/bench/history_fill: bench/history_fill.c $(HISTORY_OBJ) $(BUILD)/librules.a
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Iagent -o $@ $^ -lsqlite3
 

@@ -209,6 +209,7 @@ static int do_status(struct ln_ctl_ctx *ctx, json_object *req, json_object **rep
 	json_object_object_add(o, "maps", ln_map_fill(m));
 	if (m->dns)
 		json_object_object_add(o, "dns", status_dns(m));
+	json_object_object_add(o, "history", ln_status_history(m));
 	status_generation(ctx, o);
 	*reply = o;
 	return 0;

@@ -36,6 +36,10 @@ struct json_object *ln_ctl_pending_answer(struct ln_ctl_ctx *ctx, int r, const c
 struct ln_config;
 struct json_object *ln_status_lists(const struct ln_config *c);
 
+/* The flow history's database and drain, for status (status_history.c). */
+struct ln_manager;
+struct json_object *ln_status_history(struct ln_manager *m);
+
 /* Answer one request line: ln_ctl_dispatch() over the command table. */
 int ln_ctl_command(struct ln_ctl_ctx *ctx, const char *line, size_t len,
 		   struct json_object **reply, struct ln_error *err);

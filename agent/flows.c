@@ -27,6 +27,7 @@
 #define LN_FLOWS_CHUNK 1024  /* entries per batch syscall and per transaction */
 #define LN_FLOWS_TURN_CHUNKS 2 /* chunks of the table per loop turn */
 #define LN_FLOWS_YIELD_US 1000 /* then the rest of the table after this pause */
+#define LN_FLOWS_ROLLUP_US 50000 /* roll-up steps a turn, at most (one step may take longer) */
 
 struct flow_text {
 	char cgroup[512], addr[INET6_ADDRSTRLEN], rule[300], proto[8];
@@ -48,6 +49,8 @@ struct ln_flows {
 	time_t next_prune; /* and next try to open, when hist is NULL */
 	bool table_more;   /* the last turn left entries in the table */
 	bool history_failed;
+	char last_error[LN_ERR_MAX]; /* the database's last failure, for status */
+	time_t last_error_at;
 };
 
 static const char *history_path(const struct ln_manager *m)
@@ -144,6 +147,8 @@ static void history_failed(struct ln_manager *m, const struct ln_error *err)
 
 	ln_note(m, LOG_WARNING, "%s; continuing without history, trying again in %d minutes",
 		err->msg, LN_FLOWS_PRUNE_S / 60);
+	snprintf(f->last_error, sizeof(f->last_error), "%s", err->msg);
+	f->last_error_at = time(NULL);
 	ln_history_close(f->hist);
 	f->hist = NULL;
 	f->next_prune = time(NULL) + LN_FLOWS_PRUNE_S;
@@ -264,7 +269,10 @@ static void flows_check_lost(struct ln_manager *m, bool say)
 
 static void flows_open(struct ln_manager *m)
 {
-	struct ln_history_limits lim = { LN_HISTORY_RETENTION_S, LN_HISTORY_MAX_BYTES };
+	struct ln_history_limits lim = {
+		.retention_s = LN_HISTORY_RETENTION_S, .max_bytes = LN_HISTORY_MAX_BYTES,
+		.minutes_s = LN_HISTORY_MINUTES_S, .hours_s = LN_HISTORY_HOURS_S,
+	};
 	struct ln_flows *f = m->flows;
 	struct ln_error err = {};
 
@@ -293,6 +301,31 @@ static void flows_housekeeping(struct ln_manager *m)
 	flows_check_lost(m, true);
 }
 
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
+}
+
+/*
+ * The roll-ups (minutes into hours, hours into days) as minutes age: steps
+ * until done or LN_FLOWS_ROLLUP_US went by; a backlog (a database from an
+ * older agent, a long stop) is caught up over the next turns.
+ */
+static void flows_rollup(struct ln_manager *m)
+{
+	struct ln_flows *f = m->flows;
+	uint64_t start = mono_us();
+	struct ln_error err = {};
+	bool more = true;
+
+	while (f->hist && more && mono_us() - start < LN_FLOWS_ROLLUP_US)
+		if (ln_history_rollup(f->hist, time(NULL), &more, &err) < 0)
+			history_failed(m, &err);
+}
+
 static int on_flows_timer(sd_event_source *s, uint64_t usec, void *ud)
 {
 	struct ln_manager *m = ud;
@@ -303,9 +336,25 @@ static int on_flows_timer(sd_event_source *s, uint64_t usec, void *ud)
 	f->table_more = flows_drain_table(m);
 	if (f->table_more)
 		return sd_event_source_set_time_relative(s, LN_FLOWS_YIELD_US);
+	flows_rollup(m);
 	flows_housekeeping(m);
 	flows_check_lost(m, false);
 	return sd_event_source_set_time_relative(s, LN_FLOWS_INTERVAL_US);
+}
+
+void ln_flows_status(struct ln_manager *m, struct ln_flows_status *st)
+{
+	struct ln_flows *f = m->flows;
+
+	*st = (struct ln_flows_status){ .path = history_path(m), .enabled = ln_flows_enabled(m) };
+	if (!f)
+		return;
+	st->lost = flows_lost_total(m);
+	st->last_error = f->last_error;
+	st->last_error_at = f->last_error_at;
+	st->open = f->hist != NULL;
+	if (f->hist)
+		ln_history_info(f->hist, &st->info);
 }
 
 int ln_flows_start(struct ln_manager *m)

@@ -10,13 +10,7 @@
 #include <unistd.h>
 #include <sqlite3.h>
 
-#include "history.h"
-
-struct ln_history {
-	sqlite3 *db;
-	sqlite3_stmt *key_stmt, *bucket_stmt, *lost_stmt;
-	struct ln_history_limits lim;
-};
+#include "history_db.h"
 
 /*
  * Migrations: migrations[i] takes schema version i to i + 1. Flow keys (the
@@ -33,6 +27,21 @@ static const char *const migrations[] = {
 	" PRIMARY KEY (minute, key)) WITHOUT ROWID;"
 	"CREATE INDEX buckets_by_key ON buckets (key, minute);"
 	"CREATE TABLE lost (minute INTEGER PRIMARY KEY, count INTEGER NOT NULL);",
+	/*
+	 * 2: roll-ups. Hours and days hold what minutes held, summed per key;
+	 * levels says which span of time each table answers (history_plan.h).
+	 * Nothing is rolled up yet: the agent does it as minutes age.
+	 */
+	"CREATE TABLE hours (hour INTEGER NOT NULL, key INTEGER NOT NULL,"
+	" count INTEGER NOT NULL, first INTEGER NOT NULL, last INTEGER NOT NULL,"
+	" PRIMARY KEY (hour, key)) WITHOUT ROWID;"
+	"CREATE TABLE days (day INTEGER NOT NULL, key INTEGER NOT NULL,"
+	" count INTEGER NOT NULL, first INTEGER NOT NULL, last INTEGER NOT NULL,"
+	" PRIMARY KEY (day, key)) WITHOUT ROWID;"
+	"CREATE TABLE levels (name TEXT PRIMARY KEY, kept_from INTEGER NOT NULL,"
+	" rolled_to INTEGER NOT NULL);"
+	"INSERT INTO levels VALUES ('minute', 0, 9223372036854775807), ('hour', 0, 0),"
+	" ('day', 0, 0);",
 };
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 _Static_assert(N_MIGRATIONS == LN_HISTORY_SCHEMA, "a migration per schema version");
@@ -41,15 +50,16 @@ static const char key_sql[] =
 	"INSERT INTO flow_keys (cgroup, policy, addr, name, port, proto, verdict, reason, rule)"
 	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
 	" ON CONFLICT DO UPDATE SET port = excluded.port RETURNING id";
+/* Into one level's table (its name, its start column): the drain's and the roll-up's merge. */
 static const char bucket_sql[] =
-	"INSERT INTO buckets (minute, key, count, first, last) VALUES (?1, ?2, ?3, ?4, ?5)"
+	"INSERT INTO %s (%s, key, count, first, last) VALUES (?1, ?2, ?3, ?4, ?5)"
 	" ON CONFLICT DO UPDATE SET count = count + excluded.count,"
 	" first = min(first, excluded.first), last = max(last, excluded.last)";
 static const char lost_sql[] =
 	"INSERT INTO lost (minute, count) VALUES (?1, ?2)"
 	" ON CONFLICT DO UPDATE SET count = count + excluded.count";
 
-static int db_err(struct ln_history *h, struct ln_error *err, const char *what)
+int hist_db_err(struct ln_history *h, struct ln_error *err, const char *what)
 {
 	int code = sqlite3_errcode(h->db);
 	int rc = code == SQLITE_FULL ? -ENOSPC : code == SQLITE_READONLY ? -EROFS
@@ -58,10 +68,10 @@ static int db_err(struct ln_history *h, struct ln_error *err, const char *what)
 	return ln_err(err, rc, "history: %s: %s", what, sqlite3_errmsg(h->db));
 }
 
-static int exec(struct ln_history *h, const char *sql, struct ln_error *err)
+int hist_exec(struct ln_history *h, const char *sql, struct ln_error *err)
 {
 	if (sqlite3_exec(h->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return db_err(h, err, sql);
+		return hist_db_err(h, err, sql);
 	return 0;
 }
 
@@ -71,11 +81,11 @@ static int user_version(struct ln_history *h, int *v, struct ln_error *err)
 	int rc;
 
 	if (sqlite3_prepare_v2(h->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
-		return db_err(h, err, "reading the schema version");
+		return hist_db_err(h, err, "reading the schema version");
 	rc = sqlite3_step(st);
 	*v = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
 	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : db_err(h, err, "reading the schema version");
+	return rc == SQLITE_ROW ? 0 : hist_db_err(h, err, "reading the schema version");
 }
 
 /* Bring the schema to LN_HISTORY_SCHEMA, one transaction per step; a newer one is refused. */
@@ -92,9 +102,9 @@ static int migrate(struct ln_history *h, struct ln_error *err)
 			      v, LN_HISTORY_SCHEMA);
 	for (; v < LN_HISTORY_SCHEMA; v++) {
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d; COMMIT", v + 1);
-		r = exec(h, "BEGIN IMMEDIATE", err);
-		r = r ?: exec(h, migrations[v], err);
-		r = r ?: exec(h, sql, err);
+		r = hist_exec(h, "BEGIN IMMEDIATE", err);
+		r = r ?: hist_exec(h, migrations[v], err);
+		r = r ?: hist_exec(h, sql, err);
 		if (r < 0) {
 			sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
 			return r;
@@ -125,15 +135,25 @@ static int make_file(const char *path, struct ln_error *err)
 	return 0;
 }
 
+static int prepare(struct ln_history *h, const char *sql, sqlite3_stmt **st)
+{
+	return sqlite3_prepare_v3(h->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+}
+
 static int prepare_all(struct ln_history *h, struct ln_error *err)
 {
-	if (sqlite3_prepare_v3(h->db, key_sql, -1, SQLITE_PREPARE_PERSISTENT, &h->key_stmt,
-			       NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(h->db, bucket_sql, -1, SQLITE_PREPARE_PERSISTENT, &h->bucket_stmt,
-			       NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(h->db, lost_sql, -1, SQLITE_PREPARE_PERSISTENT, &h->lost_stmt,
-			       NULL) != SQLITE_OK)
-		return db_err(h, err, "preparing statements");
+	char sql[sizeof(bucket_sql) + 32];
+	int rc = prepare(h, key_sql, &h->key_stmt) ?: prepare(h, lost_sql, &h->lost_stmt);
+
+	for (int i = 0; !rc && i < LN_HL_N; i++) {
+		snprintf(sql, sizeof(sql), bucket_sql, ln_history_levels[i].table,
+			 ln_history_levels[i].col);
+		rc = prepare(h, sql, &h->bucket_stmt[i]);
+	}
+	if (rc != SQLITE_OK)
+		return hist_db_err(h, err, "preparing statements");
+	if (ln_history_spans_read(h->db, h->sp) < 0)
+		return hist_db_err(h, err, "reading the levels");
 	return 0;
 }
 
@@ -150,14 +170,19 @@ int ln_history_open(const char *path, const struct ln_history_limits *lim,
 	if (!h)
 		return ln_err(err, -ENOMEM, "out of memory");
 	h->lim = *lim;
+	/* Finer levels never kept longer than coarser ones: history_plan.h's order. */
+	if (!h->lim.hours_s || h->lim.hours_s > h->lim.retention_s)
+		h->lim.hours_s = h->lim.retention_s;
+	if (!h->lim.minutes_s || h->lim.minutes_s > h->lim.hours_s)
+		h->lim.minutes_s = h->lim.hours_s;
 	if (sqlite3_open_v2(path, &h->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
 	    SQLITE_OK) {
-		r = h->db ? db_err(h, err, path) : ln_err(err, -ENOMEM, "out of memory");
+		r = h->db ? hist_db_err(h, err, path) : ln_err(err, -ENOMEM, "out of memory");
 		goto fail;
 	}
 	sqlite3_busy_timeout(h->db, 1000);
 	/* WAL: readers (the CLI) never block the drain; NORMAL: a crash loses at most a drain. */
-	r = exec(h, "PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL;"
+	r = hist_exec(h, "PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL;"
 		    " PRAGMA synchronous = NORMAL", err);
 	r = r ?: migrate(h, err);
 	r = r ?: prepare_all(h, err);
@@ -175,7 +200,8 @@ void ln_history_close(struct ln_history *h)
 	if (!h)
 		return;
 	sqlite3_finalize(h->key_stmt);
-	sqlite3_finalize(h->bucket_stmt);
+	for (int i = 0; i < LN_HL_N; i++)
+		sqlite3_finalize(h->bucket_stmt[i]);
 	sqlite3_finalize(h->lost_stmt);
 	sqlite3_close(h->db);
 	free(h);
@@ -191,7 +217,7 @@ static int step(struct ln_history *h, sqlite3_stmt *st, int64_t *id, struct ln_e
 	while (rc == SQLITE_ROW)
 		rc = sqlite3_step(st);
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : db_err(h, err, "writing");
+	return rc == SQLITE_DONE ? 0 : hist_db_err(h, err, "writing");
 }
 
 static int add_row(struct ln_history *h, const struct ln_history_row *w, struct ln_error *err)
@@ -209,12 +235,24 @@ static int add_row(struct ln_history *h, const struct ln_history_row *w, struct 
 	r = step(h, h->key_stmt, &id, err);
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(h->bucket_stmt, 1, w->last - w->last % 60);
-	sqlite3_bind_int64(h->bucket_stmt, 2, id);
-	sqlite3_bind_int64(h->bucket_stmt, 3, (int64_t)w->count);
-	sqlite3_bind_int64(h->bucket_stmt, 4, w->first);
-	sqlite3_bind_int64(h->bucket_stmt, 5, w->last);
-	return step(h, h->bucket_stmt, NULL, err);
+	/*
+	 * Its minute, and the hour and day too when those were rolled up already
+	 * (a drain after a restart, a clock step): roll-ups stay the sum of minutes.
+	 */
+	for (int i = 0; r >= 0 && i < LN_HL_N; i++) {
+		int64_t span = ln_history_levels[i].span, start = w->last - w->last % span;
+		sqlite3_stmt *st = h->bucket_stmt[i];
+
+		if (i && w->last - w->last % ln_history_levels[i - 1].span >= h->sp[i].rolled_to)
+			break;
+		sqlite3_bind_int64(st, 1, start);
+		sqlite3_bind_int64(st, 2, id);
+		sqlite3_bind_int64(st, 3, (int64_t)w->count);
+		sqlite3_bind_int64(st, 4, w->first);
+		sqlite3_bind_int64(st, 5, w->last);
+		r = step(h, st, NULL, err);
+	}
+	return r;
 }
 
 int ln_history_add(struct ln_history *h, const struct ln_history_row *rows, size_t n,
@@ -222,11 +260,11 @@ int ln_history_add(struct ln_history *h, const struct ln_history_row *rows, size
 {
 	int r;
 
-	r = exec(h, "BEGIN IMMEDIATE", err);
+	r = hist_exec(h, "BEGIN IMMEDIATE", err);
 	for (size_t i = 0; r >= 0 && i < n; i++)
 		r = add_row(h, &rows[i], err);
 	if (r >= 0)
-		r = exec(h, "COMMIT", err);
+		r = hist_exec(h, "COMMIT", err);
 	if (r < 0)
 		sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
 	return r;
@@ -239,57 +277,26 @@ int ln_history_add_lost(struct ln_history *h, int64_t when, uint64_t lost, struc
 	return step(h, h->lost_stmt, NULL, err);
 }
 
-static int64_t query_int(struct ln_history *h, const char *sql)
+int64_t hist_query_int(struct ln_history *h, const char *sql, int64_t none)
 {
 	sqlite3_stmt *st;
-	int64_t v = -1;
+	int64_t v = none;
 
 	if (sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
+		return none;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
 		v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return v;
 }
 
-/* Bytes in use: pages minus the free list (what incremental vacuum gives back). */
-static uint64_t used_bytes(struct ln_history *h)
-{
-	int64_t pages = query_int(h, "PRAGMA page_count");
-	int64_t free_pages = query_int(h, "PRAGMA freelist_count");
-	int64_t size = query_int(h, "PRAGMA page_size");
-
-	return pages > 0 && size > 0 ? (uint64_t)(pages - (free_pages > 0 ? free_pages : 0)) * size
-				     : 0;
-}
-
-static int delete_before(struct ln_history *h, int64_t minute, struct ln_error *err)
+int hist_span_store(struct ln_history *h, int level, const struct ln_history_span *sp,
+		    struct ln_error *err)
 {
 	char sql[160];
 
-	snprintf(sql, sizeof(sql),
-		 "DELETE FROM buckets WHERE minute < %lld; DELETE FROM lost WHERE minute < %lld",
-		 (long long)minute, (long long)minute);
-	return exec(h, sql, err);
-}
-
-int ln_history_prune(struct ln_history *h, int64_t now, uint64_t *deleted, struct ln_error *err)
-{
-	int64_t before = sqlite3_total_changes64(h->db), oldest;
-	int r;
-
-	r = delete_before(h, now - h->lim.retention_s, err);
-	/* Over the cap: drop the oldest tenth of what is left, until under it. */
-	while (r >= 0 && h->lim.max_bytes && used_bytes(h) > h->lim.max_bytes) {
-		int64_t newest = query_int(h, "SELECT max(minute) FROM buckets");
-
-		oldest = query_int(h, "SELECT min(minute) FROM buckets");
-		if (oldest < 0 || newest <= oldest)
-			break;
-		r = delete_before(h, oldest + (newest - oldest) / 10 + 60, err);
-	}
-	*deleted = (uint64_t)(sqlite3_total_changes64(h->db) - before);
-	r = r ?: exec(h, "DELETE FROM flow_keys WHERE id NOT IN (SELECT key FROM buckets)", err);
-	r = r ?: exec(h, "PRAGMA incremental_vacuum; PRAGMA wal_checkpoint(TRUNCATE)", err);
-	return r;
+	snprintf(sql, sizeof(sql), "UPDATE levels SET kept_from = %lld, rolled_to = %lld"
+		 " WHERE name = '%s'", (long long)sp->kept_from, (long long)sp->rolled_to,
+		 ln_history_levels[level].name);
+	return hist_exec(h, sql, err);
 }

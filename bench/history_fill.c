@@ -40,7 +40,7 @@ int main(int argc, char **argv)
 {
 	static struct ln_history_row rows[CHUNK];
 	static char addrs[CHUNK][32], cgs[CHUNK][64];
-	struct ln_history_limits lim = { 0x7fffffff, 0 };
+	struct ln_history_limits lim = { .retention_s = 0x7fffffff };
 	struct ln_history *h;
 	struct ln_error err = {};
 	long flows, minutes, n = 0;

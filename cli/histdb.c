@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "history.h"
+#include "history_plan.h"
 #include "lsnitch.h"
 #include "histdb.h"
 
@@ -180,12 +181,13 @@ int hdb_open(sqlite3 **db)
 	return -EIO;
 }
 
-/* The WHERE clause of @q; the values are bound by hq_bind() in the same order. */
+/*
+ * The WHERE clause of @q over the flow keys (the time is in the buckets'
+ * query); the values are bound by hq_bind() in the same order.
+ */
 static void hq_where(const struct hq *q, char *buf, size_t len)
 {
-	snprintf(buf, len,
-		 "b.minute >= ?1 - 59 AND b.minute <= ?2 AND b.last >= ?1 AND b.first <= ?2"
-		 "%s%s%s%s%s",
+	snprintf(buf, len, "1%s%s%s%s%s",
 		 q->policy ? " AND k.policy = ?3" : "",
 		 q->cgroup ? " AND (k.cgroup = ?4 OR substr(k.cgroup, 1, length(?4) + 1) = ?4 || '/')"
 			   : "",
@@ -245,19 +247,38 @@ static int64_t hq_lost(sqlite3 *db, const struct hq *q)
 	return n;
 }
 
+/*
+ * The buckets of [since, until]: whole days and hours from the roll-ups, the
+ * edges from minutes (agent/history_plan.c).
+ */
+static int hq_buckets(sqlite3 *db, const struct hq *q, char *buf, size_t len)
+{
+	struct ln_history_seg segs[LN_HISTORY_MAX_SEGS];
+	struct ln_history_span sp[LN_HL_N];
+
+	if (ln_history_spans_read(db, sp) < 0)
+		return -EIO;
+	return ln_history_plan_sql(segs, ln_history_plan(sp, q->since, q->until, segs), buf, len);
+}
+
 int hq_run(sqlite3 *db, const struct hq *q, hq_flow_fn fn, void *ud, int64_t *lost)
 {
-	char where[512], sql[1536];
+	char where[512], from[3072], sql[4096];
 	struct hq_flow f;
 	sqlite3_stmt *st;
 	int rc;
 
 	hq_where(q, where, sizeof(where));
+	if (hq_buckets(db, q, from, sizeof(from)) < 0) {
+		p_err("history: %s", sqlite3_errmsg(db));
+		return -EIO;
+	}
 	snprintf(sql, sizeof(sql),
 		 "SELECT k.cgroup, k.policy, k.addr, k.name, k.proto, k.verdict, k.reason, k.rule,"
 		 " k.port, sum(b.count), min(b.first), max(b.last)"
-		 " FROM buckets b JOIN flow_keys k ON k.id = b.key WHERE %s"
-		 " GROUP BY k.id ORDER BY %s LIMIT %ld", where, hq_order(q), q->limit ? q->limit : -1);
+		 " FROM (%s) b JOIN flow_keys k ON k.id = b.key WHERE %s"
+		 " GROUP BY k.id ORDER BY %s LIMIT %ld", from, where, hq_order(q),
+		 q->limit ? q->limit : -1);
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
 		p_err("history: %s", sqlite3_errmsg(db));
 		return -EIO;

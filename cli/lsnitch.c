@@ -189,6 +189,35 @@ static void show_lists(json_object *a)
 	}
 }
 
+/* The flow history: the database, how much and how far back it holds, its trouble. */
+static void show_history(json_object *h)
+{
+	const char *e = get_str(h, "last_error", "");
+
+	if (!h)
+		return;
+	if (!json_object_get_boolean(get(h, "enabled"))) {
+		printf("history: off (--history none)\n");
+		return;
+	}
+	printf("history: %s", get_str(h, "path", "?"));
+	if (json_object_get_boolean(get(h, "open"))) {
+		printf(", %.1f MB in use of %.0f MB",
+		       json_object_get_int64(get(h, "bytes")) / 1e6,
+		       json_object_get_int64(get(h, "max_bytes")) / 1e6);
+		if (json_object_get_int64(get(h, "oldest")))
+			show_time(", since ", json_object_get_int64(get(h, "oldest")));
+	} else {
+		printf(" (NOT OPEN: no history is written)");
+	}
+	printf("\n");
+	if (json_object_get_int64(get(h, "lost")))
+		printf("      %s verdicts not counted: the kernel's flow table was full\n",
+		       get_str(h, "lost", "0"));
+	if (*e)
+		printf("      last error: %s\n", e);
+}
+
 static void show_status(json_object *o)
 {
 	json_object *a = get(o, "cgroups"), *g = get(o, "generation"), *rl = get(o, "last_reload");
@@ -220,6 +249,7 @@ static void show_status(json_object *o)
 	show_lists(get(o, "lists"));
 	show_kv("counters", get(o, "counters"));
 	show_kv("dns proxy", get(o, "dns"));
+	show_history(get(o, "history"));
 }
 
 static int do_status(int argc, char **argv)
