@@ -60,6 +60,8 @@ HISTORY_OBJ := $(BUILD)/agent/history.o $(BUILD)/agent/history_rollup.o \
 CLI_HDRS   := $(wildcard cli/*.h)
 # The CLI's connection to the agent, also linked by lsnitch-web: one client of the socket.
 CTL_OBJ    := $(BUILD)/cli/conn.o $(BUILD)/cli/printable.o
+# The history queries and learn's policy, also linked by the agent (its history/learn commands).
+HIST_OBJ   := $(BUILD)/cli/histdb.o $(BUILD)/cli/learn_policy.o $(BUILD)/agent/history_plan.o
 # web/ is lsnitch-web: the web UI and /metrics, another client of the socket.
 WEB_SRC    := $(sort $(wildcard web/*.c))
 WEB_OBJ    := $(patsubst web/%.c,$(BUILD)/web/%.o,$(WEB_SRC))
@@ -133,11 +135,11 @@ $(BUILD)/librules.a: $(RULES_OBJ)
 	$(call msg,AR,$@)
 	$(Q)$(AR) rcs $@ $^
 
-$(BUILD)/agent/%.o: agent/%.c $(HDRS) $(BUILD)/lsnitch.skel.h | $(BUILD)
+$(BUILD)/agent/%.o: agent/%.c $(HDRS) $(CLI_HDRS) $(BUILD)/lsnitch.skel.h | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Iagent -c $< -o $@
 
-$(BUILD)/lsnitch-agent: $(AGENT_OBJ) $(BUILD)/librules.a
+$(BUILD)/lsnitch-agent: $(AGENT_OBJ) $(BUILD)/libhist.a $(BUILD)/librules.a
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_AGENT)
 
@@ -150,8 +152,12 @@ $(BUILD)/libctl.a: $(CTL_OBJ)
 	$(call msg,AR,$@)
 	$(Q)$(AR) rcs $@ $^
 
-$(BUILD)/lsnitch: $(filter-out $(CTL_OBJ),$(CLI_OBJ)) $(BUILD)/agent/history_plan.o \
-		  $(BUILD)/libctl.a
+$(BUILD)/libhist.a: $(HIST_OBJ)
+	$(call msg,AR,$@)
+	$(Q)$(AR) rcs $@ $^
+
+$(BUILD)/lsnitch: $(filter-out $(CTL_OBJ) $(HIST_OBJ),$(CLI_OBJ)) $(BUILD)/libhist.a \
+		  $(BUILD)/librules.a $(BUILD)/libctl.a
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_CLI)
 

@@ -569,6 +569,8 @@ static const struct ln_ctl_cmd cmds[] = {
 	{ "events", do_events },
 	{ "rule-add", do_rule_add },
 	{ "rule-undo", do_rule_undo },
+	{ "history", ln_ctl_history },
+	{ "learn", ln_ctl_learn },
 };
 
 int ln_ctl_command(struct ln_ctl_ctx *ctx, const char *line, size_t len,

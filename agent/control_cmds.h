@@ -39,6 +39,11 @@ struct json_object *ln_status_lists(const struct ln_config *c);
 /* The flow history's database and drain, for status (status_history.c). */
 struct ln_manager;
 struct json_object *ln_status_history(struct ln_manager *m);
+/* control_history.c: "history" (flows and a series of verdicts) and "learn" (a policy). */
+int ln_ctl_history(struct ln_ctl_ctx *ctx, struct json_object *req, struct json_object **reply,
+		   struct ln_error *err);
+int ln_ctl_learn(struct ln_ctl_ctx *ctx, struct json_object *req, struct json_object **reply,
+		 struct ln_error *err);
 
 /* Answer one request line: ln_ctl_dispatch() over the command table. */
 int ln_ctl_command(struct ln_ctl_ctx *ctx, const char *line, size_t len,

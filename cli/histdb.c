@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The flow history, read-only: time and filter options, the one aggregated query. */
+/* The flow history, read-only: the filter's checks, the aggregated queries (CLI and agent). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,43 +9,11 @@
 #include "history.h"
 #include "history_plan.h"
 #include "lsnitch.h"
+#include "rules.h"
 #include "histdb.h"
 
-const char *history_path = LN_HISTORY_PATH;
-
-/* "90", "90s", "30m", "2h", "7d", "1w" ago, "now", "@UNIX", "YYYY-MM-DD[ HH:MM[:SS]]" UTC. */
-static int parse_when(const char *s, int64_t now, int64_t *out)
-{
-	static const struct { char c; int64_t mul; } units[] = {
-		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 }, { 'w', 604800 },
-	};
-	struct tm tm = {};
-	const char *end;
-	char *e;
-	long long v;
-
-	if (!strcmp(s, "now"))
-		return *out = now, 0;
-	if (s[0] == '@') {
-		v = strtoll(s + 1, &e, 10);
-		return *e || e == s + 1 ? -EINVAL : (*out = v, 0);
-	}
-	end = strptime(s, "%Y-%m-%d", &tm);
-	if (end && (!*end || (end = strptime(end, " %H:%M", &tm))) && end &&
-	    (!*end || ((end = strptime(end, ":%S", &tm)) && !*end)))
-		return *out = timegm(&tm), 0;
-	errno = 0;
-	v = strtoll(s, &e, 10);
-	if (errno || e == s || v < 0)
-		return -EINVAL;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (*e == units[i].c && !e[1])
-			return *out = now - v * units[i].mul, 0;
-	return *e ? -EINVAL : (*out = now - v, 0);
-}
-
 /* --cgroup as the agent stores it: "/a/b", whatever slashes it was given with. */
-static void norm_cgroup(const char *in, char *buf, size_t len)
+void hq_cgroup_norm(const char *in, char *buf, size_t len)
 {
 	size_t n;
 
@@ -57,129 +25,23 @@ static void norm_cgroup(const char *in, char *buf, size_t len)
 		buf[--n] = '\0';
 }
 
-/* The value of option @argv[*i] (@name), or NULL (said). */
-static const char *take_value(const char *cmd, int argc, char **argv, int *i)
-{
-	if (*i + 1 >= argc) {
-		p_err("%s: %s needs a value", cmd, argv[*i]);
-		return NULL;
-	}
-	return argv[++*i];
-}
-
-static int parse_time_opt(const char *cmd, const char *opt, const char *v, int64_t *out)
-{
-	if (parse_when(v, time(NULL), out) < 0) {
-		p_err("%s: %s: bad time \"%s\" (30m, 2h, 7d, now, @UNIX, YYYY-MM-DD HH:MM)", cmd,
-		      opt, v);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* One option (with its value in @v) into @q: 1 taken, 0 not an option of @takes. */
-static int take_opt(const char *cmd, const char *o, const char *v, unsigned int takes,
-		    struct hq *q)
-{
-	if ((takes & HQ_TIME) && !strcmp(o, "--since"))
-		return parse_time_opt(cmd, o, v, &q->since) ?: 1;
-	if ((takes & HQ_TIME) && !strcmp(o, "--until"))
-		return parse_time_opt(cmd, o, v, &q->until) ?: 1;
-	if ((takes & HQ_WHO) && !strcmp(o, "--policy"))
-		return q->policy = v, 1;
-	if ((takes & HQ_WHO) && !strcmp(o, "--cgroup"))
-		return norm_cgroup(v, q->cgroup_buf, sizeof(q->cgroup_buf)),
-		       q->cgroup = q->cgroup_buf, 1;
-	if ((takes & HQ_WHO) && !strcmp(o, "--unit"))
-		return q->unit = v, 1;
-	if ((takes & HQ_VERDICT) && !strcmp(o, "--verdict"))
-		return q->verdict = v, 1;
-	if ((takes & HQ_DEST) && !strcmp(o, "--dest"))
-		return q->dest = v, 1;
-	if ((takes & HQ_TOP) && !strcmp(o, "--sort"))
-		return q->sort = v, 1;
-	if ((takes & HQ_TOP) && (!strcmp(o, "--limit") || !strcmp(o, "--interval"))) {
-		long n = strtol(v, NULL, 10);
-
-		if (n <= 0) {
-			p_err("%s: %s must be a positive number", cmd, o);
-			return -EINVAL;
-		}
-		*(o[2] == 'l' ? &q->limit : &q->interval) = n;
-		return 1;
-	}
-	return 0;
-}
-
-static int hq_check(const char *cmd, const struct hq *q)
+int hq_check(const struct hq *q, struct ln_error *err)
 {
 	static const char *const verdicts[] = { "allow", "deny", "would-deny", "redirect" };
 	bool known = !q->verdict;
 
 	for (size_t i = 0; !known && i < sizeof(verdicts) / sizeof(verdicts[0]); i++)
 		known = !strcmp(q->verdict, verdicts[i]);
-	if (!known) {
-		p_err("%s: --verdict must be allow, deny, would-deny or redirect", cmd);
-		return -EINVAL;
-	}
-	if (!!q->policy + !!q->cgroup + !!q->unit > 1) {
-		p_err("%s: one of --policy, --cgroup, --unit", cmd);
-		return -EINVAL;
-	}
+	if (!known)
+		return ln_err(err, -EINVAL, "--verdict must be allow, deny, would-deny or redirect");
+	if (!!q->policy + !!q->cgroup + !!q->unit > 1)
+		return ln_err(err, -EINVAL, "one of --policy, --cgroup, --unit");
 	if (q->sort && strcmp(q->sort, "count") && strcmp(q->sort, "last") &&
-	    strcmp(q->sort, "dest")) {
-		p_err("%s: --sort must be count, last or dest", cmd);
-		return -EINVAL;
-	}
+	    strcmp(q->sort, "dest"))
+		return ln_err(err, -EINVAL, "--sort must be count, last or dest");
 	return 0;
 }
 
-int hq_parse(const char *cmd, int argc, char **argv, unsigned int takes, struct hq *q)
-{
-	const char *v;
-	int r;
-
-	q->until = time(NULL);
-	q->since = q->until - 86400;
-	for (int i = 0; i < argc; i++) {
-		if ((takes & HQ_TOP) && !strcmp(argv[i], "--once")) {
-			q->once = true;
-			continue;
-		}
-		if (strncmp(argv[i], "--", 2)) {
-			p_err("%s: unexpected argument \"%s\"", cmd, argv[i]);
-			return -EINVAL;
-		}
-		v = take_value(cmd, argc, argv, &i);
-		if (!v)
-			return -EINVAL;
-		r = take_opt(cmd, argv[i - 1], v, takes, q);
-		if (r < 0)
-			return r;
-		if (!r) {
-			p_err("%s: unknown option \"%s\" (try \"lsnitch help\")", cmd, argv[i - 1]);
-			return -EINVAL;
-		}
-	}
-	return hq_check(cmd, q);
-}
-
-int hdb_open(sqlite3 **db)
-{
-	int rc = sqlite3_open_v2(history_path, db, SQLITE_OPEN_READONLY, NULL);
-
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(*db, "SELECT 1 FROM buckets LIMIT 1", NULL, NULL, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_busy_timeout(*db, 2000);
-		return 0;
-	}
-	p_err("history %s: %s (is the agent running with --history?)", history_path,
-	      *db ? sqlite3_errmsg(*db) : "out of memory");
-	sqlite3_close(*db);
-	*db = NULL;
-	return -EIO;
-}
 
 /*
  * The WHERE clause of @q over the flow keys (the time is in the buckets'
@@ -261,41 +123,106 @@ static int hq_buckets(sqlite3 *db, const struct hq *q, char *buf, size_t len)
 	return ln_history_plan_sql(segs, ln_history_plan(sp, q->since, q->until, segs), buf, len);
 }
 
-int hq_run(sqlite3 *db, const struct hq *q, hq_flow_fn fn, void *ud, int64_t *lost)
+/* "SELECT @cols" over the buckets and keys @q matches, then @tail; prepared, @q bound. */
+static int hq_prepare(sqlite3 *db, const struct hq *q, const char *cols, const char *tail,
+		      sqlite3_stmt **st, struct ln_error *err)
 {
 	char where[512], from[3072], sql[4096];
-	struct hq_flow f;
-	sqlite3_stmt *st;
-	int rc;
 
 	hq_where(q, where, sizeof(where));
-	if (hq_buckets(db, q, from, sizeof(from)) < 0) {
-		p_err("history: %s", sqlite3_errmsg(db));
-		return -EIO;
-	}
+	if (hq_buckets(db, q, from, sizeof(from)) < 0)
+		return ln_err(err, -EIO, "history: %s", sqlite3_errmsg(db));
 	snprintf(sql, sizeof(sql),
-		 "SELECT k.cgroup, k.policy, k.addr, k.name, k.proto, k.verdict, k.reason, k.rule,"
-		 " k.port, sum(b.count), min(b.first), max(b.last)"
-		 " FROM (%s) b JOIN flow_keys k ON k.id = b.key WHERE %s"
-		 " GROUP BY k.id ORDER BY %s LIMIT %ld", from, where, hq_order(q),
+		 "SELECT %s FROM (%s) b JOIN flow_keys k ON k.id = b.key WHERE %s %s", cols,
+		 from, where, tail);
+	if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK)
+		return ln_err(err, -EIO, "history: %s", sqlite3_errmsg(db));
+	hq_bind(*st, q);
+	return 0;
+}
+
+/* @st done with @rc (its last step): 0, or -EIO (@err). */
+static int hq_finish(sqlite3 *db, sqlite3_stmt *st, int rc, struct ln_error *err)
+{
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : ln_err(err, -EIO, "history: %s", sqlite3_errmsg(db));
+}
+
+int hq_run(sqlite3 *db, const struct hq *q, hq_flow_fn fn, void *ud, int64_t *lost,
+	   struct ln_error *err)
+{
+	struct hq_flow f;
+	sqlite3_stmt *st;
+	char tail[160];
+	int rc;
+
+	snprintf(tail, sizeof(tail), "GROUP BY k.id ORDER BY %s LIMIT %ld", hq_order(q),
 		 q->limit ? q->limit : -1);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		p_err("history: %s", sqlite3_errmsg(db));
+	if (hq_prepare(db, q,
+		       "k.cgroup, k.policy, k.addr, k.name, k.proto, k.verdict, k.reason, k.rule,"
+		       " k.port, sum(b.count), min(b.first), max(b.last)", tail, &st, err) < 0)
 		return -EIO;
-	}
-	hq_bind(st, q);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		hq_row(st, &f);
 		fn(&f, ud);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		p_err("history: %s", sqlite3_errmsg(db));
+	if (hq_finish(db, st, rc, err) < 0)
 		return -EIO;
-	}
 	if (lost)
 		*lost = hq_lost(db, q);
 	return 0;
+}
+
+int hq_series(sqlite3 *db, const struct hq *q, int64_t step, hq_point_fn fn, void *ud,
+	      struct ln_error *err)
+{
+	struct hq_point pt;
+	sqlite3_stmt *st;
+	int rc;
+
+	/*
+	 * ?8: the window's first minute. A bucket is placed by its first use,
+	 * never before the window: a rolled-up hour lands where it began.
+	 */
+	if (hq_prepare(db, q,
+		       "k.cgroup, k.policy, k.verdict, (max(b.first, ?8) - ?8) / ?9, sum(b.count)",
+		       "GROUP BY k.cgroup, k.policy, k.verdict, 4", &st, err) < 0)
+		return -EIO;
+	sqlite3_bind_int64(st, 8, q->since - q->since % 60);
+	sqlite3_bind_int64(st, 9, step);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		pt = (struct hq_point){
+			.cgroup = (const char *)sqlite3_column_text(st, 0),
+			.policy = (const char *)sqlite3_column_text(st, 1),
+			.verdict = (const char *)sqlite3_column_text(st, 2),
+			.slot = sqlite3_column_int64(st, 3), .count = sqlite3_column_int64(st, 4),
+		};
+		fn(&pt, ud);
+	}
+	return hq_finish(db, st, rc, err);
+}
+
+/* A flow as the JSON object `history --json` and the agent's "history" give. */
+json_object *hq_flow_json(const struct hq_flow *f)
+{
+	json_object *o = json_object_new_object();
+	char unit[256];
+
+	json_object_object_add(o, "cgroup", json_object_new_string(f->cgroup));
+	json_object_object_add(o, "unit",
+			       json_object_new_string(hq_unit_of(f->cgroup, unit, sizeof(unit))));
+	json_object_object_add(o, "policy", json_object_new_string(f->policy));
+	json_object_object_add(o, "addr", json_object_new_string(f->addr));
+	json_object_object_add(o, "name", json_object_new_string(f->name));
+	json_object_object_add(o, "port", json_object_new_int(f->port));
+	json_object_object_add(o, "proto", json_object_new_string(f->proto));
+	json_object_object_add(o, "verdict", json_object_new_string(f->verdict));
+	json_object_object_add(o, "reason", json_object_new_string(f->reason));
+	json_object_object_add(o, "rule", json_object_new_string(f->rule));
+	json_object_object_add(o, "count", json_object_new_int64(f->count));
+	json_object_object_add(o, "first", json_object_new_int64(f->first));
+	json_object_object_add(o, "last", json_object_new_int64(f->last));
+	return o;
 }
 
 const char *hq_time(int64_t t, char *buf, size_t len)

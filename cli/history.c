@@ -6,36 +6,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rules.h"
 #include "lsnitch.h"
 #include "histdb.h"
 
 #define TOP_WINDOW_S 60 /* top: rates over the last minute */
 
-static json_object *flow_json(const struct hq_flow *f)
-{
-	json_object *o = json_object_new_object();
-	char unit[256];
-
-	json_object_object_add(o, "cgroup", json_object_new_string(f->cgroup));
-	json_object_object_add(o, "unit",
-			       json_object_new_string(hq_unit_of(f->cgroup, unit, sizeof(unit))));
-	json_object_object_add(o, "policy", json_object_new_string(f->policy));
-	json_object_object_add(o, "addr", json_object_new_string(f->addr));
-	json_object_object_add(o, "name", json_object_new_string(f->name));
-	json_object_object_add(o, "port", json_object_new_int(f->port));
-	json_object_object_add(o, "proto", json_object_new_string(f->proto));
-	json_object_object_add(o, "verdict", json_object_new_string(f->verdict));
-	json_object_object_add(o, "reason", json_object_new_string(f->reason));
-	json_object_object_add(o, "rule", json_object_new_string(f->rule));
-	json_object_object_add(o, "count", json_object_new_int64(f->count));
-	json_object_object_add(o, "first", json_object_new_int64(f->first));
-	json_object_object_add(o, "last", json_object_new_int64(f->last));
-	return o;
-}
-
 static void add_flow_json(const struct hq_flow *f, void *ud)
 {
-	json_object_array_add(ud, flow_json(f));
+	json_object_array_add(ud, hq_flow_json(f));
 }
 
 /* "name (addr)" or "addr", made printable: names came from DNS answers. */
@@ -74,6 +53,7 @@ static void print_flow(const struct hq_flow *f, void *ud)
 static int show_flows(sqlite3 *db, const struct hq *q, const int64_t *window)
 {
 	json_object *o = NULL, *a = NULL;
+	struct ln_error err = {};
 	int64_t lost = 0;
 	int r;
 
@@ -93,7 +73,9 @@ static int show_flows(sqlite3 *db, const struct hq *q, const int64_t *window)
 		       "CGROUP RULE");
 	}
 	r = hq_run(db, q, json_output ? add_flow_json : print_flow,
-		   json_output ? (void *)a : (void *)window, &lost);
+		   json_output ? (void *)a : (void *)window, &lost, &err);
+	if (r < 0)
+		p_err("%s", err.msg);
 	if (json_output && r >= 0) {
 		json_object_object_add(o, "lost", json_object_new_int64(lost));
 		print_json(o);

@@ -5,189 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rules.h"
 #include "lsnitch.h"
 #include "histdb.h"
-
-/* One rule to print: a name (allow-domain) or an address, with a port and protocol. */
-struct learned {
-	char target[256];
-	char proto[8]; /* "tcp", "udp", or "" for any */
-	int port;
-	bool domain;
-	int64_t count, first, last;
-	unsigned int flows; /* history flows merged into it (a name: its addresses) */
-};
-
-struct learn {
-	struct learned *rules;
-	size_t n, cap;
-	char **cgroups; /* the cgroups the flows came from */
-	size_t n_cgroups;
-	char **servers; /* the DNS servers asked through the proxy (dns-servers =) */
-	size_t n_servers;
-	int64_t skipped; /* flows a list or an enforcing deny stopped: not learned */
-	bool oom;
-};
-
-static struct learned *learned_find(struct learn *l, const struct learned *want)
-{
-	struct learned *r;
-
-	for (size_t i = 0; i < l->n; i++)
-		if (l->rules[i].domain == want->domain && l->rules[i].port == want->port &&
-		    !strcmp(l->rules[i].target, want->target) &&
-		    !strcmp(l->rules[i].proto, want->proto))
-			return &l->rules[i];
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 32;
-
-		r = realloc(l->rules, cap * sizeof(*r));
-		if (!r)
-			return NULL;
-		l->rules = r;
-		l->cap = cap;
-	}
-	r = &l->rules[l->n++];
-	*r = *want;
-	r->count = 0;
-	r->first = want->first;
-	r->last = want->last;
-	return r;
-}
-
-/* @s into the set @v (n entries) unless there; a failure sets l->oom. */
-static void add_unique(struct learn *l, char ***v, size_t *n, const char *s)
-{
-	char **a;
-
-	for (size_t i = 0; i < *n; i++)
-		if (!strcmp((*v)[i], s))
-			return;
-	a = realloc(*v, (*n + 1) * sizeof(*a));
-	if (!a || !(a[*n] = strdup(s))) {
-		l->oom = true;
-		if (a)
-			*v = a;
-		return;
-	}
-	*v = a;
-	(*n)++;
-}
-
-/* Whether flow @f is one to allow: seen allowed or audited, not stopped by a list. */
-static bool is_learnable(const struct hq_flow *f)
-{
-	if (strcmp(f->verdict, "allow") && strcmp(f->verdict, "would-deny"))
-		return false;
-	return strcmp(f->reason, "blocklist") && strcmp(f->reason, "domain-blocklist") &&
-	       strcmp(f->reason, "pending");
-}
-
-static void learn_flow(const struct hq_flow *f, void *ud)
-{
-	struct learn *l = ud;
-	struct learned want = { .port = f->port, .domain = *f->name != '\0',
-				.first = f->first, .last = f->last };
-	struct learned *r;
-
-	if (!strcmp(f->verdict, "redirect")) {
-		/* DNS through the proxy: under default = deny only listed servers are asked */
-		add_unique(l, &l->servers, &l->n_servers, f->addr);
-		return;
-	}
-	if (!is_learnable(f)) {
-		l->skipped += f->count;
-		return;
-	}
-	snprintf(want.target, sizeof(want.target), "%s", want.domain ? f->name : f->addr);
-	if (!strcmp(f->proto, "tcp") || !strcmp(f->proto, "udp"))
-		snprintf(want.proto, sizeof(want.proto), "%s", f->proto);
-	r = learned_find(l, &want);
-	if (!r) {
-		l->oom = true;
-		return;
-	}
-	r->count += f->count;
-	r->flows++;
-	r->first = f->first < r->first ? f->first : r->first;
-	r->last = f->last > r->last ? f->last : r->last;
-	add_unique(l, &l->cgroups, &l->n_cgroups, f->cgroup);
-}
-
-/* A policy name from @s: letters, digits and _.@- kept, the rest '-'. */
-static void policy_name(const char *prefix, const char *s, char *buf, size_t len)
-{
-	const char *base = strrchr(s, '/');
-	size_t n;
-
-	snprintf(buf, len, "%s%s", prefix, base && base[1] ? base + 1 : s);
-	for (n = 0; buf[n]; n++)
-		if (!strchr("_.@-", buf[n]) && !(buf[n] >= 'a' && buf[n] <= 'z') &&
-		    !(buf[n] >= 'A' && buf[n] <= 'Z') && !(buf[n] >= '0' && buf[n] <= '9'))
-			buf[n] = '-';
-}
-
-/* TARGET[:PORT][/PROTO], an IPv6 address in brackets when a port follows. */
-static void rule_text(const struct learned *r, char *buf, size_t len)
-{
-	bool v6 = !r->domain && strchr(r->target, ':');
-	char port[16] = "";
-
-	if (r->port)
-		snprintf(port, sizeof(port), ":%d", r->port);
-	snprintf(buf, len, "%s%s%s%s%s%s", v6 && r->port ? "[" : "", r->target,
-		 v6 && r->port ? "]" : "", port, *r->proto ? "/" : "", r->proto);
-}
-
-static void print_rule(FILE *f, const struct learned *r)
-{
-	char first[32], last[32], text[300];
-
-	rule_text(r, text, sizeof(text));
-	fprintf(f, "# %lld time%s%s, first %s, last %s UTC\n", (long long)r->count,
-		r->count == 1 ? "" : "s", r->domain && r->flows > 1 ? " (several addresses)" : "",
-		hq_time(r->first, first, sizeof(first)), hq_time(r->last, last, sizeof(last)));
-	fprintf(f, "%s = %s\n", r->domain ? "allow-domain" : "allow", text);
-}
-
-static void print_policy(FILE *f, const struct hq *q, const struct learn *l, const char *name)
-{
-	char since[32], until[32];
-
-	fprintf(f, "# Learned by lsnitch learn from %s, %s to %s UTC.\n", history_path,
-		hq_time(q->since, since, sizeof(since)), hq_time(q->until, until, sizeof(until)));
-	fprintf(f, "# Review before use: it allows what was seen, nothing else.\n");
-	if (l->skipped)
-		fprintf(f, "# Not allowed: %lld attempts a blocklist or a deny stopped.\n",
-			(long long)l->skipped);
-	fprintf(f, "[policy %s]\n", name);
-	if (q->cgroup)
-		fprintf(f, "cgroup = %s\n", q->cgroup + 1);
-	for (size_t i = 0; !q->cgroup && i < l->n_cgroups; i++)
-		fprintf(f, "cgroup = %s\n", l->cgroups[i] + (l->cgroups[i][0] == '/'));
-	fprintf(f, "default = deny\n");
-	if (l->n_servers)
-		fprintf(f, "# the DNS servers it asked (through the proxy)\ndns-servers =");
-	for (size_t i = 0; i < l->n_servers; i++)
-		fprintf(f, "%s %s", i ? "," : "", l->servers[i]);
-	if (l->n_servers)
-		fprintf(f, "\n");
-	for (int domain = 1; domain >= 0; domain--)
-		for (size_t i = 0; i < l->n; i++)
-			if (l->rules[i].domain == domain)
-				print_rule(f, &l->rules[i]);
-}
-
-static void learn_free(struct learn *l)
-{
-	for (size_t i = 0; i < l->n_cgroups; i++)
-		free(l->cgroups[i]);
-	free(l->cgroups);
-	for (size_t i = 0; i < l->n_servers; i++)
-		free(l->servers[i]);
-	free(l->servers);
-	free(l->rules);
-}
+#include "learn_policy.h"
 
 /* The policy text on stdout, or with --json in an object with its name. */
 static int learn_output(const struct hq *q, const struct learn *l, const char *name)
@@ -198,7 +19,7 @@ static int learn_output(const struct hq *q, const struct learn *l, const char *n
 	FILE *f;
 
 	if (!json_output) {
-		print_policy(stdout, q, l, name);
+		learn_print(stdout, q, l, name, history_path);
 		return EXIT_OK;
 	}
 	f = open_memstream(&text, &len);
@@ -206,7 +27,7 @@ static int learn_output(const struct hq *q, const struct learn *l, const char *n
 		p_err("learn: out of memory");
 		return EXIT_ERR;
 	}
-	print_policy(f, q, l, name);
+	learn_print(f, q, l, name, history_path);
 	fclose(f);
 	o = json_object_new_object();
 	json_object_object_add(o, "ok", json_object_new_boolean(1));
@@ -221,6 +42,7 @@ static int learn_output(const struct hq *q, const struct learn *l, const char *n
 
 int do_learn(int argc, char **argv)
 {
+	struct ln_error err = {};
 	struct learn l = {};
 	struct hq q = {};
 	char name[128];
@@ -236,14 +58,13 @@ int do_learn(int argc, char **argv)
 	}
 	if (hdb_open(&db) < 0)
 		return EXIT_ERR;
-	r = hq_run(db, &q, learn_flow, &l, NULL);
+	r = hq_run(db, &q, learn_flow, &l, NULL, &err);
 	sqlite3_close(db);
+	if (r < 0)
+		p_err("%s", err.msg);
 	if (r >= 0 && l.oom)
 		p_err("learn: out of memory");
-	if (q.policy)
-		policy_name("", q.policy, name, sizeof(name));
-	else
-		policy_name("learned-", q.cgroup ? q.cgroup : q.unit, name, sizeof(name));
+	learn_name(&q, name, sizeof(name));
 	r = r < 0 || l.oom ? EXIT_ERR : learn_output(&q, &l, name);
 	learn_free(&l);
 	return r;

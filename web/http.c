@@ -27,6 +27,9 @@ static const struct {
 	{ "status.js", "text/javascript; charset=utf-8" },
 	{ "live.js", "text/javascript; charset=utf-8" },
 	{ "policies.js", "text/javascript; charset=utf-8" },
+	{ "chart.js", "text/javascript; charset=utf-8" },
+	{ "history.js", "text/javascript; charset=utf-8" },
+	{ "learn.js", "text/javascript; charset=utf-8" },
 };
 
 enum MHD_Result web_queue(struct MHD_Connection *c, unsigned int status, struct MHD_Response *r)

@@ -37,4 +37,9 @@ enum MHD_Result web_route(struct web_req *r, const char *method);
 /* sse.c: GET /api/events, the agent's events as server-sent events. */
 enum MHD_Result web_events(struct web_req *r);
 
+/* history.c: GET /api/history, /api/learn (JSON) and /api/learn.ini (the policy as a file). */
+enum MHD_Result web_history(struct web_req *r);
+enum MHD_Result web_learn(struct web_req *r);
+enum MHD_Result web_learn_ini(struct web_req *r);
+
 #endif /* LSNITCH_WEB_HTTP_H */

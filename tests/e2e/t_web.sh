@@ -43,11 +43,13 @@ assert_eq "the secret file is 0640" 640 "$(stat -c %a "$TMPD/web/secret")"
 assert_match "the secret is 64 hex digits" '^[0-9a-f]{64}$' "$WEB_SECRET"
 
 log "without a session: 401 everywhere but the login page"
-for p in / /live /policies /app.js /status.js /live.js /policies.js /api/session \
-	/api/status /api/rules /api/events /metrics /nonexistent /../etc/passwd; do
+for p in / /live /policies /history /learn /app.js /status.js /live.js /policies.js /chart.js \
+	/history.js /learn.js /api/session /api/status /api/rules /api/events /metrics \
+	/api/history /api/learn /api/learn.ini "/api/learn.ini?policy=web" /nonexistent \
+	/../etc/passwd; do
 	assert_eq "GET $p without a session" 401 "$(http_code GET "$p")"
 done
-for p in /api/reload /logout /api/status /nonexistent; do
+for p in /api/reload /logout /api/status /api/history /api/learn /nonexistent; do
 	assert_eq "POST $p without a session" 401 "$(http_code POST "$p")"
 done
 assert_eq "GET /login without a session (control)" 200 "$(http_code GET /login)"
@@ -139,6 +141,43 @@ fi
 kill_pid "$SSE" 1
 assert_eq "no page script writes markup (innerHTML, outerHTML, document.write)" "" \
 	"$(grep -lE 'innerHTML|outerHTML|insertAdjacentHTML|document\.write' "$LSN_ROOT"/webroot/*.js)"
+
+log "history and learn, from the agent (the web daemon never opens the database)"
+H=""
+for _ in $(seq 1 30); do
+	H=$(wcurl -b "$WEB_JAR" "$WEB_URL/api/history?since=-3600&step=60&by=policy")
+	case $H in *"\"addr\":\"127.0.0.2\""*) break ;; esac
+	sleep 0.2
+done
+OUT=$(printf '%s' "$H" | "$PY" -c 'import json, sys
+o = json.load(sys.stdin)
+f = [f for f in o["flows"] if f["addr"] == "127.0.0.2" and f["verdict"] == "deny"]
+g = [g for g in o["series"]["groups"] if g["name"] == "web"]
+print("flows=%d rule=%s denied-in-series=%d slots=%d" % (sum(x["count"] for x in f),
+      f[0]["rule"].split("/")[-1] if f else "-", sum(g[0]["deny"]) if g else 0,
+      o["series"]["slots"]))' 2>&1)
+assert_match "/api/history: the denied flows with their rule, the series per policy" \
+	"^flows=[2-9] rule=web.ini:$L_DENY denied-in-series=[2-9] slots=6[01]\$" "$OUT"
+assert_eq "/api/history with a bad number: 400" 400 \
+	"$(http_code GET "/api/history?since=1h" -b "$WEB_JAR")"
+assert_eq "/api/history with a bad verdict: 422, the agent's reason" 422 \
+	"$(http_code GET "/api/history?verdict=maybe" -b "$WEB_JAR")"
+assert_eq "POST /api/history (it changes nothing): 405" 405 \
+	"$(http_code POST /api/history -b "$WEB_JAR" -H "X-CSRF-Token: $WEB_CSRF")"
+assert_eq "/api/learn without a policy, cgroup or unit: 422" 422 \
+	"$(http_code GET /api/learn -b "$WEB_JAR")"
+assert_eq "/api/history with the bearer" 200 \
+	"$(http_code GET /api/history -H "Authorization: Bearer $WEB_SECRET")"
+L=$(wcurl -b "$WEB_JAR" "$WEB_URL/api/learn?policy=web&since=-3600")
+assert_match "/api/learn: the policy as lsnitch learn prints it, line by line" \
+	'"policy":"web".*"lines":\["# Learned by lsnitch learn from [^"]*history.db' "$L"
+wcurl -b "$WEB_JAR" -D "$TMPD/learn.hdr" -o "$TMPD/learned.ini" \
+	"$WEB_URL/api/learn.ini?policy=web&since=-3600"
+assert_match "/api/learn.ini is a file to save" \
+	'Content-Disposition: attachment; filename="web.ini"' "$(cat "$TMPD/learn.hdr")"
+assert_eq "the learned INI is the policy" "[policy web]" "$(grep '^\[' "$TMPD/learned.ini")"
+OUT=$("$AGENT" --check --config "$TMPD/learned.ini" 2>&1)
+assert_match "the downloaded policy passes lsnitch-agent --check" "configuration OK" "$OUT"
 
 log "logout"
 assert_eq "POST /logout with the CSRF token" 204 \
