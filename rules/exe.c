@@ -18,8 +18,6 @@
 int ini_exe(struct ini_state *st, const struct ini_key *k, void *obj, char *v)
 {
 	struct ln_policy *p = obj;
-	char **exes, *copy;
-	__u32 *ids;
 
 	(void)k;
 	if (v[0] != '/')
@@ -27,20 +25,7 @@ int ini_exe(struct ini_state *st, const struct ini_key *k, void *obj, char *v)
 	if (strpbrk(v, "*?["))
 		return ini_fail(st, -EINVAL,
 				"exe \"%s\": globs are not supported, name each executable", v);
-	exes = realloc(p->exes, (p->n_exes + 1) * sizeof(*exes));
-	if (!exes)
-		return ini_fail(st, -ENOMEM, "out of memory");
-	p->exes = exes;
-	ids = realloc(p->exe_ids, (p->n_exes + 1) * sizeof(*ids));
-	if (!ids)
-		return ini_fail(st, -ENOMEM, "out of memory");
-	p->exe_ids = ids;
-	copy = strdup(v);
-	if (!copy)
-		return ini_fail(st, -ENOMEM, "out of memory");
-	p->exes[p->n_exes] = copy;
-	p->exe_ids[p->n_exes++] = ini_rule_id(st);
-	return 0;
+	return ini_push_value(st, &p->exes, &p->exe_ids, &p->n_exes, v);
 }
 
 void ln_policy_exes_free(struct ln_policy *p)
