@@ -10,13 +10,27 @@
 # binary replaced on disk (new inode: cp + mv) keeps its policy once the agent
 # has seen the rename (the window is measured); an exe= path that appears
 # later comes into force; status shows it unresolved until then; explain
-# --exe answers as the kernel does; events carry exe= and container=.
+# --exe answers as the kernel does; events carry exe= and container=. The
+# egress backstop decides by the executable too (guard/b: python's exe
+# policy denies 127.0.0.5, the scope allows it): a ping socket's packets (the
+# sending task) and a source-routed UDP packet (the socket's remembered
+# executable) through 127.0.0.5 are dropped, the same to other hops pass.
 . "$(dirname "$0")/lib.sh"
 lsn_setup
+# Ping sockets for every group while the test runs (the setting is per netns).
+PING_RANGE=$(sysctl -n net.ipv4.ping_group_range | tr '\t' ' ')
+exe_cleanup() {
+	local rc=$?
+	sysctl -qw net.ipv4.ping_group_range="$PING_RANGE"
+	(exit "$rc")
+	lsn_cleanup
+}
+trap exe_cleanup EXIT
+sysctl -qw net.ipv4.ping_group_range="0 2147483647" || die "cannot set ping_group_range"
 require_bpftool
 command -v curl >/dev/null || skip "curl is missing"
 CTR=4f3a9c2d1b7e6a5f4f3a9c2d1b7e6a5f4f3a9c2d1b7e6a5f4f3a9c2d1b7e6a5f
-make_cg guard/a "guard/a/docker-$CTR.scope"
+make_cg guard/a "guard/a/docker-$CTR.scope" guard/b
 CLI=$LSN_ROOT/build/lsnitch
 [ -x "$CLI" ] || die "$CLI is missing: run make"
 S=$TMPD/run/ctl.sock
@@ -49,6 +63,14 @@ default = deny
 cgroup = $CGREL/guard/a
 exe = $BIN/late
 default = deny
+
+[policy boxb]
+cgroup = $CGREL/guard/b
+
+[policy boxb-py]
+cgroup = $CGREL/guard/b
+exe = $PY
+deny = 127.0.0.5
 EOF
 L_COPY=exe.ini:$(line_of "$INI" "exe = $BIN/curl-copy")
 L_COPY_DEF=exe.ini:$((${L_COPY#exe.ini:} + 1))
@@ -154,7 +176,10 @@ done
 t1=$(date +%s%N)
 if bpftool map dump id "$MAP" | grep -Eq "\"ino\": *$new_ino\b"; then
 	ok "the new inode is in the exe_policy map"
-	log "window from mv to the map update: $(((t1 - t0) / 1000)) us (polled with bpftool)"
+	t2=$(date +%s%N)
+	bpftool map dump id "$MAP" >/dev/null
+	t3=$(date +%s%N)
+	log "window from mv to the map update: at most $(((t1 - t0) / 1000)) us, seen at poll $((n + 1)) (one bpftool dump takes $(((t3 - t2) / 1000)) us)"
 else
 	fail "the new inode $new_ino never reached the exe_policy map"
 fi
@@ -166,5 +191,23 @@ expect_event "$(event_re deny tcp "127.0.0.3:$P1" "${CGA#/}" box-copy "$L_COPY_D
 	connect4 "pid=[0-9]+ tid=[0-9]+ comm=curl-copy uid=0 gid=0 exe=$(re_escape "$BIN/curl-copy")")"
 assert_eq "original curl still allowed" 0 "$(get orig-2 /usr/bin/curl)"
 assert_eq "the server got the original's second request" 1 "$(served orig-2)"
+
+# 8. The egress backstop: ping sockets (no address hook), IPv4 source routes.
+EG=$LSN_E2E_DIR/egress.py
+send_b() { in_cg "$CG/${CGB:-guard/b}" "$PY" "$EG" send "$@" 2>>"$TMPD/client.err"; }
+ev_mark
+assert_eq "guard/b: python's ping to 127.0.0.5 is dropped at egress" EPERM \
+	"$(send_b ping --to 127.0.0.5 --marker exe-ping-1)"
+expect_event "^deny icmp 127\.0\.0\.5:0 .* exe=$(re_escape "$PY") cgroup=$(re_escape "/$CGREL/guard/b") policy=boxb-py .*hook=egress$"
+assert_eq "guard/b: python's ping to 127.0.0.6 passes" ok \
+	"$(send_b ping --to 127.0.0.6 --marker exe-ping-2)"
+ev_mark
+assert_eq "guard/b: python's UDP routed via 127.0.0.5 is dropped at egress" EPERM \
+	"$(send_b lsrr --via 127.0.0.5 --to 127.0.0.6 --port "$P2" --marker exe-lsrr-1)"
+expect_event "^deny udp 127\.0\.0\.5:$P2 .* policy=boxb-py .*hook=egress$"
+out=$(send_b lsrr --via 127.0.0.7 --to 127.0.0.6 --port "$P2" --marker exe-lsrr-2)
+assert_no_match "guard/b: python's UDP routed via 127.0.0.7 is not refused" EPERM "$out"
+assert_eq "outside: the same ping to 127.0.0.5 passes" ok \
+	"$(CGB=outside send_b ping --to 127.0.0.5 --marker exe-ping-3)"
 
 finish
