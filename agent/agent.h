@@ -13,6 +13,7 @@
 #include "rules.h"
 #include "domain_set.h"
 #include "report.h"
+#include "exe_watch.h"
 
 #define LN_PIN_DIR "/sys/fs/bpf/lsnitch"
 #define LN_CONTROL_PATH "/run/lsnitch/control.sock"
@@ -75,6 +76,7 @@ struct ln_generation {
 	struct ln_bound *bound; /* the cgroups its cgroup_policy map holds */
 	size_t n_bound, cap_bound;
 	double load_ms;         /* parse + compile + fill */
+	struct ln_exe_table exe; /* exe= paths resolved into its exe_policy map (exe_watch.c) */
 };
 
 struct ln_attach {
@@ -149,6 +151,7 @@ struct ln_manager {
 	/* flow accounting (flows.c): shared maps and the drain into the history */
 	int flows_fd, flow_lost_fd, flow_cache_fd, flow_epoch_fd;
 	struct ln_flows *flows;
+	struct ln_exe_watch *exe_watch; /* replaced executables (exe_watch.c) */
 };
 
 /* What one round of cgroup changes did, for the manager to report. */

@@ -207,6 +207,7 @@ static int do_status(struct ln_ctl_ctx *ctx, json_object *req, json_object **rep
 	json_object_object_add(o, "counters", status_counters(m));
 	json_object_object_add(o, "lists", ln_status_lists(m->gen->cfg));
 	json_object_object_add(o, "maps", ln_map_fill(m));
+	json_object_object_add(o, "exes", ln_exe_status(m->gen));
 	if (m->dns)
 		json_object_object_add(o, "dns", status_dns(m));
 	json_object_object_add(o, "history", ln_status_history(m));
@@ -358,8 +359,14 @@ static int do_explain(struct ln_ctl_ctx *ctx, json_object *request, json_object 
 	}
 	o = ok_object();
 	json_object_object_add(o, "addr", jstr(ln_addr_format(req.addr, addr, sizeof(addr))));
-	if (req.policy[0] || explain_cgroup(m, &req, o, &id))
+	if (req.policy[0] || explain_cgroup(m, &req, o, &id)) {
+		/* the kernel's order: the scope first, then its exe policy (bpf/exe.bpf.h) */
+		if (req.exe[0]) {
+			id = ln_exe_table_select(&m->gen->exe, &m->gen->cc, id, req.exe);
+			json_object_object_add(o, "exe", jstr(req.exe));
+		}
 		explain_decide(m, id, &req, o);
+	}
 	*reply = o;
 	return 0;
 }

@@ -66,6 +66,8 @@ int ln_ctl_parse_explain(json_object *o, struct ln_ctl_explain *ex, struct ln_er
 	if (np + nc != 1)
 		return ln_err(err, -EINVAL,
 			      "explain: give exactly one of \"policy\" and \"cgroup\"");
+	if (get_string(o, "exe", ex->exe, sizeof(ex->exe), err) < 0)
+		return -EINVAL;
 	na = get_string(o, "addr", addr, sizeof(addr), err);
 	if (na < 0)
 		return na;

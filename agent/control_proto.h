@@ -130,6 +130,7 @@ struct ln_ctl_explain {
 	/* exactly one of policy / cgroup is set (non-empty) */
 	char policy[256];
 	char cgroup[LN_CTL_MAX_REQUEST];
+	char exe[4096];         /* optional: the executable, for the scope's exe policies */
 	__u8 addr[LN_ADDR_LEN]; /* v4 mapped */
 	__u16 port;
 	__u8 proto;             /* IPPROTO_TCP (default) or IPPROTO_UDP */

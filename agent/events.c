@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Ring buffer consumer: each verdict the kernel reported becomes one record for report.c. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -220,7 +221,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct ln_manager *m = ctx;
 	const struct ln_event *e = data;
-	char rule[600], cg[512], comm[LN_COMM_LEN + 1], unit[256];
+	char rule[600], cg[512], comm[LN_COMM_LEN + 1], unit[256], exe[PATH_MAX], ctr[80];
 	struct ln_record r = LN_RECORD_INIT(LN_RECORD_CONNECT);
 	struct event_what what;
 
@@ -250,6 +251,11 @@ static int handle_event(void *ctx, void *data, size_t size)
 	r.gid = e->gid;
 	r.cgroup = cg;
 	r.unit = unit;
+	r.container = ln_cgroup_container(cg, ctr, sizeof(ctr)) ? ctr : NULL;
+	exe[0] = '\0';
+	if (m->gen)
+		ln_exe_event_path(&m->gen->exe, e->policy_id, e->tgid, exe, sizeof(exe));
+	r.exe = exe[0] ? exe : NULL;
 	r.cgroup_id = (long long)e->cgroup_id;
 	r.policy = policy_name(m->gen, e->policy_id);
 	r.rule = rule;

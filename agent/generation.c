@@ -104,6 +104,7 @@ int ln_gen_switch(struct ln_manager *m, struct ln_generation *g, struct ln_error
 		m->gen->cfg = NULL;
 	ln_gen_free(m->gen);
 	m->gen = g;
+	ln_exe_watch_follow(m);
 	return 0;
 }
 

@@ -179,6 +179,7 @@ static int size_maps(struct ln_manager *m, struct lsnitch_bpf *s, const struct l
 	r = r ?: bpf_map__set_max_entries(s->maps.bl_pack4, at_least_one(cc->packed.pages4));
 	r = r ?: bpf_map__set_max_entries(s->maps.bl_pack6, at_least_one(cc->packed.pages6));
 	r = r ?: bpf_map__set_max_entries(s->maps.bl_bloom, at_least_one(cc->packed.bloom_words));
+	r = r ?: bpf_map__set_max_entries(s->maps.exe_policy, at_least_one(cc->n_exes));
 	/* Events and counters outlive a generation: every generation shares them. */
 	if (!r && m->events_fd >= 0)
 		r = bpf_map__reuse_fd(s->maps.events, m->events_fd);
@@ -238,6 +239,7 @@ int ln_generation_build(struct ln_manager *m, struct ln_config *cfg,
 	}
 	r = fill_maps(g, err);
 	r = r ?: ln_unix_fill(g, err);
+	r = r ?: ln_exe_table_build(&g->exe, &g->cc, bpf_map__fd(g->skel->maps.exe_policy), err);
 	if (r < 0)
 		goto fail;
 	g->load_ms = now_ms() - t0;
@@ -253,6 +255,7 @@ void ln_generation_free(struct ln_generation *g)
 {
 	if (!g)
 		return;
+	ln_exe_table_free(&g->exe);
 	lsnitch_bpf__destroy(g->skel);
 	for (size_t i = 0; i < g->n_bound; i++)
 		free(g->bound[i].path);

@@ -433,6 +433,8 @@ static int manager_setup(struct ln_manager *m, struct ln_error *err)
 		       m->took_over_links, m->took_over_maps);
 	/* Cgroups made from now on are bound as they appear (and reloads keep that). */
 	r = ln_watch_start(m, watch_report, err);
+	if (r >= 0)
+		r = ln_exe_watch_start(m, err);
 	if (r < 0)
 		return r;
 	manager_start_control(m);
@@ -506,6 +508,7 @@ static void manager_free(struct ln_manager *m)
 	ln_control_stop(m);
 	m->watchdog_source = sd_event_source_disable_unref(m->watchdog_source);
 	ln_watch_stop(m);
+	ln_exe_watch_stop(m);
 	/* DNS first: kept programs must not send queries to a proxy that is gone. */
 	log_dns_stats(m);
 	ln_dns_stop(m);

@@ -41,6 +41,8 @@ struct ln_record {
 	const char *server;     /* DNS: the server asked, "127.0.0.53:53" */
 	const char *cgroup;     /* relative to the cgroup2 root, "/a/b" */
 	const char *unit;       /* the systemd unit of the cgroup, "-" if none */
+	const char *container;  /* the container id the cgroup's name gives (ln_cgroup_container) */
+	const char *exe;        /* the executable: an exe policy's exe= path, else /proc/PID/exe */
 	long long cgroup_id;
 	const char *policy;     /* "-": the implicit policy */
 	const char *rule;       /* "file:line", "-" */

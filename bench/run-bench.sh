@@ -15,8 +15,9 @@
 # (bench/run-lists-bench.py: lsnitch-update against curl). The deny part: the
 # kernel cost of a denied, reported connect() (repeats summarised in the
 # kernel), and a flood of denials: connects/s, events that reach the agent,
-# status latency.
-# BENCH_PARTS="connect dns egress deny asker cgroup unix history lists" (default);
+# status latency. The exe part (bench/run-exe-bench.sh): what 100 exe policies in a
+# scope add to a verdict.
+# BENCH_PARTS="connect dns egress deny asker cgroup exe unix history lists" (default);
 # LSN_BENCH_AGENT: another agent binary to measure (e.g. an older build).
 set -u
 cd "$(dirname "$0")/.."
@@ -28,7 +29,7 @@ LOOP=$B/bench/connect_loop
 ITERS=${BENCH_ITERS:-300000}
 SIZES=${BENCH_SIZES:-"0 10000 1000000"}
 KINDS=${BENCH_KINDS:-"v4 v4cidr v6 v6cidr"}
-PARTS=${BENCH_PARTS:-"connect dns egress deny asker cgroup unix history lists"}
+PARTS=${BENCH_PARTS:-"connect dns egress deny asker cgroup exe unix history lists"}
 want() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (BPF)" >&2; exit 1; }
@@ -240,6 +241,10 @@ fi
 if want cgroup; then
 	echo
 	LSN_BENCH_LOCKED=1 bench/run-cgroup-bench.sh || exit 1
+fi
+if want exe; then
+	echo
+	LSN_BENCH_LOCKED=1 bench/run-exe-bench.sh || exit 1
 fi
 if want history; then
 	echo

@@ -25,6 +25,8 @@ LN_INLINE void ln_count(__u32 idx)
 
 /* New cgroups the agent has not seen yet, decided by name: cg_child.bpf.h. */
 #include "cg_child.bpf.h"
+/* Exe policies: the policy of the task's executable within its scope. */
+#include "exe.bpf.h"
 
 /*
  * Nearest ancestor of cgroup @cg that a policy names (0: none), from the
@@ -315,7 +317,7 @@ LN_INLINE const struct ln_policy_val *ln_policy_at(const struct ln_config_val *c
 		return NULL; /* below a gate: no --cgroup guards it */
 	pol = ln_policy_by_id(*policy_id);
 	if (pol)
-		return pol;
+		return ln_exe_refine(pol, skb, sa, policy_id);
 	*policy_id = LN_POLICY_IMPLICIT;
 	return bpf_map_lookup_elem(&policies, &zero);
 }
@@ -390,6 +392,7 @@ LN_INLINE int ln_check(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port, 
 	}
 	if (!pol)
 		return 1;
+	ln_exe_note(ctx, pol);
 	ln_decide(cfg, pol, policy_id, &cfg->lists, addr, port, proto, &d);
 	to = ln_dns_divert(ctx, addr, port, proto, policy_id, &d);
 	if (to & LN_DNS_REFUSE) {

@@ -142,4 +142,18 @@ struct {
 	__type(value, struct ln_event_window);
 } event_limit SEC(".maps");
 
+/* Exe policies (exe.bpf.h): (scope, executable) -> policy; a socket's sender's executable. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, struct ln_exe_key);
+	__type(value, __u32);
+} exe_policy SEC(".maps");
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct ln_exe_id);
+} exe_sk SEC(".maps");
+
 #endif /* LSNITCH_MAPS_BPF_H */

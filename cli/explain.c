@@ -14,6 +14,7 @@
 
 struct explain_args {
 	const char *key, *val; /* "policy" or "cgroup", and its value */
+	const char *exe;       /* --exe: the executable, or NULL */
 	const char *target;    /* an address or a hostname */
 	long port;
 	const char *proto;
@@ -26,15 +27,20 @@ static int parse_args(int argc, char **argv, struct explain_args *a)
 {
 	char *end;
 
-	if (argc >= 2 && (!strcmp(argv[0], "--policy") || !strcmp(argv[0], "--cgroup"))) {
-		a->key = argv[0] + 2;
-		a->val = argv[1];
+	while (argc >= 2 && (!strcmp(argv[0], "--policy") || !strcmp(argv[0], "--cgroup") ||
+			     !strcmp(argv[0], "--exe"))) {
+		if (!strcmp(argv[0], "--exe")) {
+			a->exe = argv[1];
+		} else {
+			a->key = argv[0] + 2;
+			a->val = argv[1];
+		}
 		argc -= 2;
 		argv += 2;
 	}
 	if (!a->key || argc < 2 || argc > 3) {
-		p_err("usage: lsnitch explain (--policy NAME|--cgroup PATH) ADDR|HOST PORT "
-		      "[tcp|udp]");
+		p_err("usage: lsnitch explain (--policy NAME|--cgroup PATH) [--exe PATH] ADDR|HOST "
+		      "PORT [tcp|udp]");
 		return -EINVAL;
 	}
 	a->target = argv[0];
@@ -111,6 +117,8 @@ static json_object *explain_request(const struct explain_args *a, const char *ad
 	json_object *req = new_request("explain");
 
 	json_object_object_add(req, a->key, json_object_new_string(a->val));
+	if (a->exe)
+		json_object_object_add(req, "exe", json_object_new_string(a->exe));
 	json_object_object_add(req, "addr", json_object_new_string(addr));
 	json_object_object_add(req, "port", json_object_new_int(a->port));
 	json_object_object_add(req, "proto", json_object_new_string(a->proto));
@@ -151,6 +159,8 @@ static void show_details(json_object **ans, size_t n)
 		       json_object_get_boolean(get(o, "guarded")) ?
 			       ": no policy names it or an ancestor (implicit policy)" :
 			       ": not below any guarded cgroup");
+	if (get(o, "exe"))
+		printf("  exe %s: policy %s\n", get_str(o, "exe", "?"), get_str(o, "policy", "-"));
 	for (size_t i = 0; i < n; i++)
 		if (get(ans[i], "line") && !line_shown(ans, i))
 			printf("  %s: %s\n", get_str(ans[i], "rule", "-"),

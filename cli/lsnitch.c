@@ -218,6 +218,19 @@ static void show_history(json_object *h)
 		printf("      last error: %s\n", e);
 }
 
+/* Exe policies' executables: which policy, and those not there (not in force). */
+static void show_exes(json_object *a)
+{
+	for (size_t i = 0; a && i < json_object_array_length(a); i++) {
+		json_object *e = json_object_array_get_idx(a, i);
+		bool there = json_object_get_boolean(get(e, "resolved"));
+
+		printf("%s  %s: policy %s in %s%s\n", i ? "" : "executables:\n",
+		       get_str(e, "path", "?"), get_str(e, "policy", "?"), get_str(e, "scope", "?"),
+		       there ? "" : " (UNRESOLVED: no such file)");
+	}
+}
+
 static void show_status(json_object *o)
 {
 	json_object *a = get(o, "cgroups"), *g = get(o, "generation"), *rl = get(o, "last_reload");
@@ -247,6 +260,7 @@ static void show_status(json_object *o)
 	for (size_t i = 0; i < n; i++)
 		show_policy(json_object_array_get_idx(a, i));
 	show_lists(get(o, "lists"));
+	show_exes(get(o, "exes"));
 	show_kv("counters", get(o, "counters"));
 	show_kv("dns proxy", get(o, "dns"));
 	show_history(get(o, "history"));

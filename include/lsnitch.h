@@ -94,6 +94,28 @@ enum ln_sock_kind {
 #define LN_POLICY_PENDING_DENY (1u << 5) /* LN_POLICY_PENDING's: deny all, reason pending */
 /* Domain filtering is in force: connect() to a resolver's unix socket is refused. */
 #define LN_POLICY_RESOLVER_GUARD (1u << 6)
+/* Exe policies refine it (bpf/exe.bpf.h): only then is the task's executable read. */
+#define LN_POLICY_HAS_EXE (1u << 7)
+/* An exe policy: its sockets remember their executable for the egress backstop. */
+#define LN_POLICY_IS_EXE (1u << 8)
+
+/*
+ * exe_policy map: (scope policy, executable) -> exe policy id. The executable
+ * is the identity of current->mm->exe_file: its inode number and its
+ * superblock's device in the kernel's encoding (major << 20 | minor).
+ */
+struct ln_exe_id {
+	__u64 dev;
+	__u64 ino;
+};
+_Static_assert(sizeof(struct ln_exe_id) == 16, "ln_exe_id size");
+
+struct ln_exe_key {
+	__u32 scope; /* the policy the cgroup walk chose */
+	__u32 pad;
+	struct ln_exe_id exe;
+};
+_Static_assert(sizeof(struct ln_exe_key) == 24, "ln_exe_key size");
 
 /*
  * Host blocklists are packed: each set's entries (exact addresses and

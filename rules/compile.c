@@ -406,7 +406,8 @@ static int compile_bindings(struct compile_ctx *cx)
 	size_t i, j, n = 0;
 
 	for (i = 0; i < c->n_policies; i++)
-		n += c->policies[i].n_cgroups + (c->policies[i].unit != NULL);
+		if (!c->policies[i].n_exes)
+			n += c->policies[i].n_cgroups + (c->policies[i].unit != NULL);
 	if (!n)
 		return 0;
 	out->bindings = calloc(n, sizeof(*out->bindings));
@@ -417,6 +418,8 @@ static int compile_bindings(struct compile_ctx *cx)
 		const struct ln_policy *p = &c->policies[i];
 		struct ln_binding *b;
 
+		if (p->n_exes)
+			continue; /* refines its scope's policy: binds nothing (exe.c) */
 		for (j = 0; j < p->n_cgroups; j++) {
 			b = &out->bindings[out->n_bindings++];
 			b->cgroup = p->cgroups[j];
@@ -540,6 +543,8 @@ int ln_compile(const struct ln_config *c, ln_resolve_fn resolve, void *resolve_u
 	rc = compile_bindings(&cx);
 	if (!rc)
 		rc = ln_compile_resolver_sockets(c, out, err);
+	if (!rc)
+		rc = ln_compile_exes(c, out, err);
 	if (rc)
 		goto fail;
 	compile_nat64(c, out);
@@ -560,6 +565,7 @@ void ln_compiled_free(struct ln_compiled *out)
 	free(out->bl_prefix);
 	free(out->bindings);
 	free(out->resolver_sockets);
+	free(out->exes);
 	ln_packed_free(&out->packed);
 	memset(out, 0, sizeof(*out));
 }

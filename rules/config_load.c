@@ -37,6 +37,7 @@ static void policy_free(struct ln_policy *p)
 	ln_hostlist_free(&p->hosts);
 	ln_domainlist_free(&p->domains);
 	ln_dns_servers_free(&p->dns_servers);
+	ln_policy_exes_free(p);
 }
 
 void ln_config_free(struct ln_config *c)
@@ -186,9 +187,11 @@ static int validate_cgroups(const struct ln_config *c, size_t i, struct ln_error
 	char a[LN_ERR_MAX / 2], b[LN_ERR_MAX / 2];
 	size_t j, k, m;
 
-	for (k = 0; k < p->n_cgroups; k++) {
+	for (k = 0; k < p->n_cgroups && !p->n_exes; k++) {
 		for (j = 0; j <= i; j++) {
 			q = &c->policies[j];
+			if (q->n_exes)
+				continue; /* an exe policy binds nothing: it refines */
 			for (m = 0; m < (j == i ? k : q->n_cgroups); m++) {
 				if (strcmp(p->cgroups[k], q->cgroups[m]))
 					continue;
@@ -219,9 +222,11 @@ static int validate_policy(const struct ln_config *c, size_t i, struct ln_error 
 	}
 	if (!p->n_cgroups && !p->unit)
 		return ln_err(err, -EINVAL, "%s: policy \"%s\" has no cgroup= line", a, p->name);
+	if (p->n_exes)
+		return ln_exe_validate(c, i, err);
 	for (j = 0; p->unit && j < i; j++) {
 		q = &c->policies[j];
-		if (q->unit && !strcmp(p->unit, q->unit))
+		if (q->unit && !q->n_exes && !strcmp(p->unit, q->unit))
 			return ln_err(err, -EINVAL,
 				      "%s: unit \"%s\" already has policy \"%s\" at %s", a, p->unit,
 				      q->name, where(c, q->section_rule_id, b, sizeof(b)));

@@ -68,6 +68,10 @@ int ini_domain_rules(struct ini_state *st, const struct ini_key *k, void *obj, c
 int ini_hosts(struct ini_state *st, const struct ini_key *k, void *obj, char *v);
 int ini_domains(struct ini_state *st, const struct ini_key *k, void *obj, char *v);
 int ini_dns_servers(struct ini_state *st, const struct ini_key *k, void *obj, char *v);
+/* One more value (a copy of @v) and its line's rule id at the end of *@vals / *@ids. */
+int ini_push_value(struct ini_state *st, char ***vals, __u32 **ids, size_t *n, const char *v);
+/* exe= (exe.c) */
+int ini_exe(struct ini_state *st, const struct ini_key *k, void *obj, char *v);
 /*
  * One more element (@size bytes, @n in use) at the end of the array @v, zeroed, its first
  * member (a char *) a copy of @name: its address, or NULL with the error recorded.

@@ -11,30 +11,36 @@
 
 #include "ini_internal.h"
 
+int ini_push_value(struct ini_state *st, char ***vals, __u32 **ids, size_t *n, const char *v)
+{
+	char **nv, *copy;
+	__u32 *ni;
+
+	nv = realloc(*vals, (*n + 1) * sizeof(*nv));
+	if (!nv)
+		return ini_fail(st, -ENOMEM, "out of memory");
+	*vals = nv;
+	ni = realloc(*ids, (*n + 1) * sizeof(*ni));
+	if (!ni)
+		return ini_fail(st, -ENOMEM, "out of memory");
+	*ids = ni;
+	copy = strdup(v);
+	if (!copy)
+		return ini_fail(st, -ENOMEM, "out of memory");
+	(*vals)[*n] = copy;
+	(*ids)[(*n)++] = ini_rule_id(st);
+	return 0;
+}
+
 int ini_cgroup(struct ini_state *st, const struct ini_key *k, void *obj, char *v)
 {
 	const char *why = ln_cgroup_path_clean(v);
 	struct ln_policy *p = obj;
-	char **cgs, *copy;
-	__u32 *ids;
 
 	(void)k;
 	if (why)
 		return ini_fail(st, -EINVAL, "%s", why);
-	cgs = realloc(p->cgroups, (p->n_cgroups + 1) * sizeof(*cgs));
-	if (!cgs)
-		return ini_fail(st, -ENOMEM, "out of memory");
-	p->cgroups = cgs;
-	ids = realloc(p->cgroup_ids, (p->n_cgroups + 1) * sizeof(*ids));
-	if (!ids)
-		return ini_fail(st, -ENOMEM, "out of memory");
-	p->cgroup_ids = ids;
-	copy = strdup(v);
-	if (!copy)
-		return ini_fail(st, -ENOMEM, "out of memory");
-	p->cgroups[p->n_cgroups] = copy;
-	p->cgroup_ids[p->n_cgroups++] = ini_rule_id(st);
-	return 0;
+	return ini_push_value(st, &p->cgroups, &p->cgroup_ids, &p->n_cgroups, v);
 }
 
 /*

@@ -347,6 +347,7 @@ static const struct ini_key policy_keys[] = {
     INI_KEY("allow-domain", ini_domain_rules, .verdict = LN_VERDICT_ALLOW),
     INI_KEY("deny-domain", ini_domain_rules, .verdict = LN_VERDICT_DENY),
     INI_KEY("cgroup", ini_cgroup),
+    INI_KEY("exe", ini_exe),
     INI_KEY("default", ini_default, .once = true),
     INI_KEY("audit", ini_bool, .once = true, POLICY_AT(audit)),
     INI_KEY("log-allowed", ini_bool, .once = true, POLICY_AT(log_allowed)),

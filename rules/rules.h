@@ -194,6 +194,9 @@ struct ln_policy {
 	struct ln_sock_rule sock[LN_SOCK_KINDS]; /* index: enum ln_sock_kind */
 	struct ln_dns_servers dns_servers;       /* rule_id 0: [global]'s */
 	struct ln_sock_rule encrypted_dns; /* encrypted-dns=; rule_id 0: [global]'s */
+	char **exes;    /* exe= paths: an exe policy, refining its scope's (rules/exe.c) */
+	__u32 *exe_ids; /* rule id of each exe= line */
+	size_t n_exes;
 };
 
 /* [global] resolver-sockets: unix socket paths, "none" for none; unset: the built-in list. */
@@ -367,6 +370,14 @@ struct ln_packed {
 	size_t cur_off;           /* packing: first interval of the group being swept */
 };
 
+/* One exe= line as the agent resolves it: (scope, the file's identity) -> policy. */
+struct ln_exe_binding {
+	const char *path; /* as written, points into the config */
+	__u32 scope_id;   /* the policy it refines */
+	__u32 policy_id;  /* the exe policy */
+	__u32 rule_id;    /* the exe= line */
+};
+
 struct ln_compiled {
 	struct ln_policy_val *policies; /* index = policy id; [0] = implicit */
 	size_t n_policies;
@@ -383,6 +394,8 @@ struct ln_compiled {
 	struct ln_nat64 nat64;   /* the config map's local NAT64 prefix */
 	struct ln_unix_kv *resolver_sockets; /* the resolver_sockets map (index = order) */
 	size_t n_resolver_sockets;
+	struct ln_exe_binding *exes; /* in load order */
+	size_t n_exes;
 };
 
 /* Pack @cc's blocklists (called by ln_compile). */
@@ -418,6 +431,32 @@ typedef const struct ln_rule_set *(*ln_dns_lookup_fn)(void *ud, __u32 policy_id,
 void ln_compiled_decide(const struct ln_compiled *cc, __u32 policy_id,
 			const __u8 addr[LN_ADDR_LEN], __u16 port, __u8 proto,
 			ln_dns_lookup_fn dns, void *ud, struct ln_decision *d);
+
+/* ---- exe policies (exe.c) ---- */
+
+/*
+ * Index of the policy exe policy @p refines: the one without exe= binding exactly its
+ * cgroup= values (or following its unit); -1: none.
+ */
+long ln_exe_scope(const struct ln_config *c, const struct ln_policy *p);
+/* Exe policy @i: its scope exists, and no executable has two policies in one scope. */
+int ln_exe_validate(const struct ln_config *c, size_t i, struct ln_error *err);
+/* cc->exes, and the HAS_EXE/IS_EXE flags of the policies (called by ln_compile). */
+int ln_compile_exes(const struct ln_config *c, struct ln_compiled *out, struct ln_error *err);
+/*
+ * The policy for executable @path (as written in exe=; NULL: none given) within scope
+ * @scope: its exe policy, else @scope. The host side of bpf/exe.bpf.h's choice.
+ */
+__u32 ln_exe_select(const struct ln_compiled *cc, __u32 scope, const char *path);
+void ln_policy_exes_free(struct ln_policy *p);
+
+/*
+ * The container id in cgroup @path, from the runtimes' names: docker-<id>.scope,
+ * libpod-<id>.scope, cri-containerd-<id>.scope, crio-<id>.scope, containerd-<id>.scope, or
+ * a bare <id> below docker/, libpod_parent/, lxc.payload/ (ids: 12-64 hex digits). The
+ * deepest one wins. Into @out; false: none (or it does not fit).
+ */
+bool ln_cgroup_container(const char *path, char *out, size_t len);
 
 /* ---- resolvers that bypass the proxy (dns_bypass.c) ---- */
 

@@ -772,7 +772,7 @@ event_re() {
 	else
 		rre="([^ ]*/)?$(re_escape "$rule")"
 	fi
-	printf '^%s %s %s %s cgroup=%s policy=%s rule=%s reason=%s hook=%s$' \
+	printf '^%s %s %s %s( exe=[^ ]+)? cgroup=%s policy=%s rule=%s reason=%s hook=%s$' \
 		"$(re_escape "$verdict")" "$proto" "$(re_escape "$dest")" "$proc" \
 		"$(re_escape "/$cg")" "$(re_escape "$policy")" "$rre" "$reason" "$hook"
 }

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Exe policies in the agent: exe= paths resolved to (device, inode), kept right as files change. */
+#ifndef LSNITCH_EXE_WATCH_H
+#define LSNITCH_EXE_WATCH_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+#include "rules.h"
+
+struct ln_manager;
+struct ln_generation;
+struct json_object;
+
+/* One exe= line of a generation: the identity its exe_policy entry has, if any. */
+struct ln_exe_entry {
+	const struct ln_exe_binding *b;
+	struct ln_exe_id id;
+	bool resolved; /* the file exists: its entry is in the map */
+};
+
+/* A generation's exe= lines and its exe_policy map. */
+struct ln_exe_table {
+	struct ln_exe_entry *v;
+	size_t n;
+	int map_fd;
+};
+
+/*
+ * Resolves every exe= line of @cc (stat(), symbolic links followed) into the exe_policy map
+ * @map_fd: 0 or -errno. A path that does not exist is no error: it stays unresolved (the
+ * watcher adds it when it appears). Safe off the loop.
+ */
+int ln_exe_table_build(struct ln_exe_table *t, const struct ln_compiled *cc, int map_fd,
+		       struct ln_error *err);
+void ln_exe_table_free(struct ln_exe_table *t);
+/* Stat every entry again; a changed identity replaces its map entry. How many changed. */
+int ln_exe_table_refresh(struct ln_exe_table *t);
+/* The policy for executable @path (any path to it) within scope @scope: explain's choice. */
+__u32 ln_exe_table_select(const struct ln_exe_table *t, const struct ln_compiled *cc,
+			  __u32 scope, const char *path);
+/*
+ * The path an event names as its exe: the exe= line of exe policy @policy_id that
+ * /proc/@tgid/exe is (or its only one), else that link's target; "" when gone.
+ */
+void ln_exe_event_path(const struct ln_exe_table *t, __u32 policy_id, __u32 tgid, char *out,
+		       size_t len);
+/* status: every exe= line, resolved or not. */
+struct json_object *ln_exe_status(const struct ln_generation *g);
+
+/*
+ * The watcher (on the loop): inotify on the directories of the generation in force's exe=
+ * paths (and of their link targets); a file created, moved or deleted there refreshes the
+ * table. ln_exe_watch_follow() points it at a new generation (after a switch).
+ */
+int ln_exe_watch_start(struct ln_manager *m, struct ln_error *err);
+void ln_exe_watch_follow(struct ln_manager *m);
+void ln_exe_watch_stop(struct ln_manager *m);
+
+#endif /* LSNITCH_EXE_WATCH_H */

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Exe policies: the task's executable (CO-RE), the exe_policy map, sockets that remember it. */
+#ifndef LSNITCH_EXE_BPF_H
+#define LSNITCH_EXE_BPF_H
+
+/*
+ * current->mm->exe_file->f_inode: its i_ino and i_sb->s_dev. Local flavours
+ * (___ln_exe) of the kernel's structures, relocated against its BTF, so this
+ * file does not depend on cg_child.bpf.h's own partial task_struct.
+ */
+struct super_block___ln_exe {
+	__u32 s_dev; /* dev_t */
+} __attribute__((preserve_access_index));
+
+struct inode___ln_exe {
+	unsigned long i_ino;
+	struct super_block___ln_exe *i_sb;
+} __attribute__((preserve_access_index));
+
+struct file___ln_exe {
+	struct inode___ln_exe *f_inode;
+} __attribute__((preserve_access_index));
+
+struct mm_struct___ln_exe {
+	struct file___ln_exe *exe_file;
+} __attribute__((preserve_access_index));
+
+struct task_struct___ln_exe {
+	struct mm_struct___ln_exe *mm;
+} __attribute__((preserve_access_index));
+
+/*
+ * The calling task's executable into @id: 0, or -1 (a kernel thread has no
+ * mm). The identity is the file the kernel executed, not a name the process
+ * can change (comm, argv[0]). Plain loads through the BTF pointer of
+ * bpf_get_current_task_btf(): the JIT guards them, no helper call each.
+ */
+LN_INLINE int ln_exe_of_task(struct ln_exe_id *id)
+{
+	struct task_struct___ln_exe *t = (void *)bpf_get_current_task_btf();
+	struct mm_struct___ln_exe *mm = t->mm;
+	struct inode___ln_exe *in;
+	struct file___ln_exe *f;
+
+	if (!mm)
+		return -1;
+	f = mm->exe_file;
+	if (!f)
+		return -1;
+	in = f->f_inode;
+	if (!in)
+		return -1;
+	id->ino = in->i_ino;
+	id->dev = in->i_sb->s_dev;
+	return 0;
+}
+
+/* The exe policy of scope @scope for executable @k->exe, or @scope itself. */
+LN_INLINE __u32 ln_exe_lookup(struct ln_exe_key *k, __u32 scope)
+{
+	const __u32 *id;
+
+	k->scope = scope;
+	k->pad = 0;
+	id = bpf_map_lookup_elem(&exe_policy, k);
+	return id ? *id : scope;
+}
+
+/*
+ * The policy for the calling task within scope @scope. Global functions, so
+ * the verifier checks them once, not in every state of their callers.
+ */
+__attribute__((noinline)) __u32 ln_exe_policy_task(__u32 scope)
+{
+	struct ln_exe_key k;
+
+	if (ln_exe_of_task(&k.exe) < 0)
+		return scope;
+	return ln_exe_lookup(&k, scope);
+}
+
+/*
+ * At egress the current task may be anyone (softirq): the executable is the
+ * one the socket remembered at its last connect()/sendmsg() (ln_exe_note());
+ * for a socket no sock_addr hook saw (raw, ping), the current task's when it
+ * is in the socket's cgroup -- such packets leave in the sender's context.
+ */
+__attribute__((noinline)) __u32 ln_exe_policy_skb(struct __sk_buff *skb, __u32 scope)
+{
+	struct bpf_sock *sk;
+	struct ln_exe_id *st;
+	struct ln_exe_key k;
+
+	if (!skb)
+		return scope;
+	sk = skb->sk;
+	if (!sk)
+		return scope;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk)
+		return scope;
+	st = bpf_sk_storage_get(&exe_sk, sk, 0, 0);
+	if (st)
+		k.exe = *st;
+	else if (bpf_get_current_cgroup_id() != bpf_skb_cgroup_id(skb) ||
+		 ln_exe_of_task(&k.exe) < 0)
+		return scope;
+	return ln_exe_lookup(&k, scope);
+}
+
+/*
+ * @pol (id *@policy_id), the scope the cgroup walk chose, or the exe policy
+ * of that scope naming the task's executable (its id into *@policy_id). A
+ * scope with no exe policies costs one flag test. A kernel thread's socket
+ * (@sa: an MPTCP subflow) keeps the scope's policy.
+ */
+LN_INLINE const struct ln_policy_val *ln_exe_refine(const struct ln_policy_val *pol,
+						    struct __sk_buff *skb,
+						    struct bpf_sock_addr *sa, __u32 *policy_id)
+{
+	const struct ln_policy_val *ep;
+	__u32 id;
+
+	if (!(pol->flags & LN_POLICY_HAS_EXE) || sa)
+		return pol;
+	id = skb ? ln_exe_policy_skb(skb, *policy_id) : ln_exe_policy_task(*policy_id);
+	if (id == *policy_id)
+		return pol;
+	ep = bpf_map_lookup_elem(&policies, &id);
+	if (!ep)
+		return pol;
+	*policy_id = id;
+	return ep;
+}
+
+/*
+ * A connect()/sendmsg() under a scope with exe policies: the socket keeps its
+ * sender's executable, for the egress backstop's later packets.
+ */
+LN_INLINE void ln_exe_note(struct bpf_sock_addr *ctx, const struct ln_policy_val *pol)
+{
+	struct ln_exe_id id, *st;
+	struct bpf_sock *sk;
+
+	if (!(pol->flags & (LN_POLICY_HAS_EXE | LN_POLICY_IS_EXE)))
+		return;
+	sk = ctx->sk;
+	if (!sk || ln_exe_of_task(&id) < 0)
+		return;
+	st = bpf_sk_storage_get(&exe_sk, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (st)
+		*st = id;
+}
+
+#endif /* LSNITCH_EXE_BPF_H */
