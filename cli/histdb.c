@@ -261,41 +261,47 @@ static int hq_buckets(sqlite3 *db, const struct hq *q, char *buf, size_t len)
 	return ln_history_plan_sql(segs, ln_history_plan(sp, q->since, q->until, segs), buf, len);
 }
 
-int hq_run(sqlite3 *db, const struct hq *q, hq_flow_fn fn, void *ud, int64_t *lost)
+/* The query of @q over the buckets' parts @from, each flow to @fn: 0 or -EIO (said). */
+static int hq_flows(sqlite3 *db, const struct hq *q, const char *from, hq_flow_fn fn, void *ud)
 {
-	char where[512], from[3072], sql[4096];
+	char where[512], sql[4096];
 	struct hq_flow f;
 	sqlite3_stmt *st;
 	int rc;
 
 	hq_where(q, where, sizeof(where));
-	if (hq_buckets(db, q, from, sizeof(from)) < 0) {
-		p_err("history: %s", sqlite3_errmsg(db));
-		return -EIO;
-	}
 	snprintf(sql, sizeof(sql),
 		 "SELECT k.cgroup, k.policy, k.addr, k.name, k.proto, k.verdict, k.reason, k.rule,"
 		 " k.port, sum(b.count), min(b.first), max(b.last)"
 		 " FROM (%s) b JOIN flow_keys k ON k.id = b.key WHERE %s"
 		 " GROUP BY k.id ORDER BY %s LIMIT %ld", from, where, hq_order(q),
 		 q->limit ? q->limit : -1);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		p_err("history: %s", sqlite3_errmsg(db));
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		return -EIO;
-	}
 	hq_bind(st, q);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		hq_row(st, &f);
 		fn(&f, ud);
 	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int hq_run(sqlite3 *db, const struct hq *q, hq_flow_fn fn, void *ud, int64_t *lost)
+{
+	char from[3072];
+	int r;
+
+	/* One snapshot: the levels read and the tables they point to agree (WAL). */
+	r = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+	r = r ?: hq_buckets(db, q, from, sizeof(from));
+	r = r ?: hq_flows(db, q, from, fn, ud);
+	if (r < 0)
 		p_err("history: %s", sqlite3_errmsg(db));
-		return -EIO;
-	}
-	if (lost)
+	else if (lost)
 		*lost = hq_lost(db, q);
-	return 0;
+	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	return r < 0 ? -EIO : 0;
 }
 
 const char *hq_time(int64_t t, char *buf, size_t len)
