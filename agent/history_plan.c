@@ -12,14 +12,15 @@ const struct ln_history_level ln_history_levels[LN_HL_N] = {
 	[LN_HL_DAY] = { "day", "days", "day", 86400 },
 };
 
-static int64_t floor_to(int64_t t, int64_t span)
+int64_t ln_history_floor(int64_t t, int64_t span)
 {
 	return (t >= 0 ? t : t - span + 1) / span * span;
 }
 
+
 static int64_t ceil_to(int64_t t, int64_t span)
 {
-	return floor_to(t + span - 1, span);
+	return ln_history_floor(t + span - 1, span);
 }
 
 struct plan {
@@ -46,18 +47,18 @@ static void plan_range(struct plan *p, int level, int64_t a, int64_t b)
 	if (a >= b)
 		return;
 	if (level == LN_HL_MINUTE) {
-		emit(p, level, floor_to(a, span), b);
+		emit(p, level, ln_history_floor(a, span), b);
 		return;
 	}
 	fin = p->sp[level - 1].kept_from;
 	if (a < fin) {
 		int64_t c = b < fin ? b : fin;
 
-		emit(p, level, floor_to(a, span), c);
+		emit(p, level, ln_history_floor(a, span), c);
 		a = c;
 	}
 	lo = ceil_to(a, span);
-	hi = floor_to(b < p->sp[level].rolled_to ? b : p->sp[level].rolled_to, span);
+	hi = ln_history_floor(b < p->sp[level].rolled_to ? b : p->sp[level].rolled_to, span);
 	if (lo >= hi) {
 		plan_range(p, level - 1, a, b);
 		return;

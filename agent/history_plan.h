@@ -28,6 +28,9 @@ struct ln_history_span {
 	int64_t kept_from, rolled_to;
 };
 
+/* @t down to a multiple of @span (a bucket's start). */
+int64_t ln_history_floor(int64_t t, int64_t span);
+
 /* Buckets of one level starting in [lo, hi): one part of a query's answer. */
 struct ln_history_seg {
 	int level;

@@ -13,11 +13,6 @@
 /* At most this much of the finer level per step: a few hundred ms at 10k flows a minute. */
 static const int64_t rollup_step_s[LN_HL_N] = { 0, 600, 6 * 3600 };
 
-static int64_t floor_to(int64_t t, int64_t span)
-{
-	return (t >= 0 ? t : t - span + 1) / span * span;
-}
-
 static int64_t min64(int64_t a, int64_t b)
 {
 	return a < b ? a : b;
@@ -91,14 +86,16 @@ static int rollup_level(struct ln_history *h, int level, int64_t limit, bool *mo
 
 int ln_history_rollup(struct ln_history *h, int64_t now, bool *more, struct ln_error *err)
 {
-	int64_t settled = floor_to(now - LN_HISTORY_SETTLE_S, 60);
+	int64_t settled = ln_history_floor(now - LN_HISTORY_SETTLE_S, 60);
 	int r;
 
 	*more = false;
 	r = rollup_level(h, LN_HL_HOUR, settled, more, err);
+	if (r < 0)
+		return r;
 	/* Days from whole hours only. */
-	r = r ?: rollup_level(h, LN_HL_DAY, floor_to(h->sp[LN_HL_HOUR].rolled_to, 3600), more, err);
-	return r;
+	settled = ln_history_floor(h->sp[LN_HL_HOUR].rolled_to, 3600);
+	return rollup_level(h, LN_HL_DAY, settled, more, err);
 }
 
 /* Bytes in use: pages minus the free list (what incremental vacuum gives back). */
@@ -146,12 +143,12 @@ static int drop_before(struct ln_history *h, int level, int64_t cut, struct ln_e
 static void age_cuts(const struct ln_history *h, int64_t now, int64_t cut[LN_HL_N])
 {
 	const struct ln_history_limits *lim = &h->lim;
-	int64_t all = floor_to(now - lim->retention_s, 86400);
+	int64_t all = ln_history_floor(now - lim->retention_s, 86400);
+	int64_t hours = min64(now - lim->hours_s, h->sp[LN_HL_DAY].rolled_to);
 
-	cut[LN_HL_MINUTE] = floor_to(min64(now - lim->minutes_s,
-					   h->sp[LN_HL_HOUR].rolled_to), 3600);
-	cut[LN_HL_HOUR] = floor_to(min64(min64(now - lim->hours_s, h->sp[LN_HL_DAY].rolled_to),
-					 cut[LN_HL_MINUTE]), 86400);
+	cut[LN_HL_MINUTE] =
+		ln_history_floor(min64(now - lim->minutes_s, h->sp[LN_HL_HOUR].rolled_to), 3600);
+	cut[LN_HL_HOUR] = ln_history_floor(min64(hours, cut[LN_HL_MINUTE]), 86400);
 	cut[LN_HL_DAY] = all;
 	for (int i = 0; i < LN_HL_N; i++)
 		if (cut[i] < all)
@@ -182,10 +179,10 @@ static int64_t size_limit(struct ln_history *h, int level)
 
 	if (level == LN_HL_DAY)
 		return hist_query_int(h, "SELECT max(day) FROM days", 0);
-	lim = floor_to(h->sp[level + 1].rolled_to, ln_history_levels[level + 1].span);
+	lim = ln_history_floor(h->sp[level + 1].rolled_to, ln_history_levels[level + 1].span);
 	if (level > LN_HL_MINUTE)
 		lim = min64(lim, h->sp[level - 1].kept_from);
-	return floor_to(lim, ln_history_levels[level + 1].span);
+	return ln_history_floor(lim, ln_history_levels[level + 1].span);
 }
 
 /* The oldest tenth of @level's time (up to its limit): 1 dropped, 0 nothing to drop. */
@@ -203,7 +200,7 @@ static int drop_tenth(struct ln_history *h, int level, struct ln_error *err)
 	newest = hist_query_int(h, sql, INT64_MIN);
 	if (oldest > newest)
 		return 0;
-	cut = floor_to(oldest + (newest - oldest) / 10 + align, align);
+	cut = ln_history_floor(oldest + (newest - oldest) / 10 + align, align);
 	cut = min64(cut, size_limit(h, level));
 	if (cut <= oldest)
 		return 0;
@@ -235,9 +232,10 @@ int ln_history_prune(struct ln_history *h, int64_t now, uint64_t *deleted, struc
 	r = r ?: prune_size(h, err);
 	*deleted = h->deleted;
 	if (r >= 0 && *deleted)
-		r = hist_exec(h, "DELETE FROM flow_keys WHERE id NOT IN (SELECT key FROM buckets"
-			      " UNION ALL SELECT key FROM hours UNION ALL SELECT key FROM days)",
-			      err);
+		/* Days first: most keys are there, and the larger tables are not read. */
+		r = hist_exec(h, "DELETE FROM flow_keys WHERE id NOT IN (SELECT key FROM days)"
+			      " AND id NOT IN (SELECT key FROM hours)"
+			      " AND id NOT IN (SELECT key FROM buckets)", err);
 	r = r ?: hist_exec(h, "PRAGMA incremental_vacuum; PRAGMA wal_checkpoint(TRUNCATE)", err);
 	return r;
 }

@@ -3,7 +3,9 @@
 # (run_time_ns/run_cnt of the connect hooks, --history none vs on, alternated
 # in the same run), how many flows/s the drain's writer puts into SQLite, the
 # database size per million flow-minutes, and `lsnitch history` query time
-# over HIST_MINUTES minutes of HIST_FLOWS flows a minute (synthetic fill).
+# over HIST_MINUTES minutes of HIST_FLOWS flows a minute (synthetic fill)
+# from minute rows, then rolled up; and over 30 days as the default limits
+# keep them (history_fill's "month": minutes, then hours and days).
 # Attaches only to a cgroup it creates; connects only to 127.0.0.1 (UDP
 # connect: no packet leaves).
 set -u
@@ -14,10 +16,14 @@ LOOP=$B/bench/connect_loop
 FILL=$B/bench/history_fill
 ITERS=${BENCH_ITERS:-300000}
 FLOWS=${HIST_FLOWS:-10000}
-MINUTES=${HIST_MINUTES:-120}
+MINUTES=${HIST_MINUTES:-240}
+MONTH_MINUTES=${HIST_MONTH_MINUTES:-480}
+PY=${PYTHON:-python3}
 
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (BPF)" >&2; exit 1; }
-if [ -z "${LSN_BENCH_LOCKED:-}" ]; then
+# HIST_DB_ONLY=1: only the database figures (no agent, no kernel, no lock).
+DB_ONLY=${HIST_DB_ONLY:-}
+if [ -z "${LSN_BENCH_LOCKED:-}" ] && [ -z "$DB_ONLY" ]; then
 	exec 9>/tmp/lsnitch-e2e.lock
 	flock 9
 fi
@@ -35,8 +41,8 @@ cleanup() {
 	rm -rf "$TMP" "/sys/fs/bpf/lsnitch-bench-hist-$$"
 }
 trap cleanup EXIT INT TERM
-mkdir "$CG"
-sysctl -qw kernel.bpf_stats_enabled=1
+[ -n "$DB_ONLY" ] || mkdir "$CG"
+[ -n "$DB_ONLY" ] || sysctl -qw kernel.bpf_stats_enabled=1
 in_cg() { sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG" "$@"; }
 
 prog_stats() { # "run_time_ns run_cnt" of ln_connect4 + ln_connect6
@@ -79,30 +85,65 @@ prog_ns() {
 
 median() { printf '%s\n' "$@" | sort -g | sed -n "$(( ($# + 1) / 2 ))p"; }
 
-echo "lsnitch bench, flow history: $ITERS UDP connect() per run, runs alternated off/on"
-off=() on=()
-for _ in 1 2 3; do
-	off+=("$(prog_ns none)")
-	on+=("$(prog_ns "$TMP/h.db")")
-done
-awk -v a="$(median "${off[@]}")" -v b="$(median "${on[@]}")" 'BEGIN {
-	printf "kernel ns per verdict: accounting off %.1f, on %.1f: +%.1f ns (%.2fx)\n",
-		a, b, b - a, a ? b / a : 0 }'
-echo "  (runs off: ${off[*]}; on: ${on[*]}; the same flow each time: a table hit)"
+if [ -z "$DB_ONLY" ]; then
+	echo "lsnitch bench, flow history: $ITERS UDP connect() per run, runs alternated off/on"
+	off=() on=()
+	for _ in 1 2 3; do
+		off+=("$(prog_ns none)")
+		on+=("$(prog_ns "$TMP/h.db")")
+	done
+	awk -v a="$(median "${off[@]}")" -v b="$(median "${on[@]}")" 'BEGIN {
+		printf "kernel ns per verdict: accounting off %.1f, on %.1f: +%.1f ns (%.2fx)\n",
+			a, b, b - a, a ? b / a : 0 }'
+	echo "  (runs off: ${off[*]}; on: ${on[*]}; the same flow each time: a table hit)"
+fi
 
 rm -f "$TMP"/fill.db*
 read -r rows secs rate bytes < <("$FILL" "$TMP/fill.db" "$FLOWS" "$MINUTES")
 awk -v r="$rows" -v s="$secs" -v q="$rate" -v b="$bytes" 'BEGIN {
 	printf "drain into SQLite: %d flow-minutes in %.1f s: %.0f flows/s (1024 per transaction)\n", r, s, q
-	printf "database size: %.1f MB per million flow-minutes (%.1f MB for %d)\n",
+	printf "database size: %.1f MB per million flow-minutes of minute rows (%.1f MB for %d)\n",
 		b / r, b / 1e6, r }'
-for since in 1h "${MINUTES}m"; do
-	t0=$(date +%s.%N)
-	n=$($B/lsnitch --history "$TMP/fill.db" --json history --since "$since" | wc -c)
-	t1=$(date +%s.%N)
-	awk -v a="$t0" -v b="$t1" -v s="$since" -v n="$n" -v f="$FLOWS" 'BEGIN {
-		printf "lsnitch history --since %s over %d flows/min: %.2f s (%d bytes of JSON)\n",
-			s, f, b - a, n }'
-done
-echo "(30 days of $FLOWS flows/min is 43200 minutes: HIST_MINUTES=43200; the default"
-echo " 256 MB cap keeps far less than that, see README \"Limits\".)"
+
+# query_s SINCE [DB]: seconds `lsnitch history --json --since SINCE` takes (best of 2)
+query_s() {
+	local best= t0 t1 i
+	for i in 1 2; do
+		t0=$(date +%s.%N)
+		$B/lsnitch --history "${2:-$TMP/fill.db}" --json history --since "$1" >"$TMP/q.json"
+		t1=$(date +%s.%N)
+		best=$(awk -v a="$t0" -v b="$t1" -v c="$best" 'BEGIN {
+			d = b - a; print (c == "" || d < c) ? d : c }')
+	done
+	echo "$best"
+}
+# Unaligned edges: minutes answer them either way.
+SINCE="$((MINUTES - 7))m"
+before=$(query_s "$SINCE")
+"$FILL" "$TMP/fill.db" 0 0 rollup >/dev/null
+after=$(query_s "$SINCE")
+awk -v a="$before" -v b="$after" -v s="$SINCE" -v f="$FLOWS" -v m="$MINUTES" 'BEGIN {
+	printf "lsnitch history --since %s over %d flows/min: minute rows %.2f s, with roll-ups %.2f s (%.1fx faster)\n",
+		s, f, a, b, (b > 0 ? a / b : 0)
+	printf "  minute rows alone over 30 days (43200 minutes): ~%.0f s (linear from %d minutes)\n",
+		a * 43200 / m, m }'
+
+# 30 days as the default limits leave it: days, 7 days of hours, MONTH_MINUTES of minutes.
+read -r rows secs rate bytes < <("$FILL" "$TMP/month.db" "$FLOWS" "$MONTH_MINUTES" month)
+month=$(query_s 30d "$TMP/month.db")
+"$PY" - "$TMP/month.db" "$FLOWS" "$bytes" <<'END'
+import sqlite3, sys, time
+d = sqlite3.connect(sys.argv[1]); flows = int(sys.argv[2]); size = int(sys.argv[3])
+now = time.time()
+kept = dict(d.execute("SELECT name, kept_from FROM levels"))
+rows = {t: d.execute("SELECT count(*) FROM %s" % t).fetchone()[0] for t in ("buckets", "hours", "days")}
+fm = 30 * 1440 * flows
+print("30 days at %d flows/min under the defaults: %.1f MB (cap 268 MB = 256 MiB): %.2f MB per million flow-minutes"
+      % (flows, size / 1e6, size / fm))
+print("  minutes for the last %.1f h (%d rows), hours for %.1f days (%d), days back to %.1f days (%d)"
+      % ((now - kept["minute"]) / 3600, rows["buckets"], (now - kept["hour"]) / 86400,
+         rows["hours"], (now - kept["day"]) / 86400, rows["days"]))
+END
+awk -v a="$before" -v b="$month" -v m="$MINUTES" 'BEGIN {
+	printf "lsnitch history --since 30d: %.2f s; minute rows alone: ~%.0f s (%.0fx)\n",
+		b, a * 43200 / m, (b > 0 ? a * 43200 / m / b : 0) }'

@@ -141,11 +141,22 @@ static int hq_prepare(sqlite3 *db, const struct hq *q, const char *cols, const c
 	return 0;
 }
 
-/* @st done with @rc (its last step): 0, or -EIO (@err). */
+/* One snapshot: the levels read and the tables they point to agree (WAL). */
+static int hq_begin(sqlite3 *db, struct ln_error *err)
+{
+	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK)
+		return 0;
+	return ln_err(err, -EIO, "history: %s", sqlite3_errmsg(db));
+}
+
+/* @st done with @rc (its last step), the snapshot ended: 0, or -EIO (@err). */
 static int hq_finish(sqlite3 *db, sqlite3_stmt *st, int rc, struct ln_error *err)
 {
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : ln_err(err, -EIO, "history: %s", sqlite3_errmsg(db));
+	if (rc != SQLITE_DONE)
+		ln_err(err, -EIO, "history: %s", sqlite3_errmsg(db));
+	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
 int hq_run(sqlite3 *db, const struct hq *q, hq_flow_fn fn, void *ud, int64_t *lost,
@@ -158,19 +169,21 @@ int hq_run(sqlite3 *db, const struct hq *q, hq_flow_fn fn, void *ud, int64_t *lo
 
 	snprintf(tail, sizeof(tail), "GROUP BY k.id ORDER BY %s LIMIT %ld", hq_order(q),
 		 q->limit ? q->limit : -1);
+	if (hq_begin(db, err) < 0)
+		return -EIO;
 	if (hq_prepare(db, q,
 		       "k.cgroup, k.policy, k.addr, k.name, k.proto, k.verdict, k.reason, k.rule,"
-		       " k.port, sum(b.count), min(b.first), max(b.last)", tail, &st, err) < 0)
+		       " k.port, sum(b.count), min(b.first), max(b.last)", tail, &st, err) < 0) {
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 		return -EIO;
+	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		hq_row(st, &f);
 		fn(&f, ud);
 	}
-	if (hq_finish(db, st, rc, err) < 0)
-		return -EIO;
-	if (lost)
+	if (rc == SQLITE_DONE && lost)
 		*lost = hq_lost(db, q);
-	return 0;
+	return hq_finish(db, st, rc, err);
 }
 
 int hq_series(sqlite3 *db, const struct hq *q, int64_t step, hq_point_fn fn, void *ud,
@@ -184,10 +197,14 @@ int hq_series(sqlite3 *db, const struct hq *q, int64_t step, hq_point_fn fn, voi
 	 * ?8: the window's first minute. A bucket is placed by its first use,
 	 * never before the window: a rolled-up hour lands where it began.
 	 */
+	if (hq_begin(db, err) < 0)
+		return -EIO;
 	if (hq_prepare(db, q,
 		       "k.cgroup, k.policy, k.verdict, (max(b.first, ?8) - ?8) / ?9, sum(b.count)",
-		       "GROUP BY k.cgroup, k.policy, k.verdict, 4", &st, err) < 0)
+		       "GROUP BY k.cgroup, k.policy, k.verdict, 4", &st, err) < 0) {
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 		return -EIO;
+	}
 	sqlite3_bind_int64(st, 8, q->since - q->since % 60);
 	sqlite3_bind_int64(st, 9, step);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

@@ -202,9 +202,9 @@ static void show_history(json_object *h)
 	}
 	printf("history: %s", get_str(h, "path", "?"));
 	if (json_object_get_boolean(get(h, "open"))) {
-		printf(", %.1f MB in use of %.0f MB",
-		       json_object_get_int64(get(h, "bytes")) / 1e6,
-		       json_object_get_int64(get(h, "max_bytes")) / 1e6);
+		printf(", %.1f MiB in use of %.0f MiB",
+		       json_object_get_int64(get(h, "bytes")) / 1048576.0,
+		       json_object_get_int64(get(h, "max_bytes")) / 1048576.0);
 		if (json_object_get_int64(get(h, "oldest")))
 			show_time(", since ", json_object_get_int64(get(h, "oldest")));
 	} else {

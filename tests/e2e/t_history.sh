@@ -7,8 +7,12 @@
 # enforcing, allows the same workload and denies a new destination. Then: an
 # agent killed with -9 while it drains thousands of flows leaves a database
 # that opens and passes integrity_check, and the next agent goes on adding to
-# it; buckets older than the retention go at start; an unwritable history
-# path leaves enforcement working (control: the same denials and allows).
+# it; buckets older than the retention go at start; the agent rolls a
+# database of minutes (bench/history_fill's) up into hours and days and
+# `history` over ranges with unaligned edges answers the same after as before;
+# status shows the database (path, size, oldest, lost, last error); an
+# unwritable history path leaves enforcement working (control: the same
+# denials and allows) and status says why.
 . "$(dirname "$0")/lib.sh"
 lsn_setup
 make_cg guard/a guard/b
@@ -47,7 +51,7 @@ o = json.loads(sys.argv[1]); a = sys.argv[2:]
 print(sum(f["count"] for f in o["flows"] if [f["addr"], str(f["port"]), f["proto"], f["verdict"]]
           == a[:4] and (len(a) < 5 or f["name"] == a[4])))' "$@"; }
 # jq_py EXPR: EXPR (python, on o) of the JSON answer on stdin
-jq_py() { "$PY" -c 'import json, sys; o = json.load(sys.stdin); print(eval(sys.argv[1]))' "$@"; }
+jq_py() { "$PY" -c 'import json, sys, time; o = json.load(sys.stdin); print(eval(sys.argv[1]))' "$@"; }
 resolve_in() { in_cg "$(cg_dir "$1")" dig +short +time=2 +tries=1 "@$DNS4" web.test | sort | tr '\n' ' '; }
 # workload CG: the same connections each time; prints each result
 workload() {
@@ -70,7 +74,7 @@ wait_flows() {
 }
 
 log "an audit workload, counted"
-start_agent --config "$TMPD/audit.ini"
+start_agent --config "$TMPD/audit.ini" --control "$TMPD/ctl.sock"
 assert_eq "the history database is 0600" 600 "$(stat -c %a "$DB")"
 assert_eq "web.test resolves to two addresses in the cgroup" "$WEB1 $WEB2 " "$(resolve_in guard/a)"
 out=$(workload guard/a | sort | uniq -c | tr -s ' ')
@@ -97,6 +101,13 @@ assert_match "top --once lists the busiest flow" " 3 +allow +w .*127\.0\.0\.2 +$
 assert_match "top --once lists the named flow" "web\.test \($WEB1\)" "$out"
 assert_match "top --once --json" '"flows":\[\{' "$(hist --json top --once)"
 assert_match "history refuses a bad --verdict" "must be" "$(hist history --verdict maybe 2>&1)"
+ST=$("$LSN" --socket "$TMPD/ctl.sock" --json status)
+assert_eq "status: the history database, open, no error" "$DB True True" \
+	"$(echo "$ST" | jq_py '"%s %s %s" % (o["history"]["path"], o["history"]["open"], o["history"]["last_error"] == "")')"
+assert_eq "status: its bytes in use, the oldest bucket (this run), what was lost" "True True 0" \
+	"$(echo "$ST" | jq_py '"%s %s %d" % (o["history"]["bytes"] > 0, time.time() - 600 < o["history"]["oldest"] <= time.time(), o["history"]["lost"])')"
+assert_match "status (text): the history line" "history: .*history\.db, [0-9.]+ MiB in use of 256 MiB, since 2" \
+	"$("$LSN" --socket "$TMPD/ctl.sock" status)"
 
 log "learn: a policy from what was seen"
 hist learn --policy w >"$TMPD/learned.ini" || fail "lsnitch learn failed"
@@ -182,13 +193,50 @@ assert_eq "the 40-day-old bucket is gone, the 2-day-old one stays" 1 \
 assert_match "the agent says so" "history: 1 old buckets removed" "$(cat "$AGENT_ERR")"
 stop_agent || fail "the agent exited with status $AGENT_RC on SIGTERM"
 
+log "roll-ups: a database of minutes rolled up by the agent answers as before"
+FIX=$TMPD/fixture.db
+"$LSN_ROOT/build/bench/history_fill" "$FIX" 40 900 >/dev/null || fail "history_fill failed"
+now=$(date +%s)
+fsql() { DB=$FIX sql "$1"; }
+# flows SINCE UNTIL: the fixture's answer, one line per flow
+flows() { "$LSN" --history "$FIX" --json history --since "@$1" --until "@$2" |
+	jq_py '"\n".join("%s %s %s %d %d %d" % (f["addr"], f["port"], f["verdict"], f["count"], f["first"], f["last"]) for f in sorted(o["flows"], key=lambda f: f["addr"]))'; }
+RANGES="$((now - 54000)):$now $((now - 36000 + 437)):$((now - 7200 - 61)) $((now - 50000)):$((now - 3 * 3600 + 1799))"
+i=0
+for r in $RANGES; do
+	flows "${r%:*}" "${r#*:}" >"$TMPD/before.$i"
+	i=$((i + 1))
+done
+assert_eq "the fixture has no roll-ups yet" 0 "$(fsql 'SELECT count(*) FROM hours')"
+start_agent --config "$TMPD/audit.ini" --history "$FIX"
+for _ in $(seq 40); do
+	[ "$(fsql "SELECT rolled_to FROM levels WHERE name = 'hour'")" -ge $((now - 300)) ] && break
+	sleep 0.25
+done
+assert_eq "the agent rolled the minutes up into hours" 1 \
+	"$(fsql "SELECT rolled_to >= $((now - 300)) AND (SELECT count(*) FROM hours) >= 40 * 14 FROM levels WHERE name = 'hour'")"
+assert_eq "and whole hours into days" 1 \
+	"$(fsql "SELECT rolled_to >= $((now - 3 * 3600)) FROM levels WHERE name = 'day'")"
+stop_agent || fail "the agent exited with status $AGENT_RC on SIGTERM"
+i=0
+for r in $RANGES; do
+	flows "${r%:*}" "${r#*:}" >"$TMPD/after.$i"
+	[ -s "$TMPD/after.$i" ] || fail "history ${r%:*}..${r#*:}: nothing"
+	assert_eq "history @${r%:*} .. @${r#*:}: the same counts, first and last seen" \
+		"$(cat "$TMPD/before.$i")" "$(cat "$TMPD/after.$i")"
+	i=$((i + 1))
+done
+
 log "a read-only state directory: no history, enforcement as ever"
 mkdir "$TMPD/state"
 mount --bind "$TMPD/state" "$TMPD/state" && mount -o remount,bind,ro "$TMPD/state" ||
 	die "cannot make a read-only bind mount"
-start_agent --config "$TMPD/learned.ini" --history "$TMPD/state/lsnitch/history.db"
+start_agent --config "$TMPD/learned.ini" --history "$TMPD/state/lsnitch/history.db" \
+	--control "$TMPD/ctl.sock"
 umount -l "$TMPD/state"
 assert_match "the agent warns and goes on" "continuing without history" "$(cat "$AGENT_ERR")"
+assert_eq "status: the database is not open, and why" "False True" \
+	"$("$LSN" --socket "$TMPD/ctl.sock" --json status | jq_py '"%s %s" % (o["history"]["open"], "history" in o["history"]["last_error"])')"
 assert_eq "read-only history: an allowed destination" ok "$(run_client guard/a tcp 127.0.0.2 "$P1")"
 assert_eq "read-only history: a new destination is denied" EPERM \
 	"$(run_client guard/a tcp 127.0.0.5 "$P1")"
