@@ -5,7 +5,10 @@
 # with a rule's file:line, the Live page showing a denied connect() from the guarded cgroup
 # within 2 s with a process named "<script>alert(1" as inert text; its "allow" button adds the
 # rule to the managed rules file (the next connect succeeds, the page shows the rule's
-# file:line) and Undo restores the deny; no CSP violation in the console, logout. Screenshots of each page are saved as artifacts (build/test-logs/
+# file:line) and Undo restores the deny; the History page's chart shows the allowed and denied
+# connects (its pixels read back), its drill-down the rule's file:line and a cgroup named
+# '"onerror=alert(2)<script>x' as text; the Learn page's policy passes lsnitch-agent --check;
+# no CSP violation in the console, logout. Screenshots of each page are saved as artifacts (build/test-logs/
 # t_web_browser/shots/) and checked not blank. Skips when chromium, chromedriver or selenium
 # is missing (make deps-browser installs them).
 . "$(dirname "$0")/lib.sh"
@@ -16,7 +19,9 @@ done
 "$PY" -c 'import selenium' 2>/dev/null ||
 	skip "python3-selenium is missing (make deps-browser installs it)"
 lsn_setup
-make_cg guard/a
+# a cgroup named like markup: its flows reach the History and Learn pages as text
+ODD='"onerror=alert(2)<script>x'
+make_cg guard/a "guard/a/$ODD"
 
 read -r P1 <<<"$(pick_ports 1)" || die "no free ports"
 start_servers --tcp "127.0.0.2:$P1"
@@ -58,6 +63,13 @@ try:
 except PermissionError:
     print("EPERM")'
 PROBE_END
+in_cg "$CG/guard/a/$ODD" "$PY" -c '
+import socket, sys
+s = socket.socket()
+try:
+    s.connect(("127.0.0.2", int(sys.argv[1])))
+except OSError:
+    pass' "$P1"
 mkdir -p "$TMPD/shots"
 while IFS= read -r line; do
 	case $line in
@@ -65,8 +77,8 @@ while IFS= read -r line; do
 	"FAIL "*) fail "${line#FAIL }" ;;
 	*) printf '%s\n' "$line" ;;
 	esac
-done < <(timeout 120 "$PY" "$LSN_E2E_DIR/web_browser.py" "$WEB_URL" "$WEB_SECRET" "$TMPD/shots" \
-	"$TMPD/trigger.sh" "$TMPD/probe.sh" 2>"$TMPD/browser.err"; echo "rc $?")
+done < <(timeout 180 "$PY" "$LSN_E2E_DIR/web_browser.py" "$WEB_URL" "$WEB_SECRET" "$TMPD/shots" \
+	"$TMPD/trigger.sh" "$TMPD/probe.sh" "$AGENT" "$ODD" 2>"$TMPD/browser.err"; echo "rc $?")
 [ "$CHECKS" -ge 10 ] || { fail "the browser run made only $CHECKS checks"; tail "$TMPD/browser.err"; }
 rm -rf "$TMPD/shots/profile"
 finish

@@ -3,12 +3,17 @@
 # Drives Debian's headless chromium (chromedriver, selenium) through lsnitch-web for
 # t_web_browser.sh: login, Status, Policies, Live (a denial triggered by TRIGGER must show
 # within 2 s, a markup-like process name as text; its "allow" button makes PROBE's connect
-# succeed and names the managed rule's file:line, Undo brings the deny back), logout. Prints "ok ..." / "FAIL ..." lines;
-# screenshots go to OUTDIR.
+# succeed and names the managed rule's file:line, Undo brings the deny back), History (the
+# chart has allowed and denied bars, looked at pixel by pixel; the drill-down shows a cgroup
+# named like markup as text), Learn (the policy shown passes AGENT --check), logout. Prints
+# "ok ..." / "FAIL ..." lines; screenshots go to OUTDIR.
 import os
+import struct
 import subprocess
 import sys
+import tempfile
 import time
+import zlib
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -16,7 +21,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-url, secret, outdir, trigger, probe = sys.argv[1:6]
+url, secret, outdir, trigger, probe, agent, odd_cgroup = sys.argv[1:8]
 fails = 0
 
 
@@ -106,6 +111,91 @@ def allow_and_undo(drv, wait):
     check("after undo: the probe's connect is denied again", probe_result() == "EPERM")
 
 
+def png_pixels(png):
+    """The RGB(A) rows of an 8-bit PNG (what chromium's screenshots are), unfiltered."""
+    pos, idat, width = 8, b"", 0
+    while pos < len(png):
+        n, kind = struct.unpack(">I4s", png[pos:pos + 8])
+        body = png[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            width, height, depth, colour = struct.unpack(">IIBB", body[:10])
+            bpp = {2: 3, 6: 4}[colour]
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    raw, rows, prev = zlib.decompress(idat), [], bytearray(width * bpp)
+    stride = width * bpp + 1
+    for y in range(height):
+        f, line = raw[y * stride], bytearray(raw[y * stride + 1:(y + 1) * stride])
+        for i in range(len(line)):
+            a = line[i - bpp] if i >= bpp else 0
+            b, c = prev[i], prev[i - bpp] if i >= bpp else 0
+            if f == 1:
+                line[i] = (line[i] + a) & 255
+            elif f == 2:
+                line[i] = (line[i] + b) & 255
+            elif f == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif f == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append(line)
+        prev = line
+    return [[tuple(r[x * bpp:x * bpp + 3]) for x in range(width)] for r in rows]
+
+
+def colour_count(pixels, rgb):
+    return sum(1 for row in pixels for p in row if all(abs(p[i] - rgb[i]) < 24 for i in range(3)))
+
+
+def history(drv, wait):
+    # the agent drains its flow table every 2 s: the page is asked again until the bars are in
+    for _ in range(10):
+        drv.get(url + "/history")
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#charts .legend"))
+        if drv.find_elements(By.CSS_SELECTOR, "svg.chart rect.bar-deny") and \
+                drv.find_elements(By.CSS_SELECTOR, "svg.chart rect.bar-allow"):
+            break
+        time.sleep(1)
+    charts = drv.find_elements(By.CSS_SELECTOR, "svg.chart")
+    check("the History page draws a chart for the policy", len(charts) >= 1)
+    pixels = png_pixels(charts[0].screenshot_as_png)
+    red, green = colour_count(pixels, (229, 57, 53)), colour_count(pixels, (67, 160, 71))
+    check("the chart is not blank: %d denied and %d allowed pixels" % (red, green),
+          red > 20 and green > 20)
+    shot(drv, "history.png")
+    rows = drv.find_elements(By.XPATH, "//table[@id='top']//tr[td[4][text()='127.0.0.2']]")
+    check("the top destinations list 127.0.0.2", len(rows) >= 1)
+    rows[0].find_element(By.XPATH, ".//button[text()='flows']").click()
+    wait.until(lambda d: d.find_element(By.ID, "drill").is_displayed())
+    text = drv.find_element(By.CSS_SELECTOR, "#flows tbody").text
+    check("the drill-down shows each flow's rule file:line", "web.ini:4" in text)
+    check("a cgroup named %s is shown as text" % odd_cgroup, odd_cgroup in text)
+    inert = drv.execute_script(
+        "return document.querySelectorAll('#main script, #main img, [onerror]').length")
+    check("no element was made from it", inert == 0)
+    shot(drv, "history-flows.png")
+
+
+def learn(drv, wait):
+    drv.get(url + "/learn")
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#l-policy option"))
+    drv.find_element(By.ID, "l-go").click()
+    wait.until(lambda d: d.find_element(By.ID, "l-result").is_displayed())
+    ini = drv.find_element(By.ID, "l-ini").text
+    check("the Learn page shows the policy", "[policy web]" in ini and "default = deny" in ini)
+    check("it names the markup-like cgroup as text", odd_cgroup in ini)
+    href = drv.find_element(By.ID, "l-download").get_attribute("href")
+    check("it offers the INI to download", "/api/learn.ini?policy=web" in href)
+    with tempfile.NamedTemporaryFile("w", suffix=".ini", dir=outdir, delete=False) as f:
+        f.write(ini + "\n")
+    out = subprocess.run([agent, "--check", "--config", f.name], capture_output=True, text=True)
+    check("the policy on the Learn page passes lsnitch-agent --check (%s)"
+          % (out.stdout + out.stderr).strip()[:200], "configuration OK" in out.stdout + out.stderr)
+    shot(drv, "learn.png")
+
+
 def main():
     drv = start()
     wait = WebDriverWait(drv, 10)
@@ -113,6 +203,8 @@ def main():
         login(drv, wait)
         policies(drv, wait)
         live(drv, wait)
+        history(drv, wait)
+        learn(drv, wait)
         check("no Content-Security-Policy violation in the console", not csp_violations(drv))
         drv.find_element(By.ID, "logout").click()
         wait.until(EC.presence_of_element_located((By.ID, "secret")))
