@@ -251,6 +251,8 @@ static void guard_reattach(struct ln_manager *m, struct ln_attach *a)
 	if (ln_pin_attach_one(m, m->gen, a, &id, &err) < 0) {
 		ln_note(m, LOG_ERR, "%s; not guarded until it is made again", err.msg);
 		ln_pin_detach_one(m, a);
+	} else if (ln_packet_roots_fill(m, m->gen, &err) < 0) {
+		ln_note(m, LOG_ERR, "%s", err.msg);
 	}
 }
 

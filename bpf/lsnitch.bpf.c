@@ -548,6 +548,8 @@ int ln_sendmsg6(struct bpf_sock_addr *ctx)
 
 /* Socket kinds at socket(): cgroup/sock_create and lsm_cgroup/socket_create. */
 #include "sock_create.bpf.h"
+/* The same for AF_PACKET where no lsm_cgroup program runs: one global program. */
+#include "packet_global.bpf.h"
 
 /* Resolver sockets: cgroup/connect_unix (set by the agent), nss-resolve's and nscd's. */
 #include "unix.bpf.h"
