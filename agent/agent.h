@@ -275,6 +275,8 @@ void ln_guard_entry(struct ln_manager *m, struct ln_generation *g, const char *r
 /* The guards below the gate @rel into @ch: -E2BIG, or how many patterns @ch holds. */
 int ln_guard_children(struct ln_manager *m, struct ln_generation *g, const char *rel,
 		      struct ln_cg_children *ch);
+/* Whether a gate's parent is a child of @rel (its children's patterns are per path). */
+bool ln_guard_gate_below(const struct ln_manager *m, const char *rel);
 /* Whether any --cgroup is a gate (the cgroup_policy map is needed without policies). */
 bool ln_guards_any_gate(const struct ln_manager *m);
 /* @rel was made or removed (@exists): say so, and attach again or let go. */
@@ -307,6 +309,8 @@ void ln_units_close(struct ln_manager *m);
  * start (watch.c). Remembered for the agent's life, across reloads.
  */
 bool ln_unit_home_is(struct ln_manager *m, const char *unit, const char *parent);
+/* Whether a unit was found in a child of @parent (its patterns there are per path). */
+bool ln_unit_home_below(struct ln_manager *m, const char *parent);
 /* Remember @unit below the first @len bytes of @parent: 1 new, 0 known, -ENOMEM. */
 int ln_unit_home_add(struct ln_manager *m, const char *unit, const char *parent, size_t len);
 

@@ -177,7 +177,8 @@ static int size_maps(struct ln_manager *m, struct lsnitch_bpf *s, const struct l
 
 	r = r ?: bpf_map__set_max_entries(s->maps.policies, at_least_one(cc->n_policies));
 	r = r ?: bpf_map__set_max_entries(s->maps.cgroup_policy, (__u32)slots);
-	r = r ?: bpf_map__set_max_entries(s->maps.cg_children, (__u32)slots);
+	/* each watched cgroup: its children's patterns, and their children's */
+	r = r ?: bpf_map__set_max_entries(s->maps.cg_children, (__u32)slots * 2);
 	r = r ?: bpf_map__set_max_entries(s->maps.rules, at_least_one(cc->n_rules));
 	r = r ?: bpf_map__set_max_entries(s->maps.bl_pack4, at_least_one(cc->packed.pages4));
 	r = r ?: bpf_map__set_max_entries(s->maps.bl_pack6, at_least_one(cc->packed.pages6));
