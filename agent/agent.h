@@ -139,6 +139,7 @@ struct ln_manager {
 	bool attached;      /* our links are in force: the pins are ours to remove */
 	bool keep_on_exit;  /* leave the policy pinned and enforcing (SIGQUIT, --keep-on-stop) */
 	unsigned int took_over_maps, took_over_links;
+	struct bpf_link *packet_link; /* the global packet-socket program's (packet_link.c) */
 	/* control socket (control.c) and the systemd watchdog */
 	struct ln_control *control;
 	sd_event_source *watchdog_source;
@@ -213,6 +214,31 @@ struct bpf_program *ln_hook_prog(struct lsnitch_bpf *skel, int i);
  * so when a policy needs one). The answer is the same for every generation of the process.
  */
 void ln_sock_kinds_prepare(struct ln_manager *m, struct ln_generation *g);
+/* What enforces packet-sockets = deny: the first of these the kernel runs (asked once). */
+enum ln_packet_path {
+	LN_PACKET_NONE,
+	LN_PACKET_LSM_CGROUP, /* per cgroup, a link like the others: EPERM */
+	LN_PACKET_FMOD_RET,   /* one global link (packet_link.c): EPERM */
+	LN_PACKET_KILL,       /* one global link: the caller is killed at socket() */
+};
+enum ln_packet_path ln_packet_path(void);
+const char *ln_packet_path_name(void);
+/* Whether @g needs the global program attached (a global path, a policy that denies). */
+bool ln_sock_kinds_packet_global(const struct ln_generation *g);
+/*
+ * packet_link.c: the global packet-socket program's link, one per agent, pinned and taken
+ * over on restart. A generation's is attached beside the one in force, which is let go only
+ * once the new generation is in force (commit), or dropped (abort).
+ */
+int ln_packet_roots_fill(struct ln_manager *m, struct ln_generation *g, struct ln_error *err);
+int ln_packet_link_attach(struct ln_manager *m, struct ln_generation *g, struct bpf_link **out,
+			  struct ln_error *err);
+void ln_packet_link_commit(struct ln_manager *m, struct bpf_link *next);
+void ln_packet_link_abort(struct bpf_link *next);
+/* A previous agent's pinned link, held until ours replaces it; whether @name is its pin. */
+void ln_packet_link_take_over(struct ln_manager *m);
+bool ln_packet_link_is_pin(const char *name);
+void ln_packet_link_release(struct ln_manager *m, bool keep);
 /* unix_guard.c: the same for the resolver-socket program; its map, once @g is loaded. */
 void ln_unix_prepare(struct ln_manager *m, struct ln_generation *g);
 int ln_unix_fill(struct ln_generation *g, struct ln_error *err);
@@ -252,6 +278,8 @@ void ln_guard_entry(struct ln_manager *m, struct ln_generation *g, const char *r
 /* The guards below the gate @rel into @ch: -E2BIG, or how many patterns @ch holds. */
 int ln_guard_children(struct ln_manager *m, struct ln_generation *g, const char *rel,
 		      struct ln_cg_children *ch);
+/* Whether a gate's parent is a child of @rel (its children's patterns are per path). */
+bool ln_guard_gate_below(const struct ln_manager *m, const char *rel);
 /* Whether any --cgroup is a gate (the cgroup_policy map is needed without policies). */
 bool ln_guards_any_gate(const struct ln_manager *m);
 /* @rel was made or removed (@exists): say so, and attach again or let go. */
@@ -284,6 +312,8 @@ void ln_units_close(struct ln_manager *m);
  * start (watch.c). Remembered for the agent's life, across reloads.
  */
 bool ln_unit_home_is(struct ln_manager *m, const char *unit, const char *parent);
+/* Whether a unit was found in a child of @parent (its patterns there are per path). */
+bool ln_unit_home_below(struct ln_manager *m, const char *parent);
 /* Remember @unit below the first @len bytes of @parent: 1 new, 0 known, -ENOMEM. */
 int ln_unit_home_add(struct ln_manager *m, const char *unit, const char *parent, size_t len);
 

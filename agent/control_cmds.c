@@ -203,6 +203,7 @@ static int do_status(struct ln_ctl_ctx *ctx, json_object *req, json_object **rep
 		json_object_array_add(a, jstr(m->attach[i].path));
 	json_object_object_add(o, "cgroups", a);
 	json_object_object_add(o, "cgroup_state", status_cgroup_state(m));
+	json_object_object_add(o, "packet_sockets", jstr(ln_packet_path_name()));
 	json_object_object_add(o, "policies", status_policies(m));
 	json_object_object_add(o, "counters", status_counters(m));
 	json_object_object_add(o, "lists", ln_status_lists(m->gen->cfg));

@@ -29,6 +29,11 @@
 #define SLOT_IDLE_SEC 10
 #define SWEEP_TICKS 5   /* netns with no process left: looked for every 5 s */
 #define FAILED_NETNS 16 /* namespaces that could not be served: asked again after 1 s */
+/*
+ * The same warning about namespaces not served, at most once in 10 s: a flood of them (one
+ * user can make thousands) must not flood the log.
+ */
+#define WARN_EVERY_NS (10 * 1000000000ULL)
 #define LN_SERVED_AT_START 0xfffffffeu /* owner tag: running when the agent started */
 
 _Static_assert(LN_DNS_SLOTS * LN_DNS_KINDS * 2 * LN_DNS_MAX_NETNS <= LN_DNS_PORT_ENTRIES,
@@ -43,6 +48,9 @@ struct ln_dns_slots {
 		__u64 netns, at_ns;
 	} failed[FAILED_NETNS];
 	unsigned int n_failed;
+	__u64 warned_at;       /* the last warning about a namespace not served */
+	int warned_rc;         /* and its reason */
+	unsigned int unwarned; /* namespaces not served since, not warned about */
 };
 
 static __u64 now_ns(void)
@@ -164,6 +172,26 @@ static void netns_failed(struct ln_dns_slots *s, __u64 netns, __u64 now)
 	s->failed[i].at_ns = now;
 }
 
+/* Tells that the namespace of @tgid is not served (@rc, @why), unless it was just said. */
+static void warn_unserved(struct ln_manager *m, struct ln_dns_slots *s, __u32 tgid, int rc,
+			  const char *why, __u64 now)
+{
+	char more[80] = "";
+
+	if (rc == s->warned_rc && s->warned_at && now - s->warned_at < WARN_EVERY_NS) {
+		s->unwarned++;
+		return;
+	}
+	if (s->unwarned)
+		snprintf(more, sizeof(more), " (and %u more not served since the last warning)",
+			 s->unwarned);
+	ln_note(m, LOG_WARNING, "DNS: cannot serve the network namespace of pid %u (its DNS is "
+		"refused): %s%s", tgid, why, more);
+	s->warned_at = now;
+	s->warned_rc = rc;
+	s->unwarned = 0;
+}
+
 static int on_request(void *ctx, void *data, size_t len)
 {
 	struct ln_manager *m = ctx;
@@ -189,8 +217,7 @@ static int on_request(void *ctx, void *data, size_t len)
 	if (rc < 0) {
 		netns_failed(s, r->netns, now);
 		if (!failed_at)
-			ln_note(m, LOG_WARNING, "DNS: cannot serve the network namespace of pid %u "
-				"(its DNS is refused): %s", r->tgid, err.msg);
+			warn_unserved(m, s, r->tgid, rc, err.msg, now);
 		return 0;
 	}
 	ln_note(m, LOG_INFO, "DNS: serving the network namespace of pid %u (%zu served)", r->tgid,

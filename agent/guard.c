@@ -190,6 +190,23 @@ static __u32 inherited_policy(struct ln_manager *m, struct ln_generation *g, con
 	return LN_POLICY_IMPLICIT;
 }
 
+bool ln_guard_gate_below(const struct ln_manager *m, const char *rel)
+{
+	size_t n = strlen(rel);
+
+	for (size_t i = 0; i < m->n_attach; i++) {
+		const struct ln_attach *a = &m->attach[i];
+		const char *slash = a->gate ? strrchr(a->rel, '/') : NULL;
+		const char *child = a->rel + n + !!n;
+
+		/* the gate's parent is "@rel/CHILD" */
+		if (slash && !strncmp(a->rel, rel, n) && (!n || a->rel[n] == '/') &&
+		    child < slash && !memchr(child, '/', slash - child))
+			return true;
+	}
+	return false;
+}
+
 /* Whether @rel lies below the parent of a gate (where only guards are guarded). */
 static bool below_a_gate(const struct ln_manager *m, const char *rel)
 {
@@ -251,6 +268,8 @@ static void guard_reattach(struct ln_manager *m, struct ln_attach *a)
 	if (ln_pin_attach_one(m, m->gen, a, &id, &err) < 0) {
 		ln_note(m, LOG_ERR, "%s; not guarded until it is made again", err.msg);
 		ln_pin_detach_one(m, a);
+	} else if (ln_packet_roots_fill(m, m->gen, &err) < 0) {
+		ln_note(m, LOG_ERR, "%s", err.msg);
 	}
 }
 

@@ -146,6 +146,9 @@ int ln_generation_finish(struct ln_manager *m, struct ln_generation *g, struct l
 		cfgv.lists = cc->packed.sets[LN_SET_GLOBAL];
 	cfgv.bloom_mask = cc->packed.bloom_mask;
 	cfgv.nat64 = cc->nat64;
+	r = ln_packet_roots_fill(m, g, err);
+	if (r < 0)
+		return r;
 	/* Last: the config entry makes the rest visible to the programs. */
 	if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.config), &zero, &cfgv, BPF_ANY) < 0)
 		return ln_err(err, -errno, "filling BPF maps: %s", strerror(errno));
@@ -174,12 +177,14 @@ static int size_maps(struct ln_manager *m, struct lsnitch_bpf *s, const struct l
 
 	r = r ?: bpf_map__set_max_entries(s->maps.policies, at_least_one(cc->n_policies));
 	r = r ?: bpf_map__set_max_entries(s->maps.cgroup_policy, (__u32)slots);
-	r = r ?: bpf_map__set_max_entries(s->maps.cg_children, (__u32)slots);
+	/* each watched cgroup: its children's patterns, and their children's */
+	r = r ?: bpf_map__set_max_entries(s->maps.cg_children, (__u32)slots * 2);
 	r = r ?: bpf_map__set_max_entries(s->maps.rules, at_least_one(cc->n_rules));
 	r = r ?: bpf_map__set_max_entries(s->maps.bl_pack4, at_least_one(cc->packed.pages4));
 	r = r ?: bpf_map__set_max_entries(s->maps.bl_pack6, at_least_one(cc->packed.pages6));
 	r = r ?: bpf_map__set_max_entries(s->maps.bl_bloom, at_least_one(cc->packed.bloom_words));
 	r = r ?: bpf_map__set_max_entries(s->maps.exe_policy, at_least_one(cc->n_exes));
+	r = r ?: bpf_map__set_max_entries(s->maps.guard_roots, at_least_one(m->n_attach));
 	/* Events and counters outlive a generation: every generation shares them. */
 	if (!r && m->events_fd >= 0)
 		r = bpf_map__reuse_fd(s->maps.events, m->events_fd);
@@ -271,14 +276,18 @@ void ln_generation_free(struct ln_generation *g)
 /*
  * Point every link at @g's programs. Each update is atomic in the kernel; on a
  * failure the links already moved are put back, so old or new is in force,
- * never neither.
+ * never neither. The global packet-socket link is attached anew beside the old.
  */
 int ln_generation_swap(struct ln_manager *m, struct ln_generation *g, struct ln_error *err)
 {
 	struct ln_generation *old = m->gen;
+	struct bpf_link *packet;
 	size_t c;
-	int i, r = 0;
+	int i, r;
 
+	r = ln_packet_link_attach(m, g, &packet, err);
+	if (r < 0)
+		return r;
 	for (c = 0; c < m->n_attach; c++) {
 		for (i = 0; i < LN_HOOKS; i++) {
 			if (!m->attach[c].links[i])
@@ -288,8 +297,10 @@ int ln_generation_swap(struct ln_manager *m, struct ln_generation *g, struct ln_
 				goto rollback;
 		}
 	}
+	ln_packet_link_commit(m, packet);
 	return 0;
 rollback:
+	ln_packet_link_abort(packet);
 	ln_err(err, r, "%s: cannot replace %s: %s", m->attach[c].path,
 	       bpf_program__name(ln_hook_prog(g->skel, i)), strerror(-r));
 	for (;;) {

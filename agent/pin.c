@@ -222,7 +222,7 @@ static void unpin_stale_links(struct ln_manager *m, const __u64 *ids)
 		unsigned long long id;
 		bool ours = false;
 
-		if (de->d_name[0] == '.')
+		if (de->d_name[0] == '.' || ln_packet_link_is_pin(de->d_name))
 			continue;
 		if (sscanf(de->d_name, "%llu_", &id) == 1)
 			for (size_t c = 0; c < m->n_attach; c++)
@@ -306,6 +306,7 @@ void ln_pin_detach_one(struct ln_manager *m, struct ln_attach *a)
  */
 int ln_pin_attach(struct ln_manager *m, struct ln_generation *g, struct ln_error *err)
 {
+	struct bpf_link *packet;
 	__u64 *ids;
 	int r = 0;
 
@@ -317,6 +318,13 @@ int ln_pin_attach(struct ln_manager *m, struct ln_generation *g, struct ln_error
 			ln_cgroup_id(m->attach[c].at, &ids[c]);
 		else
 			r = ln_pin_attach_one(m, g, &m->attach[c], &ids[c], err);
+	}
+	if (!r) {
+		/* The global packet-socket link: a previous agent's replaced by ours. */
+		ln_packet_link_take_over(m);
+		r = ln_packet_link_attach(m, g, &packet, err);
+		if (r >= 0)
+			ln_packet_link_commit(m, packet);
 	}
 	if (!r && m->pinning)
 		unpin_stale_links(m, ids);
@@ -333,6 +341,7 @@ void ln_pin_release(struct ln_manager *m, bool keep)
 {
 	char path[PATH_MAX];
 
+	ln_packet_link_release(m, keep);
 	for (size_t c = 0; c < m->n_attach; c++) {
 		for (int i = 0; i < LN_HOOKS; i++) {
 			struct bpf_link *l = m->attach[c].links[i];

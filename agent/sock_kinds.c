@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Which socket-kind programs this kernel runs: the lsm_cgroup one for AF_PACKET may not. */
+/* Which program enforces packet-sockets= here: lsm_cgroup, else fmod_ret, else a tracepoint. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -45,53 +46,149 @@ static bool bpf_lsm_active(void)
 	return found;
 }
 
+/* A program of @type and @attach on BTF function @fn that the kernel loads (fd) or -errno. */
+static int probe_load(enum bpf_prog_type type, enum bpf_attach_type attach, const char *fn,
+		      int ret)
+{
+	const struct bpf_insn prog[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = ret },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = attach);
+	int id = libbpf_find_vmlinux_btf_id(fn, attach), fd;
+
+	if (id < 0)
+		return id;
+	opts.attach_btf_id = id;
+	fd = bpf_prog_load(type, NULL, "GPL", prog, 2, &opts);
+	return fd < 0 ? -errno : fd;
+}
+
 /*
  * Whether an lsm_cgroup program can run here: the kernel loads one (>= 6.0, CONFIG_BPF_LSM;
  * some lockdown setups refuse every LSM and tracing program) and the BPF LSM is active.
  */
 static bool lsm_cgroup_probe(void)
 {
-	const struct bpf_insn ret1[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 1 },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
-	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_LSM_CGROUP);
-	int id = libbpf_find_vmlinux_btf_id("socket_create", BPF_LSM_CGROUP), fd;
+	int fd = probe_load(BPF_PROG_TYPE_LSM, BPF_LSM_CGROUP, "socket_create", 1);
 
-	if (id < 0)
-		return false;
-	opts.attach_btf_id = id;
-	fd = bpf_prog_load(BPF_PROG_TYPE_LSM, NULL, "GPL", ret1, 2, &opts);
 	if (fd < 0)
 		return false;
 	close(fd);
 	return bpf_lsm_active();
 }
 
-/* Asked once: every generation must have the same programs for the links to swap. */
-static bool lsm_cgroup_usable(void)
+/*
+ * Whether a fmod_ret program on security_socket_create loads and attaches (a trampoline:
+ * BTF, a JIT with trampolines, ftrace direct calls). One that returns 0 changes nothing
+ * while it is attached for the probe.
+ */
+static bool fmod_ret_probe(void)
 {
-	static int usable = -1;
+	int fd = probe_load(BPF_PROG_TYPE_TRACING, BPF_MODIFY_RETURN, "security_socket_create", 0);
+	int link;
 
-	if (usable < 0)
-		usable = lsm_cgroup_probe();
-	return usable;
+	if (fd < 0)
+		return false;
+	link = bpf_link_create(fd, 0, BPF_MODIFY_RETURN, NULL);
+	close(fd);
+	if (link < 0)
+		return false;
+	close(link);
+	return true;
+}
+
+/* Whether the socket() syscall tracepoint is there, tracefs mounted where systemd would. */
+static bool sys_enter_socket_probe(void)
+{
+	static const char dir[] = "/sys/kernel/tracing";
+	static const char id[] = "/sys/kernel/tracing/events/syscalls/sys_enter_socket/id";
+
+	if (access(id, R_OK) < 0 && access(dir, F_OK) == 0 && access("/sys/kernel/debug/tracing",
+								       F_OK) < 0)
+		mount("tracefs", dir, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	return access(id, R_OK) == 0 ||
+	       access("/sys/kernel/debug/tracing/events/syscalls/sys_enter_socket/id", R_OK) == 0;
+}
+
+static const char *const path_names[] = {
+	[LN_PACKET_NONE] = "none",
+	[LN_PACKET_LSM_CGROUP] = "lsm_cgroup",
+	[LN_PACKET_FMOD_RET] = "fmod_ret",
+	[LN_PACKET_KILL] = "tracepoint-kill",
+};
+
+/* Asked once: every generation must have the same programs for the links to swap. */
+enum ln_packet_path ln_packet_path(void)
+{
+	static int path = -1;
+
+	if (path >= 0)
+		return path;
+	if (lsm_cgroup_probe())
+		path = LN_PACKET_LSM_CGROUP;
+	else if (fmod_ret_probe())
+		path = LN_PACKET_FMOD_RET;
+	else if (sys_enter_socket_probe())
+		path = LN_PACKET_KILL;
+	else
+		path = LN_PACKET_NONE;
+	return path;
+}
+
+const char *ln_packet_path_name(void)
+{
+	return path_names[ln_packet_path()];
+}
+
+static const char *path_note(enum ln_packet_path p)
+{
+	switch (p) {
+	case LN_PACKET_LSM_CGROUP:
+		return "an lsm_cgroup program on the guarded cgroups: socket() fails with EPERM";
+	case LN_PACKET_FMOD_RET:
+		return "a fmod_ret program on security_socket_create (no lsm_cgroup program "
+		       "runs here): socket() fails with EPERM";
+	case LN_PACKET_KILL:
+		return "a socket() syscall tracepoint (no lsm_cgroup or fmod_ret program runs "
+		       "here): the caller is killed (SIGKILL)";
+	default:
+		return "not enforced";
+	}
+}
+
+static bool any_packet_deny(const struct ln_compiled *cc)
+{
+	for (size_t i = 0; i < cc->n_policies; i++)
+		if (!(cc->policies[i].sock_allow & (1u << LN_SOCK_PACKET)))
+			return true;
+	return false;
 }
 
 /*
- * packet-sockets= is enforced by an lsm_cgroup program: where none can run it is left out
- * (so the agent still starts), and a policy that would refuse packet sockets is told.
+ * packet-sockets= is enforced by the first program of ln_packet_path() this kernel runs;
+ * the others are left out (so the agent still starts). Where none runs, a policy that
+ * would refuse packet sockets is told.
  */
 void ln_sock_kinds_prepare(struct ln_manager *m, struct ln_generation *g)
 {
-	if (lsm_cgroup_usable())
-		return;
-	bpf_program__set_autoload(g->skel->progs.ln_packet_create, false);
-	for (size_t i = 0; i < g->cc.n_policies; i++) {
-		if (g->cc.policies[i].sock_allow & (1u << LN_SOCK_PACKET))
-			continue;
+	enum ln_packet_path p = ln_packet_path();
+	static bool said;
+
+	bpf_program__set_autoload(g->skel->progs.ln_packet_create, p == LN_PACKET_LSM_CGROUP);
+	bpf_program__set_autoload(g->skel->progs.ln_packet_fmod, p == LN_PACKET_FMOD_RET);
+	bpf_program__set_autoload(g->skel->progs.ln_packet_kill, p == LN_PACKET_KILL);
+	if (!said)
+		ln_note(m, LOG_INFO, "packet-sockets = deny: %s", path_note(p));
+	said = true;
+	if (p == LN_PACKET_NONE && any_packet_deny(&g->cc))
 		ln_note(m, LOG_WARNING, "packet-sockets = deny is not enforced: this kernel "
-			"runs no lsm_cgroup program (needs >= 6.0 and the BPF LSM)");
-		return;
-	}
+			"runs no lsm_cgroup, fmod_ret or syscall tracepoint program");
+}
+
+bool ln_sock_kinds_packet_global(const struct ln_generation *g)
+{
+	enum ln_packet_path p = ln_packet_path();
+
+	return (p == LN_PACKET_FMOD_RET || p == LN_PACKET_KILL) && any_packet_deny(&g->cc);
 }

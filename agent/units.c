@@ -131,6 +131,21 @@ static bool home_find(struct ln_manager *m, const char *unit, const char *parent
 	return false;
 }
 
+bool ln_unit_home_below(struct ln_manager *m, const char *parent)
+{
+	size_t n = strlen(parent);
+
+	for (size_t i = 0; i < m->n_unit_homes; i++) {
+		const char *h = m->unit_homes[i], *rest = h + n + !!n;
+
+		/* "@parent/CHILD/UNIT" ("/CHILD/UNIT" below the root is "CHILD/UNIT") */
+		if (!strncmp(h, parent, n) && (!n || h[n] == '/') && strchr(rest, '/') &&
+		    !strchr(strchr(rest, '/') + 1, '/'))
+			return true;
+	}
+	return false;
+}
+
 bool ln_unit_home_is(struct ln_manager *m, const char *unit, const char *parent)
 {
 	return home_find(m, unit, parent, strlen(parent));

@@ -78,12 +78,22 @@ static bool ancestor_bound_to(struct ln_generation *g, const char *path, __u32 p
 	return false;
 }
 
+/* A cgroup's patterns for its new children and their new children go with it. */
+static void children_forget(struct ln_generation *g, __u64 id)
+{
+	int fd = bpf_map__fd(g->skel->maps.cg_children);
+
+	bpf_map_delete_elem(fd, &id);
+	for (__u32 i = 0; i < LN_CG_PATTERNS; i++)
+		bpf_map_delete_elem(fd, &(__u64){ LN_CG_GRAND_KEY(id, i) });
+}
+
 static void bound_remove(struct walk *wk, struct ln_bound *b)
 {
 	struct ln_generation *g = wk->g;
 
 	bpf_map_delete_elem(bpf_map__fd(g->skel->maps.cgroup_policy), &b->id);
-	bpf_map_delete_elem(bpf_map__fd(g->skel->maps.cg_children), &b->id);
+	children_forget(g, b->id);
 	if (b->flags & LN_CG_UNBOUND)
 		wk->st->seen++;
 	else
@@ -123,7 +133,7 @@ static int bound_set(struct walk *wk, const char *path, __u64 id, struct ln_cgro
 			return 0;
 		if (b->id != id) { /* the same path made again: the old id is gone */
 			bpf_map_delete_elem(fd, &b->id);
-			bpf_map_delete_elem(bpf_map__fd(g->skel->maps.cg_children), &b->id);
+			children_forget(g, b->id);
 		}
 	} else {
 		if (g->n_bound == g->cap_bound) {
@@ -212,10 +222,24 @@ static bool parent_is_glob_parent(struct walk *wk)
  */
 static __u32 watch_children(struct walk *wk, __u64 id)
 {
+	const struct ln_compiled *cc = &wk->g->cc;
 	int fd = bpf_map__fd(wk->g->skel->maps.cg_children);
-	struct ln_cg_children ch;
-	int n = children_of(wk, wk->path, &ch);
+	struct ln_cg_children ch, gc;
+	int n = children_of(wk, wk->path, &ch), ng;
+	bool grand = n > 0 && !ln_unit_home_below(wk->m, wk->path) &&
+		     !ln_guard_gate_below(wk->m, wk->path);
 
+	/* Before the entry the programs look at first: what a new child's new child is. */
+	for (__u32 i = 0; i < LN_CG_PATTERNS; i++) {
+		__u64 key = LN_CG_GRAND_KEY(id, i);
+
+		/* Units' and gates' patterns are per path: below those, it stays pending. */
+		ng = grand ? ln_cg_grandchildren_of(cc->bindings, cc->n_bindings, wk->path, &ch,
+						    i, &gc)
+			   : 0;
+		if (ng <= 0 || bpf_map_update_elem(fd, &key, &gc, BPF_ANY) < 0)
+			bpf_map_delete_elem(fd, &key);
+	}
 	if (n > 0 && bpf_map_update_elem(fd, &id, &ch, BPF_ANY) < 0)
 		n = -errno;
 	if (n <= 0)

@@ -16,8 +16,9 @@
 # kernel cost of a denied, reported connect() (repeats summarised in the
 # kernel), and a flood of denials: connects/s, events that reach the agent,
 # status latency. The exe part (bench/run-exe-bench.sh): what 100 exe policies in a
-# scope add to a verdict.
-# BENCH_PARTS="connect dns egress deny asker cgroup exe unix history lists" (default);
+# scope add to a verdict. The packet part (bench/run-packet-bench.sh): what the global
+# packet-socket program costs every syscall and socket() where it is in use.
+# BENCH_PARTS="connect dns egress deny asker cgroup exe unix history lists packet" (default);
 # LSN_BENCH_AGENT: another agent binary to measure (e.g. an older build).
 set -u
 cd "$(dirname "$0")/.."
@@ -29,7 +30,7 @@ LOOP=$B/bench/connect_loop
 ITERS=${BENCH_ITERS:-300000}
 SIZES=${BENCH_SIZES:-"0 10000 1000000"}
 KINDS=${BENCH_KINDS:-"v4 v4cidr v6 v6cidr"}
-PARTS=${BENCH_PARTS:-"connect dns egress deny asker cgroup exe unix history lists"}
+PARTS=${BENCH_PARTS:-"connect dns egress deny asker cgroup exe unix history lists packet"}
 want() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (BPF)" >&2; exit 1; }
@@ -257,4 +258,8 @@ fi
 if want lists; then
 	echo
 	BUILD=$B bench/run-lists-bench.py || exit 1
+fi
+if want packet; then
+	echo
+	LSN_BENCH_LOCKED=1 bench/run-packet-bench.sh || exit 1
 fi

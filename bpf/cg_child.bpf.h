@@ -52,6 +52,10 @@ extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
 
 /* Walk-internal flag: a cgroup decided by name, so its own children are not seen either. */
 #define LN_CG_NEW (1u << 31)
+/* Walk-internal: which of its parent's patterns such a cgroup matched, if only one watched. */
+#define LN_CG_WATCH_SHIFT 16
+#define LN_CG_WATCH_MASK (LN_CG_PATTERNS - 1)
+#define LN_CG_MULTI (1u << 30)
 #define LN_GLOB_NO_STAR 0xffffu
 /* Enough steps for the worst '*' backtracking over the longest name and pattern. */
 #define LN_GLOB_STEPS ((LN_CG_NAME_LEN + 1) * LN_CG_PATTERN_LEN + LN_CG_PATTERN_LEN)
@@ -110,13 +114,14 @@ static long ln_glob_step(__u32 i, void *ctx)
 }
 
 /*
- * The entry a new child named g->name of cgroup @parent stands for, into
- * @out: 0, or -1 when it stays pending (no patterns, a '**' glob, no answer).
+ * The entry a new child named g->name of cgroup @parent (or of a new child of
+ * it: LN_CG_GRAND_KEY) stands for, into @out: 0, or -1 when it stays pending
+ * (no patterns, a '**' glob, no answer).
  */
 LN_INLINE int ln_cg_child_match(__u64 parent, struct ln_glob *g, struct ln_cgroup_val *out)
 {
 	const struct ln_cg_children *ch = bpf_map_lookup_elem(&cg_children, &parent);
-	__u32 flags = LN_CG_UNBOUND, policy_id = 0, i;
+	__u32 flags = LN_CG_UNBOUND, policy_id = 0, i, watching = 0, watched = 0;
 
 	if (!ch)
 		return -1;
@@ -142,14 +147,38 @@ LN_INLINE int ln_cg_child_match(__u64 parent, struct ln_glob *g, struct ln_cgrou
 			flags &= ~LN_CG_UNBOUND;
 			policy_id = pt->policy_id;
 		}
-		if (pt->flags & LN_CHILD_WATCH)
+		/*
+		 * Which watching patterns it matched, counted with ch->pad (0) added: values
+		 * the verifier does not track, so the loop's states do not multiply by them.
+		 */
+		if (pt->flags & LN_CHILD_WATCH) {
 			flags |= LN_CG_GLOB_PARENT | LN_CG_NEW;
+			watching += 1 + ch->pad;
+			watched += i + ch->pad;
+		}
 		if (pt->flags & LN_CHILD_GUARD)
 			flags |= LN_CG_GUARD;
 	}
+	/* its children: by the one watching pattern it matched (LN_CG_GRAND_KEY); more: pending */
 	out->policy_id = policy_id;
-	out->flags = flags;
+	out->flags = flags | (watched & LN_CG_WATCH_MASK) << LN_CG_WATCH_SHIFT |
+		     ((__u32)(1 - watching) >> 31) * LN_CG_MULTI;
 	return 0;
+}
+
+/*
+ * The key of the patterns a new child of @parent (entry flags @above, its
+ * parent @grand) is matched against: @parent's own, or for a new @parent the
+ * ones its pattern at @grand gives (LN_CG_GRAND_KEY; none deeper); 0: none,
+ * pending. A global function: the walk that calls it gains no branch.
+ */
+__attribute__((noinline)) __u64 ln_cg_children_key(__u32 above, __u64 parent, __u64 grand)
+{
+	if (!(above & LN_CG_NEW))
+		return parent;
+	if (above & LN_CG_MULTI)
+		return 0;
+	return LN_CG_GRAND_KEY(grand, (above >> LN_CG_WATCH_SHIFT) & LN_CG_WATCH_MASK);
 }
 
 /* The name of @cg's ancestor at @level into g->name: 0, or -1 (none, or too long to trust). */

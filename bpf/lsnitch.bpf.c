@@ -32,14 +32,16 @@ LN_INLINE void ln_count(__u32 idx)
  * Nearest ancestor of cgroup @cg that a policy names (0: none), from the
  * cgroup_policy map without the cache. A cgroup on the way with no entry,
  * below a glob parent, is new: the parent's cg_children patterns decide it by
- * name, or it is pending (LN_POLICY_PENDING), as is every new cgroup below a
- * new one. Below a gate, only a guard (a --cgroup path) gives a policy again.
+ * name, or it is pending (LN_POLICY_PENDING); so is a new one's new child,
+ * unless the agent left the patterns it would have (LN_CG_GRAND_KEY), and
+ * every cgroup deeper. Below a gate, only a guard (a --cgroup path) gives a
+ * policy again.
  */
 LN_INLINE __u32 ln_cgroup_walk(__u64 cg, struct __sk_buff *skb, struct bpf_sock_addr *sa)
 {
 	__u32 policy_id = LN_POLICY_IMPLICIT, above = 0;
 	struct ln_cgroup_val *bound, named;
-	__u64 parent = 0;
+	__u64 parent = 0, grand = 0, key;
 	int level, gated = 0, r;
 
 	for (level = 0; level < LN_MAX_CGROUP_DEPTH; level++) {
@@ -51,11 +53,12 @@ LN_INLINE __u32 ln_cgroup_walk(__u64 cg, struct __sk_buff *skb, struct bpf_sock_
 			break;
 		bound = bpf_map_lookup_elem(&cgroup_policy, &id);
 		if (!bound && (above & LN_CG_GLOB_PARENT)) {
-			if (above & LN_CG_NEW)
+			key = ln_cg_children_key(above, parent, grand);
+			if (!key)
 				return LN_POLICY_PENDING;
-			r = skb  ? ln_cg_child_skb(skb, parent, level, &named)
-			    : sa ? ln_cg_child_sa(sa, parent, level, &named)
-				 : ln_cg_child_task(parent, level, &named);
+			r = skb  ? ln_cg_child_skb(skb, key, level, &named)
+			    : sa ? ln_cg_child_sa(sa, key, level, &named)
+				 : ln_cg_child_task(key, level, &named);
 			if (r < 0)
 				return LN_POLICY_PENDING;
 			bound = &named;
@@ -67,6 +70,7 @@ LN_INLINE __u32 ln_cgroup_walk(__u64 cg, struct __sk_buff *skb, struct bpf_sock_
 			policy_id = bound->policy_id;
 		if (above & LN_CG_GATE)
 			gated = 1;
+		grand = parent;
 		parent = id;
 		if (id == cg)
 			break;
@@ -551,6 +555,8 @@ int ln_sendmsg6(struct bpf_sock_addr *ctx)
 
 /* Socket kinds at socket(): cgroup/sock_create and lsm_cgroup/socket_create. */
 #include "sock_create.bpf.h"
+/* The same for AF_PACKET where no lsm_cgroup program runs: one global program. */
+#include "packet_global.bpf.h"
 
 /* Resolver sockets: cgroup/connect_unix (set by the agent), nss-resolve's and nscd's. */
 #include "unix.bpf.h"

@@ -254,6 +254,8 @@ static void show_status(json_object *o)
 	for (size_t i = 0; i < n; i++)
 		show_cgroup(json_object_get_string(json_object_array_get_idx(a, i)),
 			    get(o, "cgroup_state"));
+	if (get(o, "packet_sockets"))
+		printf("packet-sockets = deny enforced by: %s\n", get_str(o, "packet_sockets", "?"));
 	a = get(o, "policies");
 	n = a ? json_object_array_length(a) : 0;
 	printf("policies: %zu\n", n);

@@ -223,6 +223,13 @@ _Static_assert(sizeof(struct ln_cgroup_val) == 8, "ln_cgroup_val size");
 #define LN_CHILD_WATCH (1u << 1)   /* a matching child's children are decided here too */
 #define LN_CHILD_PENDING (1u << 2) /* a matching child is pending (a '**' glob) */
 #define LN_CHILD_GUARD (1u << 3)   /* a matching child is a --cgroup path (LN_CG_GUARD) */
+/*
+ * A new child's own new children (two deep below a glob parent P, made in one burst): the
+ * patterns the agent would give a child of P that matched P's watching pattern @i (and no
+ * other), under key LN_CG_GRAND_KEY(P's id, @i) in the same map. No such entry, or a child
+ * that matched two watching patterns: pending, as before. (Cgroup ids stay below 2^56.)
+ */
+#define LN_CG_GRAND_KEY(id, i) ((__u64)(id) | (1ULL << 63) | ((__u64)(i) << 56))
 
 struct ln_cg_pattern {
 	char pattern[LN_CG_PATTERN_LEN];

@@ -140,3 +140,58 @@ int ln_cg_children_of(const struct ln_binding *b, size_t n, const char *parent,
 	}
 	return r < 0 ? r : (int)out->n;
 }
+
+/* @b's own pattern for a new child of @parent into @one: how many (0: it has none there). */
+static int contribution(const struct ln_binding *b, const char *parent, struct ln_cg_children *one)
+{
+	int r;
+
+	memset(one, 0, sizeof(*one));
+	r = binding_rank(b) == 0 ? add_exact(one, b, parent) : add_glob(one, b, parent);
+	return r < 0 ? r : (int)one->n;
+}
+
+/* Whether @p is pattern @i of @ch, as ln_cg_children_add() tells them apart. */
+static bool is_pattern(const struct ln_cg_children *ch, __u32 i, const struct ln_cg_pattern *p)
+{
+	return i < ch->n && ch->p[i].flags == p->flags && ch->p[i].policy_id == p->policy_id &&
+	       !strcmp(ch->p[i].pattern, p->pattern);
+}
+
+/* @b's pattern one level below @parent's watching pattern @i (when it is @b's), into @out. */
+static int add_grandchild(struct ln_cg_children *out, const struct ln_binding *b,
+			  const char *parent, const struct ln_cg_children *ch, __u32 i)
+{
+	struct ln_cg_children one;
+	char path[4096];
+	int r, n;
+
+	r = contribution(b, parent, &one);
+	if (r <= 0 || !(one.p[0].flags & LN_CHILD_WATCH) || !is_pattern(ch, i, &one.p[0]))
+		return r < 0 ? r : 0;
+	/* a pattern matches its own text, so it stands for any child it matches */
+	n = snprintf(path, sizeof(path), "%s%s%s", parent, *parent ? "/" : "", one.p[0].pattern);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return -E2BIG;
+	r = contribution(b, path, &one);
+	if (r <= 0)
+		return r;
+	return ln_cg_children_add(out, one.p[0].pattern, strlen(one.p[0].pattern),
+				  one.p[0].policy_id, one.p[0].flags);
+}
+
+int ln_cg_grandchildren_of(const struct ln_binding *b, size_t n, const char *parent,
+			   const struct ln_cg_children *ch, __u32 i, struct ln_cg_children *out)
+{
+	int r = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (i >= ch->n || !(ch->p[i].flags & LN_CHILD_WATCH))
+		return 0;
+	/* In ln_cg_children_of()'s order, units aside (the caller's to rule out). */
+	for (int rank = 0; rank < 3 && r >= 0; rank += 2)
+		for (size_t k = 0; k < n && r >= 0; k++)
+			if (binding_rank(&b[k]) == rank)
+				r = add_grandchild(out, &b[k], parent, ch, i);
+	return r < 0 ? r : (int)out->n;
+}

@@ -513,6 +513,16 @@ typedef bool (*ln_unit_home_fn)(const char *unit, const char *parent, void *ud);
  */
 int ln_cg_children_of(const struct ln_binding *b, size_t n, const char *parent,
 		      ln_unit_home_fn home, void *ud, struct ln_cg_children *out);
+/*
+ * What a new child of a new child C of @parent is, by its name, where the agent has seen
+ * neither, when C matched @parent's watching pattern @i and no other (LN_CG_GRAND_KEY): what
+ * ln_cg_children_of() would give C, from the bindings whose pattern at @parent is @i (@ch:
+ * what ln_cg_children_of() gave @parent). Units are the caller's to rule out (they are known
+ * only at their home). Returns how many (0: @i watches nothing), or -E2BIG: they do not fit,
+ * and such grandchildren stay pending.
+ */
+int ln_cg_grandchildren_of(const struct ln_binding *b, size_t n, const char *parent,
+			   const struct ln_cg_children *ch, __u32 i, struct ln_cg_children *out);
 /* Whether @path is a cgroup v2 directory (the agent asks statfs()). */
 typedef bool (*ln_is_cgroup2_fn)(const char *path, void *ud);
 /*

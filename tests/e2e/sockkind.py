@@ -5,7 +5,9 @@
     sockkind.py raw4|raw6 ADDR PORT MARKER     SOCK_RAW/IPPROTO_UDP: a UDP datagram
     sockkind.py packet IFNAME MAC SRC4 DST4 PORT MARKER
                                                AF_PACKET/SOCK_DGRAM: an IPv4/UDP frame
-    sockkind.py packet-open                    AF_PACKET/SOCK_RAW/ETH_P_ALL, opened only
+    sockkind.py packet-raw IFNAME MAC SRC4 DST4 PORT MARKER
+                                               AF_PACKET/SOCK_RAW/ETH_P_ALL: the same frame,
+                                               Ethernet header included
     sockkind.py ping4|ping6 ADDR MARKER        SOCK_DGRAM/IPPROTO_ICMP(V6): an echo request
     sockkind.py listen ADDR4 ADDR6 PORT        (in the netns) print each UDP payload and
                                                each ICMP echo request payload, one a line
@@ -113,9 +115,14 @@ def main(a):
         s = open_socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(ETH_P_IP))
         frame = ipv4(a[3], a[4], udp(int(a[5]), a[6].encode()))
         send(s, frame, (a[1], ETH_P_IP, 0, 0, bytes.fromhex(a[2].replace(":", ""))))
-    elif mode == "packet-open":
-        open_socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
-        print("ok")
+    elif mode == "packet-raw":
+        check_dest(a[4])
+        s = open_socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+        s.bind((a[1], 0))
+        eth = bytes.fromhex(a[2].replace(":", "")) + b"\x02\0\0\0\0\x01"
+        frame = eth + struct.pack("!H", ETH_P_IP) + ipv4(a[3], a[4], udp(int(a[5]),
+                                                                        a[6].encode()))
+        send(s, frame, (a[1], 0))
     elif mode in ("ping4", "ping6"):
         check_dest(a[1])
         v6 = mode == "ping6"

@@ -7,7 +7,9 @@
 #   1. a new sibling no binding names connects on its first try, with its
 #      new child made in the same burst (no "pending" deny any more);
 #   2. a new container matching the glob is under its policy from its first
-#      connect: the event names the policy, never "pending";
+#      connect: the event names the policy, never "pending"; so is a new
+#      container in a new pod, made in one burst (pods/*/ctr-*, two new levels),
+#      while a new pod's other children are under the ancestors' (allowed);
 #   3. with no glob (guard no glob parent for another reason), app and
 #      u.service are removed and made again N times (what systemd
 #      does on restart), a process connecting at once each time to a denied
@@ -34,6 +36,10 @@ default = deny
 [policy app]
 cgroup = $CGREL/guard/app
 default = deny
+
+[policy pod]
+cgroup = $CGREL/guard/pods/*/ctr-*
+default = deny
 EOF
 UNITS=$TMPD/units.d
 mkdir -p "$UNITS"
@@ -41,7 +47,7 @@ write_file "$UNITS/u.service.ini" <<EOF
 [policy]
 default = deny
 EOF
-make_cg guard/app guard/system.slice/u.service
+make_cg guard/app guard/system.slice/u.service guard/pods
 start_agent --config "$INI" --units "$UNITS"
 
 # first_connect CGDIR ADDR: make CGDIR (with its parents), join it, connect
@@ -77,6 +83,26 @@ sleep 0.3
 assert_eq "one deny event per container, by the policy ctr (decided by name)" "$N" \
 	"$(events_since_mark | grep -c '^deny .* policy=ctr .*reason=default ')"
 assert_no_match "no container was pending" 'reason=pending' "$(events_since_mark)"
+
+log "2b. $N new pods, each made with a container in it, connect at once to 127.0.0.2"
+ev_mark
+pids=()
+mkdir -p "$TMPD/pod" "$TMPD/side"
+for ((i = 1; i <= N; i++)); do
+	first_connect "$CG/guard/pods/p-$i/ctr-1" 127.0.0.2 >"$TMPD/pod/$i" &
+	pids+=("$!")
+	first_connect "$CG/guard/pods/q-$i/side" 127.0.0.3 >"$TMPD/side/$i" &
+	pids+=("$!")
+done
+wait "${pids[@]}"
+assert_eq "every first connect of a container in a new pod failed with EPERM" "$N" \
+	"$(grep -l 'Operation not permitted' "$TMPD"/pod/* | wc -l)"
+assert_eq "every first connect of a new pod's other child succeeded" "$N" \
+	"$(grep -lx ok "$TMPD"/side/* | wc -l)"
+sleep 0.3
+assert_eq "one deny event per container, by the policy pod (two levels decided by name)" \
+	"$N" "$(events_since_mark | grep -c '^deny .* policy=pod .*reason=default ')"
+assert_no_match "no container in a new pod was pending" 'reason=pending' "$(events_since_mark)"
 
 log "3. no glob now: the exact path app and the unit u.service restart $N times each"
 stop_agent || fail "the agent did not stop cleanly"

@@ -8,6 +8,11 @@
 # default= line, and no marker arrives. With the keys set to deny under default = allow,
 # the events name the keys. Controls: the keys set to allow, the cgroup outside the
 # guarded one, and audit mode (would-deny events, the sockets open): the markers arrive.
+# AF_PACKET (SOCK_DGRAM and SOCK_RAW frames) is refused by whichever program the kernel
+# runs (status "packet_sockets"): an lsm_cgroup or fmod_ret one (socket() fails with
+# EPERM), or the socket() tracepoint, which kills the caller (the word is then "killed").
+# The last two are global programs: a process outside the test cgroup still sends its
+# frames while the agent runs.
 . "$(dirname "$0")/lib.sh"
 lsn_setup
 make_cg guard/deny guard/keys guard/allow guard/audit
@@ -69,15 +74,26 @@ LPKT=sk.ini:$(line_of "$INI" "packet-sockets = deny")
 LICMP=sk.ini:$(line_of "$INI" "icmp-sockets = deny")
 LW=sk.ini:$(grep -n -F "default = deny" "$INI" | sed -n 3p | cut -d: -f1)
 
-start_agent --config "$INI"
+CLI=$LSN_ROOT/build/lsnitch
+start_agent --config "$INI" --control "$TMPD/ctl.sock"
 # AF_PACKET runs no cgroup/sock_create program: packet-sockets needs an lsm_cgroup program,
-# which some kernels cannot run (no BPF LSM, or a lockdown that refuses LSM programs).
-PKT_ENFORCED=1
-if grep -q "packet-sockets = deny is not enforced" "$AGENT_ERR"; then
+# else a fmod_ret one, else the socket() tracepoint (which kills: no EPERM).
+PKT_ENFORCED=1 PKT_DENY=socket-EPERM
+PKT_PATH=$("$CLI" --socket "$TMPD/ctl.sock" --json status | "$PY" -c \
+	'import json, sys; print(json.load(sys.stdin)["packet_sockets"])')
+log "packet-sockets = deny enforced by: $PKT_PATH"
+grep -q "^lsnitch-agent: packet-sockets = deny: " "$AGENT_ERR" ||
+	fail "the startup log does not say what enforces packet-sockets = deny"
+case $PKT_PATH in
+lsm_cgroup | fmod_ret) ;;
+tracepoint-kill) PKT_DENY=killed ;;
+*)
 	PKT_ENFORCED=""
-	log "NOTE: this kernel runs no lsm_cgroup program: the AF_PACKET refusals are not checked"
-	ok "the agent says packet-sockets = deny is not enforced"
-fi
+	log "NOTE: this kernel runs no program for AF_PACKET: the refusals are not checked"
+	grep -q "packet-sockets = deny is not enforced" "$AGENT_ERR" ||
+		fail "the agent does not say packet-sockets = deny is not enforced"
+	;;
+esac
 
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
 N=0
@@ -95,6 +111,7 @@ send() {
 	marker=lsn-sk-$$-$N-$1
 	[ "$verdict" = - ] || ev_mark
 	got=$(in_cg "$(cg_dir "$cg")" "${wrap[@]}" "$PY" "$SK" "$@" "$marker" 2>>"$TMPD/client.err")
+	[ $? != 137 ] || got=killed # SIGKILL: the tracepoint path's refusal
 	assert_eq "$cg: $1" "$want" "$got"
 	[ "$verdict" = - ] || expect_event "$(event_re "$verdict" "$kind" "$sock" \
 		"${CG#"$CG2"/}/$cg" "$policy" "$rule" socket-kind "$hook" \
@@ -117,16 +134,17 @@ send() {
 RAW4=(raw4 "$NS4" "$P")
 RAW6=(raw6 "$NS6" "$P")
 PKT=(packet "$VETH_H" "$NSMAC" "$HOST4" "$NS4" "$P")
+PKTRAW=(packet-raw "$VETH_H" "$NSMAC" "$HOST4" "$NS4" "$P")
 
 log "default = deny: refused at socket(), the default= line named, nothing arrives"
 D=guard/deny
 send $D socket-EPERM deny lockdown "$LD" raw inet/raw/udp sock_create no -- "${RAW4[@]}"
 send $D socket-EPERM deny lockdown "$LD" raw inet6/raw/udp sock_create no -- "${RAW6[@]}"
 if [ -n "$PKT_ENFORCED" ]; then
-	send $D socket-EPERM deny lockdown "$LD" packet packet/dgram/0x0800 packet_create no -- \
+	send $D "$PKT_DENY" deny lockdown "$LD" packet packet/dgram/0x0800 packet_create no -- \
 		"${PKT[@]}"
-	send $D socket-EPERM deny lockdown "$LD" packet packet/raw/0x0003 packet_create no -- \
-		packet-open
+	send $D "$PKT_DENY" deny lockdown "$LD" packet packet/raw/0x0003 packet_create no -- \
+		"${PKTRAW[@]}"
 fi
 send $D socket-EPERM deny lockdown "$LD" icmp inet/dgram/icmp sock_create no --nobody -- \
 	ping4 "$NS4"
@@ -137,7 +155,7 @@ log "the keys under default = allow: the events name them"
 K=guard/keys
 send $K socket-EPERM deny keys "$LRAW" raw inet/raw/udp sock_create no -- "${RAW4[@]}"
 [ -z "$PKT_ENFORCED" ] ||
-	send $K socket-EPERM deny keys "$LPKT" packet packet/dgram/0x0800 packet_create no -- \
+	send $K "$PKT_DENY" deny keys "$LPKT" packet packet/dgram/0x0800 packet_create no -- \
 		"${PKT[@]}"
 send $K socket-EPERM deny keys "$LICMP" icmp inet/dgram/icmp sock_create no --nobody -- \
 	ping4 "$NS4"
@@ -147,9 +165,14 @@ for cg in guard/allow outside; do
 	send $cg ok - - - - - - yes -- "${RAW4[@]}"
 	send $cg ok - - - - - - yes -- "${RAW6[@]}"
 	send $cg ok - - - - - - yes -- "${PKT[@]}"
+	send $cg ok - - - - - - yes -- "${PKTRAW[@]}"
 	send $cg ok - - - - - - yes --nobody -- ping4 "$NS4"
 	send $cg ok - - - - - - yes --nobody -- ping6 "$NS6"
 done
+
+log "outside the test cgroup (a global program decides only below the agent's --cgroup)"
+send . ok - - - - - - yes -- "${PKT[@]}"
+send . ok - - - - - - yes -- "${PKTRAW[@]}"
 
 log "audit = yes: would-deny, the sockets open and the markers arrive"
 A=guard/audit
@@ -177,4 +200,25 @@ send $D ok - - - - - - yes -- "${RAW4[@]}"
 send $D socket-EPERM deny lockdown "$LI2" icmp inet/dgram/icmp sock_create no --nobody -- \
 	ping4 "$NS4"
 assert_no_other_events
+
+# How many programs named $1 are loaded: the generation in force, plus any link left behind.
+progs_named() {
+	bpftool -j prog show 2>/dev/null | "$PY" -c \
+		'import json, sys; print(sum(p.get("name") == sys.argv[1] for p in json.load(sys.stdin)))' "$1"
+}
+case $PKT_PATH in fmod_ret) GP=ln_packet_fmod ;; tracepoint-kill) GP=ln_packet_kill ;; *) GP="" ;; esac
+if [ -n "$GP" ] && command -v bpftool >/dev/null; then
+	log "the global program ($GP): one after the reload, kept pinned over a restart, gone at exit"
+	assert_eq "$GP programs after the reload" 1 "$(progs_named "$GP")"
+	stop_agent QUIT || fail "SIGQUIT: the agent did not exit cleanly"
+	send $D "$PKT_DENY" - - - - - - no -- "${PKT[@]}"
+	start_agent --config "$INI" --control "$TMPD/ctl.sock"
+	assert_eq "$GP programs after the restart" 1 "$(progs_named "$GP")"
+	send $D "$PKT_DENY" deny lockdown "$LD" packet packet/dgram/0x0800 packet_create no -- \
+		"${PKT[@]}"
+	send . ok - - - - - - yes -- "${PKT[@]}"
+	stop_agent || fail "SIGTERM: the agent did not exit cleanly"
+	assert_eq "$GP programs once the agent stopped" 0 "$(progs_named "$GP")"
+	send $D ok - - - - - - yes -- "${PKT[@]}"
+fi
 finish

@@ -92,6 +92,43 @@ static void test_children_limits(void **state)
 	assert_int_equal(ln_cg_children_add(&ch, "c9", 2, 1, LN_CHILD_BIND), -E2BIG);
 }
 
+static struct ln_cg_children gc;
+
+/* What a new child of a new child of @parent is, when the first matched pattern @i. */
+static int grandchildren(const char *parent, __u32 i)
+{
+	int n = children(parent);
+
+	assert_true(n >= 0);
+	n = ln_cg_grandchildren_of(bindings, N_BINDINGS, parent, &ch, i, &gc);
+	memcpy(&ch, &gc, sizeof(ch)); /* for expect() */
+	return n;
+}
+
+static void test_grandchildren(void **state)
+{
+	(void)state;
+	/* guard/pods/NEW/NEW: the new pod matched "*" (pattern 0), its child is a ctr-* */
+	assert_int_equal(grandchildren("guard/pods", 0), 1);
+	expect(0, "ctr-*", 2, LN_CHILD_BIND);
+	/* guard/NEW/NEW: a new "pods" (pattern 3 of guard); app, ctr-9, ctr-* only bind */
+	assert_int_equal(grandchildren("guard", 3), 1);
+	expect(0, "*", 0, LN_CHILD_WATCH);
+	assert_int_equal(grandchildren("guard", 2), 0);
+	/* the root: a new guard (pattern 0), in lookup order (exact paths first) */
+	assert_int_equal(grandchildren("", 0), 4);
+	expect(0, "app", 3, LN_CHILD_BIND);
+	expect(1, "ctr-9", 6, LN_CHILD_BIND);
+	expect(2, "ctr-*", 1, LN_CHILD_BIND);
+	expect(3, "pods", 0, LN_CHILD_WATCH);
+	/* a new deep (pattern 1): its "**" keeps its children pending */
+	assert_int_equal(grandchildren("", 1), 1);
+	expect(0, "*", 0, LN_CHILD_PENDING);
+	/* no such pattern, or nothing watches two levels below */
+	assert_int_equal(grandchildren("", 7), 0);
+	assert_int_equal(grandchildren("guard/pods/p1", 0), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -99,6 +136,7 @@ int main(void)
 		cmocka_unit_test(test_children_levels),
 		cmocka_unit_test(test_children_units_and_double_star),
 		cmocka_unit_test(test_children_limits),
+		cmocka_unit_test(test_grandchildren),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
