@@ -7,10 +7,8 @@
 # enforcing, allows the same workload and denies a new destination. Then: an
 # agent killed with -9 while it drains thousands of flows leaves a database
 # that opens and passes integrity_check, and the next agent goes on adding to
-# it; buckets older than the retention go at start; the agent rolls a
-# database of minutes (bench/history_fill's) up into hours and days and
-# `history` over ranges with unaligned edges answers the same after as before;
-# status shows the database (path, size, oldest, lost, last error); an
+# it; buckets older than the retention go at start; status shows the
+# database (path, size, oldest, lost, last error); an
 # unwritable history path leaves enforcement working (control: the same
 # denials and allows) and status says why.
 . "$(dirname "$0")/lib.sh"
@@ -192,40 +190,6 @@ assert_eq "the 40-day-old bucket is gone, the 2-day-old one stays" 1 \
 	"$(sql "SELECT count(*) FROM buckets WHERE minute < $((now - 86400))")"
 assert_match "the agent says so" "history: 1 old buckets removed" "$(cat "$AGENT_ERR")"
 stop_agent || fail "the agent exited with status $AGENT_RC on SIGTERM"
-
-log "roll-ups: a database of minutes rolled up by the agent answers as before"
-FIX=$TMPD/fixture.db
-"$LSN_ROOT/build/bench/history_fill" "$FIX" 40 900 >/dev/null || fail "history_fill failed"
-now=$(date +%s)
-fsql() { DB=$FIX sql "$1"; }
-# flows SINCE UNTIL: the fixture's answer, one line per flow
-flows() { "$LSN" --history "$FIX" --json history --since "@$1" --until "@$2" |
-	jq_py '"\n".join("%s %s %s %d %d %d" % (f["addr"], f["port"], f["verdict"], f["count"], f["first"], f["last"]) for f in sorted(o["flows"], key=lambda f: f["addr"]))'; }
-RANGES="$((now - 54000)):$now $((now - 36000 + 437)):$((now - 7200 - 61)) $((now - 50000)):$((now - 3 * 3600 + 1799))"
-i=0
-for r in $RANGES; do
-	flows "${r%:*}" "${r#*:}" >"$TMPD/before.$i"
-	i=$((i + 1))
-done
-assert_eq "the fixture has no roll-ups yet" 0 "$(fsql 'SELECT count(*) FROM hours')"
-start_agent --config "$TMPD/audit.ini" --history "$FIX"
-for _ in $(seq 40); do
-	[ "$(fsql "SELECT rolled_to FROM levels WHERE name = 'hour'")" -ge $((now - 300)) ] && break
-	sleep 0.25
-done
-assert_eq "the agent rolled the minutes up into hours" 1 \
-	"$(fsql "SELECT rolled_to >= $((now - 300)) AND (SELECT count(*) FROM hours) >= 40 * 14 FROM levels WHERE name = 'hour'")"
-assert_eq "and whole hours into days" 1 \
-	"$(fsql "SELECT rolled_to >= $((now - 3 * 3600)) FROM levels WHERE name = 'day'")"
-stop_agent || fail "the agent exited with status $AGENT_RC on SIGTERM"
-i=0
-for r in $RANGES; do
-	flows "${r%:*}" "${r#*:}" >"$TMPD/after.$i"
-	[ -s "$TMPD/after.$i" ] || fail "history ${r%:*}..${r#*:}: nothing"
-	assert_eq "history @${r%:*} .. @${r#*:}: the same counts, first and last seen" \
-		"$(cat "$TMPD/before.$i")" "$(cat "$TMPD/after.$i")"
-	i=$((i + 1))
-done
 
 log "a read-only state directory: no history, enforcement as ever"
 mkdir "$TMPD/state"
