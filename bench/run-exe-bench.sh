@@ -11,35 +11,16 @@
 #            lookup hits, the exe policy's value is read).
 set -u
 cd "$(dirname "$0")/.."
+. bench/agent_stats.sh
 B=build
 AGENT=${AGENT:-$B/lsnitch-agent}
 LOOP=$B/bench/connect_loop
 ITERS=${BENCH_EXE_ITERS:-200000}
 N_EXE=${BENCH_EXE_POLICIES:-100}
 
-[ "$(id -u)" = 0 ] || { echo "bench: needs root (BPF)" >&2; exit 1; }
-if [ "${LSN_BENCH_LOCKED:-}" != 1 ]; then
-	exec 9>/tmp/lsnitch-e2e.lock
-	flock 9
-fi
-CG2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
-[ -n "$CG2" ] || { echo "bench: no cgroup2 mount" >&2; exit 1; }
-REL=lsnitch-exebench-$$
-CG=$CG2/$REL
-TMP=$(mktemp -d /tmp/lsnitch-exebench.XXXXXX)
-AGENT_PID=
-OLD_STATS=$(sysctl -n kernel.bpf_stats_enabled)
-
-cleanup() {
-	[ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null && wait "$AGENT_PID" 2>/dev/null
-	sysctl -qw kernel.bpf_stats_enabled="$OLD_STATS"
-	find "$CG" -depth -type d -exec rmdir {} + 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
+bench_setup exebench
 
 mkdir -p "$CG/plain" "$CG/scoped" "$TMP/bin"
-sysctl -qw kernel.bpf_stats_enabled=1
 cp "$LOOP" "$TMP/bin/loop-match"
 {
 	printf '[policy plain]\ncgroup = %s/plain\n\n[policy scoped]\ncgroup = %s/scoped\n' "$REL" "$REL"
@@ -52,25 +33,7 @@ cp "$LOOP" "$TMP/bin/loop-match"
 "$AGENT" --cgroup "$CG" --pin-dir "/sys/fs/bpf/lsnitch-exebench-$$" --config "$TMP/p.ini" \
 	>"$TMP/agent.out" 2>"$TMP/agent.err" &
 AGENT_PID=$!
-for _ in $(seq 1 600); do
-	grep -q 'lsnitch-agent: ready' "$TMP/agent.err" && break
-	kill -0 "$AGENT_PID" 2>/dev/null || { cat "$TMP/agent.err" >&2; exit 1; }
-	sleep 0.1
-done
-
-# "run_time_ns run_cnt" of this agent's ln_connect4 + ln_connect6 (by its program ids)
-prog_stats() {
-	local ids
-	ids=$(sed -n 's/^prog_id:[[:space:]]*//p' /proc/"$AGENT_PID"/fdinfo/* 2>/dev/null | sort -u)
-	bpftool -j prog show 2>/dev/null | python3 -c '
-import json, sys
-ids = set(int(i) for i in sys.argv[1].split())
-t = c = 0
-for p in json.load(sys.stdin):
-    if p.get("id") in ids and p.get("name") in ("ln_connect4", "ln_connect6"):
-        t += p.get("run_time_ns", 0); c += p.get("run_cnt", 0)
-print(t, c)' "$ids"
-}
+bench_agent_wait
 
 # measure LABEL CGROUP BINARY: kernel ns per connect-hook run of BINARY's loop in CGROUP.
 measure() {
