@@ -14,6 +14,8 @@ bool ln_flows_enabled(const struct ln_manager *m);
 int ln_flows_configure(struct ln_manager *m, struct lsnitch_bpf *s);
 /* Open the database (a failure is a note, not an error) and start the drain timer. */
 int ln_flows_start(struct ln_manager *m);
+/* Verdicts per (policy, verdict, reason) drained since the start (verdict_counts.h). */
+struct json_object *ln_flows_verdicts(const struct ln_manager *m);
 /* A last drain, then close. */
 void ln_flows_stop(struct ln_manager *m);
 
