@@ -259,7 +259,8 @@ void ln_pin_release(struct ln_manager *m, bool keep);
 int ln_read_counters(struct ln_manager *m, __u64 out[LN_CNT_MAX]);
 /*
  * map_fill.c: [{"name", "entries", "max"}] for the generation's hash, LRU and trie maps
- * (entries counted by walking the keys: one syscall each, on request only).
+ * (entries counted by walking the keys, one syscall each: on request, at most every 30 s and
+ * once per generation; a request meanwhile shares the last count).
  */
 struct json_object *ln_map_fill(const struct ln_manager *m);
 

@@ -14,6 +14,7 @@
 #include "names.h"
 #include "control_cmds.h"
 #include "dns_proxy.h"
+#include "flows.h"
 #include "managed.h"
 
 static json_object *jstr(const char *s)
@@ -206,6 +207,7 @@ static int do_status(struct ln_ctl_ctx *ctx, json_object *req, json_object **rep
 	json_object_object_add(o, "packet_sockets", jstr(ln_packet_path_name()));
 	json_object_object_add(o, "policies", status_policies(m));
 	json_object_object_add(o, "counters", status_counters(m));
+	json_object_object_add(o, "verdicts", ln_flows_verdicts(m));
 	json_object_object_add(o, "lists", ln_status_lists(m->gen->cfg));
 	json_object_object_add(o, "maps", ln_map_fill(m));
 	json_object_object_add(o, "exes", ln_exe_status(m->gen));

@@ -184,8 +184,8 @@ static json_object *group_of(struct series *s, const char *name)
 		    !strcmp(json_object_get_string(v), name))
 			return g;
 	}
-	if (n == HIST_GROUPS_MAX)
-		return group_of(s, "(other)");
+	if (n >= HIST_GROUPS_MAX && strcmp(name, "(other)"))
+		return group_of(s, "(other)"); /* found, or made as the one past the cap */
 	g = group_new(name, s->slots);
 	json_object_array_add(s->groups, g);
 	return g;

@@ -19,6 +19,7 @@
 #include "flows.h"
 #include "history.h"
 #include "names.h"
+#include "verdict_counts.h"
 #include "lsnitch_flow.h"
 #include "lsnitch.skel.h"
 
@@ -41,6 +42,7 @@ struct ln_flows {
 	struct ln_history_row rows[LN_FLOWS_CHUNK];
 	struct flow_text text[LN_FLOWS_CHUNK];
 	__u64 lost_stored, lost_said; /* flow_lost totals already in the history, logged */
+	struct ln_vcounts *counts;  /* per (policy, verdict, reason), for /metrics */
 	struct ln_flow_slot *cache; /* one half of flow_cache: [slot][cpu] */
 	void *zeros;                /* as big, all zero: clears a half */
 	__u32 cache_keys[LN_FLOW_CACHE_SLOTS];
@@ -95,6 +97,14 @@ static const char *flow_policy(const struct ln_manager *m, __u32 id)
 	return m->gen->cfg->policies[id - 1].name;
 }
 
+/* The reason as the events name it: the implicit policy's default is "nothing matched". */
+static const char *flow_reason(const struct ln_flow_key *k)
+{
+	if (k->policy_id == LN_POLICY_IMPLICIT && k->reason == LN_REASON_DEFAULT)
+		return ln_reason_name(LN_REASON_NONE);
+	return ln_reason_name(k->reason);
+}
+
 static void flow_addr(const __u8 *a, char *buf, size_t len)
 {
 	static const __u8 mapped[12] = { [10] = 0xff, [11] = 0xff };
@@ -131,14 +141,12 @@ static void flow_row(struct ln_manager *m, const struct ln_flow_key *k,
 	*w = (struct ln_history_row){
 		.cgroup = t->cgroup, .policy = flow_policy(m, k->policy_id), .addr = t->addr,
 		.name = name ? name : "", .proto = t->proto, .verdict = flow_verdict(k),
-		.reason = ln_reason_name(k->reason), .rule = t->rule, .port = k->port,
+		.reason = flow_reason(k), .rule = t->rule, .port = k->port,
 		.count = v->count, .first = wall_of(v->first_ns), .last = wall_of(v->last_ns),
 	};
 	/* Seen again since: some time up to this drain (hits do not read the clock). */
 	if (v->count > 1)
 		w->last = time(NULL);
-	if (k->policy_id == LN_POLICY_IMPLICIT && k->reason == LN_REASON_DEFAULT)
-		w->reason = ln_reason_name(LN_REASON_NONE);
 }
 
 static void history_failed(struct ln_manager *m, const struct ln_error *err)
@@ -161,6 +169,10 @@ static void flows_write(struct ln_manager *m, size_t n)
 	struct ln_error err = {};
 
 	f->n = 0;
+	/* counted with or without a database: an allocation failure only loses a count */
+	for (size_t i = 0; i < n; i++)
+		ln_vcounts_add(&f->counts, flow_policy(m, f->keys[i].policy_id),
+			       flow_verdict(&f->keys[i]), flow_reason(&f->keys[i]), f->vals[i].count);
 	if (!f->hist)
 		return;
 	for (size_t i = 0; i < n; i++)
@@ -384,6 +396,11 @@ int ln_flows_start(struct ln_manager *m)
 	return sd_event_source_set_enabled(f->timer, SD_EVENT_ON);
 }
 
+struct json_object *ln_flows_verdicts(const struct ln_manager *m)
+{
+	return ln_vcounts_json(m->flows ? m->flows->counts : NULL);
+}
+
 void ln_flows_stop(struct ln_manager *m)
 {
 	struct ln_flows *f = m->flows;
@@ -399,6 +416,7 @@ void ln_flows_stop(struct ln_manager *m)
 		;
 	flows_check_lost(m, true);
 	ln_history_close(f->hist);
+	ln_vcounts_free(f->counts);
 	free(f->cache);
 	free(f->zeros);
 	free(f);

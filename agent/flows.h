@@ -27,6 +27,8 @@ struct ln_flows_status {
 	time_t last_error_at;
 };
 void ln_flows_status(struct ln_manager *m, struct ln_flows_status *st);
+/* Verdicts per (policy, verdict, reason) drained since the start (verdict_counts.h). */
+struct json_object *ln_flows_verdicts(const struct ln_manager *m);
 /* A last drain, then close. */
 void ln_flows_stop(struct ln_manager *m);
 

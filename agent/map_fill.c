@@ -1,13 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0
-/* How full the generation's BPF maps are (status "maps"): entries counted by key walk. */
+/*
+ * How full the generation's BPF maps are (status "maps", /metrics): entries counted by key walk,
+ * at most once per MAP_FILL_TTL_S and generation; a status asked meanwhile gets that count.
+ */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <time.h>
 #include <json-c/json.h>
 
 #include "agent.h"
 #include "lsnitch.skel.h"
+
+/*
+ * A walk is a syscall per entry, on the loop: scrapes and status pollers share one count this
+ * long, whoever asks. What fills at run time (DNS verdicts, flows, the repeat limiter, bound
+ * cgroups) is a trend watched over minutes; the rest changes with a generation, which starts a
+ * new count.
+ */
+#define MAP_FILL_TTL_S 30
+
+static struct {
+	const void *gen;  /* the generation counted */
+	time_t at;        /* CLOCK_MONOTONIC seconds */
+	json_object *maps;
+} cache;
 
 /* Map types whose entries come and go: the ones that can fill up. */
 static bool is_fillable(enum bpf_map_type t)
@@ -36,13 +54,11 @@ static long long map_count(int fd, __u32 key_size)
 	return errno == ENOENT ? n : -errno;
 }
 
-json_object *ln_map_fill(const struct ln_manager *m)
+static json_object *map_fill_count(const struct ln_manager *m)
 {
 	json_object *a = json_object_new_array();
 	struct bpf_map *map;
 
-	if (!m->gen || !m->gen->skel)
-		return a;
 	bpf_object__for_each_map(map, m->gen->skel->obj) {
 		int fd = bpf_map__fd(map);
 		long long n;
@@ -60,4 +76,20 @@ json_object *ln_map_fill(const struct ln_manager *m)
 		json_object_array_add(a, o);
 	}
 	return a;
+}
+
+json_object *ln_map_fill(const struct ln_manager *m)
+{
+	struct timespec now;
+
+	if (!m->gen || !m->gen->skel)
+		return json_object_new_array();
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!cache.maps || cache.gen != m->gen || now.tv_sec - cache.at >= MAP_FILL_TTL_S) {
+		json_object_put(cache.maps);
+		cache.maps = map_fill_count(m);
+		cache.gen = m->gen;
+		cache.at = now.tv_sec;
+	}
+	return json_object_get(cache.maps);
 }

@@ -146,6 +146,27 @@ static void generation_out(FILE *f, json_object *st)
 			json_object_array_length(g) : 0);
 }
 
+/* Verdicts per policy and reason, from the flows the agent drained (none with --history none). */
+static void verdicts_out(FILE *f, json_object *v)
+{
+	static const char *const keys[] = {"policy", "verdict", "reason"};
+
+	if (!json_object_is_type(v, json_type_array))
+		return;
+	family(f, "verdicts_total", "counter",
+	       "Verdicts by policy, verdict and reason (flow accounting; a few seconds behind)");
+	for (size_t i = 0; i < json_object_array_length(v); i++) {
+		json_object *e = json_object_array_get_idx(v, i);
+
+		fputs("lsnitch_verdicts_total{", f);
+		for (size_t k = 0; k < 3; k++) {
+			fprintf(f, "%s%s=", k ? "," : "", keys[k]);
+			label(f, json_object_get_string(jget(e, keys[k])));
+		}
+		fprintf(f, "} %lld\n", jint(e, "count"));
+	}
+}
+
 /* The agent's BPF maps that can fill up: entries now and the most they hold. */
 static void maps_out(FILE *f, json_object *maps)
 {
@@ -187,6 +208,7 @@ char *web_metrics(json_object *st)
 		policies_out(f, jget(st, "policies"));
 		generation_out(f, st);
 		maps_out(f, jget(st, "maps"));
+		verdicts_out(f, jget(st, "verdicts"));
 	}
 	if (fclose(f) != 0) {
 		free(buf);

@@ -158,6 +158,20 @@ print("flows=%d rule=%s denied-in-series=%d slots=%d" % (sum(x["count"] for x in
       o["series"]["slots"]))' 2>&1)
 assert_match "/api/history: the denied flows with their rule, the series per policy" \
 	"^flows=[2-9] rule=web.ini:$L_DENY denied-in-series=[2-9] slots=6[01]\$" "$OUT"
+wcurl -b "$WEB_JAR" "$WEB_URL/metrics" >"$TMPD/metrics2.txt"
+if "$PY" -c 'import prometheus_client.parser' 2>/dev/null; then
+	OUT=$("$PY" - "$TMPD/metrics2.txt" <<'PYEOF' 2>&1
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+fams = {f.name: f for f in text_string_to_metric_families(open(sys.argv[1]).read())}
+s = [s for s in fams["lsnitch_verdicts"].samples if s.name == "lsnitch_verdicts_total" and
+     s.labels == {"policy": "web", "verdict": "deny", "reason": "rule"}]
+print("deny/rule for web: %d" % (s[0].value if s else -1))
+PYEOF
+	)
+	assert_match "/metrics: verdicts per policy and reason (from the drained flows)" \
+		"^deny/rule for web: [2-9]\$" "$OUT"
+fi
 assert_eq "/api/history with a bad number: 400" 400 \
 	"$(http_code GET "/api/history?since=1h" -b "$WEB_JAR")"
 assert_eq "/api/history with a bad verdict: 422, the agent's reason" 422 \
