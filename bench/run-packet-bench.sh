@@ -14,6 +14,8 @@
 ROUNDS=${BENCH_PACKET_ROUNDS:-3}
 NSYS=${BENCH_PACKET_SYSCALLS:-2000000}
 NSOCK=${BENCH_PACKET_SOCKETS:-200000}
+# closing a packet socket waits for an RCU grace period (synchronize_net()): milliseconds
+NPKT=${BENCH_PACKET_PACKETS:-2000}
 LOOP=$LSN_ROOT/build/bench/socket_loop
 CLI=$LSN_ROOT/build/lsnitch
 
@@ -53,7 +55,7 @@ EOF
 ns_of() { awk '{ print $1 }'; }
 sys_run() { in_cg "$LSN_SELF_CG" "$LOOP" getppid "$NSYS" | ns_of; }
 udp_run() { in_cg "$CG/guard/allow" "$LOOP" udp "$NSOCK" | ns_of; }
-pkt_run() { in_cg "$CG/guard/allow" "$LOOP" packet "$NSOCK" | ns_of; }
+pkt_run() { in_cg "$CG/guard/allow" "$LOOP" packet "$NPKT" | ns_of; }
 median() { printf '%s\n' "$@" | sort -g | sed -n "$((($# + 1) / 2))p"; }
 ratio() { awk -v b="$1" -v g="$2" 'BEGIN { print b ? g / b : 0 }'; }
 
