@@ -322,7 +322,8 @@ DEB_OUT := lsnitch_$(VERSION)_*.deb lsnitch-dbgsym_$(VERSION)_*.deb lsnitch_$(VE
 .PHONY: deb
 deb:
 	$(Q)$(MAKE) --no-print-directory deps DEPS_PKGS="debhelper lintian dpkg-dev"
-	dpkg-buildpackage -b -us -uc
+	@# debian/rules runs make with its own BUILD=: none of this make's variables
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL dpkg-buildpackage -b -us -uc
 	mkdir -p $(BUILD)/deb && cd .. && mv -f $(DEB_OUT) $(abspath $(BUILD))/deb/
 	lintian --fail-on error $(BUILD)/deb/lsnitch_$(VERSION)_*.deb
 
