@@ -45,7 +45,7 @@ DEPS_PKGS := clang llvm gcc make pkg-config libbpf-dev libelf-dev zlib1g-dev \
 	     libsystemd-dev libinih-dev libcmocka-dev bpftool iproute2 util-linux \
 	     curl python3 dnsutils socat libxxhash-dev dnsmasq dnsperf \
 	     libjson-c-dev groff-base libmicrohttpd-dev python3-prometheus-client libsqlite3-dev \
-	     libcurl4-openssl-dev systemd-container
+	     libcurl4-openssl-dev systemd-container debhelper dpkg-dev lintian
 
 RULES_SRC  := $(sort $(wildcard rules/*.c))
 RULES_OBJ  := $(patsubst rules/%.c,$(BUILD)/rules/%.o,$(RULES_SRC))
@@ -271,16 +271,17 @@ install: agent $(BUILD)/lsnitch-web $(BUILD)/lsnitch-update
 	install -d -m 0755 $(DESTDIR)$(WEBROOT) $(DESTDIR)$(UNITDIR)/lsnitch-agent.service.d
 	install -m 0644 $(WEBROOT_FILES) $(DESTDIR)$(WEBROOT)/
 	install -D -m 0644 systemd/lsnitch-web.sysusers $(DESTDIR)$(SYSUSERSDIR)/lsnitch-web.conf
+	install -D -m 0644 systemd/lsnitch.sysusers $(DESTDIR)$(SYSUSERSDIR)/lsnitch.conf
 	for u in lsnitch-web.service lsnitch-agent.service.d/web.conf lsnitch-update.service \
 		lsnitch-update.timer; do \
 		sed $(UNIT_SED) systemd/$$u >$(DESTDIR)$(UNITDIR)/$$u && \
 		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; done
-	@# the agent's drop-in needs the group now, not at the next boot: where systemd reads
-	@# the file at boot, it is applied at once (never for a DESTDIR or another PREFIX)
+	@# the units need their users and group now, not at the next boot: where systemd reads
+	@# the files at boot, they are applied at once (never for a DESTDIR or another PREFIX)
 	@case "$(DESTDIR)$(SYSUSERSDIR)" in /usr/lib/sysusers.d|/usr/local/lib/sysusers.d) \
 		if command -v systemd-sysusers >/dev/null; then \
-			echo "systemd-sysusers $(SYSUSERSDIR)/lsnitch-web.conf"; \
-			systemd-sysusers $(SYSUSERSDIR)/lsnitch-web.conf; \
+			echo "systemd-sysusers lsnitch.conf lsnitch-web.conf"; \
+			systemd-sysusers $(SYSUSERSDIR)/lsnitch.conf $(SYSUSERSDIR)/lsnitch-web.conf; \
 		fi ;; esac
 	install -d -m 0755 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
 	sed $(UNIT_SED) systemd/lsnitch-agent.service >$(DESTDIR)$(UNITDIR)/lsnitch-agent.service
@@ -309,7 +310,7 @@ uninstall:
 		$(DESTDIR)$(SBINDIR)/lsnitch-update $(DESTDIR)$(UNITDIR)/lsnitch-update.service \
 		$(DESTDIR)$(UNITDIR)/lsnitch-update.timer \
 		$(DESTDIR)$(UNITDIR)/lsnitch-agent.service.d/web.conf \
-		$(DESTDIR)$(SYSUSERSDIR)/lsnitch-web.conf \
+		$(DESTDIR)$(SYSUSERSDIR)/lsnitch-web.conf $(DESTDIR)$(SYSUSERSDIR)/lsnitch.conf \
 		$(DESTDIR)$(COMPLETIONDIR)/lsnitch $(DESTDIR)$(COMPLETIONDIR)/lsnitch-agent \
 		$(addprefix $(DESTDIR)$(WEBROOT)/,$(notdir $(WEBROOT_FILES))) \
 		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8))) \
@@ -331,7 +332,8 @@ DEB_OUT := lsnitch_$(VERSION)_*.deb lsnitch-dbgsym_$(VERSION)_*.deb lsnitch_$(VE
 .PHONY: deb
 deb:
 	$(Q)$(MAKE) --no-print-directory deps DEPS_PKGS="debhelper lintian dpkg-dev"
-	dpkg-buildpackage -b -us -uc
+	@# debian/rules runs make with its own BUILD=: none of this make's variables
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL dpkg-buildpackage -b -us -uc
 	mkdir -p $(BUILD)/deb && cd .. && mv -f $(DEB_OUT) $(abspath $(BUILD))/deb/
 	lintian --fail-on error $(BUILD)/deb/lsnitch_$(VERSION)_*.deb
 

@@ -318,6 +318,10 @@ bool ln_unit_home_below(struct ln_manager *m, const char *parent);
 /* Remember @unit below the first @len bytes of @parent: 1 new, 0 known, -ENOMEM. */
 int ln_unit_home_add(struct ln_manager *m, const char *unit, const char *parent, size_t len);
 
+/* systemd_job.c */
+/* Whether systemd runs a restart job on this agent's unit (SIGTERM then hands over). */
+bool ln_systemd_is_restarting(void);
+
 /* dns.c */
 int ln_dns_start(struct ln_manager *m, struct ln_error *err);
 void ln_dns_stop(struct ln_manager *m);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
 
 #include "agent.h"
 #include "history.h"
@@ -249,6 +251,26 @@ static void opts_free(struct ln_opts *o)
 	free(o->domains);
 }
 
+/*
+ * Root, or a service user given the capabilities (AmbientCapabilities=): the
+ * agent cannot load or attach its programs without CAP_NET_ADMIN and CAP_BPF
+ * (CAP_SYS_ADMIN before Linux 5.8).
+ */
+static bool has_agent_caps(void)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3] = {};
+	bool bpf, net;
+
+	if (syscall(SYS_capget, &h, d) < 0)
+		return geteuid() == 0;
+#define HAS_CAP(c) (d[CAP_TO_INDEX(c)].effective & CAP_TO_MASK(c))
+	bpf = HAS_CAP(CAP_BPF) || HAS_CAP(CAP_SYS_ADMIN);
+	net = HAS_CAP(CAP_NET_ADMIN);
+#undef HAS_CAP
+	return bpf && net;
+}
+
 int main(int argc, char **argv)
 {
 	struct ln_opts opts = { .managed_rules = LN_MANAGED_RULES };
@@ -263,9 +285,9 @@ int main(int argc, char **argv)
 	ln_log_init(opts.verbose);
 	if (opts.check)
 		r = do_check(&opts);
-	else if (geteuid() != 0) {
-		ln_log(LOG_ERR, "must run as root (needs CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN); "
-				"--check works without");
+	else if (!has_agent_caps()) {
+		ln_log(LOG_ERR, "must run as root or with CAP_BPF, CAP_NET_ADMIN and "
+				"CAP_SYS_ADMIN; --check works without");
 		r = 1;
 	} else
 		r = ln_manager_main(&opts);

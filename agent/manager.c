@@ -273,6 +273,12 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 	/* SIGQUIT: hand over to the next agent, leaving the policy pinned. */
 	if (si->ssi_signo == SIGQUIT)
 		m->keep_on_exit = true;
+	/* `systemctl restart`: the same hand-over, so the restart leaves no gap. */
+	else if (si->ssi_signo == SIGTERM && m->pinning && !m->keep_on_exit &&
+		 ln_systemd_is_restarting()) {
+		ln_log(LOG_INFO, "systemd is restarting the unit: handing over to the next agent");
+		m->keep_on_exit = true;
+	}
 	sd_notify(0, "STOPPING=1");
 	return sd_event_exit(sd_event_source_get_event(s), 0);
 }

@@ -240,7 +240,10 @@ static void unpin_stale_links(struct ln_manager *m, const __u64 *ids)
 static int take_over_link(struct ln_manager *m, struct ln_attach *a, int i,
 			  struct bpf_program *prog, const char *path)
 {
-	a->links[i] = m->pinning && !access(path, F_OK) ? bpf_link__open(path) : NULL;
+	/* AT_EACCESS: access() would drop the capabilities of a non-root agent
+	 * (User= with AmbientCapabilities=), and /sys/fs/bpf is root's, 0700. */
+	a->links[i] = m->pinning && !faccessat(AT_FDCWD, path, F_OK, AT_EACCESS) ?
+			      bpf_link__open(path) : NULL;
 	if (!a->links[i])
 		return 0;
 	if (bpf_link__update_program(a->links[i], prog) == 0) {

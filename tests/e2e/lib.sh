@@ -251,6 +251,16 @@ remove_cg_tree() {
 # ---------------------------------------------------------------- leftovers
 
 # Remove what earlier runs left behind when their process is gone.
+# umount_below DIR: detach every mount at or below DIR (deepest first), e.g. a
+# bpffs a test mounted in its $TMPD.
+umount_below() {
+	local m
+	while read -r m; do
+		umount -l "$m" 2>/dev/null
+	done < <(awk -v d="$1" '$5 == d || index($5, d "/") == 1 { print $5 }' \
+		/proc/self/mountinfo | sort -r)
+}
+
 cleanup_leftovers() {
 	local d pid base rest line p st ns link
 	# processes recorded by dead runs (agent, servers): pid + start time
@@ -269,6 +279,7 @@ cleanup_leftovers() {
 				kill_pid "$p" 3
 			done <"$d/pids"
 		fi
+		umount_below "$d"
 		rm -rf "$d"
 	done
 	# cgroups
@@ -389,6 +400,8 @@ lsn_cleanup() {
 	for p in "${BG_PIDS[@]}"; do
 		kill_pid "$p" 2 || true
 	done
+	# e.g. nspawn_lib.sh's bpffs: its pins hold programs on cgroups below $CG
+	[ -z "$TMPD" ] || umount_below "$TMPD"
 	if [ -n "$CG" ] && [ -d "$CG" ]; then
 		if ! remove_cg_tree "$CG"; then
 			printf 'cleanup: could not remove %s\n' "$CG"

@@ -16,10 +16,10 @@
 # (--private-network) and no registration with a host systemd. nspawn runs in
 # $CG/nspawn, a cgroup this test made: the container's whole cgroup tree, and
 # so anything its agent attaches, lives below $CG, and lib.sh's cleanup removes
-# it. The container has no bpffs: nspawn's /sys is read-only, and a bpffs
-# bound in stays read-only under the unit's ProtectKernelTunables= (systemd
-# 252 cannot make it writable there). The agent says so and does not pin:
-# its programs go with it (and with the container).
+# it. Its /sys/fs/bpf is a bpffs instance of its own (mode 0700, as systemd
+# mounts it at boot), mounted in $TMPD/bpffs and bound in: the agent pins
+# there, and lib.sh's cleanup unmounts it once the container is gone, which
+# releases whatever was pinned (and so attached below $CG).
 
 NSP_EXTRA=() # more nspawn arguments (--bind-ro=...)
 
@@ -75,8 +75,10 @@ nspawn_boot() {
 		mkdir -p "$NSP_ETC"
 		cp -r "$tree/etc/lsnitch/." "$NSP_ETC/"
 	fi
-	mkdir -p "$CG/nspawn"
-	[ "$tree" = none ] || binds=(--bind-ro="$tree/usr/local:/usr/local" --bind="$NSP_ETC:/etc/lsnitch")
+	mkdir -p "$CG/nspawn" "$TMPD/bpffs"
+	mount -t bpf -o mode=0700 bpf "$TMPD/bpffs" || die "cannot mount a bpffs at $TMPD/bpffs"
+	binds=(--bind="$TMPD/bpffs:/sys/fs/bpf")
+	[ "$tree" = none ] || binds+=(--bind-ro="$tree/usr/local:/usr/local" --bind="$NSP_ETC:/etc/lsnitch")
 	NSP_NAME=lsnt-$$
 	NSP_LOG=$TMPD/nspawn.log
 	# CAP_BPF, CAP_PERFMON and bpf/perf_event_open: nspawn's default set and

@@ -1,9 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# The Debian package (make deb: $BUILD/deb/lsnitch_*.deb) in a throwaway systemd
-# container (nspawn_lib.sh) with /usr and /var/lib/dpkg under tmpfs overlays:
-# installing starts and enables nothing, the administrator's start guards,
-# purge stops it and leaves nothing attached, no configuration, no state.
+# The Debian package (make deb: $BUILD/deb/lsnitch_*.deb, built here first when
+# missing or older than the sources) in a throwaway systemd container
+# (nspawn_lib.sh) with /usr and /var/lib/dpkg under tmpfs overlays: installing
+# starts and enables nothing, the administrator's start guards (as the user
+# lsnitch, pinning), purge stops it and leaves nothing attached or pinned, no
+# configuration, no state.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/nspawn_lib.sh"
 lsn_setup
@@ -11,7 +13,28 @@ nspawn_require
 BUILD=${BUILD:-$LSN_ROOT/build}
 case $BUILD in /*) ;; *) BUILD=$LSN_ROOT/$BUILD ;; esac
 DEB=$(ls -t "$BUILD"/deb/lsnitch_*.deb 2>/dev/null | head -n 1)
-[ -n "$DEB" ] || skip "no package in $BUILD/deb: run make deb"
+# Whether a tracked file the package is made of (not tests/, bench/, docs/) is newer
+# than the package; without git, always.
+stale() {
+	[ -n "$DEB" ] || return 0
+	git -C "$LSN_ROOT" rev-parse --git-dir >/dev/null 2>&1 || return 0
+	local f
+	while IFS= read -r -d '' f; do
+		[ "$LSN_ROOT/$f" -nt "$DEB" ] && return 0
+	done < <(git -C "$LSN_ROOT" ls-files -z -- . ':!tests' ':!bench' ':!docs' ':!.ci')
+	return 1
+}
+if stale; then
+	command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null && command -v lintian >/dev/null ||
+		skip_env "no package in $BUILD/deb and no dpkg-dev, debhelper, lintian to build one (make deps)"
+	log "building the package (make deb)"
+	t0=$(date +%s)
+	make -s -C "$LSN_ROOT" BUILD="$BUILD" deb >"$TMPD/deb.log" 2>&1 ||
+		die "make deb failed: $(tail -n 20 "$TMPD/deb.log")"
+	log "make deb took $(($(date +%s) - t0)) s"
+	DEB=$(ls -t "$BUILD"/deb/lsnitch_*.deb 2>/dev/null | head -n 1)
+	[ -n "$DEB" ] || die "make deb made no package in $BUILD/deb"
+fi
 cp "$DEB" "$TMPD/lsnitch.deb"
 # /usr writable through an overlay whose upper layer nspawn makes in /var/tmp
 # and removes on exit; the dpkg database a copy of the host's
@@ -37,6 +60,7 @@ assert_eq "nothing attached after install" 0 "$(attached)"
 assert_match "conffiles in /etc/lsnitch" '/etc/lsnitch/lsnitch.ini' \
 	"$(in_ct dpkg-query -W -f='${Conffiles}' lsnitch)"
 assert_eq "group lsnitch made (sysusers)" lsnitch "$(in_ct getent group lsnitch | cut -d: -f1)"
+assert_eq "user lsnitch made (sysusers)" lsnitch "$(in_ct getent passwd lsnitch | cut -d: -f1)"
 assert_match "completion installed" 'lsnitch-agent' \
 	"$(in_ct ls /usr/share/bash-completion/completions)"
 
@@ -44,6 +68,9 @@ if in_ct systemctl start lsnitch-agent; then ok "systemctl start lsnitch-agent";
 	fail "start: $(in_ct journalctl -u lsnitch-agent --no-pager | tail -n 20)"
 fi
 assert_match "programs attached once started" '^[1-9]' "$(attached)"
+assert_eq "the agent runs as lsnitch" lsnitch \
+	"$(in_ct ps -o user= -p "$(in_ct systemctl show -p MainPID --value lsnitch-agent)")"
+assert_match "and pins" '_connect4' "$(in_ct ls /sys/fs/bpf/lsnitch/links)"
 assert_match "lsnitch status answers" 'policies|cgroups' "$(in_ct lsnitch status 2>&1)"
 
 if in_ct env DEBIAN_FRONTEND=noninteractive dpkg --purge lsnitch >"$TMPD/dpkg-p.log" 2>&1; then

@@ -44,7 +44,8 @@ etc/lsnitch/rules.d/README:644
 etc/lsnitch/units.d/README:644
 usr/bin/lsnitch-web:755 usr/lib/systemd/system/lsnitch-web.service:644
 usr/lib/systemd/system/lsnitch-agent.service.d/web.conf:644
-usr/lib/sysusers.d/lsnitch-web.conf:644 usr/share/man/man8/lsnitch-web.8:644
+usr/lib/sysusers.d/lsnitch-web.conf:644 usr/lib/sysusers.d/lsnitch.conf:644
+usr/share/man/man8/lsnitch-web.8:644
 usr/sbin/lsnitch-update:755 usr/lib/systemd/system/lsnitch-update.service:644
 usr/lib/systemd/system/lsnitch-update.timer:644 usr/share/man/man8/lsnitch-update.8:644
 usr/share/bash-completion/completions/lsnitch:644
