@@ -13,60 +13,32 @@
 set -u
 cd "$(dirname "$0")/.."
 B=build
+BENCH_NAME=dns
+. bench/lib.sh
 AGENT=$B/lsnitch-agent
-LOAD=$B/bench/dns_load
 LOOKUP=$B/bench/domain_lookup_rules
-DNS4=127.0.0.153
 RUNS=${BENCH_DNS_RUNS:-3}                 # runs per measurement, median taken
 COUNT1=${BENCH_DNS_COUNT1:-20000}         # queries per run at concurrency 1
 COUNT16=${BENCH_DNS_COUNT16:-100000}      # queries per run at concurrency 16
 LIST_SIZES=${BENCH_DNS_SIZES:-"10000 100000 1000000"}
 BLOCK_N=${BENCH_DNS_BLOCK:-1000000}       # names on the list in the proxy runs
 LOOKUP_ITERS=${BENCH_LOOKUP_ITERS:-2000000}
-
-[ "$(id -u)" = 0 ] || { echo "dns bench: needs root (BPF)" >&2; exit 1; }
-command -v dnsmasq >/dev/null || { echo "dns bench: dnsmasq is not installed (make deps)" >&2; exit 1; }
-command -v dig >/dev/null || { echo "dns bench: dig is not installed (make deps)" >&2; exit 1; }
-# run-bench.sh holds the machine-wide lock on fd 9 and says so; alone, take it.
-if [ "${LSN_BENCH_LOCKED:-}" != 1 ]; then
-	exec 9>/tmp/lsnitch-e2e.lock
-	flock 9
-fi
-CG2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
-[ -n "$CG2" ] || { echo "dns bench: no cgroup2 mount" >&2; exit 1; }
-CG=$CG2/lsnitch-bench-dns-$$
-PIN=/sys/fs/bpf/lsnitch-bench-$$
-TMP=$(mktemp -d /tmp/lsnitch-dns-bench.XXXXXX)
-AGENT_PID=
 DNSMASQ_PID=
 
-cleanup() {
-	[ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null && wait "$AGENT_PID" 2>/dev/null
+command -v dnsmasq >/dev/null || { echo "dns bench: dnsmasq is not installed (make deps)" >&2; exit 1; }
+command -v dig >/dev/null || { echo "dns bench: dig is not installed (make deps)" >&2; exit 1; }
+bench_cleanup_more() {
 	[ -n "$DNSMASQ_PID" ] && kill "$DNSMASQ_PID" 2>/dev/null && wait "$DNSMASQ_PID" 2>/dev/null
-	[ -d "$CG" ] && rmdir "$CG" 2>/dev/null
-	# a stopped agent unpins everything; remove what a killed one may have left
-	[ -e "$PIN" ] && rm -rf "$PIN"
-	rm -rf "$TMP"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-mkdir "$CG" || exit 1
-
-in_cg() { sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG" "$@"; }
 
 # ---- the upstream: dnsmasq with a few records, names file for dns_load
 NAMES=$TMP/names.txt
-records=()
-for i in $(seq 0 15); do
-	records+=("--host-record=host$i.bench.test,127.0.1.$((i + 1))")
-	echo "host$i.bench.test" >>"$NAMES"
-done
+dns_records "$NAMES"
 # A name the agent's list blocks and dnsmasq answers: it shows the redirect works.
 echo "x.blocked.bench.test" >"$TMP/probe.txt"
 "$(command -v dnsmasq)" --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts \
 	--bind-interfaces --listen-address=$DNS4 --port=53 --pid-file="$TMP/dnsmasq.pid" \
-	--log-facility="$TMP/dnsmasq.log" "${records[@]}" \
+	--log-facility="$TMP/dnsmasq.log" "${RECORDS[@]}" \
 	--address=/blocked.bench.test/127.0.1.99 &
 DNSMASQ_PID=$!
 ok=
@@ -77,28 +49,7 @@ for _ in $(seq 50); do
 done
 [ -n "$ok" ] || { echo "dns bench: dnsmasq did not start on $DNS4:53:" >&2; cat "$TMP/dnsmasq.log" >&2; exit 1; }
 
-# Starts the agent and waits for "ready"; READY_MS: wall time from exec to it.
-start_agent() {
-	local t0
-	t0=$(date +%s%N)
-	"$AGENT" --cgroup "$CG" --pin-dir "$PIN" --control "$TMP/control.sock" "$@" \
-		>"$TMP/agent.out" 2>"$TMP/agent.err" &
-	AGENT_PID=$!
-	while [ $(($(date +%s%N) - t0)) -lt 60000000000 ]; do
-		if grep -q 'lsnitch-agent: ready' "$TMP/agent.err"; then
-			READY_MS=$((($(date +%s%N) - t0) / 1000000))
-			return 0
-		fi
-		kill -0 "$AGENT_PID" 2>/dev/null || break
-		sleep 0.01
-	done
-	echo "dns bench: agent did not start:" >&2; cat "$TMP/agent.err" >&2
-	exit 1
-}
-
-stop_agent() {
-	kill "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null; AGENT_PID=
-}
+start_agent() { start_agent_bin "$AGENT" --control "$TMP/control.sock" "$@"; }
 
 # "N blocked domains (B bytes) in T ms" of the agent's loaded: line -> "N B T"
 loaded() {
@@ -158,24 +109,7 @@ echo "the domain set; RSS +kB: VmRSS 0.3 s after ready minus the empty-list agen
 echo
 
 # ---- 2. the proxy against direct queries
-# RUNS runs of dns_load; prints the median of each figure, "median_us p99_us qps",
-# then the totals over the runs of "lost other_rcode nxdomain".
-measure() { # CONCURRENCY COUNT [in_cg]
-	local c=$1 n=$2 i out f=$TMP/runs.txt m=$(((RUNS + 1) / 2))
-	shift 2
-	"$@" "$LOAD" $DNS4 53 "$NAMES" $((n / 10)) "$c" >/dev/null 2>&1 # warm-up
-	: >"$f"
-	for i in $(seq "$RUNS"); do
-		out=$("$@" "$LOAD" $DNS4 53 "$NAMES" "$n" "$c" 2>&1) ||
-			{ echo "dns bench: dns_load failed: $out" >&2; return 1; }
-		echo "$out" | awk '/^sent/ { lost = $6; nx = $8; other = $10 }
-			/^median_us/ { print $2, $4, $6, lost, other, nx }' >>"$f"
-	done
-	echo "$(cut -d' ' -f1 "$f" | sort -g | sed -n ${m}p)" \
-		"$(cut -d' ' -f2 "$f" | sort -g | sed -n ${m}p)" \
-		"$(cut -d' ' -f3 "$f" | sort -g | sed -n ${m}p)" \
-		"$(awk '{ l += $4; o += $5; x += $6 } END { print l + 0, o + 0, x + 0 }' "$f")"
-}
+measure() { dns_measure "$NAMES" "$@"; } # CONCURRENCY COUNT [in_cg]
 
 # The redirect is live: a blocked name asked from the cgroup gets NXDOMAIN from the proxy.
 check_redirect() {

@@ -16,28 +16,11 @@ ITERS=${BENCH_ITERS:-300000}
 FLOWS=${HIST_FLOWS:-10000}
 MINUTES=${HIST_MINUTES:-120}
 
-[ "$(id -u)" = 0 ] || { echo "bench: needs root (BPF)" >&2; exit 1; }
-if [ -z "${LSN_BENCH_LOCKED:-}" ]; then
-	exec 9>/tmp/lsnitch-e2e.lock
-	flock 9
-fi
-CG2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
-[ -n "$CG2" ] || { echo "bench: no cgroup2 mount" >&2; exit 1; }
-CG=$CG2/lsnitch-bench-hist-$$
-TMP=$(mktemp -d /tmp/lsnitch-bench-hist.XXXXXX)
-AGENT_PID=
+BENCH_NAME=hist
+. bench/lib.sh
 OLD_STATS=$(sysctl -n kernel.bpf_stats_enabled)
-
-cleanup() {
-	[ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null && wait "$AGENT_PID" 2>/dev/null
-	sysctl -qw kernel.bpf_stats_enabled="$OLD_STATS"
-	rmdir "$CG" 2>/dev/null
-	rm -rf "$TMP" "/sys/fs/bpf/lsnitch-bench-hist-$$"
-}
-trap cleanup EXIT INT TERM
-mkdir "$CG"
+bench_cleanup_more() { sysctl -qw kernel.bpf_stats_enabled="$OLD_STATS"; }
 sysctl -qw kernel.bpf_stats_enabled=1
-in_cg() { sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG" "$@"; }
 
 prog_stats() { # "run_time_ns run_cnt" of ln_connect4 + ln_connect6
 	bpftool -j prog show 2>/dev/null | python3 -c '
@@ -49,19 +32,7 @@ for p in json.load(sys.stdin):
 print(t, c)'
 }
 
-start_agent() {
-	"$AGENT" --cgroup "$CG" --pin-dir "/sys/fs/bpf/lsnitch-bench-hist-$$" \
-		--control "$TMP/ctl.sock" "$@" >"$TMP/agent.out" 2>"$TMP/agent.err" &
-	AGENT_PID=$!
-	for _ in $(seq 1 600); do
-		grep -q 'lsnitch-agent: ready' "$TMP/agent.err" && return 0
-		kill -0 "$AGENT_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "bench: agent did not start:" >&2; cat "$TMP/agent.err" >&2
-	exit 1
-}
-stop_agent() { kill "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null; AGENT_PID=; }
+start_agent() { start_agent_bin "$AGENT" --control "$TMP/ctl.sock" "$@"; }
 
 # prog_ns HISTORY: kernel ns per connect verdict with --history HISTORY
 prog_ns() {
