@@ -23,15 +23,12 @@ _Static_assert((int)LN_DNS_BLOCK_NXDOMAIN == (int)LN_DNS_REPLY_NXDOMAIN &&
 static void dp_deliver(struct ln_dns_proxy *p, const struct dp_dest *to, const __u8 *msg,
 		       size_t len, bool batched)
 {
-	bool on = p->tx.on;
-
-	if (to->conn) {
+	if (to->conn)
 		dp_conn_send(to->conn, msg, len);
-		return;
-	}
-	p->tx.on = on && batched;
-	dp_tx(p, to->l->fd, to, msg, len, NULL);
-	p->tx.on = on;
+	else if (batched)
+		dp_tx(p, to->l->fd, to, msg, len, NULL);
+	else
+		dp_tx_now(to->l->fd, to, msg, len);
 }
 
 /* Answers @q with a reply the proxy makes (block, REFUSED, SERVFAIL). */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The DNS proxy's outgoing datagrams: queued while a batch is read, then one sendmmsg() per socket. */
+/* The DNS proxy's outgoing datagrams: held while a batch is read, then one sendmmsg() each. */
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -19,10 +19,23 @@ void dp_tx_begin(struct ln_dns_proxy *p)
 	p->tx.on = true;
 }
 
+/* Sends @msg on @fd now, to @to (NULL: the connected peer); 0 or -errno. */
+int dp_tx_now(int fd, const struct dp_dest *to, const __u8 *msg, size_t len)
+{
+	ssize_t n;
+
+	if (to)
+		n = sendto(fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL,
+			   (const struct sockaddr *)&to->addr, to->addr_len);
+	else
+		n = send(fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	return n < 0 ? -errno : 0;
+}
+
 /*
- * Sends @msg on @fd (to @to, NULL: the connected peer), now or at the batch's
- * end; @u: the query upstream it is (failed if it cannot be sent), or NULL.
- * A failure is returned only when sent now.
+ * Sends @msg (in p->rx) on @fd as dp_tx_now(), or at the batch's end; @u:
+ * the query upstream it is (failed if it cannot be sent), or NULL. A
+ * failure is returned only when sent now.
  */
 int dp_tx(struct ln_dns_proxy *p, int fd, const struct dp_dest *to, const __u8 *msg, size_t len,
 	  struct dp_upstream *u)
@@ -30,12 +43,8 @@ int dp_tx(struct ln_dns_proxy *p, int fd, const struct dp_dest *to, const __u8 *
 	struct dp_tx *t = &p->tx;
 	struct mmsghdr *m;
 
-	if (!t->on) {
-		if (to)
-			return sendto(fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL,
-				      (const struct sockaddr *)&to->addr, to->addr_len) < 0 ? -errno : 0;
-		return send(fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 ? -errno : 0;
-	}
+	if (!t->on)
+		return dp_tx_now(fd, to, msg, len);
 	if (t->n == DP_TX_MAX)
 		dp_tx_send(p);
 	m = &t->m[t->n];
@@ -69,7 +78,7 @@ void dp_tx_forget(struct ln_dns_proxy *p, const struct dp_upstream *u)
 			p->tx.u[i] = NULL;
 }
 
-/* Sends what is queued: runs of one socket at once, a failed message skipped (and its query failed). */
+/* Sends what is queued, a run of one socket at a time; a message that fails: its query fails. */
 void dp_tx_send(struct ln_dns_proxy *p)
 {
 	struct dp_tx *t = &p->tx;

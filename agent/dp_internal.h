@@ -251,6 +251,7 @@ int dp_recv_batch(struct ln_dns_proxy *p, int fd);
 
 /* dns_proxy_tx.c: sends queued during a batch (@msg must live until dp_tx_end()) */
 void dp_tx_begin(struct ln_dns_proxy *p);
+int dp_tx_now(int fd, const struct dp_dest *to, const __u8 *msg, size_t len);
 int dp_tx(struct ln_dns_proxy *p, int fd, const struct dp_dest *to, const __u8 *msg, size_t len,
 	  struct dp_upstream *u);
 void dp_tx_send(struct ln_dns_proxy *p);
