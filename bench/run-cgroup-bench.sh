@@ -18,26 +18,17 @@ LOOP=$B/bench/connect_loop
 ROUNDS=${BENCH_CG_ROUNDS:-300}
 RESTART=tests/e2e/cg_restart.py
 
-[ "$(id -u)" = 0 ] || { echo "bench: needs root (BPF)" >&2; exit 1; }
-if [ "${LSN_BENCH_LOCKED:-}" != 1 ]; then
-	exec 9>/tmp/lsnitch-e2e.lock
-	flock 9
-fi
-CG2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
-[ -n "$CG2" ] || { echo "bench: no cgroup2 mount" >&2; exit 1; }
-REL=lsnitch-cgbench-$$
-CG=$CG2/$REL
-TMP=$(mktemp -d /tmp/lsnitch-cgbench.XXXXXX)
-AGENT_PID=
+BENCH_NAME=cg
+. bench/lib.sh
+REL=${CG#"$CG2"/}
 OLD_STATS=$(sysctl -n kernel.bpf_stats_enabled)
-
-cleanup() {
+# the containers made below go first: the cgroup is removed after them
+bench_cleanup_more() {
 	[ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null && wait "$AGENT_PID" 2>/dev/null
+	AGENT_PID=
 	sysctl -qw kernel.bpf_stats_enabled="$OLD_STATS"
-	find "$CG" -depth -type d -exec rmdir {} + 2>/dev/null
-	rm -rf "$TMP"
+	find "$CG" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null
 }
-trap cleanup EXIT INT TERM
 
 mkdir -p "$CG/ctr-fast"
 sysctl -qw kernel.bpf_stats_enabled=1
@@ -46,14 +37,7 @@ cat >"$TMP/p.ini" <<EOF
 cgroup = $REL/ctr-*
 default = allow
 EOF
-"$AGENT" --cgroup "$CG" --pin-dir "/sys/fs/bpf/lsnitch-cgbench-$$" --config "$TMP/p.ini" \
-	>"$TMP/agent.out" 2>"$TMP/agent.err" &
-AGENT_PID=$!
-for _ in $(seq 1 600); do
-	grep -q 'lsnitch-agent: ready' "$TMP/agent.err" && break
-	kill -0 "$AGENT_PID" 2>/dev/null || { cat "$TMP/agent.err" >&2; exit 1; }
-	sleep 0.1
-done
+start_agent_bin "$AGENT" --config "$TMP/p.ini"
 
 # "run_time_ns run_cnt" of this agent's ln_connect4 + ln_connect6 (by the
 # program ids it holds: other agents on the machine run programs so named too)

@@ -4,7 +4,8 @@
 #   1. the resolver proxy: latency (median, p99) and throughput of A queries
 #      from a process in a guarded cgroup (redirected through the agent's
 #      proxy) against the same queries sent straight to the same dnsmasq, at
-#      concurrency 1 and 16, with and without a 1M-name domain blocklist;
+#      concurrency 1 and 16, with and without a 1M-name domain blocklist; and
+#      at saturation (dnsperf, both cores busy), direct against the proxy;
 #   2. domain blocklist load time and memory for 10k, 100k and 1M names;
 #   3. ln_domain_set_lookup() per call, hits and misses.
 # Everything is printed as ratios to a baseline measured in the same run.
@@ -23,6 +24,7 @@ COUNT16=${BENCH_DNS_COUNT16:-100000}      # queries per run at concurrency 16
 LIST_SIZES=${BENCH_DNS_SIZES:-"10000 100000 1000000"}
 BLOCK_N=${BENCH_DNS_BLOCK:-1000000}       # names on the list in the proxy runs
 LOOKUP_ITERS=${BENCH_LOOKUP_ITERS:-2000000}
+SAT_SECS=${BENCH_DNS_SAT_SECS:-5}          # seconds per dnsperf run at saturation
 DNSMASQ_PID=
 
 command -v dnsmasq >/dev/null || { echo "dns bench: dnsmasq is not installed (make deps)" >&2; exit 1; }
@@ -123,6 +125,20 @@ check_redirect() {
 	fi
 }
 
+# Saturation: dnsperf (4 clients on 2 threads, 200 queries in flight, SAT_SECS s) to
+# $DNS4:53, RUNS runs: "median_qps lost_total" (empty without dnsperf).
+saturate() { # [PREFIX...]
+	local f=$TMP/sat.txt m=$(((RUNS + 1) / 2)) i
+	command -v dnsperf >/dev/null || return 0
+	awk '{ print $1, "A" }' "$NAMES" >"$TMP/perf.txt"
+	: >"$f"
+	for i in $(seq "$RUNS"); do
+		"$@" dnsperf -s $DNS4 -p 53 -d "$TMP/perf.txt" -c 4 -T 2 -q 200 -t 2 -l "$SAT_SECS" 2>&1 |
+			awk '/Queries lost:/ { l = $3 } /Queries per second:/ { print $4, l }' >>"$f"
+	done
+	echo "$(cut -d' ' -f1 "$f" | sort -g | sed -n ${m}p) $(awk '{ l += $2 } END { print l + 0 }' "$f")"
+}
+
 declare -A RES
 row() { # KEY LABEL LIST CONCURRENCY
 	local key=$1 label=$2 list=$3 c=$4
@@ -140,6 +156,7 @@ for c in 1 16; do
 	n=$COUNT1; [ "$c" = 16 ] && n=$COUNT16
 	RES[direct.$c]=$(measure "$c" "$n") || exit 1
 done
+RES[direct.sat]=$(saturate)
 for list in none block; do
 	if [ "$list" = none ]; then
 		start_agent --blocked-domains "$TMP/probe.txt"
@@ -154,6 +171,7 @@ for list in none block; do
 		RES[outside.$list.$c]=$(measure "$c" "$n") || exit 1
 		RES[proxy.$list.$c]=$(measure "$c" "$n" in_cg) || exit 1
 	done
+	[ "$list" = none ] && RES[proxy.sat]=$(saturate in_cg)
 	stop_agent
 done
 short_block=$(awk -v n="$BLOCK_N" 'BEGIN { if (n >= 1e6 && n % 1e6 == 0) printf "%dM", n / 1e6;
@@ -175,6 +193,19 @@ echo "direct: dns_load outside the guarded cgroup, straight to dnsmasq; through 
 echo "proxy: the same from inside it, redirected to the agent's resolver proxy, which"
 echo "checks the name against the domain lists and forwards it on a shared upstream socket."
 echo "list -: one unrelated name listed; $short_block: + $BLOCK_N generated names (none queried)."
+# against the direct run taken just before it, with the agent running (one query in
+# flight is what the machine's other load moves most)
+read -r m1 _ <<<"${RES[proxy.none.1]}"
+read -r b1 _ <<<"${RES[outside.none.1]}"
+awk -v m="$m1" -v b="$b1" 'BEGIN { printf "added median latency at one query in flight: %+.1f us", m - b
+	printf " (%.2fx the direct run just before it)\n", m / b }'
+if [ -n "${RES[direct.sat]}" ]; then
+	read -r dq dl <<<"${RES[direct.sat]}"
+	read -r pq pl <<<"${RES[proxy.sat]}"
+	awk -v d="$dq" -v p="$pq" -v dl="$dl" -v pl="$pl" -v s="$SAT_SECS" -v r="$RUNS" 'BEGIN {
+		printf "saturation (dnsperf -c 4 -T 2 -q 200, %d s, median of %d): direct %.0f qps,", s, r, d
+		printf " through the proxy %.0f qps: %.2fx (lost: direct %d, proxy %d)\n", p, p / d, dl, pl }'
+fi
 echo
 
 # ---- 3. ln_domain_set_lookup()
