@@ -36,36 +36,66 @@ const char *ln_dns_name_of(struct ln_manager *m, __u32 policy_id,
 }
 
 /*
- * The domain verdict of policy @policy_id of @g for one address resolved from
- * @names. Only the policy whose process asked: an answer from a server the
- * asker chose must not open anything for anyone else.
+ * The rule set policy @policy_id of @g gives names @names (the question and
+ * its CNAME chain): whether any of its domain rules matches. Only the policy
+ * whose process asked: an answer from a server the asker chose must not open
+ * anything for anyone else.
  */
+static bool verdict_of(struct ln_generation *g, __u32 policy_id, const char *const *names,
+		       size_t n_names, struct ln_rule_set *rs)
+{
+	const struct ln_policy *p;
+
+	if (!policy_id || policy_id > g->cfg->n_policies)
+		return false;
+	p = &g->cfg->policies[policy_id - 1];
+	return p->n_domain_rules && ln_domain_rules_match(p, names, n_names, rs) > 0;
+}
+
+/* Writes @n domain verdicts of policy @policy_id of @g into dns_verdicts in one syscall. */
+static void write_verdicts(struct ln_manager *m, struct ln_generation *g, __u32 policy_id,
+			   const struct ln_bl_key *keys, const struct ln_dns_verdict *v, __u32 n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
+	int fd = bpf_map__fd(g->skel->maps.dns_verdicts);
+
+	if (bpf_map_update_batch(fd, keys, v, &n, &opts) < 0)
+		ln_note(m, LOG_WARNING, "recording a DNS verdict for policy %s: %m, ignoring",
+			g->cfg->policies[policy_id - 1].name);
+}
+
+/* The domain verdict of policy @policy_id of @g for one address resolved from @names. */
 static void record_addr(struct ln_manager *m, struct ln_generation *g, __u32 policy_id,
 			const __u8 *addr, const char *const *names, size_t n_names,
 			__u64 expires_ns)
 {
-	int fd = bpf_map__fd(g->skel->maps.dns_verdicts);
 	struct ln_dns_verdict v = { .expires_ns = expires_ns };
 	struct ln_bl_key k = { .set = policy_id };
-	const struct ln_policy *p;
 
-	if (!policy_id || policy_id > g->cfg->n_policies)
-		return;
-	p = &g->cfg->policies[policy_id - 1];
-	if (!p->n_domain_rules || ln_domain_rules_match(p, names, n_names, &v.rs) <= 0)
+	if (!verdict_of(g, policy_id, names, n_names, &v.rs))
 		return;
 	memcpy(k.addr, addr, LN_ADDR_LEN);
-	if (bpf_map_update_elem(fd, &k, &v, BPF_ANY) < 0)
-		ln_note(m, LOG_WARNING, "recording a DNS verdict for policy %s: %m, ignoring",
-			p->name);
+	write_verdicts(m, g, policy_id, &k, &v, 1);
 }
 
+#define RECORD_BATCH 64 /* verdicts written per syscall */
+
+/*
+ * Before the proxy relays an answer: its names for every address, and the
+ * asking policy's domain verdicts, matched once for the whole answer (the
+ * names are the same for each address) and written RECORD_BATCH at a time.
+ */
 static void op_record(void *ud, __u32 policy_id, const char *const *names, size_t n_names,
 		      const struct ln_dns_answer_addr *addrs, size_t n_addrs)
 {
 	struct ln_manager *m = ud;
 	const struct ln_config *c = m->gen->cfg;
 	__u64 now = ln_dns_mono_ns(), key = ln_dns_policy_key(c, policy_id);
+	struct ln_bl_key keys[RECORD_BATCH];
+	struct ln_dns_verdict v[RECORD_BATCH];
+	struct ln_rule_set rs;
+	bool has = verdict_of(m->gen, policy_id, names, n_names, &rs);
+	__u32 n = 0;
 
 	for (size_t i = 0; i < n_addrs; i++) {
 		__u32 ttl = addrs[i].ttl;
@@ -77,7 +107,15 @@ static void op_record(void *ud, __u32 policy_id, const char *const *names, size_
 			ttl = c->dns_ttl_max;
 		exp = now + ttl * 1000000000ULL;
 		ln_names_store(m->names, key, addrs[i].addr.addr, names, n_names, exp);
-		record_addr(m, m->gen, policy_id, addrs[i].addr.addr, names, n_names, exp);
+		if (!has)
+			continue;
+		keys[n] = (struct ln_bl_key){ .set = policy_id };
+		memcpy(keys[n].addr, addrs[i].addr.addr, LN_ADDR_LEN);
+		v[n++] = (struct ln_dns_verdict){ .expires_ns = exp, .rs = rs };
+		if (n == RECORD_BATCH || i + 1 == n_addrs) {
+			write_verdicts(m, m->gen, policy_id, keys, v, n);
+			n = 0;
+		}
 	}
 }
 

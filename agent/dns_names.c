@@ -87,11 +87,26 @@ static struct name_entry *cache_find(struct ln_name_cache *c, const __u8 *addr, 
 	return for_insert ? &c->v[best] : NULL;
 }
 
+/* Whether @e holds @names already: a repeated answer only moves the expiry (no allocation). */
+static bool entry_same_names(const struct name_entry *e, const char *const *names, size_t n)
+{
+	if (e->n_names != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(e->names[i], names[i]))
+			return false;
+	return true;
+}
+
 void ln_names_store(struct ln_name_cache *c, __u64 policy_key, const __u8 *addr,
 		    const char *const *names, size_t n, __u64 expires_ns)
 {
 	struct name_entry *e = cache_find(c, addr, policy_key, true);
 
+	if (entry_is(e, addr, policy_key) && entry_same_names(e, names, n)) {
+		e->expires_ns = expires_ns;
+		return;
+	}
 	entry_clear(e);
 	e->names = calloc(n, sizeof(*e->names));
 	if (!e->names)

@@ -176,6 +176,8 @@ int ln_dns_proxy_slot_renew(struct ln_dns_proxy *p, __u16 slot)
 	size_t k;
 	int rc;
 
+	/* the slot may change hands after this: ask whose it is again (dp_slot_get()) */
+	p->use[slot].known = false;
 	for (ns = p->netns; ns; ns = ns->next) {
 		l = &ns->listeners[(size_t)slot * LN_DNS_KINDS];
 		dp_ports_of(l, old);

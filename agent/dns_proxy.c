@@ -19,13 +19,16 @@ _Static_assert((int)LN_DNS_BLOCK_NXDOMAIN == (int)LN_DNS_REPLY_NXDOMAIN &&
 
 /* ---- delivering answers to clients ---- */
 
-static void dp_deliver(const struct dp_dest *to, const __u8 *msg, size_t len)
+/* @msg is the proxy's own (sent now) or in p->rx (@batched: may wait for the batch's end). */
+static void dp_deliver(struct ln_dns_proxy *p, const struct dp_dest *to, const __u8 *msg,
+		       size_t len, bool batched)
 {
 	if (to->conn)
 		dp_conn_send(to->conn, msg, len);
+	else if (batched)
+		dp_tx(p, to->l->fd, to, msg, len, NULL);
 	else
-		sendto(to->l->fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL,
-		       (const struct sockaddr *)&to->addr, to->addr_len);
+		dp_tx_now(to->l->fd, to, msg, len);
 }
 
 /* Answers @q with a reply the proxy makes (block, REFUSED, SERVFAIL). */
@@ -39,7 +42,7 @@ static void dp_reply(struct ln_dns_proxy *p, const struct dp_dest *to, const str
 		return;
 	if (kind == LN_DNS_REPLY_SERVFAIL)
 		p->stats.servfail++;
-	dp_deliver(to, out, (size_t)n);
+	dp_deliver(p, to, out, (size_t)n, false);
 }
 
 /* ---- queries from clients ---- */
@@ -56,7 +59,7 @@ static int dp_unparsed(struct ln_dns_proxy *p, const struct dp_dest *to, const _
 		return rc;
 	}
 	p->stats.notimp++;
-	dp_deliver(to, out, (size_t)n);
+	dp_deliver(p, to, out, (size_t)n, false);
 	return 0;
 }
 
@@ -133,6 +136,28 @@ static struct dp_upstream *dp_upstream_new(const struct dp_dest *to, const struc
 }
 
 /*
+ * Which (server, policy) @slot stands for, asked of the agent (a map lookup)
+ * once per slot's life, not per query. Safe to keep: the kernel claims a free
+ * slot and never changes its owner; only the agent frees one, and only after
+ * ln_dns_proxy_slot_renew() gave it new ports, which forgets what is kept here.
+ * An unknown slot is asked again each time (the kernel may claim it any time).
+ */
+int dp_slot_get(struct ln_dns_proxy *p, __u16 slot, struct ln_dns_slot *out)
+{
+	struct dp_slot_use *u = &p->use[slot];
+	int rc;
+
+	if (!u->known) {
+		rc = p->cfg.ops->slot_lookup(p->cfg.ud, slot, &u->owner);
+		if (rc < 0)
+			return rc;
+		u->known = true;
+	}
+	*out = u->owner;
+	return 0;
+}
+
+/*
  * Handles one parsed client query: unknown slot, blocked name, or forward.
  * For TCP the connection is busy until the returned upstream ends. @msg is
  * the client's buffer: the upstream id is written into it.
@@ -145,7 +170,7 @@ static void dp_query(struct ln_dns_proxy *p, const struct dp_dest *to, __u8 *msg
 	struct dp_upstream *u;
 	bool reported = false;
 
-	if (p->cfg.ops->slot_lookup(p->cfg.ud, to->l->slot, &slot) < 0 ||
+	if (dp_slot_get(p, to->l->slot, &slot) < 0 ||
 	    dp_server_refused(p, to, q, &slot)) {
 		p->stats.refused++;
 		dp_reply(p, to, q, LN_DNS_REPLY_REFUSED);
@@ -229,7 +254,7 @@ static void dp_upstream_answer(struct dp_upstream *u, __u8 *msg, size_t len)
 		p->stats.truncated++;
 	p->stats.answered++;
 	ln_dns_set_id(msg, len, u->q.id);
-	dp_deliver(&u->to, msg, len);
+	dp_deliver(p, &u->to, msg, len, true);
 	dp_upstream_done(u);
 }
 
@@ -243,30 +268,62 @@ static const struct dp_up_ops dp_up_ops = {
 
 /* ---- UDP clients ---- */
 
+/*
+ * Up to DP_MMSG datagrams from @fd in one call, into p->rx (p->rx_m[i].msg_len
+ * bytes at dp_rx_msg(p, i), from p->rx_addr[i]): how many, or -errno (-EAGAIN:
+ * none waiting). Fewer than DP_MMSG: the queue was empty, no need to ask again.
+ */
+int dp_recv_batch(struct ln_dns_proxy *p, int fd)
+{
+	int i, n;
+
+	for (i = 0; i < DP_MMSG; i++) {
+		p->rx_iov[i] = (struct iovec){dp_rx_msg(p, i), DP_MSG_MAX + 1};
+		p->rx_m[i].msg_hdr = (struct msghdr){.msg_name = &p->rx_addr[i],
+						     .msg_namelen = sizeof(p->rx_addr[i]),
+						     .msg_iov = &p->rx_iov[i], .msg_iovlen = 1};
+	}
+	n = recvmmsg(fd, p->rx_m, DP_MMSG, MSG_DONTWAIT, NULL);
+	return n < 0 ? -errno : n;
+}
+
+/* The client's datagram @i of the last batch on @l: parsed, then handled as a query. */
+static void dp_udp_query(struct dp_listener *l, int i)
+{
+	struct ln_dns_proxy *p = l->p;
+	struct dp_dest to = {.l = l, .addr_len = p->rx_m[i].msg_hdr.msg_namelen};
+	size_t len = p->rx_m[i].msg_len;
+	__u8 *msg = dp_rx_msg(p, i);
+	struct ln_dns_query q;
+	int rc;
+
+	if (to.addr_len > sizeof(to.addr))
+		return;
+	memcpy(&to.addr, &p->rx_addr[i], to.addr_len);
+	p->stats.queries++;
+	rc = len > DP_MSG_MAX ? -EBADMSG : ln_dns_query_parse(msg, len, &q);
+	if (rc < 0) {
+		dp_unparsed(p, &to, msg, len, rc);
+		return;
+	}
+	dp_query(p, &to, msg, len, &q);
+}
+
 int dp_udp_listener_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
 {
 	struct dp_listener *l = ud;
 	struct ln_dns_proxy *p = l->p;
-	struct dp_dest to = {.l = l};
-	struct ln_dns_query q;
-	ssize_t n;
-	int i, rc;
+	int i, n, taken = 0;
 
 	sd_event_now(p->event, CLOCK_MONOTONIC, &p->use[l->slot].last);
-	for (i = 0; i < DP_BATCH; i++) {
-		to.addr_len = sizeof(to.addr);
-		n = recvfrom(fd, p->buf, sizeof(p->buf), MSG_DONTWAIT | MSG_TRUNC,
-			     (struct sockaddr *)&to.addr, &to.addr_len);
-		if (n < 0)
-			break;
-		p->stats.queries++;
-		rc = (size_t)n > DP_MSG_MAX ? -EBADMSG : ln_dns_query_parse(p->buf, (size_t)n, &q);
-		if (rc < 0) {
-			dp_unparsed(p, &to, p->buf, (size_t)n, rc);
-			continue;
-		}
-		dp_query(p, &to, p->buf, (size_t)n, &q);
-	}
+	do {
+		dp_tx_begin(p);
+		n = dp_recv_batch(p, fd);
+		for (i = 0; i < n; i++)
+			dp_udp_query(l, i);
+		dp_tx_end(p);
+		taken += n;
+	} while (n == DP_MMSG && taken < DP_BATCH);
 	return 0;
 }
 
@@ -296,9 +353,13 @@ int ln_dns_proxy_start(sd_event *event, const struct ln_dns_proxy_config *cfg,
 		p->cfg.timeout_ms = LN_DNS_TIMEOUT_MS;
 	p->self_ns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	p->use = calloc(p->cfg.n_slots, sizeof(*p->use));
-	if (p->self_ns_fd < 0 || !p->use) {
-		rc = ln_err(err, p->use ? -errno : -ENOMEM, "DNS proxy: %s",
-			    strerror(p->use ? errno : ENOMEM));
+	p->rx = malloc((size_t)DP_MMSG * (DP_MSG_MAX + 1));
+	if (!p->use || !p->rx) {
+		rc = ln_err(err, -ENOMEM, "DNS proxy: out of memory");
+		goto err_stop;
+	}
+	if (p->self_ns_fd < 0) {
+		rc = ln_err(err, -errno, "DNS proxy: %s", strerror(errno));
 		goto err_stop;
 	}
 	/* one timer for every upstream query, armed while any is pending */
@@ -336,6 +397,7 @@ void ln_dns_proxy_stop(struct ln_dns_proxy *p)
 		dp_netns_free(p->netns);
 	sd_event_source_disable_unref(p->timer);
 	free(p->use);
+	free(p->rx);
 	if (p->self_ns_fd > 0)
 		close(p->self_ns_fd);
 	sd_event_unref(p->event);

@@ -55,7 +55,11 @@ struct ln_dns_block {
 };
 
 struct ln_dns_proxy_ops {
-	/* Which (server, policy) @slot stands for; 0, or -ENOENT for an unknown slot. */
+	/*
+	 * Which (server, policy) @slot stands for; 0, or -ENOENT for an unknown slot.
+	 * A known slot's answer is kept until ln_dns_proxy_slot_renew(): a slot
+	 * must be renewed before it may stand for another pair.
+	 */
 	int (*slot_lookup)(void *ud, __u16 slot, struct ln_dns_slot *out);
 	/*
 	 * Whether @name (lower case, no trailing dot) is blocked for @policy_id:

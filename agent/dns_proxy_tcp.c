@@ -240,7 +240,7 @@ static bool dp_conn_fits(struct dp_listener *l, __u32 *policy_id)
 	if (p->n_conns >= DP_MAX_TCP_CLIENTS)
 		return false;
 	/* an unknown slot: its query gets REFUSED, the connection counts as no policy's */
-	*policy_id = p->cfg.ops->slot_lookup(p->cfg.ud, l->slot, &slot) < 0 ? 0 : slot.policy_id;
+	*policy_id = dp_slot_get(p, l->slot, &slot) < 0 ? 0 : slot.policy_id;
 	sh = dp_share_of(p, *policy_id);
 	if (sh && sh->conns >= DP_POLICY_TCP_CLIENTS) {
 		p->stats.over_share++;

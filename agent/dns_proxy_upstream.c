@@ -143,8 +143,10 @@ void dp_upstream_free(struct dp_upstream *u)
 {
 	if (!u)
 		return;
-	if (u->p)
+	if (u->p) {
 		dp_pending_del(u->p, u);
+		dp_tx_forget(u->p, u);
+	}
 	if (u->to.conn)
 		u->to.conn->busy = NULL;
 	dp_usock_detach(u);
@@ -226,20 +228,19 @@ static int dp_usock_io(sd_event_source *src, int fd, uint32_t revents, void *ud)
 {
 	struct dp_usock *s = ud;
 	struct ln_dns_proxy *p = s->p;
-	ssize_t n;
-	int i;
+	int i, n, taken = 0;
 
 	s->held = true;
-	for (i = 0; i < DP_BATCH; i++) {
-		n = recv(fd, p->buf, sizeof(p->buf), MSG_DONTWAIT | MSG_TRUNC);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			break;
-		if (n < 0) {
+	do {
+		dp_tx_begin(p);
+		n = dp_recv_batch(p, fd);
+		if (n < 0 && n != -EAGAIN && n != -EINTR)
 			dp_usock_fail(s);
-			break;
-		}
-		dp_usock_reply(s, p->buf, (size_t)n);
-	}
+		for (i = 0; i < n; i++)
+			dp_usock_reply(s, dp_rx_msg(p, i), p->rx_m[i].msg_len);
+		dp_tx_end(p);
+		taken += n;
+	} while (n == DP_MMSG && taken < DP_BATCH);
 	s->held = false;
 	if (s->retired)
 		dp_usock_retire(s);
@@ -506,7 +507,5 @@ int dp_upstream_send(struct dp_upstream *u, __u16 slot_idx, const struct sockadd
 	if (rc < 0)
 		return rc;
 	ln_dns_set_id(msg, len, u->up_id);
-	if (send(u->us->fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
-		return -errno;
-	return 0;
+	return dp_tx(u->p, u->us->fd, NULL, msg, len, u);
 }

@@ -8,6 +8,7 @@
 #define LSNITCH_DP_INTERNAL_H
 
 #include <stdint.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "dns_proxy.h"
@@ -15,6 +16,7 @@
 #define USEC_PER_MSEC 1000ULL
 #define DP_TIMER_ACCURACY (10 * USEC_PER_MSEC)
 #define DP_BATCH 64             /* datagrams (connections) taken per wakeup: others get a turn */
+#define DP_MMSG 16              /* datagrams taken per recvmmsg() */
 #define DP_MSG_MAX 65535
 #define DP_TCP_LEN 2            /* the length prefix of a DNS message over TCP */
 #define DP_UDP_RCVBUF (1 << 20)
@@ -65,11 +67,13 @@ struct dp_netns {
 	__u32 owner;                   /* the caller's tag (the policy that asked for it) */
 };
 
-/* Per slot, over every netns: is it in use (reclaim asks). */
+/* Per slot, over every netns: is it in use (reclaim asks), and whose it is. */
 struct dp_slot_use {
 	uint64_t last;         /* CLOCK_MONOTONIC usec of the last query */
 	unsigned int pending;  /* queries upstream */
 	unsigned int conns;    /* TCP client connections */
+	bool known;            /* owner holds what ops->slot_lookup() said: see dp_slot_get() */
+	struct ln_dns_slot owner;
 };
 
 /* A policy's share of the pending table and the TCP clients. */
@@ -166,6 +170,18 @@ struct dp_up_ops {
 	void (*fail)(struct dp_upstream *u);
 };
 
+/* Datagrams waiting for the end of a batch (dns_proxy_tx.c). */
+#define DP_TX_MAX DP_MMSG
+struct dp_tx {
+	bool on;
+	unsigned int n;
+	int fd[DP_TX_MAX];
+	struct dp_upstream *u[DP_TX_MAX]; /* a query upstream: failed if its send fails */
+	struct mmsghdr m[DP_TX_MAX];
+	struct iovec iov[DP_TX_MAX];
+	struct sockaddr_storage addr[DP_TX_MAX];
+};
+
 struct ln_dns_proxy {
 	sd_event *event;
 	const struct dp_up_ops *up;
@@ -186,7 +202,12 @@ struct ln_dns_proxy {
 	struct dp_conn *conns;
 	size_t n_conns;
 	struct ln_dns_stats stats;
-	__u8 buf[DP_MSG_MAX + 1]; /* one datagram at a time: the loop is single-threaded */
+	/* DP_MMSG datagrams of DP_MSG_MAX + 1 bytes each, read at once (the loop is single-threaded) */
+	__u8 *rx;
+	struct mmsghdr rx_m[DP_MMSG];
+	struct iovec rx_iov[DP_MMSG];
+	struct sockaddr_storage rx_addr[DP_MMSG];
+	struct dp_tx tx;
 	struct ln_dns_answer answer;
 };
 
@@ -217,8 +238,25 @@ static inline void dp_close(int fd)
 		close(fd);
 }
 
+/* Datagram @i of the last dp_recv_batch(). */
+static inline __u8 *dp_rx_msg(struct ln_dns_proxy *p, int i)
+{
+	return p->rx + (size_t)i * (DP_MSG_MAX + 1);
+}
+
 /* dns_proxy.c: the query path */
 int dp_udp_listener_io(sd_event_source *s, int fd, uint32_t revents, void *ud);
+int dp_slot_get(struct ln_dns_proxy *p, __u16 slot, struct ln_dns_slot *out);
+int dp_recv_batch(struct ln_dns_proxy *p, int fd);
+
+/* dns_proxy_tx.c: sends queued during a batch (@msg must live until dp_tx_end()) */
+void dp_tx_begin(struct ln_dns_proxy *p);
+int dp_tx_now(int fd, const struct dp_dest *to, const __u8 *msg, size_t len);
+int dp_tx(struct ln_dns_proxy *p, int fd, const struct dp_dest *to, const __u8 *msg, size_t len,
+	  struct dp_upstream *u);
+void dp_tx_send(struct ln_dns_proxy *p);
+void dp_tx_end(struct ln_dns_proxy *p);
+void dp_tx_forget(struct ln_dns_proxy *p, const struct dp_upstream *u);
 
 /* dns_netns.c: the proxy's sockets per netns (listeners; entering one for upstream sockets) */
 int dp_netns_open(struct ln_dns_proxy *p, int ns_fd, struct dp_netns **out, struct ln_error *err);

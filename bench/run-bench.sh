@@ -33,29 +33,13 @@ KINDS=${BENCH_KINDS:-"v4 v4cidr v6 v6cidr"}
 PARTS=${BENCH_PARTS:-"connect dns egress deny asker cgroup exe unix history lists packet"}
 want() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 
-[ "$(id -u)" = 0 ] || { echo "bench: needs root (BPF)" >&2; exit 1; }
 # One agent at a time (DNS proxy ports, machine-wide BPF stats): wait for tests.
-exec 9>/tmp/lsnitch-e2e.lock
-flock 9
-CG2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
-[ -n "$CG2" ] || { echo "bench: no cgroup2 mount" >&2; exit 1; }
-CG=$CG2/lsnitch-bench-$$
-TMP=$(mktemp -d /tmp/lsnitch-bench.XXXXXX)
-AGENT_PID=
+BENCH_NAME=main
+. bench/lib.sh
 OLD_STATS=$(sysctl -n kernel.bpf_stats_enabled)
-
-cleanup() {
-	[ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null && wait "$AGENT_PID" 2>/dev/null
-	sysctl -qw kernel.bpf_stats_enabled="$OLD_STATS"
-	rmdir "$CG" 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
-
-mkdir "$CG"
+bench_cleanup_more() { sysctl -qw kernel.bpf_stats_enabled="$OLD_STATS"; }
 sysctl -qw kernel.bpf_stats_enabled=1
 
-in_cg() { sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG" "$@"; }
 ns_per() { "$@" | awk '{ print $1 }'; }
 
 # Median of 3 runs, to damp a 2-core machine's noise.
@@ -82,21 +66,7 @@ print(sum(m.get("bytes_memlock", 0) for m in json.load(sys.stdin)
           if m.get("name") in ("bl_pack4", "bl_pack6", "bl_bloom")))'
 }
 
-start_agent() {
-	"$AGENT" --cgroup "$CG" --pin-dir "/sys/fs/bpf/lsnitch-bench-$$" "$@" >"$TMP/agent.out" 2>"$TMP/agent.err" &
-	AGENT_PID=$!
-	for _ in $(seq 1 600); do
-		grep -q 'lsnitch-agent: ready' "$TMP/agent.err" && return 0
-		kill -0 "$AGENT_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "bench: agent did not start:" >&2; cat "$TMP/agent.err" >&2
-	exit 1
-}
-
-stop_agent() {
-	kill "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null; AGENT_PID=
-}
+start_agent() { start_agent_bin "$AGENT" "$@"; }
 
 connect_bench() {
 	base4=$(median3 "$LOOP" 127.0.0.1 9 "$ITERS")

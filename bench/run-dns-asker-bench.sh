@@ -8,18 +8,12 @@
 # with it too. Sends only to 127.0.0.1 (a 1-byte datagram the proxy drops as malformed).
 set -u
 cd "$(dirname "$0")/.."
+B=build
+BENCH_NAME=asker
+. bench/lib.sh
 AGENT=${AGENT:-build/lsnitch-agent}
 BASE_AGENT=${BASE_AGENT:-}
 N=${BENCH_DNS_ASKER_N:-20000}
-[ "$(id -u)" = 0 ] || { echo "bench: needs root (BPF)" >&2; exit 1; }
-if [ -z "${LSN_BENCH_LOCKED:-}" ]; then
-	exec 9>/tmp/lsnitch-e2e.lock
-	flock 9
-fi
-CG2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
-CG=$CG2/lsnitch-bench-asker-$$
-TMP=$(mktemp -d /tmp/lsnitch-bench-asker.XXXXXX)
-AGENT_PID=
 OLD_STATS=$(sysctl -n kernel.bpf_stats_enabled)
 # 64 free proxy ports of our own: another agent on the machine keeps its own
 PORT=$(python3 -c '
@@ -42,31 +36,11 @@ for _ in range(100):
     print(base)
     break')
 
-cleanup() {
-	[ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null && wait "$AGENT_PID" 2>/dev/null
-	sysctl -qw kernel.bpf_stats_enabled="$OLD_STATS"
-	rmdir "$CG" 2>/dev/null
-	# an agent that failed to start may leave the shared maps it pinned
-	rm -rf "$TMP" "/sys/fs/bpf/lsnitch-bench-asker-$$"
-}
-trap cleanup EXIT INT TERM
-mkdir "$CG"
+bench_cleanup_more() { sysctl -qw kernel.bpf_stats_enabled="$OLD_STATS"; }
 sysctl -qw kernel.bpf_stats_enabled=1
 printf '[global]\ndns-port = %s\n' "$PORT" >"$TMP/lsnitch.ini"
 
-start_agent() {
-	"$1" --cgroup "$CG" --pin-dir "/sys/fs/bpf/lsnitch-bench-asker-$$" \
-		--config "$TMP/lsnitch.ini" >"$TMP/agent.out" 2>"$TMP/agent.err" &
-	AGENT_PID=$!
-	for _ in $(seq 1 600); do
-		grep -q 'lsnitch-agent: ready' "$TMP/agent.err" && return 0
-		kill -0 "$AGENT_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "bench: agent did not start:" >&2; cat "$TMP/agent.err" >&2
-	exit 1
-}
-stop_agent() { kill "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null; AGENT_PID=; }
+start_agent() { start_agent_bin "$1" --config "$TMP/lsnitch.ini"; } # BINARY
 
 prog_stats() { # "run_time_ns run_cnt" of the sendmsg4 program attached to our cgroup
 	local id
@@ -83,7 +57,7 @@ print(p.get("run_time_ns", 0), p.get("run_cnt", 0))'
 per_call() {
 	local t0 c0 t1 c1
 	read -r t0 c0 < <(prog_stats)
-	sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG" python3 -c '
+	in_cg python3 -c '
 import socket, sys
 n, mode, port = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

@@ -4,7 +4,8 @@
 #   1. the resolver proxy: latency (median, p99) and throughput of A queries
 #      from a process in a guarded cgroup (redirected through the agent's
 #      proxy) against the same queries sent straight to the same dnsmasq, at
-#      concurrency 1 and 16, with and without a 1M-name domain blocklist;
+#      concurrency 1 and 16, with and without a 1M-name domain blocklist; and
+#      at saturation (dnsperf, both cores busy), direct against the proxy;
 #   2. domain blocklist load time and memory for 10k, 100k and 1M names;
 #   3. ln_domain_set_lookup() per call, hits and misses.
 # Everything is printed as ratios to a baseline measured in the same run.
@@ -13,60 +14,33 @@
 set -u
 cd "$(dirname "$0")/.."
 B=build
+BENCH_NAME=dns
+. bench/lib.sh
 AGENT=$B/lsnitch-agent
-LOAD=$B/bench/dns_load
 LOOKUP=$B/bench/domain_lookup_rules
-DNS4=127.0.0.153
 RUNS=${BENCH_DNS_RUNS:-3}                 # runs per measurement, median taken
 COUNT1=${BENCH_DNS_COUNT1:-20000}         # queries per run at concurrency 1
 COUNT16=${BENCH_DNS_COUNT16:-100000}      # queries per run at concurrency 16
 LIST_SIZES=${BENCH_DNS_SIZES:-"10000 100000 1000000"}
 BLOCK_N=${BENCH_DNS_BLOCK:-1000000}       # names on the list in the proxy runs
 LOOKUP_ITERS=${BENCH_LOOKUP_ITERS:-2000000}
-
-[ "$(id -u)" = 0 ] || { echo "dns bench: needs root (BPF)" >&2; exit 1; }
-command -v dnsmasq >/dev/null || { echo "dns bench: dnsmasq is not installed (make deps)" >&2; exit 1; }
-command -v dig >/dev/null || { echo "dns bench: dig is not installed (make deps)" >&2; exit 1; }
-# run-bench.sh holds the machine-wide lock on fd 9 and says so; alone, take it.
-if [ "${LSN_BENCH_LOCKED:-}" != 1 ]; then
-	exec 9>/tmp/lsnitch-e2e.lock
-	flock 9
-fi
-CG2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
-[ -n "$CG2" ] || { echo "dns bench: no cgroup2 mount" >&2; exit 1; }
-CG=$CG2/lsnitch-bench-dns-$$
-PIN=/sys/fs/bpf/lsnitch-bench-$$
-TMP=$(mktemp -d /tmp/lsnitch-dns-bench.XXXXXX)
-AGENT_PID=
+SAT_SECS=${BENCH_DNS_SAT_SECS:-5}          # seconds per dnsperf run at saturation
 DNSMASQ_PID=
 
-cleanup() {
-	[ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null && wait "$AGENT_PID" 2>/dev/null
+command -v dnsmasq >/dev/null || { echo "dns bench: dnsmasq is not installed (make deps)" >&2; exit 1; }
+command -v dig >/dev/null || { echo "dns bench: dig is not installed (make deps)" >&2; exit 1; }
+bench_cleanup_more() {
 	[ -n "$DNSMASQ_PID" ] && kill "$DNSMASQ_PID" 2>/dev/null && wait "$DNSMASQ_PID" 2>/dev/null
-	[ -d "$CG" ] && rmdir "$CG" 2>/dev/null
-	# a stopped agent unpins everything; remove what a killed one may have left
-	[ -e "$PIN" ] && rm -rf "$PIN"
-	rm -rf "$TMP"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-mkdir "$CG" || exit 1
-
-in_cg() { sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG" "$@"; }
 
 # ---- the upstream: dnsmasq with a few records, names file for dns_load
 NAMES=$TMP/names.txt
-records=()
-for i in $(seq 0 15); do
-	records+=("--host-record=host$i.bench.test,127.0.1.$((i + 1))")
-	echo "host$i.bench.test" >>"$NAMES"
-done
+dns_records "$NAMES"
 # A name the agent's list blocks and dnsmasq answers: it shows the redirect works.
 echo "x.blocked.bench.test" >"$TMP/probe.txt"
 "$(command -v dnsmasq)" --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts \
 	--bind-interfaces --listen-address=$DNS4 --port=53 --pid-file="$TMP/dnsmasq.pid" \
-	--log-facility="$TMP/dnsmasq.log" "${records[@]}" \
+	--log-facility="$TMP/dnsmasq.log" "${RECORDS[@]}" \
 	--address=/blocked.bench.test/127.0.1.99 &
 DNSMASQ_PID=$!
 ok=
@@ -77,28 +51,7 @@ for _ in $(seq 50); do
 done
 [ -n "$ok" ] || { echo "dns bench: dnsmasq did not start on $DNS4:53:" >&2; cat "$TMP/dnsmasq.log" >&2; exit 1; }
 
-# Starts the agent and waits for "ready"; READY_MS: wall time from exec to it.
-start_agent() {
-	local t0
-	t0=$(date +%s%N)
-	"$AGENT" --cgroup "$CG" --pin-dir "$PIN" --control "$TMP/control.sock" "$@" \
-		>"$TMP/agent.out" 2>"$TMP/agent.err" &
-	AGENT_PID=$!
-	while [ $(($(date +%s%N) - t0)) -lt 60000000000 ]; do
-		if grep -q 'lsnitch-agent: ready' "$TMP/agent.err"; then
-			READY_MS=$((($(date +%s%N) - t0) / 1000000))
-			return 0
-		fi
-		kill -0 "$AGENT_PID" 2>/dev/null || break
-		sleep 0.01
-	done
-	echo "dns bench: agent did not start:" >&2; cat "$TMP/agent.err" >&2
-	exit 1
-}
-
-stop_agent() {
-	kill "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null; AGENT_PID=
-}
+start_agent() { start_agent_bin "$AGENT" --control "$TMP/control.sock" "$@"; }
 
 # "N blocked domains (B bytes) in T ms" of the agent's loaded: line -> "N B T"
 loaded() {
@@ -158,24 +111,7 @@ echo "the domain set; RSS +kB: VmRSS 0.3 s after ready minus the empty-list agen
 echo
 
 # ---- 2. the proxy against direct queries
-# RUNS runs of dns_load; prints the median of each figure, "median_us p99_us qps",
-# then the totals over the runs of "lost other_rcode nxdomain".
-measure() { # CONCURRENCY COUNT [in_cg]
-	local c=$1 n=$2 i out f=$TMP/runs.txt m=$(((RUNS + 1) / 2))
-	shift 2
-	"$@" "$LOAD" $DNS4 53 "$NAMES" $((n / 10)) "$c" >/dev/null 2>&1 # warm-up
-	: >"$f"
-	for i in $(seq "$RUNS"); do
-		out=$("$@" "$LOAD" $DNS4 53 "$NAMES" "$n" "$c" 2>&1) ||
-			{ echo "dns bench: dns_load failed: $out" >&2; return 1; }
-		echo "$out" | awk '/^sent/ { lost = $6; nx = $8; other = $10 }
-			/^median_us/ { print $2, $4, $6, lost, other, nx }' >>"$f"
-	done
-	echo "$(cut -d' ' -f1 "$f" | sort -g | sed -n ${m}p)" \
-		"$(cut -d' ' -f2 "$f" | sort -g | sed -n ${m}p)" \
-		"$(cut -d' ' -f3 "$f" | sort -g | sed -n ${m}p)" \
-		"$(awk '{ l += $4; o += $5; x += $6 } END { print l + 0, o + 0, x + 0 }' "$f")"
-}
+measure() { dns_measure "$NAMES" "$@"; } # CONCURRENCY COUNT [in_cg]
 
 # The redirect is live: a blocked name asked from the cgroup gets NXDOMAIN from the proxy.
 check_redirect() {
@@ -187,6 +123,20 @@ check_redirect() {
 		cat "$TMP/agent.err" >&2
 		exit 1
 	fi
+}
+
+# Saturation: dnsperf (4 clients on 2 threads, 200 queries in flight, SAT_SECS s) to
+# $DNS4:53, RUNS runs: "median_qps lost_total" (empty without dnsperf).
+saturate() { # [PREFIX...]
+	local f=$TMP/sat.txt m=$(((RUNS + 1) / 2)) i
+	command -v dnsperf >/dev/null || return 0
+	awk '{ print $1, "A" }' "$NAMES" >"$TMP/perf.txt"
+	: >"$f"
+	for i in $(seq "$RUNS"); do
+		"$@" dnsperf -s $DNS4 -p 53 -d "$TMP/perf.txt" -c 4 -T 2 -q 200 -t 2 -l "$SAT_SECS" 2>&1 |
+			awk '/Queries lost:/ { l = $3 } /Queries per second:/ { print $4, l }' >>"$f"
+	done
+	echo "$(cut -d' ' -f1 "$f" | sort -g | sed -n ${m}p) $(awk '{ l += $2 } END { print l + 0 }' "$f")"
 }
 
 declare -A RES
@@ -206,6 +156,7 @@ for c in 1 16; do
 	n=$COUNT1; [ "$c" = 16 ] && n=$COUNT16
 	RES[direct.$c]=$(measure "$c" "$n") || exit 1
 done
+RES[direct.sat]=$(saturate)
 for list in none block; do
 	if [ "$list" = none ]; then
 		start_agent --blocked-domains "$TMP/probe.txt"
@@ -220,6 +171,7 @@ for list in none block; do
 		RES[outside.$list.$c]=$(measure "$c" "$n") || exit 1
 		RES[proxy.$list.$c]=$(measure "$c" "$n" in_cg) || exit 1
 	done
+	[ "$list" = none ] && RES[proxy.sat]=$(saturate in_cg)
 	stop_agent
 done
 short_block=$(awk -v n="$BLOCK_N" 'BEGIN { if (n >= 1e6 && n % 1e6 == 0) printf "%dM", n / 1e6;
@@ -241,6 +193,19 @@ echo "direct: dns_load outside the guarded cgroup, straight to dnsmasq; through 
 echo "proxy: the same from inside it, redirected to the agent's resolver proxy, which"
 echo "checks the name against the domain lists and forwards it on a shared upstream socket."
 echo "list -: one unrelated name listed; $short_block: + $BLOCK_N generated names (none queried)."
+# against the direct run taken just before it, with the agent running (one query in
+# flight is what the machine's other load moves most)
+read -r m1 _ <<<"${RES[proxy.none.1]}"
+read -r b1 _ <<<"${RES[outside.none.1]}"
+awk -v m="$m1" -v b="$b1" 'BEGIN { printf "added median latency at one query in flight: %+.1f us", m - b
+	printf " (%.2fx the direct run just before it)\n", m / b }'
+if [ -n "${RES[direct.sat]}" ]; then
+	read -r dq dl <<<"${RES[direct.sat]}"
+	read -r pq pl <<<"${RES[proxy.sat]}"
+	awk -v d="$dq" -v p="$pq" -v dl="$dl" -v pl="$pl" -v s="$SAT_SECS" -v r="$RUNS" 'BEGIN {
+		printf "saturation (dnsperf -c 4 -T 2 -q 200, %d s, median of %d): direct %.0f qps,", s, r, d
+		printf " through the proxy %.0f qps: %.2fx (lost: direct %d, proxy %d)\n", p, p / d, dl, pl }'
+fi
 echo
 
 # ---- 3. ln_domain_set_lookup()

@@ -14,60 +14,38 @@
 set -u
 cd "$(dirname "$0")/.."
 B=build
+BENCH_NAME=netns
+. bench/lib.sh
 AGENT=$B/lsnitch-agent
 BASE_AGENT=${BENCH_AGENT_BASE:-}
-LOAD=$B/bench/dns_load
-DNS4=127.0.0.153
 RUNS=${BENCH_DNS_RUNS:-3}
 COUNT1=${BENCH_DNS_COUNT1:-10000}
 COUNT16=${BENCH_DNS_COUNT16:-50000}
 N_NETNS=${BENCH_NETNS:-20}
-
-[ "$(id -u)" = 0 ] || { echo "netns dns bench: needs root (BPF)" >&2; exit 1; }
 command -v dnsmasq >/dev/null || { echo "netns dns bench: dnsmasq is not installed" >&2; exit 1; }
-if [ "${LSN_BENCH_LOCKED:-}" != 1 ]; then
-	exec 9>/tmp/lsnitch-e2e.lock
-	flock 9
-fi
-CG2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
-[ -n "$CG2" ] || { echo "netns dns bench: no cgroup2 mount" >&2; exit 1; }
-CG=$CG2/lsnitch-bench-netns-$$
-PIN=/sys/fs/bpf/lsnitch-bench-netns-$$
-TMP=$(mktemp -d /tmp/lsnitch-netns-bench.XXXXXX)
 NS_PREFIX=lsnb$$-
-AGENT_PID=
 PIDS=()
 
-cleanup() {
+bench_cleanup_more() {
 	local p n
 	[ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null && wait "$AGENT_PID" 2>/dev/null
+	AGENT_PID=
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	for n in $(ip netns list | awk '{print $1}' | grep "^$NS_PREFIX"); do
 		for p in $(ip netns pids "$n"); do kill -KILL "$p" 2>/dev/null; done
 		ip netns del "$n"
 	done
 	wait 2>/dev/null
-	[ -d "$CG" ] && rmdir "$CG" 2>/dev/null
-	[ -e "$PIN" ] && rm -rf "$PIN"
-	rm -rf "$TMP"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-mkdir "$CG" || exit 1
 
-in_cg() { sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG" "$@"; }
 NAMES=$TMP/names.txt
-records=()
-for i in $(seq 0 15); do
-	records+=("--host-record=host$i.bench.test,127.0.1.$((i + 1))")
-	echo "host$i.bench.test" >>"$NAMES"
-done
+dns_records "$NAMES"
 dnsmasq_in() { # NETNS|- : dnsmasq on 127.0.0.153:53 there
 	local pre=()
 	[ "$1" != - ] && pre=(ip netns exec "$1")
 	"${pre[@]}" "$(command -v dnsmasq)" --keep-in-foreground --conf-file=/dev/null --no-resolv \
 		--no-hosts --bind-interfaces --listen-address=$DNS4 --port=53 \
-		--pid-file="$TMP/dnsmasq.$1.pid" "${records[@]}" &
+		--pid-file="$TMP/dnsmasq.$1.pid" "${RECORDS[@]}" &
 	PIDS+=("$!")
 	for _ in $(seq 50); do
 		"${pre[@]}" "$LOAD" $DNS4 53 "$NAMES" 1 1 2>/dev/null | grep -q '^sent 1 .* lost 0' &&
@@ -81,38 +59,11 @@ new_netns() { # NAME
 	ip netns add "$1" && ip netns exec "$1" ip link set lo up
 }
 
-start_agent() { # BINARY
-	"$1" --cgroup "$CG" --pin-dir "$PIN" --control "$TMP/control.sock" \
-		>"$TMP/agent.out" 2>"$TMP/agent.err" &
-	AGENT_PID=$!
-	for _ in $(seq 600); do
-		grep -q 'lsnitch-agent: ready' "$TMP/agent.err" && return 0
-		kill -0 "$AGENT_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "netns dns bench: agent did not start:" >&2
-	cat "$TMP/agent.err" >&2
-	exit 1
-}
-stop_agent() { kill "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null; AGENT_PID=; }
+start_agent() { start_agent_bin "$1" --control "$TMP/control.sock"; } # BINARY
 
-# median of RUNS dns_load runs: "median_us p99_us qps lost"
-measure() { # CONCURRENCY COUNT [PREFIX CMD...]
-	local c=$1 n=$2 i f=$TMP/runs.txt m=$(((RUNS + 1) / 2)) out
-	shift 2
-	"$@" "$LOAD" $DNS4 53 "$NAMES" $((n / 10)) "$c" >/dev/null 2>&1
-	: >"$f"
-	for i in $(seq "$RUNS"); do
-		out=$("$@" "$LOAD" $DNS4 53 "$NAMES" "$n" "$c" 2>&1)
-		echo "$out" | awk '/^sent/ { lost = $6 } /^median_us/ { print $2, $4, $6, lost }' >>"$f"
-	done
-	echo "$(cut -d' ' -f1 "$f" | sort -g | sed -n ${m}p)" \
-		"$(cut -d' ' -f2 "$f" | sort -g | sed -n ${m}p)" \
-		"$(cut -d' ' -f3 "$f" | sort -g | sed -n ${m}p)" \
-		"$(awk '{ l += $4 } END { print l + 0 }' "$f")"
-}
+measure() { dns_measure "$NAMES" "$@"; } # CONCURRENCY COUNT [PREFIX CMD...]
 row() { # LABEL RESULT BASELINE
-	read -r m p q l <<<"$2"
+	read -r m p q l _ <<<"$2"
 	read -r bm bp bq _ <<<"$3"
 	awk -v lb="$1" -v m="$m" -v p="$p" -v q="$q" -v l="$l" -v bm="$bm" -v bp="$bp" -v bq="$bq" \
 		'BEGIN { printf "%-40s | %9.1f %6.2fx | %9.1f %6.2fx | %8.0f %6.2fx%s\n", lb, m, m / bm,

@@ -55,19 +55,7 @@ for p in json.load(sys.stdin):
 print(t, c)'
 }
 
-start_agent() {
-	"$AGENT" --cgroup "$CG" --pin-dir "/sys/fs/bpf/lsnitch-bench-hist-$$" \
-		--control "$TMP/ctl.sock" "$@" >"$TMP/agent.out" 2>"$TMP/agent.err" &
-	AGENT_PID=$!
-	for _ in $(seq 1 600); do
-		grep -q 'lsnitch-agent: ready' "$TMP/agent.err" && return 0
-		kill -0 "$AGENT_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "bench: agent did not start:" >&2; cat "$TMP/agent.err" >&2
-	exit 1
-}
-stop_agent() { kill "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null; AGENT_PID=; }
+start_agent() { start_agent_bin "$AGENT" --control "$TMP/ctl.sock" "$@"; }
 
 # prog_ns HISTORY: kernel ns per connect verdict with --history HISTORY
 prog_ns() {

@@ -646,6 +646,20 @@ check_attach_scope() {
 	fi
 }
 
+# lsn_dns_setup CGROUP...: a DNS test's start: lsn_setup, its cgroups under $CG,
+# dnsmasq and dig (else a skip), and the agent's control socket $S, which ctl
+# (the CLI on it) and jget (a field of its JSON answer) use.
+lsn_dns_setup() {
+	lsn_setup
+	make_cg "$@"
+	command -v dnsmasq >/dev/null || skip_env "dnsmasq is not installed (make deps installs it)"
+	command -v dig >/dev/null || skip_env "dig is not installed (make deps installs it)"
+	CLI=$LSN_ROOT/build/lsnitch
+	S=$TMPD/run/ctl.sock
+}
+ctl() { "$CLI" --socket "$S" "$@"; }
+jget() { "$PY" -c 'import json,sys; o=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"; }
+
 # start_dnsmasq ADDR NAME WANT [DNSMASQ ARGS...]: a test dnsmasq on ADDR:53 that
 # answers only what ARGS say (no resolv.conf, no /etc/hosts), logging to $TMPD,
 # killed by the cleanup. Waits (5 s at most) until NAME resolves to WANT;

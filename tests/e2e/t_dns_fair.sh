@@ -5,16 +5,8 @@
 # TCP connections to the proxy; another policy's cgroup still gets answers
 # over UDP and TCP meanwhile, and status counts what went over the share.
 . "$(dirname "$0")/lib.sh"
-lsn_setup
-make_cg guard/a guard/b
+lsn_dns_setup guard/a guard/b
 
-command -v dnsmasq >/dev/null || skip_env "dnsmasq is not installed (make deps installs it)"
-command -v dig >/dev/null || skip_env "dig is not installed (make deps installs it)"
-
-CLI=$LSN_ROOT/build/lsnitch
-S=$TMPD/run/ctl.sock
-ctl() { "$CLI" --socket "$S" "$@"; }
-jget() { "$PY" -c 'import json,sys; o=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"; }
 DNS4=127.0.0.153 OTHER=127.0.0.12 SILENT=127.0.0.156
 start_dnsmasq "$DNS4" other.test "$OTHER" --host-record=other.test,$OTHER
 digq() { # CG ARGS...

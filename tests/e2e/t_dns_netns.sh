@@ -9,16 +9,8 @@
 # NXDOMAIN and never reach the namespace's resolver. When a namespace goes,
 # the agent closes its sockets there. Prints the first-query delay.
 . "$(dirname "$0")/lib.sh"
-lsn_setup
-make_cg guard/a guard/b
+lsn_dns_setup guard/a guard/b
 
-command -v dnsmasq >/dev/null || skip_env "dnsmasq is not installed (make deps installs it)"
-command -v dig >/dev/null || skip_env "dig is not installed (make deps installs it)"
-
-CLI=$LSN_ROOT/build/lsnitch
-S=$TMPD/run/ctl.sock
-ctl() { "$CLI" --socket "$S" "$@"; }
-jget() { "$PY" -c 'import json,sys; o=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"; }
 status_of() { sed -n 's/.*status: \([A-Z]*\).*/\1/p' | head -1; }
 NSDNS=127.0.0.153 OTHER=127.0.0.12 BLOCKED=127.0.0.14
 

@@ -9,17 +9,9 @@
 # cgroup still resolves, its blocked names still blocked. After 10 s idle the
 # slots come back and the flooding cgroup resolves again.
 . "$(dirname "$0")/lib.sh"
-lsn_setup
-make_cg guard/a guard/b
-
-command -v dnsmasq >/dev/null || skip_env "dnsmasq is not installed (make deps installs it)"
-command -v dig >/dev/null || skip_env "dig is not installed (make deps installs it)"
+lsn_dns_setup guard/a guard/b
 command -v setpriv >/dev/null || skip_env "setpriv is not installed (util-linux)"
 
-CLI=$LSN_ROOT/build/lsnitch
-S=$TMPD/run/ctl.sock
-ctl() { "$CLI" --socket "$S" "$@"; }
-jget() { "$PY" -c 'import json,sys; o=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"; }
 DNS4=127.0.0.153 OTHER=127.0.0.12 BLOCKED=127.0.0.14
 start_dnsmasq "$DNS4" other.test "$OTHER" --host-record=other.test,$OTHER \
 	--address=/blocked.test/$BLOCKED
