@@ -12,11 +12,13 @@
 # what deciding a new cgroup by its name costs); then the resolver-socket
 # program's cost per unix connect() (unix_bench below); then the flow history
 # part (bench/run-history-bench.sh); then the list subscriptions
-# (bench/run-lists-bench.py: lsnitch-update against curl). The deny part: the
+# (bench/run-lists-bench.py: lsnitch-update against curl); then the verdict part
+# (bench/run-verdict-bench.sh: the hooks' cost per verdict against a program doing
+# one hash lookup, with big lists, many policies and cgroups). The deny part: the
 # kernel cost of a denied, reported connect() (repeats summarised in the
 # kernel), and a flood of denials: connects/s, events that reach the agent,
 # status latency.
-# BENCH_PARTS="connect dns egress deny asker cgroup unix history lists" (default);
+# BENCH_PARTS="connect dns egress deny asker cgroup unix history lists verdict" (default);
 # LSN_BENCH_AGENT: another agent binary to measure (e.g. an older build).
 set -u
 cd "$(dirname "$0")/.."
@@ -28,7 +30,7 @@ LOOP=$B/bench/connect_loop
 ITERS=${BENCH_ITERS:-300000}
 SIZES=${BENCH_SIZES:-"0 10000 1000000"}
 KINDS=${BENCH_KINDS:-"v4 v4cidr v6 v6cidr"}
-PARTS=${BENCH_PARTS:-"connect dns egress deny asker cgroup unix history lists"}
+PARTS=${BENCH_PARTS:-"connect dns egress deny asker cgroup unix history lists verdict"}
 want() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (BPF)" >&2; exit 1; }
@@ -252,4 +254,8 @@ fi
 if want lists; then
 	echo
 	BUILD=$B bench/run-lists-bench.py || exit 1
+fi
+if want verdict; then
+	echo
+	LSN_BENCH_LOCKED=1 bench/run-verdict-bench.sh || exit 1
 fi
