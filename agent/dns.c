@@ -58,6 +58,7 @@ static void record_addr(struct ln_manager *m, struct ln_generation *g, __u32 pol
 	if (bpf_map_update_elem(fd, &k, &v, BPF_ANY) < 0)
 		ln_note(m, LOG_WARNING, "recording a DNS verdict for policy %s: %m, ignoring",
 			p->name);
+	ln_generation_dns_changed(g);
 }
 
 static void op_record(void *ud, __u32 policy_id, const char *const *names, size_t n_names,
