@@ -147,6 +147,28 @@ rows() {
 	done
 }
 
+# reload_stall: connect() latency (median, p99, max) from the guarded cgroup for 3 s, idle,
+# then while the agent reloads its N-entry lists (SIGHUP 0.5 s in): does a reload stall verdicts?
+reload_stall() {
+	local lat=$B/bench/connect_lat idle during n0
+	idle=$(sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG/guard/p0" "$lat" 127.0.0.1 9 3)
+	n0=$(grep -c 'lsnitch-agent: reloaded' "$TMP/agent.err")
+	sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG/guard/p0" "$lat" 127.0.0.1 9 3 \
+		>"$TMP/lat" &
+	sleep 0.5
+	kill -HUP "$AGENT_PID"
+	wait $!
+	during=$(cat "$TMP/lat")
+	[ "$(grep -c 'lsnitch-agent: reloaded' "$TMP/agent.err")" -gt "$n0" ] ||
+		echo "bench: the reload did not end within the 3 s measured" >&2
+	awk -v i="$idle" -v d="$during" 'BEGIN {
+		split(i, a, " "); split(d, b, " ")
+		printf "connect() latency, ns:  median    p99       max       calls\n"
+		printf "  no reload            %6d %7d %9d %9d\n", a[1], a[2], a[3], a[4]
+		printf "  during a reload      %6d %7d %9d %9d  (p99 %.2fx)\n", b[1], b[2], b[3], b[4],
+			b[2] / a[2] }'
+}
+
 echo "lsnitch verdict bench: kernel ns per program run (run_time_ns / run_cnt), median of 3"
 echo "floor: one hash lookup on the destination (bench/one_lookup.bpf.c), same entries, same run"
 echo "fixture: N v4 + N v6 exact, N/10 CIDR (v4 + v6), $P policies x 10 rules, $((P + C)) bound cgroups, history on"
@@ -164,9 +186,15 @@ for n in $SIZES; do
 	fi
 	start_agent "$AGENT"
 	rows lsnitch "$n"
+	last=$n
 	stop_pid "$AGENT_PID"
 	stop_pid "$FLOOR_PID"
 	AGENT_PID= FLOOR_PID=
 done
 echo "connect4-new: each connect() to another port (no cache can answer: the full decision)."
 echo "BENCH_AGENT_BASE=PATH adds the rows of another agent binary (\"before\")."
+echo
+echo "a reload of the $last-entry fixture (lists re-read, built aside, swapped in):"
+list "$last"
+start_agent "$AGENT"
+reload_stall
