@@ -78,7 +78,7 @@ UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 BENCH_SRC  := $(filter-out %.bpf.c,$(sort $(wildcard bench/*.c)))
 BENCH_BIN  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
-BENCH_BPF  := $(BUILD)/bench/noop.bpf.o
+BENCH_BPF  := $(BUILD)/bench/noop.bpf.o $(BUILD)/bench/one_lookup.bpf.o
 HDRS       := $(wildcard include/*.h) $(wildcard rules/*.h) $(wildcard agent/*.h)
 
 .PHONY: all deps test-debs agent unit test test-unit test-e2e bench run check install uninstall clean format
@@ -199,6 +199,11 @@ $(BUILD)/bench/%: bench/%.c | $(BUILD)
 $(BUILD)/bench/%_rules: bench/%_rules.c $(BUILD)/librules.a $(HDRS) | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -o $@ $< $(BUILD)/librules.a -linih -lresolv -lxxhash
+
+# The verdict bench's floor: a loader of its own (libbpf).
+$(BUILD)/bench/one_lookup: bench/one_lookup.c | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -o $@ $< -lbpf -lelf -lz
 
 # The history bench writes through the agent's own history code.
 $(BUILD)/bench/history_fill: bench/history_fill.c $(HISTORY_OBJ) $(BUILD)/librules.a

@@ -77,6 +77,7 @@ struct ln_generation {
 	size_t n_bound, cap_bound;
 	double load_ms;         /* parse + compile + fill */
 	struct ln_exe_table exe; /* exe= paths resolved into its exe_policy map (exe_watch.c) */
+	struct ln_config_val *config_mm; /* the config map, mmapped: verdict_epoch */
 };
 
 struct ln_attach {
@@ -206,6 +207,11 @@ int ln_generation_build(struct ln_manager *m, struct ln_config *cfg,
 /* On the loop, before the swap: bind @g's cgroups and make its maps visible to its programs. */
 int ln_generation_finish(struct ln_manager *m, struct ln_generation *g, struct ln_error *err);
 void ln_generation_free(struct ln_generation *g);
+/*
+ * After a write to @g's dns_verdicts: the verdicts the programs cached
+ * (bpf/verdict_cache.bpf.h) before it are stale.
+ */
+void ln_generation_dns_changed(struct ln_generation *g);
 int ln_generation_swap(struct ln_manager *m, struct ln_generation *g, struct ln_error *err);
 struct bpf_program *ln_hook_prog(struct lsnitch_bpf *skel, int i);
 

@@ -12,6 +12,7 @@
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -203,6 +204,24 @@ static int size_maps(struct ln_manager *m, struct lsnitch_bpf *s, const struct l
 	return r ?: ln_flows_configure(m, s);
 }
 
+/* The config map, mmapped (BPF_F_MMAPABLE): verdict_epoch is bumped without a syscall. */
+static int map_config(struct ln_generation *g, struct ln_error *err)
+{
+	void *p = mmap(NULL, sizeof(*g->config_mm), PROT_READ | PROT_WRITE, MAP_SHARED,
+		       bpf_map__fd(g->skel->maps.config), 0);
+
+	if (p == MAP_FAILED)
+		return ln_err(err, -errno, "mapping the config map: %s", strerror(errno));
+	g->config_mm = p;
+	return 0;
+}
+
+void ln_generation_dns_changed(struct ln_generation *g)
+{
+	if (g && g->config_mm)
+		__atomic_fetch_add(&g->config_mm->verdict_epoch, 1, __ATOMIC_RELEASE);
+}
+
 /*
  * Compile @cfg and load it into a new set of programs and maps, not attached
  * and not yet bound to cgroups (ln_generation_finish()). On success the
@@ -245,6 +264,7 @@ int ln_generation_build(struct ln_manager *m, struct ln_config *cfg,
 	r = fill_maps(g, err);
 	r = r ?: ln_unix_fill(g, err);
 	r = r ?: ln_exe_table_build(&g->exe, &g->cc, bpf_map__fd(g->skel->maps.exe_policy), err);
+	r = r ?: map_config(g, err);
 	if (r < 0)
 		goto fail;
 	g->load_ms = now_ms() - t0;
@@ -261,6 +281,8 @@ void ln_generation_free(struct ln_generation *g)
 	if (!g)
 		return;
 	ln_exe_table_free(&g->exe);
+	if (g->config_mm)
+		munmap(g->config_mm, sizeof(*g->config_mm));
 	lsnitch_bpf__destroy(g->skel);
 	for (size_t i = 0; i < g->n_bound; i++)
 		free(g->bound[i].path);

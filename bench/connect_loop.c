@@ -2,7 +2,11 @@
 /*
  * connect() cost: re-connects one UDP socket N times (each call runs the
  * cgroup connect hook, no packet is sent) and prints nanoseconds per call.
- * Usage: connect_loop ADDR PORT ITERATIONS
+ * With "send", sendto()s one byte N times from an unconnected UDP socket
+ * instead (each runs the sendmsg hook; loopback only). With "spread", each
+ * connect() goes to another port (PORT + i % 50000): no two calls in a row ask
+ * the same question, so no verdict cache can answer.
+ * Usage: connect_loop ADDR PORT ITERATIONS [send|spread]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,13 +25,16 @@ int main(int argc, char **argv)
 	struct timespec t0, t1;
 	long iters, denied = 0;
 	socklen_t len;
-	int fd;
+	int fd, send, spread, port;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: %s ADDR PORT ITERATIONS\n", argv[0]);
+	if (argc != 4 && !(argc == 5 && (!strcmp(argv[4], "send") || !strcmp(argv[4], "spread")))) {
+		fprintf(stderr, "usage: %s ADDR PORT ITERATIONS [send|spread]\n", argv[0]);
 		return 2;
 	}
 	iters = atol(argv[3]);
+	send = argc == 5 && !strcmp(argv[4], "send");
+	spread = argc == 5 && !strcmp(argv[4], "spread");
+	port = atoi(argv[2]);
 	if (inet_pton(AF_INET, argv[1], &sin->sin_addr) == 1) {
 		sin->sin_family = AF_INET;
 		sin->sin_port = htons(atoi(argv[2]));
@@ -47,9 +54,15 @@ int main(int argc, char **argv)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (long i = 0; i < iters; i++) {
-		if (connect(fd, (struct sockaddr *)&ss, len) < 0) {
+		int r;
+
+		if (spread) /* sin_port and sin6_port are at the same offset */
+			sin->sin_port = htons((unsigned short)(port + i % 50000));
+		r = send ? (int)sendto(fd, "", 1, 0, (struct sockaddr *)&ss, len)
+			 : connect(fd, (struct sockaddr *)&ss, len);
+		if (r < 0) {
 			if (errno != EPERM) {
-				perror("connect");
+				perror(send ? "sendto" : "connect");
 				return 1;
 			}
 			denied++;

@@ -12,13 +12,15 @@
 # what deciding a new cgroup by its name costs); then the resolver-socket
 # program's cost per unix connect() (unix_bench below); then the flow history
 # part (bench/run-history-bench.sh); then the list subscriptions
-# (bench/run-lists-bench.py: lsnitch-update against curl). The deny part: the
+# (bench/run-lists-bench.py: lsnitch-update against curl); then the verdict part
+# (bench/run-verdict-bench.sh: the hooks' cost per verdict against a program doing
+# one hash lookup, with big lists, many policies and cgroups). The deny part: the
 # kernel cost of a denied, reported connect() (repeats summarised in the
 # kernel), and a flood of denials: connects/s, events that reach the agent,
 # status latency. The exe part (bench/run-exe-bench.sh): what 100 exe policies in a
 # scope add to a verdict. The packet part (bench/run-packet-bench.sh): what the global
 # packet-socket program costs every syscall and socket() where it is in use.
-# BENCH_PARTS="connect dns egress deny asker cgroup exe unix history lists packet" (default);
+# BENCH_PARTS="connect dns egress deny asker cgroup exe unix history lists packet verdict" (default);
 # LSN_BENCH_AGENT: another agent binary to measure (e.g. an older build).
 set -u
 cd "$(dirname "$0")/.."
@@ -30,7 +32,7 @@ LOOP=$B/bench/connect_loop
 ITERS=${BENCH_ITERS:-300000}
 SIZES=${BENCH_SIZES:-"0 10000 1000000"}
 KINDS=${BENCH_KINDS:-"v4 v4cidr v6 v6cidr"}
-PARTS=${BENCH_PARTS:-"connect dns egress deny asker cgroup exe unix history lists packet"}
+PARTS=${BENCH_PARTS:-"connect dns egress deny asker cgroup exe unix history lists packet verdict"}
 want() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 # One agent at a time (DNS proxy ports, machine-wide BPF stats): wait for tests.
@@ -232,4 +234,8 @@ fi
 if want packet; then
 	echo
 	LSN_BENCH_LOCKED=1 bench/run-packet-bench.sh || exit 1
+fi
+if want verdict; then
+	echo
+	LSN_BENCH_LOCKED=1 bench/run-verdict-bench.sh || exit 1
 fi

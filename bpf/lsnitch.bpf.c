@@ -294,6 +294,9 @@ LN_INLINE void ln_report(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port
 /* Flow accounting: every final verdict into a bounded table the agent drains. */
 #include "flow.bpf.h"
 
+/* Verdicts already decided, per (cgroup, destination, port, protocol). */
+#include "verdict_cache.bpf.h"
+
 /* What a pending cgroup is under: every verdict a deny with reason "pending". */
 static const struct ln_policy_val ln_pending_policy = {.flags = LN_POLICY_PENDING_DENY};
 
@@ -377,13 +380,14 @@ LN_INLINE int ln_enforce(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port
 /* The one decision path of every hook: 1 allow, 0 deny (EPERM), or LN_REDIRECT | port. */
 LN_INLINE int ln_check(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port, __u8 hook)
 {
-	const struct ln_policy_val *pol;
+	const struct ln_policy_val *pol = NULL;
 	const struct ln_config_val *cfg;
+	struct ln_vc_ref vc = {};
 	struct ln_decision d = {};
 	__u32 zero = 0, policy_id;
 	__u8 proto = ctx->protocol;
 	__u64 cg = bpf_get_current_cgroup_id();
-	int to;
+	int to = 0, hit = 0;
 
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg)
@@ -392,13 +396,23 @@ LN_INLINE int ln_check(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port, 
 		cg = ln_sa_cgroup_id(ctx);
 		pol = ln_policy_at(cfg, cg, NULL, ctx, &policy_id);
 	} else {
-		pol = ln_policy(cfg, cg, &policy_id);
+		hit = ln_vc_lookup(&vc, cg, addr, port, proto);
+		if (!hit)
+			pol = ln_policy(cfg, cg, &policy_id);
 	}
-	if (!pol)
-		return 1;
-	ln_exe_note(ctx, pol);
-	ln_decide(cfg, pol, policy_id, &cfg->lists, addr, port, proto, &d);
-	to = ln_dns_divert(ctx, addr, port, proto, policy_id, &d);
+	if (hit) {
+		policy_id = vc.policy_id;
+		d = vc.d;
+	} else {
+		if (!pol)
+			return 1;
+		ln_exe_note(ctx, pol);
+		/* two executables in one cgroup may differ: not cached (the key has no exe) */
+		if (pol->flags & (LN_POLICY_HAS_EXE | LN_POLICY_IS_EXE))
+			vc.cg = 0;
+		ln_decide(cfg, pol, policy_id, &cfg->lists, addr, port, proto, &d);
+		to = ln_dns_divert(ctx, addr, port, proto, policy_id, &d);
+	}
 	if (to & LN_DNS_REFUSE) {
 		/* fail closed, even under audit: never direct while the proxy runs */
 		d.verdict = LN_VERDICT_DENY;
@@ -410,6 +424,11 @@ LN_INLINE int ln_check(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port, 
 	ln_flow_count(cg, policy_id, addr, port, proto, &d, (to & LN_REDIRECT) ? LN_FLOW_DNS : 0);
 	if (to & LN_REDIRECT)
 		return ln_dns_asker_note(ctx, cg, policy_id, to);
+	if (!hit && vc.cg) { /* vc.cg: not a kernel thread's socket (ln_vc_cacheable() does the rest) */
+		vc.policy_id = policy_id;
+		vc.d = d;
+		ln_vc_put(&vc);
+	}
 	return ln_enforce(ctx, addr, port, cg, policy_id, &d, hook);
 }
 

@@ -4,9 +4,11 @@
 #define LSNITCH_MAPS_BPF_H
 
 /* Sizes below are placeholders: the agent sets every max_entries before load. */
+/* mmapped by the agent, which bumps verdict_epoch in place. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct ln_config_val);
 } config SEC(".maps");

@@ -138,13 +138,21 @@ struct ln_pack4_page {
 };
 _Static_assert(sizeof(struct ln_pack4_page) == 12 * LN_PACK4_PAGE, "ln_pack4_page size");
 
-#define LN_PACK6_PAGE 64 /* intervals per page: 2.25 KiB */
+/*
+ * An IPv6 interval is its start and a span: it ends at lo | (2^span - 1)
+ * (an exact address or a prefix: nearly all of them), or with
+ * LN_SPAN_TO_NEXT, where the next one starts (the rest of a prefix around a
+ * more specific entry; a gap after it is an interval of rule id 0). 21 bytes
+ * an interval instead of 36 with the end stored.
+ */
+#define LN_PACK6_PAGE 64 /* intervals per page: 1.3 KiB */
+#define LN_SPAN_TO_NEXT 0xff
 struct ln_pack6_page {
 	__u64 lo[LN_PACK6_PAGE][2]; /* [0]: high 64 bits, [1]: low 64 bits */
-	__u64 hi[LN_PACK6_PAGE][2];
 	__u32 rule_id[LN_PACK6_PAGE];
+	__u8 span[LN_PACK6_PAGE]; /* 0..128, or LN_SPAN_TO_NEXT */
 };
-_Static_assert(sizeof(struct ln_pack6_page) == 36 * LN_PACK6_PAGE, "ln_pack6_page size");
+_Static_assert(sizeof(struct ln_pack6_page) == 21 * LN_PACK6_PAGE, "ln_pack6_page size");
 
 /* Bisection steps: enough for 2^26 intervals (16M entries make at most 32M + 1). */
 #define LN_PACK_STEPS 26
@@ -326,7 +334,11 @@ struct ln_config_val {
 	__u32 generation; /* bumped when cgroup bindings change */
 	struct ln_lists lists; /* the global blocklists (set 0) */
 	__u32 bloom_mask;      /* bits in bl_bloom - 1 (a power of two - 1) */
-	__u32 pad;
+	/*
+	 * Bumped (the map is mmapped) after every write to dns_verdicts: cached
+	 * verdicts (bpf/verdict_cache.bpf.h) of an older epoch are stale.
+	 */
+	__u32 verdict_epoch;
 	struct ln_nat64 nat64; /* [global] nat64-prefix */
 };
 _Static_assert(sizeof(struct ln_config_val) == 80, "ln_config_val size");

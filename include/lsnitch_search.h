@@ -106,25 +106,41 @@ LN_INLINE __u32 ln_pack4_find(void *ctx, const struct ln_region *r, __u32 x)
 	return p->rule_id[c % LN_PACK4_PAGE];
 }
 
+/* The end of an IPv6 interval starting at @lo spanning 2^@span addresses (span <= 128). */
+LN_INLINE void ln_span_end(const __u64 lo[2], __u32 span, __u64 *hh, __u64 *hl)
+{
+	if (span >= 64) {
+		*hh = lo[0] | (span >= 128 ? ~0ULL : (1ULL << (span - 64)) - 1);
+		*hl = ~0ULL;
+	} else {
+		*hh = lo[0];
+		*hl = lo[1] | (span ? (1ULL << span) - 1 : 0);
+	}
+}
+
 /* The same for IPv6: @xh, @xl are the address's high and low halves. */
 LN_INLINE __u32 ln_pack6_find(void *ctx, const struct ln_region *r, __u64 xh, __u64 xl)
 {
 	struct ln_bisect b = { .ctx = ctx, .first = r->off, .n = r->cnt, .xh = xh, .xl = xl };
 	const struct ln_pack6_page *p;
-	const __u64 *hi;
-	__u32 c;
+	__u64 hh, hl;
+	__u32 c, k;
 
 	LN_BISECT6(&b);
 	if (b.fail || b.n || b.first == r->off)
 		return 0;
 	c = b.first - 1;
+	k = c % LN_PACK6_PAGE;
 	p = ln_pack6_page_at(ctx, c / LN_PACK6_PAGE);
 	if (!p)
 		return 0;
-	hi = p->hi[c % LN_PACK6_PAGE];
-	if (hi[0] < xh || (hi[0] == xh && hi[1] < xl))
+	/* Up to the next interval: the bisection found x below its start. */
+	if (p->span[k] == LN_SPAN_TO_NEXT)
+		return p->rule_id[k];
+	ln_span_end(p->lo[k], p->span[k], &hh, &hl);
+	if (hh < xh || (hh == xh && hl < xl))
 		return 0;
-	return p->rule_id[c % LN_PACK6_PAGE];
+	return p->rule_id[k];
 }
 
 /* The Bloom filter's hash of (set, length, masked address as host-order words). */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Compiling a loaded config into BPF map entries (decide.c decides from them without a kernel). */
+#include <endian.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -339,6 +340,19 @@ static long compile_hostlist(struct compile_ctx *cx, const struct ln_hostlist *l
 }
 
 /* By key, then rule id: the first of equal keys is the one to keep. */
+/* memcmp() order of two addresses, as two big-endian words: the sort's inner loop. */
+static int cmp_addr(const __u8 *a, const __u8 *b)
+{
+	__u64 x[2], y[2];
+
+	memcpy(x, a, sizeof(x));
+	memcpy(y, b, sizeof(y));
+	for (int i = 0; i < 2; i++)
+		if (x[i] != y[i])
+			return be64toh(x[i]) < be64toh(y[i]) ? -1 : 1;
+	return 0;
+}
+
 static int cmp_bl_exact(const void *pa, const void *pb)
 {
 	const struct ln_bl_kv *a = pa, *b = pb;
@@ -346,7 +360,7 @@ static int cmp_bl_exact(const void *pa, const void *pb)
 
 	if (a->k.set != b->k.set)
 		return a->k.set < b->k.set ? -1 : 1;
-	r = memcmp(a->k.addr, b->k.addr, LN_ADDR_LEN);
+	r = cmp_addr(a->k.addr, b->k.addr);
 	if (r)
 		return r;
 	return a->rule_id < b->rule_id ? -1 : a->rule_id > b->rule_id;
@@ -361,7 +375,7 @@ static int cmp_bl_prefix(const void *pa, const void *pb)
 		return a->k.set < b->k.set ? -1 : 1;
 	if (a->k.prefixlen != b->k.prefixlen)
 		return a->k.prefixlen < b->k.prefixlen ? -1 : 1;
-	r = memcmp(a->k.addr, b->k.addr, LN_ADDR_LEN);
+	r = cmp_addr(a->k.addr, b->k.addr);
 	if (r)
 		return r;
 	return a->rule_id < b->rule_id ? -1 : a->rule_id > b->rule_id;
@@ -378,8 +392,12 @@ static size_t dedupe_sorted(void *v, size_t n, size_t size, size_t key_size,
 	char *e = v;
 	size_t i, kept = 0;
 
-	if (n)
-		qsort(v, n, size, cmp);
+	/* Lists are often sorted already: a pass instead of a sort then. */
+	for (i = 1; i < n; i++)
+		if (cmp(e + (i - 1) * size, e + i * size) > 0) {
+			qsort(v, n, size, cmp);
+			break;
+		}
 	for (i = 0; i < n; i++) {
 		if (kept && !memcmp(e + (kept - 1) * size, e + i * size, key_size))
 			continue;

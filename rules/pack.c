@@ -4,7 +4,7 @@
  * sorted, disjoint intervals carrying the rule id of the most specific entry
  * that covers them (prefixes nest or are disjoint, so a sweep with a stack
  * does it), laid out in the pages the BPF programs bisect. 12 bytes an IPv4
- * interval, 36 an IPv6 one, instead of ~100 in a hash map.
+ * interval, 21 an IPv6 one (its end as a span), instead of ~100 in a hash map.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -67,6 +67,8 @@ struct bvec {
 struct emit {
 	struct ln_packed *pk;
 	int v4;
+	bool gap;   /* IPv6: the last interval runs to the next one, which must start at gap_at */
+	u128 gap_at;
 };
 
 static int push(struct ivec *iv, const struct ival *x)
@@ -167,53 +169,111 @@ static int cmp_ival(const void *pa, const void *pb)
 	return a->rule_id < b->rule_id ? -1 : a->rule_id > b->rule_id;
 }
 
+/* Room for one more interval of @e's family. */
+static int reserve(struct emit *e)
+{
+	struct ln_packed *pk = e->pk;
+	size_t n = e->v4 ? pk->n4 : pk->n6, *cap = e->v4 ? &pk->cap4 : &pk->cap6;
+	size_t pages;
+	void *np;
+
+	if (n < *cap * (e->v4 ? LN_PACK4_PAGE : LN_PACK6_PAGE))
+		return 0;
+	pages = *cap ? *cap * 2 : 4;
+	np = realloc(e->v4 ? (void *)pk->p4 : (void *)pk->p6,
+		     pages * (e->v4 ? sizeof(*pk->p4) : sizeof(*pk->p6)));
+	if (!np)
+		return -ENOMEM;
+	if (e->v4)
+		pk->p4 = np;
+	else
+		pk->p6 = np;
+	*cap = pages;
+	return 0;
+}
+
+/* The span of [lo, hi] if it is an aligned power of two (a prefix), else LN_SPAN_TO_NEXT. */
+static __u8 span_of(u128 lo, u128 hi)
+{
+	u128 size = hi - lo; /* 2^span - 1 */
+	__u8 span = 0;
+
+	if ((size & (size + 1)) || (lo & size))
+		return LN_SPAN_TO_NEXT;
+	for (; size; size >>= 1)
+		span++;
+	return span;
+}
+
+static int put6(struct emit *e, u128 lo, __u8 span, __u32 id)
+{
+	struct ln_packed *pk = e->pk;
+	struct ln_pack6_page *p;
+	size_t k;
+
+	if (reserve(e))
+		return -ENOMEM;
+	p = &pk->p6[pk->n6 / LN_PACK6_PAGE];
+	k = pk->n6 % LN_PACK6_PAGE;
+	p->lo[k][0] = (__u64)(lo >> 64);
+	p->lo[k][1] = (__u64)lo;
+	p->span[k] = span;
+	p->rule_id[k] = id;
+	pk->n6++;
+	return 0;
+}
+
+/*
+ * After an IPv6 interval that runs to the next one (see struct
+ * ln_pack6_page): the gap up to @next_lo (the end of the set's region:
+ * @last), an interval of rule id 0, unless @next_lo follows at once.
+ */
+static int close_gap(struct emit *e, u128 next_lo, bool last)
+{
+	bool gap = e->gap;
+
+	e->gap = false;
+	if (!gap || (!last && next_lo == e->gap_at))
+		return 0;
+	return put6(e, e->gap_at, LN_SPAN_TO_NEXT, 0);
+}
+
+static int out_append6(struct emit *e, u128 lo, u128 hi, __u32 id)
+{
+	__u8 span = span_of(lo, hi);
+
+	if (close_gap(e, lo, false) || put6(e, lo, span, id))
+		return -ENOMEM;
+	e->gap = span == LN_SPAN_TO_NEXT && hi != ~(u128)0;
+	e->gap_at = hi + 1;
+	return 0;
+}
+
 static int out_append(struct emit *e, u128 lo, u128 hi, __u32 id)
 {
 	struct ln_packed *pk = e->pk;
-	size_t *n = e->v4 ? &pk->n4 : &pk->n6;
-	size_t *cap = e->v4 ? &pk->cap4 : &pk->cap6;
+	struct ln_pack4_page *p;
+	size_t k;
 
+	if (!e->v4)
+		return out_append6(e, lo, hi, id);
 	/* Neighbours with the same rule merge (an outer prefix around a hole of its own). */
-	if (*n && e->v4) {
-		struct ln_pack4_page *p = &pk->p4[(*n - 1) / LN_PACK4_PAGE];
-		size_t k = (*n - 1) % LN_PACK4_PAGE;
-
-		if (p->rule_id[k] == id && (u128)p->hi[k] + 1 == lo && *n > pk->cur_off) {
+	if (pk->n4) {
+		p = &pk->p4[(pk->n4 - 1) / LN_PACK4_PAGE];
+		k = (pk->n4 - 1) % LN_PACK4_PAGE;
+		if (p->rule_id[k] == id && (u128)p->hi[k] + 1 == lo && pk->n4 > pk->cur_off) {
 			p->hi[k] = (__u32)hi;
 			return 0;
 		}
 	}
-	if (*n == *cap * (e->v4 ? LN_PACK4_PAGE : LN_PACK6_PAGE)) {
-		size_t pages = *cap ? *cap * 2 : 4;
-		void *np = realloc(e->v4 ? (void *)pk->p4 : (void *)pk->p6,
-				   pages * (e->v4 ? sizeof(*pk->p4) : sizeof(*pk->p6)));
-
-		if (!np)
-			return -ENOMEM;
-		if (e->v4)
-			pk->p4 = np;
-		else
-			pk->p6 = np;
-		*cap = pages;
-	}
-	if (e->v4) {
-		struct ln_pack4_page *p = &pk->p4[*n / LN_PACK4_PAGE];
-		size_t k = *n % LN_PACK4_PAGE;
-
-		p->lo[k] = (__u32)lo;
-		p->hi[k] = (__u32)hi;
-		p->rule_id[k] = id;
-	} else {
-		struct ln_pack6_page *p = &pk->p6[*n / LN_PACK6_PAGE];
-		size_t k = *n % LN_PACK6_PAGE;
-
-		p->lo[k][0] = (__u64)(lo >> 64);
-		p->lo[k][1] = (__u64)lo;
-		p->hi[k][0] = (__u64)(hi >> 64);
-		p->hi[k][1] = (__u64)hi;
-		p->rule_id[k] = id;
-	}
-	(*n)++;
+	if (reserve(e))
+		return -ENOMEM;
+	p = &pk->p4[pk->n4 / LN_PACK4_PAGE];
+	k = pk->n4 % LN_PACK4_PAGE;
+	p->lo[k] = (__u32)lo;
+	p->hi[k] = (__u32)hi;
+	p->rule_id[k] = id;
+	pk->n4++;
 	return 0;
 }
 
@@ -306,6 +366,70 @@ static int build_bloom(struct ln_packed *pk, const struct bvec *bv)
 	return 0;
 }
 
+/*
+ * The exact entries as intervals in cmp_ival() order without sorting them
+ * again: the compiler sorted them by (set, address), so per set the IPv4
+ * (mapped) ones are one run, and the IPv6 ones before and after it are
+ * another once it is taken out. Checked: an input in another order is sorted.
+ */
+static int collect_exact(const struct ln_compiled *cc, struct ivec *iv, struct bvec *bv)
+{
+	size_t i, j;
+
+	for (i = 0; i < cc->n_bl_exact; i = j) {
+		__u32 set = cc->bl_exact[i].k.set;
+
+		for (j = i; j < cc->n_bl_exact && cc->bl_exact[j].k.set == set; j++)
+			;
+		for (int v4 = 1; v4 >= 0; v4--)
+			for (size_t k = i; k < j; k++) {
+				const struct ln_bl_kv *x = &cc->bl_exact[k];
+				struct ln_prefix p = { .len = 128 };
+
+				memcpy(p.addr, x->k.addr, LN_ADDR_LEN);
+				if (ln_prefix_is_v4(&p) == !!v4 &&
+				    add_entry(iv, bv, set, x->k.addr, 128, x->rule_id))
+					return -ENOMEM;
+			}
+	}
+	for (i = 1; i < iv->n; i++)
+		if (cmp_ival(&iv->v[i - 1], &iv->v[i]) > 0) {
+			qsort(iv->v, iv->n, sizeof(*iv->v), cmp_ival);
+			break;
+		}
+	return 0;
+}
+
+/* Every entry as intervals sorted by cmp_ival() into @iv, and as Bloom items into @bv. */
+static int collect(const struct ln_compiled *cc, struct ivec *iv, struct bvec *bv)
+{
+	struct ivec ex = {}, pre = {};
+	size_t a = 0, b = 0;
+	int rc = -ENOMEM;
+
+	if (collect_exact(cc, &ex, bv))
+		goto out;
+	for (size_t i = 0; i < cc->n_bl_prefix; i++)
+		if (add_entry(&pre, bv, cc->bl_prefix[i].k.set, cc->bl_prefix[i].k.addr,
+			      cc->bl_prefix[i].k.prefixlen - 32, cc->bl_prefix[i].rule_id))
+			goto out;
+	if (pre.n)
+		qsort(pre.v, pre.n, sizeof(*pre.v), cmp_ival);
+	iv->n = ex.n + pre.n;
+	iv->v = malloc((iv->n ? iv->n : 1) * sizeof(*iv->v));
+	if (!iv->v)
+		goto out;
+	for (size_t k = 0; k < iv->n; k++)
+		iv->v[k] = b == pre.n || (a < ex.n && cmp_ival(&ex.v[a], &pre.v[b]) <= 0)
+				   ? ex.v[a++] : pre.v[b++];
+	iv->cap = iv->n;
+	rc = 0;
+out:
+	free(ex.v);
+	free(pre.v);
+	return rc;
+}
+
 int ln_pack_blocklists(const struct ln_compiled *cc, struct ln_packed *pk)
 {
 	struct bvec bv = {};
@@ -318,16 +442,8 @@ int ln_pack_blocklists(const struct ln_compiled *cc, struct ln_packed *pk)
 	if (!pk->sets)
 		goto fail;
 	pk->n_sets = n_sets;
-	for (i = 0; i < cc->n_bl_exact; i++)
-		if (add_entry(&iv, &bv, cc->bl_exact[i].k.set, cc->bl_exact[i].k.addr, 128,
-			      cc->bl_exact[i].rule_id))
-			goto fail;
-	for (i = 0; i < cc->n_bl_prefix; i++)
-		if (add_entry(&iv, &bv, cc->bl_prefix[i].k.set, cc->bl_prefix[i].k.addr,
-			      cc->bl_prefix[i].k.prefixlen - 32, cc->bl_prefix[i].rule_id))
-			goto fail;
-	if (iv.n)
-		qsort(iv.v, iv.n, sizeof(*iv.v), cmp_ival);
+	if (collect(cc, &iv, &bv))
+		goto fail;
 	for (i = 0; i < iv.n; i = j) {
 		struct emit e = { .pk = pk, .v4 = iv.v[i].v4 };
 		struct ln_region *r;
@@ -341,7 +457,7 @@ int ln_pack_blocklists(const struct ln_compiled *cc, struct ln_packed *pk)
 		r = e.v4 ? &pk->sets[iv.v[i].set].v4 : &pk->sets[iv.v[i].set].v6;
 		r->off = e.v4 ? pk->n4 : pk->n6;
 		pk->cur_off = r->off;
-		rc = sweep(&e, iv.v + i, j - i);
+		rc = sweep(&e, iv.v + i, j - i) ?: close_gap(&e, 0, true);
 		if (rc)
 			goto fail;
 		r->cnt = (e.v4 ? pk->n4 : pk->n6) - r->off;

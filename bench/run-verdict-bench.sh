@@ -1,0 +1,200 @@
+#!/bin/bash
+# make bench, verdict part: the kernel cost per verdict of lsnitch's connect4|6
+# and sendmsg4|6 programs (bpf_stats: run_time_ns / run_cnt) against a floor
+# measured in the same run: bench/one_lookup.bpf.c, which does one BPF hash
+# lookup on the destination in a hash holding the same exact addresses.
+# Fixture: N IPv4 + N IPv6 exact entries and N/20 IPv4 + N/20 IPv6 CIDRs in the
+# global list, P policies of 10 rules each bound to P cgroups, C more cgroups
+# bound through a glob, flow history on. The measuring process is in a cgroup
+# of a policy with rules (default allow; its rules and the lists miss).
+# BENCH_VERDICT_SIZES="10000 100000 1000000" (N), BENCH_POLICIES (P, 1000),
+# BENCH_CGROUPS (C, 1000), BENCH_VERDICT_ITERS (100000 connects; sends: /2),
+# BENCH_AGENT_BASE (another agent binary, measured the same way: "before").
+# Connects only to 127.0.0.1:9 and ::1:9 (UDP; sends stay on loopback).
+set -u
+cd "$(dirname "$0")/.."
+B=build
+AGENT=${LSN_BENCH_AGENT:-$B/lsnitch-agent}
+LOOP=$B/bench/connect_loop
+FLOOR=$B/bench/one_lookup
+SIZES=${BENCH_VERDICT_SIZES:-"10000 100000 1000000"}
+P=${BENCH_POLICIES:-1000}
+C=${BENCH_CGROUPS:-1000}
+ITERS=${BENCH_VERDICT_ITERS:-100000}
+
+[ "$(id -u)" = 0 ] || { echo "bench: needs root (BPF)" >&2; exit 1; }
+if [ "${LSN_BENCH_LOCKED:-}" != 1 ]; then
+	exec 9>/tmp/lsnitch-e2e.lock
+	flock 9
+fi
+CG2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+[ -n "$CG2" ] || { echo "bench: no cgroup2 mount" >&2; exit 1; }
+REL=lsnitch-vbench-$$
+CG=$CG2/$REL
+TMP=$(mktemp -d /tmp/lsnitch-vbench.XXXXXX)
+AGENT_PID= FLOOR_PID=
+OLD_STATS=$(sysctl -n kernel.bpf_stats_enabled)
+
+cleanup() {
+	[ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null && wait "$AGENT_PID" 2>/dev/null
+	[ -n "$FLOOR_PID" ] && kill "$FLOOR_PID" 2>/dev/null && wait "$FLOOR_PID" 2>/dev/null
+	sysctl -qw kernel.bpf_stats_enabled="$OLD_STATS"
+	find "$CG" -depth -type d -exec rmdir {} + 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+
+mkdir -p "$CG/guard/p0" "$CG/floor"
+for i in $(seq 1 $((P - 1))); do mkdir "$CG/guard/p$i"; done
+for i in $(seq 1 "$C"); do mkdir "$CG/guard/ctr-$i"; done
+sysctl -qw kernel.bpf_stats_enabled=1
+
+# P policies, 10 rules each (none matches the bench's destinations), and a glob.
+python3 - "$TMP/p.ini" "$REL" "$P" <<'PY'
+import sys
+path, rel, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+with open(path, "w") as f:
+    f.write(f"[global]\nblocked-hosts = {path.rsplit('/', 1)[0]}/list.txt\n")
+    for i in range(n):
+        f.write(f"[policy p{i}]\ncgroup = {rel}/guard/p{i}\ndefault = allow\n")
+        for r in range(10):
+            f.write(f"deny = 192.0.2.{r}:{1000 + i % 60000}/tcp\n")
+            if r == 0:
+                f.write(f"allow = 2001:db8:ffff::{i:x}/128\n")
+    f.write(f"[policy ctr]\ncgroup = {rel}/guard/ctr-*\ndefault = allow\n")
+PY
+
+# "run_time_ns run_cnt" of programs named $2.. held by process $1 (by id:
+# other agents on the machine run programs of the same names).
+prog_stats() {
+	local pid=$1 ids
+	shift
+	ids=$(sed -n 's/^prog_id:[[:space:]]*//p' /proc/"$pid"/fdinfo/* 2>/dev/null | sort -u)
+	bpftool -j prog show 2>/dev/null | python3 -c '
+import json, sys
+ids = set(int(i) for i in sys.argv[1].split())
+t = c = 0
+for p in json.load(sys.stdin):
+    if p.get("id") in ids and p.get("name") in sys.argv[2:]:
+        t += p.get("run_time_ns", 0); c += p.get("run_cnt", 0)
+print(t, c)' "$ids" "$@"
+}
+
+# cost PID PROG CGROUP LOOP-ARGS...: kernel ns per run of PROG while the loop runs in CGROUP.
+cost() {
+	local pid=$1 prog=$2 cg=$3 t0 c0 t1 c1
+	shift 3
+	read -r t0 c0 < <(prog_stats "$pid" "$prog")
+	sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$cg" "$LOOP" "$@" >/dev/null
+	read -r t1 c1 < <(prog_stats "$pid" "$prog")
+	awk -v t=$((t1 - t0)) -v c=$((c1 - c0)) 'BEGIN { printf "%.1f\n", c ? t / c : 0 }'
+}
+
+median() { sort -g | sed -n 2p; }
+
+list() { # N: the list file of the fixture
+	local n=$1
+	{
+		python3 bench/gen_hosts.py v4 "$n" /dev/stdout
+		python3 bench/gen_hosts.py v6 "$n" /dev/stdout
+		python3 bench/gen_hosts.py v4cidr $((n / 20)) /dev/stdout | sed 's/^10\./11./'
+		python3 bench/gen_hosts.py v6cidr $((n / 20)) /dev/stdout | sed 's/^2001:db8:/2001:db9:/'
+	} >"$TMP/list.txt"
+}
+
+wait_ready() { # FILE LINE PID
+	for _ in $(seq 1 1200); do
+		grep -q "$2" "$1" && return 0
+		kill -0 "$3" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "bench: $1 never said $2:" >&2; cat "$1" >&2
+	exit 1
+}
+
+start_agent() { # AGENT-BINARY
+	"$1" --cgroup "$CG/guard" --pin-dir "/sys/fs/bpf/lsnitch-vbench-$$" \
+		--config "$TMP/p.ini" --history "${BENCH_HISTORY:-$TMP/h.db}" \
+		>"$TMP/agent.out" 2>"$TMP/agent.err" &
+	AGENT_PID=$!
+	wait_ready "$TMP/agent.err" 'lsnitch-agent: ready' "$AGENT_PID"
+}
+
+stop_pid() { kill "$1"; wait "$1" 2>/dev/null; }
+
+# rows LABEL N: one row per hook (a repeated destination: what a cache may answer),
+# and connect4 to a new port each time (what none can), against the floor.
+rows() {
+	local label=$1 n=$2 h dst args l f
+	for h in connect4 connect6 sendmsg4 sendmsg6 connect4-new; do
+		case $h in
+		*4*) dst=127.0.0.1 ;;
+		*) dst=::1 ;;
+		esac
+		case $h in
+		send*) args=("$dst" 9 $((ITERS / 2)) send) ;;
+		*-new) args=("$dst" 1024 "$ITERS" spread) ;;
+		*) args=("$dst" 9 "$ITERS") ;;
+		esac
+		for _ in 1 2 3; do
+			cost "$AGENT_PID" "ln_${h%-new}" "$CG/guard/p0" "${args[@]}" >>"$TMP/ln"
+			cost "$FLOOR_PID" "floor_${h%-new}" "$CG/floor" "${args[@]}" >>"$TMP/fl"
+		done
+		l=$(median <"$TMP/ln") f=$(median <"$TMP/fl")
+		rm -f "$TMP/ln" "$TMP/fl"
+		awk -v a="$label" -v h="$h" -v n="$n" -v l="$l" -v f="$f" 'BEGIN {
+			printf "%-13s %8d %-7s | %8.1f %8.1f %6.2fx\n", h, n, a, l, f, f ? l / f : 0 }'
+	done
+}
+
+# reload_stall: connect() latency (median, p99, max) from the guarded cgroup for 3 s, idle,
+# then while the agent reloads its N-entry lists (SIGHUP 0.5 s in): does a reload stall verdicts?
+reload_stall() {
+	local lat=$B/bench/connect_lat idle during n0
+	idle=$(sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG/guard/p0" "$lat" 127.0.0.1 9 3)
+	n0=$(grep -c 'lsnitch-agent: reloaded' "$TMP/agent.err")
+	sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG/guard/p0" "$lat" 127.0.0.1 9 3 \
+		>"$TMP/lat" &
+	sleep 0.5
+	kill -HUP "$AGENT_PID"
+	wait $!
+	during=$(cat "$TMP/lat")
+	[ "$(grep -c 'lsnitch-agent: reloaded' "$TMP/agent.err")" -gt "$n0" ] ||
+		echo "bench: the reload did not end within the 3 s measured" >&2
+	awk -v i="$idle" -v d="$during" 'BEGIN {
+		split(i, a, " "); split(d, b, " ")
+		printf "connect() latency, ns:  median    p99       max       calls\n"
+		printf "  no reload            %6d %7d %9d %9d\n", a[1], a[2], a[3], a[4]
+		printf "  during a reload      %6d %7d %9d %9d  (p99 %.2fx)\n", b[1], b[2], b[3], b[4],
+			b[2] / a[2] }'
+}
+
+echo "lsnitch verdict bench: kernel ns per program run (run_time_ns / run_cnt), median of 3"
+echo "floor: one hash lookup on the destination (bench/one_lookup.bpf.c), same entries, same run"
+echo "fixture: N v4 + N v6 exact, N/10 CIDR (v4 + v6), $P policies x 10 rules, $((P + C)) bound cgroups, history on"
+printf '%-13s %8s %-7s | %8s %8s %7s\n' hook N agent lsnitch floor ratio
+for n in $SIZES; do
+	list "$n"
+	"$FLOOR" "$B/bench/one_lookup.bpf.o" "$CG/floor" "$n" "$n" >"$TMP/floor.out" &
+	FLOOR_PID=$!
+	wait_ready "$TMP/floor.out" ready "$FLOOR_PID"
+	if [ -n "${BENCH_AGENT_BASE:-}" ]; then
+		start_agent "$BENCH_AGENT_BASE"
+		rows before "$n"
+		stop_pid "$AGENT_PID"
+		AGENT_PID=
+	fi
+	start_agent "$AGENT"
+	rows lsnitch "$n"
+	last=$n
+	stop_pid "$AGENT_PID"
+	stop_pid "$FLOOR_PID"
+	AGENT_PID= FLOOR_PID=
+done
+echo "connect4-new: each connect() to another port (no cache can answer: the full decision)."
+echo "BENCH_AGENT_BASE=PATH adds the rows of another agent binary (\"before\")."
+echo
+echo "a reload of the $last-entry fixture (lists re-read, built aside, swapped in):"
+list "$last"
+start_agent "$AGENT"
+reload_stall

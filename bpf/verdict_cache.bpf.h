@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The verdict cache: a repeated (cgroup, destination, port, protocol) decided in one probe. */
+#ifndef LSNITCH_VERDICT_CACHE_BPF_H
+#define LSNITCH_VERDICT_CACHE_BPF_H
+
+/*
+ * Per CPU, direct-mapped, a generation's own (a reload starts empty). A slot
+ * is valid while the config's generation (cgroup bindings) and verdict_epoch
+ * (domain verdicts recorded) are those it was decided under, and before the
+ * domain verdict it rests on, if any, expires. Not cached: DNS (port 53: the
+ * proxy's state decides), pending cgroups, sockets a kernel thread connects,
+ * and addresses decided in two forms (NAT64, 6to4: ln_vc_cacheable()).
+ *
+ * A program may be preempted on its CPU by another running the same hook, so
+ * slots are written under a sequence number: odd while a writer is in it
+ * (taken with a compare-and-swap: a second writer leaves the slot alone),
+ * and a reader that sees it odd or changed treats the slot as a miss.
+ */
+#define LN_VC_BITS 12
+#define LN_VC_SLOTS (1u << LN_VC_BITS)
+
+struct ln_vc_slot {
+	__u64 seq;
+	__u64 cg;
+	__u32 addr[4];
+	__u16 port;
+	__u8 proto;
+	__u8 pad;
+	__u32 generation;
+	__u32 epoch;
+	__u32 policy_id;
+	struct ln_decision d;
+	__u64 expires_ns; /* 0: never; else the domain verdict's end (bpf_ktime_get_ns()) */
+};
+_Static_assert(sizeof(struct ln_vc_slot) == 64, "ln_vc_slot size");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LN_VC_SLOTS);
+	__type(key, __u32);
+	__type(value, struct ln_vc_slot);
+} verdict_cache SEC(".maps");
+
+/* A verdict asked for, and what a miss needs to cache the verdict decided instead. */
+struct ln_vc_ref {
+	__u64 cg;
+	__u32 addr[4];
+	__u16 port;
+	__u8 proto;
+	__u8 pad;
+	__u32 idx;
+	__u32 generation, epoch;
+	__u32 policy_id;
+	struct ln_decision d;
+};
+
+#define LN_VC_BARRIER() asm volatile("" ::: "memory")
+
+LN_INLINE __u32 ln_vc_index(const struct ln_vc_ref *r)
+{
+	__u64 h = r->cg * 0x9e3779b97f4a7c15ULL;
+
+	h ^= (((__u64)r->addr[0] << 32) | r->addr[1]) * 0xc2b2ae3d27d4eb4fULL;
+	h ^= (((__u64)r->addr[2] << 32) | r->addr[3]) * 0x165667b19e3779f9ULL;
+	h ^= ((__u64)r->port << 8 | r->proto);
+	h *= 0x9e3779b97f4a7c15ULL;
+	return (__u32)(h >> (64 - LN_VC_BITS));
+}
+
+LN_INLINE int ln_vc_same(const struct ln_vc_slot *s, const struct ln_vc_ref *r)
+{
+	return s->cg == r->cg && s->addr[0] == r->addr[0] && s->addr[1] == r->addr[1] &&
+	       s->addr[2] == r->addr[2] && s->addr[3] == r->addr[3] && s->port == r->port &&
+	       s->proto == r->proto && s->generation == r->generation && s->epoch == r->epoch;
+}
+
+/*
+ * The cached verdict of @r's (cg, addr, port, proto) into its d and
+ * policy_id: 1 on a hit. The stamps are read before anything the decision
+ * reads (the agent writes, then bumps), so a verdict decided from older
+ * state carries an older stamp. Global functions (this and ln_vc_put()):
+ * the verifier checks them once, not in every state of the hook.
+ */
+__attribute__((noinline)) int ln_vc_get(struct ln_vc_ref *r)
+{
+	const struct ln_config_val *cfg;
+	struct ln_vc_slot *s;
+	__u32 zero = 0;
+	__u64 seq, exp;
+
+	cfg = bpf_map_lookup_elem(&config, &zero);
+	if (!r || !cfg)
+		return 0;
+	r->generation = *(volatile const __u32 *)&cfg->generation;
+	r->epoch = *(volatile const __u32 *)&cfg->verdict_epoch;
+	r->idx = ln_vc_index(r);
+	s = bpf_map_lookup_elem(&verdict_cache, &r->idx);
+	if (!s)
+		return 0;
+	seq = *(volatile __u64 *)&s->seq;
+	LN_VC_BARRIER();
+	if ((seq & 1) || !ln_vc_same(s, r))
+		return 0;
+	r->d = s->d;
+	r->policy_id = s->policy_id;
+	exp = s->expires_ns;
+	LN_VC_BARRIER();
+	if (*(volatile __u64 *)&s->seq != seq)
+		return 0;
+	return !exp || bpf_ktime_get_ns() < exp;
+}
+
+/*
+ * Whether @r's verdict may be cached, and until when (*@exp, 0: while the
+ * stamps hold). A domain rule's verdict lasts as long as the answer it rests on.
+ */
+LN_INLINE int ln_vc_cacheable(const struct ln_config_val *cfg, const struct ln_vc_ref *r,
+			      __u64 *exp)
+{
+	struct ln_bl_key dk = { .set = r->policy_id };
+	const struct ln_dns_verdict *dv;
+	__u32 v4;
+
+	*exp = 0;
+	if (r->port == LN_DNS_PORT || r->policy_id == LN_POLICY_PENDING)
+		return 0;
+	ln_addr_reached((const __u8 *)r->addr, dk.addr);
+	if (ln_embedded_v4(dk.addr, &cfg->nat64, &v4))
+		return 0;
+	if (r->d.reason != LN_REASON_DOMAIN)
+		return 1;
+	dv = bpf_map_lookup_elem(&dns_verdicts, &dk);
+	if (!dv)
+		return 0;
+	*exp = dv->expires_ns;
+	return 1;
+}
+
+/* Caches @r's verdict in the slot ln_vc_get() missed, unless another writer holds it. */
+__attribute__((noinline)) int ln_vc_put(const struct ln_vc_ref *r)
+{
+	const struct ln_config_val *cfg;
+	struct ln_vc_slot *s;
+	__u32 zero = 0, idx;
+	__u64 seq, exp;
+
+	if (!r)
+		return 0;
+	cfg = bpf_map_lookup_elem(&config, &zero);
+	idx = r->idx;
+	s = bpf_map_lookup_elem(&verdict_cache, &idx);
+	if (!cfg || !s || !ln_vc_cacheable(cfg, r, &exp))
+		return 0;
+	seq = *(volatile __u64 *)&s->seq;
+	if ((seq & 1) || __sync_val_compare_and_swap(&s->seq, seq, seq + 1) != seq)
+		return 0;
+	LN_VC_BARRIER();
+	s->cg = r->cg;
+	__builtin_memcpy(s->addr, r->addr, LN_ADDR_LEN);
+	s->port = r->port;
+	s->proto = r->proto;
+	s->generation = r->generation;
+	s->epoch = r->epoch;
+	s->policy_id = r->policy_id;
+	s->d = r->d;
+	s->expires_ns = exp;
+	LN_VC_BARRIER();
+	*(volatile __u64 *)&s->seq = seq + 2;
+	return 0;
+}
+
+/* @r for (@cg, @addr, @port, @proto), then ln_vc_get(). */
+LN_INLINE int ln_vc_lookup(struct ln_vc_ref *r, __u64 cg, const __u8 *addr, __u16 port,
+			   __u8 proto)
+{
+	r->cg = cg;
+	__builtin_memcpy(r->addr, addr, LN_ADDR_LEN);
+	r->port = port;
+	r->proto = proto;
+	return ln_vc_get(r);
+}
+
+#endif /* LSNITCH_VERDICT_CACHE_BPF_H */
