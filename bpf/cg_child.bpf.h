@@ -247,11 +247,18 @@ LN_INLINE struct cgroup *ln_sa_cgroup(struct bpf_sock_addr *sa)
 	return sk ? sk->sk_cgrp_data.cgroup : NULL;
 }
 
-/* The id of the ancestor at @level of @sa's socket's cgroup; 0: none (as the helpers say). */
-LN_INLINE __u64 ln_sa_ancestor_id(struct bpf_sock_addr *sa, __u32 level)
+/*
+ * The id of the ancestor at @level of @sa's socket's cgroup; 0: none (as the
+ * helpers say). A global function: its reads' temporaries stay off the walk's
+ * frame, which the hook and ln_cg_child_sa() share the 512-byte stack with.
+ */
+__attribute__((noinline)) __u64 ln_sa_ancestor_id(struct bpf_sock_addr *sa, __u32 level)
 {
-	struct cgroup *cg = ln_sa_cgroup(sa), *a;
+	struct cgroup *cg, *a;
 
+	if (!sa)
+		return 0;
+	cg = ln_sa_cgroup(sa);
 	if (!cg || level > (__u32)cg->level || level >= LN_MAX_CGROUP_DEPTH)
 		return 0;
 	a = BPF_CORE_READ(cg, ancestors[level]);

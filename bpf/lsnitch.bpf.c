@@ -396,13 +396,12 @@ LN_INLINE int ln_check(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port, 
 		cg = ln_sa_cgroup_id(ctx);
 		pol = ln_policy_at(cfg, cg, NULL, ctx, &policy_id);
 	} else {
-		hit = ln_vc_lookup(&vc, cg, addr, port, proto);
+		hit = ln_vc_lookup(&vc, cg, addr, port, proto, &d);
 		if (!hit)
 			pol = ln_policy(cfg, cg, &policy_id);
 	}
 	if (hit) {
 		policy_id = vc.policy_id;
-		d = vc.d;
 	} else {
 		if (!pol)
 			return 1;
@@ -426,8 +425,7 @@ LN_INLINE int ln_check(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port, 
 		return ln_dns_asker_note(ctx, cg, policy_id, to);
 	if (!hit && vc.cg) { /* vc.cg: not a kernel thread's socket (ln_vc_cacheable() does the rest) */
 		vc.policy_id = policy_id;
-		vc.d = d;
-		ln_vc_put(&vc);
+		ln_vc_put(&vc, (const struct ln_words *)addr, &d);
 	}
 	return ln_enforce(ctx, addr, port, cg, policy_id, &d, hook);
 }

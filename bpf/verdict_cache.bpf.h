@@ -44,33 +44,37 @@ struct {
 /* A verdict asked for, and what a miss needs to cache the verdict decided instead. */
 struct ln_vc_ref {
 	__u64 cg;
-	__u32 addr[4];
 	__u16 port;
 	__u8 proto;
 	__u8 pad;
 	__u32 idx;
 	__u32 generation, epoch;
 	__u32 policy_id;
-	struct ln_decision d;
 };
+/*
+ * The address (struct ln_words: a global function's pointer argument needs a
+ * sized type) and the decision stay the caller's: not copied into the ref, so
+ * the hook's stack, with the cgroup walk's below it, stays within 512 bytes.
+ */
 
 #define LN_VC_BARRIER() asm volatile("" ::: "memory")
 
-LN_INLINE __u32 ln_vc_index(const struct ln_vc_ref *r)
+LN_INLINE __u32 ln_vc_index(const struct ln_vc_ref *r, const struct ln_words *a)
 {
 	__u64 h = r->cg * 0x9e3779b97f4a7c15ULL;
 
-	h ^= (((__u64)r->addr[0] << 32) | r->addr[1]) * 0xc2b2ae3d27d4eb4fULL;
-	h ^= (((__u64)r->addr[2] << 32) | r->addr[3]) * 0x165667b19e3779f9ULL;
+	h ^= (((__u64)a->w[0] << 32) | a->w[1]) * 0xc2b2ae3d27d4eb4fULL;
+	h ^= (((__u64)a->w[2] << 32) | a->w[3]) * 0x165667b19e3779f9ULL;
 	h ^= ((__u64)r->port << 8 | r->proto);
 	h *= 0x9e3779b97f4a7c15ULL;
 	return (__u32)(h >> (64 - LN_VC_BITS));
 }
 
-LN_INLINE int ln_vc_same(const struct ln_vc_slot *s, const struct ln_vc_ref *r)
+LN_INLINE int ln_vc_same(const struct ln_vc_slot *s, const struct ln_vc_ref *r,
+			 const struct ln_words *a)
 {
-	return s->cg == r->cg && s->addr[0] == r->addr[0] && s->addr[1] == r->addr[1] &&
-	       s->addr[2] == r->addr[2] && s->addr[3] == r->addr[3] && s->port == r->port &&
+	return s->cg == r->cg && s->addr[0] == a->w[0] && s->addr[1] == a->w[1] &&
+	       s->addr[2] == a->w[2] && s->addr[3] == a->w[3] && s->port == r->port &&
 	       s->proto == r->proto && s->generation == r->generation && s->epoch == r->epoch;
 }
 
@@ -81,7 +85,8 @@ LN_INLINE int ln_vc_same(const struct ln_vc_slot *s, const struct ln_vc_ref *r)
  * state carries an older stamp. Global functions (this and ln_vc_put()):
  * the verifier checks them once, not in every state of the hook.
  */
-__attribute__((noinline)) int ln_vc_get(struct ln_vc_ref *r)
+__attribute__((noinline)) int ln_vc_get(struct ln_vc_ref *r, const struct ln_words *a,
+					struct ln_decision *d)
 {
 	const struct ln_config_val *cfg;
 	struct ln_vc_slot *s;
@@ -89,19 +94,19 @@ __attribute__((noinline)) int ln_vc_get(struct ln_vc_ref *r)
 	__u64 seq, exp;
 
 	cfg = bpf_map_lookup_elem(&config, &zero);
-	if (!r || !cfg)
+	if (!r || !a || !d || !cfg)
 		return 0;
 	r->generation = *(volatile const __u32 *)&cfg->generation;
 	r->epoch = *(volatile const __u32 *)&cfg->verdict_epoch;
-	r->idx = ln_vc_index(r);
+	r->idx = ln_vc_index(r, a);
 	s = bpf_map_lookup_elem(&verdict_cache, &r->idx);
 	if (!s)
 		return 0;
 	seq = *(volatile __u64 *)&s->seq;
 	LN_VC_BARRIER();
-	if ((seq & 1) || !ln_vc_same(s, r))
+	if ((seq & 1) || !ln_vc_same(s, r, a))
 		return 0;
-	r->d = s->d;
+	*d = s->d;
 	r->policy_id = s->policy_id;
 	exp = s->expires_ns;
 	LN_VC_BARRIER();
@@ -115,7 +120,7 @@ __attribute__((noinline)) int ln_vc_get(struct ln_vc_ref *r)
  * stamps hold). A domain rule's verdict lasts as long as the answer it rests on.
  */
 LN_INLINE int ln_vc_cacheable(const struct ln_config_val *cfg, const struct ln_vc_ref *r,
-			      __u64 *exp)
+			      const struct ln_words *a, const struct ln_decision *d, __u64 *exp)
 {
 	struct ln_bl_key dk = { .set = r->policy_id };
 	const struct ln_dns_verdict *dv;
@@ -124,10 +129,10 @@ LN_INLINE int ln_vc_cacheable(const struct ln_config_val *cfg, const struct ln_v
 	*exp = 0;
 	if (r->port == LN_DNS_PORT || r->policy_id == LN_POLICY_PENDING)
 		return 0;
-	ln_addr_reached((const __u8 *)r->addr, dk.addr);
+	ln_addr_reached((const __u8 *)a->w, dk.addr);
 	if (ln_embedded_v4(dk.addr, &cfg->nat64, &v4))
 		return 0;
-	if (r->d.reason != LN_REASON_DOMAIN)
+	if (d->reason != LN_REASON_DOMAIN)
 		return 1;
 	dv = bpf_map_lookup_elem(&dns_verdicts, &dk);
 	if (!dv)
@@ -137,47 +142,47 @@ LN_INLINE int ln_vc_cacheable(const struct ln_config_val *cfg, const struct ln_v
 }
 
 /* Caches @r's verdict in the slot ln_vc_get() missed, unless another writer holds it. */
-__attribute__((noinline)) int ln_vc_put(const struct ln_vc_ref *r)
+__attribute__((noinline)) int ln_vc_put(const struct ln_vc_ref *r, const struct ln_words *a,
+					const struct ln_decision *d)
 {
 	const struct ln_config_val *cfg;
 	struct ln_vc_slot *s;
 	__u32 zero = 0, idx;
 	__u64 seq, exp;
 
-	if (!r)
+	if (!r || !a || !d)
 		return 0;
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	idx = r->idx;
 	s = bpf_map_lookup_elem(&verdict_cache, &idx);
-	if (!cfg || !s || !ln_vc_cacheable(cfg, r, &exp))
+	if (!cfg || !s || !ln_vc_cacheable(cfg, r, a, d, &exp))
 		return 0;
 	seq = *(volatile __u64 *)&s->seq;
 	if ((seq & 1) || __sync_val_compare_and_swap(&s->seq, seq, seq + 1) != seq)
 		return 0;
 	LN_VC_BARRIER();
 	s->cg = r->cg;
-	__builtin_memcpy(s->addr, r->addr, LN_ADDR_LEN);
+	__builtin_memcpy(s->addr, a->w, LN_ADDR_LEN);
 	s->port = r->port;
 	s->proto = r->proto;
 	s->generation = r->generation;
 	s->epoch = r->epoch;
 	s->policy_id = r->policy_id;
-	s->d = r->d;
+	s->d = *d;
 	s->expires_ns = exp;
 	LN_VC_BARRIER();
 	*(volatile __u64 *)&s->seq = seq + 2;
 	return 0;
 }
 
-/* @r for (@cg, @addr, @port, @proto), then ln_vc_get(). */
-LN_INLINE int ln_vc_lookup(struct ln_vc_ref *r, __u64 cg, const __u8 *addr, __u16 port,
-			   __u8 proto)
+/* @r for (@cg, @a, @port, @proto), then ln_vc_get() into @d. */
+LN_INLINE int ln_vc_lookup(struct ln_vc_ref *r, __u64 cg, const __u8 *a, __u16 port, __u8 proto,
+			   struct ln_decision *d)
 {
 	r->cg = cg;
-	__builtin_memcpy(r->addr, addr, LN_ADDR_LEN);
 	r->port = port;
 	r->proto = proto;
-	return ln_vc_get(r);
+	return ln_vc_get(r, (const struct ln_words *)a, d);
 }
 
 #endif /* LSNITCH_VERDICT_CACHE_BPF_H */
