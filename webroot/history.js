@@ -1,9 +1,10 @@
 // lsnitch web UI: the History page. Verdicts over time per policy or unit (chart.js), the top
 // destinations, and a destination's flows (drill-down) with the rule's file:line. The data is
-// the agent's "history" command (GET /api/history), never the database itself.
+// the agent's "history" command (GET /api/history), never the database itself. A flow's
+// allow/deny buttons add a rule to its policy, with undo, as on the Live page (live.js).
 "use strict";
 
-const hist = { dest: null };
+const hist = { dest: null, box: actionBox("h-") };
 
 function histQuery(extra) {
 	const q = new URLSearchParams();
@@ -79,6 +80,7 @@ function histFlowRow(f) {
 			 new Date(f.first * 1000).toLocaleString(),
 			 new Date(f.last * 1000).toLocaleString()])
 		tr.appendChild(ln.el("td", c));
+	tr.appendChild(ruleActions(hist.box, f));
 	tr.className = "v-" + f.verdict;
 	return tr;
 }
@@ -125,5 +127,7 @@ ln.pages["/history"] = async function () {
 	for (const id of ["h-window", "h-by", "h-policy", "h-verdict"])
 		document.getElementById(id).addEventListener("change", histRefresh);
 	document.getElementById("h-refresh").addEventListener("click", histRefresh);
+	document.getElementById("h-undo").addEventListener("click",
+		() => ruleUndo(hist.box).catch((e) => ln.showError(String(e))));
 	await histRefresh();
 };

@@ -1,8 +1,15 @@
 // lsnitch web UI: the Live page, the agent's events as server-sent events; filter, pause;
-// allow/deny a destination for its policy (the agent's managed rules file), with undo.
+// allow/deny a destination for its policy (the agent's managed rules file), with undo -- the
+// buttons the History page's flows carry too (ruleActions()).
 "use strict";
 
-const live = { paused: false, max: 500, source: null, added: null };
+// A page's "Added ... [Undo]" line: the ids of its paragraph, text and button; the last rule.
+function actionBox(prefix) {
+	return { p: prefix + "action", text: prefix + "action-text", undo: prefix + "undo",
+		 added: null };
+}
+
+const live = { paused: false, max: 500, source: null, box: actionBox("") };
 
 function liveMatches(tr) {
 	const f = document.getElementById("filter").value.toLowerCase();
@@ -25,14 +32,15 @@ function liveRow(ev) {
 	];
 	for (const c of cells)
 		tr.appendChild(ln.el("td", c));
-	tr.appendChild(liveActions(ev));
+	tr.appendChild(ruleActions(live.box, ev));
 	tr.dataset.verdict = ev.verdict || "";
 	tr.className = "v-" + (ev.verdict || "none");
 	return tr;
 }
 
 // Adds "VERDICT = DEST[:PORT][/PROTO]" to policy @ev.policy; @dest: its address or its name.
-async function liveRule(ev, verdict, dest) {
+// @ev: an event or a history flow (policy, addr, name, port, proto); @box: actionBox().
+async function ruleAdd(box, ev, verdict, dest) {
 	const req = { policy: ev.policy, verdict: verdict, dest: dest };
 	if (ev.port)
 		req.port = Number(ev.port);
@@ -47,48 +55,48 @@ async function liveRule(ev, verdict, dest) {
 		return;
 	}
 	ln.showError("");
-	live.added = { line: r.body.line, text: r.body.text };
-	document.getElementById("action-text").textContent =
+	box.added = { line: r.body.line, text: r.body.text };
+	document.getElementById(box.text).textContent =
 		"Added to policy " + ev.policy + " at " + r.body.at + ": " + r.body.text;
-	document.getElementById("action").hidden = false;
+	document.getElementById(box.p).hidden = false;
 }
 
-async function liveUndo() {
-	if (!live.added)
+async function ruleUndo(box) {
+	if (!box.added)
 		return;
 	const r = await ln.api("/api/rule/undo", {
 		method: "POST", headers: { "Content-Type": "application/json" },
-		body: JSON.stringify(live.added),
+		body: JSON.stringify(box.added),
 	});
 	if (!r.body.ok) {
 		ln.showError("Not undone: " + (r.body.error || r.status));
 		return;
 	}
 	ln.showError("");
-	live.added = null;
-	document.getElementById("action-text").textContent = "Undone.";
-	document.getElementById("undo").hidden = true;
+	box.added = null;
+	document.getElementById(box.text).textContent = "Undone.";
+	document.getElementById(box.undo).hidden = true;
 }
 
-function liveButton(label, fn) {
+function ruleButton(box, label, fn) {
 	const b = ln.el("button", label);
 	b.type = "button";
 	b.addEventListener("click", () => {
-		document.getElementById("undo").hidden = false;
+		document.getElementById(box.undo).hidden = false;
 		fn().catch((e) => ln.showError(String(e)));
 	});
 	return b;
 }
 
 // The row's buttons: allow/deny its address, and its DNS name when it has one; a policy only.
-function liveActions(ev) {
+function ruleActions(box, ev) {
 	const td = document.createElement("td");
 	if (!ev.policy || ev.policy === "-" || ev.addr === undefined)
 		return td;
 	for (const v of ["allow", "deny"]) {
-		td.appendChild(liveButton(v, () => liveRule(ev, v, ev.addr)));
+		td.appendChild(ruleButton(box, v, () => ruleAdd(box, ev, v, ev.addr)));
 		if (ev.name)
-			td.appendChild(liveButton(v + " name", () => liveRule(ev, v, ev.name)));
+			td.appendChild(ruleButton(box, v + " name", () => ruleAdd(box, ev, v, ev.name)));
 	}
 	return td;
 }
@@ -128,7 +136,7 @@ ln.pages["/live"] = function () {
 	document.getElementById("filter").addEventListener("input", liveFilter);
 	document.getElementById("verdict").addEventListener("change", liveFilter);
 	document.getElementById("undo").addEventListener("click",
-		() => liveUndo().catch((e) => ln.showError(String(e))));
+		() => ruleUndo(live.box).catch((e) => ln.showError(String(e))));
 	document.getElementById("pause").addEventListener("click", (e) => {
 		live.paused = !live.paused;
 		e.target.textContent = live.paused ? "Resume" : "Pause";

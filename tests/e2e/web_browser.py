@@ -176,6 +176,24 @@ def history(drv, wait):
         "return document.querySelectorAll('#main script, #main img, [onerror]').length")
     check("no element was made from it", inert == 0)
     shot(drv, "history-flows.png")
+    history_allow_and_undo(drv, wait)
+
+
+def history_allow_and_undo(drv, wait):
+    """The drill-down's "allow" on a denied flow: a rule with its file:line, then undo."""
+    check("history, before: the probe's connect is denied", probe_result() == "EPERM")
+    row = drv.find_element(By.XPATH, "//table[@id='flows']//tr[contains(@class, 'v-deny')]"
+                           "[td[6][text()='127.0.0.2']]")
+    row.find_element(By.XPATH, ".//button[text()='allow']").click()
+    wait.until(lambda d: d.find_element(By.ID, "h-action").is_displayed())
+    text = drv.find_element(By.ID, "h-action-text").text
+    check("the History page names the added rule's file:line (%s)" % text,
+          "rules.d/web.ini:" in text and "allow = 127.0.0.2:" in text)
+    check("after allow from History: the probe's connect succeeds", probe_result() == "ok")
+    drv.find_element(By.ID, "h-undo").click()
+    wait.until(lambda d: d.find_element(By.ID, "h-action-text").text == "Undone.")
+    check("after undo from History: the probe's connect is denied again",
+          probe_result() == "EPERM")
 
 
 def learn(drv, wait):
