@@ -646,19 +646,27 @@ check_attach_scope() {
 	fi
 }
 
+# lsn_ctl_setup (after lsn_setup): the CLI $CLI and the agent's control socket $S
+# (start_agent --control "$S"), which ctl and jget use.
+lsn_ctl_setup() {
+	CLI=$LSN_ROOT/build/lsnitch
+	[ -x "$CLI" ] || die "$CLI is missing: run make"
+	S=$TMPD/run/ctl.sock
+}
+# ctl ARGS...: the CLI on the agent's control socket $S
+ctl() { "$CLI" --socket "$S" "$@"; }
+# jget JSON EXPR: jq-less field access, a python expression on "o" (the JSON decoded)
+jget() { "$PY" -c 'import json,sys; o=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"; }
+
 # lsn_dns_setup CGROUP...: a DNS test's start: lsn_setup, its cgroups under $CG,
-# dnsmasq and dig (else a skip), and the agent's control socket $S, which ctl
-# (the CLI on it) and jget (a field of its JSON answer) use.
+# dnsmasq and dig (else a skip), and lsn_ctl_setup's $CLI and $S.
 lsn_dns_setup() {
 	lsn_setup
 	make_cg "$@"
 	command -v dnsmasq >/dev/null || skip_env "dnsmasq is not installed (make deps installs it)"
 	command -v dig >/dev/null || skip_env "dig is not installed (make deps installs it)"
-	CLI=$LSN_ROOT/build/lsnitch
-	S=$TMPD/run/ctl.sock
+	lsn_ctl_setup
 }
-ctl() { "$CLI" --socket "$S" "$@"; }
-jget() { "$PY" -c 'import json,sys; o=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"; }
 
 # start_dnsmasq ADDR NAME WANT [DNSMASQ ARGS...]: a test dnsmasq on ADDR:53 that
 # answers only what ARGS say (no resolv.conf, no /etc/hosts), logging to $TMPD,

@@ -15,9 +15,7 @@
 lsn_setup
 require_bpftool
 N=${LSN_RESTART_N:-20}
-CLI=$LSN_ROOT/build/lsnitch
-S=$TMPD/ctl.sock
-ctl() { "$CLI" --socket "$S" "$@"; }
+lsn_ctl_setup
 
 read -r P1 <<<"$(pick_ports 1)" || die "no free ports"
 start_servers --tcp "127.0.0.3:$P1"

@@ -21,16 +21,11 @@
 lsn_setup
 make_cg guard/a guard/lo guard/g1 guard/g2
 
-CLI=$LSN_ROOT/build/lsnitch
-[ -x "$CLI" ] || die "$CLI is missing: run make"
+lsn_ctl_setup
 read -r P1 P2 <<<"$(pick_ports 2)" || die "no free ports"
 start_servers --tcp "127.0.0.2:$P1" --tcp "127.0.0.2:$P2" --tcp "127.0.0.3:$P1" \
 	--tcp "127.0.0.4:$P1" --tcp "127.0.0.5:$P1"
 
-S=$TMPD/run/ctl.sock
-ctl() { "$CLI" --socket "$S" "$@"; }
-# jq-less JSON field access: jget JSON EXPR (a python expression on "o")
-jget() { "$PY" -c 'import json,sys; o=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"; }
 
 HOSTS=$TMPD/ctl_hosts.txt
 write_file "$HOSTS" <<EOF

@@ -18,15 +18,8 @@
 lsn_setup
 make_cg guard/a
 
-CLI=$LSN_ROOT/build/lsnitch
-[ -x "$CLI" ] || die "$CLI is missing: run make"
+lsn_ctl_setup
 read -r P1 <<<"$(pick_ports 1)" || die "no free ports"
-S=$TMPD/run/ctl.sock
-ctl() { "$CLI" --socket "$S" "$@"; }
-# jget JSON EXPR: a python expression on "o", the JSON decoded strictly as UTF-8
-jget() {
-	"$PY" -c 'import json,sys; o=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"
-}
 # utf8_json FILE: every line is UTF-8 (strict) and a JSON object; prints the count or an error
 utf8_json() {
 	"$PY" -c '

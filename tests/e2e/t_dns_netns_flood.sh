@@ -8,19 +8,11 @@
 # still gets its answer: judged by what arrives (the answer, and the query at that
 # namespace's own resolver, forwarded by the proxy). Prints how long that took.
 . "$(dirname "$0")/lib.sh"
-lsn_setup
-make_cg guard/evil guard/b
-
-command -v dnsmasq >/dev/null || skip_env "dnsmasq is not installed (make deps installs it)"
-command -v dig >/dev/null || skip_env "dig is not installed (make deps installs it)"
+lsn_dns_setup guard/evil guard/b
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
 "${NOBODY[@]}" unshare -Urn true 2>/dev/null ||
 	skip_env "unprivileged user namespaces are not allowed here"
 
-CLI=$LSN_ROOT/build/lsnitch
-S=$TMPD/run/ctl.sock
-ctl() { "$CLI" --socket "$S" "$@"; }
-jget() { "$PY" -c 'import json,sys; o=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"; }
 served_now() { jget "$(ctl --json status)" 'o["dns"]["netns"]'; }
 NSDNS=127.0.0.153 OTHER=127.0.0.12
 FLOOD_NS=${LSN_FLOOD_NETNS:-40} FLOOD_SECS=${LSN_FLOOD_SECS:-12}

@@ -31,10 +31,7 @@ require_bpftool
 command -v curl >/dev/null || skip "curl is missing"
 CTR=4f3a9c2d1b7e6a5f4f3a9c2d1b7e6a5f4f3a9c2d1b7e6a5f4f3a9c2d1b7e6a5f
 make_cg guard/a "guard/a/docker-$CTR.scope" guard/b
-CLI=$LSN_ROOT/build/lsnitch
-[ -x "$CLI" ] || die "$CLI is missing: run make"
-S=$TMPD/run/ctl.sock
-ctl() { "$CLI" --socket "$S" "$@"; }
+lsn_ctl_setup
 
 read -r P1 P2 <<<"$(pick_ports 2)" || die "no free ports"
 start_http_server 127.0.0.3 "$P1"

@@ -12,13 +12,7 @@
 # the kernel and in explain alike, before the answer, while it lives and
 # after its TTL.
 . "$(dirname "$0")/lib.sh"
-lsn_setup
-make_cg guard/r guard/b guard/n/x/y guard/d guard/e
-
-command -v dnsmasq >/dev/null || skip_env "dnsmasq is not installed (make deps installs it)"
-command -v dig >/dev/null || skip_env "dig is not installed (make deps installs it)"
-CLI=$LSN_ROOT/build/lsnitch
-[ -x "$CLI" ] || die "$CLI is missing: run make"
+lsn_dns_setup guard/r guard/b guard/n/x/y guard/d guard/e
 
 DNS4=127.0.0.156
 API=127.0.0.20 TRACK=127.0.0.21
@@ -85,9 +79,6 @@ R_API=$(L "allow-domain") D_API=explain.ini:$(($(line_of "$INI" "cgroup = $CGREL
 R_TRACK=$(L "deny-domain") D_TRACK=$(L "[policy no-tracker]")
 G9=global_hosts.txt:1 O11=own_hosts.txt:1
 
-S=$TMPD/run/ctl.sock
-ctl() { "$CLI" --socket "$S" "$@"; }
-jget() { "$PY" -c 'import json,sys; o=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"; }
 
 # explain_agrees CGNAME VERDICT POLICY RULE REASON MODE ADDR PORT: explain says
 # what the kernel just did (RULE as "basename:line" or "-").

@@ -10,13 +10,7 @@
 # reload at once ("not a regular file"), the old policy stays, the agent
 # keeps answering. Control: an address not in the list stays reachable.
 . "$(dirname "$0")/lib.sh"
-lsn_setup
-make_cg guard/dns guard/c
-
-command -v dnsmasq >/dev/null || skip_env "dnsmasq is not installed (make deps installs it)"
-command -v dig >/dev/null || skip_env "dig is not installed (make deps installs it)"
-CLI=$LSN_ROOT/build/lsnitch
-[ -x "$CLI" ] || die "$CLI is missing: run make"
+lsn_dns_setup guard/dns guard/c
 N=${LSN_BIG_ENTRIES:-8000000}
 CHUNK=4000000 # a list file holds at most 4194303 lines
 NF=$(((N + CHUNK - 1) / CHUNK))
@@ -45,8 +39,6 @@ cgroup = $CGREL/guard/dns
 [policy c]
 cgroup = $CGREL/guard/c
 EOF
-S=$TMPD/run/ctl.sock
-ctl() { "$CLI" --socket "$S" "$@"; }
 status_of() { sed -n 's/.*status: \([A-Z]*\).*/\1/p' | head -1; }
 digq() { in_cg "$(cg_dir guard/dns)" dig +time=1 +tries=1 @$DNS4 "$@" 2>&1; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }

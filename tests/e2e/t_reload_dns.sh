@@ -8,13 +8,7 @@
 # go to the server as asked; dns = yes again: filtered again. Status shows the
 # last reload's warning.
 . "$(dirname "$0")/lib.sh"
-lsn_setup
-make_cg guard/dns
-
-command -v dnsmasq >/dev/null || skip_env "dnsmasq is not installed (make deps installs it)"
-command -v dig >/dev/null || skip_env "dig is not installed (make deps installs it)"
-CLI=$LSN_ROOT/build/lsnitch
-[ -x "$CLI" ] || die "$CLI is missing: run make"
+lsn_dns_setup guard/dns
 
 DNS4=127.0.0.153 OTHER=127.0.0.12 LEAK=127.0.0.14
 start_dnsmasq "$DNS4" other.test "$OTHER" --host-record=other.test,$OTHER \
@@ -28,8 +22,6 @@ config() { # GLOBAL-LINES...: the configuration with these [global] lines
 		printf '\n[policy dns]\ncgroup = %s\n' "$CGREL/guard/dns"
 	} | write_file "$TMPD/lsnitch.ini"
 }
-S=$TMPD/run/ctl.sock
-ctl() { "$CLI" --socket "$S" "$@"; }
 status_of() { sed -n 's/.*status: \([A-Z]*\).*/\1/p' | head -1; }
 digq() { in_cg "$(cg_dir guard/dns)" dig +time=2 +tries=1 @$DNS4 "$@" 2>&1; }
 # the DNS state the programs read: base port and slots (bpftool, if there)

@@ -12,13 +12,13 @@
 lsn_setup
 make_cg guard/a guard/b
 
-CLI=$LSN_ROOT/build/lsnitch
+lsn_ctl_setup
 UPD=$LSN_ROOT/build/lsnitch-update
 [ -x "$UPD" ] || die "$UPD is missing: run make"
 read -r P1 PH <<<"$(pick_ports 2)" || die "no free ports"
 start_servers --tcp "127.0.0.2:$P1" --tcp "127.0.0.3:$P1" --tcp "127.0.0.4:$P1"
 
-SRV=$TMPD/srv LISTS=$TMPD/lists S=$TMPD/run/ctl.sock
+SRV=$TMPD/srv LISTS=$TMPD/lists
 mkdir -p "$SRV" "$LISTS" && chown 65534:65534 "$LISTS"
 echo ok >"$SRV/mode"
 printf '# a subscribed host list\n127.0.0.2\n' >"$SRV/bad"
@@ -51,7 +51,6 @@ kind = hosts
 policy = a
 EOF2
 
-ctl() { "$CLI" --socket "$S" "$@"; }
 # lsnitch-update as nobody, in the group the agent's --control-group names
 update() {
 	setpriv --reuid 65534 --regid 65534 --clear-groups \
