@@ -231,6 +231,8 @@ enum ln_packet_path ln_packet_path(void);
 const char *ln_packet_path_name(void);
 /* Whether @g needs the global program attached (a global path, a policy that denies). */
 bool ln_sock_kinds_packet_global(const struct ln_generation *g);
+/* At exit: tracefs unmounted if the probe mounted it (never a mount it found). */
+void ln_sock_kinds_release(struct ln_manager *m);
 /*
  * packet_link.c: the global packet-socket program's link, one per agent, pinned and taken
  * over on restart. A generation's is attached beside the one in force, which is let go only

@@ -530,6 +530,7 @@ static void manager_free(struct ln_manager *m)
 	m->refresh_source = sd_event_source_disable_unref(m->refresh_source);
 	ln_gen_free(m->gen);
 	m->gen = NULL;
+	ln_sock_kinds_release(m);
 	close_fd(&m->events_fd);
 	close_fd(&m->counters_fd);
 	close_fd(&m->dns_state_fd);

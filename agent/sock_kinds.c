@@ -1,17 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Which program enforces packet-sockets= here: lsm_cgroup, else fmod_ret, else a tracepoint. */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
-#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "agent.h"
 #include "lsnitch.skel.h"
+#include "tracefs.h"
 
 #ifndef __NR_lsm_list_modules
 #define __NR_lsm_list_modules 461 /* kernel >= 6.8, the same number on every architecture */
@@ -98,17 +99,37 @@ static bool fmod_ret_probe(void)
 	return true;
 }
 
-/* Whether the socket() syscall tracepoint is there, tracefs mounted where systemd would. */
+#define TRACEFS_DIR "/sys/kernel/tracing"
+#define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
+#define SOCKET_TP_ID "/events/syscalls/sys_enter_socket/id"
+
+/* Where libbpf reads tracepoint ids when debugfs has none: held while the agent runs. */
+static struct ln_tracefs tracefs = LN_TRACEFS_INIT;
+
+/*
+ * Whether the socket() syscall tracepoint is there, tracefs mounted where systemd would
+ * (libbpf reads its id at every generation's attach, so it stays until ln_sock_kinds_release).
+ */
 static bool sys_enter_socket_probe(void)
 {
-	static const char dir[] = "/sys/kernel/tracing";
-	static const char id[] = "/sys/kernel/tracing/events/syscalls/sys_enter_socket/id";
+	bool found;
 
-	if (access(id, R_OK) < 0 && access(dir, F_OK) == 0 && access("/sys/kernel/debug/tracing",
-								       F_OK) < 0)
-		mount("tracefs", dir, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
-	return access(id, R_OK) == 0 ||
-	       access("/sys/kernel/debug/tracing/events/syscalls/sys_enter_socket/id", R_OK) == 0;
+	if (access(DEBUGFS_TRACING, F_OK) < 0 && access(TRACEFS_DIR, F_OK) == 0)
+		ln_tracefs_hold(&tracefs, TRACEFS_DIR); /* else no tracepoint: found says so */
+	found = access(TRACEFS_DIR SOCKET_TP_ID, R_OK) == 0 ||
+		access(DEBUGFS_TRACING SOCKET_TP_ID, R_OK) == 0;
+	if (!found)
+		ln_tracefs_release(&tracefs, TRACEFS_DIR);
+	return found;
+}
+
+void ln_sock_kinds_release(struct ln_manager *m)
+{
+	int r = ln_tracefs_release(&tracefs, TRACEFS_DIR);
+
+	if (r < 0)
+		ln_note(m, LOG_NOTICE, "leaving tracefs mounted on %s: %s", TRACEFS_DIR,
+			r == -ESTALE ? "another mount covers it" : strerror(-r));
 }
 
 static const char *const path_names[] = {

@@ -74,6 +74,9 @@ LPKT=sk.ini:$(line_of "$INI" "packet-sockets = deny")
 LICMP=sk.ini:$(line_of "$INI" "icmp-sockets = deny")
 LW=sk.ini:$(grep -n -F "default = deny" "$INI" | sed -n 3p | cut -d: -f1)
 
+# The mounts under /sys (tracefs, debugfs, bpffs): the agent leaves them as it found them.
+sys_mounts() { awk '$5 ~ "^/sys(/|$)"' "${1:-/proc/self/mountinfo}"; }
+SYS_MOUNTS=$(sys_mounts)
 CLI=$LSN_ROOT/build/lsnitch
 start_agent --config "$INI" --control "$TMPD/ctl.sock"
 # AF_PACKET runs no cgroup/sock_create program: packet-sockets needs an lsm_cgroup program,
@@ -220,5 +223,44 @@ if [ -n "$GP" ] && command -v bpftool >/dev/null; then
 	stop_agent || fail "SIGTERM: the agent did not exit cleanly"
 	assert_eq "$GP programs once the agent stopped" 0 "$(progs_named "$GP")"
 	send $D ok - - - - - - yes -- "${PKT[@]}"
+fi
+[ -z "$AGENT_PID" ] || stop_agent || fail "SIGTERM: the agent did not exit cleanly"
+assert_eq "once the agent stopped, the /sys mounts are those before it started" \
+	"$SYS_MOUNTS" "$(sys_mounts)"
+
+# The agent in a mount namespace of its own (private: nothing reaches the machine's) with
+# tracefs unmounted, that namespace's mount table saved just before the agent runs.
+tracefs_missing_agent() {
+	write_file "$TMPD/agent-mntns" <<'EOF2'
+#!/bin/sh
+exec unshare --mount --propagation private sh -c 'umount /sys/kernel/tracing 2>/dev/null
+cat /proc/self/mountinfo >"$LSN_MNT_BEFORE" && exec "$@"' sh "$LSN_REAL_AGENT" "$@"
+EOF2
+	chmod +x "$TMPD/agent-mntns"
+	export LSN_MNT_BEFORE=$TMPD/mnt.before LSN_REAL_AGENT=$AGENT
+	AGENT=$TMPD/agent-mntns start_agent "$@"
+}
+if [ "$PKT_PATH" = tracepoint-kill ]; then
+	log "tracefs missing: the agent mounts it for the tracepoint and unmounts it at exit"
+	tracefs_missing_agent --config "$INI" --control "$TMPD/ctl.sock"
+	assert_match "the agent mounted tracefs in its namespace" \
+		"^[0-9]+ [0-9]+ [0-9:]+ / /sys/kernel/tracing .* - tracefs " \
+		"$(cat "/proc/$AGENT_PID/mountinfo")"
+	send $D "$PKT_DENY" deny lockdown "$LD" packet packet/dgram/0x0800 packet_create no -- \
+		"${PKT[@]}"
+	# a process of that namespace keeps it, to read its table once the agent is gone
+	nsenter -t "$AGENT_PID" -m sleep 60 9>&- &
+	HOLD=$!
+	track_pid "$HOLD"
+	for _ in $(seq 50); do
+		[ "$(readlink "/proc/$HOLD/ns/mnt")" = "$(readlink "/proc/$AGENT_PID/ns/mnt")" ] && break
+		sleep 0.1
+	done
+	stop_agent || fail "SIGTERM: the agent did not exit cleanly"
+	assert_eq "once the agent stopped, its namespace's mounts are those before it started" \
+		"$(cat "$LSN_MNT_BEFORE")" "$(cat "/proc/$HOLD/mountinfo")"
+	kill_pid "$HOLD"
+else
+	log "NOTE: packet-sockets uses $PKT_PATH here, not the tracepoint: tracefs is not needed"
 fi
 finish
