@@ -23,19 +23,18 @@ static void prefix_clear_host_bits(struct ln_prefix *p)
 	}
 }
 
-/* Digits only, no sign or spaces; -1 when not a number <= max. */
-static int parse_len(const char *s, int max)
+int ln_parse_decimal(const char *s, size_t max_digits, int max)
 {
-	int v = 0;
+	long v = 0;
 
-	if (!*s || strlen(s) > 3)
+	if (!*s || strlen(s) > max_digits || max_digits > 9)
 		return -1;
 	for (; *s; s++) {
 		if (*s < '0' || *s > '9')
 			return -1;
 		v = v * 10 + (*s - '0');
 	}
-	return v <= max ? v : -1;
+	return v <= max ? (int)v : -1;
 }
 
 int ln_prefix_parse(const char *s, struct ln_prefix *p)
@@ -54,12 +53,12 @@ int ln_prefix_parse(const char *s, struct ln_prefix *p)
 	memset(p, 0, sizeof(*p));
 	if (inet_pton(AF_INET, buf, p->addr + 12) == 1) {
 		memcpy(p->addr, v4_mapped, sizeof(v4_mapped));
-		len = slash ? parse_len(slash + 1, 32) : 32;
+		len = slash ? ln_parse_decimal(slash + 1, 3, 32) : 32;
 		if (len < 0)
 			return -EINVAL;
 		len += LN_V4_MAPPED_PREFIX;
 	} else if (inet_pton(AF_INET6, buf, p->addr) == 1) {
-		len = slash ? parse_len(slash + 1, 128) : 128;
+		len = slash ? ln_parse_decimal(slash + 1, 3, 128) : 128;
 		if (len < 0)
 			return -EINVAL;
 	} else {

@@ -13,16 +13,9 @@
 /* 1..65535, digits only; -1 otherwise. */
 static int parse_port(const char *s)
 {
-	long v = 0;
+	int v = ln_parse_decimal(s, 5, 65535);
 
-	if (!*s || strlen(s) > 5)
-		return -1;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		v = v * 10 + (*s - '0');
-	}
-	return v >= 1 && v <= 65535 ? (int)v : -1;
+	return v >= 1 ? v : -1;
 }
 
 static int parse_ports(char *s, struct ln_rule *r, struct ln_error *err)

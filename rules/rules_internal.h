@@ -17,6 +17,12 @@ int ln_grow(void **v, size_t *cap, size_t need, size_t size);
 struct ln_config;
 void ln_list_subs_free(struct ln_config *c);
 
+/*
+ * Digits only (no sign, spaces or "0x"), at most @max_digits (<= 9) of them (prefix.c):
+ * the value if it is <= @max, else -1.
+ */
+int ln_parse_decimal(const char *s, size_t max_digits, int max);
+
 /* One glob component [@p, @pe) against one path component [@s, @se) (cgroup_match.c). */
 bool ln_cgroup_component_match(const char *p, const char *pe, const char *s, const char *se);
 
