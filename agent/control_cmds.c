@@ -120,28 +120,26 @@ static json_object *status_dns(const struct ln_manager *m)
 	return o;
 }
 
+/* status's "counters": the key of each kernel counter, in the order status shows them. */
+static const struct { const char *key; int cnt; } status_counter_keys[] = {
+	{ "allowed", LN_CNT_ALLOWED }, { "denied", LN_CNT_DENIED },
+	{ "would_deny", LN_CNT_AUDITED }, { "events_dropped", LN_CNT_EVENTS_DROPPED },
+	{ "dns_redirected", LN_CNT_DNS_REDIRECTED }, { "dns_no_slot", LN_CNT_DNS_NO_SLOT },
+	{ "dns_no_proxy", LN_CNT_DNS_NO_PROXY }, { "egress_dropped", LN_CNT_EGRESS_DROPPED },
+	{ "events_limited", LN_CNT_EVENTS_LIMITED }, { "pending", LN_CNT_PENDING },
+};
+
 static json_object *status_counters(struct ln_manager *m)
 {
-	json_object *o = json_object_new_object();
+	json_object *o;
 	__u64 cnt[LN_CNT_MAX];
 
 	if (ln_read_counters(m, cnt) < 0)
 		return NULL;
-	json_object_object_add(o, "allowed", json_object_new_uint64(cnt[LN_CNT_ALLOWED]));
-	json_object_object_add(o, "denied", json_object_new_uint64(cnt[LN_CNT_DENIED]));
-	json_object_object_add(o, "would_deny", json_object_new_uint64(cnt[LN_CNT_AUDITED]));
-	json_object_object_add(o, "events_dropped",
-			       json_object_new_uint64(cnt[LN_CNT_EVENTS_DROPPED]));
-	json_object_object_add(o, "dns_redirected",
-			       json_object_new_uint64(cnt[LN_CNT_DNS_REDIRECTED]));
-	json_object_object_add(o, "dns_no_slot", json_object_new_uint64(cnt[LN_CNT_DNS_NO_SLOT]));
-	json_object_object_add(o, "dns_no_proxy",
-			       json_object_new_uint64(cnt[LN_CNT_DNS_NO_PROXY]));
-	json_object_object_add(o, "egress_dropped",
-			       json_object_new_uint64(cnt[LN_CNT_EGRESS_DROPPED]));
-	json_object_object_add(o, "events_limited",
-			       json_object_new_uint64(cnt[LN_CNT_EVENTS_LIMITED]));
-	json_object_object_add(o, "pending", json_object_new_uint64(cnt[LN_CNT_PENDING]));
+	o = json_object_new_object();
+	for (size_t i = 0; i < sizeof(status_counter_keys) / sizeof(status_counter_keys[0]); i++)
+		json_object_object_add(o, status_counter_keys[i].key,
+				       json_object_new_uint64(cnt[status_counter_keys[i].cnt]));
 	return o;
 }
 
