@@ -294,7 +294,10 @@ void ln_exe_watch_follow(struct ln_manager *m)
 	if (r < 0)
 		ln_note(m, LOG_WARNING, "exe policies: watching directories: %s", strerror(-r));
 	/* What changed between the build and this watch. */
-	if (ln_exe_table_refresh(&m->gen->exe) < 0)
+	r = ln_exe_table_refresh(&m->gen->exe);
+	if (r)
+		ln_vc_exes_changed(m->gen);
+	if (r < 0)
 		ln_note(m, LOG_WARNING, "exe policies: updating the exe_policy map failed");
 	for (size_t i = 0; i < t->n; i++) {
 		if (t->v[i].resolved)

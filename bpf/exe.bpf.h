@@ -162,18 +162,23 @@ LN_INLINE const struct ln_policy_val *ln_exe_refine(const struct ln_policy_val *
 	return ep;
 }
 
+/* Whether a connect()/sendmsg() under @pol notes its executable (ln_exe_note()). */
+LN_INLINE int ln_exe_noted(const struct ln_policy_val *pol)
+{
+	return !!(pol->flags & (LN_POLICY_HAS_EXE | LN_POLICY_IS_EXE));
+}
+
 /*
- * A connect()/sendmsg() under a scope with exe policies: the socket keeps its
- * sender's executable @exe (ln_task_exe()), for the egress backstop's later
- * packets.
+ * A connect()/sendmsg() under a scope with exe policies (@note: ln_exe_noted(),
+ * decided or cached): the socket keeps its sender's executable @exe
+ * (ln_task_exe()), for the egress backstop's later packets.
  */
-LN_INLINE void ln_exe_note(struct bpf_sock_addr *ctx, const struct ln_policy_val *pol,
-			   const struct ln_exe_id *exe)
+LN_INLINE void ln_exe_note(struct bpf_sock_addr *ctx, int note, const struct ln_exe_id *exe)
 {
 	struct ln_exe_id *st;
 	struct bpf_sock *sk;
 
-	if (!(pol->flags & (LN_POLICY_HAS_EXE | LN_POLICY_IS_EXE)) || !exe->ino)
+	if (!note || !exe->ino)
 		return;
 	sk = ctx->sk;
 	if (!sk)

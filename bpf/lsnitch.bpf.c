@@ -419,7 +419,7 @@ LN_INLINE int ln_check(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port, 
 	if (!hit) {
 		if (!pol)
 			return 1;
-		ln_exe_note(ctx, pol, &vc.exe);
+		vc.exe_note = ln_exe_noted(pol);
 		ln_vc_stamp(&vc);
 		ln_decide(cfg, pol, vc.policy_id, &cfg->lists, addr, port, vc.proto, &d);
 		to = ln_dns_divert(ctx, addr, port, vc.proto, vc.policy_id, &d);
@@ -432,6 +432,7 @@ LN_INLINE int ln_check(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port, 
 		d.audit = 0;
 		d.log = 1;
 	}
+	ln_exe_note(ctx, vc.exe_note, &vc.exe);
 	ln_flow_count_sa(&vc, a, &d, (to & LN_REDIRECT) ? LN_FLOW_DNS : 0);
 	if (to & LN_REDIRECT)
 		return ln_dns_asker_note(ctx, vc.cg, vc.policy_id, to);

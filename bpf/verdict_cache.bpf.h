@@ -42,7 +42,7 @@ struct ln_vc_slot {
 	__u32 addr[4];
 	__u16 port;
 	__u8 proto;
-	__u8 pad;
+	__u8 exe_note; /* ln_exe_note(): the policy is or has exe policies */
 	__u32 generation;
 	__u32 epoch;
 	__u32 policy_id;
@@ -65,6 +65,8 @@ struct ln_vc_ref {
 	__u16 port;
 	__u8 proto;
 	__u8 uncached; /* 1: a kernel thread's socket, never cached */
+	__u8 exe_note; /* the socket keeps its executable (ln_exe_note()) */
+	__u8 pad[3];
 	__u32 idx;
 	__u32 generation, epoch;
 	__u32 policy_id;
@@ -98,8 +100,8 @@ LN_INLINE int ln_vc_same(const struct ln_vc_slot *s, const struct ln_vc_ref *r,
 }
 
 /*
- * The cached verdict of @r's (cg, exe, port, proto) and @a into @d and
- * r->policy_id: 1 on a hit. The stamps are read before anything the decision
+ * The cached verdict of @r's (cg, exe, port, proto) and @a into @d,
+ * r->policy_id and r->exe_note: 1 on a hit. The stamps are read before anything the decision
  * reads (the agent writes, then bumps), so a verdict decided from older
  * state carries an older stamp: the generation here, the policy's epoch once
  * the policy is known (ln_vc_stamp()). Global functions (this and ln_vc_put()):
@@ -127,6 +129,7 @@ __attribute__((noinline)) int ln_vc_get(struct ln_vc_ref *r, const struct ln_wor
 		return 0;
 	*d = s->d;
 	r->policy_id = s->policy_id;
+	r->exe_note = s->exe_note;
 	epoch = s->epoch;
 	exp = s->expires_ns;
 	LN_VC_BARRIER();
@@ -189,6 +192,7 @@ __attribute__((noinline)) int ln_vc_put(const struct ln_vc_ref *r, const struct 
 	s->generation = r->generation;
 	s->epoch = r->epoch;
 	s->policy_id = r->policy_id;
+	s->exe_note = r->exe_note;
 	s->d = *d;
 	s->expires_ns = exp;
 	LN_VC_BARRIER();
