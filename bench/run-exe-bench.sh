@@ -11,6 +11,8 @@
 #            lookup hits, the exe policy's value is read).
 # A repeated destination (what the verdict cache answers), and with "-new" a
 # new port each call (the whole decision: the exe_policy lookup included).
+# History off (--history none): a new flow each call would cost more than
+# what is measured here (the verdict part measures it with history on).
 # BENCH_EXE_BASE=PATH: another agent binary ("before"), measured the same way
 # in the same run (the two agents take turns, each against its own plain scope).
 set -u
@@ -37,7 +39,7 @@ cp "$LOOP" "$TMP/bin/loop-match"
 } >"$TMP/p.ini"
 start() { # BINARY
 	"$1" --cgroup "$CG" --pin-dir "/sys/fs/bpf/lsnitch-exebench-$$" --config "$TMP/p.ini" \
-		>"$TMP/agent.out" 2>"$TMP/agent.err" &
+		--history none >"$TMP/agent.out" 2>"$TMP/agent.err" &
 	AGENT_PID=$!
 	bench_agent_wait
 }

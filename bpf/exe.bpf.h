@@ -4,7 +4,8 @@
 #define LSNITCH_EXE_BPF_H
 
 /*
- * current->mm->exe_file->f_inode: its i_ino and i_sb->s_dev. Local flavours
+ * current->mm->exe_file->f_inode: its i_ino and i_sb->s_dev; and
+ * current->cgroups->dfl_cgrp->kn->id, the cgroup v2 id. Local flavours
  * (___ln_exe) of the kernel's structures, relocated against its BTF, so this
  * file does not depend on cg_child.bpf.h's own partial task_struct.
  */
@@ -25,7 +26,20 @@ struct mm_struct___ln_exe {
 	struct file___ln_exe *exe_file;
 } __attribute__((preserve_access_index));
 
+struct kernfs_node___ln_exe {
+	__u64 id;
+} __attribute__((preserve_access_index));
+
+struct cgroup___ln_exe {
+	struct kernfs_node___ln_exe *kn;
+} __attribute__((preserve_access_index));
+
+struct css_set___ln_exe {
+	struct cgroup___ln_exe *dfl_cgrp;
+} __attribute__((preserve_access_index));
+
 struct task_struct___ln_exe {
+	struct css_set___ln_exe *cgroups;
 	unsigned int flags;
 	struct mm_struct___ln_exe *mm;
 } __attribute__((preserve_access_index));
@@ -63,16 +77,19 @@ LN_INLINE int ln_exe_of_task(struct ln_exe_id *id)
 }
 
 /*
- * What a verdict needs of the calling task, read once: 1 if it is a kernel
- * thread, else 0 and its executable into @id (left zero if it has none). A
- * socket the kernel opens for a process (an MPTCP subflow its path manager
- * adds) is connected from a kernel thread: the task is not the process, the
- * socket's cgroup is its (the subflow inherits it).
+ * What a verdict needs of the calling task, read once: its cgroup's id into
+ * *@cg (what bpf_get_current_cgroup_id() returns: one helper call less on
+ * every verdict), and 1 if it is a kernel thread, else 0 and its executable
+ * into @id (left zero if it has none). A socket the kernel opens for a
+ * process (an MPTCP subflow its path manager adds) is connected from a
+ * kernel thread: the task is not the process, the socket's cgroup is its
+ * (the subflow inherits it).
  */
-LN_INLINE int ln_task_exe(struct ln_exe_id *id)
+LN_INLINE int ln_task_exe(struct ln_exe_id *id, __u64 *cg)
 {
 	struct task_struct___ln_exe *t = (void *)bpf_get_current_task_btf();
 
+	*cg = t->cgroups->dfl_cgrp->kn->id;
 	if (t->flags & LN_PF_KTHREAD)
 		return 1;
 	ln_exe_of(t, id);

@@ -394,8 +394,7 @@ __attribute__((noinline)) int ln_flow_count_sa(const struct ln_vc_ref *r, const 
 LN_INLINE int ln_check(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port, __u8 hook)
 {
 	/* the verdict asked for: also the cache's key and the flow's */
-	struct ln_vc_ref vc = { .cg = bpf_get_current_cgroup_id(), .port = port,
-				.proto = ctx->protocol };
+	struct ln_vc_ref vc = { .port = port, .proto = ctx->protocol };
 	const struct ln_words *a = (const struct ln_words *)addr;
 	const struct ln_policy_val *pol = NULL;
 	const struct ln_config_val *cfg;
@@ -406,13 +405,13 @@ LN_INLINE int ln_check(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port, 
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg)
 		return 1;
-	/* the executable, read once: policy choice, cache key, socket note */
-	if (ln_task_exe(&vc.exe)) { /* a socket the kernel connects for a process */
+	/* the task, read once: cgroup; executable for policy choice, cache key, socket note */
+	if (ln_task_exe(&vc.exe, &vc.cg)) { /* a socket the kernel connects for a process */
 		vc.cg = ln_sa_cgroup_id(ctx);
 		vc.uncached = 1;
 		pol = ln_policy_at(cfg, vc.cg, NULL, ctx, NULL, &vc.policy_id);
 	} else {
-		hit = ln_vc_get(&vc, a, &d);
+		hit = ln_vc_get(cfg, &vc, a, &d);
 		if (!hit)
 			pol = ln_policy_at(cfg, vc.cg, NULL, NULL, &vc.exe, &vc.policy_id);
 	}

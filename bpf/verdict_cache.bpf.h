@@ -100,24 +100,21 @@ LN_INLINE int ln_vc_same(const struct ln_vc_slot *s, const struct ln_vc_ref *r,
 }
 
 /*
- * The cached verdict of @r's (cg, exe, port, proto) and @a into @d,
- * r->policy_id and r->exe_note: 1 on a hit. The stamps are read before anything the decision
- * reads (the agent writes, then bumps), so a verdict decided from older
- * state carries an older stamp: the generation here, the policy's epoch once
- * the policy is known (ln_vc_stamp()). Global functions (this and ln_vc_put()):
- * the verifier checks them once, not in every state of the hook.
+ * The cached verdict of @r's (cg, exe, port, proto) and @a under config @cfg
+ * into @d, r->policy_id and r->exe_note: 1 on a hit. The stamps are read
+ * before anything the decision reads (the agent writes, then bumps), so a
+ * verdict decided from older state carries an older stamp: the generation
+ * here, the policy's epoch once the policy is known (ln_vc_stamp()). Inline:
+ * a call costs the hot path more than the verifier's extra states cost the
+ * load; ln_vc_put(), on the miss path only, is a global function.
  */
-__attribute__((noinline)) int ln_vc_get(struct ln_vc_ref *r, const struct ln_words *a,
-					struct ln_decision *d)
+LN_INLINE int ln_vc_get(const struct ln_config_val *cfg, struct ln_vc_ref *r,
+			 const struct ln_words *a, struct ln_decision *d)
 {
-	const struct ln_config_val *cfg;
 	struct ln_vc_slot *s;
-	__u32 zero = 0, epoch;
 	__u64 seq, exp;
+	__u32 epoch;
 
-	cfg = bpf_map_lookup_elem(&config, &zero);
-	if (!r || !a || !d || !cfg)
-		return 0;
 	r->generation = *(volatile const __u32 *)&cfg->generation;
 	r->idx = ln_vc_index(r, a);
 	s = bpf_map_lookup_elem(&verdict_cache, &r->idx);
