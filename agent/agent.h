@@ -77,7 +77,7 @@ struct ln_generation {
 	size_t n_bound, cap_bound;
 	double load_ms;         /* parse + compile + fill */
 	struct ln_exe_table exe; /* exe= paths resolved into its exe_policy map (exe_watch.c) */
-	struct ln_config_val *config_mm; /* the config map, mmapped: verdict_epoch */
+	struct ln_config_val *config_mm; /* the config map, mmapped: generation */
 };
 
 struct ln_attach {
@@ -207,13 +207,16 @@ int ln_generation_build(struct ln_manager *m, struct ln_config *cfg,
 /* On the loop, before the swap: bind @g's cgroups and make its maps visible to its programs. */
 int ln_generation_finish(struct ln_manager *m, struct ln_generation *g, struct ln_error *err);
 void ln_generation_free(struct ln_generation *g);
-/*
- * After a write to @g's dns_verdicts: the verdicts the programs cached
- * (bpf/verdict_cache.bpf.h) before it are stale.
- */
-void ln_generation_dns_changed(struct ln_generation *g);
 int ln_generation_swap(struct ln_manager *m, struct ln_generation *g, struct ln_error *err);
 struct bpf_program *ln_hook_prog(struct lsnitch_bpf *skel, int i);
+
+/*
+ * verdict_cache.c: the verdicts @g's programs cached (bpf/verdict_cache.bpf.h) are stale
+ * after a write to @g's dns_verdicts for policy @policy_id (that policy's only), and after
+ * a change to the exe_policy map (all of them: an executable's policy moved).
+ */
+void ln_vc_policy_changed(struct ln_generation *g, __u32 policy_id);
+void ln_vc_exes_changed(struct ln_generation *g);
 
 /*
  * sock_kinds.c: before @g is loaded, leave out the programs this kernel cannot run (and say

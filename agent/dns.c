@@ -62,8 +62,8 @@ static void write_verdicts(struct ln_manager *m, struct ln_generation *g, __u32 
 	if (bpf_map_update_batch(fd, keys, v, &n, &opts) < 0)
 		ln_note(m, LOG_WARNING, "recording a DNS verdict for policy %s: %m, ignoring",
 			g->cfg->policies[policy_id - 1].name);
-	/* after the write: a cached verdict stamped before it is stale (verdict_cache.bpf.h) */
-	ln_generation_dns_changed(g);
+	/* after the write: this policy's verdicts cached before it are stale */
+	ln_vc_policy_changed(g, policy_id);
 }
 
 /* The domain verdict of policy @policy_id of @g for one address resolved from @names. */

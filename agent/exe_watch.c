@@ -237,6 +237,8 @@ static int on_exe_inotify(sd_event_source *s, int fd, uint32_t revents, void *ud
 	if (!hit)
 		return 0;
 	r = ln_exe_table_refresh(&m->gen->exe);
+	if (r)
+		ln_vc_exes_changed(m->gen); /* after the map changed: cached verdicts are stale */
 	if (r < 0)
 		ln_note(m, LOG_WARNING, "exe policies: updating the exe_policy map: %s",
 			strerror(-r));
@@ -292,7 +294,10 @@ void ln_exe_watch_follow(struct ln_manager *m)
 	if (r < 0)
 		ln_note(m, LOG_WARNING, "exe policies: watching directories: %s", strerror(-r));
 	/* What changed between the build and this watch. */
-	if (ln_exe_table_refresh(&m->gen->exe) < 0)
+	r = ln_exe_table_refresh(&m->gen->exe);
+	if (r)
+		ln_vc_exes_changed(m->gen);
+	if (r < 0)
 		ln_note(m, LOG_WARNING, "exe policies: updating the exe_policy map failed");
 	for (size_t i = 0; i < t->n; i++) {
 		if (t->v[i].resolved)

@@ -204,7 +204,7 @@ static int size_maps(struct ln_manager *m, struct lsnitch_bpf *s, const struct l
 	return r ?: ln_flows_configure(m, s);
 }
 
-/* The config map, mmapped (BPF_F_MMAPABLE): verdict_epoch is bumped without a syscall. */
+/* The config map, mmapped (BPF_F_MMAPABLE): the generation is bumped without a syscall. */
 static int map_config(struct ln_generation *g, struct ln_error *err)
 {
 	void *p = mmap(NULL, sizeof(*g->config_mm), PROT_READ | PROT_WRITE, MAP_SHARED,
@@ -214,12 +214,6 @@ static int map_config(struct ln_generation *g, struct ln_error *err)
 		return ln_err(err, -errno, "mapping the config map: %s", strerror(errno));
 	g->config_mm = p;
 	return 0;
-}
-
-void ln_generation_dns_changed(struct ln_generation *g)
-{
-	if (g && g->config_mm)
-		__atomic_fetch_add(&g->config_mm->verdict_epoch, 1, __ATOMIC_RELEASE);
 }
 
 /*

@@ -9,11 +9,18 @@
 #            socket's note for the egress backstop);
 #   match:   the same scope, from a copy of the loop one of them names (the
 #            lookup hits, the exe policy's value is read).
+# A repeated destination (what the verdict cache answers), and with "-new" a
+# new port each call (the whole decision: the exe_policy lookup included).
+# History off (--history none): a new flow each call would cost more than
+# what is measured here (the verdict part measures it with history on).
+# BENCH_EXE_BASE=PATH: another agent binary ("before"), measured the same way
+# in the same run (the two agents take turns, each against its own plain scope).
 set -u
 cd "$(dirname "$0")/.."
 . bench/agent_stats.sh
 B=build
 AGENT=${AGENT:-$B/lsnitch-agent}
+BASE=${BENCH_EXE_BASE:-}
 LOOP=$B/bench/connect_loop
 ITERS=${BENCH_EXE_ITERS:-200000}
 N_EXE=${BENCH_EXE_POLICIES:-100}
@@ -30,33 +37,58 @@ cp "$LOOP" "$TMP/bin/loop-match"
 		printf '\n[policy exe-%d]\ncgroup = %s/scoped\nexe = %s\n' "$i" "$REL" "$TMP/bin/exe-$i"
 	done
 } >"$TMP/p.ini"
-"$AGENT" --cgroup "$CG" --pin-dir "/sys/fs/bpf/lsnitch-exebench-$$" --config "$TMP/p.ini" \
-	>"$TMP/agent.out" 2>"$TMP/agent.err" &
-AGENT_PID=$!
-bench_agent_wait
+start() { # BINARY
+	"$1" --cgroup "$CG" --pin-dir "/sys/fs/bpf/lsnitch-exebench-$$" --config "$TMP/p.ini" \
+		--history none >"$TMP/agent.out" 2>"$TMP/agent.err" &
+	AGENT_PID=$!
+	bench_agent_wait
+}
 
-# measure LABEL CGROUP BINARY: kernel ns per connect-hook run of BINARY's loop in CGROUP.
+# measure LABEL CGROUP BINARY [spread]: kernel ns per connect-hook run of BINARY's loop in CGROUP.
 measure() {
-	local t0 c0 t1 c1
+	local t0 c0 t1 c1 port=9
+	[ -n "${4:-}" ] && port=1024
 	read -r t0 c0 < <(prog_stats)
-	sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG/$2" "$3" 127.0.0.1 9 "$ITERS" >/dev/null
+	sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG/$2" "$3" 127.0.0.1 "$port" "$ITERS" \
+		${4:-} >/dev/null
 	read -r t1 c1 < <(prog_stats)
 	awk -v l="$1" -v t=$((t1 - t0)) -v c=$((c1 - c0)) \
 		'BEGIN { printf "%s %.2f %d\n", l, c ? t / c : 0, c }'
 }
 
+# One round of the three cases under agent BINARY, labelled LABEL, into $TMP/res.
+round() { # LABEL BINARY
+	start "$2"
+	{
+		measure "$1/plain" plain "$LOOP"
+		measure "$1/miss" scoped "$LOOP"
+		measure "$1/match" scoped "$TMP/bin/loop-match"
+		measure "$1/plain-new" plain "$LOOP" spread
+		measure "$1/miss-new" scoped "$LOOP" spread
+		measure "$1/match-new" scoped "$TMP/bin/loop-match" spread
+	} >>"$TMP/res"
+	grep -q 'policy=match\|^deny' "$TMP/agent.out" && { echo "bench: unexpected events" >&2; exit 1; }
+	kill "$AGENT_PID"
+	wait "$AGENT_PID" 2>/dev/null
+	AGENT_PID=
+}
 # Interleaved, three rounds each: the median damps a 2-core machine's noise.
+: >"$TMP/res"
 for _ in 1 2 3; do
-	measure plain plain "$LOOP"
-	measure miss scoped "$LOOP"
-	measure match scoped "$TMP/bin/loop-match"
-done >"$TMP/res"
-grep -q 'policy=match\|^deny' "$TMP/agent.out" && { echo "bench: unexpected events" >&2; exit 1; }
+	[ -n "$BASE" ] && round before "$BASE"
+	round lsnitch "$AGENT"
+done
 echo "lsnitch exe bench: kernel ns per connect-hook run (bpf_stats), $N_EXE exe policies in one scope, baseline = plain"
 sort -k1,1 -k2,2g "$TMP/res" | awk '{ k = $1; i[k]++; if (i[k] == 2) { v[k] = $2; n[k] = $3 } } END {
-	b = v["plain"]
-	printf "%-44s %9s %7s %9s %8s\n", "case", "prog ns", "ratio", "added ns", "runs"
-	printf "%-44s %9.1f %6.2fx %9s %8d\n", "scope without exe policies", b, 1, "-", n["plain"]
-	printf "%-44s %9.1f %6.2fx %9.1f %8d\n", "scope with exe policies, none matches", v["miss"], v["miss"] / b, v["miss"] - b, n["miss"]
-	printf "%-44s %9.1f %6.2fx %9.1f %8d\n", "scope with exe policies, one matches", v["match"], v["match"] / b, v["match"] - b, n["match"]
+	printf "%-8s %-38s %9s %7s %9s %8s\n", "agent", "case", "prog ns", "ratio", "added ns", "runs"
+	split("before lsnitch", ag, " ")
+	for (j = 1; j <= 2; j++) for (q = 1; q <= 2; q++) {
+		a = ag[j]; x = q == 1 ? "" : "-new"; b = v[a "/plain" x]
+		if (!b)
+			continue
+		printf "%-8s %-38s %9.1f %6.2fx %9s %8d\n", a, "scope without exe policies" x, b, 1, "-", n[a "/plain" x]
+		printf "%-8s %-38s %9.1f %6.2fx %9.1f %8d\n", a, "scope with exe policies, none matches" x, v[a "/miss" x], v[a "/miss" x] / b, v[a "/miss" x] - b, n[a "/miss" x]
+		printf "%-8s %-38s %9.1f %6.2fx %9.1f %8d\n", a, "scope with exe policies, one matches" x, v[a "/match" x], v[a "/match" x] / b, v[a "/match" x] - b, n[a "/match" x]
+	}
+	print "-new: a new port each call (no verdict cache can answer: the whole decision)."
 }'

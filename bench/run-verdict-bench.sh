@@ -9,7 +9,8 @@
 # of a policy with rules (default allow; its rules and the lists miss).
 # BENCH_VERDICT_SIZES="10000 100000 1000000" (N), BENCH_POLICIES (P, 1000),
 # BENCH_CGROUPS (C, 1000), BENCH_VERDICT_ITERS (100000 connects; sends: /2),
-# BENCH_AGENT_BASE (another agent binary, measured the same way: "before").
+# BENCH_AGENT_BASE (another agent binary, measured the same way: "before"),
+# BENCH_AGENTS ("LABEL=PATH ...": more agent binaries, each its own rows).
 # Connects only to 127.0.0.1:9 and ::1:9 (UDP; sends stay on loopback).
 set -u
 cd "$(dirname "$0")/.."
@@ -178,12 +179,12 @@ for n in $SIZES; do
 	"$FLOOR" "$B/bench/one_lookup.bpf.o" "$CG/floor" "$n" "$n" >"$TMP/floor.out" &
 	FLOOR_PID=$!
 	wait_ready "$TMP/floor.out" ready "$FLOOR_PID"
-	if [ -n "${BENCH_AGENT_BASE:-}" ]; then
-		start_agent "$BENCH_AGENT_BASE"
-		rows before "$n"
+	for v in ${BENCH_AGENT_BASE:+"before=$BENCH_AGENT_BASE"} ${BENCH_AGENTS:-}; do
+		start_agent "${v#*=}"
+		rows "${v%%=*}" "$n"
 		stop_pid "$AGENT_PID"
 		AGENT_PID=
-	fi
+	done
 	start_agent "$AGENT"
 	rows lsnitch "$n"
 	last=$n
@@ -192,7 +193,8 @@ for n in $SIZES; do
 	AGENT_PID= FLOOR_PID=
 done
 echo "connect4-new: each connect() to another port (no cache can answer: the full decision)."
-echo "BENCH_AGENT_BASE=PATH adds the rows of another agent binary (\"before\")."
+echo "BENCH_AGENT_BASE=PATH adds the rows of another agent binary (\"before\"),"
+echo "BENCH_AGENTS=\"LABEL=PATH ...\" those of more."
 echo
 echo "a reload of the $last-entry fixture (lists re-read, built aside, swapped in):"
 list "$last"

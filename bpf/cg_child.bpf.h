@@ -46,8 +46,6 @@ struct bpf_sock_addr_kern {
 	struct sock *sk;
 } __attribute__((preserve_access_index));
 
-#define LN_PF_KTHREAD 0x00200000 /* include/linux/sched.h */
-
 extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
 
 /* Walk-internal flag: a cgroup decided by name, so its own children are not seen either. */
@@ -225,18 +223,6 @@ __attribute__((noinline)) int ln_cg_child_skb(struct __sk_buff *skb, __u64 paren
 	if (!out || !sk || ln_cg_read_name(sk->sk_cgrp_data.cgroup, level, &g) < 0)
 		return -1;
 	return ln_cg_child_match(parent, &g, out);
-}
-
-/*
- * A socket the kernel opens for a process (an MPTCP subflow its path manager
- * adds) is connected from a kernel thread: the calling task's cgroup is not
- * the process's, the socket's is (the subflow inherits it).
- */
-LN_INLINE int ln_current_is_kthread(void)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-
-	return !!(task->flags & LN_PF_KTHREAD);
 }
 
 LN_INLINE struct cgroup *ln_sa_cgroup(struct bpf_sock_addr *sa)

@@ -4,7 +4,8 @@
 #define LSNITCH_EXE_BPF_H
 
 /*
- * current->mm->exe_file->f_inode: its i_ino and i_sb->s_dev. Local flavours
+ * current->mm->exe_file->f_inode: its i_ino and i_sb->s_dev; and
+ * current->cgroups->dfl_cgrp->kn->id, the cgroup v2 id. Local flavours
  * (___ln_exe) of the kernel's structures, relocated against its BTF, so this
  * file does not depend on cg_child.bpf.h's own partial task_struct.
  */
@@ -25,19 +26,34 @@ struct mm_struct___ln_exe {
 	struct file___ln_exe *exe_file;
 } __attribute__((preserve_access_index));
 
+struct kernfs_node___ln_exe {
+	__u64 id;
+} __attribute__((preserve_access_index));
+
+struct cgroup___ln_exe {
+	struct kernfs_node___ln_exe *kn;
+} __attribute__((preserve_access_index));
+
+struct css_set___ln_exe {
+	struct cgroup___ln_exe *dfl_cgrp;
+} __attribute__((preserve_access_index));
+
 struct task_struct___ln_exe {
+	struct css_set___ln_exe *cgroups;
+	unsigned int flags;
 	struct mm_struct___ln_exe *mm;
 } __attribute__((preserve_access_index));
 
+#define LN_PF_KTHREAD 0x00200000 /* include/linux/sched.h */
+
 /*
- * The calling task's executable into @id: 0, or -1 (a kernel thread has no
- * mm). The identity is the file the kernel executed, not a name the process
- * can change (comm, argv[0]). Plain loads through the BTF pointer of
+ * Task @t's executable into @id: 0, or -1 (a kernel thread has no mm). The
+ * identity is the file the kernel executed, not a name the process can change
+ * (comm, argv[0]). Plain loads through the BTF pointer of
  * bpf_get_current_task_btf(): the JIT guards them, no helper call each.
  */
-LN_INLINE int ln_exe_of_task(struct ln_exe_id *id)
+LN_INLINE int ln_exe_of(struct task_struct___ln_exe *t, struct ln_exe_id *id)
 {
-	struct task_struct___ln_exe *t = (void *)bpf_get_current_task_btf();
 	struct mm_struct___ln_exe *mm = t->mm;
 	struct inode___ln_exe *in;
 	struct file___ln_exe *f;
@@ -55,6 +71,31 @@ LN_INLINE int ln_exe_of_task(struct ln_exe_id *id)
 	return 0;
 }
 
+LN_INLINE int ln_exe_of_task(struct ln_exe_id *id)
+{
+	return ln_exe_of((void *)bpf_get_current_task_btf(), id);
+}
+
+/*
+ * What a verdict needs of the calling task, read once: its cgroup's id into
+ * *@cg (what bpf_get_current_cgroup_id() returns: one helper call less on
+ * every verdict), and 1 if it is a kernel thread, else 0 and its executable
+ * into @id (left zero if it has none). A socket the kernel opens for a
+ * process (an MPTCP subflow its path manager adds) is connected from a
+ * kernel thread: the task is not the process, the socket's cgroup is its
+ * (the subflow inherits it).
+ */
+LN_INLINE int ln_task_exe(struct ln_exe_id *id, __u64 *cg)
+{
+	struct task_struct___ln_exe *t = (void *)bpf_get_current_task_btf();
+
+	*cg = t->cgroups->dfl_cgrp->kn->id;
+	if (t->flags & LN_PF_KTHREAD)
+		return 1;
+	ln_exe_of(t, id);
+	return 0;
+}
+
 /* The exe policy of scope @scope for executable @k->exe, or @scope itself. */
 LN_INLINE __u32 ln_exe_lookup(struct ln_exe_key *k, __u32 scope)
 {
@@ -67,14 +108,19 @@ LN_INLINE __u32 ln_exe_lookup(struct ln_exe_key *k, __u32 scope)
 }
 
 /*
- * The policy for the calling task within scope @scope. Global functions, so
- * the verifier checks them once, not in every state of their callers.
+ * The policy for executable @exe (NULL: the calling task's, read here; zero:
+ * none) within scope @scope. Global functions, so the verifier checks them
+ * once, not in every state of their callers.
  */
-__attribute__((noinline)) __u32 ln_exe_policy_task(__u32 scope)
+__attribute__((noinline)) __u32 ln_exe_policy_task(const struct ln_exe_id *exe, __u32 scope)
 {
 	struct ln_exe_key k;
 
-	if (ln_exe_of_task(&k.exe) < 0)
+	if (exe)
+		k.exe = *exe;
+	else if (ln_exe_of_task(&k.exe) < 0)
+		return scope;
+	if (!k.exe.ino)
 		return scope;
 	return ln_exe_lookup(&k, scope);
 }
@@ -110,20 +156,20 @@ __attribute__((noinline)) __u32 ln_exe_policy_skb(struct __sk_buff *skb, __u32 s
 
 /*
  * @pol (id *@policy_id), the scope the cgroup walk chose, or the exe policy
- * of that scope naming the task's executable (its id into *@policy_id). A
- * scope with no exe policies costs one flag test. A kernel thread's socket
- * (@sa: an MPTCP subflow) keeps the scope's policy.
+ * of that scope naming the task's executable (@exe, if the caller read it;
+ * its id into *@policy_id). A scope with no exe policies costs one flag
+ * test. A kernel thread's socket (@sa: an MPTCP subflow) keeps the scope's.
  */
 LN_INLINE const struct ln_policy_val *ln_exe_refine(const struct ln_policy_val *pol,
-						    struct __sk_buff *skb,
-						    struct bpf_sock_addr *sa, __u32 *policy_id)
+						    struct __sk_buff *skb, struct bpf_sock_addr *sa,
+						    const struct ln_exe_id *exe, __u32 *policy_id)
 {
 	const struct ln_policy_val *ep;
 	__u32 id;
 
 	if (!(pol->flags & LN_POLICY_HAS_EXE) || sa)
 		return pol;
-	id = skb ? ln_exe_policy_skb(skb, *policy_id) : ln_exe_policy_task(*policy_id);
+	id = skb ? ln_exe_policy_skb(skb, *policy_id) : ln_exe_policy_task(exe, *policy_id);
 	if (id == *policy_id)
 		return pol;
 	ep = bpf_map_lookup_elem(&policies, &id);
@@ -133,23 +179,30 @@ LN_INLINE const struct ln_policy_val *ln_exe_refine(const struct ln_policy_val *
 	return ep;
 }
 
-/*
- * A connect()/sendmsg() under a scope with exe policies: the socket keeps its
- * sender's executable, for the egress backstop's later packets.
- */
-LN_INLINE void ln_exe_note(struct bpf_sock_addr *ctx, const struct ln_policy_val *pol)
+/* Whether a connect()/sendmsg() under @pol notes its executable (ln_exe_note()). */
+LN_INLINE int ln_exe_noted(const struct ln_policy_val *pol)
 {
-	struct ln_exe_id id, *st;
+	return !!(pol->flags & (LN_POLICY_HAS_EXE | LN_POLICY_IS_EXE));
+}
+
+/*
+ * A connect()/sendmsg() under a scope with exe policies (@note: ln_exe_noted(),
+ * decided or cached): the socket keeps its sender's executable @exe
+ * (ln_task_exe()), for the egress backstop's later packets.
+ */
+LN_INLINE void ln_exe_note(struct bpf_sock_addr *ctx, int note, const struct ln_exe_id *exe)
+{
+	struct ln_exe_id *st;
 	struct bpf_sock *sk;
 
-	if (!(pol->flags & (LN_POLICY_HAS_EXE | LN_POLICY_IS_EXE)))
+	if (!note || !exe->ino)
 		return;
 	sk = ctx->sk;
-	if (!sk || ln_exe_of_task(&id) < 0)
+	if (!sk)
 		return;
 	st = bpf_sk_storage_get(&exe_sk, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (st)
-		*st = id;
+		*st = *exe;
 }
 
 #endif /* LSNITCH_EXE_BPF_H */

@@ -92,7 +92,7 @@ __attribute__((noinline)) __u32 ln_cgroup_walk_skb(struct __sk_buff *skb, __u64 
 	return skb ? ln_cgroup_walk(cg, skb, NULL) : LN_POLICY_PENDING;
 }
 
-/* The same for the cgroup of a sock_addr hook's socket (ln_current_is_kthread()). */
+/* The same for the cgroup of a sock_addr hook's socket (ln_task_exe()). */
 __attribute__((noinline)) __u32 ln_cgroup_walk_sa(struct bpf_sock_addr *sa, __u64 cg)
 {
 	return sa ? ln_cgroup_walk(cg, NULL, sa) : LN_POLICY_PENDING;
@@ -310,11 +310,11 @@ LN_INLINE const struct ln_policy_val *ln_policy_by_id(__u32 policy_id)
 /*
  * The policy of cgroup @cg (the calling task's, or with @skb or @sa the
  * socket's), its id in *@policy_id; NULL: none at all, or not guarded
- * (LN_POLICY_NONE).
+ * (LN_POLICY_NONE). @exe: the task's executable if the caller read it.
  */
 LN_INLINE const struct ln_policy_val *ln_policy_at(const struct ln_config_val *cfg, __u64 cg,
 						   struct __sk_buff *skb, struct bpf_sock_addr *sa,
-						   __u32 *policy_id)
+						   const struct ln_exe_id *exe, __u32 *policy_id)
 {
 	const struct ln_policy_val *pol;
 	__u32 zero = 0;
@@ -324,7 +324,7 @@ LN_INLINE const struct ln_policy_val *ln_policy_at(const struct ln_config_val *c
 		return NULL; /* below a gate: no --cgroup guards it */
 	pol = ln_policy_by_id(*policy_id);
 	if (pol)
-		return ln_exe_refine(pol, skb, sa, policy_id);
+		return ln_exe_refine(pol, skb, sa, exe, policy_id);
 	*policy_id = LN_POLICY_IMPLICIT;
 	return bpf_map_lookup_elem(&policies, &zero);
 }
@@ -332,7 +332,7 @@ LN_INLINE const struct ln_policy_val *ln_policy_at(const struct ln_config_val *c
 LN_INLINE const struct ln_policy_val *ln_policy_of(const struct ln_config_val *cfg, __u64 cg,
 						   struct __sk_buff *skb, __u32 *policy_id)
 {
-	return ln_policy_at(cfg, cg, skb, NULL, policy_id);
+	return ln_policy_at(cfg, cg, skb, NULL, NULL, policy_id);
 }
 
 LN_INLINE const struct ln_policy_val *ln_policy(const struct ln_config_val *cfg, __u64 cg,
@@ -377,40 +377,51 @@ LN_INLINE int ln_enforce(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port
 	return d->verdict == LN_VERDICT_DENY && !d->audit ? 0 : 1;
 }
 
+/*
+ * ln_flow_count() of @r's verdict @d: a global function, so the flow key and
+ * the table's temporaries are not on the hook's frame.
+ */
+__attribute__((noinline)) int ln_flow_count_sa(const struct ln_vc_ref *r, const struct ln_words *a,
+					       const struct ln_decision *d, __u32 flags)
+{
+	if (r && a && d)
+		ln_flow_count(r->cg, r->policy_id, (const __u8 *)a->w, r->port, r->proto, d,
+			      flags);
+	return 0;
+}
+
 /* The one decision path of every hook: 1 allow, 0 deny (EPERM), or LN_REDIRECT | port. */
 LN_INLINE int ln_check(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port, __u8 hook)
 {
+	/* the verdict asked for: also the cache's key and the flow's */
+	struct ln_vc_ref vc = { .port = port, .proto = ctx->protocol };
+	const struct ln_words *a = (const struct ln_words *)addr;
 	const struct ln_policy_val *pol = NULL;
 	const struct ln_config_val *cfg;
-	struct ln_vc_ref vc = {};
 	struct ln_decision d = {};
-	__u32 zero = 0, policy_id;
-	__u8 proto = ctx->protocol;
-	__u64 cg = bpf_get_current_cgroup_id();
+	__u32 zero = 0;
 	int to = 0, hit = 0;
 
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg)
 		return 1;
-	if (ln_current_is_kthread()) { /* a socket the kernel connects for a process */
-		cg = ln_sa_cgroup_id(ctx);
-		pol = ln_policy_at(cfg, cg, NULL, ctx, &policy_id);
+	/* the task, read once: cgroup; executable for policy choice, cache key, socket note */
+	if (ln_task_exe(&vc.exe, &vc.cg)) { /* a socket the kernel connects for a process */
+		vc.cg = ln_sa_cgroup_id(ctx);
+		vc.uncached = 1;
+		pol = ln_policy_at(cfg, vc.cg, NULL, ctx, NULL, &vc.policy_id);
 	} else {
-		hit = ln_vc_lookup(&vc, cg, addr, port, proto, &d);
+		hit = ln_vc_get(cfg, &vc, a, &d);
 		if (!hit)
-			pol = ln_policy(cfg, cg, &policy_id);
+			pol = ln_policy_at(cfg, vc.cg, NULL, NULL, &vc.exe, &vc.policy_id);
 	}
-	if (hit) {
-		policy_id = vc.policy_id;
-	} else {
+	if (!hit) {
 		if (!pol)
 			return 1;
-		ln_exe_note(ctx, pol);
-		/* two executables in one cgroup may differ: not cached (the key has no exe) */
-		if (pol->flags & (LN_POLICY_HAS_EXE | LN_POLICY_IS_EXE))
-			vc.cg = 0;
-		ln_decide(cfg, pol, policy_id, &cfg->lists, addr, port, proto, &d);
-		to = ln_dns_divert(ctx, addr, port, proto, policy_id, &d);
+		vc.exe_note = ln_exe_noted(pol);
+		ln_vc_stamp(&vc);
+		ln_decide(cfg, pol, vc.policy_id, &cfg->lists, addr, port, vc.proto, &d);
+		to = ln_dns_divert(ctx, addr, port, vc.proto, vc.policy_id, &d);
 	}
 	if (to & LN_DNS_REFUSE) {
 		/* fail closed, even under audit: never direct while the proxy runs */
@@ -420,14 +431,13 @@ LN_INLINE int ln_check(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port, 
 		d.audit = 0;
 		d.log = 1;
 	}
-	ln_flow_count(cg, policy_id, addr, port, proto, &d, (to & LN_REDIRECT) ? LN_FLOW_DNS : 0);
+	ln_exe_note(ctx, vc.exe_note, &vc.exe);
+	ln_flow_count_sa(&vc, a, &d, (to & LN_REDIRECT) ? LN_FLOW_DNS : 0);
 	if (to & LN_REDIRECT)
-		return ln_dns_asker_note(ctx, cg, policy_id, to);
-	if (!hit && vc.cg) { /* vc.cg: not a kernel thread's socket (ln_vc_cacheable() does the rest) */
-		vc.policy_id = policy_id;
-		ln_vc_put(&vc, (const struct ln_words *)addr, &d);
-	}
-	return ln_enforce(ctx, addr, port, cg, policy_id, &d, hook);
+		return ln_dns_asker_note(ctx, vc.cg, vc.policy_id, to);
+	if (!hit && !vc.uncached) /* ln_vc_cacheable() does the rest */
+		ln_vc_put(&vc, a, &d);
+	return ln_enforce(ctx, addr, port, vc.cg, vc.policy_id, &d, hook);
 }
 
 LN_INLINE void ln_addr_from_v4(__u8 *addr, __u32 ip4)

@@ -4,7 +4,7 @@
 #define LSNITCH_MAPS_BPF_H
 
 /* Sizes below are placeholders: the agent sets every max_entries before load. */
-/* mmapped by the agent, which bumps verdict_epoch in place. */
+/* mmapped by the agent, which bumps the generation in place (exe policies' files). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The verdict cache: a repeated (cgroup, destination, port, protocol) decided in one probe. */
+/* The verdict cache: a repeated (cgroup, executable, destination, port, protocol) in one probe. */
 #ifndef LSNITCH_VERDICT_CACHE_BPF_H
 #define LSNITCH_VERDICT_CACHE_BPF_H
 
 /*
  * Per CPU, direct-mapped, a generation's own (a reload starts empty). A slot
- * is valid while the config's generation (cgroup bindings) and verdict_epoch
- * (domain verdicts recorded) are those it was decided under, and before the
- * domain verdict it rests on, if any, expires. Not cached: DNS (port 53: the
+ * is valid while the config's generation (cgroup bindings, exe policies'
+ * files) and its policy's epoch (domain verdicts recorded for that policy)
+ * are those it was decided under, and before the domain verdict it rests on,
+ * if any, expires. Not cached: DNS (port 53: the
  * proxy's state decides), pending cgroups, sockets a kernel thread connects,
  * and addresses decided in two forms (NAT64, 6to4: ln_vc_cacheable()).
  *
@@ -19,20 +20,36 @@
 #define LN_VC_BITS 12
 #define LN_VC_SLOTS (1u << LN_VC_BITS)
 
+/*
+ * The epochs, one per policy id (modulo LN_VC_EPOCHS: policies that share one
+ * are emptied together, which is only slower). The agent bumps a policy's
+ * after each write to its dns_verdicts, in the skeleton's mmapped .bss: one
+ * policy's DNS answers leave every other policy's verdicts cached. A plain
+ * global: read with a load, no helper call.
+ */
+#define LN_VC_EPOCHS 4096
+__u32 ln_vc_epoch[LN_VC_EPOCHS];
+
+LN_INLINE __u32 ln_vc_epoch_of(__u32 policy_id)
+{
+	return *(volatile __u32 *)&ln_vc_epoch[policy_id & (LN_VC_EPOCHS - 1)];
+}
+
 struct ln_vc_slot {
 	__u64 seq;
 	__u64 cg;
+	struct ln_exe_id exe; /* exe policies: two executables of one cgroup may differ */
 	__u32 addr[4];
 	__u16 port;
 	__u8 proto;
-	__u8 pad;
+	__u8 exe_note; /* ln_exe_note(): the policy is or has exe policies */
 	__u32 generation;
 	__u32 epoch;
 	__u32 policy_id;
 	struct ln_decision d;
 	__u64 expires_ns; /* 0: never; else the domain verdict's end (bpf_ktime_get_ns()) */
 };
-_Static_assert(sizeof(struct ln_vc_slot) == 64, "ln_vc_slot size");
+_Static_assert(sizeof(struct ln_vc_slot) == 80, "ln_vc_slot size");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -44,9 +61,12 @@ struct {
 /* A verdict asked for, and what a miss needs to cache the verdict decided instead. */
 struct ln_vc_ref {
 	__u64 cg;
+	struct ln_exe_id exe; /* the task's (ln_task_exe()), zero: none */
 	__u16 port;
 	__u8 proto;
-	__u8 pad;
+	__u8 uncached; /* 1: a kernel thread's socket, never cached */
+	__u8 exe_note; /* the socket keeps its executable (ln_exe_note()) */
+	__u8 pad[3];
 	__u32 idx;
 	__u32 generation, epoch;
 	__u32 policy_id;
@@ -61,7 +81,7 @@ struct ln_vc_ref {
 
 LN_INLINE __u32 ln_vc_index(const struct ln_vc_ref *r, const struct ln_words *a)
 {
-	__u64 h = r->cg * 0x9e3779b97f4a7c15ULL;
+	__u64 h = (r->cg ^ (r->exe.ino << 20) ^ r->exe.dev) * 0x9e3779b97f4a7c15ULL;
 
 	h ^= (((__u64)a->w[0] << 32) | a->w[1]) * 0xc2b2ae3d27d4eb4fULL;
 	h ^= (((__u64)a->w[2] << 32) | a->w[3]) * 0x165667b19e3779f9ULL;
@@ -73,31 +93,29 @@ LN_INLINE __u32 ln_vc_index(const struct ln_vc_ref *r, const struct ln_words *a)
 LN_INLINE int ln_vc_same(const struct ln_vc_slot *s, const struct ln_vc_ref *r,
 			 const struct ln_words *a)
 {
-	return s->cg == r->cg && s->addr[0] == a->w[0] && s->addr[1] == a->w[1] &&
-	       s->addr[2] == a->w[2] && s->addr[3] == a->w[3] && s->port == r->port &&
-	       s->proto == r->proto && s->generation == r->generation && s->epoch == r->epoch;
+	return s->cg == r->cg && s->exe.ino == r->exe.ino && s->exe.dev == r->exe.dev &&
+	       s->addr[0] == a->w[0] && s->addr[1] == a->w[1] && s->addr[2] == a->w[2] &&
+	       s->addr[3] == a->w[3] && s->port == r->port && s->proto == r->proto &&
+	       s->generation == r->generation;
 }
 
 /*
- * The cached verdict of @r's (cg, addr, port, proto) into its d and
- * policy_id: 1 on a hit. The stamps are read before anything the decision
- * reads (the agent writes, then bumps), so a verdict decided from older
- * state carries an older stamp. Global functions (this and ln_vc_put()):
- * the verifier checks them once, not in every state of the hook.
+ * The cached verdict of @r's (cg, exe, port, proto) and @a under config @cfg
+ * into @d, r->policy_id and r->exe_note: 1 on a hit. The stamps are read
+ * before anything the decision reads (the agent writes, then bumps), so a
+ * verdict decided from older state carries an older stamp: the generation
+ * here, the policy's epoch once the policy is known (ln_vc_stamp()). Inline:
+ * a call costs the hot path more than the verifier's extra states cost the
+ * load; ln_vc_put(), on the miss path only, is a global function.
  */
-__attribute__((noinline)) int ln_vc_get(struct ln_vc_ref *r, const struct ln_words *a,
-					struct ln_decision *d)
+LN_INLINE int ln_vc_get(const struct ln_config_val *cfg, struct ln_vc_ref *r,
+			 const struct ln_words *a, struct ln_decision *d)
 {
-	const struct ln_config_val *cfg;
 	struct ln_vc_slot *s;
-	__u32 zero = 0;
 	__u64 seq, exp;
+	__u32 epoch;
 
-	cfg = bpf_map_lookup_elem(&config, &zero);
-	if (!r || !a || !d || !cfg)
-		return 0;
 	r->generation = *(volatile const __u32 *)&cfg->generation;
-	r->epoch = *(volatile const __u32 *)&cfg->verdict_epoch;
 	r->idx = ln_vc_index(r, a);
 	s = bpf_map_lookup_elem(&verdict_cache, &r->idx);
 	if (!s)
@@ -108,9 +126,11 @@ __attribute__((noinline)) int ln_vc_get(struct ln_vc_ref *r, const struct ln_wor
 		return 0;
 	*d = s->d;
 	r->policy_id = s->policy_id;
+	r->exe_note = s->exe_note;
+	epoch = s->epoch;
 	exp = s->expires_ns;
 	LN_VC_BARRIER();
-	if (*(volatile __u64 *)&s->seq != seq)
+	if (*(volatile __u64 *)&s->seq != seq || ln_vc_epoch_of(r->policy_id) != epoch)
 		return 0;
 	return !exp || bpf_ktime_get_ns() < exp;
 }
@@ -162,12 +182,14 @@ __attribute__((noinline)) int ln_vc_put(const struct ln_vc_ref *r, const struct 
 		return 0;
 	LN_VC_BARRIER();
 	s->cg = r->cg;
+	s->exe = r->exe;
 	__builtin_memcpy(s->addr, a->w, LN_ADDR_LEN);
 	s->port = r->port;
 	s->proto = r->proto;
 	s->generation = r->generation;
 	s->epoch = r->epoch;
 	s->policy_id = r->policy_id;
+	s->exe_note = r->exe_note;
 	s->d = *d;
 	s->expires_ns = exp;
 	LN_VC_BARRIER();
@@ -175,14 +197,11 @@ __attribute__((noinline)) int ln_vc_put(const struct ln_vc_ref *r, const struct 
 	return 0;
 }
 
-/* @r for (@cg, @a, @port, @proto), then ln_vc_get() into @d. */
-LN_INLINE int ln_vc_lookup(struct ln_vc_ref *r, __u64 cg, const __u8 *a, __u16 port, __u8 proto,
-			   struct ln_decision *d)
+/* A miss's policy is known: its epoch, read before the decision reads dns_verdicts. */
+LN_INLINE void ln_vc_stamp(struct ln_vc_ref *r)
 {
-	r->cg = cg;
-	r->port = port;
-	r->proto = proto;
-	return ln_vc_get(r, (const struct ln_words *)a, d);
+	r->epoch = ln_vc_epoch_of(r->policy_id);
+	LN_VC_BARRIER();
 }
 
 #endif /* LSNITCH_VERDICT_CACHE_BPF_H */

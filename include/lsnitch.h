@@ -334,10 +334,7 @@ struct ln_config_val {
 	__u32 generation; /* bumped when cgroup bindings change */
 	struct ln_lists lists; /* the global blocklists (set 0) */
 	__u32 bloom_mask;      /* bits in bl_bloom - 1 (a power of two - 1) */
-	/*
-	 * Bumped (the map is mmapped) after every write to dns_verdicts: cached
-	 * verdicts (bpf/verdict_cache.bpf.h) of an older epoch are stale.
-	 */
+	/* Retired: the verdict cache's epochs are per policy (bpf/verdict_cache.bpf.h). */
 	__u32 verdict_epoch;
 	struct ln_nat64 nat64; /* [global] nat64-prefix */
 };

@@ -7,12 +7,14 @@
 # a cached allow is a deny right after a reload that denies the address; a
 # default deny is an allow right after a DNS answer opens the address
 # (allow-domain), and a deny again once that answer's TTL is over; a process
-# moved to another cgroup gets that cgroup's policy. Controls beside each:
-# the same connect() to an address nothing changed for. UDP connect() to
-# 127.0.0.x:9 only: no packet is sent.
+# moved to another cgroup gets that cgroup's policy; two executables of one
+# cgroup (an exe policy denies the copy) take turns on one destination, each
+# with its own verdict, judged by what a TCP listener accepted. Controls
+# beside each: the same connect() to an address nothing changed for. UDP
+# connect() to 127.0.0.x:9 (no packet is sent), TCP to 127.0.0.34 (case 4).
 . "$(dirname "$0")/lib.sh"
 lsn_setup
-make_cg guard/a guard/b
+make_cg guard/a guard/b guard/c
 
 command -v dnsmasq >/dev/null || skip_env "dnsmasq is not installed (make deps installs it)"
 command -v dig >/dev/null || skip_env "dig is not installed (make deps installs it)"
@@ -27,11 +29,16 @@ policies() { # EXTRA-LINES for policy a
 		printf '%s\n' "$@"
 		printf '\n[policy b]\ncgroup = %s\ndefault = deny\nallow-domain = open.test\n' \
 			"$CGREL/guard/b"
+		printf '\n[policy c]\ncgroup = %s\ndefault = allow\n' "$CGREL/guard/c"
+		printf '\n[policy c-copy]\ncgroup = %s\nexe = %s\ndefault = deny\n' \
+			"$CGREL/guard/c" "$PY_COPY"
 	} | write_file "$TMPD/lsnitch.ini"
 }
 # hot CGNAME ADDR: UDP connect() to ADDR:9 for 0.4 s; the distinct results ("ok", "EPERM+ok"...)
 hot() { run_client "$1" udp-connect "$2" 9 --repeat 0.4; }
 
+PY_COPY=$TMPD/bin/py-copy # a copy of python: another inode, another executable
+mkdir -p "$TMPD/bin" && cp "$PY" "$PY_COPY" || die "cannot copy $PY"
 policies
 start_agent --config "$TMPD/lsnitch.ini"
 
@@ -76,5 +83,32 @@ print(first, burst())
 PY
 )
 assert_eq "one process: allowed in a, then denied by every connect() once in b" "ok EPERM" "$out"
+
+# 4. Two executables of one cgroup take turns on one destination: python (policy c: allow)
+# and its copy (c-copy: deny), 300 TCP connect()s each turn, each turn right after the other's.
+read -r PC <<<"$(pick_ports 1)" || die "no free port"
+start_counting_listener 127.0.0.34 "$PC"
+turn() { # BINARY: the distinct results of 300 connect()s to the listener
+	in_cg "$(cg_dir guard/c)" "$1" - 127.0.0.34 "$PC" <<'PY'
+import socket, sys
+seen = set()
+for _ in range(300):
+    s = socket.socket()
+    try:
+        s.connect((sys.argv[1], int(sys.argv[2]))); seen.add("ok")
+    except PermissionError:
+        seen.add("EPERM")
+    s.close()
+print("+".join(sorted(seen)))
+PY
+}
+out=$(for b in "$PY" "$PY_COPY" "$PY" "$PY_COPY"; do turn "$b"; done | tr '\n' ' ')
+assert_eq "c: python, its copy, python, its copy: each its own verdict every time" \
+	"ok EPERM ok EPERM " "$out"
+wait_for_count "$ACCEPTED" . 599 3
+assert_eq "c: the listener accepted python's 600 connections, none of the copy's" 600 \
+	"$(count_lines "$ACCEPTED" .)"
+assert_eq "c: the copy outside guard/c connects (control)" ok \
+	"$(in_cg "$(cg_dir outside)" "$PY_COPY" "$CLIENT" tcp 127.0.0.34 "$PC")"
 
 finish
