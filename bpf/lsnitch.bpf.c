@@ -384,6 +384,7 @@ LN_INLINE int ln_check(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port, 
 	const struct ln_config_val *cfg;
 	struct ln_vc_ref vc = {};
 	struct ln_decision d = {};
+	struct ln_exe_id exe = {};
 	__u32 zero = 0, policy_id;
 	__u8 proto = ctx->protocol;
 	__u64 cg = bpf_get_current_cgroup_id();
@@ -392,6 +393,7 @@ LN_INLINE int ln_check(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port, 
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg)
 		return 1;
+	ln_exe_of_task(&exe); /* a kernel thread has none: zero */
 	if (ln_current_is_kthread()) { /* a socket the kernel connects for a process */
 		cg = ln_sa_cgroup_id(ctx);
 		pol = ln_policy_at(cfg, cg, NULL, ctx, &policy_id);
@@ -420,7 +422,8 @@ LN_INLINE int ln_check(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port, 
 		d.audit = 0;
 		d.log = 1;
 	}
-	ln_flow_count(cg, policy_id, addr, port, proto, &d, (to & LN_REDIRECT) ? LN_FLOW_DNS : 0);
+	ln_flow_count(cg, policy_id, addr, port, proto, &d, (to & LN_REDIRECT) ? LN_FLOW_DNS : 0,
+		      &exe);
 	if (to & LN_REDIRECT)
 		return ln_dns_asker_note(ctx, cg, policy_id, to);
 	if (!hit && vc.cg) { /* vc.cg: not a kernel thread's socket (ln_vc_cacheable() does the rest) */
