@@ -61,7 +61,8 @@ CLI_HDRS   := $(wildcard cli/*.h)
 # The CLI's connection to the agent, also linked by lsnitch-web: one client of the socket.
 CTL_OBJ    := $(BUILD)/cli/conn.o $(BUILD)/cli/printable.o
 # The history queries and learn's policy, also linked by the agent (its history/learn commands).
-HIST_OBJ   := $(BUILD)/cli/histdb.o $(BUILD)/cli/learn_policy.o $(BUILD)/agent/history_plan.o
+HIST_OBJ   := $(BUILD)/cli/histdb.o $(BUILD)/cli/learn_policy.o $(BUILD)/cli/learn_exe.o \
+	      $(BUILD)/agent/history_plan.o
 # web/ is lsnitch-web: the web UI and /metrics, another client of the socket.
 WEB_SRC    := $(sort $(wildcard web/*.c))
 WEB_OBJ    := $(patsubst web/%.c,$(BUILD)/web/%.o,$(WEB_SRC))
@@ -182,6 +183,8 @@ $(BUILD)/tests/test_control_proto: TEST_EXTRA = $(BUILD)/agent/control_proto.o -
 $(BUILD)/tests/test_control_proto: $(BUILD)/agent/control_proto.o
 $(BUILD)/tests/test_history: TEST_EXTRA = $(HISTORY_OBJ) -lsqlite3
 $(BUILD)/tests/test_history: $(HISTORY_OBJ)
+$(BUILD)/tests/test_history_exe: TEST_EXTRA = $(HISTORY_OBJ) $(BUILD)/cli/histdb.o -lsqlite3 -ljson-c
+$(BUILD)/tests/test_history_exe: $(HISTORY_OBJ) $(BUILD)/cli/histdb.o
 $(BUILD)/tests/test_reload_worker: TEST_EXTRA = $(BUILD)/agent/reload_worker.o -lsystemd
 $(BUILD)/tests/test_reload_worker: $(BUILD)/agent/reload_worker.o
 $(BUILD)/tests/test_tracefs: TEST_EXTRA = $(BUILD)/agent/tracefs.o

@@ -152,8 +152,10 @@ struct ln_manager {
 	size_t n_unit_homes;
 	/* flow accounting (flows.c): shared maps and the drain into the history */
 	int flows_fd, flow_lost_fd, flow_cache_fd, flow_epoch_fd;
+	int exe_new_fd; /* executables new to the flows, as they are counted */
 	struct ln_flows *flows;
 	struct ln_exe_watch *exe_watch; /* replaced executables (exe_watch.c) */
+	int exe_sk_fd; /* sockets' executables (bpf/exe.bpf.h): shared, so a reload keeps them */
 };
 
 /* What one round of cgroup changes did, for the manager to report. */

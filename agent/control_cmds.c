@@ -42,17 +42,6 @@ static char **attach_paths(const struct ln_manager *m)
 
 /* ---- status ---- */
 
-/* The cgroups policy @id is bound to right now (relative to the cgroup root). */
-static json_object *policy_bound(const struct ln_generation *g, __u32 id)
-{
-	json_object *a = json_object_new_array();
-
-	for (size_t i = 0; i < g->n_bound; i++)
-		if (g->bound[i].policy_id == id && !(g->bound[i].flags & LN_CG_UNBOUND))
-			json_object_array_add(a, jstr(g->bound[i].path));
-	return a;
-}
-
 static json_object *status_policy(const struct ln_manager *m, const struct ln_policy *p,
 				  char *const *attach)
 {
@@ -74,7 +63,7 @@ static json_object *status_policy(const struct ln_manager *m, const struct ln_po
 	/* out of memory for @attach: say guarded rather than raise a false alarm */
 	guarded = !attach || ln_policy_guarded(p, m->cg2_root, attach, m->n_attach);
 	json_object_object_add(o, "guarded", json_object_new_boolean(guarded));
-	json_object_object_add(o, "bound", policy_bound(m->gen, p->id));
+	ln_status_bound(m->gen, p->id, o);
 	json_object_object_add(o, "rules", json_object_new_int64(p->n_rules));
 	json_object_object_add(o, "domain_rules", json_object_new_int64(p->n_domain_rules));
 	ln_rule_id_format(&cfg->sources, p->section_rule_id, where, sizeof(where));

@@ -36,6 +36,14 @@ struct json_object *ln_ctl_pending_answer(struct ln_ctl_ctx *ctx, int r, const c
 struct ln_config;
 struct json_object *ln_status_lists(const struct ln_config *c);
 
+/*
+ * status_bound.c: into policy @id's status object @o, "bound" (the cgroups it is bound to
+ * now, relative to the cgroup root) and "bound_cgroups" (each as {"path", "unit",
+ * "container"}: the systemd unit, "-" if none; the container id, when its name gives one).
+ */
+struct ln_generation;
+void ln_status_bound(const struct ln_generation *g, __u32 id, struct json_object *o);
+
 /* The flow history's database and drain, for status (status_history.c). */
 struct ln_manager;
 struct json_object *ln_status_history(struct ln_manager *m);

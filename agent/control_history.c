@@ -73,6 +73,8 @@ static int hist_parse(json_object *req, struct hist_req *h, struct ln_error *err
 	h->q.unit = opt_str(req, "unit");
 	h->q.verdict = opt_str(req, "verdict");
 	h->q.dest = opt_str(req, "dest");
+	h->q.exe = opt_str(req, "exe");
+	h->q.container = opt_str(req, "container");
 	h->q.sort = opt_str(req, "sort");
 	if (cg) {
 		hq_cgroup_norm(cg, h->q.cgroup_buf, sizeof(h->q.cgroup_buf));
@@ -230,8 +232,9 @@ static int hist_series(sqlite3 *db, const struct hist_req *h, json_object *o, st
 
 /*
  * {"cmd": "history", "since", "until" (Unix seconds, or 0 and less: before now), "policy" |
- * "cgroup" | "unit", "verdict", "dest", "sort", "limit", "step" (seconds per point: a series),
- * "by" (the series per "policy" or "unit")}: {"flows": [...], "lost", "series"}.
+ * "cgroup" | "unit", "exe", "container", "verdict", "dest", "sort", "limit", "step" (seconds
+ * per point: a series), "by" (the series per "policy" or "unit")}: {"flows": [...], "lost",
+ * "series"}.
  */
 int ln_ctl_history(struct ln_ctl_ctx *ctx, json_object *req, json_object **reply,
 		   struct ln_error *err)

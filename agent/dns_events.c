@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The resolver proxy's events: blocked names and refused servers, naming the asker. */
 #include <arpa/inet.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "agent.h"
 #include "dns_agent.h"
 #include "names.h"
 #include "report.h"
@@ -54,10 +56,13 @@ static void format_sockaddr(const struct sockaddr *sa, char *buf, size_t len)
 /* The text a DNS record points to: it lives as long as the record. */
 struct dns_event_text {
 	char rule[600], client[INET6_ADDRSTRLEN + 8], server[INET6_ADDRSTRLEN + 8], qtype[16];
-	char comm[LN_COMM_LEN + 1], cgroup[512];
+	char comm[LN_COMM_LEN + 1], cgroup[512], exe[PATH_MAX], container[80];
 };
 
-/* pid, comm, uid, gid and cgroup of the task that asked, when the redirect noted it. */
+/*
+ * pid, comm, uid, gid, cgroup (its container) and executable of the task that
+ * asked, when the redirect noted it: the executable as connect events name it.
+ */
 static void fill_asker(struct ln_manager *m, const struct ln_dns_block *b, struct dns_event_text *t,
 		       struct ln_record *r)
 {
@@ -77,6 +82,11 @@ static void fill_asker(struct ln_manager *m, const struct ln_dns_block *b, struc
 	r->comm = t->comm;
 	r->cgroup_id = (long long)a.cgroup_id;
 	r->cgroup = ln_cgroup_name(m, a.cgroup_id, t->cgroup, sizeof(t->cgroup));
+	if (ln_cgroup_container(t->cgroup, t->container, sizeof(t->container)))
+		r->container = t->container;
+	ln_exe_event_path(&m->gen->exe, b->policy_id, a.tgid, t->exe, sizeof(t->exe));
+	if (t->exe[0])
+		r->exe = t->exe;
 }
 
 /* What every proxy event carries: the query, the asker, the policy, the rule. */

@@ -30,8 +30,7 @@ struct ln_exe_watch {
 	sd_event_source *src;
 };
 
-/* @path's identity as the kernel has it: i_ino, and s_dev encoded major << 20 | minor. */
-static int exe_identity(const char *path, struct ln_exe_id *id)
+int ln_exe_identity(const char *path, struct ln_exe_id *id)
 {
 	struct stat sb;
 
@@ -70,7 +69,7 @@ static int exe_resolve(struct ln_exe_table *t, struct ln_exe_entry *e)
 {
 	struct ln_exe_id id;
 	struct ln_exe_key k;
-	bool now = !exe_identity(e->b->path, &id);
+	bool now = !ln_exe_identity(e->b->path, &id);
 
 	if (now == e->resolved && (!now || !memcmp(&id, &e->id, sizeof(id))))
 		return 0;
@@ -141,7 +140,7 @@ __u32 ln_exe_table_select(const struct ln_exe_table *t, const struct ln_compiled
 
 	if (!path)
 		return scope;
-	if (!exe_identity(path, &id))
+	if (!ln_exe_identity(path, &id))
 		for (size_t i = 0; i < t->n; i++)
 			if (t->v[i].resolved && t->v[i].b->scope_id == scope &&
 			    !memcmp(&t->v[i].id, &id, sizeof(id)))

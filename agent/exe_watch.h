@@ -26,6 +26,8 @@ struct ln_exe_table {
 	int map_fd;
 };
 
+/* @path's identity as the kernel has it: i_ino, and s_dev encoded major << 20 | minor. */
+int ln_exe_identity(const char *path, struct ln_exe_id *id);
 /*
  * Resolves every exe= line of @cc (stat(), symbolic links followed) into the exe_policy map
  * @map_fd: 0 or -errno. A path that does not exist is no error: it stays unresolved (the

@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 
 #include "agent.h"
+#include "exe_names.h"
 #include "flows.h"
 #include "history.h"
 #include "names.h"
@@ -31,7 +32,7 @@
 #define LN_FLOWS_ROLLUP_US 50000 /* roll-up steps a turn, at most (one step may take longer) */
 
 struct flow_text {
-	char cgroup[512], addr[INET6_ADDRSTRLEN], rule[300], proto[8];
+	char cgroup[512], addr[INET6_ADDRSTRLEN], rule[300], proto[8], exe[512], container[80];
 };
 
 struct ln_flows {
@@ -43,6 +44,9 @@ struct ln_flows {
 	struct flow_text text[LN_FLOWS_CHUNK];
 	__u64 lost_stored, lost_said; /* flow_lost totals already in the history, logged */
 	struct ln_vcounts *counts;  /* per (policy, verdict, reason), for /metrics */
+	struct ln_exe_names *exes;  /* executables' paths by identity */
+	struct ring_buffer *exe_rb; /* exe_new: executables new to the flows */
+	sd_event_source *exe_io;
 	struct ln_flow_slot *cache; /* one half of flow_cache: [slot][cpu] */
 	void *zeros;                /* as big, all zero: clears a half */
 	__u32 cache_keys[LN_FLOW_CACHE_SLOTS];
@@ -78,6 +82,8 @@ int ln_flows_configure(struct ln_manager *m, struct lsnitch_bpf *s)
 		r = bpf_map__reuse_fd(s->maps.flow_cache, m->flow_cache_fd);
 	if (!r && m->flow_epoch_fd >= 0)
 		r = bpf_map__reuse_fd(s->maps.flow_epoch, m->flow_epoch_fd);
+	if (!r && m->exe_new_fd >= 0)
+		r = bpf_map__reuse_fd(s->maps.exe_new, m->exe_new_fd);
 	return r;
 }
 
@@ -138,10 +144,15 @@ static void flow_row(struct ln_manager *m, const struct ln_flow_key *k,
 	else
 		snprintf(t->rule, sizeof(t->rule), "-");
 	snprintf(t->proto, sizeof(t->proto), "%s", ln_proto_name(k->proto));
+	ln_exe_names_get(m->flows->exes, m->gen ? &m->gen->exe : NULL, &k->exe, v->tgid, t->exe,
+			 sizeof(t->exe));
+	if (!ln_cgroup_container(t->cgroup, t->container, sizeof(t->container)))
+		t->container[0] = '\0';
 	*w = (struct ln_history_row){
 		.cgroup = t->cgroup, .policy = flow_policy(m, k->policy_id), .addr = t->addr,
 		.name = name ? name : "", .proto = t->proto, .verdict = flow_verdict(k),
-		.reason = flow_reason(k), .rule = t->rule, .port = k->port,
+		.reason = flow_reason(k), .rule = t->rule, .exe = t->exe,
+		.container = t->container, .port = k->port,
 		.count = v->count, .first = wall_of(v->first_ns), .last = wall_of(v->last_ns),
 	};
 	/* Seen again since: some time up to this drain (hits do not read the clock). */
@@ -214,7 +225,7 @@ static void flows_take_slot(struct ln_manager *m, const struct ln_flow_slot *s)
 	struct ln_flows *f = m->flows;
 
 	f->keys[f->n] = s->k;
-	f->vals[f->n] = (struct ln_flow_val){ s->count, s->first_ns, s->first_ns };
+	f->vals[f->n] = (struct ln_flow_val){ s->count, s->first_ns, s->first_ns, s->tgid, 0 };
 	if (++f->n == LN_FLOWS_CHUNK)
 		flows_write(m, f->n);
 }
@@ -369,6 +380,39 @@ void ln_flows_status(struct ln_manager *m, struct ln_flows_status *st)
 		ln_history_info(f->hist, &st->info);
 }
 
+/* A new executable: its path now, while the task that ran it (most likely) still does. */
+static int on_exe_new(void *ctx, void *data, size_t size)
+{
+	struct ln_manager *m = ctx;
+	const struct ln_exe_new *n = data;
+
+	if (size >= sizeof(*n))
+		ln_exe_names_learn(m->flows->exes, &n->exe, n->tgid);
+	return 0;
+}
+
+static int on_exe_new_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
+{
+	struct ln_manager *m = ud;
+
+	ring_buffer__consume(m->flows->exe_rb);
+	return 0;
+}
+
+/* The consumer of exe_new: paths of short-lived processes are read before they exit. */
+static int flows_exe_listen(struct ln_manager *m)
+{
+	struct ln_flows *f = m->flows;
+
+	if (m->exe_new_fd < 0)
+		return 0;
+	f->exe_rb = ring_buffer__new(m->exe_new_fd, on_exe_new, m, NULL);
+	if (!f->exe_rb)
+		return -errno;
+	return sd_event_add_io(m->event, &f->exe_io, ring_buffer__epoll_fd(f->exe_rb), EPOLLIN,
+			       on_exe_new_io, m);
+}
+
 int ln_flows_start(struct ln_manager *m)
 {
 	struct ln_flows *f;
@@ -383,11 +427,17 @@ int ln_flows_start(struct ln_manager *m)
 	f->ncpu = libbpf_num_possible_cpus();
 	if (f->ncpu <= 0)
 		return -EINVAL;
+	f->exes = ln_exe_names_new();
+	if (!f->exes)
+		return -ENOMEM;
 	f->cache = calloc((size_t)f->ncpu * LN_FLOW_CACHE_SLOTS, sizeof(*f->cache));
 	f->zeros = calloc((size_t)f->ncpu * LN_FLOW_CACHE_SLOTS, sizeof(*f->cache));
 	if (!f->cache || !f->zeros)
 		return -ENOMEM;
 	f->lost_stored = f->lost_said = flows_lost_total(m);
+	r = flows_exe_listen(m);
+	if (r < 0)
+		return r;
 	flows_housekeeping(m);
 	r = sd_event_add_time_relative(m->event, &f->timer, CLOCK_MONOTONIC,
 				       LN_FLOWS_INTERVAL_US, 100000, on_flows_timer, m);
@@ -417,6 +467,9 @@ void ln_flows_stop(struct ln_manager *m)
 	flows_check_lost(m, true);
 	ln_history_close(f->hist);
 	ln_vcounts_free(f->counts);
+	sd_event_source_disable_unref(f->exe_io);
+	ring_buffer__free(f->exe_rb);
+	ln_exe_names_free(f->exes);
 	free(f->cache);
 	free(f->zeros);
 	free(f);

@@ -45,13 +45,27 @@ static const char *const migrations[] = {
 	"INSERT INTO levels VALUES ('minute', 0, 9223372036854775807), ('hour', 0, 0),"
 	" ('day', 0, 0);"
 	"DROP INDEX buckets_by_key;",
+	/*
+	 * 3: the executable and the container are part of a flow's key. The
+	 * table is made anew (a UNIQUE constraint cannot be altered), keeping
+	 * the ids the buckets refer to; older flows have neither ("").
+	 */
+	"CREATE TABLE flow_keys3 (id INTEGER PRIMARY KEY, cgroup TEXT NOT NULL,"
+	" policy TEXT NOT NULL, addr TEXT NOT NULL, name TEXT NOT NULL, port INTEGER NOT NULL,"
+	" proto TEXT NOT NULL, verdict TEXT NOT NULL, reason TEXT NOT NULL, rule TEXT NOT NULL,"
+	" exe TEXT NOT NULL DEFAULT '', container TEXT NOT NULL DEFAULT '',"
+	" UNIQUE (cgroup, policy, addr, name, port, proto, verdict, reason, rule, exe, container));"
+	"INSERT INTO flow_keys3 SELECT id, cgroup, policy, addr, name, port, proto, verdict,"
+	" reason, rule, '', '' FROM flow_keys;"
+	"DROP TABLE flow_keys;"
+	"ALTER TABLE flow_keys3 RENAME TO flow_keys;",
 };
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 _Static_assert(N_MIGRATIONS == LN_HISTORY_SCHEMA, "a migration per schema version");
 
 static const char key_sql[] =
-	"INSERT INTO flow_keys (cgroup, policy, addr, name, port, proto, verdict, reason, rule)"
-	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+	"INSERT INTO flow_keys (cgroup, policy, addr, name, port, proto, verdict, reason, rule,"
+	" exe, container) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
 	" ON CONFLICT DO UPDATE SET port = excluded.port RETURNING id";
 /* Into one level's table (its name, its start column): the drain's and the roll-up's merge. */
 static const char bucket_sql[] =
@@ -235,6 +249,8 @@ static int add_row(struct ln_history *h, const struct ln_history_row *w, struct 
 		sqlite3_bind_text(h->key_stmt, i + 6, texts2[i], -1, SQLITE_STATIC);
 	}
 	sqlite3_bind_int(h->key_stmt, 5, (int)w->port);
+	sqlite3_bind_text(h->key_stmt, 10, w->exe ? w->exe : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(h->key_stmt, 11, w->container ? w->container : "", -1, SQLITE_STATIC);
 	r = step(h, h->key_stmt, &id, err);
 	if (r < 0)
 		return r;

@@ -12,7 +12,7 @@
 #define LN_HISTORY_MINUTES_S (48 * 3600)     /* then hours only */
 #define LN_HISTORY_HOURS_S (7 * 24 * 3600)   /* then days only */
 #define LN_HISTORY_MAX_BYTES (256ull << 20)
-#define LN_HISTORY_SCHEMA 2
+#define LN_HISTORY_SCHEMA 3
 
 struct ln_history;
 
@@ -26,6 +26,8 @@ struct ln_history_row {
 	const char *verdict; /* "allow", "deny", "would-deny", "dns" */
 	const char *reason;
 	const char *rule;   /* "file:line" or "-" */
+	const char *exe;    /* the executable's path, "(dev:ino)" if not found, "" or NULL: none */
+	const char *container; /* the container id the cgroup's name gives, "" or NULL: none */
 	unsigned int port;
 	uint64_t count;
 	int64_t first, last;

@@ -201,6 +201,9 @@ static int size_maps(struct ln_manager *m, struct lsnitch_bpf *s, const struct l
 		r = bpf_map__reuse_fd(s->maps.dns_ports, m->dns_ports_fd);
 	if (!r && m->dns_requests_fd >= 0)
 		r = bpf_map__reuse_fd(s->maps.dns_requests, m->dns_requests_fd);
+	/* A socket's remembered executable outlives a reload: egress still knows it. */
+	if (!r && m->exe_sk_fd >= 0)
+		r = bpf_map__reuse_fd(s->maps.exe_sk, m->exe_sk_fd);
 	return r ?: ln_flows_configure(m, s);
 }
 

@@ -542,6 +542,8 @@ static void manager_free(struct ln_manager *m)
 	close_fd(&m->flow_lost_fd);
 	close_fd(&m->flow_cache_fd);
 	close_fd(&m->flow_epoch_fd);
+	close_fd(&m->exe_sk_fd);
+	close_fd(&m->exe_new_fd);
 	close_fd(&m->cg2_fd);
 	ln_cgnames_free(m);
 	ln_units_close(m);
@@ -561,7 +563,7 @@ int ln_manager_main(const struct ln_opts *opts)
 				.dns_slot_owner_fd = -1, .dns_slot_by_owner_fd = -1,
 				.dns_ports_fd = -1, .dns_requests_fd = -1,
 				.flows_fd = -1, .flow_lost_fd = -1, .flow_cache_fd = -1,
-				.flow_epoch_fd = -1 };
+				.flow_epoch_fd = -1, .exe_sk_fd = -1, .exe_new_fd = -1 };
 	struct ln_error err = {};
 	int r;
 

@@ -58,6 +58,8 @@ static const struct shared_map shared_maps[] = {
 	{ "flow_cache", FD_OFF(flow_cache_fd), BPF_MAP_TYPE_PERCPU_ARRAY, 4,
 	  sizeof(struct ln_flow_slot), 2 * LN_FLOW_CACHE_SLOTS },
 	{ "flow_epoch", FD_OFF(flow_epoch_fd), BPF_MAP_TYPE_ARRAY, 4, 4, 1 },
+	{ "exe_sk", FD_OFF(exe_sk_fd), BPF_MAP_TYPE_SK_STORAGE, 4, sizeof(struct ln_exe_id), 0 },
+	{ "exe_new", FD_OFF(exe_new_fd), BPF_MAP_TYPE_RINGBUF, 0, 0, LN_EXE_NEW_RING },
 };
 #define N_SHARED (sizeof(shared_maps) / sizeof(shared_maps[0]))
 
@@ -73,6 +75,7 @@ static struct bpf_map *skel_map(struct lsnitch_bpf *skel, size_t i)
 		skel->maps.dns_slot_owner, skel->maps.dns_slot_by_owner, skel->maps.dns_ports,
 		skel->maps.dns_requests,
 		skel->maps.flows, skel->maps.flow_lost, skel->maps.flow_cache, skel->maps.flow_epoch,
+		skel->maps.exe_sk, skel->maps.exe_new,
 	};
 	return maps[i];
 }

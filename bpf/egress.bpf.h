@@ -157,7 +157,7 @@ __attribute__((noinline)) int ln_egress_hop(struct __sk_buff *skb, const struct 
 		ln_count(d.audit ? LN_CNT_AUDITED : LN_CNT_EGRESS_DROPPED);
 	if (d.verdict == LN_VERDICT_DENY && !d.audit)
 		ln_flow_count_shared(h->cg, policy_id, h->addr, h->port, h->proto, &d,
-				     LN_FLOW_EGRESS);
+				     LN_FLOW_EGRESS, ln_flow_skb_exe(skb));
 	if (d.log)
 		ln_egress_report(skb, h, &d);
 	return d.verdict == LN_VERDICT_DENY && !d.audit ? 0 : 1;

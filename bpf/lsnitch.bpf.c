@@ -386,7 +386,7 @@ __attribute__((noinline)) int ln_flow_count_sa(const struct ln_vc_ref *r, const 
 {
 	if (r && a && d)
 		ln_flow_count(r->cg, r->policy_id, (const __u8 *)a->w, r->port, r->proto, d,
-			      flags);
+			      flags, &r->exe);
 	return 0;
 }
 

@@ -79,6 +79,10 @@ static int take_opt(const char *cmd, const char *o, const char *v, unsigned int 
 		       q->cgroup = q->cgroup_buf, 1;
 	if ((takes & HQ_WHO) && !strcmp(o, "--unit"))
 		return q->unit = v, 1;
+	if ((takes & HQ_WHO) && !strcmp(o, "--exe"))
+		return q->exe = v, 1;
+	if ((takes & HQ_WHO) && !strcmp(o, "--container"))
+		return q->container = v, 1;
 	if ((takes & HQ_VERDICT) && !strcmp(o, "--verdict"))
 		return q->verdict = v, 1;
 	if ((takes & HQ_DEST) && !strcmp(o, "--dest"))
@@ -109,6 +113,10 @@ int hq_parse(const char *cmd, int argc, char **argv, unsigned int takes, struct 
 	for (int i = 0; i < argc; i++) {
 		if ((takes & HQ_TOP) && !strcmp(argv[i], "--once")) {
 			q->once = true;
+			continue;
+		}
+		if ((takes & HQ_BY_EXE) && !strcmp(argv[i], "--by-exe")) {
+			q->by_exe = true;
 			continue;
 		}
 		if (strncmp(argv[i], "--", 2)) {

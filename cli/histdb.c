@@ -36,6 +36,8 @@ int hq_check(const struct hq *q, struct ln_error *err)
 		return ln_err(err, -EINVAL, "--verdict must be allow, deny, would-deny or redirect");
 	if (!!q->policy + !!q->cgroup + !!q->unit > 1)
 		return ln_err(err, -EINVAL, "one of --policy, --cgroup, --unit");
+	if ((q->exe && !*q->exe) || (q->container && !*q->container))
+		return ln_err(err, -EINVAL, "--exe and --container need a value");
 	if (q->sort && strcmp(q->sort, "count") && strcmp(q->sort, "last") &&
 	    strcmp(q->sort, "dest"))
 		return ln_err(err, -EINVAL, "--sort must be count, last or dest");
@@ -45,17 +47,21 @@ int hq_check(const struct hq *q, struct ln_error *err)
 
 /*
  * The WHERE clause of @q over the flow keys (the time is in the buckets'
- * query); the values are bound by hq_bind() in the same order.
+ * query); the values are bound by hq_bind() in the same order (?8, ?9 are
+ * hq_series()'s). A container id matches by its prefix, as runtimes shorten it.
  */
 static void hq_where(const struct hq *q, char *buf, size_t len)
 {
-	snprintf(buf, len, "1%s%s%s%s%s",
+	snprintf(buf, len, "1%s%s%s%s%s%s%s",
 		 q->policy ? " AND k.policy = ?3" : "",
 		 q->cgroup ? " AND (k.cgroup = ?4 OR substr(k.cgroup, 1, length(?4) + 1) = ?4 || '/')"
 			   : "",
 		 q->unit ? " AND ('/' || k.cgroup || '/') LIKE '%/' || ?5 || '/%'" : "",
 		 q->verdict ? " AND k.verdict = ?6" : "",
-		 q->dest ? " AND (k.addr = ?7 OR k.name = ?7)" : "");
+		 q->dest ? " AND (k.addr = ?7 OR k.name = ?7)" : "",
+		 q->exe ? " AND k.exe = ?10" : "",
+		 q->container ? " AND k.container <> '' AND substr(k.container, 1, length(?11)) = ?11"
+			      : "");
 }
 
 static void hq_bind(sqlite3_stmt *st, const struct hq *q)
@@ -67,6 +73,10 @@ static void hq_bind(sqlite3_stmt *st, const struct hq *q)
 	for (int i = 0; i < 5; i++)
 		if (texts[i])
 			sqlite3_bind_text(st, i + 3, texts[i], -1, SQLITE_STATIC);
+	if (q->exe)
+		sqlite3_bind_text(st, 10, q->exe, -1, SQLITE_STATIC);
+	if (q->container)
+		sqlite3_bind_text(st, 11, q->container, -1, SQLITE_STATIC);
 }
 
 static const char *hq_order(const struct hq *q)
@@ -80,18 +90,18 @@ static const char *hq_order(const struct hq *q)
 
 static void hq_row(sqlite3_stmt *st, struct hq_flow *f)
 {
-	const char **texts[] = { &f->cgroup, &f->policy, &f->addr, &f->name,
-				 &f->proto, &f->verdict, &f->reason, &f->rule };
+	const char **texts[] = { &f->cgroup, &f->policy, &f->addr, &f->name, &f->proto,
+				 &f->verdict, &f->reason, &f->rule, &f->exe, &f->container };
 
-	for (int i = 0; i < 8; i++) {
+	for (int i = 0; i < 10; i++) {
 		const char *t = (const char *)sqlite3_column_text(st, i);
 
 		*texts[i] = t ? t : "";
 	}
-	f->port = sqlite3_column_int(st, 8);
-	f->count = sqlite3_column_int64(st, 9);
-	f->first = sqlite3_column_int64(st, 10);
-	f->last = sqlite3_column_int64(st, 11);
+	f->port = sqlite3_column_int(st, 10);
+	f->count = sqlite3_column_int64(st, 11);
+	f->first = sqlite3_column_int64(st, 12);
+	f->last = sqlite3_column_int64(st, 13);
 }
 
 static int64_t hq_lost(sqlite3 *db, const struct hq *q)
@@ -123,6 +133,20 @@ static int hq_buckets(sqlite3 *db, const struct hq *q, char *buf, size_t len)
 	return ln_history_plan_sql(segs, ln_history_plan(sp, q->since, q->until, segs), buf, len);
 }
 
+/*
+ * The flow keys as schema 3 has them: a database of schema 1 or 2 (its agent
+ * not restarted yet) is read with no executable and no container.
+ */
+static const char *hq_keys(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(db, "SELECT exe, container FROM flow_keys", -1, &st, NULL);
+
+	sqlite3_finalize(st);
+	return rc == SQLITE_OK ? "flow_keys"
+			       : "(SELECT *, '' AS exe, '' AS container FROM flow_keys)";
+}
+
 /* "SELECT @cols" over the buckets and keys @q matches, then @tail; prepared, @q bound. */
 static int hq_prepare(sqlite3 *db, const struct hq *q, const char *cols, const char *tail,
 		      sqlite3_stmt **st, struct ln_error *err)
@@ -133,8 +157,8 @@ static int hq_prepare(sqlite3 *db, const struct hq *q, const char *cols, const c
 	if (hq_buckets(db, q, from, sizeof(from)) < 0)
 		return ln_err(err, -EIO, "history: %s", sqlite3_errmsg(db));
 	snprintf(sql, sizeof(sql),
-		 "SELECT %s FROM (%s) b JOIN flow_keys k ON k.id = b.key WHERE %s %s", cols,
-		 from, where, tail);
+		 "SELECT %s FROM (%s) b JOIN %s k ON k.id = b.key WHERE %s %s", cols, from,
+		 hq_keys(db), where, tail);
 	if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK)
 		return ln_err(err, -EIO, "history: %s", sqlite3_errmsg(db));
 	hq_bind(*st, q);
@@ -173,7 +197,8 @@ int hq_run(sqlite3 *db, const struct hq *q, hq_flow_fn fn, void *ud, int64_t *lo
 		return -EIO;
 	if (hq_prepare(db, q,
 		       "k.cgroup, k.policy, k.addr, k.name, k.proto, k.verdict, k.reason, k.rule,"
-		       " k.port, sum(b.count), min(b.first), max(b.last)", tail, &st, err) < 0) {
+		       " k.exe, k.container, k.port, sum(b.count), min(b.first), max(b.last)", tail,
+		       &st, err) < 0) {
 		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 		return -EIO;
 	}
@@ -236,6 +261,8 @@ json_object *hq_flow_json(const struct hq_flow *f)
 	json_object_object_add(o, "verdict", json_object_new_string(f->verdict));
 	json_object_object_add(o, "reason", json_object_new_string(f->reason));
 	json_object_object_add(o, "rule", json_object_new_string(f->rule));
+	json_object_object_add(o, "exe", json_object_new_string(f->exe));
+	json_object_object_add(o, "container", json_object_new_string(f->container));
 	json_object_object_add(o, "count", json_object_new_int64(f->count));
 	json_object_object_add(o, "first", json_object_new_int64(f->first));
 	json_object_object_add(o, "last", json_object_new_int64(f->last));

@@ -18,23 +18,27 @@ extern const char *history_path; /* --history */
 
 /* Which options a command takes (hq_parse). */
 #define HQ_TIME (1u << 0)    /* --since, --until */
-#define HQ_WHO (1u << 1)     /* --policy, --cgroup, --unit */
+#define HQ_WHO (1u << 1)     /* --policy, --cgroup, --unit; --exe, --container */
 #define HQ_VERDICT (1u << 2) /* --verdict */
 #define HQ_DEST (1u << 3)    /* --dest */
 #define HQ_TOP (1u << 4)     /* --once, --sort, --limit, --interval */
+#define HQ_BY_EXE (1u << 5)  /* --by-exe (learn) */
 
 struct hq {
 	int64_t since, until;  /* Unix seconds */
 	const char *policy, *cgroup, *unit, *verdict, *dest;
+	const char *exe, *container; /* exact path; id or its prefix (12 hex digits suffice) */
 	char cgroup_buf[1024]; /* --cgroup, made "/a/b" */
 	const char *sort;      /* top: count, last, dest */
 	long limit, interval;
 	bool once;
+	bool by_exe; /* learn: an exe policy per executable */
 };
 
 /* One aggregated flow: a flow key's buckets in the window, summed. */
 struct hq_flow {
 	const char *cgroup, *policy, *addr, *name, *proto, *verdict, *reason, *rule;
+	const char *exe, *container; /* "": none (or a flow from before schema 3) */
 	int port;
 	int64_t count, first, last;
 };

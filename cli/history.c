@@ -29,23 +29,34 @@ static void dest_text(const struct hq_flow *f, char *buf, size_t len)
 	free(name);
 }
 
+/* What ran: the executable's path (made printable), and [container], or "-". */
+static void who_text(const struct hq_flow *f, char *buf, size_t len)
+{
+	char *exe = printable(f->exe, strlen(f->exe));
+
+	snprintf(buf, len, "%s%s%.12s%s", exe && *exe ? exe : "-", *f->container ? " [" : "",
+		 f->container, *f->container ? "]" : "");
+	free(exe);
+}
+
 static void print_flow(const struct hq_flow *f, void *ud)
 {
-	char dest[320], when[32], unit[256], pp[24];
+	char dest[320], when[32], unit[256], pp[24], who[600];
 	const int64_t *window = ud;
 	char *cg = printable(f->cgroup, strlen(f->cgroup));
 
 	dest_text(f, dest, sizeof(dest));
+	who_text(f, who, sizeof(who));
 	snprintf(pp, sizeof(pp), "%d/%s", f->port, f->proto);
 	if (window)
-		printf("%8.2f %8lld  %-10s %-16s %-20s %-40s %-10s %s\n",
+		printf("%8.2f %8lld  %-10s %-16s %-20s %-40s %-10s %-24s %s\n",
 		       (double)f->count / (double)*window, (long long)f->count, f->verdict,
-		       f->policy, hq_unit_of(f->cgroup, unit, sizeof(unit)), dest, pp,
+		       f->policy, hq_unit_of(f->cgroup, unit, sizeof(unit)), dest, pp, who,
 		       cg ? cg : "?");
 	else
-		printf("%8lld  %-10s %-16s %-40s %-10s %-8s %-19s %s %s\n", (long long)f->count,
-		       f->verdict, f->policy, dest, pp, f->reason,
-		       hq_time(f->last, when, sizeof(when)), cg ? cg : "?", f->rule);
+		printf("%8lld  %-10s %-16s %-40s %-10s %-8s %-19s %-24s %s %s\n",
+		       (long long)f->count, f->verdict, f->policy, dest, pp, f->reason,
+		       hq_time(f->last, when, sizeof(when)), who, cg ? cg : "?", f->rule);
 	free(cg);
 }
 
@@ -65,12 +76,13 @@ static int show_flows(sqlite3 *db, const struct hq *q, const int64_t *window)
 		json_object_object_add(o, "until", json_object_new_int64(q->until));
 		json_object_object_add(o, "flows", a);
 	} else if (window) {
-		printf("%8s %8s  %-10s %-16s %-20s %-40s %-10s %s\n", "RATE/s", "COUNT",
-		       "VERDICT", "POLICY", "UNIT", "DESTINATION", "PORT", "CGROUP");
+		printf("%8s %8s  %-10s %-16s %-20s %-40s %-10s %-24s %s\n", "RATE/s", "COUNT",
+		       "VERDICT", "POLICY", "UNIT", "DESTINATION", "PORT", "EXE [CONTAINER]",
+		       "CGROUP");
 	} else {
-		printf("%8s  %-10s %-16s %-40s %-10s %-8s %-19s %s\n", "COUNT", "VERDICT",
+		printf("%8s  %-10s %-16s %-40s %-10s %-8s %-19s %-24s %s\n", "COUNT", "VERDICT",
 		       "POLICY", "DESTINATION", "PORT", "REASON", "LAST SEEN (UTC)",
-		       "CGROUP RULE");
+		       "EXE [CONTAINER]", "CGROUP RULE");
 	}
 	r = hq_run(db, q, json_output ? add_flow_json : print_flow,
 		   json_output ? (void *)a : (void *)window, &lost, &err);

@@ -61,6 +61,11 @@ static bool is_learnable(const struct hq_flow *f)
 	       strcmp(f->reason, "pending");
 }
 
+void learn_cgroup(struct learn *l, const char *cg)
+{
+	add_unique(l, &l->cgroups, &l->n_cgroups, cg);
+}
+
 void learn_flow(const struct hq_flow *f, void *ud)
 {
 	struct learn *l = ud;
@@ -69,7 +74,7 @@ void learn_flow(const struct hq_flow *f, void *ud)
 	struct learned *r;
 
 	/* every flow's cgroup: the policy is for the workload, even if nothing was learnable */
-	add_unique(l, &l->cgroups, &l->n_cgroups, f->cgroup);
+	learn_cgroup(l, f->cgroup);
 	if (!strcmp(f->verdict, "redirect")) {
 		/* DNS through the proxy: under default = deny only listed servers are asked */
 		add_unique(l, &l->servers, &l->n_servers, f->addr);
@@ -93,8 +98,7 @@ void learn_flow(const struct hq_flow *f, void *ud)
 	r->last = f->last > r->last ? f->last : r->last;
 }
 
-/* A policy name from @s: letters, digits and _.@- kept, the rest '-'. */
-static void policy_name(const char *prefix, const char *s, char *buf, size_t len)
+void learn_policy_name(const char *prefix, const char *s, char *buf, size_t len)
 {
 	const char *base = strrchr(s, '/');
 	size_t n;
@@ -129,22 +133,28 @@ static void print_rule(FILE *f, const struct learned *r)
 	fprintf(f, "%s = %s\n", r->domain ? "allow-domain" : "allow", text);
 }
 
-void learn_print(FILE *f, const struct hq *q, const struct learn *l, const char *name,
-		 const char *source)
+void learn_print_header(FILE *f, const struct hq *q, const char *source)
 {
 	char since[32], until[32];
 
 	fprintf(f, "# Learned by lsnitch learn from %s, %s to %s UTC.\n", source,
 		hq_time(q->since, since, sizeof(since)), hq_time(q->until, until, sizeof(until)));
 	fprintf(f, "# Review before use: it allows what was seen, nothing else.\n");
+}
+
+void learn_print_section(FILE *f, const struct hq *q, const struct learn *l,
+			 const struct learn *scope, const char *name)
+{
 	if (l->skipped)
 		fprintf(f, "# Not allowed: %lld attempts a blocklist or a deny stopped.\n",
 			(long long)l->skipped);
 	fprintf(f, "[policy %s]\n", name);
 	if (q->cgroup)
 		fprintf(f, "cgroup = %s\n", q->cgroup + 1);
-	for (size_t i = 0; !q->cgroup && i < l->n_cgroups; i++)
-		fprintf(f, "cgroup = %s\n", l->cgroups[i] + (l->cgroups[i][0] == '/'));
+	for (size_t i = 0; !q->cgroup && i < scope->n_cgroups; i++)
+		fprintf(f, "cgroup = %s\n", scope->cgroups[i] + (scope->cgroups[i][0] == '/'));
+	if (l->exe)
+		fprintf(f, "exe = %s\n", l->exe);
 	fprintf(f, "default = deny\n");
 	if (l->n_servers)
 		fprintf(f, "# the DNS servers it asked (through the proxy)\ndns-servers =");
@@ -156,6 +166,13 @@ void learn_print(FILE *f, const struct hq *q, const struct learn *l, const char 
 		for (size_t i = 0; i < l->n; i++)
 			if (l->rules[i].domain == domain)
 				print_rule(f, &l->rules[i]);
+}
+
+void learn_print(FILE *f, const struct hq *q, const struct learn *l, const char *name,
+		 const char *source)
+{
+	learn_print_header(f, q, source);
+	learn_print_section(f, q, l, l, name);
 }
 
 void learn_free(struct learn *l)
@@ -172,7 +189,7 @@ void learn_free(struct learn *l)
 void learn_name(const struct hq *q, char *buf, size_t len)
 {
 	if (q->policy)
-		policy_name("", q->policy, buf, len);
+		learn_policy_name("", q->policy, buf, len);
 	else
-		policy_name("learned-", q->cgroup ? q->cgroup : q->unit, buf, len);
+		learn_policy_name("learned-", q->cgroup ? q->cgroup : q->unit, buf, len);
 }

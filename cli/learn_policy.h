@@ -30,16 +30,25 @@ struct learn {
 	char **servers; /* the DNS servers asked through the proxy (dns-servers =) */
 	size_t n_servers;
 	int64_t skipped; /* flows a list or an enforcing deny stopped: not learned */
+	const char *exe; /* an exe policy's executable (learn_exe.c), or NULL */
 	bool oom;
 };
 
 /* hq_run()'s callback: flow @f into the struct learn @ud (l->oom set if memory ran out). */
 void learn_flow(const struct hq_flow *f, void *ud);
+/* Cgroup @cg into @l's set (l->oom set if memory ran out). */
+void learn_cgroup(struct learn *l, const char *cg);
 /* The learned policy's name for @q (its --policy, or "learned-" and the cgroup or unit). */
 void learn_name(const struct hq *q, char *buf, size_t len);
+/* @prefix and @s's last path component as a policy name: other than [A-Za-z0-9_.@-] is '-'. */
+void learn_policy_name(const char *prefix, const char *s, char *buf, size_t len);
 /* @l as an INI [policy @name], its header naming @source (the database) and @q's window. */
 void learn_print(FILE *f, const struct hq *q, const struct learn *l, const char *name,
 		 const char *source);
+/* The header alone, and a [policy @name] section whose cgroup lines are @scope's. */
+void learn_print_header(FILE *f, const struct hq *q, const char *source);
+void learn_print_section(FILE *f, const struct hq *q, const struct learn *l,
+			 const struct learn *scope, const char *name);
 void learn_free(struct learn *l);
 
 #endif /* LSNITCH_CLI_LEARN_POLICY_H */

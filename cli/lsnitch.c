@@ -25,10 +25,12 @@ static void usage(FILE *f)
 		"                               (for a HOST: for each of its addresses)\n"
 		"  events                       follow every event the agent reports\n"
 		"  history [--since DUR] [--until DUR] [--policy NAME|--cgroup PATH|--unit UNIT]\n"
+		"          [--exe PATH] [--container ID]\n"
 		"          [--verdict allow|deny|would-deny|redirect] [--dest ADDR|NAME]\n"
 		"                               flows seen, aggregated (default: the last day)\n"
-		"  learn (--policy NAME|--cgroup PATH|--unit UNIT) [--since DUR]\n"
+		"  learn (--policy NAME|--cgroup PATH|--unit UNIT) [--since DUR] [--by-exe]\n"
 		"                               print a policy that allows what was seen\n"
+		"                               (--by-exe: an exe policy per executable)\n"
 		"  top [--once] [--sort count|last|dest] [--limit N] [--interval S] [filters]\n"
 		"                               the busiest flows of the last minute, refreshing\n"
 		"  help                         this help\n\n"
@@ -96,15 +98,26 @@ static void show_time(const char *what, int64_t t)
 		printf("%s%s", what, buf);
 }
 
-/* The cgroups a policy is bound to right now (a glob's matches, a unit's cgroup). */
-static void show_bound(json_object *a)
+/*
+ * The cgroups a policy is bound to right now (a glob's matches, a unit's cgroup), each
+ * with its unit and container when it is one.
+ */
+static void show_bound(json_object *a, json_object *d)
 {
 	size_t n = a ? json_object_array_length(a) : 0;
 
 	if (!a)
 		return; /* an agent that does not say */
-	for (size_t i = 0; i < n; i++)
-		printf("      bound %s\n", json_object_get_string(json_object_array_get_idx(a, i)));
+	for (size_t i = 0; i < n; i++) {
+		json_object *c = d ? json_object_array_get_idx(d, i) : NULL;
+
+		printf("      bound %s", json_object_get_string(json_object_array_get_idx(a, i)));
+		if (c && strcmp(get_str(c, "unit", "-"), "-"))
+			printf(" (unit %s)", get_str(c, "unit", "-"));
+		if (c && get(c, "container"))
+			printf(" (container %s)", get_str(c, "container", ""));
+		printf("\n");
+	}
 	if (!n)
 		printf("      bound to no cgroup right now\n");
 }
@@ -123,7 +136,7 @@ static void show_policy(json_object *p)
 		       json_object_get_string(json_object_array_get_idx(cgs, i)));
 	if (get(p, "unit"))
 		printf("      unit %s\n", get_str(p, "unit", ""));
-	show_bound(get(p, "bound"));
+	show_bound(get(p, "bound"), get(p, "bound_cgroups"));
 	if (get(p, "guarded") && !json_object_get_boolean(get(p, "guarded")))
 		printf("      not guarded: none of its cgroups lies under a guarded cgroup\n");
 }

@@ -5,6 +5,8 @@
 
 #include <linux/types.h>
 
+#include "lsnitch.h" /* struct ln_exe_id */
+
 /*
  * Every final sock_addr verdict (and every packet the egress backstop drops)
  * counts into the flows map under the key below. The map is a preallocated
@@ -30,8 +32,11 @@ struct ln_flow_key {
 	__u8 reason;   /* enum ln_reason */
 	__u8 flags;    /* LN_FLOW_* */
 	__u8 pad[2];
+	struct ln_exe_id exe; /* the task's executable (bpf/exe.bpf.h); zero: none or unknown */
 };
-_Static_assert(sizeof(struct ln_flow_key) == 40, "ln_flow_key size");
+_Static_assert(sizeof(struct ln_flow_key) == 56, "ln_flow_key size");
+/* The programs compare port..pad as one word (bpf/flow.bpf.h, ln_flow_tail()). */
+_Static_assert(__builtin_offsetof(struct ln_flow_key, port) == 32, "ln_flow_key tail word");
 
 /*
  * Times are bpf_ktime_get_ns() (CLOCK_MONOTONIC), taken at insertion only: a
@@ -41,8 +46,10 @@ struct ln_flow_val {
 	__u64 count;
 	__u64 first_ns;
 	__u64 last_ns; /* = first_ns; the drain that finds count > 1 is "last seen" */
+	__u32 tgid;    /* the first task counted: where the agent finds the exe's path */
+	__u32 pad;
 };
-_Static_assert(sizeof(struct ln_flow_val) == 24, "ln_flow_val size");
+_Static_assert(sizeof(struct ln_flow_val) == 32, "ln_flow_val size");
 
 /*
  * flow_cache map (per-CPU array, 2 * LN_FLOW_CACHE_SLOTS): where the connect
@@ -56,7 +63,24 @@ struct ln_flow_slot {
 	struct ln_flow_key k;
 	__u64 count; /* 0: empty */
 	__u64 first_ns;
+	__u32 tgid;
+	__u32 pad;
 };
-_Static_assert(sizeof(struct ln_flow_slot) == 56, "ln_flow_slot size");
+_Static_assert(sizeof(struct ln_flow_slot) == 80, "ln_flow_slot size");
+
+/*
+ * exe_new ring buffer (shared by every generation): an executable a flow
+ * counted that the exe_seen LRU map (per generation) did not hold yet, with
+ * the task that ran it, so the agent reads /proc/PID/exe while it still runs.
+ */
+#define LN_EXE_SEEN_MAX 4096
+#define LN_EXE_NEW_RING (16 * 1024)
+
+struct ln_exe_new {
+	struct ln_exe_id exe;
+	__u32 tgid;
+	__u32 pad;
+};
+_Static_assert(sizeof(struct ln_exe_new) == 24, "ln_exe_new size");
 
 #endif /* LSNITCH_FLOW_H */

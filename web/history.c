@@ -11,8 +11,8 @@
 #include "http.h"
 
 /* The query string's fields the agent takes, as strings or as integers. */
-static const char *const str_keys[] = {"policy", "cgroup", "unit", "verdict",
-				       "dest",	 "sort",   "by",   NULL};
+static const char *const str_keys[] = {"policy", "cgroup", "unit", "verdict", "dest",
+				       "exe",	 "container", "sort", "by", NULL};
 static const char *const int_keys[] = {"since", "until", "limit", "step", NULL};
 
 /* The request for @cmd from @r's query string: 0, or -EINVAL for a number that is none. */

@@ -78,7 +78,8 @@ function histFlowRow(f) {
 	for (const c of [f.count, f.verdict, f.policy, f.unit, f.cgroup, f.addr, f.name || "-",
 			 f.port + "/" + f.proto, f.reason, f.rule,
 			 new Date(f.first * 1000).toLocaleString(),
-			 new Date(f.last * 1000).toLocaleString()])
+			 new Date(f.last * 1000).toLocaleString(),
+			 f.exe || "-", f.container ? f.container.slice(0, 12) : "-"])
 		tr.appendChild(ln.el("td", c));
 	tr.appendChild(ruleActions(hist.box, f));
 	tr.className = "v-" + f.verdict;

@@ -80,7 +80,8 @@ start_agent --config "$TMPD/lsnitch.ini"
 # --- blocked names never leave the host
 ev_mark
 assert_eq "blocked suffix" NXDOMAIN "$(digq guard/a blocked.test | status_of)"
-expect_event "^deny dns blocked\.test pid=[0-9]+ tid=[0-9]+ comm=[^ ]+ uid=0 gid=0 qtype=A client=127\.0\.0\.1:[0-9]+ cgroup=$(re_escape "/$CGREL/guard/a") policy=api-only rule=([^ ]*/)?$(re_escape "$L_BLK") reason=domain-blocklist$"
+# the asker's executable too (it waits for the answer: its /proc/PID/exe is there)
+expect_event "^deny dns blocked\.test pid=[0-9]+ tid=[0-9]+ comm=[^ ]+ uid=0 gid=0 exe=$(re_escape "$(readlink -f "$(command -v dig)")") qtype=A client=127\.0\.0\.1:[0-9]+ cgroup=$(re_escape "/$CGREL/guard/a") policy=api-only rule=([^ ]*/)?$(re_escape "$L_BLK") reason=domain-blocklist$"
 assert_eq "blocked subdomain, upper case, trailing dot" NXDOMAIN \
 	"$(digq guard/a WWW.Blocked.TEST. | status_of)"
 assert_eq "blocked AAAA" NXDOMAIN "$(digq guard/a AAAA x.blocked.test | status_of)"

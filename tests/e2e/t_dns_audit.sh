@@ -52,7 +52,7 @@ digq() { # CG ARGS...: dig in CG
 status_of() { sed -n 's/.*status: \([A-Z]*\).*/\1/p' | head -1; }
 # dns_event VERDICT NAME QTYPE POLICY CG: the event line of a listed name, naming the asker
 dns_event() {
-	printf '^%s dns %s pid=[0-9]+ tid=[0-9]+ comm=[^ ]+ uid=0 gid=0 qtype=%s client=127\\.0\\.0\\.1:[0-9]+ cgroup=%s policy=%s rule=([^ ]*/)?%s %s$' \
+	printf '^%s dns %s pid=[0-9]+ tid=[0-9]+ comm=[^ ]+ uid=0 gid=0 (exe=[^ ]+ )?qtype=%s client=127\\.0\\.0\\.1:[0-9]+ cgroup=%s policy=%s rule=([^ ]*/)?%s %s$' \
 		"$1" "$(re_escape "$2")" "$3" "$(re_escape "/$CGREL/$5")" "$(re_escape "$4")" "$L_BLK" \
 		reason=domain-blocklist
 }

@@ -75,7 +75,7 @@ before=$(rogue_queries)
 ev_mark
 assert_eq "api-only asks the rogue resolver: REFUSED" REFUSED \
 	"$(digq guard/a $ROGUE allowed.test | status_of)"
-expect_event "^deny dns allowed\.test pid=[0-9]+ tid=[0-9]+ comm=[^ ]+ uid=0 gid=0 qtype=A .*server=$(re_escape "$ROGUE:53") cgroup=$(re_escape "/$CGREL/guard/a") policy=api-only rule=([^ ]*/)?$(re_escape "$L_SERVERS") reason=dns-server$"
+expect_event "^deny dns allowed\.test pid=[0-9]+ tid=[0-9]+ comm=[^ ]+ uid=0 gid=0 (exe=[^ ]+ )?qtype=A .*server=$(re_escape "$ROGUE:53") cgroup=$(re_escape "/$CGREL/guard/a") policy=api-only rule=([^ ]*/)?$(re_escape "$L_SERVERS") reason=dns-server$"
 assert_eq "the rogue resolver received nothing from api-only" "$before" "$(rogue_queries)"
 client_expect guard/a EPERM -- tcp $EVIL "$P1"
 

@@ -82,7 +82,7 @@ refused() {
 	got=$(ask "$cg" $SINK "$name" "${@:5}")
 	pid=${got%% *}
 	assert_eq "$cg: query to the sink ${5:-udp}" "$pid rcode=5 id=ok" "$got"
-	expect_event "^deny dns $(re_escape "$name") $pid tid=[0-9]+ comm=python3 uid=0 gid=0 qtype=A client=127\.0\.0\.1:[0-9]+ server=$(re_escape "$SINK:53") cgroup=$(re_escape "/$CGREL/$cg") policy=$policy rule=([^ ]*/)?$(re_escape "$rule") reason=dns-server$"
+	expect_event "^deny dns $(re_escape "$name") $pid tid=[0-9]+ comm=python3 uid=0 gid=0 (exe=[^ ]+ )?qtype=A client=127\.0\.0\.1:[0-9]+ server=$(re_escape "$SINK:53") cgroup=$(re_escape "/$CGREL/$cg") policy=$policy rule=([^ ]*/)?$(re_escape "$rule") reason=dns-server$"
 	assert_eq "$cg: the sink received nothing" 0 "$(sunk "$name")"
 }
 # forwarded CG NAME [--tcp]: the sink received the query and its answer came back

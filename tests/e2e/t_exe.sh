@@ -15,6 +15,8 @@
 # policy denies 127.0.0.5, the scope allows it): a ping socket's packets (the
 # sending task) and a source-routed UDP packet (the socket's remembered
 # executable) through 127.0.0.5 are dropped, the same to other hops pass.
+# A long-lived socket keeps its remembered executable across `lsnitch reload`
+# (the exe_sk map is shared by every generation).
 . "$(dirname "$0")/lib.sh"
 lsn_setup
 # Ping sockets for every group while the test runs (the setting is per netns).
@@ -22,6 +24,7 @@ PING_RANGE=$(sysctl -n net.ipv4.ping_group_range | tr '\t' ' ')
 exe_cleanup() {
 	local rc=$?
 	sysctl -qw net.ipv4.ping_group_range="$PING_RANGE"
+	[ -z "$SENDER" ] || kill "$SENDER" 2>/dev/null
 	(exit "$rc")
 	lsn_cleanup
 }
@@ -206,5 +209,38 @@ out=$(send_b lsrr --via 127.0.0.7 --to 127.0.0.6 --port "$P2" --marker exe-lsrr-
 assert_no_match "guard/b: python's UDP routed via 127.0.0.7 is not refused" EPERM "$out"
 assert_eq "outside: the same ping to 127.0.0.5 passes" ok \
 	"$(CGB=outside send_b ping --to 127.0.0.5 --marker exe-ping-3)"
+
+# 9. A long-lived UDP socket made by python in guard/b, routed via 127.0.0.5: its packets
+# are dropped by python's exe policy. Its process then leaves for another cgroup (egress
+# cannot take the sending task's executable any more: only the socket's remembered one
+# decides), and the agent reloads: new maps, but the socket's executable stays known.
+write_file "$TMPD/long_udp.py" <<'PYEOF'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IP, 4, bytes([1, 0x83, 7, 4]) + socket.inet_aton(sys.argv[3]))
+for line in sys.stdin:
+    try:
+        s.sendto(b"LSNMARK-" + line.strip().encode() + b"\n", (sys.argv[1], int(sys.argv[2])))
+        print("ok", flush=True)
+    except PermissionError:
+        print("EPERM", flush=True)
+PYEOF
+# exec: the coprocess is python itself, so SENDER is what moves between cgroups
+coproc LONG { exec sh -c 'echo $$ > "$1/cgroup.procs" || exit 126; shift; exec "$@"' sh \
+	"$CG/guard/b" "$PY" "$TMPD/long_udp.py" 127.0.0.6 "$P2" 127.0.0.5 9>&- 2>>"$TMPD/client.err"; }
+SENDER=$LONG_PID
+long_send() { echo "$1" >&"${LONG[1]}" && read -r -t 5 out <&"${LONG[0]}" && printf '%s' "$out"; }
+assert_eq "long-lived socket in guard/b: dropped at egress" EPERM "$(long_send long-1)"
+echo "$SENDER" >"$CG/outside/cgroup.procs" || die "cannot move the long-lived sender"
+assert_eq "moved out of guard/b: still its socket's executable" EPERM "$(long_send long-2)"
+out=$(ctl reload)
+assert_eq "lsnitch reload" reloaded "$out"
+ev_mark
+assert_eq "after the reload: still dropped by its executable's policy" EPERM \
+	"$(long_send long-3)"
+expect_event "^deny udp 127\.0\.0\.5:$P2 .* policy=boxb-py .*hook=egress$"
+kill "$SENDER" 2>/dev/null
+wait "$SENDER" 2>/dev/null
+SENDER=
 
 finish
