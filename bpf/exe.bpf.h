@@ -4,10 +4,9 @@
 #define LSNITCH_EXE_BPF_H
 
 /*
- * current->mm->exe_file->f_inode: its i_ino and i_sb->s_dev; and
- * current->cgroups->dfl_cgrp->kn->id, the cgroup v2 id. Local flavours
- * (___ln_exe) of the kernel's structures, relocated against its BTF, so this
- * file does not depend on cg_child.bpf.h's own partial task_struct.
+ * current->mm->exe_file->f_inode: its i_ino and i_sb->s_dev. Local flavours
+ * (___ln_exe) of the kernel's structures, relocated against its BTF, beside
+ * cg_child.bpf.h's partial task_struct (the cgroup is read through that).
  */
 struct super_block___ln_exe {
 	__u32 s_dev; /* dev_t */
@@ -26,20 +25,7 @@ struct mm_struct___ln_exe {
 	struct file___ln_exe *exe_file;
 } __attribute__((preserve_access_index));
 
-struct kernfs_node___ln_exe {
-	__u64 id;
-} __attribute__((preserve_access_index));
-
-struct cgroup___ln_exe {
-	struct kernfs_node___ln_exe *kn;
-} __attribute__((preserve_access_index));
-
-struct css_set___ln_exe {
-	struct cgroup___ln_exe *dfl_cgrp;
-} __attribute__((preserve_access_index));
-
 struct task_struct___ln_exe {
-	struct css_set___ln_exe *cgroups;
 	unsigned int flags;
 	struct mm_struct___ln_exe *mm;
 } __attribute__((preserve_access_index));
@@ -89,7 +75,7 @@ LN_INLINE int ln_task_exe(struct ln_exe_id *id, __u64 *cg)
 {
 	struct task_struct___ln_exe *t = (void *)bpf_get_current_task_btf();
 
-	*cg = t->cgroups->dfl_cgrp->kn->id;
+	*cg = ((struct task_struct *)t)->cgroups->dfl_cgrp->kn->id;
 	if (t->flags & LN_PF_KTHREAD)
 		return 1;
 	ln_exe_of(t, id);
