@@ -78,6 +78,10 @@ struct ln_generation {
 	double load_ms;         /* parse + compile + fill */
 	struct ln_exe_table exe; /* exe= paths resolved into its exe_policy map (exe_watch.c) */
 	struct ln_config_val *config_mm; /* the config map, mmapped: verdict_epoch */
+	/* A list-only reload (list_slots.h): skel is this generation's, lent until the switch. */
+	struct ln_generation *lent_from;
+	__u32 list_slot; /* the list maps' slot holding its lists */
+	bool lists_only; /* loaded by a list-only reload, into the programs before it */
 };
 
 struct ln_attach {
