@@ -184,6 +184,8 @@ $(BUILD)/tests/test_history: TEST_EXTRA = $(HISTORY_OBJ) -lsqlite3
 $(BUILD)/tests/test_history: $(HISTORY_OBJ)
 $(BUILD)/tests/test_reload_worker: TEST_EXTRA = $(BUILD)/agent/reload_worker.o -lsystemd
 $(BUILD)/tests/test_reload_worker: $(BUILD)/agent/reload_worker.o
+$(BUILD)/tests/test_list_change: TEST_EXTRA = $(BUILD)/agent/list_change.o
+$(BUILD)/tests/test_list_change: $(BUILD)/agent/list_change.o
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librules.a $(HDRS) | $(BUILD)
 	$(call msg,CC,$@)

@@ -21,15 +21,15 @@ int ln_list_slot_in_force(struct lsnitch_bpf *s, __u32 *slot);
 int ln_list_slot_flip(struct lsnitch_bpf *s, __u32 slot, struct ln_error *err);
 
 /*
- * list_reload.c. Whether compiled @cc of @cfg differs from @cur only in its lists'
+ * list_change.c. Whether compiled @cc of @cfg differs from @cur only in its lists'
  * contents: the same policies (but their list regions), rules, bindings, exe= lines,
  * resolver sockets, NAT64 prefix and domain rules.
  */
 bool ln_lists_only_change(const struct ln_generation *cur, const struct ln_config *cfg,
 			  const struct ln_compiled *cc);
 /*
- * Off the loop: @g (compiled, no programs of its own) gets @cur's programs and maps lent,
- * its lists in @cur's idle slot. Nothing in force changes.
+ * list_reload.c. Off the loop: @g (compiled, no programs of its own) gets @cur's programs
+ * and maps lent, its lists in @cur's idle slot. Nothing in force changes.
  */
 int ln_lists_build(struct ln_generation *cur, struct ln_generation *g, struct ln_error *err);
 /*
