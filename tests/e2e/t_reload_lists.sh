@@ -97,6 +97,8 @@ wait "$LOOP_PID" 2>/dev/null
 assert_match "the log says a list-only reload ran" \
 	'reloaded \(lists only, programs kept\)' "$(cat "$AGENT_ERR")"
 assert_eq "status: kind lists" lists "$(kind)"
+assert_match "status (text) says so" 'built in [0-9.]* ms, lists only: programs kept' \
+	"$(ctl status)"
 
 # Each address switches once; .3 (new: allowed) before .4 (new: denied) in a round: never
 # both allowed, nor a return to the old verdict.
