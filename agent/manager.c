@@ -71,7 +71,8 @@ static void log_generation(const char *what, const struct ln_generation *g, size
 	       "blocklist entries, %zu blocked domains (%zu bytes) in %.1f ms; "
 	       "%zu cgroup(s) guarded",
 	       what, g->lists_only ? " (lists only, programs kept)" : "", cc->n_policies - 1,
-	       ln_bound_count(g), cc->n_rules, cc->n_bl_exact, cc->n_bl_prefix, names, bytes, g->load_ms, n_cg);
+	       ln_bound_count(g), cc->n_rules, cc->n_bl_exact, cc->n_bl_prefix, names, bytes,
+	       g->load_ms, n_cg);
 }
 
 /* A policy none of whose cgroups lies under an attached --cgroup can never apply: say so. */
