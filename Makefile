@@ -189,6 +189,8 @@ $(BUILD)/tests/test_reload_worker: TEST_EXTRA = $(BUILD)/agent/reload_worker.o -
 $(BUILD)/tests/test_reload_worker: $(BUILD)/agent/reload_worker.o
 $(BUILD)/tests/test_tracefs: TEST_EXTRA = $(BUILD)/agent/tracefs.o
 $(BUILD)/tests/test_tracefs: $(BUILD)/agent/tracefs.o
+$(BUILD)/tests/test_list_change: TEST_EXTRA = $(BUILD)/agent/list_change.o
+$(BUILD)/tests/test_list_change: $(BUILD)/agent/list_change.o
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librules.a $(HDRS) | $(BUILD)
 	$(call msg,CC,$@)

@@ -78,6 +78,10 @@ struct ln_generation {
 	double load_ms;         /* parse + compile + fill */
 	struct ln_exe_table exe; /* exe= paths resolved into its exe_policy map (exe_watch.c) */
 	struct ln_config_val *config_mm; /* the config map, mmapped: generation */
+	/* A list-only reload (list_slots.h): skel is this generation's, lent until the switch. */
+	struct ln_generation *lent_from;
+	__u32 list_slot; /* the list maps' slot holding its lists */
+	bool lists_only; /* loaded by a list-only reload, into the programs before it */
 };
 
 struct ln_attach {
@@ -218,7 +222,7 @@ struct bpf_program *ln_hook_prog(struct lsnitch_bpf *skel, int i);
  * a change to the exe_policy map (all of them: an executable's policy moved).
  */
 void ln_vc_policy_changed(struct ln_generation *g, __u32 policy_id);
-void ln_vc_exes_changed(struct ln_generation *g);
+void ln_vc_all_changed(struct ln_generation *g);
 
 /*
  * sock_kinds.c: before @g is loaded, leave out the programs this kernel cannot run (and say

@@ -140,6 +140,7 @@ static void status_generation(const struct ln_ctl_ctx *ctx, json_object *o)
 
 	json_object_object_add(a, "loaded_at", json_object_new_int64(ctx->loaded_at));
 	json_object_object_add(a, "load_ms", json_object_new_double(m->gen->load_ms));
+	json_object_object_add(a, "kind", jstr(m->gen->lists_only ? "lists" : "full"));
 	json_object_object_add(a, "bound", json_object_new_int64(ln_bound_count(m->gen)));
 	json_object_object_add(o, "generation", a);
 	if (!ctx->reload_at)

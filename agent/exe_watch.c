@@ -237,7 +237,7 @@ static int on_exe_inotify(sd_event_source *s, int fd, uint32_t revents, void *ud
 		return 0;
 	r = ln_exe_table_refresh(&m->gen->exe);
 	if (r)
-		ln_vc_exes_changed(m->gen); /* after the map changed: cached verdicts are stale */
+		ln_vc_all_changed(m->gen); /* after the map changed: cached verdicts are stale */
 	if (r < 0)
 		ln_note(m, LOG_WARNING, "exe policies: updating the exe_policy map: %s",
 			strerror(-r));
@@ -295,7 +295,7 @@ void ln_exe_watch_follow(struct ln_manager *m)
 	/* What changed between the build and this watch. */
 	r = ln_exe_table_refresh(&m->gen->exe);
 	if (r)
-		ln_vc_exes_changed(m->gen);
+		ln_vc_all_changed(m->gen);
 	if (r < 0)
 		ln_note(m, LOG_WARNING, "exe policies: updating the exe_policy map failed");
 	for (size_t i = 0; i < t->n; i++) {

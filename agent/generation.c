@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "agent.h"
+#include "list_slots.h"
 
 static double now_ms(void)
 {
@@ -58,7 +59,8 @@ int ln_gen_finish(struct ln_manager *m, struct ln_generation *g, struct ln_error
 	double t0 = now_ms();
 	int r;
 
-	r = ln_generation_finish(m, g, err);
+	/* A list-only reload keeps the bound cgroups: the maps in force stay. */
+	r = g->lent_from ? 0 : ln_generation_finish(m, g, err);
 	if (r >= 0)
 		r = ln_dns_replay(m, g, err);
 	g->load_ms += now_ms() - t0;
@@ -95,7 +97,10 @@ int ln_gen_switch(struct ln_manager *m, struct ln_generation *g, struct ln_error
 	int r;
 
 	ln_events_drain(m);
-	r = ln_generation_swap(m, g, err);
+	if (g->lent_from)
+		r = ln_lists_switch(m->gen, g, err);
+	else
+		r = ln_generation_swap(m, g, err);
 	if (r < 0) {
 		ln_gen_discard(m, g);
 		return r;

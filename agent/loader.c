@@ -18,13 +18,11 @@
 
 #include "agent.h"
 #include "flows.h"
+#include "list_slots.h"
 #include "lsnitch.skel.h"
 
 #define LN_CGROUP_SLOTS_MIN 1024   /* room for cgroups that appear later */
 #define LN_CGROUP_SLOTS_GLOB 16384 /* with globs or units: one entry per container */
-#ifndef ENOTSUPP
-#define ENOTSUPP 524 /* kernel-internal, seen by user space from some map ops */
-#endif
 
 static double now_ms(void)
 {
@@ -58,41 +56,11 @@ static void resolve_warn(const char *msg, void *ud)
 	ln_note(ud, LOG_WARNING, "%s", msg);
 }
 
-/* Array pages in batches (one syscall per 4096 pages). */
-static int fill_pages(int fd, const void *pages, size_t n, size_t page_size)
-{
-	__u32 keys[4096];
-	int r = 0;
-
-	for (size_t done = 0; done < n;) {
-		__u32 cnt = n - done > 4096 ? 4096 : (__u32)(n - done);
-
-		for (__u32 i = 0; i < cnt; i++)
-			keys[i] = done + i;
-		if (bpf_map_update_batch(fd, keys, (const char *)pages + done * page_size, &cnt,
-					 NULL) < 0) {
-			r = -errno;
-			if (r != -EINVAL && r != -EOPNOTSUPP && r != -ENOTSUPP)
-				return r;
-			/* Kernels without batch ops on arrays: page by page. */
-			for (__u32 i = 0; i < cnt; i++)
-				if (bpf_map_update_elem(fd, &keys[i],
-							(const char *)pages + (done + i) * page_size,
-							BPF_ANY) < 0)
-					return -errno;
-			r = 0;
-		}
-		done += cnt;
-	}
-	return r;
-}
-
 /* Everything the configuration alone decides; safe off the event loop (see agent.h). */
 static int fill_maps(struct ln_generation *g, struct ln_error *err)
 {
 	struct lsnitch_bpf *s = g->skel;
 	const struct ln_compiled *cc = &g->cc;
-	int r;
 
 	for (__u32 i = 0; i < cc->n_policies; i++)
 		if (bpf_map_update_elem(bpf_map__fd(s->maps.policies), &i, &cc->policies[i],
@@ -102,19 +70,8 @@ static int fill_maps(struct ln_generation *g, struct ln_error *err)
 		if (bpf_map_update_elem(bpf_map__fd(s->maps.rules), &cc->rules[i].k,
 					&cc->rules[i].v, BPF_ANY) < 0)
 			goto fail_errno;
-	r = fill_pages(bpf_map__fd(s->maps.bl_pack4), cc->packed.p4, cc->packed.pages4,
-		       sizeof(*cc->packed.p4));
-	if (r >= 0)
-		r = fill_pages(bpf_map__fd(s->maps.bl_pack6), cc->packed.p6, cc->packed.pages6,
-			       sizeof(*cc->packed.p6));
-	if (r >= 0)
-		r = fill_pages(bpf_map__fd(s->maps.bl_bloom), cc->packed.bloom,
-			       cc->packed.bloom_words, sizeof(*cc->packed.bloom));
-	if (r < 0) {
-		errno = -r;
-		goto fail_errno;
-	}
-	return 0;
+	/* A new generation's programs read slot 0 (lists_sel starts at 0). */
+	return ln_list_slot_fill(s, 0, &cc->packed, err);
 fail_errno:
 	return ln_err(err, -errno, "filling BPF maps: %s", strerror(errno));
 }
@@ -181,9 +138,6 @@ static int size_maps(struct ln_manager *m, struct lsnitch_bpf *s, const struct l
 	/* each watched cgroup: its children's patterns, and their children's */
 	r = r ?: bpf_map__set_max_entries(s->maps.cg_children, (__u32)slots * 2);
 	r = r ?: bpf_map__set_max_entries(s->maps.rules, at_least_one(cc->n_rules));
-	r = r ?: bpf_map__set_max_entries(s->maps.bl_pack4, at_least_one(cc->packed.pages4));
-	r = r ?: bpf_map__set_max_entries(s->maps.bl_pack6, at_least_one(cc->packed.pages6));
-	r = r ?: bpf_map__set_max_entries(s->maps.bl_bloom, at_least_one(cc->packed.bloom_words));
 	r = r ?: bpf_map__set_max_entries(s->maps.exe_policy, at_least_one(cc->n_exes));
 	r = r ?: bpf_map__set_max_entries(s->maps.guard_roots, at_least_one(m->n_attach));
 	/* Events and counters outlive a generation: every generation shares them. */
@@ -219,12 +173,37 @@ static int map_config(struct ln_generation *g, struct ln_error *err)
 	return 0;
 }
 
+/* @g's own programs and maps, sized to its compiled configuration, loaded and filled. */
+static int load_programs(struct ln_manager *m, struct ln_generation *g, struct ln_error *err)
+{
+	int r;
+
+	g->skel = lsnitch_bpf__open();
+	if (!g->skel)
+		return ln_err(err, -errno, "opening BPF object: %s", strerror(errno));
+	ln_sock_kinds_prepare(m, g);
+	ln_unix_prepare(m, g);
+	r = size_maps(m, g->skel, &g->cc);
+	if (r < 0)
+		return ln_err(err, r, "sizing BPF maps: %s", strerror(-r));
+	r = lsnitch_bpf__load(g->skel);
+	if (r < 0)
+		return ln_err(err, r, "loading BPF programs: %s (run with -v for the verifier log)",
+			      strerror(-r));
+	r = fill_maps(g, err);
+	r = r ?: ln_unix_fill(g, err);
+	r = r ?: ln_exe_table_build(&g->exe, &g->cc, bpf_map__fd(g->skel->maps.exe_policy), err);
+	return r ?: map_config(g, err);
+}
+
 /*
  * Compile @cfg and load it into a new set of programs and maps, not attached
- * and not yet bound to cgroups (ln_generation_finish()). On success the
- * generation owns @cfg; on error the caller still does, and nothing in force
- * has changed. Runs on the reload worker's thread: reads only what stays put
- * while the loop runs (the options, the shared map fds).
+ * and not yet bound to cgroups (ln_generation_finish()); or, when only list
+ * contents changed, into the idle list slot of the programs in force
+ * (list_slots.h). On success the generation owns @cfg; on error the caller
+ * still does, and nothing in force has changed. Runs on the reload worker's
+ * thread: reads only what stays put while the loop runs (the options, the
+ * shared map fds, the generation in force but for its bound cgroups).
  */
 int ln_generation_build(struct ln_manager *m, struct ln_config *cfg,
 			struct ln_generation **out, struct ln_error *err)
@@ -240,28 +219,10 @@ int ln_generation_build(struct ln_manager *m, struct ln_config *cfg,
 	r = ln_compile(cfg, ln_resolve_getaddrinfo, NULL, resolve_warn, m, &g->cc, err);
 	if (r < 0)
 		goto fail;
-	g->skel = lsnitch_bpf__open();
-	if (!g->skel) {
-		r = ln_err(err, -errno, "opening BPF object: %s", strerror(errno));
-		goto fail;
-	}
-	ln_sock_kinds_prepare(m, g);
-	ln_unix_prepare(m, g);
-	r = size_maps(m, g->skel, &g->cc);
-	if (r < 0) {
-		ln_err(err, r, "sizing BPF maps: %s", strerror(-r));
-		goto fail;
-	}
-	r = lsnitch_bpf__load(g->skel);
-	if (r < 0) {
-		ln_err(err, r, "loading BPF programs: %s (run with -v for the verifier log)",
-		       strerror(-r));
-		goto fail;
-	}
-	r = fill_maps(g, err);
-	r = r ?: ln_unix_fill(g, err);
-	r = r ?: ln_exe_table_build(&g->exe, &g->cc, bpf_map__fd(g->skel->maps.exe_policy), err);
-	r = r ?: map_config(g, err);
+	if (ln_lists_only_change(m->gen, cfg, &g->cc))
+		r = ln_lists_build(m->gen, g, err);
+	else
+		r = load_programs(m, g, err);
 	if (r < 0)
 		goto fail;
 	g->load_ms = now_ms() - t0;
@@ -278,6 +239,8 @@ void ln_generation_free(struct ln_generation *g)
 	if (!g)
 		return;
 	ln_exe_table_free(&g->exe);
+	if (g->lent_from)
+		g->skel = NULL; /* the generation in force's */
 	if (g->config_mm)
 		munmap(g->config_mm, sizeof(*g->config_mm));
 	lsnitch_bpf__destroy(g->skel);

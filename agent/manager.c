@@ -67,11 +67,12 @@ static void log_generation(const char *what, const struct ln_generation *g, size
 		bytes += ln_domain_set_memory(g->policy_domains[i]);
 	}
 	ln_log(LOG_INFO,
-	       "%s: %zu policies (%zu cgroups bound), %zu rule prefixes, %zu exact + %zu prefix "
+	       "%s%s: %zu policies (%zu cgroups bound), %zu rule prefixes, %zu exact + %zu prefix "
 	       "blocklist entries, %zu blocked domains (%zu bytes) in %.1f ms; "
 	       "%zu cgroup(s) guarded",
-	       what, cc->n_policies - 1, ln_bound_count(g), cc->n_rules, cc->n_bl_exact,
-	       cc->n_bl_prefix, names, bytes, g->load_ms, n_cg);
+	       what, g->lists_only ? " (lists only, programs kept)" : "", cc->n_policies - 1,
+	       ln_bound_count(g), cc->n_rules, cc->n_bl_exact, cc->n_bl_prefix, names, bytes,
+	       g->load_ms, n_cg);
 }
 
 /* A policy none of whose cgroups lies under an attached --cgroup can never apply: say so. */

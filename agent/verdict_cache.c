@@ -14,13 +14,13 @@ void ln_vc_policy_changed(struct ln_generation *g, __u32 policy_id)
 			   __ATOMIC_RELEASE);
 }
 
-void ln_vc_exes_changed(struct ln_generation *g)
+void ln_vc_all_changed(struct ln_generation *g)
 {
 	__u32 *gen, old, next;
 
 	if (!g || !g->config_mm)
 		return;
-	/* the generation, not a policy's epoch: a miss reads it before the exe_policy map */
+	/* the generation, not a policy's epoch: a miss reads it before the maps it decides from */
 	gen = &g->config_mm->generation;
 	old = __atomic_load_n(gen, __ATOMIC_RELAXED);
 	do

@@ -14,13 +14,16 @@
 # part (bench/run-history-bench.sh); then the list subscriptions
 # (bench/run-lists-bench.py: lsnitch-update against curl); then the verdict part
 # (bench/run-verdict-bench.sh: the hooks' cost per verdict against a program doing
-# one hash lookup, with big lists, many policies and cgroups). The deny part: the
+# one hash lookup, with big lists, many policies and cgroups); then the reload part
+# (bench/run-reload-bench.sh: a 1M-entry list from file to enforcing, list-only path against
+# the full path, connect() latency meanwhile, IPv6 bytes per entry). The deny part: the
 # kernel cost of a denied, reported connect() (repeats summarised in the
 # kernel), and a flood of denials: connects/s, events that reach the agent,
 # status latency. The exe part (bench/run-exe-bench.sh): what 100 exe policies in a
 # scope add to a verdict. The packet part (bench/run-packet-bench.sh): what the global
 # packet-socket program costs every syscall and socket() where it is in use.
-# BENCH_PARTS="connect dns egress deny asker cgroup exe unix history lists packet verdict" (default);
+# BENCH_PARTS="connect dns egress deny asker cgroup exe unix history lists packet verdict reload"
+# (default);
 # LSN_BENCH_AGENT: another agent binary to measure (e.g. an older build).
 set -u
 cd "$(dirname "$0")/.."
@@ -32,7 +35,7 @@ LOOP=$B/bench/connect_loop
 ITERS=${BENCH_ITERS:-300000}
 SIZES=${BENCH_SIZES:-"0 10000 1000000"}
 KINDS=${BENCH_KINDS:-"v4 v4cidr v6 v6cidr"}
-PARTS=${BENCH_PARTS:-"connect dns egress deny asker cgroup exe unix history lists packet verdict"}
+PARTS=${BENCH_PARTS:-"connect dns egress deny asker cgroup exe unix history lists packet verdict reload"}
 want() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 # One agent at a time (DNS proxy ports, machine-wide BPF stats): wait for tests.
@@ -65,7 +68,7 @@ map_bytes() { # memlock of lsnitch list maps
 	bpftool -j map show 2>/dev/null | python3 -c '
 import json, sys
 print(sum(m.get("bytes_memlock", 0) for m in json.load(sys.stdin)
-          if m.get("name") in ("bl_pack4", "bl_pack6", "bl_bloom")))'
+          if m.get("name") in ("bl_pack4", "bl_pack6", "bl_bloom", "bl_heads")))'
 }
 
 start_agent() { start_agent_bin "$AGENT" "$@"; }
@@ -238,4 +241,8 @@ fi
 if want verdict; then
 	echo
 	LSN_BENCH_LOCKED=1 bench/run-verdict-bench.sh || exit 1
+fi
+if want reload; then
+	echo
+	LSN_BENCH_LOCKED=1 bench/run-reload-bench.sh || exit 1
 fi

@@ -134,20 +134,21 @@ LN_INLINE __u32 ln_cgroup_policy(const struct ln_config_val *cfg, __u64 cg, stru
 	return policy_id;
 }
 
+/* @ctx: the slot's inner map (ln_blocklist()), carried through the bisection. */
 LN_INLINE const struct ln_pack4_page *ln_pack4_page_at(void *ctx, __u32 page)
 {
-	return bpf_map_lookup_elem(&bl_pack4, &page);
+	return bpf_map_lookup_elem(ctx, &page);
 }
 
 LN_INLINE const struct ln_pack6_page *ln_pack6_page_at(void *ctx, __u32 page)
 {
-	return bpf_map_lookup_elem(&bl_pack6, &page);
+	return bpf_map_lookup_elem(ctx, &page);
 }
 
 LN_INLINE int ln_bloom_bit(void *ctx, __u32 bit)
 {
 	__u32 word = bit >> 6;
-	__u64 *w = bpf_map_lookup_elem(&bl_bloom, &word);
+	__u64 *w = bpf_map_lookup_elem(ctx, &word);
 
 	return w && ((*w >> (bit & 63)) & 1);
 }
@@ -174,24 +175,41 @@ struct ln_words {
 };
 
 /*
- * Rule id of the blocklist entry of set @set covering @a, or 0. A global
- * function: the verifier checks it once, not at each of its call sites.
+ * Rule id of the blocklist entry of set @set covering @a, or 0, from the list
+ * slot in force: lists_sel is read once, so the head, the Bloom filter and the
+ * pages are all the old slot's or all the new one's. A global function: the
+ * verifier checks it once, not at each of its call sites.
  */
-__attribute__((noinline)) __u32 ln_blocklist(const struct ln_lists *l, __u32 set,
-						__u32 bloom_mask, const struct ln_words *a)
+__attribute__((noinline)) __u32 ln_blocklist(__u32 set, const struct ln_words *a)
 {
+	const struct ln_lists_head *h;
+	void *heads, *bloom, *pages;
+	__u32 key = 0, *sel; /* one key for every lookup: the stack is full */
 	int v4;
 
-	if (!l || !a)
+	sel = bpf_map_lookup_elem(&lists_sel, &key);
+	if (!sel || !a)
+		return 0;
+	key = *(volatile __u32 *)sel;
+	heads = bpf_map_lookup_elem(&bl_heads, &key);
+	key = set;
+	h = heads ? bpf_map_lookup_elem(heads, &key) : NULL;
+	if (!h)
 		return 0;
 	v4 = a->w[0] == 0 && a->w[1] == 0 && a->w[2] == 0x0000ffff;
-	if (v4 ? !l->v4.cnt : !l->v6.cnt)
+	if (v4 ? !h->lists.v4.cnt : !h->lists.v6.cnt)
 		return 0;
-	if (!ln_bloom_maybe(NULL, l, set, !v4, a->w, bloom_mask))
+	key = h->slot;
+	bloom = bpf_map_lookup_elem(&bl_bloom, &key);
+	if (!bloom || !ln_bloom_maybe(bloom, &h->lists, set, !v4, a->w, h->bloom_mask))
+		return 0;
+	key = h->slot;
+	pages = bpf_map_lookup_elem(v4 ? (void *)&bl_pack4 : (void *)&bl_pack6, &key);
+	if (!pages)
 		return 0;
 	if (v4)
-		return ln_pack4_find(NULL, &l->v4, a->w[3]);
-	return ln_pack6_find(NULL, &l->v6, ((__u64)a->w[0] << 32) | a->w[1],
+		return ln_pack4_find(pages, &h->lists.v4, a->w[3]);
+	return ln_pack6_find(pages, &h->lists.v6, ((__u64)a->w[0] << 32) | a->w[1],
 			     ((__u64)a->w[2] << 32) | a->w[3]);
 }
 
@@ -216,15 +234,15 @@ LN_INLINE const struct ln_rule_set *ln_lookup_dns(const void *ctx, __u32 policy_
 	return dv && bpf_ktime_get_ns() < dv->expires_ns ? &dv->rs : NULL;
 }
 
+/* @l: unused here, the slot in force has the regions (ln_blocklist()). */
 LN_INLINE __u32 ln_lookup_blocklist(const void *ctx, const struct ln_lists *l, __u32 set,
 				    const __u8 *addr)
 {
-	const struct ln_config_val *cfg = ctx;
 	const __u32 *aw = (const __u32 *)addr;
 	struct ln_words w = { { bpf_ntohl(aw[0]), bpf_ntohl(aw[1]), bpf_ntohl(aw[2]),
 				bpf_ntohl(aw[3]) } };
 
-	return ln_blocklist(l, set, cfg->bloom_mask, &w);
+	return ln_blocklist(set, &w);
 }
 
 LN_INLINE const struct ln_nat64 *ln_lookup_nat64(const void *ctx)

@@ -51,28 +51,41 @@ struct {
 	__type(value, struct ln_rule_set);
 } rules SEC(".maps");
 
+/*
+ * The packed lists, double-buffered (lists_slots.c): each is an array of
+ * LN_LIST_SLOTS maps of the exact size, and lists_sel says which slot is in
+ * force. BPF_F_INNER_MAP: the agent swaps in maps of other sizes.
+ */
+#define LN_LIST_MAP(value_t)                                                                  \
+	struct {                                                                              \
+		__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);                                     \
+		__uint(max_entries, LN_LIST_SLOTS);                                           \
+		__type(key, __u32);                                                           \
+		__array(values, struct {                                                      \
+			__uint(type, BPF_MAP_TYPE_ARRAY);                                     \
+			__uint(max_entries, 1);                                               \
+			__uint(map_flags, BPF_F_INNER_MAP);                                   \
+			/* sizes: BTF leaves a type this deep a forward declaration */ \
+			__uint(key_size, sizeof(__u32));                                      \
+			__uint(value_size, sizeof(value_t));                                  \
+		});                                                                           \
+	}
+
 /* The prefilter in front of the packed lists: Bloom filter bits. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} bl_bloom SEC(".maps");
-
+LN_LIST_MAP(__u64) bl_bloom SEC(".maps");
 /* Packed host blocklists: pages of sorted intervals (see lsnitch.h). */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct ln_pack4_page);
-} bl_pack4 SEC(".maps");
+LN_LIST_MAP(struct ln_pack4_page) bl_pack4 SEC(".maps");
+LN_LIST_MAP(struct ln_pack6_page) bl_pack6 SEC(".maps");
+/* Each set's regions and the Bloom mask of the slot (index: set). */
+LN_LIST_MAP(struct ln_lists_head) bl_heads SEC(".maps");
 
+/* The slot in force: one __u32, written last (an aligned 4-byte write is atomic). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct ln_pack6_page);
-} bl_pack6 SEC(".maps");
+	__type(value, __u32);
+} lists_sel SEC(".maps");
 
 /* Shared across reloads (the agent hands the old ones to the new programs). */
 struct {

@@ -253,8 +253,10 @@ static void show_status(json_object *o)
 	       get_str(o, "pid", "?"), get_str(o, "uptime_sec", "?"));
 	if (g) {
 		show_time("policy loaded ", json_object_get_int64(get(g, "loaded_at")));
-		printf(" (built in %.1f ms, %s cgroup bindings)\n",
-		       json_object_get_double(get(g, "load_ms")), get_str(g, "bound", "0"));
+		printf(" (built in %.1f ms%s, %s cgroup bindings)\n",
+		       json_object_get_double(get(g, "load_ms")),
+		       strcmp(get_str(g, "kind", ""), "lists") ? "" : ", lists only: programs kept",
+		       get_str(g, "bound", "0"));
 	}
 	if (rl) {
 		show_time("last reload ", json_object_get_int64(get(rl, "at")));

@@ -178,6 +178,22 @@ struct ln_lists {
 };
 _Static_assert(sizeof(struct ln_lists) == 40, "ln_lists size");
 
+/*
+ * The lists in force are double-buffered: bl_bloom, bl_pack4, bl_pack6 and
+ * bl_heads hold LN_LIST_SLOTS maps each, lists_sel (one __u32) the slot the
+ * programs read. A list-only reload fills the idle slot with new maps, then
+ * flips lists_sel: a verdict reads one slot, old or new, never a mix. The
+ * lists fields of ln_config_val and ln_policy_val are then only the copy of
+ * the generation that loaded the programs; bl_heads is what is in force.
+ */
+#define LN_LIST_SLOTS 2
+struct ln_lists_head {
+	struct ln_lists lists; /* set @index: 0 global, else the policy id */
+	__u32 bloom_mask;      /* the slot's bl_bloom bits - 1 */
+	__u32 slot;            /* the slot it is in: read back, not kept on the stack */
+};
+_Static_assert(sizeof(struct ln_lists_head) == 48, "ln_lists_head size");
+
 /* policies map (array, index = policy id). */
 struct ln_policy_val {
 	__u32 flags;

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The double-buffered list maps: a slot's new inner maps made and filled, the slot flip. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "agent.h"
+#include "list_slots.h"
+#include "lsnitch.skel.h"
+
+#ifndef ENOTSUPP
+#define ENOTSUPP 524 /* kernel-internal, seen by user space from some map ops */
+#endif
+
+/* Array entries in batches (one syscall per 4096). */
+static int fill_array(int fd, const void *vals, size_t n, size_t size)
+{
+	__u32 keys[4096];
+
+	for (size_t done = 0; done < n;) {
+		__u32 cnt = n - done > 4096 ? 4096 : (__u32)(n - done);
+		const char *at = (const char *)vals + done * size;
+
+		for (__u32 i = 0; i < cnt; i++)
+			keys[i] = done + i;
+		if (bpf_map_update_batch(fd, keys, at, &cnt, NULL) < 0) {
+			if (errno != EINVAL && errno != EOPNOTSUPP && errno != ENOTSUPP)
+				return -errno;
+			/* Kernels without batch ops on arrays: entry by entry. */
+			for (__u32 i = 0; i < cnt; i++)
+				if (bpf_map_update_elem(fd, &keys[i], at + i * size, BPF_ANY) < 0)
+					return -errno;
+		}
+		done += cnt;
+	}
+	return 0;
+}
+
+/*
+ * A new inner map of exactly @n entries (at least one) of @size bytes from @vals, put in
+ * slot @slot of @outer. The outer map holds it from then on; the map it replaces goes
+ * once no program runs with it (the kernel waits for readers).
+ */
+static int slot_put(struct bpf_map *outer, __u32 slot, const void *vals, size_t n,
+		    size_t size)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_INNER_MAP);
+	const char *name = bpf_map__name(outer);
+	int fd, r;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32), size, n ? (__u32)n : 1, &o);
+	if (fd < 0)
+		return -errno;
+	r = fill_array(fd, vals, n, size);
+	if (!r && bpf_map_update_elem(bpf_map__fd(outer), &slot, &fd, BPF_ANY) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* Every set's regions with the slot's Bloom mask: bl_heads' entries. */
+static struct ln_lists_head *heads_of(const struct ln_packed *pk, __u32 slot, size_t *n)
+{
+	struct ln_lists_head *h;
+
+	*n = pk->n_sets ? pk->n_sets : 1;
+	h = calloc(*n, sizeof(*h));
+	if (!h)
+		return NULL;
+	for (size_t i = 0; i < pk->n_sets; i++)
+		h[i].lists = pk->sets[i];
+	for (size_t i = 0; i < *n; i++) {
+		h[i].bloom_mask = pk->bloom_mask;
+		h[i].slot = slot;
+	}
+	return h;
+}
+
+int ln_list_slot_fill(struct lsnitch_bpf *s, __u32 slot, const struct ln_packed *pk,
+		      struct ln_error *err)
+{
+	struct ln_lists_head *heads;
+	size_t n_heads;
+	int r;
+
+	heads = heads_of(pk, slot, &n_heads);
+	if (!heads)
+		return ln_err(err, -ENOMEM, "out of memory");
+	r = slot_put(s->maps.bl_pack4, slot, pk->p4, pk->pages4, sizeof(*pk->p4));
+	r = r ?: slot_put(s->maps.bl_pack6, slot, pk->p6, pk->pages6, sizeof(*pk->p6));
+	r = r ?: slot_put(s->maps.bl_bloom, slot, pk->bloom, pk->bloom_words,
+			  sizeof(*pk->bloom));
+	r = r ?: slot_put(s->maps.bl_heads, slot, heads, n_heads, sizeof(*heads));
+	free(heads);
+	if (r < 0)
+		return ln_err(err, r, "filling the list maps: %s", strerror(-r));
+	return 0;
+}
+
+int ln_list_slot_in_force(struct lsnitch_bpf *s, __u32 *slot)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(s->maps.lists_sel), &zero, slot) < 0)
+		return -errno;
+	return 0;
+}
+
+int ln_list_slot_flip(struct lsnitch_bpf *s, __u32 slot, struct ln_error *err)
+{
+	__u32 zero = 0;
+
+	/* One aligned __u32: a program reads the old slot or the new, nothing between. */
+	if (bpf_map_update_elem(bpf_map__fd(s->maps.lists_sel), &zero, &slot, BPF_ANY) < 0)
+		return ln_err(err, -errno, "switching the list maps: %s", strerror(errno));
+	return 0;
+}
