@@ -116,6 +116,7 @@ static json_object *status_dns(const struct ln_manager *m)
 	ADD(netns);
 	ADD(notimp);
 	ADD(late);
+	ADD(cached);
 #undef ADD
 	return o;
 }

@@ -40,7 +40,7 @@ dns_records "$NAMES"
 echo "x.blocked.bench.test" >"$TMP/probe.txt"
 "$(command -v dnsmasq)" --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts \
 	--bind-interfaces --listen-address=$DNS4 --port=53 --pid-file="$TMP/dnsmasq.pid" \
-	--log-facility="$TMP/dnsmasq.log" "${RECORDS[@]}" \
+	--log-facility="$TMP/dnsmasq.log" --local-ttl=300 "${RECORDS[@]}" \
 	--address=/blocked.bench.test/127.0.1.99 &
 DNSMASQ_PID=$!
 ok=
@@ -51,7 +51,11 @@ for _ in $(seq 50); do
 done
 [ -n "$ok" ] || { echo "dns bench: dnsmasq did not start on $DNS4:53:" >&2; cat "$TMP/dnsmasq.log" >&2; exit 1; }
 
-start_agent() { start_agent_bin "$AGENT" --control "$TMP/control.sock" "$@"; }
+# The proxy relays every query unless CACHE=yes: the tables of section 2 measure the relay.
+start_agent() {
+	printf '[global]\ndns-cache = %s\n' "${CACHE:-no}" >"$TMP/agent.ini"
+	start_agent_bin "$AGENT" --control "$TMP/control.sock" --config "$TMP/agent.ini" "$@"
+}
 
 # "N blocked domains (B bytes) in T ms" of the agent's loaded: line -> "N B T"
 loaded() {
@@ -207,6 +211,8 @@ if [ -n "${RES[direct.sat]}" ]; then
 		printf " through the proxy %.0f qps: %.2fx (lost: direct %d, proxy %d)\n", p, p / d, dl, pl }'
 fi
 echo
+
+. bench/dns_floor.sh
 
 # ---- 3. ln_domain_set_lookup()
 echo "DNS bench: ln_domain_set_lookup() over $LOOKUP_ITERS calls (build/bench/domain_lookup_rules);"
