@@ -55,20 +55,25 @@ static void dp_record(struct ln_dns_proxy *p, __u32 policy_id, const struct ln_d
 }
 
 /*
- * A reply from the answer cache (dp_cache_get() wrote it into @msg): its addresses are
- * recorded again for the asker's policy (the kept entry is that policy's own), with the
- * TTLs left, so the asker's connects find their verdicts as after a relayed answer.
+ * A reply from the answer cache (dp_cache_get() wrote it into @msg): when @record, its
+ * addresses are recorded again for the asker's policy (the kept entry is that policy's
+ * own), with the TTLs left, so the asker's connects find their verdicts as after a
+ * relayed answer.
  */
 static void dp_cached_answer(struct ln_dns_proxy *p, const struct dp_dest *to,
-			     const struct ln_dns_query *q, __u32 policy_id, __u8 *msg, size_t len)
+			     const struct ln_dns_query *q, __u32 policy_id, __u8 *msg, size_t len,
+			     bool record)
 {
 	const char *names[LN_DNS_MAX_CHAIN];
 
-	if (ln_dns_answer_parse(msg, len, q, &p->answer) < 0 || p->answer.n_addrs_dropped) {
-		dp_reply(p, to, q, LN_DNS_REPLY_SERVFAIL); /* kept only if it parsed: never */
-		return;
+	if (record) {
+		if (ln_dns_answer_parse(msg, len, q, &p->answer) < 0 ||
+		    p->answer.n_addrs_dropped) {
+			dp_reply(p, to, q, LN_DNS_REPLY_SERVFAIL); /* kept only if it parsed */
+			return;
+		}
+		dp_record(p, policy_id, &p->answer, names);
 	}
-	dp_record(p, policy_id, &p->answer, names);
 	p->stats.answered++;
 	dp_deliver(p, to, msg, len, true);
 }
@@ -198,7 +203,7 @@ static void dp_query(struct ln_dns_proxy *p, const struct dp_dest *to, __u8 *msg
 	const char *qname = q->qname;
 	struct ln_dns_slot slot;
 	struct dp_upstream *u;
-	bool reported = false;
+	bool reported = false, record;
 	int n;
 
 	if (dp_slot_get(p, to->l->slot, &slot) < 0 ||
@@ -211,9 +216,9 @@ static void dp_query(struct ln_dns_proxy *p, const struct dp_dest *to, __u8 *msg
 		dp_reply(p, to, q, (enum ln_dns_reply_kind)p->cfg.block_mode);
 		return;
 	}
-	n = reported ? 0 : dp_cache_get(p, to, &slot, msg, len, q);
+	n = reported ? 0 : dp_cache_get(p, to, &slot, msg, len, q, &record);
 	if (n > 0) {
-		dp_cached_answer(p, to, q, slot.policy_id, msg, (size_t)n);
+		dp_cached_answer(p, to, q, slot.policy_id, msg, (size_t)n, record);
 		return;
 	}
 	u = p->n_upstreams < DP_MAX_PENDING ? dp_upstream_new(to, q, slot.policy_id, reported)

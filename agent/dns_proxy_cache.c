@@ -21,10 +21,18 @@
 #define DP_CACHE_MSG_MAX LN_DNS_EDNS_SIZE /* larger replies are relayed, not kept */
 #define DP_CACHE_KEY_MAX 600
 #define USEC_PER_SEC 1000000ULL
+/*
+ * How often a hit records its answer's verdicts again. Every verdict written for an answer
+ * lasts at least as long as the answer is kept (its TTL left, clamped up by dns-ttl-min);
+ * writing again refreshes dns-ttl-min's margin and an entry the LRU may have dropped, and
+ * once a second does that without a parse and a map write for every hit.
+ */
+#define DP_CACHE_RECORD_USEC USEC_PER_SEC
 
 struct dp_cache_entry {
 	__u64 hash;
 	uint64_t born, expires; /* CLOCK_MONOTONIC usec */
+	uint64_t recorded;      /* when its verdicts were last written */
 	__u16 key_len, msg_len;
 	struct ln_dns_ttls ttls;
 	__u8 data[]; /* the key, then the reply as upstream sent it */
@@ -121,7 +129,7 @@ static struct dp_cache_entry **dp_cache_find(struct dp_cache *c, __u64 hash, con
 }
 
 int dp_cache_get(struct ln_dns_proxy *p, const struct dp_dest *to, const struct ln_dns_slot *slot,
-		 __u8 *msg, size_t len, const struct ln_dns_query *q)
+		 __u8 *msg, size_t len, const struct ln_dns_query *q, bool *record)
 {
 	struct dp_cache *c = p->cache;
 	size_t name = q->qwire_len - 4;
@@ -146,6 +154,9 @@ int dp_cache_get(struct ln_dns_proxy *p, const struct dp_dest *to, const struct 
 	ln_dns_reply_age(msg, e->data + e->key_len, &e->ttls,
 			 (__u32)((now - e->born) / USEC_PER_SEC));
 	ln_dns_set_id(msg, e->msg_len, q->id);
+	*record = now - e->recorded >= DP_CACHE_RECORD_USEC;
+	if (*record)
+		e->recorded = now;
 	p->stats.cached++;
 	return e->msg_len;
 }
@@ -162,6 +173,7 @@ int dp_cache_keep(struct ln_dns_proxy *p, struct dp_upstream *u)
 	memcpy(u->ckey, c->key, c->key_len);
 	u->ckey_len = c->key_len;
 	u->chash = c->hash;
+	c->key_len = 0; /* one query's key, never another's */
 	return 0;
 }
 
@@ -214,6 +226,7 @@ void dp_cache_put(struct dp_upstream *u, const __u8 *msg, size_t len)
 	sd_event_now(p->event, CLOCK_MONOTONIC, &now);
 	*e = (struct dp_cache_entry){.hash = u->chash,
 				     .born = now,
+				     .recorded = now,
 				     .expires = now + (uint64_t)ttl * USEC_PER_SEC,
 				     .key_len = (__u16)u->ckey_len,
 				     .msg_len = (__u16)len,

@@ -256,7 +256,8 @@ int dp_recv_batch(struct ln_dns_proxy *p, int fd);
 
 /*
  * dns_proxy_cache.c: the answer cache. dp_cache_get() writes a kept reply to @q into
- * @msg (the client's buffer: DP_MSG_MAX + 1 bytes) and returns its length, or 0 and
+ * @msg (the client's buffer: DP_MSG_MAX + 1 bytes) and returns its length (*record: its
+ * verdicts are due to be written again, at most once a second per entry), or 0 and
  * keeps @q's key for dp_cache_keep(@u), whose answer dp_cache_put() then keeps, if it
  * may be kept. Keep only replies that passed every check and are relayed as they are.
  */
@@ -265,7 +266,7 @@ int dp_cache_start(struct ln_dns_proxy *p, __u32 ttl_max);
 void dp_cache_stop(struct ln_dns_proxy *p);
 void dp_cache_flush(struct ln_dns_proxy *p);
 int dp_cache_get(struct ln_dns_proxy *p, const struct dp_dest *to, const struct ln_dns_slot *slot,
-		 __u8 *msg, size_t len, const struct ln_dns_query *q);
+		 __u8 *msg, size_t len, const struct ln_dns_query *q, bool *record);
 int dp_cache_keep(struct ln_dns_proxy *p, struct dp_upstream *u);
 void dp_cache_put(struct dp_upstream *u, const __u8 *msg, size_t len);
 

@@ -21,9 +21,9 @@ floor_measure() { # KEY PREFIX...: saturation, then one in flight
 floor_row() { # KEY LABEL
 	read -r med _ _ lost _ _ <<<"${FLOOR[$1.1]}"
 	read -r q sl <<<"${FLOOR[$1.sat]:-0 0}"
-	awk -v l="$2" -v m="$med" -v bm="$BASE_MED" -v q="$q" -v bq="$BASE_QPS" -v lost="$lost" \\
+	awk -v l="$2" -v m="$med" -v bm="$BASE_MED" -v q="$q" -v bq="$BASE_QPS" -v lost="$lost" \
 	    -v sl="$sl" 'BEGIN {
-		printf "%-34s | %8.0f %6.2fx | %9.1f %+8.1f | %6d %6d\\n", l, q, (bq > 0 ? q / bq : 0),
+		printf "%-34s | %8.0f %6.2fx | %9.1f %+8.1f | %6d %6d\n", l, q, (bq > 0 ? q / bq : 0),
 		m, m - bm, sl, lost }'
 }
 
@@ -59,8 +59,9 @@ read -r q0 _ <<<"${FLOOR[direct0.sat]:-0}"
 read -r q1 _ <<<"${FLOOR[direct1.sat]:-0}"
 BASE_MED=$(awk -v a="$m0" -v b="$m1" 'BEGIN { print (a + b) / 2 }')
 BASE_QPS=$(awk -v a="$q0" -v b="$q1" 'BEGIN { print (a + b) / 2 }')
-echo "DNS bench: the proxy against the floor of any relay, back to back; baseline = direct to"
-echo "dnsmasq, the mean of a run before and one after the others (${q0:-?} and ${q1:-?} qps;"
+echo "DNS bench: the proxy against the floor of any relay, back to back; baseline = direct"
+printf 'to dnsmasq, the mean of a run before and one after the others (%.0f and %.0f qps;\n' \
+	"${q0:-0}" "${q1:-0}"
 echo "median $m0 and $m1 us at one in flight)"
 echo
 printf '%-34s | %8s %7s | %9s %8s | %6s %6s\n' path qps ratio "p50 us" "+us" "lost" "lost1"

@@ -64,6 +64,41 @@ loaded() {
 }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
+# ---- helpers of sections 2 and 2b
+measure() { dns_measure "$NAMES" "$@"; } # CONCURRENCY COUNT [in_cg]
+
+# The redirect is live: a blocked name asked from the cgroup gets NXDOMAIN from the proxy.
+check_redirect() {
+	local in out
+	in=$(in_cg "$LOAD" $DNS4 53 "$TMP/probe.txt" 20 1 | awk '/^sent/ { print $8 }')
+	out=$("$LOAD" $DNS4 53 "$TMP/probe.txt" 20 1 | awk '/^sent/ { print $8 }')
+	if [ "$in" != 20 ] || [ "$out" != 0 ]; then
+		echo "dns bench: the redirect is not in force (NXDOMAIN in cgroup $in/20, outside $out/20)" >&2
+		cat "$TMP/agent.err" >&2
+		exit 1
+	fi
+}
+
+# Saturation: dnsperf (4 clients on 2 threads, 200 queries in flight, SAT_SECS s) to
+# $DNS4:53, RUNS runs: "median_qps lost_total" (empty without dnsperf).
+saturate() { # [PREFIX...]
+	local f=$TMP/sat.txt m=$(((RUNS + 1) / 2)) i
+	command -v dnsperf >/dev/null || return 0
+	awk '{ print $1, "A" }' "$NAMES" >"$TMP/perf.txt"
+	: >"$f"
+	for i in $(seq "$RUNS"); do
+		"$@" dnsperf -s $DNS4 -p 53 -d "$TMP/perf.txt" -c 4 -T 2 -q 200 -t 2 -l "$SAT_SECS" 2>&1 |
+			awk '/Queries lost:/ { l = $3 } /Queries per second:/ { print $4, l }' >>"$f"
+	done
+	echo "$(cut -d' ' -f1 "$f" | sort -g | sed -n ${m}p) $(awk '{ l += $2 } END { print l + 0 }' "$f")"
+}
+
+# BENCH_DNS_FLOOR_ONLY=1: only section 2b (the proxy against the relay floor)
+if [ -n "${BENCH_DNS_FLOOR_ONLY:-}" ]; then
+	. bench/dns_floor.sh
+	exit 0
+fi
+
 # ---- 1. list load time and memory (first: the 1M list is reused below)
 FULL=$TMP/domains-full.txt
 max=$BLOCK_N
@@ -114,35 +149,7 @@ echo "ratio: to the empty-list agent; ms/100k: beyond it. set bytes: the agent's
 echo "the domain set; RSS +kB: VmRSS 0.3 s after ready minus the empty-list agent's."
 echo
 
-# ---- 2. the proxy against direct queries
-measure() { dns_measure "$NAMES" "$@"; } # CONCURRENCY COUNT [in_cg]
-
-# The redirect is live: a blocked name asked from the cgroup gets NXDOMAIN from the proxy.
-check_redirect() {
-	local in out
-	in=$(in_cg "$LOAD" $DNS4 53 "$TMP/probe.txt" 20 1 | awk '/^sent/ { print $8 }')
-	out=$("$LOAD" $DNS4 53 "$TMP/probe.txt" 20 1 | awk '/^sent/ { print $8 }')
-	if [ "$in" != 20 ] || [ "$out" != 0 ]; then
-		echo "dns bench: the redirect is not in force (NXDOMAIN in cgroup $in/20, outside $out/20)" >&2
-		cat "$TMP/agent.err" >&2
-		exit 1
-	fi
-}
-
-# Saturation: dnsperf (4 clients on 2 threads, 200 queries in flight, SAT_SECS s) to
-# $DNS4:53, RUNS runs: "median_qps lost_total" (empty without dnsperf).
-saturate() { # [PREFIX...]
-	local f=$TMP/sat.txt m=$(((RUNS + 1) / 2)) i
-	command -v dnsperf >/dev/null || return 0
-	awk '{ print $1, "A" }' "$NAMES" >"$TMP/perf.txt"
-	: >"$f"
-	for i in $(seq "$RUNS"); do
-		"$@" dnsperf -s $DNS4 -p 53 -d "$TMP/perf.txt" -c 4 -T 2 -q 200 -t 2 -l "$SAT_SECS" 2>&1 |
-			awk '/Queries lost:/ { l = $3 } /Queries per second:/ { print $4, l }' >>"$f"
-	done
-	echo "$(cut -d' ' -f1 "$f" | sort -g | sed -n ${m}p) $(awk '{ l += $2 } END { print l + 0 }' "$f")"
-}
-
+# ---- 2. the proxy against direct queries (its helpers are above)
 declare -A RES
 row() { # KEY LABEL LIST CONCURRENCY
 	local key=$1 label=$2 list=$3 c=$4
