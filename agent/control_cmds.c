@@ -105,6 +105,7 @@ static json_object *status_dns(const struct ln_manager *m)
 	ADD(netns);
 	ADD(notimp);
 	ADD(late);
+	ADD(cached);
 #undef ADD
 	return o;
 }

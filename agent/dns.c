@@ -221,6 +221,8 @@ int ln_dns_start(struct ln_manager *m, struct ln_error *err)
 		.n_slots = LN_DNS_SLOTS,
 		.block_mode = c->dns_block,
 		.timeout_ms = 4000,
+		.cache = c->dns_cache,
+		.cache_ttl_max = c->dns_ttl_max,
 		.ops = &proxy_ops,
 		.ud = m,
 	};

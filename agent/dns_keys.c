@@ -2,7 +2,8 @@
 /*
  * The [global] DNS keys on reload: dns and dns-block take effect at once;
  * dns-port is deprecated (the proxy's ports are the kernel's choice): a
- * change is ignored and the reload says so. dns-ttl-min/max are read at every answer: nothing to do.
+ * change is ignored and the reload says so. dns-ttl-min/max are read at every answer; dns-cache
+ * applies at once, and the answer cache starts empty on every reload.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -65,5 +66,10 @@ void ln_dns_keys_apply(struct ln_manager *m, const struct ln_dns_keys *prev, str
 	    ln_dns_proxy_set_block_mode(m->dns, (enum ln_dns_block_mode)c->dns_block) < 0) {
 		c->dns_block = prev->block;
 		warn_add(warn, "dns-block: bad value, the old one stays in force");
+	}
+	/* emptied on every reload: what was kept was checked against the old lists and servers */
+	if (m->dns && ln_dns_proxy_set_cache(m->dns, c->dns_cache, c->dns_ttl_max) < 0) {
+		c->dns_cache = false;
+		warn_add(warn, "dns-cache: out of memory, answers are not kept");
 	}
 }

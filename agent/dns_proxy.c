@@ -45,6 +45,39 @@ static void dp_reply(struct ln_dns_proxy *p, const struct dp_dest *to, const str
 	dp_deliver(p, to, out, (size_t)n, false);
 }
 
+/* The answer @a's addresses recorded for @policy_id (ops->record) before it is relayed. */
+static void dp_record(struct ln_dns_proxy *p, __u32 policy_id, const struct ln_dns_answer *a,
+		      const char **names)
+{
+	for (size_t i = 0; i < a->n_names; i++)
+		names[i] = a->names[i];
+	p->cfg.ops->record(p->cfg.ud, policy_id, names, a->n_names, a->addrs, a->n_addrs);
+}
+
+/*
+ * A reply from the answer cache (dp_cache_get() wrote it into @msg): when @record, its
+ * addresses are recorded again for the asker's policy (the kept entry is that policy's
+ * own), with the TTLs left, so the asker's connects find their verdicts as after a
+ * relayed answer.
+ */
+static void dp_cached_answer(struct ln_dns_proxy *p, const struct dp_dest *to,
+			     const struct ln_dns_query *q, __u32 policy_id, __u8 *msg, size_t len,
+			     bool record)
+{
+	const char *names[LN_DNS_MAX_CHAIN];
+
+	if (record) {
+		if (ln_dns_answer_parse(msg, len, q, &p->answer) < 0 ||
+		    p->answer.n_addrs_dropped) {
+			dp_reply(p, to, q, LN_DNS_REPLY_SERVFAIL); /* kept only if it parsed */
+			return;
+		}
+		dp_record(p, policy_id, &p->answer, names);
+	}
+	p->stats.answered++;
+	dp_deliver(p, to, msg, len, true);
+}
+
 /* ---- queries from clients ---- */
 
 /* See dp_up_ops.unparsed: other opcodes get NOTIMP, not silence (the client would retry). */
@@ -132,6 +165,8 @@ static struct dp_upstream *dp_upstream_new(const struct dp_dest *to, const struc
 	u->to = *to;
 	u->buf = NULL;
 	u->len = u->off = 0;
+	u->ckey = NULL;
+	u->ckey_len = 0;
 	return u;
 }
 
@@ -168,7 +203,8 @@ static void dp_query(struct ln_dns_proxy *p, const struct dp_dest *to, __u8 *msg
 	const char *qname = q->qname;
 	struct ln_dns_slot slot;
 	struct dp_upstream *u;
-	bool reported = false;
+	bool reported = false, record;
+	int n;
 
 	if (dp_slot_get(p, to->l->slot, &slot) < 0 ||
 	    dp_server_refused(p, to, q, &slot)) {
@@ -180,8 +216,17 @@ static void dp_query(struct ln_dns_proxy *p, const struct dp_dest *to, __u8 *msg
 		dp_reply(p, to, q, (enum ln_dns_reply_kind)p->cfg.block_mode);
 		return;
 	}
+	n = reported ? 0 : dp_cache_get(p, to, &slot, msg, len, q, &record);
+	if (n > 0) {
+		dp_cached_answer(p, to, q, slot.policy_id, msg, (size_t)n, record);
+		return;
+	}
 	u = p->n_upstreams < DP_MAX_PENDING ? dp_upstream_new(to, q, slot.policy_id, reported)
 					    : NULL;
+	if (u && dp_cache_keep(p, u) < 0) {
+		dp_upstream_free(u);
+		u = NULL;
+	}
 	if (!u) {
 		dp_reply(p, to, q, LN_DNS_REPLY_SERVFAIL);
 		return;
@@ -226,7 +271,6 @@ static void dp_upstream_answer(struct dp_upstream *u, __u8 *msg, size_t len)
 	struct ln_dns_proxy *p = u->p;
 	struct ln_dns_answer *a = &p->answer;
 	const char *names[LN_DNS_MAX_CHAIN];
-	size_t i;
 	int rc;
 
 	rc = ln_dns_answer_parse(msg, len, &u->q, a);
@@ -241,7 +285,7 @@ static void dp_upstream_answer(struct dp_upstream *u, __u8 *msg, size_t len)
 		dp_upstream_fail(u);
 		return;
 	}
-	for (i = 0; i < a->n_names; i++)
+	for (size_t i = 0; i < a->n_names; i++)
 		names[i] = a->names[i];
 	if (!u->reported && dp_block_check(p, u->policy_id, names, a->n_names, &u->to, u->q.qtype,
 					   &u->reported)) {
@@ -249,11 +293,14 @@ static void dp_upstream_answer(struct dp_upstream *u, __u8 *msg, size_t len)
 		dp_upstream_done(u);
 		return;
 	}
-	p->cfg.ops->record(p->cfg.ud, u->policy_id, names, a->n_names, a->addrs, a->n_addrs);
+	dp_record(p, u->policy_id, a, names);
 	if (a->truncated)
 		p->stats.truncated++;
 	p->stats.answered++;
 	ln_dns_set_id(msg, len, u->q.id);
+	/* kept only now: it passed the checks, its names are recorded, it is relayed whole */
+	if (!u->reported)
+		dp_cache_put(u, msg, len);
 	dp_deliver(p, &u->to, msg, len, true);
 	dp_upstream_done(u);
 }
@@ -375,6 +422,11 @@ int ln_dns_proxy_start(sd_event *event, const struct ln_dns_proxy_config *cfg,
 	if (rc < 0)
 		goto err_stop;
 	p->has_ipv6 = ns->has_ipv6;
+	rc = ln_dns_proxy_set_cache(p, cfg->cache, cfg->cache_ttl_max);
+	if (rc < 0) {
+		rc = ln_err(err, rc, "DNS proxy: answer cache: %s", strerror(-rc));
+		goto err_stop;
+	}
 	*out = p;
 	return 0;
 
@@ -396,6 +448,7 @@ void ln_dns_proxy_stop(struct ln_dns_proxy *p)
 	while (p->netns)
 		dp_netns_free(p->netns);
 	sd_event_source_disable_unref(p->timer);
+	dp_cache_stop(p);
 	free(p->use);
 	free(p->rx);
 	if (p->self_ns_fd > 0)
@@ -416,6 +469,16 @@ int ln_dns_proxy_set_block_mode(struct ln_dns_proxy *p, enum ln_dns_block_mode m
 		return -EINVAL;
 	p->cfg.block_mode = mode;
 	return 0;
+}
+
+int ln_dns_proxy_set_cache(struct ln_dns_proxy *p, bool on, __u32 ttl_max)
+{
+	p->cfg.cache = on;
+	if (!on) {
+		dp_cache_stop(p);
+		return 0;
+	}
+	return dp_cache_start(p, ttl_max ? ttl_max : 3600);
 }
 
 bool ln_dns_proxy_has_ipv6(const struct ln_dns_proxy *p)

@@ -96,6 +96,8 @@ struct ln_dns_proxy_config {
 	enum ln_dns_block_mode block_mode;
 	unsigned int timeout_ms; /* upstream timeout; then SERVFAIL (default 4000) */
 	__u32 sock_mark;         /* SO_MARK on upstream sockets (0: none) */
+	bool cache;              /* keep answers for their TTL (ln_dns_proxy_set_cache()) */
+	__u32 cache_ttl_max;     /* keep none longer, seconds (0: 3600) */
 	const struct ln_dns_proxy_ops *ops;
 	void *ud;
 };
@@ -125,6 +127,7 @@ struct ln_dns_stats {
 	unsigned long long servfail, refused, over_share, netns;
 	unsigned long long notimp; /* NOTIMP / FORMERR to a query of another opcode or shape */
 	unsigned long long late;   /* replies to queries that had timed out (not forged) */
+	unsigned long long cached; /* answered from the answer cache (also counted answered) */
 };
 
 struct ln_dns_proxy;
@@ -138,6 +141,12 @@ void ln_dns_proxy_stats(const struct ln_dns_proxy *p, struct ln_dns_stats *out);
 /* How blocked names are answered from now on (a reload changed dns-block): 0 or -EINVAL. */
 int ln_dns_proxy_set_block_mode(struct ln_dns_proxy *p, enum ln_dns_block_mode mode);
 bool ln_dns_proxy_has_ipv6(const struct ln_dns_proxy *p);
+/*
+ * The answer cache on (@on) or off, at most @ttl_max seconds per answer; either way it
+ * starts empty (a reload: lists, servers and policy ids may have changed). 0 or -errno
+ * (then it is off).
+ */
+int ln_dns_proxy_set_cache(struct ln_dns_proxy *p, bool on, __u32 ttl_max);
 
 /*
  * Serves the netns @cookie too: its sockets made inside it, through

@@ -153,6 +153,7 @@ void dp_upstream_free(struct dp_upstream *u)
 	sd_event_source_disable_unref(u->io);
 	dp_close(u->fd);
 	free(u->buf);
+	free(u->ckey);
 	free(u);
 }
 

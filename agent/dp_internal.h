@@ -130,6 +130,10 @@ struct dp_upstream {
 	/* TCP: the message out, then the reply in */
 	__u8 *buf;
 	size_t len, off;
+	/* its key in the answer cache (dp_cache_keep()); NULL: its answer is not kept */
+	__u8 *ckey;
+	size_t ckey_len;
+	__u64 chash;
 };
 
 /* A client's TCP connection: one query at a time, in order. */
@@ -209,6 +213,7 @@ struct ln_dns_proxy {
 	struct sockaddr_storage rx_addr[DP_MMSG];
 	struct dp_tx tx;
 	struct ln_dns_answer answer;
+	struct dp_cache *cache; /* NULL: answers are not kept (dns-cache = no) */
 };
 
 /* ---- lists ---- */
@@ -248,6 +253,22 @@ static inline __u8 *dp_rx_msg(struct ln_dns_proxy *p, int i)
 int dp_udp_listener_io(sd_event_source *s, int fd, uint32_t revents, void *ud);
 int dp_slot_get(struct ln_dns_proxy *p, __u16 slot, struct ln_dns_slot *out);
 int dp_recv_batch(struct ln_dns_proxy *p, int fd);
+
+/*
+ * dns_proxy_cache.c: the answer cache. dp_cache_get() writes a kept reply to @q into
+ * @msg (the client's buffer: DP_MSG_MAX + 1 bytes) and returns its length (*record: its
+ * verdicts are due to be written again, at most once a second per entry), or 0 and
+ * keeps @q's key for dp_cache_keep(@u), whose answer dp_cache_put() then keeps, if it
+ * may be kept. Keep only replies that passed every check and are relayed as they are.
+ */
+struct dp_cache;
+int dp_cache_start(struct ln_dns_proxy *p, __u32 ttl_max);
+void dp_cache_stop(struct ln_dns_proxy *p);
+void dp_cache_flush(struct ln_dns_proxy *p);
+int dp_cache_get(struct ln_dns_proxy *p, const struct dp_dest *to, const struct ln_dns_slot *slot,
+		 __u8 *msg, size_t len, const struct ln_dns_query *q, bool *record);
+int dp_cache_keep(struct ln_dns_proxy *p, struct dp_upstream *u);
+void dp_cache_put(struct dp_upstream *u, const __u8 *msg, size_t len);
 
 /* dns_proxy_tx.c: sends queued during a batch (@msg must live until dp_tx_end()) */
 void dp_tx_begin(struct ln_dns_proxy *p);

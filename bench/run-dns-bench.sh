@@ -40,7 +40,7 @@ dns_records "$NAMES"
 echo "x.blocked.bench.test" >"$TMP/probe.txt"
 "$(command -v dnsmasq)" --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts \
 	--bind-interfaces --listen-address=$DNS4 --port=53 --pid-file="$TMP/dnsmasq.pid" \
-	--log-facility="$TMP/dnsmasq.log" "${RECORDS[@]}" \
+	--log-facility="$TMP/dnsmasq.log" --local-ttl=300 "${RECORDS[@]}" \
 	--address=/blocked.bench.test/127.0.1.99 &
 DNSMASQ_PID=$!
 ok=
@@ -51,7 +51,11 @@ for _ in $(seq 50); do
 done
 [ -n "$ok" ] || { echo "dns bench: dnsmasq did not start on $DNS4:53:" >&2; cat "$TMP/dnsmasq.log" >&2; exit 1; }
 
-start_agent() { start_agent_bin "$AGENT" --control "$TMP/control.sock" "$@"; }
+# The proxy relays every query unless CACHE=yes: the tables of section 2 measure the relay.
+start_agent() {
+	printf '[global]\ndns-cache = %s\n' "${CACHE:-no}" >"$TMP/agent.ini"
+	start_agent_bin "$AGENT" --control "$TMP/control.sock" --config "$TMP/agent.ini" "$@"
+}
 
 # "N blocked domains (B bytes) in T ms" of the agent's loaded: line -> "N B T"
 loaded() {
@@ -59,6 +63,41 @@ loaded() {
 		"$TMP/agent.err" | head -1
 }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+
+# ---- helpers of sections 2 and 2b
+measure() { dns_measure "$NAMES" "$@"; } # CONCURRENCY COUNT [in_cg]
+
+# The redirect is live: a blocked name asked from the cgroup gets NXDOMAIN from the proxy.
+check_redirect() {
+	local in out
+	in=$(in_cg "$LOAD" $DNS4 53 "$TMP/probe.txt" 20 1 | awk '/^sent/ { print $8 }')
+	out=$("$LOAD" $DNS4 53 "$TMP/probe.txt" 20 1 | awk '/^sent/ { print $8 }')
+	if [ "$in" != 20 ] || [ "$out" != 0 ]; then
+		echo "dns bench: the redirect is not in force (NXDOMAIN in cgroup $in/20, outside $out/20)" >&2
+		cat "$TMP/agent.err" >&2
+		exit 1
+	fi
+}
+
+# Saturation: dnsperf (4 clients on 2 threads, 200 queries in flight, SAT_SECS s) to
+# $DNS4:53, RUNS runs: "median_qps lost_total" (empty without dnsperf).
+saturate() { # [PREFIX...]
+	local f=$TMP/sat.txt m=$(((RUNS + 1) / 2)) i
+	command -v dnsperf >/dev/null || return 0
+	awk '{ print $1, "A" }' "$NAMES" >"$TMP/perf.txt"
+	: >"$f"
+	for i in $(seq "$RUNS"); do
+		"$@" dnsperf -s $DNS4 -p 53 -d "$TMP/perf.txt" -c 4 -T 2 -q 200 -t 2 -l "$SAT_SECS" 2>&1 |
+			awk '/Queries lost:/ { l = $3 } /Queries per second:/ { print $4, l }' >>"$f"
+	done
+	echo "$(cut -d' ' -f1 "$f" | sort -g | sed -n ${m}p) $(awk '{ l += $2 } END { print l + 0 }' "$f")"
+}
+
+# BENCH_DNS_FLOOR_ONLY=1: only section 2b (the proxy against the relay floor)
+if [ -n "${BENCH_DNS_FLOOR_ONLY:-}" ]; then
+	. bench/dns_floor.sh
+	exit 0
+fi
 
 # ---- 1. list load time and memory (first: the 1M list is reused below)
 FULL=$TMP/domains-full.txt
@@ -110,35 +149,7 @@ echo "ratio: to the empty-list agent; ms/100k: beyond it. set bytes: the agent's
 echo "the domain set; RSS +kB: VmRSS 0.3 s after ready minus the empty-list agent's."
 echo
 
-# ---- 2. the proxy against direct queries
-measure() { dns_measure "$NAMES" "$@"; } # CONCURRENCY COUNT [in_cg]
-
-# The redirect is live: a blocked name asked from the cgroup gets NXDOMAIN from the proxy.
-check_redirect() {
-	local in out
-	in=$(in_cg "$LOAD" $DNS4 53 "$TMP/probe.txt" 20 1 | awk '/^sent/ { print $8 }')
-	out=$("$LOAD" $DNS4 53 "$TMP/probe.txt" 20 1 | awk '/^sent/ { print $8 }')
-	if [ "$in" != 20 ] || [ "$out" != 0 ]; then
-		echo "dns bench: the redirect is not in force (NXDOMAIN in cgroup $in/20, outside $out/20)" >&2
-		cat "$TMP/agent.err" >&2
-		exit 1
-	fi
-}
-
-# Saturation: dnsperf (4 clients on 2 threads, 200 queries in flight, SAT_SECS s) to
-# $DNS4:53, RUNS runs: "median_qps lost_total" (empty without dnsperf).
-saturate() { # [PREFIX...]
-	local f=$TMP/sat.txt m=$(((RUNS + 1) / 2)) i
-	command -v dnsperf >/dev/null || return 0
-	awk '{ print $1, "A" }' "$NAMES" >"$TMP/perf.txt"
-	: >"$f"
-	for i in $(seq "$RUNS"); do
-		"$@" dnsperf -s $DNS4 -p 53 -d "$TMP/perf.txt" -c 4 -T 2 -q 200 -t 2 -l "$SAT_SECS" 2>&1 |
-			awk '/Queries lost:/ { l = $3 } /Queries per second:/ { print $4, l }' >>"$f"
-	done
-	echo "$(cut -d' ' -f1 "$f" | sort -g | sed -n ${m}p) $(awk '{ l += $2 } END { print l + 0 }' "$f")"
-}
-
+# ---- 2. the proxy against direct queries (its helpers are above)
 declare -A RES
 row() { # KEY LABEL LIST CONCURRENCY
 	local key=$1 label=$2 list=$3 c=$4
@@ -207,6 +218,8 @@ if [ -n "${RES[direct.sat]}" ]; then
 		printf " through the proxy %.0f qps: %.2fx (lost: direct %d, proxy %d)\n", p, p / d, dl, pl }'
 fi
 echo
+
+. bench/dns_floor.sh
 
 # ---- 3. ln_domain_set_lookup()
 echo "DNS bench: ln_domain_set_lookup() over $LOOKUP_ITERS calls (build/bench/domain_lookup_rules);"

@@ -15,6 +15,7 @@ void ln_config_init(struct ln_config *c)
 	c->dns_port = 10530;
 	c->dns_ttl_min = 30;
 	c->dns_ttl_max = 3600;
+	c->dns_cache = true;
 	c->dns_servers.system = true;
 }
 

@@ -111,4 +111,25 @@ int ln_dns_error_build(const __u8 *msg, size_t len, __u8 *out, size_t size);
 /* Sets the id of @msg (relaying an upstream reply with the client's id). 0 or -EBADMSG. */
 int ln_dns_set_id(__u8 *msg, size_t len, __u16 id);
 
+/* ---- TTLs, for the proxy's answer cache (dns_ttl.c) ---- */
+#define LN_DNS_MAX_TTLS 32 /* records of a reply the cache keeps: one with more is not kept */
+
+struct ln_dns_ttls {
+	__u32 ttl;                     /* how long the reply may be kept, seconds */
+	size_t n;
+	__u16 off[LN_DNS_MAX_TTLS];    /* where each record's TTL is in the message */
+};
+
+/*
+ * How long the reply @msg (already checked against its query) may be answered from a
+ * cache, at most @cap seconds: a NOERROR with answers for their lowest TTL; NXDOMAIN or
+ * NOERROR without answers (RFC 2308) for the lower of the authority SOA's TTL and
+ * MINIMUM. Fills @t (also where each TTL is, for ln_dns_reply_age()). Returns the TTL,
+ * 0 for a reply not to keep (TC set, another rcode, a negative reply without SOA, TTL 0),
+ * -EBADMSG or -E2BIG (more than LN_DNS_MAX_TTLS records).
+ */
+int ln_dns_reply_ttls(const __u8 *msg, size_t len, __u32 cap, struct ln_dns_ttls *t);
+/* Writes into @msg (a copy of @orig) each TTL of @t lowered by @age seconds, not below 0. */
+void ln_dns_reply_age(__u8 *msg, const __u8 *orig, const struct ln_dns_ttls *t, __u32 age);
+
 #endif /* LSNITCH_DNS_MSG_H */

@@ -369,6 +369,7 @@ static const struct ini_key global_keys[] = {
     INI_KEY("refresh", ini_uint, .once = true, CONFIG_AT(refresh_sec), .lo = 10, .hi = 86400,
 	    .unit = "seconds"),
     INI_KEY("dns", ini_bool, .once = true, CONFIG_AT(dns)),
+    INI_KEY("dns-cache", ini_bool, .once = true, CONFIG_AT(dns_cache)),
     INI_KEY("dns-block", ini_dns_block, .once = true),
     INI_KEY("dns-port", ini_uint, .once = true, CONFIG_AT(dns_port), .lo = 1024, .hi = 65000),
     INI_KEY("dns-ttl-min", ini_dns_ttl, .once = true, CONFIG_AT(dns_ttl_min), .lo = 1,

@@ -240,7 +240,8 @@ struct ln_config {
 	int dns_block;            /* enum ln_dns_block_mode value: 0 nxdomain, 1 refused, 2 zero */
 	unsigned int dns_port;    /* deprecated, ignored: the proxy's ports are kernel-chosen */
 	unsigned int dns_ttl_min; /* clamp of recorded answers, seconds (default 30) */
-	unsigned int dns_ttl_max; /* (default 3600) */
+	unsigned int dns_ttl_max; /* (default 3600); also the longest the proxy keeps an answer */
+	bool dns_cache;           /* dns-cache = yes (default): the proxy's answer cache */
 	__u32 dns_ttl_rule_id;    /* the last dns-ttl-* line, for "min above max" */
 	struct ln_prefix nat64;   /* [global] nat64-prefix; len 0: none */
 	struct ln_dns_servers dns_servers; /* default "system" */

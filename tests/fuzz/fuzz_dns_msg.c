@@ -189,6 +189,23 @@ static void check_own_replies(const struct ln_dns_query *q)
 	}
 }
 
+/* The answer cache's view of @msg: TTL offsets inside it, aging writes only there. */
+static void exercise_ttls(const uint8_t *msg, size_t len)
+{
+	static uint8_t aged[65536];
+	struct ln_dns_ttls t;
+	int rc = ln_dns_reply_ttls(msg, len, 3600, &t);
+
+	FUZZ_ASSERT(rc >= 0 || rc == -EBADMSG || rc == -E2BIG);
+	FUZZ_ASSERT(rc <= 3600 && t.n <= LN_DNS_MAX_TTLS);
+	if (rc <= 0 || len > sizeof(aged))
+		return;
+	for (size_t i = 0; i < t.n; i++)
+		FUZZ_ASSERT(t.off[i] + 4u <= len);
+	memcpy(aged, msg, len);
+	ln_dns_reply_age(aged, msg, &t, 7);
+}
+
 /* @msg read as a reply to @q: whatever it holds, the results stay in bounds. */
 static void exercise_reply(const uint8_t *msg, size_t len, const struct ln_dns_query *q)
 {
@@ -202,6 +219,7 @@ static void exercise_reply(const uint8_t *msg, size_t len, const struct ln_dns_q
 	FUZZ_ASSERT(a.n_names <= LN_DNS_MAX_CHAIN && a.n_addrs <= LN_DNS_MAX_ADDRS);
 	for (size_t i = 0; i < a.n_names; i++)
 		FUZZ_ASSERT(strlen(a.names[i]) < LN_DNS_NAME_LEN);
+	exercise_ttls(msg, len);
 }
 
 /* The question most seeds ask: www.example.com A IN. */
