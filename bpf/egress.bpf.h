@@ -135,6 +135,20 @@ LN_INLINE void ln_egress_report(struct __sk_buff *skb, const struct ln_hop *h,
 }
 
 /*
+ * A drop of @h into the flow table, with the socket's executable. A global
+ * function: the flow key is on its own frame, not on the chain below
+ * ln_egress_hop() (ln_decide() and the list lookups), which is at 512 bytes.
+ */
+__attribute__((noinline)) int ln_egress_flow(struct __sk_buff *skb, const struct ln_hop *h,
+					     const struct ln_decision *d)
+{
+	if (h && d)
+		ln_flow_count_shared(h->cg, h->policy_id, h->addr, h->port, h->proto, d,
+				     LN_FLOW_EGRESS, ln_flow_skb_exe(skb));
+	return 0;
+}
+
+/*
  * 1: @h may receive the packet, 0: drop it. A global function: the verifier
  * checks the decision once, not once per address of a route.
  */
@@ -156,8 +170,7 @@ __attribute__((noinline)) int ln_egress_hop(struct __sk_buff *skb, const struct 
 	if (d.verdict == LN_VERDICT_DENY)
 		ln_count(d.audit ? LN_CNT_AUDITED : LN_CNT_EGRESS_DROPPED);
 	if (d.verdict == LN_VERDICT_DENY && !d.audit)
-		ln_flow_count_shared(h->cg, policy_id, h->addr, h->port, h->proto, &d,
-				     LN_FLOW_EGRESS, ln_flow_skb_exe(skb));
+		ln_egress_flow(skb, h, &d);
 	if (d.log)
 		ln_egress_report(skb, h, &d);
 	return d.verdict == LN_VERDICT_DENY && !d.audit ? 0 : 1;
