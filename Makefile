@@ -185,6 +185,9 @@ $(BUILD)/tests/test_history: $(HISTORY_OBJ)
 $(BUILD)/tests/test_reload_worker: TEST_EXTRA = $(BUILD)/agent/reload_worker.o -lsystemd
 $(BUILD)/tests/test_reload_worker: $(BUILD)/agent/reload_worker.o
 
+$(BUILD)/tests/test_bound_index: TEST_EXTRA = $(BUILD)/agent/watch_index.o
+$(BUILD)/tests/test_bound_index: $(BUILD)/agent/watch_index.o
+
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librules.a $(HDRS) | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Iagent -o $@ $< $(TEST_EXTRA) $(BUILD)/librules.a \
@@ -204,6 +207,11 @@ $(BUILD)/bench/%_rules: bench/%_rules.c $(BUILD)/librules.a $(HDRS) | $(BUILD)
 $(BUILD)/bench/one_lookup: bench/one_lookup.c | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -o $@ $< -lbpf -lelf -lz
+
+# The scale bench's burst of containers reads the agent's cgroup_policy map (libbpf).
+$(BUILD)/bench/cg_burst: bench/cg_burst.c | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -o $@ $< -lbpf -lelf -lz -lpthread
 
 # The history bench writes through the agent's own history code.
 $(BUILD)/bench/history_fill: bench/history_fill.c $(HISTORY_OBJ) $(BUILD)/librules.a
