@@ -11,14 +11,15 @@
 #            lookup hits, the exe policy's value is read).
 set -u
 cd "$(dirname "$0")/.."
-. bench/agent_stats.sh
 B=build
 AGENT=${AGENT:-$B/lsnitch-agent}
 LOOP=$B/bench/connect_loop
 ITERS=${BENCH_EXE_ITERS:-200000}
 N_EXE=${BENCH_EXE_POLICIES:-100}
 
+. bench/lib.sh
 bench_setup exebench
+bench_stats_on
 
 mkdir -p "$CG/plain" "$CG/scoped" "$TMP/bin"
 cp "$LOOP" "$TMP/bin/loop-match"
@@ -30,10 +31,7 @@ cp "$LOOP" "$TMP/bin/loop-match"
 		printf '\n[policy exe-%d]\ncgroup = %s/scoped\nexe = %s\n' "$i" "$REL" "$TMP/bin/exe-$i"
 	done
 } >"$TMP/p.ini"
-"$AGENT" --cgroup "$CG" --pin-dir "/sys/fs/bpf/lsnitch-exebench-$$" --config "$TMP/p.ini" \
-	>"$TMP/agent.out" 2>"$TMP/agent.err" &
-AGENT_PID=$!
-bench_agent_wait
+start_agent_bin "$AGENT" --config "$TMP/p.ini"
 
 # measure LABEL CGROUP BINARY: kernel ns per connect-hook run of BINARY's loop in CGROUP.
 measure() {
