@@ -103,13 +103,16 @@ cost() {
 
 median() { sort -g | sed -n 2p; }
 
+# Through a pipe: gen_hosts.py opens /dev/stdout anew, which on a file truncates it.
+gen() { python3 bench/gen_hosts.py "$@" /dev/stdout | cat; } # KIND N
+
 list() { # N: the list file of the fixture
 	local n=$1
 	{
-		python3 bench/gen_hosts.py v4 "$n" /dev/stdout
-		python3 bench/gen_hosts.py v6 "$n" /dev/stdout
-		python3 bench/gen_hosts.py v4cidr $((n / 20)) /dev/stdout | sed 's/^10\./11./'
-		python3 bench/gen_hosts.py v6cidr $((n / 20)) /dev/stdout | sed 's/^2001:db8:/2001:db9:/'
+		gen v4 "$n"
+		gen v6 "$n"
+		gen v4cidr $((n / 20)) | sed 's/^10\./11./'
+		gen v6cidr $((n / 20)) | sed 's/^2001:db8:/2001:db9:/'
 	} >"$TMP/list.txt"
 }
 
