@@ -110,6 +110,14 @@ static bool parent_is_glob_parent(struct walk *wk)
 	return r != 0;
 }
 
+/* Whether cg_children may hold entries of @id: only a glob parent's entry says so. */
+static bool had_children(struct walk *wk, __u64 id)
+{
+	const struct ln_bound *b = ln_bound_find(wk->g, wk->path, wk->len);
+
+	return b && b->id == id && (b->flags & LN_CG_GLOB_PARENT);
+}
+
 /*
  * The patterns a new child of the directory being visited (cgroup @id) is
  * matched against, written before the mark that makes the programs look:
@@ -125,6 +133,9 @@ static __u32 watch_children(struct walk *wk, __u64 id)
 	bool grand = n > 0 && !ln_unit_home_below(wk->m, wk->path) &&
 		     !ln_guard_gate_below(wk->m, wk->path);
 
+	/* A leaf, the common case: nothing to write, nothing written before to take back. */
+	if (!n && !had_children(wk, id))
+		return 0;
 	/* Before the entry the programs look at first: what a new child's new child is. */
 	for (__u32 i = 0; i < LN_CG_PATTERNS; i++) {
 		__u64 key = LN_CG_GRAND_KEY(id, i);

@@ -29,11 +29,18 @@ static bool is_under(const char *path, const char *top)
 	return !n || (!strncmp(path, top, n) && (!path[n] || path[n] == '/'));
 }
 
-/* A cgroup's patterns for its new children and their new children go with it. */
-static void children_forget(struct ln_generation *g, __u64 id)
+/*
+ * A cgroup's patterns for its new children and their new children go with it.
+ * They exist only while its entry has LN_CG_GLOB_PARENT (watch.c writes them
+ * only then, and a failed entry takes them back), so only such an entry pays
+ * the deletes.
+ */
+static void children_forget(struct ln_generation *g, __u64 id, __u32 flags)
 {
 	int fd = bpf_map__fd(g->skel->maps.cg_children);
 
+	if (!(flags & LN_CG_GLOB_PARENT))
+		return;
 	bpf_map_delete_elem(fd, &id);
 	for (__u32 i = 0; i < LN_CG_PATTERNS; i++)
 		bpf_map_delete_elem(fd, &(__u64){ LN_CG_GRAND_KEY(id, i) });
@@ -42,7 +49,7 @@ static void children_forget(struct ln_generation *g, __u64 id)
 void ln_bound_remove(struct ln_generation *g, struct ln_watch_stats *st, struct ln_bound *b)
 {
 	bpf_map_delete_elem(bpf_map__fd(g->skel->maps.cgroup_policy), &b->id);
-	children_forget(g, b->id);
+	children_forget(g, b->id, b->flags);
 	if (b->flags & LN_CG_UNBOUND)
 		st->seen++;
 	else
@@ -95,23 +102,20 @@ int ln_bound_set(struct ln_manager *m, struct ln_generation *g, struct ln_watch_
 			return 0;
 		if (b->id != id) { /* the same path made again: the old id is gone */
 			bpf_map_delete_elem(fd, &b->id);
-			children_forget(g, b->id);
+			children_forget(g, b->id, b->flags);
 		}
 	} else if ((r = bound_room(g, path, &copy)) < 0) {
 		return r;
 	}
 	if (bpf_map_update_elem(fd, &id, &v, BPF_ANY) < 0) {
 		r = -errno;
-		free(copy);
-		if (b)
-			ln_bound_remove(g, st, b);
-		return r;
+		goto fail;
 	}
 	if (!b) {
 		if (ln_bound_index_add(g->bound_index, copy, g->n_bound) < 0) {
 			bpf_map_delete_elem(fd, &id);
-			free(copy);
-			return -ENOMEM;
+			r = -ENOMEM;
+			goto fail;
 		}
 		b = &g->bound[g->n_bound++];
 		b->path = copy;
@@ -127,6 +131,12 @@ int ln_bound_set(struct ln_manager *m, struct ln_generation *g, struct ln_watch_
 		ln_cgroup_remember(m, id, path);
 	}
 	return 0;
+fail:
+	free(copy);
+	children_forget(g, id, v.flags); /* what watch.c wrote for it, with no entry saying so */
+	if (b)
+		ln_bound_remove(g, st, b);
+	return r;
 }
 
 bool ln_bound_mark_stale(struct ln_generation *g, const char *top)
