@@ -187,6 +187,8 @@ $(BUILD)/tests/test_reload_worker: $(BUILD)/agent/reload_worker.o
 
 $(BUILD)/tests/test_bound_index: TEST_EXTRA = $(BUILD)/agent/watch_index.o
 $(BUILD)/tests/test_bound_index: $(BUILD)/agent/watch_index.o
+$(BUILD)/tests/test_watch_wd: TEST_EXTRA = $(BUILD)/agent/watch_wd.o
+$(BUILD)/tests/test_watch_wd: $(BUILD)/agent/watch_wd.o
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librules.a $(HDRS) | $(BUILD)
 	$(call msg,CC,$@)

@@ -454,7 +454,7 @@ int ln_watch_start(struct ln_manager *m, ln_watch_report_fn report, struct ln_er
 	wk->st = &st;
 	reconcile(wk, "");
 	free(wk);
-	if (!w->wds.n || w->wds.v[0].path[0]) { /* the root is watched first */
+	if (!w->wds.n || !w->wds.v[0].path || w->wds.v[0].path[0]) { /* the root first */
 		r = st.unwatched ? -st.unwatched_errno : -ENOENT;
 		/* ln_watch_stop() frees it */
 		return ln_err(err, r, "%s: cannot watch: %s", m->cg2_root, strerror(-r));

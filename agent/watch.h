@@ -13,10 +13,11 @@ struct ln_wd {
 	char *path; /* relative to the cgroup2 root; "" for the root */
 };
 
-/* Sorted by wd (the kernel hands them out increasing). */
+/* Sorted by wd (the kernel hands them out increasing); a removed one leaves a gap (path NULL). */
 struct ln_wd_table {
 	struct ln_wd *v;
 	size_t n, cap;
+	size_t dead; /* gaps among the n */
 };
 
 /* The directory @wd watches, or NULL. */
