@@ -12,11 +12,10 @@
 # BENCH_AGENT_BASE (another agent binary, measured the same way: "before").
 # Then the curves: connect4 and sendmsg4, a repeated destination (cached) and a new
 # port each call, against the floor, as the list grows (BENCH_CURVE_SIZES, 10k 100k
-# 1M; BENCH_VERDICT_10M=1 adds 10M, refused today: a list file holds 4,194,303 lines),
+# 1M; BENCH_VERDICT_10M=1 adds 10M, refused today: a list file holds 4,194,303 lines)
 # with 1000 policies and 10,000 cgroups; as policies grow (1, 100, 1000) and as bound
-# cgroups grow (10,
-# 1000, 10,000: BENCH_CURVE_POLICIES, BENCH_CURVE_CGROUPS), at BENCH_CURVE_N (100k)
-# entries. BENCH_VERDICT_CURVE=0: no curves.
+# cgroups grow (10, 1000, 10,000: BENCH_CURVE_POLICIES, BENCH_CURVE_CGROUPS), at
+# BENCH_CURVE_N (100k) entries. BENCH_VERDICT_CURVE=0: no curves.
 # Connects only to 127.0.0.1 and ::1 (UDP; sends stay on loopback).
 set -u
 cd "$(dirname "$0")/.."
