@@ -192,6 +192,11 @@ $(BUILD)/tests/test_tracefs: $(BUILD)/agent/tracefs.o
 $(BUILD)/tests/test_list_change: TEST_EXTRA = $(BUILD)/agent/list_change.o
 $(BUILD)/tests/test_list_change: $(BUILD)/agent/list_change.o
 
+$(BUILD)/tests/test_bound_index: TEST_EXTRA = $(BUILD)/agent/watch_index.o
+$(BUILD)/tests/test_bound_index: $(BUILD)/agent/watch_index.o
+$(BUILD)/tests/test_watch_wd: TEST_EXTRA = $(BUILD)/agent/watch_wd.o
+$(BUILD)/tests/test_watch_wd: $(BUILD)/agent/watch_wd.o
+
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librules.a $(HDRS) | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Iagent -o $@ $< $(TEST_EXTRA) $(BUILD)/librules.a \
@@ -211,6 +216,11 @@ $(BUILD)/bench/%_rules: bench/%_rules.c $(BUILD)/librules.a $(HDRS) | $(BUILD)
 $(BUILD)/bench/one_lookup: bench/one_lookup.c | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -o $@ $< -lbpf -lelf -lz
+
+# The scale bench's burst of containers reads the agent's cgroup_policy map (libbpf).
+$(BUILD)/bench/cg_burst: bench/cg_burst.c | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -o $@ $< -lbpf -lelf -lz -lpthread
 
 # The history bench writes through the agent's own history code.
 $(BUILD)/bench/history_fill: bench/history_fill.c $(HISTORY_OBJ) $(BUILD)/librules.a

@@ -28,6 +28,7 @@ struct bpf_link;
 struct ring_buffer;
 struct ln_dns_proxy;
 struct ln_name_cache;
+struct ln_bound_index;
 struct ln_control;
 struct ln_watch;
 struct ln_flows;
@@ -75,6 +76,7 @@ struct ln_generation {
 	struct lsnitch_bpf *skel;
 	struct ln_bound *bound; /* the cgroups its cgroup_policy map holds */
 	size_t n_bound, cap_bound;
+	struct ln_bound_index *bound_index; /* bound by path (watch_index.c) */
 	double load_ms;         /* parse + compile + fill */
 	struct ln_exe_table exe; /* exe= paths resolved into its exe_policy map (exe_watch.c) */
 	struct ln_config_val *config_mm; /* the config map, mmapped: generation */

@@ -20,6 +20,7 @@
 #include "flows.h"
 #include "list_slots.h"
 #include "lsnitch.skel.h"
+#include "watch.h"
 
 #define LN_CGROUP_SLOTS_MIN 1024   /* room for cgroups that appear later */
 #define LN_CGROUP_SLOTS_GLOB 16384 /* with globs or units: one entry per container */
@@ -247,6 +248,7 @@ void ln_generation_free(struct ln_generation *g)
 	for (size_t i = 0; i < g->n_bound; i++)
 		free(g->bound[i].path);
 	free(g->bound);
+	ln_bound_index_free(g->bound_index);
 	ln_compiled_free(&g->cc);
 	if (g->cfg) {
 		ln_config_free(g->cfg);

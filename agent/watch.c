@@ -50,65 +50,16 @@ struct walk {
 
 /* ---- what a generation has bound ---- */
 
-static struct ln_bound *bound_find_n(struct ln_generation *g, const char *path, size_t len)
-{
-	for (size_t i = 0; i < g->n_bound; i++)
-		if (!strncmp(g->bound[i].path, path, len) && !g->bound[i].path[len])
-			return &g->bound[i];
-	return NULL;
-}
-
-/* Whether @path is @top or below it ("" is above everything). */
-static bool is_under(const char *path, const char *top)
-{
-	size_t n = strlen(top);
-
-	return !n || (!strncmp(path, top, n) && (!path[n] || path[n] == '/'));
-}
-
 /* Whether a proper ancestor of @path is bound to @policy_id. */
 static bool ancestor_bound_to(struct ln_generation *g, const char *path, __u32 policy_id)
 {
 	for (const char *s = strchr(path, '/'); s; s = strchr(s + 1, '/')) {
-		const struct ln_bound *b = bound_find_n(g, path, s - path);
+		const struct ln_bound *b = ln_bound_find(g, path, s - path);
 
 		if (b && !(b->flags & LN_CG_UNBOUND) && b->policy_id == policy_id)
 			return true;
 	}
 	return false;
-}
-
-/* A cgroup's patterns for its new children and their new children go with it. */
-static void children_forget(struct ln_generation *g, __u64 id)
-{
-	int fd = bpf_map__fd(g->skel->maps.cg_children);
-
-	bpf_map_delete_elem(fd, &id);
-	for (__u32 i = 0; i < LN_CG_PATTERNS; i++)
-		bpf_map_delete_elem(fd, &(__u64){ LN_CG_GRAND_KEY(id, i) });
-}
-
-static void bound_remove(struct walk *wk, struct ln_bound *b)
-{
-	struct ln_generation *g = wk->g;
-
-	bpf_map_delete_elem(bpf_map__fd(g->skel->maps.cgroup_policy), &b->id);
-	children_forget(g, b->id);
-	if (b->flags & LN_CG_UNBOUND)
-		wk->st->seen++;
-	else
-		wk->st->unbound++;
-	free(b->path);
-	*b = g->bound[--g->n_bound];
-}
-
-size_t ln_bound_count(const struct ln_generation *g)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < g->n_bound; i++)
-		n += !(g->bound[i].flags & LN_CG_UNBOUND);
-	return n;
 }
 
 static void note_failure(struct ln_watch_stats *st, const char *path, int r)
@@ -117,61 +68,6 @@ static void note_failure(struct ln_watch_stats *st, const char *path, int r)
 		st->fail_errno = -r;
 		snprintf(st->fail_path, sizeof(st->fail_path), "%.255s", path);
 	}
-}
-
-/* Give @path (cgroup @id) the entry @v: a binding, or a mark (LN_CG_UNBOUND). */
-static int bound_set(struct walk *wk, const char *path, __u64 id, struct ln_cgroup_val v)
-{
-	struct ln_generation *g = wk->g;
-	int fd = bpf_map__fd(g->skel->maps.cgroup_policy);
-	struct ln_bound *b = bound_find_n(g, path, strlen(path));
-	char *copy = NULL;
-
-	if (b) {
-		b->stale = false;
-		if (b->id == id && b->policy_id == v.policy_id && b->flags == v.flags)
-			return 0;
-		if (b->id != id) { /* the same path made again: the old id is gone */
-			bpf_map_delete_elem(fd, &b->id);
-			children_forget(g, b->id);
-		}
-	} else {
-		if (g->n_bound == g->cap_bound) {
-			size_t cap = g->cap_bound ? g->cap_bound * 2 : 16;
-			struct ln_bound *nb = realloc(g->bound, cap * sizeof(*nb));
-
-			if (!nb)
-				return -ENOMEM;
-			g->bound = nb;
-			g->cap_bound = cap;
-		}
-		copy = strdup(path);
-		if (!copy)
-			return -ENOMEM;
-	}
-	if (bpf_map_update_elem(fd, &id, &v, BPF_ANY) < 0) {
-		int r = -errno;
-
-		free(copy);
-		if (b)
-			bound_remove(wk, b);
-		return r;
-	}
-	if (!b) {
-		b = &g->bound[g->n_bound++];
-		b->path = copy;
-		b->stale = false;
-	}
-	b->id = id;
-	b->policy_id = v.policy_id;
-	b->flags = v.flags;
-	if (v.flags & LN_CG_UNBOUND) {
-		wk->st->seen++;
-	} else {
-		wk->st->bound++;
-		ln_cgroup_remember(wk->m, id, path);
-	}
-	return 0;
 }
 
 static bool unit_match(const char *unit, const char *path, void *ud)
@@ -214,6 +110,14 @@ static bool parent_is_glob_parent(struct walk *wk)
 	return r != 0;
 }
 
+/* Whether cg_children may hold entries of @id: only a glob parent's entry says so. */
+static bool had_children(struct walk *wk, __u64 id)
+{
+	const struct ln_bound *b = ln_bound_find(wk->g, wk->path, wk->len);
+
+	return b && b->id == id && (b->flags & LN_CG_GLOB_PARENT);
+}
+
 /*
  * The patterns a new child of the directory being visited (cgroup @id) is
  * matched against, written before the mark that makes the programs look:
@@ -229,6 +133,9 @@ static __u32 watch_children(struct walk *wk, __u64 id)
 	bool grand = n > 0 && !ln_unit_home_below(wk->m, wk->path) &&
 		     !ln_guard_gate_below(wk->m, wk->path);
 
+	/* A leaf, the common case: nothing to write, nothing written before to take back. */
+	if (!n && !had_children(wk, id))
+		return 0;
 	/* Before the entry the programs look at first: what a new child's new child is. */
 	for (__u32 i = 0; i < LN_CG_PATTERNS; i++) {
 		__u64 key = LN_CG_GRAND_KEY(id, i);
@@ -303,12 +210,12 @@ static void consider(struct walk *wk, __u64 id)
 		v.flags |= LN_CG_UNBOUND;
 	ln_guard_entry(wk->m, wk->g, wk->path, &v);
 	if (!b && !v.flags) {
-		old = bound_find_n(wk->g, wk->path, wk->len);
+		old = ln_bound_find(wk->g, wk->path, wk->len);
 		if (old)
-			bound_remove(wk, old);
+			ln_bound_remove(wk->g, wk->st, old);
 		return;
 	}
-	r = bound_set(wk, wk->path, id, v);
+	r = ln_bound_set(wk->m, wk->g, wk->st, wk->path, id, v);
 	if (r < 0)
 		note_failure(wk->st, wk->path, r);
 }
@@ -383,23 +290,15 @@ static void walk_dir(struct walk *wk, int dfd)
  */
 static void reconcile(struct walk *wk, const char *top)
 {
-	struct ln_generation *g = wk->g;
-	size_t i;
+	bool all = ln_bound_mark_stale(wk->g, top);
 	int fd;
 
-	for (i = 0; i < g->n_bound; i++)
-		g->bound[i].stale = is_under(g->bound[i].path, top);
 	wk->len = snprintf(wk->path, sizeof(wk->path), "%s", top);
 	fd = openat(wk->m->cg2_fd, *top ? top : ".",
 		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd >= 0)
 		walk_dir(wk, fd);
-	for (i = 0; i < g->n_bound;) {
-		if (g->bound[i].stale)
-			bound_remove(wk, &g->bound[i]); /* moves the last one here */
-		else
-			i++;
-	}
+	ln_bound_drop_stale(wk->g, wk->st, top, all);
 }
 
 int ln_bindings_scan(struct ln_manager *m, struct ln_generation *g, struct ln_error *err)
@@ -555,7 +454,7 @@ int ln_watch_start(struct ln_manager *m, ln_watch_report_fn report, struct ln_er
 	wk->st = &st;
 	reconcile(wk, "");
 	free(wk);
-	if (!w->wds.n || w->wds.v[0].path[0]) { /* the root is watched first */
+	if (!w->wds.n || !w->wds.v[0].path || w->wds.v[0].path[0]) { /* the root first */
 		r = st.unwatched ? -st.unwatched_errno : -ENOENT;
 		/* ln_watch_stop() frees it */
 		return ln_err(err, r, "%s: cannot watch: %s", m->cg2_root, strerror(-r));

@@ -36,7 +36,9 @@ int ln_wd_set(struct ln_wd_table *w, int wd, const char *path)
 	if (!p)
 		return -ENOMEM;
 	if (i < w->n && w->v[i].wd == wd) {
-		/* the same directory seen again, maybe renamed */
+		/* the same directory seen again, maybe renamed; or a wd handed out again */
+		if (!w->v[i].path)
+			w->dead--;
 		free(w->v[i].path);
 		w->v[i].path = p;
 		return 0;
@@ -59,15 +61,32 @@ int ln_wd_set(struct ln_wd_table *w, int wd, const char *path)
 	return 0;
 }
 
+/* Drops the gaps ln_wd_del() left, keeping the order. */
+static void compact(struct ln_wd_table *w)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < w->n; i++)
+		if (w->v[i].path)
+			w->v[k++] = w->v[i];
+	w->n = k;
+	w->dead = 0;
+}
+
+/*
+ * A gap rather than a move of every later entry (the oldest containers go
+ * first, at the front): squeezed out once gaps are half the table.
+ */
 void ln_wd_del(struct ln_wd_table *w, int wd)
 {
 	size_t i = wd_pos(w, wd);
 
-	if (i >= w->n || w->v[i].wd != wd)
+	if (i >= w->n || w->v[i].wd != wd || !w->v[i].path)
 		return;
 	free(w->v[i].path);
-	memmove(&w->v[i], &w->v[i + 1], (w->n - i - 1) * sizeof(*w->v));
-	w->n--;
+	w->v[i].path = NULL;
+	if (++w->dead * 2 > w->n)
+		compact(w);
 }
 
 void ln_wd_free(struct ln_wd_table *w)
@@ -76,5 +95,5 @@ void ln_wd_free(struct ln_wd_table *w)
 		free(w->v[i].path);
 	free(w->v);
 	w->v = NULL;
-	w->n = w->cap = 0;
+	w->n = w->cap = w->dead = 0;
 }

@@ -5,8 +5,8 @@
  * With "send", sendto()s one byte N times from an unconnected UDP socket
  * instead (each runs the sendmsg hook; loopback only). With "spread", each
  * connect() goes to another port (PORT + i % 50000): no two calls in a row ask
- * the same question, so no verdict cache can answer.
- * Usage: connect_loop ADDR PORT ITERATIONS [send|spread]
+ * the same question, so no verdict cache can answer; "send-spread": sendto()s so.
+ * Usage: connect_loop ADDR PORT ITERATIONS [send|spread|send-spread]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,13 +27,14 @@ int main(int argc, char **argv)
 	socklen_t len;
 	int fd, send, spread, port;
 
-	if (argc != 4 && !(argc == 5 && (!strcmp(argv[4], "send") || !strcmp(argv[4], "spread")))) {
-		fprintf(stderr, "usage: %s ADDR PORT ITERATIONS [send|spread]\n", argv[0]);
+	send = argc == 5 && (!strcmp(argv[4], "send") || !strcmp(argv[4], "send-spread"));
+	spread = argc == 5 && (!strcmp(argv[4], "spread") || !strcmp(argv[4], "send-spread"));
+	if (argc != 4 && !(argc == 5 && (send || spread))) {
+		fprintf(stderr, "usage: %s ADDR PORT ITERATIONS [send|spread|send-spread]\n",
+			argv[0]);
 		return 2;
 	}
 	iters = atol(argv[3]);
-	send = argc == 5 && !strcmp(argv[4], "send");
-	spread = argc == 5 && !strcmp(argv[4], "spread");
 	port = atoi(argv[2]);
 	if (inet_pton(AF_INET, argv[1], &sin->sin_addr) == 1) {
 		sin->sin_family = AF_INET;

@@ -21,8 +21,9 @@
 # kernel), and a flood of denials: connects/s, events that reach the agent,
 # status latency. The exe part (bench/run-exe-bench.sh): what 100 exe policies in a
 # scope add to a verdict. The packet part (bench/run-packet-bench.sh): what the global
-# packet-socket program costs every syscall and socket() where it is in use.
-# BENCH_PARTS="connect dns egress deny asker cgroup exe unix history lists packet verdict reload"
+# packet-socket program costs every syscall and socket() where it is in use. The scale part
+# (bench/run-scale-bench.sh): 10,000 containers appearing under a glob policy in 10 s.
+# BENCH_PARTS="connect dns egress deny asker cgroup exe unix history lists packet verdict reload scale"
 # (default);
 # LSN_BENCH_AGENT: another agent binary to measure (e.g. an older build).
 set -u
@@ -35,15 +36,15 @@ LOOP=$B/bench/connect_loop
 ITERS=${BENCH_ITERS:-300000}
 SIZES=${BENCH_SIZES:-"0 10000 1000000"}
 KINDS=${BENCH_KINDS:-"v4 v4cidr v6 v6cidr"}
-PARTS=${BENCH_PARTS:-"connect dns egress deny asker cgroup exe unix history lists packet verdict reload"}
+PARTS=${BENCH_PARTS:-"connect dns egress deny asker cgroup exe unix history lists packet verdict reload scale"}
 want() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 # One agent at a time (DNS proxy ports, machine-wide BPF stats): wait for tests.
 BENCH_NAME=main
 . bench/lib.sh
-OLD_STATS=$(sysctl -n kernel.bpf_stats_enabled)
-bench_cleanup_more() { sysctl -qw kernel.bpf_stats_enabled="$OLD_STATS"; }
-sysctl -qw kernel.bpf_stats_enabled=1
+bench_stats_on
+# the parts' own scripts: fd 9 holds the lock, they must not take it again
+export LSN_BENCH_LOCKED=1
 
 ns_per() { "$@" | awk '{ print $1 }'; }
 
@@ -52,16 +53,6 @@ median3() {
 	local a b c
 	a=$(ns_per "$@"); b=$(ns_per "$@"); c=$(ns_per "$@")
 	printf '%s\n%s\n%s\n' "$a" "$b" "$c" | sort -g | sed -n 2p
-}
-
-prog_stats() { # prints "run_time_ns run_cnt" of ln_connect4 + ln_connect6
-	bpftool -j prog show 2>/dev/null | python3 -c '
-import json, sys
-t = c = 0
-for p in json.load(sys.stdin):
-    if p.get("name") in ("ln_connect4", "ln_connect6"):
-        t += p.get("run_time_ns", 0); c += p.get("run_cnt", 0)
-print(t, c)'
 }
 
 map_bytes() { # memlock of lsnitch list maps
@@ -114,16 +105,6 @@ connect_bench() {
 	echo "load ms: compile, BPF load, fill (not reading the file); ms/100k: beyond the empty list."
 }
 
-unix_prog_stats() { # "run_time_ns run_cnt" of ln_connect_unix
-	bpftool -j prog show 2>/dev/null | python3 -c '
-import json, sys
-t = c = 0
-for p in json.load(sys.stdin):
-    if p.get("name") == "ln_connect_unix":
-        t += p.get("run_time_ns", 0); c += p.get("run_cnt", 0)
-print(t, c)'
-}
-
 # The resolver-socket program's cost per unix connect() from a guarded process: a path not
 # on the list (the common case: D-Bus, journald, X11) and a listed one (refused).
 unix_bench() {
@@ -140,11 +121,11 @@ unix_bench() {
 		stop_agent
 		return 0
 	fi
-	read -r t0 c0 < <(unix_prog_stats)
+	read -r t0 c0 < <(prog_stats ln_connect_unix)
 	inside=$(median3 in_cg "$loop" "$other" "$ITERS")
-	read -r t1 c1 < <(unix_prog_stats)
+	read -r t1 c1 < <(prog_stats ln_connect_unix)
 	listed_ns=$(median3 in_cg "$loop" "$listed" "$ITERS")
-	read -r t2 c2 < <(unix_prog_stats)
+	read -r t2 c2 < <(prog_stats ln_connect_unix)
 	refused=$(in_cg "$loop" "$listed" 1000 | awk '{ print $3 }')
 	stop_agent
 	echo "resolver sockets: $ITERS unix datagram connect() calls per run, median of 3"
@@ -191,58 +172,28 @@ deny_bench() {
 		"$((i / 5)) event lines/s reached the agent's output; status ms:$lat"
 }
 
-if want deny; then
-	deny_bench
-	echo
-fi
-if want connect; then
-	connect_bench
-	echo
-fi
-if want dns; then
-	# fd 9 holds the lock: the DNS part must not take it again
-	LSN_BENCH_LOCKED=1 bench/run-dns-bench.sh || exit 1
-	echo
-	# DNS in network namespaces: the proxy there, the first-query delay
-	LSN_BENCH_LOCKED=1 bench/run-dns-netns-bench.sh || exit 1
-fi
-if want egress; then
-	echo
-	LSN_BENCH_LOCKED=1 bench/run-egress-bench.sh || exit 1
-fi
-if want asker; then
-	echo
-	LSN_BENCH_LOCKED=1 bench/run-dns-asker-bench.sh || exit 1
-fi
-if want cgroup; then
-	echo
-	LSN_BENCH_LOCKED=1 bench/run-cgroup-bench.sh || exit 1
-fi
-if want exe; then
-	echo
-	LSN_BENCH_LOCKED=1 bench/run-exe-bench.sh || exit 1
-fi
-if want history; then
-	echo
-	LSN_BENCH_LOCKED=1 bench/run-history-bench.sh || exit 1
-fi
-if want unix; then
-	echo
-	unix_bench
-fi
-if want lists; then
-	echo
-	BUILD=$B bench/run-lists-bench.py || exit 1
-fi
-if want packet; then
-	echo
-	LSN_BENCH_LOCKED=1 bench/run-packet-bench.sh || exit 1
-fi
-if want verdict; then
-	echo
-	LSN_BENCH_LOCKED=1 bench/run-verdict-bench.sh || exit 1
-fi
-if want reload; then
-	echo
-	LSN_BENCH_LOCKED=1 bench/run-reload-bench.sh || exit 1
-fi
+# Each part wanted, in this order, a blank line between two.
+SEP=
+part() { # NAME COMMAND...
+	want "$1" || return 0
+	shift
+	[ -z "$SEP" ] || echo
+	SEP=1
+	"$@" || exit 1
+}
+part deny deny_bench
+part connect connect_bench
+part dns bench/run-dns-bench.sh
+# DNS in network namespaces: the proxy there, the first-query delay
+part dns bench/run-dns-netns-bench.sh
+part egress bench/run-egress-bench.sh
+part asker bench/run-dns-asker-bench.sh
+part cgroup bench/run-cgroup-bench.sh
+part exe bench/run-exe-bench.sh
+part history bench/run-history-bench.sh
+part unix unix_bench
+part lists env BUILD=$B bench/run-lists-bench.py
+part packet bench/run-packet-bench.sh
+part verdict bench/run-verdict-bench.sh
+part reload bench/run-reload-bench.sh
+part scale bench/run-scale-bench.sh

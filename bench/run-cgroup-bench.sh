@@ -12,14 +12,15 @@
 # 127.0.0.1:9 (TCP, refused: no packet leaves the host).
 set -u
 cd "$(dirname "$0")/.."
-. bench/agent_stats.sh
 B=build
 AGENT=${AGENT:-$B/lsnitch-agent}
 LOOP=$B/bench/connect_loop
 ROUNDS=${BENCH_CG_ROUNDS:-300}
 RESTART=tests/e2e/cg_restart.py
 
+. bench/lib.sh
 bench_setup cgbench
+bench_stats_on
 
 mkdir -p "$CG/ctr-fast"
 cat >"$TMP/p.ini" <<EOF
@@ -27,10 +28,7 @@ cat >"$TMP/p.ini" <<EOF
 cgroup = $REL/ctr-*
 default = allow
 EOF
-"$AGENT" --cgroup "$CG" --pin-dir "/sys/fs/bpf/lsnitch-cgbench-$$" --config "$TMP/p.ini" \
-	>"$TMP/agent.out" 2>"$TMP/agent.err" &
-AGENT_PID=$!
-bench_agent_wait
+start_agent_bin "$AGENT" --config "$TMP/p.ini"
 
 # measure LABEL CMD...: kernel ns per connect-hook run while CMD runs.
 measure() {

@@ -9,6 +9,7 @@
 # beside a no-op program whose time is the floor the stats themselves cost.
 # Uses the e2e helpers (tests/e2e/lib.sh): its own cgroup and netns only,
 # everything removed on exit. Called by run-bench.sh, or alone as root.
+. "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/../tests/e2e/lib.sh"
 
 SECS=${BENCH_EGRESS_SECS:-2}
@@ -16,22 +17,8 @@ ROUNDS=${BENCH_EGRESS_ROUNDS:-5}
 LOAD=$LSN_ROOT/build/bench/netload
 EG=$LSN_E2E_DIR/egress.py
 
-if [ -z "${LSN_BENCH_LOCKED:-}" ]; then
-	exec 9>/tmp/lsnitch-e2e.lock
-	flock 9
-fi
 [ -x "$LOAD" ] || die "$LOAD is missing: run make"
-lsn_setup
-OLD_STATS=$(sysctl -n kernel.bpf_stats_enabled)
-# Ours first, then lib.sh's cleanup, with the exit status it would have seen.
-bench_cleanup() {
-	local rc=$?
-	sysctl -qw kernel.bpf_stats_enabled="$OLD_STATS"
-	(exit "$rc")
-	lsn_cleanup
-}
-trap bench_cleanup EXIT
-sysctl -qw kernel.bpf_stats_enabled=0
+bench_e2e_setup
 
 read -r PT PU <<<"$(pick_ports 2)" || die "no free ports"
 setup_netns
@@ -53,7 +40,6 @@ EOF
 
 tcp_run() { in_cg "$CG/guard" "$LOAD" tcp-send "$NS4" "$PT" "$SECS" | awk '{ print $1 }'; }
 udp_run() { in_cg "$CG/guard" "$LOAD" udp-send "$NS4" "$PU" "$SECS" 1400 | awk '{ print $1 }'; }
-median() { printf '%s\n' "$@" | sort -g | sed -n "$((($# + 1) / 2))p"; }
 
 # "run_time_ns run_cnt" of program @1: an id, or "agent" for the agent's ln_egress.
 prog_stats() {

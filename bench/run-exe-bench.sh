@@ -17,7 +17,6 @@
 # in the same run (the two agents take turns, each against its own plain scope).
 set -u
 cd "$(dirname "$0")/.."
-. bench/agent_stats.sh
 B=build
 AGENT=${AGENT:-$B/lsnitch-agent}
 BASE=${BENCH_EXE_BASE:-}
@@ -25,7 +24,9 @@ LOOP=$B/bench/connect_loop
 ITERS=${BENCH_EXE_ITERS:-200000}
 N_EXE=${BENCH_EXE_POLICIES:-100}
 
+. bench/lib.sh
 bench_setup exebench
+bench_stats_on
 
 mkdir -p "$CG/plain" "$CG/scoped" "$TMP/bin"
 cp "$LOOP" "$TMP/bin/loop-match"
@@ -37,12 +38,7 @@ cp "$LOOP" "$TMP/bin/loop-match"
 		printf '\n[policy exe-%d]\ncgroup = %s/scoped\nexe = %s\n' "$i" "$REL" "$TMP/bin/exe-$i"
 	done
 } >"$TMP/p.ini"
-start() { # BINARY
-	"$1" --cgroup "$CG" --pin-dir "/sys/fs/bpf/lsnitch-exebench-$$" --config "$TMP/p.ini" \
-		--history none >"$TMP/agent.out" 2>"$TMP/agent.err" &
-	AGENT_PID=$!
-	bench_agent_wait
-}
+start() { start_agent_bin "$1" --config "$TMP/p.ini" --history none; } # BINARY
 
 # measure LABEL CGROUP BINARY [spread]: kernel ns per connect-hook run of BINARY's loop in CGROUP.
 measure() {
@@ -68,9 +64,7 @@ round() { # LABEL BINARY
 		measure "$1/match-new" scoped "$TMP/bin/loop-match" spread
 	} >>"$TMP/res"
 	grep -q 'policy=match\|^deny' "$TMP/agent.out" && { echo "bench: unexpected events" >&2; exit 1; }
-	kill "$AGENT_PID"
-	wait "$AGENT_PID" 2>/dev/null
-	AGENT_PID=
+	stop_agent
 }
 # Interleaved, three rounds each: the median damps a 2-core machine's noise.
 : >"$TMP/res"

@@ -11,6 +11,10 @@
 set -u
 cd "$(dirname "$0")/.."
 B=${BUILD:-build}
+# start_agent_bin, stop_agent, prog_stats (this agent's own programs); the set-up below is this
+# script's own (HIST_DB_ONLY runs without the lock and the kernel)
+. bench/lib.sh
+BENCH_NAME=history
 AGENT=$B/lsnitch-agent
 LOOP=$B/bench/connect_loop
 FILL=$B/bench/history_fill
@@ -31,6 +35,7 @@ CG2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
 [ -n "$CG2" ] || { echo "bench: no cgroup2 mount" >&2; exit 1; }
 CG=$CG2/lsnitch-bench-hist-$$
 TMP=$(mktemp -d /tmp/lsnitch-bench-hist.XXXXXX)
+PIN=/sys/fs/bpf/lsnitch-bench-hist-$$
 AGENT_PID=
 OLD_STATS=$(sysctl -n kernel.bpf_stats_enabled)
 
@@ -44,16 +49,6 @@ trap cleanup EXIT INT TERM
 [ -n "$DB_ONLY" ] || mkdir "$CG"
 [ -n "$DB_ONLY" ] || sysctl -qw kernel.bpf_stats_enabled=1
 in_cg() { sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG" "$@"; }
-
-prog_stats() { # "run_time_ns run_cnt" of ln_connect4 + ln_connect6
-	bpftool -j prog show 2>/dev/null | python3 -c '
-import json, sys
-t = c = 0
-for p in json.load(sys.stdin):
-    if p.get("name") in ("ln_connect4", "ln_connect6"):
-        t += p.get("run_time_ns", 0); c += p.get("run_cnt", 0)
-print(t, c)'
-}
 
 start_agent() { start_agent_bin "$AGENT" --control "$TMP/ctl.sock" "$@"; }
 

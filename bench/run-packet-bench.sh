@@ -9,6 +9,7 @@
 # run (rounds alternate, medians), then the program's kernel time per run
 # (run_time_ns / run_cnt, kernel.bpf_stats_enabled=1 only for that part).
 # Uses the e2e helpers (tests/e2e/lib.sh): its own cgroups only, removed on exit.
+. "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/../tests/e2e/lib.sh"
 
 ROUNDS=${BENCH_PACKET_ROUNDS:-3}
@@ -19,22 +20,9 @@ NPKT=${BENCH_PACKET_PACKETS:-2000}
 LOOP=$LSN_ROOT/build/bench/socket_loop
 CLI=$LSN_ROOT/build/lsnitch
 
-if [ -z "${LSN_BENCH_LOCKED:-}" ]; then
-	exec 9>/tmp/lsnitch-e2e.lock
-	flock 9
-fi
 [ -x "$LOOP" ] || die "$LOOP is missing: run make"
-lsn_setup
+bench_e2e_setup
 make_cg guard/deny guard/allow
-OLD_STATS=$(sysctl -n kernel.bpf_stats_enabled)
-bench_cleanup() {
-	local rc=$?
-	sysctl -qw kernel.bpf_stats_enabled="$OLD_STATS"
-	(exit "$rc")
-	lsn_cleanup
-}
-trap bench_cleanup EXIT
-sysctl -qw kernel.bpf_stats_enabled=0
 
 INI=$TMPD/bench.ini
 write_file "$INI" <<EOF
@@ -56,7 +44,6 @@ ns_of() { awk '{ print $1 }'; }
 sys_run() { in_cg "$LSN_SELF_CG" "$LOOP" getppid "$NSYS" | ns_of; }
 udp_run() { in_cg "$CG/guard/allow" "$LOOP" udp "$NSOCK" | ns_of; }
 pkt_run() { in_cg "$CG/guard/allow" "$LOOP" packet "$NPKT" | ns_of; }
-median() { printf '%s\n' "$@" | sort -g | sed -n "$((($# + 1) / 2))p"; }
 ratio() { awk -v b="$1" -v g="$2" 'BEGIN { print b ? g / b : 0 }'; }
 
 start_agent --config "$INI" --control "$TMPD/ctl.sock"

@@ -11,7 +11,13 @@
 # BENCH_CGROUPS (C, 1000), BENCH_VERDICT_ITERS (100000 connects; sends: /2),
 # BENCH_AGENT_BASE (another agent binary, measured the same way: "before"),
 # BENCH_AGENTS ("LABEL=PATH ...": more agent binaries, each its own rows).
-# Connects only to 127.0.0.1:9 and ::1:9 (UDP; sends stay on loopback).
+# Then the curves: connect4 and sendmsg4, a repeated destination (cached) and a new
+# port each call, against the floor, as the list grows (BENCH_CURVE_SIZES, 10k 100k
+# 1M; BENCH_VERDICT_10M=1 adds 10M, refused today: a list file holds 4,194,303 lines)
+# with 1000 policies and 10,000 cgroups; as policies grow (1, 100, 1000) and as bound
+# cgroups grow (10, 1000, 10,000: BENCH_CURVE_POLICIES, BENCH_CURVE_CGROUPS), at
+# BENCH_CURVE_N (100k) entries. BENCH_VERDICT_CURVE=0: no curves.
+# Connects only to 127.0.0.1 and ::1 (UDP; sends stay on loopback).
 set -u
 cd "$(dirname "$0")/.."
 B=build
@@ -45,13 +51,15 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-mkdir -p "$CG/guard/p0" "$CG/floor"
-for i in $(seq 1 $((P - 1))); do mkdir "$CG/guard/p$i"; done
-for i in $(seq 1 "$C"); do mkdir "$CG/guard/ctr-$i"; done
-sysctl -qw kernel.bpf_stats_enabled=1
-
-# P policies, 10 rules each (none matches the bench's destinations), and a glob.
-python3 - "$TMP/p.ini" "$REL" "$P" <<'PY'
+# fixture P C: P policies of 10 rules each (none matches the bench's destinations) bound
+# to cgroups of their own, and C cgroups under a glob (made or removed to match).
+fixture() {
+	local p=$1 c=$2 i
+	mkdir -p "$CG/guard/p0" "$CG/floor"
+	for ((i = 1; i < p; i++)); do [ -d "$CG/guard/p$i" ] || mkdir "$CG/guard/p$i"; done
+	for ((i = 1; i <= c; i++)); do [ -d "$CG/guard/ctr-$i" ] || mkdir "$CG/guard/ctr-$i"; done
+	for ((i = c + 1; ; i++)); do rmdir "$CG/guard/ctr-$i" 2>/dev/null || break; done
+	python3 - "$TMP/p.ini" "$REL" "$p" <<'PY'
 import sys
 path, rel, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 with open(path, "w") as f:
@@ -64,6 +72,9 @@ with open(path, "w") as f:
                 f.write(f"allow = 2001:db8:ffff::{i:x}/128\n")
     f.write(f"[policy ctr]\ncgroup = {rel}/guard/ctr-*\ndefault = allow\n")
 PY
+}
+fixture "$P" "$C"
+sysctl -qw kernel.bpf_stats_enabled=1
 
 # "run_time_ns run_cnt" of programs named $2.. held by process $1 (by id:
 # other agents on the machine run programs of the same names).
@@ -93,13 +104,16 @@ cost() {
 
 median() { sort -g | sed -n 2p; }
 
+# Through a pipe: gen_hosts.py opens /dev/stdout anew, which on a file truncates it.
+gen() { python3 bench/gen_hosts.py "$@" /dev/stdout | cat; } # KIND N
+
 list() { # N: the list file of the fixture
 	local n=$1
 	{
-		python3 bench/gen_hosts.py v4 "$n" /dev/stdout
-		python3 bench/gen_hosts.py v6 "$n" /dev/stdout
-		python3 bench/gen_hosts.py v4cidr $((n / 20)) /dev/stdout | sed 's/^10\./11./'
-		python3 bench/gen_hosts.py v6cidr $((n / 20)) /dev/stdout | sed 's/^2001:db8:/2001:db9:/'
+		gen v4 "$n"
+		gen v6 "$n"
+		gen v4cidr $((n / 20)) | sed 's/^10\./11./'
+		gen v6cidr $((n / 20)) | sed 's/^2001:db8:/2001:db9:/'
 	} >"$TMP/list.txt"
 }
 
@@ -200,3 +214,62 @@ echo "a reload of the $last-entry fixture (lists re-read, built aside, swapped i
 list "$last"
 start_agent "$AGENT"
 reload_stall
+stop_pid "$AGENT_PID"
+AGENT_PID=
+
+# ---- the curves
+
+# pair HOOK LOOP-ARGS...: "lsnitch floor" kernel ns per run, medians of 3 alternate runs.
+pair() {
+	local h=$1 l f
+	shift
+	for _ in 1 2 3; do
+		cost "$AGENT_PID" "ln_$h" "$CG/guard/p0" "$@" >>"$TMP/ln"
+		cost "$FLOOR_PID" "floor_$h" "$CG/floor" "$@" >>"$TMP/fl"
+	done
+	l=$(median <"$TMP/ln") f=$(median <"$TMP/fl")
+	rm -f "$TMP/ln" "$TMP/fl"
+	echo "$l $f"
+}
+
+# curve_point N P C: one row, the floor holding N entries (started when N changes).
+curve_point() {
+	local n=$1 p=$2 c=$3 out=()
+	if [ "$n" != "${FLOOR_N:-}" ]; then
+		[ -z "$FLOOR_PID" ] || stop_pid "$FLOOR_PID"
+		list "$n"
+		"$FLOOR" "$B/bench/one_lookup.bpf.o" "$CG/floor" "$n" "$n" >"$TMP/floor.out" &
+		FLOOR_PID=$! FLOOR_N=$n
+		wait_ready "$TMP/floor.out" ready "$FLOOR_PID"
+	fi
+	fixture "$p" "$c"
+	start_agent "$AGENT"
+	out+=("$(pair connect4 127.0.0.1 9 "$ITERS")")
+	out+=("$(pair connect4 127.0.0.1 1024 "$ITERS" spread)")
+	out+=("$(pair sendmsg4 127.0.0.1 9 $((ITERS / 2)) send)")
+	out+=("$(pair sendmsg4 127.0.0.1 1024 $((ITERS / 2)) send-spread)")
+	stop_pid "$AGENT_PID"
+	AGENT_PID=
+	awk -v n="$n" -v p="$p" -v c="$c" -v r="${out[*]}" 'BEGIN {
+		split(r, v, " ")
+		printf "%9d %8d %8d |", n, p, c
+		for (i = 1; i < 8; i += 2)
+			printf " %5.2fx %6.1f |", v[i + 1] ? v[i] / v[i + 1] : 0, v[i]
+		printf "\n" }'
+}
+
+if [ "${BENCH_VERDICT_CURVE:-1}" != 0 ]; then
+	CURVE_N=${BENCH_CURVE_N:-100000}
+	CURVE_SIZES=${BENCH_CURVE_SIZES:-"10000 100000 1000000"}
+	[ "${BENCH_VERDICT_10M:-}" != 1 ] || CURVE_SIZES="$CURVE_SIZES 10000000"
+	echo
+	echo "the curves: lsnitch's kernel ns per run as a ratio to the floor's (one lookup, same"
+	echo "entries, same run), median of 3; cached: the same destination again; new: a new port"
+	echo "each call (the full decision). N v4 + N v6 exact, N/10 CIDR; C cgroups under a glob."
+	printf '%9s %8s %8s | %-14s | %-14s | %-14s | %-14s |\n' N policies cgroups \
+		"connect4 cached" "connect4 new" "sendmsg4 cached" "sendmsg4 new"
+	for n in $CURVE_SIZES; do curve_point "$n" 1000 10000; done
+	for p in ${BENCH_CURVE_POLICIES-1 100 1000}; do curve_point "$CURVE_N" "$p" 10; done
+	for c in ${BENCH_CURVE_CGROUPS-10 1000 10000}; do curve_point "$CURVE_N" 1 "$c"; done
+	echo "each cell: ratio to the floor, then lsnitch's ns. 10M entries: BENCH_VERDICT_10M=1."
+fi
