@@ -43,6 +43,7 @@ static void take_over(struct ln_generation *old, struct ln_generation *g)
 	SWAP(g->bound, old->bound);
 	SWAP(g->n_bound, old->n_bound);
 	SWAP(g->cap_bound, old->cap_bound);
+	SWAP(g->bound_index, old->bound_index); /* the bindings' paths, indexed (watch_index.c) */
 	SWAP(g->exe, old->exe);
 	/* the same exe= lines (ln_lists_only_change()), now pointing into @g's */
 	for (size_t i = 0; i < g->exe.n; i++)
