@@ -9,7 +9,7 @@
 #   bench_stats_on         kernel.bpf_stats_enabled=1 until exit (then as it was)
 #   start_agent_bin BIN ARGS...   the agent on $CG, waited for (bench_agent_wait)
 #   prog_stats [PROG...]   "run_time_ns run_cnt" of that agent's programs (default: the
-#                          connect hooks)
+#                          connect hooks); prog_stats_of PID PROG... of another agent
 #   bench_e2e_setup        for scripts built on tests/e2e/lib.sh: the lock, lsn_setup,
 #                          bpf stats off until exit (bench_stats_on turns them on)
 # Set before sourcing: B (build dir). A script that has more to clean up defines
@@ -87,13 +87,12 @@ start_agent_bin() { # BINARY ARGS...
 
 stop_agent() { kill "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null; AGENT_PID=; }
 
-# "run_time_ns run_cnt" of the running agent's programs named PROG (ln_connect4 and
-# ln_connect6 if none), by the program ids it holds: other agents on the machine run
-# programs so named too.
-prog_stats() { # [PROG...]
+# "run_time_ns run_cnt" of agent PID's programs named PROG, by the program ids it holds:
+# other agents on the machine run programs so named too.
+prog_stats_of() { # PID PROG...
 	local ids
-	ids=$(sed -n 's/^prog_id:[[:space:]]*//p' /proc/"$AGENT_PID"/fdinfo/* 2>/dev/null | sort -u)
-	[ $# -gt 0 ] || set -- ln_connect4 ln_connect6
+	ids=$(sed -n 's/^prog_id:[[:space:]]*//p' /proc/"$1"/fdinfo/* 2>/dev/null | sort -u)
+	shift
 	bpftool -j prog show 2>/dev/null | python3 -c '
 import json, sys
 ids = set(int(i) for i in sys.argv[1].split())
@@ -102,6 +101,12 @@ for p in json.load(sys.stdin):
     if p.get("id") in ids and p.get("name") in sys.argv[2:]:
         t += p.get("run_time_ns", 0); c += p.get("run_cnt", 0)
 print(t, c)' "$ids" "$@"
+}
+
+# The same of the running agent ($AGENT_PID); ln_connect4 and ln_connect6 if no PROG.
+prog_stats() { # [PROG...]
+	[ $# -gt 0 ] || set -- ln_connect4 ln_connect6
+	prog_stats_of "$AGENT_PID" "$@"
 }
 
 # ---- benches built on tests/e2e/lib.sh (its cgroups, netns and cleanup)

@@ -21,6 +21,7 @@
 set -u
 cd "$(dirname "$0")/.."
 B=build
+. bench/lib.sh # prog_stats_of
 AGENT=${LSN_BENCH_AGENT:-$B/lsnitch-agent}
 LOOP=$B/bench/connect_loop
 FLOOR=$B/bench/one_lookup
@@ -76,29 +77,13 @@ PY
 fixture "$P" "$C"
 sysctl -qw kernel.bpf_stats_enabled=1
 
-# "run_time_ns run_cnt" of programs named $2.. held by process $1 (by id:
-# other agents on the machine run programs of the same names).
-prog_stats() {
-	local pid=$1 ids
-	shift
-	ids=$(sed -n 's/^prog_id:[[:space:]]*//p' /proc/"$pid"/fdinfo/* 2>/dev/null | sort -u)
-	bpftool -j prog show 2>/dev/null | python3 -c '
-import json, sys
-ids = set(int(i) for i in sys.argv[1].split())
-t = c = 0
-for p in json.load(sys.stdin):
-    if p.get("id") in ids and p.get("name") in sys.argv[2:]:
-        t += p.get("run_time_ns", 0); c += p.get("run_cnt", 0)
-print(t, c)' "$ids" "$@"
-}
-
 # cost PID PROG CGROUP LOOP-ARGS...: kernel ns per run of PROG while the loop runs in CGROUP.
 cost() {
 	local pid=$1 prog=$2 cg=$3 t0 c0 t1 c1
 	shift 3
-	read -r t0 c0 < <(prog_stats "$pid" "$prog")
+	read -r t0 c0 < <(prog_stats_of "$pid" "$prog")
 	sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$cg" "$LOOP" "$@" >/dev/null
-	read -r t1 c1 < <(prog_stats "$pid" "$prog")
+	read -r t1 c1 < <(prog_stats_of "$pid" "$prog")
 	awk -v t=$((t1 - t0)) -v c=$((c1 - c0)) 'BEGIN { printf "%.1f\n", c ? t / c : 0 }'
 }
 
