@@ -171,24 +171,70 @@ LN_INLINE int ln_exe_noted(const struct ln_policy_val *pol)
 	return !!(pol->flags & (LN_POLICY_HAS_EXE | LN_POLICY_IS_EXE));
 }
 
+/* The socket behind a sock_addr hook's context, for its cookie (CO-RE, read in place). */
+struct sock_common___ln_exe {
+	struct {
+		__s64 counter;
+	} skc_cookie; /* atomic64_t: 0 until first asked for (sock_gen_cookie()) */
+} __attribute__((preserve_access_index));
+
+struct sock___ln_exe {
+	struct sock_common___ln_exe __sk_common;
+} __attribute__((preserve_access_index));
+
+struct bpf_sock_addr_kern___ln_exe {
+	struct sock___ln_exe *sk;
+} __attribute__((preserve_access_index));
+
+/*
+ * The socket of @ctx keeps its sender's executable @exe in exe_sk, for the
+ * egress backstop's later packets; this CPU remembers in @m which socket
+ * (cookie) it noted last, and with which executable.
+ */
+__attribute__((noinline)) int ln_exe_note_sk(struct bpf_sock_addr *ctx, const struct ln_exe_id *exe,
+					     struct ln_exe_noted *m)
+{
+	struct ln_exe_id *st;
+
+	if (!ctx || !exe || !m)
+		return 0;
+	st = bpf_sk_storage_get(&exe_sk, ctx->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!st)
+		return 0;
+	*st = *exe;
+	m->cookie = bpf_get_socket_cookie(ctx);
+	m->exe = *exe;
+	return 0;
+}
+
 /*
  * A connect()/sendmsg() under a scope with exe policies (@note: ln_exe_noted(),
- * decided or cached): the socket keeps its sender's executable @exe
- * (ln_task_exe()), for the egress backstop's later packets.
+ * decided or cached) notes its executable @exe on the socket (ln_exe_note_sk()),
+ * unless this CPU's last note was this socket with this executable: a socket
+ * connect()ed or sendmsg()ed again by one program, the verdict cache's common
+ * case, pays two loads and a compare, not a storage lookup and write. The
+ * cookie is read in place (no helper call); 0, never asked for, is never
+ * remembered. A skip can leave the note another CPU wrote since, of another
+ * executable that used this socket: egress then judges by that one, which
+ * can only drop more than @exe's policy would, as @exe was just allowed here.
  */
 LN_INLINE void ln_exe_note(struct bpf_sock_addr *ctx, int note, const struct ln_exe_id *exe)
 {
-	struct ln_exe_id *st;
-	struct bpf_sock *sk;
+	struct bpf_sock_addr_kern___ln_exe *sa;
+	struct ln_exe_noted *m;
+	__u32 zero = 0;
+	__u64 cookie;
 
 	if (!note || !exe->ino)
 		return;
-	sk = ctx->sk;
-	if (!sk)
+	m = bpf_map_lookup_elem(&exe_noted, &zero);
+	if (!m)
 		return;
-	st = bpf_sk_storage_get(&exe_sk, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (st)
-		*st = *exe;
+	sa = bpf_cast_to_kern_ctx(ctx);
+	cookie = sa->sk->__sk_common.skc_cookie.counter;
+	if (cookie && m->cookie == cookie && m->exe.ino == exe->ino && m->exe.dev == exe->dev)
+		return;
+	ln_exe_note_sk(ctx, exe, m);
 }
 
 #endif /* LSNITCH_EXE_BPF_H */

@@ -170,5 +170,16 @@ struct {
 	__type(key, int);
 	__type(value, struct ln_exe_id);
 } exe_sk SEC(".maps");
+/* Per CPU, the socket (cookie) this CPU last noted in exe_sk, and with which executable. */
+struct ln_exe_noted {
+	__u64 cookie;
+	struct ln_exe_id exe;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ln_exe_noted);
+} exe_noted SEC(".maps");
 
 #endif /* LSNITCH_MAPS_BPF_H */

@@ -17,6 +17,7 @@
 # executable) through 127.0.0.5 are dropped, the same to other hops pass.
 # A long-lived socket keeps its remembered executable across `lsnitch reload`
 # (the exe_sk map is shared by every generation).
+# A verdict the verdict cache answers notes the socket's executable as one decided afresh.
 . "$(dirname "$0")/lib.sh"
 lsn_setup
 # Ping sockets for every group while the test runs (the setting is per netns).
@@ -242,5 +243,41 @@ expect_event "^deny udp 127\.0\.0\.5:$P2 .* policy=boxb-py .*hook=egress$"
 kill "$SENDER" 2>/dev/null
 wait "$SENDER" 2>/dev/null
 SENDER=
+
+# 10. A verdict the cache answers notes the socket's executable too (the note is skipped only
+# when this CPU noted this very socket with this executable last). On one CPU (the cache is
+# per CPU): python primes the cache for (guard/b, python, 127.0.0.6:P2); a copy of python
+# (the scope's policy) sends on a socket routed via 127.0.0.5 (passes), then execs python,
+# which sends on the same socket: answered from the cache, its packet must be judged at
+# egress by python's policy, not by the copy's note.
+write_file "$TMPD/exe_hit.py" <<'PYEOF'
+import os, socket, sys
+mode, to, port, via, py = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+def send(s, marker):
+    try:
+        s.sendto(b"LSNMARK-" + marker.encode() + b"\n", (to, port))
+        return "ok"
+    except PermissionError:
+        return "EPERM"
+if mode == "python":
+    print(send(socket.socket(fileno=int(sys.argv[6])), "exe-hit-2"), flush=True)
+    sys.exit(0)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+if mode == "prime":
+    print(send(s, "exe-hit-0"), flush=True)
+    sys.exit(0)
+s.setsockopt(socket.IPPROTO_IP, 4, bytes([1, 0x83, 7, 4]) + socket.inet_aton(via))
+print(send(s, "exe-hit-1"), end=" ", flush=True)
+os.set_inheritable(s.fileno(), True)
+os.execv(py, [py, sys.argv[0], "python", to, str(port), via, py, str(s.fileno())])
+PYEOF
+cp "$(readlink -f "$PY")" "$BIN/py-copy" || die "cannot copy python"
+hit() { in_cg "$CG/guard/b" taskset -c 0 "$1" "$TMPD/exe_hit.py" "$2" 127.0.0.6 "$P2" 127.0.0.5 \
+	"$PY" 2>>"$TMPD/client.err"; }
+assert_eq "guard/b: python primes the cache (no route option)" ok "$(hit "$PY" prime)"
+ev_mark
+assert_eq "a copy sends via 127.0.0.5 (passes), then execs python: dropped at egress" "ok EPERM" \
+	"$(hit "$BIN/py-copy" copy)"
+expect_event "^deny udp 127\.0\.0\.5:$P2 .* policy=boxb-py .*hook=egress$"
 
 finish
