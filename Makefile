@@ -62,7 +62,7 @@ CLI_HDRS   := $(wildcard cli/*.h)
 CTL_OBJ    := $(BUILD)/cli/conn.o $(BUILD)/cli/printable.o
 # The history queries and learn's policy, also linked by the agent (its history/learn commands).
 HIST_OBJ   := $(BUILD)/cli/histdb.o $(BUILD)/cli/learn_policy.o $(BUILD)/cli/learn_exe.o \
-	      $(BUILD)/agent/history_plan.o
+	      $(BUILD)/cli/learn_run.o $(BUILD)/agent/history_plan.o
 # web/ is lsnitch-web: the web UI and /metrics, another client of the socket.
 WEB_SRC    := $(sort $(wildcard web/*.c))
 WEB_OBJ    := $(patsubst web/%.c,$(BUILD)/web/%.o,$(WEB_SRC))
