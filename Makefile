@@ -185,6 +185,9 @@ $(BUILD)/tests/test_history: TEST_EXTRA = $(HISTORY_OBJ) -lsqlite3
 $(BUILD)/tests/test_history: $(HISTORY_OBJ)
 $(BUILD)/tests/test_history_exe: TEST_EXTRA = $(HISTORY_OBJ) $(BUILD)/cli/histdb.o -lsqlite3 -ljson-c
 $(BUILD)/tests/test_history_exe: $(HISTORY_OBJ) $(BUILD)/cli/histdb.o
+LEARN_TEST_OBJ := $(HISTORY_OBJ) $(filter-out $(BUILD)/agent/history_plan.o,$(HIST_OBJ))
+$(BUILD)/tests/test_learn_run: TEST_EXTRA = $(LEARN_TEST_OBJ) -lsqlite3 -ljson-c
+$(BUILD)/tests/test_learn_run: $(LEARN_TEST_OBJ)
 $(BUILD)/tests/test_reload_worker: TEST_EXTRA = $(BUILD)/agent/reload_worker.o -lsystemd
 $(BUILD)/tests/test_reload_worker: $(BUILD)/agent/reload_worker.o
 $(BUILD)/tests/test_tracefs: TEST_EXTRA = $(BUILD)/agent/tracefs.o

@@ -17,8 +17,8 @@ struct learn_text {
 	char name[128]; /* the scope's policy */
 	char *text;	/* the INI, each line ended */
 	size_t len;
-	size_t rules;	/* in all the policies */
-	size_t exes;	/* exe policies (q->by_exe) */
+	size_t rules; /* in all the policies */
+	size_t exes;  /* exe policies (q->by_exe) */
 };
 
 /*
