@@ -302,6 +302,9 @@ int ln_ctl_learn(struct ln_ctl_ctx *ctx, json_object *req, json_object **reply,
 	r = hist_parse(req, &h, err);
 	if (!r && !h.q.policy && !h.q.cgroup && !h.q.unit)
 		r = ln_err(err, -EINVAL, "learn: a policy, cgroup or unit, please");
+	if (!r && json_object_object_get_ex(req, "by_exe", &v) &&
+	    !json_object_is_type(v, json_type_boolean))
+		r = ln_err(err, -EINVAL, "learn: by_exe must be true or false");
 	r = r ?: hist_open(ctx->m, &db, &end, err);
 	if (r < 0)
 		return r;

@@ -112,6 +112,9 @@ assert_eq "the CLI printed no policy" 0 "$(grep -c '^\[policy' <<<"$out")"
 A=$(agent_ask '{"cmd": "learn", "policy": "nonesuch", "by_exe": true}')
 assert_match "the agent, an unknown policy: refused with the reason" \
 	'"ok": ?false.*no flows of policy nonesuch' "$A"
+assert_match "the agent, by_exe not a boolean: refused" \
+	'"ok": ?false.*by_exe must be true or false' \
+	"$(agent_ask "{\"cmd\": \"learn\", \"policy\": \"box\", \"by_exe\": \"yes\"}")"
 assert_eq "the web, an unknown policy: 422" 422 \
 	"$(http_code GET "/api/learn?policy=nonesuch&by_exe=1" -b "$WEB_JAR")"
 kill_pid "$WEB_PID"
