@@ -28,6 +28,8 @@ async function learnShow() {
 	}
 	const r = await ln.api("/api/learn?" + q);
 	if (!r.body.ok) {
+		// an earlier answer stays no longer: it is not what this form asks
+		document.getElementById("l-result").hidden = true;
 		ln.showError("No policy learned: " + (r.body.error || r.status));
 		return;
 	}
