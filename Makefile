@@ -62,7 +62,7 @@ CLI_HDRS   := $(wildcard cli/*.h)
 CTL_OBJ    := $(BUILD)/cli/conn.o $(BUILD)/cli/printable.o
 # The history queries and learn's policy, also linked by the agent (its history/learn commands).
 HIST_OBJ   := $(BUILD)/cli/histdb.o $(BUILD)/cli/learn_policy.o $(BUILD)/cli/learn_exe.o \
-	      $(BUILD)/agent/history_plan.o
+	      $(BUILD)/cli/learn_run.o $(BUILD)/agent/history_plan.o
 # web/ is lsnitch-web: the web UI and /metrics, another client of the socket.
 WEB_SRC    := $(sort $(wildcard web/*.c))
 WEB_OBJ    := $(patsubst web/%.c,$(BUILD)/web/%.o,$(WEB_SRC))
@@ -185,6 +185,9 @@ $(BUILD)/tests/test_history: TEST_EXTRA = $(HISTORY_OBJ) -lsqlite3
 $(BUILD)/tests/test_history: $(HISTORY_OBJ)
 $(BUILD)/tests/test_history_exe: TEST_EXTRA = $(HISTORY_OBJ) $(BUILD)/cli/histdb.o -lsqlite3 -ljson-c
 $(BUILD)/tests/test_history_exe: $(HISTORY_OBJ) $(BUILD)/cli/histdb.o
+LEARN_TEST_OBJ := $(HISTORY_OBJ) $(filter-out $(BUILD)/agent/history_plan.o,$(HIST_OBJ))
+$(BUILD)/tests/test_learn_run: TEST_EXTRA = $(LEARN_TEST_OBJ) -lsqlite3 -ljson-c
+$(BUILD)/tests/test_learn_run: $(LEARN_TEST_OBJ)
 $(BUILD)/tests/test_reload_worker: TEST_EXTRA = $(BUILD)/agent/reload_worker.o -lsystemd
 $(BUILD)/tests/test_reload_worker: $(BUILD)/agent/reload_worker.o
 $(BUILD)/tests/test_tracefs: TEST_EXTRA = $(BUILD)/agent/tracefs.o

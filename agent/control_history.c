@@ -16,7 +16,7 @@
 #include "control_cmds.h"
 #include "history.h"
 #include "../cli/histdb.h"
-#include "../cli/learn_policy.h"
+#include "../cli/learn_run.h"
 
 #define HIST_BUDGET_MS 500  /* a query that takes longer is stopped */
 #define HIST_LIMIT_MAX 5000 /* flows in one answer */
@@ -286,49 +286,43 @@ static json_object *text_lines(const char *text)
 }
 
 /*
- * {"cmd": "learn", "policy" | "cgroup" | "unit", "since", "until"}: {"policy", "rules", "lines"},
- * the lines `lsnitch learn` prints.
+ * {"cmd": "learn", "policy" | "cgroup" | "unit", "since", "until", "by_exe"}: {"policy",
+ * "rules", "exe_policies", "lines"}, the lines `lsnitch learn [--by-exe]` prints.
  */
 int ln_ctl_learn(struct ln_ctl_ctx *ctx, json_object *req, json_object **reply,
 		 struct ln_error *err)
 {
-	struct learn l = {};
 	struct hist_req h = {};
+	struct learn_text t;
 	struct timespec end;
-	char name[128], *text = NULL;
 	sqlite3 *db = NULL;
-	size_t len = 0;
-	FILE *f;
+	json_object *v;
 	int r;
 
 	r = hist_parse(req, &h, err);
 	if (!r && !h.q.policy && !h.q.cgroup && !h.q.unit)
 		r = ln_err(err, -EINVAL, "learn: a policy, cgroup or unit, please");
+	if (!r && json_object_object_get_ex(req, "by_exe", &v) &&
+	    !json_object_is_type(v, json_type_boolean))
+		r = ln_err(err, -EINVAL, "learn: by_exe must be true or false");
 	r = r ?: hist_open(ctx->m, &db, &end, err);
 	if (r < 0)
 		return r;
 	h.q.limit = 0; /* every flow of the window */
-	r = hq_run(db, &h.q, learn_flow, &l, NULL, err);
+	h.q.by_exe = json_object_object_get_ex(req, "by_exe", &v) && json_object_get_boolean(v);
+	r = learn_text_run(db, &h.q, hist_path(ctx->m), &t, err);
 	if (r < 0)
 		r = hist_failed(db, r, err);
-	if (r >= 0 && l.oom)
-		r = ln_err(err, -ENOMEM, "learn: out of memory");
-	f = r >= 0 ? open_memstream(&text, &len) : NULL;
-	if (f) {
-		learn_name(&h.q, name, sizeof(name));
-		learn_print(f, &h.q, &l, name, hist_path(ctx->m));
-		fclose(f);
-		*reply = json_object_new_object();
-		json_object_object_add(*reply, "ok", json_object_new_boolean(1));
-		json_object_object_add(*reply, "policy", json_object_new_string(name));
-		json_object_object_add(*reply, "rules", json_object_new_int64((int64_t)l.n));
-		/* lines: a client makes a string's control characters visible (\x0a) */
-		json_object_object_add(*reply, "lines", text_lines(text ? text : ""));
-	} else if (r >= 0) {
-		r = ln_err(err, -ENOMEM, "learn: out of memory");
-	}
-	free(text);
-	learn_free(&l);
 	sqlite3_close(db);
-	return r;
+	if (r < 0)
+		return r;
+	*reply = json_object_new_object();
+	json_object_object_add(*reply, "ok", json_object_new_boolean(1));
+	json_object_object_add(*reply, "policy", json_object_new_string(t.name));
+	json_object_object_add(*reply, "rules", json_object_new_int64((int64_t)t.rules));
+	json_object_object_add(*reply, "exe_policies", json_object_new_int64((int64_t)t.exes));
+	/* lines: a client makes a string's control characters visible (\x0a) */
+	json_object_object_add(*reply, "lines", text_lines(t.text));
+	learn_text_free(&t);
+	return 0;
 }

@@ -36,6 +36,8 @@ void learn_exe_flow(const struct hq_flow *f, void *ud)
 		le->oom = true;
 		return;
 	}
+	if (f->exe[0] == '(')
+		le->unnamed += f->count;
 	learn_flow(f, l);
 	/* an exe policy names every cgroup of its scope (rules/exe.c) */
 	if (l != &le->scope)
@@ -66,6 +68,12 @@ void learn_exe_print(FILE *f, const struct hq *q, const struct learn_exe *le, co
 
 	learn_print_header(f, q, source);
 	fprintf(f, "# By executable: the processes of the scope that no exe policy below names.\n");
+	/* exe = takes a path: an identity with none would be a policy that never resolves */
+	if (le->unnamed)
+		fprintf(f,
+			"# No exe policy for %lld attempts by executables known only as (DEV:INO)\n"
+			"# (they exited before the agent read /proc/PID/exe): learned into this one.\n",
+			(long long)le->unnamed);
 	learn_print_section(f, q, &le->scope, &le->scope, name);
 	for (size_t i = 0; i < le->n; i++) {
 		exe_policy_name(le, i, name, ename, sizeof(ename));

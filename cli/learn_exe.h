@@ -15,6 +15,7 @@ struct learn_exe {
 	struct learn scope; /* flows with no executable, or one known only as "(DEV:INO)" */
 	struct learn *exes; /* one per executable path, its ->exe set */
 	size_t n;
+	int64_t unnamed; /* attempts by executables known only as "(DEV:INO)" */
 	bool oom;
 };
 

@@ -14,8 +14,9 @@
 static const char *const str_keys[] = {"policy", "cgroup", "unit", "verdict", "dest",
 				       "exe",	 "container", "sort", "by", NULL};
 static const char *const int_keys[] = {"since", "until", "limit", "step", NULL};
+static const char *const bool_keys[] = {"by_exe", NULL}; /* "1" or "0" */
 
-/* The request for @cmd from @r's query string: 0, or -EINVAL for a number that is none. */
+/* The request for @cmd from @r's query string: 0, or -EINVAL for a bad number or flag. */
 static int query_request(struct web_req *r, json_object **out)
 {
 	json_object *req = json_object_new_object();
@@ -41,6 +42,16 @@ static int query_request(struct web_req *r, json_object **out)
 		}
 		json_object_object_add(req, *k, json_object_new_int64(n));
 	}
+	for (const char *const *k = bool_keys; *k; k++) {
+		const char *v = MHD_lookup_connection_value(r->c, MHD_GET_ARGUMENT_KIND, *k);
+
+		if (v && *v && strcmp(v, "0") && strcmp(v, "1")) {
+			json_object_put(req);
+			return -EINVAL;
+		}
+		if (v && *v)
+			json_object_object_add(req, *k, json_object_new_boolean(*v == '1'));
+	}
 	*out = req;
 	return 0;
 }
@@ -59,7 +70,9 @@ static int ask(struct web_req *r, const char *cmd, json_object **o)
 
 static enum MHD_Result bad_query(struct web_req *r)
 {
-	return web_send(r->c, MHD_HTTP_BAD_REQUEST, "text/plain", "not a number\n", 13);
+	static const char msg[] = "not a number, or a flag other than 0 or 1\n";
+
+	return web_send(r->c, MHD_HTTP_BAD_REQUEST, "text/plain", msg, sizeof(msg) - 1);
 }
 
 /* The agent's answer @o (consumed) as JSON: a refusal (its reason in "error") is a 422. */

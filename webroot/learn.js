@@ -2,7 +2,8 @@
 // or unit (the agent's "learn" command), shown as text and offered as an INI file to save.
 "use strict";
 
-// The query for what the form names: one of policy, cgroup, unit, and the window.
+// The query for what the form names: one of policy, cgroup, unit, the window, and whether
+// per executable (by_exe=1: `lsnitch learn --by-exe`).
 function learnQuery() {
 	const q = new URLSearchParams();
 	const kind = document.getElementById("l-kind").value;
@@ -12,6 +13,8 @@ function learnQuery() {
 		return null;
 	q.set(kind, what);
 	q.set("since", String(-Number(document.getElementById("l-window").value)));
+	if (document.getElementById("l-by-exe").checked)
+		q.set("by_exe", "1");
 	return q.toString();
 }
 
@@ -25,12 +28,16 @@ async function learnShow() {
 	}
 	const r = await ln.api("/api/learn?" + q);
 	if (!r.body.ok) {
+		// an earlier answer stays no longer: it is not what this form asks
+		document.getElementById("l-result").hidden = true;
 		ln.showError("No policy learned: " + (r.body.error || r.status));
 		return;
 	}
 	ln.showError("");
 	out.textContent = r.body.lines.join("\n") + "\n";
-	document.getElementById("l-summary").textContent = "Policy " + r.body.policy + ": " +
+	const exes = r.body.exe_policies || 0;
+	document.getElementById("l-summary").textContent = "Policy " + r.body.policy +
+		(exes ? " and " + exes + " exe polic" + (exes === 1 ? "y" : "ies") : "") + ": " +
 		r.body.rules + " rule" + (r.body.rules === 1 ? "" : "s") +
 		". Review it, then put it in rules.d/ and reload.";
 	dl.href = "/api/learn.ini?" + q;

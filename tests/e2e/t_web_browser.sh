@@ -7,7 +7,8 @@
 # rule to the managed rules file (the next connect succeeds, the page shows the rule's
 # file:line) and Undo restores the deny; the History page's chart shows the allowed and denied
 # connects (its pixels read back), its drill-down the rule's file:line and a cgroup named
-# '"onerror=alert(2)<script>x' as text; the Learn page's policy passes lsnitch-agent --check;
+# '"onerror=alert(2)<script>x' as text; the Learn page's policy passes lsnitch-agent --check,
+# per executable it adds an exe policy;
 # no CSP violation in the console, logout. Screenshots of each page are saved as artifacts (build/test-logs/
 # t_web_browser/shots/) and checked not blank. Skips when chromium, chromedriver or selenium
 # is missing (make deps-browser installs them).

@@ -212,6 +212,16 @@ def learn(drv, wait):
     check("the policy on the Learn page passes lsnitch-agent --check (%s)"
           % (out.stdout + out.stderr).strip()[:200], "configuration OK" in out.stdout + out.stderr)
     shot(drv, "learn.png")
+    # per executable: the probe's interpreter gets an exe policy of its own
+    drv.find_element(By.ID, "l-by-exe").click()
+    drv.find_element(By.ID, "l-go").click()
+    wait.until(lambda d: "exe polic" in d.find_element(By.ID, "l-summary").text)
+    ini = drv.find_element(By.ID, "l-ini").text
+    check("per executable: the scope's policy and an exe policy",
+          "[policy web]" in ini and "\nexe = /" in ini)
+    href = drv.find_element(By.ID, "l-download").get_attribute("href")
+    check("per executable: the download asks by_exe=1", "by_exe=1" in href)
+    shot(drv, "learn-by-exe.png")
 
 
 def main():
