@@ -396,16 +396,34 @@ LN_INLINE int ln_enforce(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port
 }
 
 /*
- * ln_flow_count() of @r's verdict @d: a global function, so the flow key and
- * the table's temporaries are not on the hook's frame.
+ * ln_flow_count() of @r's verdict @d, into r->flow; after a verdict cache hit
+ * (@hit), the cache slot remembers where (ln_vc_retag()). A global function,
+ * so the flow key and the table's temporaries are not on the hook's frame.
  */
-__attribute__((noinline)) int ln_flow_count_sa(const struct ln_vc_ref *r, const struct ln_words *a,
-					       const struct ln_decision *d, __u32 flags)
+__attribute__((noinline)) int ln_flow_count_sa(struct ln_vc_ref *r, const struct ln_words *a,
+					       const struct ln_decision *d, __u32 flags, int hit)
 {
-	if (r && a && d)
-		ln_flow_count(r->cg, r->policy_id, (const __u8 *)a->w, r->port, r->proto, d,
-			      flags, &r->exe);
+	if (!r || !a || !d)
+		return 0;
+	ln_flow_count(r->cg, r->policy_id, (const __u8 *)a->w, r->port, r->proto, d, flags,
+		      &r->exe, &r->flow);
+	if (hit)
+		ln_vc_retag(r, a);
 	return 0;
+}
+
+/*
+ * Count verdict @d of @r: a verdict cache hit whose flow is where it was
+ * last counted costs ln_flow_recount(), inline; the rest a call.
+ */
+LN_INLINE void ln_flow_note(struct ln_vc_ref *r, const struct ln_words *a,
+			    const struct ln_decision *d, __u32 flags, int hit)
+{
+	if (!ln_flows_on)
+		return;
+	if (hit && ln_flow_recount(&r->flow, r->cg))
+		return;
+	ln_flow_count_sa(r, a, d, flags, hit);
 }
 
 /* The one decision path of every hook: 1 allow, 0 deny (EPERM), or LN_REDIRECT | port. */
@@ -450,7 +468,7 @@ LN_INLINE int ln_check(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port, 
 		d.log = 1;
 	}
 	ln_exe_note(ctx, vc.exe_note, &vc.exe);
-	ln_flow_count_sa(&vc, a, &d, (to & LN_REDIRECT) ? LN_FLOW_DNS : 0);
+	ln_flow_note(&vc, a, &d, (to & LN_REDIRECT) ? LN_FLOW_DNS : 0, hit);
 	if (to & LN_REDIRECT)
 		return ln_dns_asker_note(ctx, vc.cg, vc.policy_id, to);
 	if (!hit && !vc.uncached) /* ln_vc_cacheable() does the rest */
