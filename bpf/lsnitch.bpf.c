@@ -315,6 +315,9 @@ LN_INLINE void ln_report(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port
 /* Verdicts already decided, per (cgroup, destination, port, protocol). */
 #include "verdict_cache.bpf.h"
 
+/* A hook's verdict counted as a flow: a cached one where its flow was counted last. */
+#include "flow_sa.bpf.h"
+
 /* What a pending cgroup is under: every verdict a deny with reason "pending". */
 static const struct ln_policy_val ln_pending_policy = {.flags = LN_POLICY_PENDING_DENY};
 
@@ -393,37 +396,6 @@ LN_INLINE int ln_enforce(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port
 	if (d->log)
 		ln_report(ctx, addr, port, cg, policy_id, d, hook);
 	return d->verdict == LN_VERDICT_DENY && !d->audit ? 0 : 1;
-}
-
-/*
- * ln_flow_count() of @r's verdict @d, into r->flow; after a verdict cache hit
- * (@hit), the cache slot remembers where (ln_vc_retag()). A global function,
- * so the flow key and the table's temporaries are not on the hook's frame.
- */
-__attribute__((noinline)) int ln_flow_count_sa(struct ln_vc_ref *r, const struct ln_words *a,
-					       const struct ln_decision *d, __u32 flags, int hit)
-{
-	if (!r || !a || !d)
-		return 0;
-	ln_flow_count(r->cg, r->policy_id, (const __u8 *)a->w, r->port, r->proto, d, flags,
-		      &r->exe, &r->flow);
-	if (hit)
-		ln_vc_retag(r, a);
-	return 0;
-}
-
-/*
- * Count verdict @d of @r: a verdict cache hit whose flow is where it was
- * last counted costs ln_flow_recount(), inline; the rest a call.
- */
-LN_INLINE void ln_flow_note(struct ln_vc_ref *r, const struct ln_words *a,
-			    const struct ln_decision *d, __u32 flags, int hit)
-{
-	if (!ln_flows_on)
-		return;
-	if (hit && ln_flow_recount(&r->flow, r->cg))
-		return;
-	ln_flow_count_sa(r, a, d, flags, hit);
 }
 
 /* The one decision path of every hook: 1 allow, 0 deny (EPERM), or LN_REDIRECT | port. */
