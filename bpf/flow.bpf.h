@@ -35,6 +35,13 @@ struct {
 	__type(value, __u32);
 } flow_epoch SEC(".maps");
 
+/* Where a flow was last counted on this CPU (ln_flow_recount()); tag 0: nowhere. */
+struct ln_flow_ref {
+	__u64 tag;
+	__u32 slot;
+	__u32 pad;
+};
+
 /* Verdicts that found the table full: counted here, never waited for. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -95,6 +102,7 @@ LN_INLINE void ln_flow_table_add(const struct ln_flow_key *k, __u64 count, __u64
 				 __u32 tgid)
 {
 	struct ln_flow_val *v, fresh = { count, first_ns, first_ns, tgid };
+	long r;
 
 	v = bpf_map_lookup_elem(&flows, k);
 	if (v) {
@@ -102,9 +110,10 @@ LN_INLINE void ln_flow_table_add(const struct ln_flow_key *k, __u64 count, __u64
 		return;
 	}
 	/* Not inserted: another CPU was first (count into its entry), or the table is full. */
-	if (bpf_map_update_elem(&flows, k, &fresh, BPF_NOEXIST) == 0)
+	r = bpf_map_update_elem(&flows, k, &fresh, BPF_NOEXIST);
+	if (r == 0)
 		return;
-	v = bpf_map_lookup_elem(&flows, k);
+	v = r == -17 /* EEXIST */ ? bpf_map_lookup_elem(&flows, k) : NULL;
 	if (v)
 		__sync_fetch_and_add(&v->count, count);
 	else
@@ -189,7 +198,7 @@ LN_INLINE __u32 ln_flow_slot_of(__u64 cg, __u32 policy_id, const __u8 *addr, __u
  */
 LN_INLINE void ln_flow_count(__u64 cg, __u32 policy_id, const __u8 *addr, __u16 port,
 			     __u8 proto, const struct ln_decision *d, __u8 flags,
-			     const struct ln_exe_id *exe)
+			     const struct ln_exe_id *exe, struct ln_flow_ref *ref)
 {
 	__u64 tail = ln_flow_tail(port, proto, d, flags);
 	struct ln_flow_slot *s;
@@ -204,8 +213,10 @@ LN_INLINE void ln_flow_count(__u64 cg, __u32 policy_id, const __u8 *addr, __u16 
 	s = bpf_map_lookup_elem(&flow_cache, &idx);
 	if (!s)
 		return;
+	ref->slot = idx & (LN_FLOW_CACHE_SLOTS - 1);
 	if (ln_flow_slot_is(s, cg, policy_id, addr, tail, d, exe)) {
 		s->count++;
+		ref->tag = s->first_ns;
 		return;
 	}
 	if (s->count)
@@ -216,6 +227,32 @@ LN_INLINE void ln_flow_count(__u64 cg, __u32 policy_id, const __u8 *addr, __u16 
 	s->count = 1;
 	s->first_ns = bpf_ktime_get_ns();
 	s->tgid = bpf_get_current_pid_tgid() >> 32;
+	ref->tag = s->first_ns;
+}
+
+/*
+ * A flow counted before (@ref: its slot in either half, and its tag, the
+ * slot's first_ns when it was filled for this flow): counted again in this
+ * CPU's current half if the slot still holds that fill -- two loads, a
+ * compare and an increment, no key hashed or compared. 1 if counted; 0: the
+ * half flipped or the slot was refilled since (ln_flow_count() again).
+ */
+LN_INLINE int ln_flow_recount(const struct ln_flow_ref *ref, __u64 cg)
+{
+	struct ln_flow_slot *s;
+	__u32 key = 0, *epoch;
+
+	if (!ref->tag)
+		return 0;
+	epoch = bpf_map_lookup_elem(&flow_epoch, &key);
+	if (!epoch)
+		return 0;
+	key = (*epoch & 1) * LN_FLOW_CACHE_SLOTS + (ref->slot & (LN_FLOW_CACHE_SLOTS - 1));
+	s = bpf_map_lookup_elem(&flow_cache, &key);
+	if (!s || !s->count || s->first_ns != ref->tag || s->k.cgroup_id != cg)
+		return 0;
+	s->count++;
+	return 1;
 }
 
 /*

@@ -315,6 +315,9 @@ LN_INLINE void ln_report(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port
 /* Verdicts already decided, per (cgroup, destination, port, protocol). */
 #include "verdict_cache.bpf.h"
 
+/* A hook's verdict counted as a flow: a cached one where its flow was counted last. */
+#include "flow_sa.bpf.h"
+
 /* What a pending cgroup is under: every verdict a deny with reason "pending". */
 static const struct ln_policy_val ln_pending_policy = {.flags = LN_POLICY_PENDING_DENY};
 
@@ -395,19 +398,6 @@ LN_INLINE int ln_enforce(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port
 	return d->verdict == LN_VERDICT_DENY && !d->audit ? 0 : 1;
 }
 
-/*
- * ln_flow_count() of @r's verdict @d: a global function, so the flow key and
- * the table's temporaries are not on the hook's frame.
- */
-__attribute__((noinline)) int ln_flow_count_sa(const struct ln_vc_ref *r, const struct ln_words *a,
-					       const struct ln_decision *d, __u32 flags)
-{
-	if (r && a && d)
-		ln_flow_count(r->cg, r->policy_id, (const __u8 *)a->w, r->port, r->proto, d,
-			      flags, &r->exe);
-	return 0;
-}
-
 /* The one decision path of every hook: 1 allow, 0 deny (EPERM), or LN_REDIRECT | port. */
 LN_INLINE int ln_check(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port, __u8 hook)
 {
@@ -450,7 +440,7 @@ LN_INLINE int ln_check(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port, 
 		d.log = 1;
 	}
 	ln_exe_note(ctx, vc.exe_note, &vc.exe);
-	ln_flow_count_sa(&vc, a, &d, (to & LN_REDIRECT) ? LN_FLOW_DNS : 0);
+	ln_flow_note(&vc, a, &d, (to & LN_REDIRECT) ? LN_FLOW_DNS : 0, hit);
 	if (to & LN_REDIRECT)
 		return ln_dns_asker_note(ctx, vc.cg, vc.policy_id, to);
 	if (!hit && !vc.uncached) /* ln_vc_cacheable() does the rest */

@@ -48,8 +48,9 @@ struct ln_vc_slot {
 	__u32 policy_id;
 	struct ln_decision d;
 	__u64 expires_ns; /* 0: never; else the domain verdict's end (bpf_ktime_get_ns()) */
+	struct ln_flow_ref flow; /* where this verdict's flow was counted (ln_flow_recount()) */
 };
-_Static_assert(sizeof(struct ln_vc_slot) == 80, "ln_vc_slot size");
+_Static_assert(sizeof(struct ln_vc_slot) == 96, "ln_vc_slot size");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -70,6 +71,7 @@ struct ln_vc_ref {
 	__u32 idx;
 	__u32 generation, epoch;
 	__u32 policy_id;
+	struct ln_flow_ref flow; /* a hit: the slot's; after ln_flow_count(): where it counted */
 };
 /*
  * The address (struct ln_words: a global function's pointer argument needs a
@@ -127,6 +129,7 @@ LN_INLINE int ln_vc_get(const struct ln_config_val *cfg, struct ln_vc_ref *r,
 	*d = s->d;
 	r->policy_id = s->policy_id;
 	r->exe_note = s->exe_note;
+	r->flow = s->flow;
 	epoch = s->epoch;
 	exp = s->expires_ns;
 	LN_VC_BARRIER();
@@ -190,11 +193,36 @@ __attribute__((noinline)) int ln_vc_put(const struct ln_vc_ref *r, const struct 
 	s->epoch = r->epoch;
 	s->policy_id = r->policy_id;
 	s->exe_note = r->exe_note;
+	s->flow = r->flow;
 	s->d = *d;
 	s->expires_ns = exp;
 	LN_VC_BARRIER();
 	*(volatile __u64 *)&s->seq = seq + 2;
 	return 0;
+}
+
+/*
+ * A hit whose flow had to be counted afresh (ln_flow_count() set r->flow):
+ * slot r->idx remembers where, if it still holds @r's verdict -- checked
+ * after the write, as a writer on this CPU may have refilled it meanwhile
+ * (then the new verdict's flow reference is cleared, not someone else's kept).
+ */
+LN_INLINE void ln_vc_retag(const struct ln_vc_ref *r, const struct ln_words *a)
+{
+	struct ln_vc_slot *s;
+	__u32 idx = r->idx;
+	__u64 seq;
+
+	s = bpf_map_lookup_elem(&verdict_cache, &idx);
+	if (!s)
+		return;
+	seq = *(volatile __u64 *)&s->seq;
+	if ((seq & 1) || !ln_vc_same(s, r, a))
+		return;
+	s->flow = r->flow;
+	LN_VC_BARRIER();
+	if (*(volatile __u64 *)&s->seq != seq)
+		s->flow.tag = 0;
 }
 
 /* A miss's policy is known: its epoch, read before the decision reads dns_verdicts. */

@@ -13,7 +13,7 @@
 # denials and allows) and status says why.
 . "$(dirname "$0")/lib.sh"
 lsn_setup
-make_cg guard/a guard/b
+make_cg guard/a guard/b guard/c
 
 command -v dnsmasq >/dev/null || skip_env "dnsmasq is not installed (make deps installs it)"
 command -v dig >/dev/null || skip_env "dig is not installed (make deps installs it)"
@@ -35,6 +35,10 @@ allow = 127.0.0.2
 
 [policy bulk]
 cgroup = $CGREL/guard/b
+default = allow
+
+[policy exact]
+cgroup = $CGREL/guard/c
 default = allow
 END
 
@@ -106,6 +110,22 @@ assert_eq "status: its bytes in use, the oldest bucket (this run), what was lost
 	"$(echo "$ST" | jq_py '"%s %s %d" % (o["history"]["bytes"] > 0, time.time() - 600 < o["history"]["oldest"] <= time.time(), o["history"]["lost"])')"
 assert_match "status (text): the history line" "history: .*history\.db, [0-9.]+ MiB in use of 256 MiB, since 2" \
 	"$("$LSN" --socket "$TMPD/ctl.sock" status)"
+
+log "every verdict counted once: 5000 connect()s, most answered by the verdict cache, across flips"
+# Five bursts of 1000 UDP connect()s to 127.0.0.7:9 (no packet is sent), 0.6 s apart: they
+# span at least one flip of the kernel's flow cache halves (every 2 s), where a cached
+# verdict's remembered flow slot goes stale and the flow is counted afresh.
+in_cg "$(cg_dir guard/c)" "$PY" -c 'import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(5):
+    for _ in range(1000):
+        s.connect(("127.0.0.7", 9))
+    time.sleep(0.6)' || fail "the connect() loop failed"
+EXACT='sum(f["count"] for f in o["flows"] if f["policy"] == "exact")'
+wait_flows "$EXACT >= 5000" || fail "the 5000 connect()s never reached the history"
+sleep 4.5 # two more intervals: a count that came twice would show by now
+assert_eq "history: 5000 connect()s counted, each once" 5000 \
+	"$(hist --json history --policy exact --since 1h | jq_py "$EXACT")"
 
 log "learn: a policy from what was seen"
 hist learn --policy w >"$TMPD/learned.ini" || fail "lsnitch learn failed"
