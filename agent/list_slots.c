@@ -100,6 +100,35 @@ int ln_list_slot_fill(struct lsnitch_bpf *s, __u32 slot, const struct ln_packed 
 	return 0;
 }
 
+/*
+ * The idle slot keeps no copy of the lists. A verdict that read lists_sel before the flip
+ * may still be about to look up the idle slot, so first its bl_heads becomes a copy of the
+ * heads in force (naming slot @in_force's maps): a verdict that finds it reads the lists in
+ * force. The kernel waits for the programs running (synchronize_rcu) before a map-in-map
+ * update returns, so after it none still holds a head naming the idle slot, and its Bloom
+ * filter and pages can go: 1-entry maps in their place, the old ones freed by the kernel.
+ */
+int ln_list_slot_release(struct lsnitch_bpf *s, __u32 in_force, const struct ln_packed *pk,
+			 struct ln_error *err)
+{
+	__u32 idle = !in_force;
+	struct ln_lists_head *heads;
+	size_t n_heads;
+	int r;
+
+	heads = heads_of(pk, in_force, &n_heads);
+	if (!heads)
+		return ln_err(err, -ENOMEM, "out of memory");
+	r = slot_put(s->maps.bl_heads, idle, heads, n_heads, sizeof(*heads));
+	free(heads);
+	r = r ?: slot_put(s->maps.bl_bloom, idle, NULL, 0, sizeof(*pk->bloom));
+	r = r ?: slot_put(s->maps.bl_pack4, idle, NULL, 0, sizeof(*pk->p4));
+	r = r ?: slot_put(s->maps.bl_pack6, idle, NULL, 0, sizeof(*pk->p6));
+	if (r < 0)
+		return ln_err(err, r, "emptying the idle list maps: %s", strerror(-r));
+	return 0;
+}
+
 int ln_list_slot_in_force(struct lsnitch_bpf *s, __u32 *slot)
 {
 	__u32 zero = 0;
