@@ -87,10 +87,9 @@ PYEOF
 }
 # settle LIMIT: wait (up to 10 s) for the freeing after a reload; prints the memlock.
 settle() {
-	local m t=100
-	while m=$(list_memlock) && [ "$m" -gt "$1" ] && [ "$t" -gt 0 ]; do
-		sleep 0.1
-		t=$((t - 1))
+	local m end=$((SECONDS + 10))
+	while m=$(list_memlock) && [ "$m" -gt "$1" ] && [ "$SECONDS" -lt "$end" ]; do
+		sleep 0.2
 	done
 	printf '%s' "$m"
 }
