@@ -84,6 +84,7 @@ struct ln_generation {
 	struct ln_generation *lent_from;
 	__u32 list_slot; /* the list maps' slot holding its lists */
 	bool lists_only; /* loaded by a list-only reload, into the programs before it */
+	bool idle_freed; /* the other slot's maps freed since (ln_lists_release_start()) */
 };
 
 struct ln_attach {

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /* List-only reloads: the new lists loaded beside the ones in force, the flip, the hand-over. */
 #include <errno.h>
+#include <stdlib.h>
 
 #include "agent.h"
 #include "exe_watch.h"
 #include "list_slots.h"
+#include "reload_worker.h"
 
 int ln_lists_build(struct ln_generation *cur, struct ln_generation *g, struct ln_error *err)
 {
@@ -63,4 +65,48 @@ int ln_lists_switch(struct ln_generation *old, struct ln_generation *g, struct l
 	ln_vc_all_changed(old);
 	take_over(old, g);
 	return 0;
+}
+
+/* Freeing the idle slot's maps on the worker's thread: the generation in force stays. */
+struct release_job {
+	struct ln_manager *m;
+	struct ln_generation *g;
+	ln_lists_released_fn after;
+	struct ln_error err;
+	int r;
+};
+
+static void release_work(void *arg)
+{
+	struct release_job *j = arg;
+
+	j->r = ln_list_slot_release(j->g->skel, j->g->list_slot, &j->g->cc.packed, &j->err);
+}
+
+static void release_done(void *arg)
+{
+	struct release_job *j = arg;
+
+	j->after(j->m, j->r, j->err.msg);
+	free(j);
+}
+
+int ln_lists_release_start(struct ln_manager *m, ln_lists_released_fn after)
+{
+	struct release_job *j;
+	int r;
+
+	/* The worker runs one job at a time: none fills the idle slot meanwhile, none swaps. */
+	if (!m->gen || !m->gen->lists_only || m->gen->idle_freed)
+		return 0;
+	m->gen->idle_freed = true; /* tried once: on failure they stay until the next reload */
+	j = calloc(1, sizeof(*j));
+	if (j)
+		*j = (struct release_job){ .m = m, .g = m->gen, .after = after };
+	r = j ? ln_worker_run(m->worker, release_work, release_done, j) : -ENOMEM;
+	if (r < 0) {
+		free(j);
+		after(m, r, strerror(-r));
+	}
+	return r < 0 ? r : 1;
 }

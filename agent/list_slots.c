@@ -79,24 +79,57 @@ static struct ln_lists_head *heads_of(const struct ln_packed *pk, __u32 slot, si
 	return h;
 }
 
-int ln_list_slot_fill(struct lsnitch_bpf *s, __u32 slot, const struct ln_packed *pk,
-		      struct ln_error *err)
+/* bl_heads' slot @at: every set's head, naming slot @naming's Bloom filter and pages. */
+static int heads_put(struct lsnitch_bpf *s, __u32 at, const struct ln_packed *pk, __u32 naming)
 {
 	struct ln_lists_head *heads;
 	size_t n_heads;
 	int r;
 
-	heads = heads_of(pk, slot, &n_heads);
+	heads = heads_of(pk, naming, &n_heads);
 	if (!heads)
-		return ln_err(err, -ENOMEM, "out of memory");
+		return -ENOMEM;
+	r = slot_put(s->maps.bl_heads, at, heads, n_heads, sizeof(*heads));
+	free(heads);
+	return r;
+}
+
+int ln_list_slot_fill(struct lsnitch_bpf *s, __u32 slot, const struct ln_packed *pk,
+		      struct ln_error *err)
+{
+	int r;
+
 	r = slot_put(s->maps.bl_pack4, slot, pk->p4, pk->pages4, sizeof(*pk->p4));
 	r = r ?: slot_put(s->maps.bl_pack6, slot, pk->p6, pk->pages6, sizeof(*pk->p6));
 	r = r ?: slot_put(s->maps.bl_bloom, slot, pk->bloom, pk->bloom_words,
 			  sizeof(*pk->bloom));
-	r = r ?: slot_put(s->maps.bl_heads, slot, heads, n_heads, sizeof(*heads));
-	free(heads);
+	r = r ?: heads_put(s, slot, pk, slot); /* last: the slot's maps are all there */
 	if (r < 0)
 		return ln_err(err, r, "filling the list maps: %s", strerror(-r));
+	return 0;
+}
+
+/*
+ * The idle slot keeps no copy of the lists. A verdict that read lists_sel before the flip
+ * may still be about to look up the idle slot, so first its bl_heads becomes a copy of the
+ * heads in force (naming slot @in_force's maps): a verdict that finds it reads the lists in
+ * force. The kernel waits for the programs running (synchronize_rcu) before a map-in-map
+ * update returns, so after it none still holds a head naming the idle slot, and its Bloom
+ * filter and pages can go: 1-entry maps in their place, the old ones freed by the kernel.
+ * (The next list-only reload fills them first and its heads last: none reads them before.)
+ */
+int ln_list_slot_release(struct lsnitch_bpf *s, __u32 in_force, const struct ln_packed *pk,
+			 struct ln_error *err)
+{
+	__u32 idle = !in_force;
+	int r;
+
+	r = heads_put(s, idle, pk, in_force);
+	r = r ?: slot_put(s->maps.bl_bloom, idle, NULL, 0, sizeof(*pk->bloom));
+	r = r ?: slot_put(s->maps.bl_pack4, idle, NULL, 0, sizeof(*pk->p4));
+	r = r ?: slot_put(s->maps.bl_pack6, idle, NULL, 0, sizeof(*pk->p6));
+	if (r < 0)
+		return ln_err(err, r, "emptying the idle list maps: %s", strerror(-r));
 	return 0;
 }
 

@@ -15,6 +15,12 @@ struct lsnitch_bpf;
 /* list_slots.c: fill slot @slot of @s's list maps with new maps holding @pk. */
 int ln_list_slot_fill(struct lsnitch_bpf *s, __u32 slot, const struct ln_packed *pk,
 		      struct ln_error *err);
+/*
+ * After the flip to @in_force (holding @pk): the other slot's maps freed, once no program
+ * can still read them. Off the loop: it waits for the kernel's RCU grace period.
+ */
+int ln_list_slot_release(struct lsnitch_bpf *s, __u32 in_force, const struct ln_packed *pk,
+			 struct ln_error *err);
 /* The slot the programs read: 0 or -errno. */
 int ln_list_slot_in_force(struct lsnitch_bpf *s, __u32 *slot);
 /* Make the programs read @slot, from their next lookup on. */
@@ -37,5 +43,13 @@ int ln_lists_build(struct ln_generation *cur, struct ln_generation *g, struct ln
  * over @old's programs, maps, bound cgroups and exe table. Cannot fail after the flip.
  */
 int ln_lists_switch(struct ln_generation *old, struct ln_generation *g, struct ln_error *err);
+/*
+ * On the loop, after a job: when the generation in force came from a list-only reload, the
+ * idle slot's maps are freed on the reload worker's thread (ln_list_slot_release()), and
+ * @after(@m, 0 or -errno, message) is called on the loop. 1: started, 0: nothing to free
+ * (@after not called), -errno: it could not start (@after was called with it).
+ */
+typedef void (*ln_lists_released_fn)(struct ln_manager *m, int r, const char *msg);
+int ln_lists_release_start(struct ln_manager *m, ln_lists_released_fn after);
 
 #endif /* LSNITCH_LIST_SLOTS_H */

@@ -20,6 +20,7 @@
 #include "control_proto.h"
 #include "dns_proxy.h"
 #include "flows.h"
+#include "list_slots.h"
 #include "log.h"
 #include "manager.h"
 #include "reload_worker.h"
@@ -207,12 +208,32 @@ static void refresh_done(struct ln_manager *m, struct build_job *j)
 		       j->err.msg);
 }
 
+/*
+ * The worker is free (@r < 0: freeing the previous lists failed, @msg says why): a reload
+ * asked for meanwhile, else the previous lists' maps freed (ln_lists_release_start()).
+ */
+static void after_job(struct ln_manager *m, int r, const char *msg)
+{
+	struct ln_error err = {};
+
+	if (r < 0)
+		ln_log(LOG_WARNING, "%s: the previous lists stay until the next reload", msg);
+	if (m->stopping)
+		return;
+	if (!m->reload_again) {
+		ln_lists_release_start(m, after_job);
+		return;
+	}
+	m->reload_again = false;
+	r = job_start(m, NULL, &err);
+	if (r < 0)
+		reload_failed(m, r, err.msg);
+}
+
 static void job_done(void *arg)
 {
 	struct build_job *j = arg;
 	struct ln_manager *m = j->m;
-	struct ln_error err = {};
-	int r;
 
 	if (m->stopping) {
 		if (j->r >= 0)
@@ -223,12 +244,7 @@ static void job_done(void *arg)
 		reload_done(m, j);
 	}
 	free(j);
-	if (m->stopping || !m->reload_again)
-		return;
-	m->reload_again = false;
-	r = job_start(m, NULL, &err);
-	if (r < 0)
-		reload_failed(m, r, err.msg);
+	after_job(m, 0, NULL);
 }
 
 int ln_manager_reload(struct ln_manager *m, struct ln_error *err)

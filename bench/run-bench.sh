@@ -14,7 +14,8 @@
 # part (bench/run-history-bench.sh); then the list subscriptions
 # (bench/run-lists-bench.py: lsnitch-update against curl); then the verdict part
 # (bench/run-verdict-bench.sh: the hooks' cost per verdict against a program doing
-# one hash lookup, with big lists, many policies and cgroups); then the reload part
+# one hash lookup, with big lists, many policies and cgroups; its 10M-entry point when asked:
+# BENCH_VERDICT_10M=1 make bench, or BENCH_PARTS=verdict for that part alone); then the reload part
 # (bench/run-reload-bench.sh: a 1M-entry list from file to enforcing, list-only path against
 # the full path, connect() latency meanwhile, IPv6 bytes per entry). The deny part: the
 # kernel cost of a denied, reported connect() (repeats summarised in the

@@ -13,7 +13,9 @@
 # BENCH_AGENTS ("LABEL=PATH ...": more agent binaries, each its own rows).
 # Then the curves: connect4 and sendmsg4, a repeated destination (cached) and a new
 # port each call, against the floor, as the list grows (BENCH_CURVE_SIZES, 10k 100k
-# 1M; BENCH_VERDICT_10M=1 adds 10M, refused today: a list file holds 4,194,303 lines)
+# 1M; BENCH_VERDICT_10M=1 adds 10M: 21M lines, in LIST_FILES files of at most
+# LIST_CHUNK lines, as a list file holds at most 4,194,303 lines -- its line number is
+# 22 bits of the rule id)
 # with 1000 policies and 10,000 cgroups; as policies grow (1, 100, 1000) and as bound
 # cgroups grow (10, 1000, 10,000: BENCH_CURVE_POLICIES, BENCH_CURVE_CGROUPS), at
 # BENCH_CURVE_N (100k) entries. BENCH_VERDICT_CURVE=0: no curves.
@@ -29,6 +31,7 @@ SIZES=${BENCH_VERDICT_SIZES:-"10000 100000 1000000"}
 P=${BENCH_POLICIES:-1000}
 C=${BENCH_CGROUPS:-1000}
 ITERS=${BENCH_VERDICT_ITERS:-100000}
+LIST_FILES=6 LIST_CHUNK=4000000 # list(): 6 x 4M lines hold the 10M point's 21M
 
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (BPF)" >&2; exit 1; }
 if [ "${LSN_BENCH_LOCKED:-}" != 1 ]; then
@@ -60,11 +63,13 @@ fixture() {
 	for ((i = 1; i < p; i++)); do [ -d "$CG/guard/p$i" ] || mkdir "$CG/guard/p$i"; done
 	for ((i = 1; i <= c; i++)); do [ -d "$CG/guard/ctr-$i" ] || mkdir "$CG/guard/ctr-$i"; done
 	for ((i = c + 1; ; i++)); do rmdir "$CG/guard/ctr-$i" 2>/dev/null || break; done
-	python3 - "$TMP/p.ini" "$REL" "$p" <<'PY'
+	python3 - "$TMP/p.ini" "$REL" "$p" "$LIST_FILES" <<'PY'
 import sys
 path, rel, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 with open(path, "w") as f:
-    f.write(f"[global]\nblocked-hosts = {path.rsplit('/', 1)[0]}/list.txt\n")
+    f.write("[global]\n")
+    for k in range(int(sys.argv[4])):
+        f.write(f"blocked-hosts = {path.rsplit('/', 1)[0]}/list-{k}.txt\n")
     for i in range(n):
         f.write(f"[policy p{i}]\ncgroup = {rel}/guard/p{i}\ndefault = allow\n")
         for r in range(10):
@@ -92,14 +97,19 @@ median() { sort -g | sed -n 2p; }
 # Through a pipe: gen_hosts.py opens /dev/stdout anew, which on a file truncates it.
 gen() { python3 bench/gen_hosts.py "$@" /dev/stdout | cat; } # KIND N
 
-list() { # N: the list file of the fixture
-	local n=$1
+# The fixture's list: 2.1 N lines, cut into list-0.txt ... list-$((LIST_FILES - 1)).txt (the
+# ones the cut leaves out empty): the global section names them all (blocked-hosts= again).
+list() { # N
+	local n=$1 k
+	rm -f "$TMP"/list-*.txt
 	{
 		gen v4 "$n"
 		gen v6 "$n"
 		gen v4cidr $((n / 20)) | sed 's/^10\./11./'
 		gen v6cidr $((n / 20)) | sed 's/^2001:db8:/2001:db9:/'
-	} >"$TMP/list.txt"
+	} | split -l "$LIST_CHUNK" -a 1 -d --additional-suffix=.txt - "$TMP/list-"
+	for ((k = 0; k < LIST_FILES; k++)); do touch "$TMP/list-$k.txt"; done
+	[ ! -e "$TMP/list-$LIST_FILES.txt" ] || { echo "bench: list of $n: too many files" >&2; exit 1; }
 }
 
 wait_ready() { # FILE LINE PID
@@ -245,7 +255,7 @@ curve_point() {
 
 if [ "${BENCH_VERDICT_CURVE:-1}" != 0 ]; then
 	CURVE_N=${BENCH_CURVE_N:-100000}
-	CURVE_SIZES=${BENCH_CURVE_SIZES:-"10000 100000 1000000"}
+	CURVE_SIZES=${BENCH_CURVE_SIZES-"10000 100000 1000000"}
 	[ "${BENCH_VERDICT_10M:-}" != 1 ] || CURVE_SIZES="$CURVE_SIZES 10000000"
 	echo
 	echo "the curves: lsnitch's kernel ns per run as a ratio to the floor's (one lookup, same"
@@ -256,5 +266,6 @@ if [ "${BENCH_VERDICT_CURVE:-1}" != 0 ]; then
 	for n in $CURVE_SIZES; do curve_point "$n" 1000 10000; done
 	for p in ${BENCH_CURVE_POLICIES-1 100 1000}; do curve_point "$CURVE_N" "$p" 10; done
 	for c in ${BENCH_CURVE_CGROUPS-10 1000 10000}; do curve_point "$CURVE_N" 1 "$c"; done
-	echo "each cell: ratio to the floor, then lsnitch's ns. 10M entries: BENCH_VERDICT_10M=1."
+	echo "each cell: ratio to the floor, then lsnitch's ns. 10M entries: BENCH_VERDICT_10M=1"
+	echo "(with BENCH_CURVE_SIZES= BENCH_CURVE_POLICIES= BENCH_CURVE_CGROUPS= the 10M row alone)."
 fi

@@ -154,7 +154,7 @@ struct ln_pack6_page {
 };
 _Static_assert(sizeof(struct ln_pack6_page) == 21 * LN_PACK6_PAGE, "ln_pack6_page size");
 
-/* Bisection steps: enough for 2^26 intervals (16M entries make at most 32M + 1). */
+/* Bisection steps: enough for 2^26 - 1 intervals (32M entries make at most 64M + 1). */
 #define LN_PACK_STEPS 26
 
 /*

@@ -430,6 +430,8 @@ out:
 	return rc;
 }
 
+_Static_assert(2ULL * LN_MAX_LIST_ENTRIES + 1 < 1ULL << LN_PACK_STEPS, "a list's bisection");
+
 int ln_pack_blocklists(const struct ln_compiled *cc, struct ln_packed *pk)
 {
 	struct bvec bv = {};
@@ -461,6 +463,10 @@ int ln_pack_blocklists(const struct ln_compiled *cc, struct ln_packed *pk)
 		if (rc)
 			goto fail;
 		r->cnt = (e.v4 ? pk->n4 : pk->n6) - r->off;
+		/* More than the bisection's steps reach: it would miss. (Hostnames add addresses.) */
+		rc = r->cnt >> LN_PACK_STEPS ? -E2BIG : 0;
+		if (rc)
+			goto fail;
 	}
 	pk->pages4 = (pk->n4 + LN_PACK4_PAGE - 1) / LN_PACK4_PAGE;
 	pk->pages6 = (pk->n6 + LN_PACK6_PAGE - 1) / LN_PACK6_PAGE;

@@ -39,7 +39,8 @@ void ln_printable(char *out, size_t size, const char *in);
 
 /* Limits, checked and reported. */
 #define LN_MAX_LINE_LEN 4096      /* list files; INI lines: LN_INI_MAX_LINE */
-#define LN_MAX_LIST_ENTRIES 16000000
+/* Entries in one list, however many files: 2N + 1 intervals of a family < 2^LN_PACK_STEPS. */
+#define LN_MAX_LIST_ENTRIES 32000000
 #define LN_MAX_RULES 65536        /* allow/deny entries in all policies */
 #define LN_INI_MAX_LINE 199       /* Debian inih: INI_MAX_LINE 200 incl. NUL */
 
