@@ -62,6 +62,22 @@ static bool key_shared(const struct ln_exe_table *t, const struct ln_exe_entry *
 }
 
 /*
+ * @k's bit into the prefilter, before its exe_policy entry exists: the programs never see
+ * the entry with the bit clear. Bits only ever get set (a write of the whole value can be
+ * read torn, but every word read is the old one or the new one, a superset), and stay set
+ * when their entry goes: a stale bit costs a lookup, never a verdict.
+ */
+static int filter_add(struct ln_exe_table *t, const struct ln_exe_key *k)
+{
+	__u32 zero = 0;
+
+	if (ln_exe_filter_has(t->filter, k->scope, &k->exe))
+		return 0;
+	ln_exe_filter_set(t->filter, k->scope, &k->exe);
+	return bpf_map_update_elem(t->filter_fd, &zero, t->filter, BPF_ANY) < 0 ? -errno : 0;
+}
+
+/*
  * Entry @e's identity now: 1 if its map entry changed, 0 if not, -errno. Two paths of one
  * file in one scope: the first in load order keeps the key (BPF_NOEXIST).
  */
@@ -70,6 +86,7 @@ static int exe_resolve(struct ln_exe_table *t, struct ln_exe_entry *e)
 	struct ln_exe_id id;
 	struct ln_exe_key k;
 	bool now = !ln_exe_identity(e->b->path, &id);
+	int r;
 
 	if (now == e->resolved && (!now || !memcmp(&id, &e->id, sizeof(id))))
 		return 0;
@@ -84,6 +101,9 @@ static int exe_resolve(struct ln_exe_table *t, struct ln_exe_entry *e)
 	e->id = id;
 	e->resolved = true;
 	k = exe_key(e);
+	r = filter_add(t, &k);
+	if (r < 0)
+		return r;
 	if (bpf_map_update_elem(t->map_fd, &k, &e->b->policy_id, BPF_NOEXIST) < 0 &&
 	    errno != EEXIST)
 		return -errno;
@@ -104,18 +124,37 @@ int ln_exe_table_refresh(struct ln_exe_table *t)
 	return changed;
 }
 
+/*
+ * The prefilter's mask: all its bits, or for a test of collisions LSNITCH_TEST_EXE_FILTER_BITS
+ * (a power of two, 1: every executable shares one bit, so the lookup alone decides).
+ */
+static __u32 filter_mask(void)
+{
+	const char *s = getenv("LSNITCH_TEST_EXE_FILTER_BITS");
+	unsigned long bits = s ? strtoul(s, NULL, 10) : 0;
+
+	if (!bits || bits > LN_EXE_FILTER_BITS || (bits & (bits - 1)))
+		bits = LN_EXE_FILTER_BITS;
+	return (__u32)bits - 1;
+}
+
 int ln_exe_table_build(struct ln_exe_table *t, const struct ln_compiled *cc, int map_fd,
-		       struct ln_error *err)
+		       int filter_fd, struct ln_error *err)
 {
 	int r;
 
 	memset(t, 0, sizeof(*t));
 	t->map_fd = map_fd;
+	t->filter_fd = filter_fd;
 	if (!cc->n_exes)
 		return 0;
 	t->v = calloc(cc->n_exes, sizeof(*t->v));
-	if (!t->v)
+	t->filter = calloc(1, sizeof(*t->filter));
+	if (!t->v || !t->filter)
 		return ln_err(err, -ENOMEM, "out of memory");
+	t->filter->mask = filter_mask();
+	if (bpf_map_update_elem(filter_fd, &(__u32){0}, t->filter, BPF_ANY) < 0)
+		return ln_err(err, -errno, "filling the exe_filter map: %s", strerror(errno));
 	for (t->n = 0; t->n < cc->n_exes; t->n++)
 		t->v[t->n].b = &cc->exes[t->n];
 	r = ln_exe_table_refresh(t);
@@ -129,8 +168,10 @@ void ln_exe_table_free(struct ln_exe_table *t)
 	if (!t)
 		return;
 	free(t->v);
+	free(t->filter);
 	memset(t, 0, sizeof(*t));
 	t->map_fd = -1;
+	t->filter_fd = -1;
 }
 
 __u32 ln_exe_table_select(const struct ln_exe_table *t, const struct ln_compiled *cc,

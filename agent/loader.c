@@ -193,7 +193,8 @@ static int load_programs(struct ln_manager *m, struct ln_generation *g, struct l
 			      strerror(-r));
 	r = fill_maps(g, err);
 	r = r ?: ln_unix_fill(g, err);
-	r = r ?: ln_exe_table_build(&g->exe, &g->cc, bpf_map__fd(g->skel->maps.exe_policy), err);
+	r = r ?: ln_exe_table_build(&g->exe, &g->cc, bpf_map__fd(g->skel->maps.exe_policy),
+				    bpf_map__fd(g->skel->maps.exe_filter), err);
 	return r ?: map_config(g, err);
 }
 
