@@ -61,20 +61,52 @@ static bool key_shared(const struct ln_exe_table *t, const struct ln_exe_entry *
 	return false;
 }
 
-/*
- * @k's bit into the prefilter, before its exe_policy entry exists: the programs never see
- * the entry with the bit clear. Bits only ever get set (a write of the whole value can be
- * read torn, but every word read is the old one or the new one, a superset), and stay set
- * when their entry goes: a stale bit costs a lookup, never a verdict.
- */
-static int filter_add(struct ln_exe_table *t, const struct ln_exe_key *k)
+/* Slot @i of @t's table into the programs' copy. */
+static int slot_write(const struct ln_exe_table *t, __u32 i)
 {
-	__u32 zero = 0;
+	return bpf_map_update_elem(t->filter_fd, &i, &t->slots[i], BPF_ANY) < 0 ? -errno : 0;
+}
 
-	if (ln_exe_filter_has(t->filter, k->scope, &k->exe))
+static struct ln_exe_slot *slot_of(const struct ln_exe_table *t, const struct ln_exe_key *k,
+				   __u32 *i)
+{
+	*i = ln_exe_slot_of(k->scope, k->exe.dev, k->exe.ino) & (t->n_slots - 1);
+	return &t->slots[*i];
+}
+
+/*
+ * @k's slot (lsnitch_exe_filter.h), before its exe_policy entry exists: identity and policy
+ * written, then made valid (one byte changes). A slot another key holds becomes shared.
+ */
+static int slot_add(struct ln_exe_table *t, const struct ln_exe_key *k, __u32 policy_id)
+{
+	__u32 i;
+	struct ln_exe_slot *s = slot_of(t, k, &i);
+	int r;
+
+	if (s->shared || (s->valid && ln_exe_slot_is(s, k->scope, &k->exe)))
+		return 0; /* exe_policy decides, or the first path to this file keeps it */
+	if (s->valid || k->exe.dev > UINT32_MAX) {
+		s->shared = 1;
+		return slot_write(t, i);
+	}
+	*s = (struct ln_exe_slot){.ino = k->exe.ino, .dev = (__u32)k->exe.dev, .scope = k->scope,
+				  .policy_id = policy_id};
+	r = slot_write(t, i);
+	s->valid = 1;
+	return r ?: slot_write(t, i);
+}
+
+/* Before @k's exe_policy entry goes: the slot holding it shared, for good (one byte changes). */
+static int slot_drop(struct ln_exe_table *t, const struct ln_exe_key *k)
+{
+	__u32 i;
+	struct ln_exe_slot *s = slot_of(t, k, &i);
+
+	if (s->shared || !s->valid || !ln_exe_slot_is(s, k->scope, &k->exe))
 		return 0;
-	ln_exe_filter_set(t->filter, k->scope, &k->exe);
-	return bpf_map_update_elem(t->filter_fd, &zero, t->filter, BPF_ANY) < 0 ? -errno : 0;
+	s->shared = 1;
+	return slot_write(t, i);
 }
 
 /*
@@ -93,6 +125,9 @@ static int exe_resolve(struct ln_exe_table *t, struct ln_exe_entry *e)
 	if (e->resolved) {
 		e->resolved = false;
 		k = exe_key(e);
+		r = slot_drop(t, &k);
+		if (r < 0)
+			return r;
 		if (!key_shared(t, e))
 			bpf_map_delete_elem(t->map_fd, &k);
 	}
@@ -101,7 +136,7 @@ static int exe_resolve(struct ln_exe_table *t, struct ln_exe_entry *e)
 	e->id = id;
 	e->resolved = true;
 	k = exe_key(e);
-	r = filter_add(t, &k);
+	r = slot_add(t, &k, e->b->policy_id);
 	if (r < 0)
 		return r;
 	if (bpf_map_update_elem(t->map_fd, &k, &e->b->policy_id, BPF_NOEXIST) < 0 &&
@@ -124,18 +159,11 @@ int ln_exe_table_refresh(struct ln_exe_table *t)
 	return changed;
 }
 
-/*
- * The prefilter's mask: all its bits, or for a test of collisions LSNITCH_TEST_EXE_FILTER_BITS
- * (a power of two, 1: every executable shares one bit, so the lookup alone decides).
- */
-static __u32 filter_mask(void)
+__u32 ln_exe_slots(const struct ln_compiled *cc)
 {
-	const char *s = getenv("LSNITCH_TEST_EXE_FILTER_BITS");
-	unsigned long bits = s ? strtoul(s, NULL, 10) : 0;
+	const char *one = getenv("LSNITCH_TEST_EXE_SHARED");
 
-	if (!bits || bits > LN_EXE_FILTER_BITS || (bits & (bits - 1)))
-		bits = LN_EXE_FILTER_BITS;
-	return (__u32)bits - 1;
+	return !cc->n_exes || (one && !strcmp(one, "1")) ? 1 : LN_EXE_SLOTS;
 }
 
 int ln_exe_table_build(struct ln_exe_table *t, const struct ln_compiled *cc, int map_fd,
@@ -149,12 +177,14 @@ int ln_exe_table_build(struct ln_exe_table *t, const struct ln_compiled *cc, int
 	if (!cc->n_exes)
 		return 0;
 	t->v = calloc(cc->n_exes, sizeof(*t->v));
-	t->filter = calloc(1, sizeof(*t->filter));
-	if (!t->v || !t->filter)
+	t->n_slots = ln_exe_slots(cc);
+	t->slots = calloc(t->n_slots, sizeof(*t->slots));
+	if (!t->v || !t->slots)
 		return ln_err(err, -ENOMEM, "out of memory");
-	t->filter->mask = filter_mask();
-	if (bpf_map_update_elem(filter_fd, &(__u32){0}, t->filter, BPF_ANY) < 0)
-		return ln_err(err, -errno, "filling the exe_filter map: %s", strerror(errno));
+	t->slots[0].shared = t->n_slots == 1; /* the test's table: every verdict asks exe_policy */
+	r = t->slots[0].shared ? slot_write(t, 0) : 0;
+	if (r < 0)
+		return ln_err(err, r, "filling the exe_filter map: %s", strerror(-r));
 	for (t->n = 0; t->n < cc->n_exes; t->n++)
 		t->v[t->n].b = &cc->exes[t->n];
 	r = ln_exe_table_refresh(t);
@@ -168,7 +198,7 @@ void ln_exe_table_free(struct ln_exe_table *t)
 	if (!t)
 		return;
 	free(t->v);
-	free(t->filter);
+	free(t->slots);
 	memset(t, 0, sizeof(*t));
 	t->map_fd = -1;
 	t->filter_fd = -1;

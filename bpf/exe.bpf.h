@@ -84,19 +84,23 @@ LN_INLINE int ln_task_exe(struct ln_exe_id *id, __u64 *cg)
 
 /*
  * The exe policy of scope @scope for executable @exe (zero: none), or @scope
- * itself. The prefilter first, inline: a clear bit is exe_policy's miss
- * without the jhash of its key (lsnitch_exe_filter.h).
+ * itself. Its slot first, inline: one the exe_policy hash need not be asked
+ * about answers alone (lsnitch_exe_filter.h); no slot (a test's table of
+ * one) or a shared one asks it.
  */
 LN_INLINE __u32 ln_exe_lookup(const struct ln_exe_id *exe, __u32 scope)
 {
-	const struct ln_exe_filter *f;
+	const struct ln_exe_slot *s;
 	struct ln_exe_key k;
 	const __u32 *id;
-	__u32 zero = 0;
+	__u32 i;
 
-	f = bpf_map_lookup_elem(&exe_filter, &zero);
-	if (!f || !exe->ino || !ln_exe_filter_has(f, scope, exe))
+	if (!exe->ino)
 		return scope;
+	i = ln_exe_slot_of(scope, exe->dev, exe->ino);
+	s = bpf_map_lookup_elem(&exe_filter, &i);
+	if (s && !s->shared)
+		return s->valid && ln_exe_slot_is(s, scope, exe) ? s->policy_id : scope;
 	k.scope = scope;
 	k.pad = 0;
 	k.exe = *exe;
