@@ -140,8 +140,11 @@ static int exe_resolve(struct ln_exe_table *t, struct ln_exe_entry *e)
 	if (r < 0)
 		return r;
 	if (bpf_map_update_elem(t->map_fd, &k, &e->b->policy_id, BPF_NOEXIST) < 0 &&
-	    errno != EEXIST)
-		return -errno;
+	    errno != EEXIST) {
+		r = -errno;
+		slot_drop(t, &k); /* no entry: its slot may not answer for one */
+		return r;
+	}
 	return 1;
 }
 
