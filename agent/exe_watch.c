@@ -61,6 +61,54 @@ static bool key_shared(const struct ln_exe_table *t, const struct ln_exe_entry *
 	return false;
 }
 
+/* Slot @i of @t's table into the programs' copy. */
+static int slot_write(const struct ln_exe_table *t, __u32 i)
+{
+	return bpf_map_update_elem(t->filter_fd, &i, &t->slots[i], BPF_ANY) < 0 ? -errno : 0;
+}
+
+static struct ln_exe_slot *slot_of(const struct ln_exe_table *t, const struct ln_exe_key *k,
+				   __u32 *i)
+{
+	*i = ln_exe_slot_of(k->scope, k->exe.dev, k->exe.ino) & (t->n_slots - 1);
+	return &t->slots[*i];
+}
+
+/*
+ * @k's slot (lsnitch_exe_filter.h), before its exe_policy entry exists: identity and policy
+ * written, then made valid (one byte changes). A slot another key holds becomes shared.
+ */
+static int slot_add(struct ln_exe_table *t, const struct ln_exe_key *k, __u32 policy_id)
+{
+	__u32 i;
+	struct ln_exe_slot *s = slot_of(t, k, &i);
+	int r;
+
+	if (s->shared || (s->valid && ln_exe_slot_is(s, k->scope, &k->exe)))
+		return 0; /* exe_policy decides, or the first path to this file keeps it */
+	if (s->valid || k->exe.dev > UINT32_MAX) {
+		s->shared = 1;
+		return slot_write(t, i);
+	}
+	*s = (struct ln_exe_slot){.ino = k->exe.ino, .dev = (__u32)k->exe.dev, .scope = k->scope,
+				  .policy_id = policy_id};
+	r = slot_write(t, i);
+	s->valid = 1;
+	return r ?: slot_write(t, i);
+}
+
+/* Before @k's exe_policy entry goes: the slot holding it shared, for good (one byte changes). */
+static int slot_drop(struct ln_exe_table *t, const struct ln_exe_key *k)
+{
+	__u32 i;
+	struct ln_exe_slot *s = slot_of(t, k, &i);
+
+	if (s->shared || !s->valid || !ln_exe_slot_is(s, k->scope, &k->exe))
+		return 0;
+	s->shared = 1;
+	return slot_write(t, i);
+}
+
 /*
  * Entry @e's identity now: 1 if its map entry changed, 0 if not, -errno. Two paths of one
  * file in one scope: the first in load order keeps the key (BPF_NOEXIST).
@@ -70,12 +118,16 @@ static int exe_resolve(struct ln_exe_table *t, struct ln_exe_entry *e)
 	struct ln_exe_id id;
 	struct ln_exe_key k;
 	bool now = !ln_exe_identity(e->b->path, &id);
+	int r;
 
 	if (now == e->resolved && (!now || !memcmp(&id, &e->id, sizeof(id))))
 		return 0;
 	if (e->resolved) {
 		e->resolved = false;
 		k = exe_key(e);
+		r = slot_drop(t, &k);
+		if (r < 0)
+			return r;
 		if (!key_shared(t, e))
 			bpf_map_delete_elem(t->map_fd, &k);
 	}
@@ -84,9 +136,15 @@ static int exe_resolve(struct ln_exe_table *t, struct ln_exe_entry *e)
 	e->id = id;
 	e->resolved = true;
 	k = exe_key(e);
+	r = slot_add(t, &k, e->b->policy_id);
+	if (r < 0)
+		return r;
 	if (bpf_map_update_elem(t->map_fd, &k, &e->b->policy_id, BPF_NOEXIST) < 0 &&
-	    errno != EEXIST)
-		return -errno;
+	    errno != EEXIST) {
+		r = -errno;
+		slot_drop(t, &k); /* no entry: its slot may not answer for one */
+		return r;
+	}
 	return 1;
 }
 
@@ -104,18 +162,32 @@ int ln_exe_table_refresh(struct ln_exe_table *t)
 	return changed;
 }
 
+__u32 ln_exe_slots(const struct ln_compiled *cc)
+{
+	const char *one = getenv("LSNITCH_TEST_EXE_SHARED");
+
+	return !cc->n_exes || (one && !strcmp(one, "1")) ? 1 : LN_EXE_SLOTS;
+}
+
 int ln_exe_table_build(struct ln_exe_table *t, const struct ln_compiled *cc, int map_fd,
-		       struct ln_error *err)
+		       int filter_fd, struct ln_error *err)
 {
 	int r;
 
 	memset(t, 0, sizeof(*t));
 	t->map_fd = map_fd;
+	t->filter_fd = filter_fd;
 	if (!cc->n_exes)
 		return 0;
 	t->v = calloc(cc->n_exes, sizeof(*t->v));
-	if (!t->v)
+	t->n_slots = ln_exe_slots(cc);
+	t->slots = calloc(t->n_slots, sizeof(*t->slots));
+	if (!t->v || !t->slots)
 		return ln_err(err, -ENOMEM, "out of memory");
+	t->slots[0].shared = t->n_slots == 1; /* the test's table: every verdict asks exe_policy */
+	r = t->slots[0].shared ? slot_write(t, 0) : 0;
+	if (r < 0)
+		return ln_err(err, r, "filling the exe_filter map: %s", strerror(-r));
 	for (t->n = 0; t->n < cc->n_exes; t->n++)
 		t->v[t->n].b = &cc->exes[t->n];
 	r = ln_exe_table_refresh(t);
@@ -129,8 +201,10 @@ void ln_exe_table_free(struct ln_exe_table *t)
 	if (!t)
 		return;
 	free(t->v);
+	free(t->slots);
 	memset(t, 0, sizeof(*t));
 	t->map_fd = -1;
+	t->filter_fd = -1;
 }
 
 __u32 ln_exe_table_select(const struct ln_exe_table *t, const struct ln_compiled *cc,

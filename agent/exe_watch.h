@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <linux/types.h>
 
+#include "lsnitch_exe_filter.h"
 #include "rules.h"
 
 struct ln_manager;
@@ -19,22 +20,32 @@ struct ln_exe_entry {
 	bool resolved; /* the file exists: its entry is in the map */
 };
 
-/* A generation's exe= lines and its exe_policy map. */
+/* A generation's exe= lines, its exe_policy map, and the slots in front of it (a copy, its map). */
 struct ln_exe_table {
 	struct ln_exe_entry *v;
 	size_t n;
 	int map_fd;
+	int filter_fd;
+	struct ln_exe_slot *slots;
+	__u32 n_slots;
 };
 
 /* @path's identity as the kernel has it: i_ino, and s_dev encoded major << 20 | minor. */
 int ln_exe_identity(const char *path, struct ln_exe_id *id);
 /*
+ * How many slots the exe_filter map of @cc's generation has: LN_EXE_SLOTS, or 1 (shared:
+ * exe_policy decides every verdict) without exe= lines or with LSNITCH_TEST_EXE_SHARED=1 in
+ * the environment (a test's: as if every executable collided with every other).
+ */
+__u32 ln_exe_slots(const struct ln_compiled *cc);
+/*
  * Resolves every exe= line of @cc (stat(), symbolic links followed) into the exe_policy map
- * @map_fd: 0 or -errno. A path that does not exist is no error: it stays unresolved (the
- * watcher adds it when it appears). Safe off the loop.
+ * @map_fd, each entry's slot in @filter_fd written first: 0 or -errno. A path that
+ * does not exist is no error: it stays unresolved (the watcher adds it when it appears).
+ * Safe off the loop.
  */
 int ln_exe_table_build(struct ln_exe_table *t, const struct ln_compiled *cc, int map_fd,
-		       struct ln_error *err);
+		       int filter_fd, struct ln_error *err);
 void ln_exe_table_free(struct ln_exe_table *t);
 /* Stat every entry again; a changed identity replaces its map entry. How many changed. */
 int ln_exe_table_refresh(struct ln_exe_table *t);

@@ -140,6 +140,7 @@ static int size_maps(struct ln_manager *m, struct lsnitch_bpf *s, const struct l
 	r = r ?: bpf_map__set_max_entries(s->maps.cg_children, (__u32)slots * 2);
 	r = r ?: bpf_map__set_max_entries(s->maps.rules, at_least_one(cc->n_rules));
 	r = r ?: bpf_map__set_max_entries(s->maps.exe_policy, at_least_one(cc->n_exes));
+	r = r ?: bpf_map__set_max_entries(s->maps.exe_filter, ln_exe_slots(cc));
 	r = r ?: bpf_map__set_max_entries(s->maps.guard_roots, at_least_one(m->n_attach));
 	/* Events and counters outlive a generation: every generation shares them. */
 	if (!r && m->events_fd >= 0)
@@ -193,7 +194,8 @@ static int load_programs(struct ln_manager *m, struct ln_generation *g, struct l
 			      strerror(-r));
 	r = fill_maps(g, err);
 	r = r ?: ln_unix_fill(g, err);
-	r = r ?: ln_exe_table_build(&g->exe, &g->cc, bpf_map__fd(g->skel->maps.exe_policy), err);
+	r = r ?: ln_exe_table_build(&g->exe, &g->cc, bpf_map__fd(g->skel->maps.exe_policy),
+				    bpf_map__fd(g->skel->maps.exe_filter), err);
 	return r ?: map_config(g, err);
 }
 

@@ -5,10 +5,10 @@
 # (no packet leaves) from
 #   plain:   a scope with no exe policies (the baseline: one flag test added);
 #   miss:    a scope with 100 exe policies, from an executable none names
-#            (the task's executable read, one hash lookup that misses, the
+#            (the task's executable read, its slot in exe_filter, the
 #            socket's note for the egress backstop);
-#   match:   the same scope, from a copy of the loop one of them names (the
-#            lookup hits, the exe policy's value is read).
+#   match:   the same scope, from a copy of the loop one of them names (its
+#            slot answers, the exe policy's value is read).
 # A repeated destination (what the verdict cache answers), and with "-new" a
 # new port each call (the whole decision: the exe_policy lookup included).
 # History off (--history none): a new flow each call would cost more than

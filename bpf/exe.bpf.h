@@ -82,33 +82,44 @@ LN_INLINE int ln_task_exe(struct ln_exe_id *id, __u64 *cg)
 	return 0;
 }
 
-/* The exe policy of scope @scope for executable @k->exe, or @scope itself. */
-LN_INLINE __u32 ln_exe_lookup(struct ln_exe_key *k, __u32 scope)
+/*
+ * The exe policy of scope @scope for executable @exe (zero: none), or @scope
+ * itself. Its slot first, inline: one the exe_policy hash need not be asked
+ * about answers alone (lsnitch_exe_filter.h); no slot (a test's table of
+ * one) or a shared one asks it.
+ */
+LN_INLINE __u32 ln_exe_lookup(const struct ln_exe_id *exe, __u32 scope)
 {
+	const struct ln_exe_slot *s;
+	struct ln_exe_key k;
 	const __u32 *id;
+	__u32 i;
 
-	k->scope = scope;
-	k->pad = 0;
-	id = bpf_map_lookup_elem(&exe_policy, k);
+	if (!exe->ino)
+		return scope;
+	i = ln_exe_slot_of(scope, exe->dev, exe->ino);
+	s = bpf_map_lookup_elem(&exe_filter, &i);
+	if (s && !s->shared)
+		return s->valid && ln_exe_slot_is(s, scope, exe) ? s->policy_id : scope;
+	k.scope = scope;
+	k.pad = 0;
+	k.exe = *exe;
+	id = bpf_map_lookup_elem(&exe_policy, &k);
 	return id ? *id : scope;
 }
 
 /*
- * The policy for executable @exe (NULL: the calling task's, read here; zero:
- * none) within scope @scope. Global functions, so the verifier checks them
- * once, not in every state of their callers.
+ * The policy for the calling task's executable within scope @scope. Global
+ * functions, so the verifier checks them once, not in every state of their
+ * callers.
  */
-__attribute__((noinline)) __u32 ln_exe_policy_task(const struct ln_exe_id *exe, __u32 scope)
+__attribute__((noinline)) __u32 ln_exe_policy_task(__u32 scope)
 {
-	struct ln_exe_key k;
+	struct ln_exe_id exe;
 
-	if (exe)
-		k.exe = *exe;
-	else if (ln_exe_of_task(&k.exe) < 0)
+	if (ln_exe_of_task(&exe) < 0)
 		return scope;
-	if (!k.exe.ino)
-		return scope;
-	return ln_exe_lookup(&k, scope);
+	return ln_exe_lookup(&exe, scope);
 }
 
 /*
@@ -121,7 +132,7 @@ __attribute__((noinline)) __u32 ln_exe_policy_skb(struct __sk_buff *skb, __u32 s
 {
 	struct bpf_sock *sk;
 	struct ln_exe_id *st;
-	struct ln_exe_key k;
+	struct ln_exe_id exe;
 
 	if (!skb)
 		return scope;
@@ -132,12 +143,15 @@ __attribute__((noinline)) __u32 ln_exe_policy_skb(struct __sk_buff *skb, __u32 s
 	if (!sk)
 		return scope;
 	st = bpf_sk_storage_get(&exe_sk, sk, 0, 0);
-	if (st)
-		k.exe = *st;
-	else if (bpf_get_current_cgroup_id() != bpf_skb_cgroup_id(skb) ||
-		 ln_exe_of_task(&k.exe) < 0)
+	if (st) {
+		exe = *st;
+		/* a copy on the stack: one load insn may not read a map value and the stack */
+		asm volatile("" ::: "memory");
+	} else if (bpf_get_current_cgroup_id() != bpf_skb_cgroup_id(skb) ||
+		   ln_exe_of_task(&exe) < 0) {
 		return scope;
-	return ln_exe_lookup(&k, scope);
+	}
+	return ln_exe_lookup(&exe, scope);
 }
 
 /*
@@ -155,7 +169,12 @@ LN_INLINE const struct ln_policy_val *ln_exe_refine(const struct ln_policy_val *
 
 	if (!(pol->flags & LN_POLICY_HAS_EXE) || sa)
 		return pol;
-	id = skb ? ln_exe_policy_skb(skb, *policy_id) : ln_exe_policy_task(exe, *policy_id);
+	if (skb)
+		id = ln_exe_policy_skb(skb, *policy_id);
+	else if (exe) /* the hooks' fresh verdicts: no call */
+		id = ln_exe_lookup(exe, *policy_id);
+	else
+		id = ln_exe_policy_task(*policy_id);
 	if (id == *policy_id)
 		return pol;
 	ep = bpf_map_lookup_elem(&policies, &id);

@@ -6,6 +6,7 @@
 
 #define LN_INLINE static __always_inline
 #include "lsnitch.h"
+#include "lsnitch_exe_filter.h"
 
 #define AF_INET 2
 #define AF_INET6 10

@@ -164,6 +164,13 @@ struct {
 	__type(key, struct ln_exe_key);
 	__type(value, __u32);
 } exe_policy SEC(".maps");
+/* exe_policy's entries by slot (lsnitch_exe_filter.h): most verdicts need no hash lookup. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ln_exe_slot);
+} exe_filter SEC(".maps");
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);

@@ -25,7 +25,7 @@ PING_RANGE=$(sysctl -n net.ipv4.ping_group_range | tr '\t' ' ')
 exe_cleanup() {
 	local rc=$?
 	sysctl -qw net.ipv4.ping_group_range="$PING_RANGE"
-	[ -z "$SENDER" ] || kill "$SENDER" 2>/dev/null
+	[ -z "${SENDER:-}" ] || kill "$SENDER" 2>/dev/null
 	(exit "$rc")
 	lsn_cleanup
 }
