@@ -97,11 +97,29 @@ LN_INLINE void ln_flow_lost(__u64 count)
 		*c += count;
 }
 
-/* Add @count verdicts of @k, first seen @first_ns by @tgid, into the shared table. */
+/*
+ * Per CPU, until when (bpf_ktime_get_ns()) the shared table is taken as full:
+ * an insert that found it full costs a bucket lock and a walk of every CPU's
+ * free list for nothing, and a scan of new destinations would pay that for
+ * each. The agent drains the table every interval; a 10 ms backoff loses at
+ * most 10 ms of inserts after a drain, each then counted as lost, never twice.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} flow_full SEC(".maps");
+
+#define LN_FLOW_FULL_BACKOFF_NS (10 * 1000 * 1000ULL)
+
+/* Add @count verdicts of @k, first seen @first_ns by @tgid, into the shared table at @now. */
 LN_INLINE void ln_flow_table_add(const struct ln_flow_key *k, __u64 count, __u64 first_ns,
-				 __u32 tgid)
+				 __u32 tgid, __u64 now)
 {
 	struct ln_flow_val *v, fresh = { count, first_ns, first_ns, tgid };
+	__u32 zero = 0;
+	__u64 *full;
 	long r;
 
 	v = bpf_map_lookup_elem(&flows, k);
@@ -109,15 +127,23 @@ LN_INLINE void ln_flow_table_add(const struct ln_flow_key *k, __u64 count, __u64
 		__sync_fetch_and_add(&v->count, count);
 		return;
 	}
+	full = bpf_map_lookup_elem(&flow_full, &zero);
+	if (full && now < *full) {
+		ln_flow_lost(count);
+		return;
+	}
 	/* Not inserted: another CPU was first (count into its entry), or the table is full. */
 	r = bpf_map_update_elem(&flows, k, &fresh, BPF_NOEXIST);
 	if (r == 0)
 		return;
 	v = r == -17 /* EEXIST */ ? bpf_map_lookup_elem(&flows, k) : NULL;
-	if (v)
+	if (v) {
 		__sync_fetch_and_add(&v->count, count);
-	else
-		ln_flow_lost(count);
+		return;
+	}
+	if (full)
+		*full = now + LN_FLOW_FULL_BACKOFF_NS;
+	ln_flow_lost(count);
 }
 
 /* Written in place (a cache slot's key): every byte, padding too, as the table hashes them. */
@@ -203,6 +229,7 @@ LN_INLINE void ln_flow_count(__u64 cg, __u32 policy_id, const __u8 *addr, __u16 
 	__u64 tail = ln_flow_tail(port, proto, d, flags);
 	struct ln_flow_slot *s;
 	__u32 zero = 0, *epoch, idx;
+	__u64 now;
 
 	if (!ln_flows_on)
 		return;
@@ -219,13 +246,14 @@ LN_INLINE void ln_flow_count(__u64 cg, __u32 policy_id, const __u8 *addr, __u16 
 		ref->tag = s->first_ns;
 		return;
 	}
+	now = bpf_ktime_get_ns();
 	if (s->count)
-		ln_flow_table_add(&s->k, s->count, s->first_ns, s->tgid);
+		ln_flow_table_add(&s->k, s->count, s->first_ns, s->tgid, now);
 	ln_flow_key_fill(&s->k, cg, policy_id, addr, port, proto, d, flags, exe);
 	if (exe)
 		ln_flow_exe_new(exe);
 	s->count = 1;
-	s->first_ns = bpf_ktime_get_ns();
+	s->first_ns = now;
 	s->tgid = bpf_get_current_pid_tgid() >> 32;
 	ref->tag = s->first_ns;
 }
@@ -282,7 +310,9 @@ LN_INLINE void ln_flow_count_shared(__u64 cg, __u32 policy_id, const __u8 *addr,
 	if (!ln_flows_on)
 		return;
 	ln_flow_key_fill(&k, cg, policy_id, addr, port, proto, d, flags, exe);
-	ln_flow_table_add(&k, 1, bpf_ktime_get_ns(), 0);
+	__u64 now = bpf_ktime_get_ns();
+
+	ln_flow_table_add(&k, 1, now, 0, now);
 }
 
 #endif /* LSNITCH_FLOW_BPF_H */
