@@ -517,6 +517,35 @@ PYEOF
 	wait_for_line "$TMPD/listener.out" '^ready$' 5 "$!" || die "the counting listener did not start"
 }
 
+# start_accept_logger FILE PORT ADDR...: one TCP listener on each ADDR (IPv4 or IPv6) at
+# PORT, accepting and closing, writing a line "ADDR" per connection to FILE (the ground
+# truth of which address received what).
+start_accept_logger() {
+	local file=$1 port=$2
+	shift 2
+	: >"$file"
+	"$PY" -u - "$file" "$port" "$@" >"$TMPD/accept_logger.out" 2>&1 9>&- <<'PYEOF' &
+import selectors, socket, sys
+sel = selectors.DefaultSelector()
+for a in sys.argv[3:]:
+    s = socket.socket(socket.AF_INET6 if ":" in a else socket.AF_INET)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((a, int(sys.argv[2])))
+    s.listen(512)
+    sel.register(s, selectors.EVENT_READ, a)
+print("ready", flush=True)
+with open(sys.argv[1], "a") as out:
+    while True:
+        for key, _ in sel.select():
+            c, _ = key.fileobj.accept()
+            out.write(key.data + "\n")
+            out.flush()
+            c.close()
+PYEOF
+	track_pid "$!"
+	wait_for_line "$TMPD/accept_logger.out" '^ready$' 5 "$!" || die "the accept logger did not start"
+}
+
 # start_http_server [--ns] ADDR PORT: python3 -m http.server on ADDR:PORT.
 start_http_server() {
 	local pre=() out addr port

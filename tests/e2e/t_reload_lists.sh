@@ -18,28 +18,7 @@ read -r P <<<"$(pick_ports 1)" || die "no free ports"
 
 # One listener on every address: a line "ADDR" per connection accepted (the ground truth).
 ACC=$TMPD/accepted
-: >"$ACC"
-"$PY" -u - "$P" "$ACC" >"$TMPD/listener.out" 2>&1 9>&- <<'PYEOF' &
-import selectors, socket, sys
-sel = selectors.DefaultSelector()
-for fam, a in ((socket.AF_INET, "127.0.0.2"), (socket.AF_INET, "127.0.0.3"),
-               (socket.AF_INET, "127.0.0.4"), (socket.AF_INET6, "::1")):
-    s = socket.socket(fam)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((a, int(sys.argv[1])))
-    s.listen(512)
-    sel.register(s, selectors.EVENT_READ, a)
-print("ready", flush=True)
-with open(sys.argv[2], "a") as out:
-    while True:
-        for key, _ in sel.select():
-            c, _ = key.fileobj.accept()
-            out.write(key.data + "\n")
-            out.flush()
-            c.close()
-PYEOF
-track_pid "$!"
-wait_for_line "$TMPD/listener.out" '^ready$' 5 "$!" || die "the listener did not start"
+start_accept_logger "$ACC" "$P" 127.0.0.2 127.0.0.3 127.0.0.4 ::1
 
 printf '127.0.0.3\n10.9.9.9\n' | write_file "$TMPD/hosts.txt"
 write_file "$TMPD/lsnitch.ini" <<EOF
