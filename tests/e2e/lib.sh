@@ -684,6 +684,19 @@ lsn_ctl_setup() {
 }
 # ctl ARGS...: the CLI on the agent's control socket $S
 ctl() { "$CLI" --socket "$S" "$@"; }
+# ctl_request JSON: the agent's answer (one JSON line) to one raw request on $S, as
+# lsnitch-web sends it (fields the CLI does not offer)
+ctl_request() { "$PY" -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode() + b"\n")
+buf = b""
+while not buf.endswith(b"\n"):
+    d = s.recv(65536)
+    if not d:
+        break
+    buf += d
+print(buf.decode(), end="")' "$S" "$1"; }
 # jget JSON EXPR: jq-less field access, a python expression on "o" (the JSON decoded)
 jget() { "$PY" -c 'import json,sys; o=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"; }
 

@@ -23,17 +23,7 @@ sql() { "$PY" -c 'import sqlite3, sys
 d = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
 print(d.execute(sys.argv[2], sys.argv[3:]).fetchone()[0])' "$DB" "$@"; }
 # agent_history: the agent's "history" command (what lsnitch-web asks) over the last hour
-agent_history() { "$PY" -c 'import json, socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-s.sendall(json.dumps({"cmd": "history", "since": -3600}).encode() + b"\n")
-buf = b""
-while not buf.endswith(b"\n"):
-    d = s.recv(65536)
-    if not d:
-        break
-    buf += d
-print(buf.decode())' "$S"; }
+agent_history() { ctl_request '{"cmd": "history", "since": -3600}'; }
 jq_py() { "$PY" -c 'import json, sys; o = json.load(sys.stdin); print(eval(sys.argv[1]))' "$@"; }
 wait_flows() {
 	local t

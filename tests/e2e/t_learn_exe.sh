@@ -18,18 +18,6 @@ DB=$TMPD/history.db
 S=$TMPD/run/ctl.sock
 hist() { "$LSN" --history "$DB" "$@"; }
 jq_py() { "$PY" -c 'import json, sys; o = json.load(sys.stdin); print(eval(sys.argv[1]))' "$@"; }
-# agent_ask JSON: the agent's answer to one request on its control socket
-agent_ask() { "$PY" -c 'import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-s.sendall(sys.argv[2].encode() + b"\n")
-buf = b""
-while not buf.endswith(b"\n"):
-    d = s.recv(65536)
-    if not d:
-        break
-    buf += d
-print(buf.decode(), end="")' "$S" "$1"; }
 # the INI text of a learn answer: its lines, each ended, as lsnitch-web's learn.ini joins them
 ini_of() { "$PY" -c 'import json, sys
 sys.stdout.write("".join(l + "\n" for l in json.load(sys.stdin)["lines"]))'; }
@@ -78,7 +66,7 @@ T0=$((T1 - 3600))
 hist learn --cgroup "$CGREL/guard/a" --by-exe --since "@$T0" --until "@$T1" >"$TMPD/cli.ini" ||
 	fail "lsnitch learn --by-exe failed"
 REQ="{\"cmd\": \"learn\", \"cgroup\": \"$CGREL/guard/a\", \"since\": $T0, \"until\": $T1"
-A=$(agent_ask "$REQ, \"by_exe\": true}")
+A=$(ctl_request "$REQ, \"by_exe\": true}")
 assert_eq "the agent's learn by_exe: two exe policies" 2 "$(jq_py "o['exe_policies']" <<<"$A")"
 ini_of <<<"$A" >"$TMPD/agent.ini"
 L=$(tr '\n' ' ' <"$TMPD/agent.ini")
@@ -87,8 +75,8 @@ assert_match "the agent's INI: the copy's exe policy, its server only" "\[policy
 assert_eq "the agent's INI is the CLI's, byte for byte" "" \
 	"$(cmp "$TMPD/cli.ini" "$TMPD/agent.ini" 2>&1)"
 assert_eq "without by_exe the agent still learns one policy" \
-	"0 [policy learned-a]" "$(agent_ask "$REQ}" | jq_py "o['exe_policies']" |
-		tr '\n' ' ')$(agent_ask "$REQ}" | ini_of | grep '^\[')"
+	"0 [policy learned-a]" "$(ctl_request "$REQ}" | jq_py "o['exe_policies']" |
+		tr '\n' ' ')$(ctl_request "$REQ}" | ini_of | grep '^\[')"
 out=$("$AGENT" --check --config "$TMPD/agent.ini" 2>&1)
 assert_match "the agent's INI passes --check" "configuration OK" "$out"
 
@@ -109,12 +97,12 @@ out=$(hist learn --cgroup "$CGREL/guard/none" --by-exe --since 1h 2>&1)
 assert_eq "the CLI, an unknown cgroup: exit status 1" 1 "$?"
 assert_match "the CLI says there is nothing to learn" "no flows of cgroup /$(re_escape "$CGREL")/guard/none" "$out"
 assert_eq "the CLI printed no policy" 0 "$(grep -c '^\[policy' <<<"$out")"
-A=$(agent_ask '{"cmd": "learn", "policy": "nonesuch", "by_exe": true}')
+A=$(ctl_request '{"cmd": "learn", "policy": "nonesuch", "by_exe": true}')
 assert_match "the agent, an unknown policy: refused with the reason" \
 	'"ok": ?false.*no flows of policy nonesuch' "$A"
 assert_match "the agent, by_exe not a boolean: refused" \
 	'"ok": ?false.*by_exe must be true or false' \
-	"$(agent_ask "{\"cmd\": \"learn\", \"policy\": \"box\", \"by_exe\": \"yes\"}")"
+	"$(ctl_request "{\"cmd\": \"learn\", \"policy\": \"box\", \"by_exe\": \"yes\"}")"
 assert_eq "the web, an unknown policy: 422" 422 \
 	"$(http_code GET "/api/learn?policy=nonesuch&by_exe=1" -b "$WEB_JAR")"
 kill_pid "$WEB_PID"
