@@ -18,25 +18,9 @@
 #include "history.h"
 #include "history_plan.h"
 
-static char dir[64], path[128];
-static const struct ln_history_limits lim = { .retention_s = LN_HISTORY_RETENTION_S };
-
-static int setup(void **state)
-{
-	snprintf(dir, sizeof(dir), "/tmp/lsnitch-unit-history.XXXXXX");
-	if (!mkdtemp(dir))
-		return -1;
-	snprintf(path, sizeof(path), "%s/sub/history.db", dir);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
+#define HISTORY_TEST_TAG "history"
+#define HISTORY_TEST_DB "sub/history.db"
+#include "history_test_util.h"
 
 static long long scalar(const char *sql)
 {

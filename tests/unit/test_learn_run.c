@@ -15,25 +15,9 @@
 #include "../cli/learn_run.h"
 #include "rules.h"
 
-static char dir[64], path[128];
-static const struct ln_history_limits lim = {.retention_s = LN_HISTORY_RETENTION_S};
-
-static int setup(void **state)
-{
-	snprintf(dir, sizeof(dir), "/tmp/lsnitch-unit-learn.XXXXXX");
-	if (!mkdtemp(dir))
-		return -1;
-	snprintf(path, sizeof(path), "%s/history.db", dir);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
+#define HISTORY_TEST_TAG "learn"
+#define HISTORY_TEST_DB "history.db"
+#include "history_test_util.h"
 
 /* A flow of cgroup /t/box by @exe to 192.0.2.@host:443, @count times. */
 static struct ln_history_row row(const char *exe, const char *host, uint64_t count)
