@@ -79,7 +79,7 @@ UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 BENCH_SRC  := $(filter-out %.bpf.c,$(sort $(wildcard bench/*.c)))
 BENCH_BIN  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
-BENCH_BPF  := $(BUILD)/bench/noop.bpf.o $(BUILD)/bench/one_lookup.bpf.o
+BENCH_BPF  := $(BUILD)/bench/noop.bpf.o $(BUILD)/bench/one_lookup.bpf.o $(BUILD)/bench/who_lookup.bpf.o
 HDRS       := $(wildcard include/*.h) $(wildcard rules/*.h) $(wildcard agent/*.h)
 
 .PHONY: all deps test-debs agent unit test test-unit test-e2e bench run check install uninstall clean format

@@ -2,7 +2,9 @@
 # make bench, verdict part: the kernel cost per verdict of lsnitch's connect4|6
 # and sendmsg4|6 programs (bpf_stats: run_time_ns / run_cnt) against a floor
 # measured in the same run: bench/one_lookup.bpf.c, which does one BPF hash
-# lookup on the destination in a hash holding the same exact addresses.
+# lookup on the destination in a hash holding the same exact addresses; and beside it
+# the floor of a firewall that knows who asks (bench/who_lookup.bpf.c: that lookup after
+# reading the caller's cgroup id and executable, as lsnitch's hooks do).
 # Fixture: N IPv4 + N IPv6 exact entries and N/20 IPv4 + N/20 IPv6 CIDRs in the
 # global list, P policies of 10 rules each bound to P cgroups, C more cgroups
 # bound through a glob, flow history on. The measuring process is in a cgroup
@@ -43,12 +45,13 @@ CG2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
 REL=lsnitch-vbench-$$
 CG=$CG2/$REL
 TMP=$(mktemp -d /tmp/lsnitch-vbench.XXXXXX)
-AGENT_PID= FLOOR_PID=
+AGENT_PID= FLOOR_PID= WHO_PID=
 OLD_STATS=$(sysctl -n kernel.bpf_stats_enabled)
 
 cleanup() {
 	[ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null && wait "$AGENT_PID" 2>/dev/null
 	[ -n "$FLOOR_PID" ] && kill "$FLOOR_PID" 2>/dev/null && wait "$FLOOR_PID" 2>/dev/null
+	[ -n "$WHO_PID" ] && kill "$WHO_PID" 2>/dev/null && wait "$WHO_PID" 2>/dev/null
 	sysctl -qw kernel.bpf_stats_enabled="$OLD_STATS"
 	find "$CG" -depth -type d -exec rmdir {} + 2>/dev/null
 	rm -rf "$TMP"
@@ -59,7 +62,7 @@ trap cleanup EXIT INT TERM
 # to cgroups of their own, and C cgroups under a glob (made or removed to match).
 fixture() {
 	local p=$1 c=$2 i
-	mkdir -p "$CG/guard/p0" "$CG/floor"
+	mkdir -p "$CG/guard/p0" "$CG/floor" "$CG/who"
 	for ((i = 1; i < p; i++)); do [ -d "$CG/guard/p$i" ] || mkdir "$CG/guard/p$i"; done
 	for ((i = 1; i <= c; i++)); do [ -d "$CG/guard/ctr-$i" ] || mkdir "$CG/guard/ctr-$i"; done
 	for ((i = c + 1; ; i++)); do rmdir "$CG/guard/ctr-$i" 2>/dev/null || break; done
@@ -133,9 +136,10 @@ start_agent() { # AGENT-BINARY
 stop_pid() { kill "$1"; wait "$1" 2>/dev/null; }
 
 # rows LABEL N: one row per hook (a repeated destination: what a cache may answer),
-# and connect4 to a new port each time (what none can), against the floor.
+# and connect4 to a new port each time (what none can), against the floor and against
+# the floor that knows who asks.
 rows() {
-	local label=$1 n=$2 h dst args l f
+	local label=$1 n=$2 h dst args l f w
 	for h in connect4 connect6 sendmsg4 sendmsg6 connect4-new; do
 		case $h in
 		*4*) dst=127.0.0.1 ;;
@@ -149,11 +153,13 @@ rows() {
 		for _ in 1 2 3; do
 			cost "$AGENT_PID" "ln_${h%-new}" "$CG/guard/p0" "${args[@]}" >>"$TMP/ln"
 			cost "$FLOOR_PID" "floor_${h%-new}" "$CG/floor" "${args[@]}" >>"$TMP/fl"
+			cost "$WHO_PID" "who_${h%-new}" "$CG/who" "${args[@]}" >>"$TMP/wh"
 		done
-		l=$(median <"$TMP/ln") f=$(median <"$TMP/fl")
-		rm -f "$TMP/ln" "$TMP/fl"
-		awk -v a="$label" -v h="$h" -v n="$n" -v l="$l" -v f="$f" 'BEGIN {
-			printf "%-13s %8d %-7s | %8.1f %8.1f %6.2fx\n", h, n, a, l, f, f ? l / f : 0 }'
+		l=$(median <"$TMP/ln") f=$(median <"$TMP/fl") w=$(median <"$TMP/wh")
+		rm -f "$TMP/ln" "$TMP/fl" "$TMP/wh"
+		awk -v a="$label" -v h="$h" -v n="$n" -v l="$l" -v f="$f" -v w="$w" 'BEGIN {
+			printf "%-13s %8d %-7s | %8.1f %8.1f %6.2fx | %8.1f %6.2fx\n", h, n, a, l, f,
+				f ? l / f : 0, w, w ? l / w : 0 }'
 	done
 }
 
@@ -181,13 +187,17 @@ reload_stall() {
 
 echo "lsnitch verdict bench: kernel ns per program run (run_time_ns / run_cnt), median of 3"
 echo "floor: one hash lookup on the destination (bench/one_lookup.bpf.c), same entries, same run"
+echo "who: the same after reading who asks, cgroup id and executable (bench/who_lookup.bpf.c)"
 echo "fixture: N v4 + N v6 exact, N/10 CIDR (v4 + v6), $P policies x 10 rules, $((P + C)) bound cgroups, history on"
-printf '%-13s %8s %-7s | %8s %8s %7s\n' hook N agent lsnitch floor ratio
+printf '%-13s %8s %-7s | %8s %8s %7s | %8s %7s\n' hook N agent lsnitch floor ratio who ratio
 for n in $SIZES; do
 	list "$n"
 	"$FLOOR" "$B/bench/one_lookup.bpf.o" "$CG/floor" "$n" "$n" >"$TMP/floor.out" &
 	FLOOR_PID=$!
 	wait_ready "$TMP/floor.out" ready "$FLOOR_PID"
+	"$FLOOR" "$B/bench/who_lookup.bpf.o" "$CG/who" "$n" "$n" >"$TMP/who.out" &
+	WHO_PID=$!
+	wait_ready "$TMP/who.out" ready "$WHO_PID"
 	for v in ${BENCH_AGENT_BASE:+"before=$BENCH_AGENT_BASE"} ${BENCH_AGENTS:-}; do
 		start_agent "${v#*=}"
 		rows "${v%%=*}" "$n"
@@ -199,7 +209,8 @@ for n in $SIZES; do
 	last=$n
 	stop_pid "$AGENT_PID"
 	stop_pid "$FLOOR_PID"
-	AGENT_PID= FLOOR_PID=
+	stop_pid "$WHO_PID"
+	AGENT_PID= FLOOR_PID= WHO_PID=
 done
 echo "connect4-new: each connect() to another port (no cache can answer: the full decision)."
 echo "BENCH_AGENT_BASE=PATH adds the rows of another agent binary (\"before\"),"
