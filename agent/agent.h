@@ -78,6 +78,7 @@ struct ln_generation {
 	size_t n_bound, cap_bound;
 	struct ln_bound_index *bound_index; /* bound by path (watch_index.c) */
 	double load_ms;         /* parse + compile + fill */
+	double compile_ms, verify_ms; /* of it: ln_compile(), the programs' load (verifier) */
 	struct ln_exe_table exe; /* exe= paths resolved into its exe_policy map (exe_watch.c) */
 	struct ln_config_val *config_mm; /* the config map, mmapped: generation */
 	/* A list-only reload (list_slots.h): skel is this generation's, lent until the switch. */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The double-buffered list maps: a slot's new inner maps made and filled, the slot flip. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -39,26 +40,44 @@ static int fill_array(int fd, const void *vals, size_t n, size_t size)
 	return 0;
 }
 
-/*
- * A new inner map of exactly @n entries (at least one) of @size bytes from @vals, put in
- * slot @slot of @outer. The outer map holds it from then on; the map it replaces goes
- * once no program runs with it (the kernel waits for readers).
- */
-static int slot_put(struct bpf_map *outer, __u32 slot, const void *vals, size_t n,
-		    size_t size)
+/* A new inner map named @name of exactly @n entries (at least one) of @size bytes from @vals. */
+static int inner_make(const char *name, const void *vals, size_t n, size_t size)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_INNER_MAP);
-	const char *name = bpf_map__name(outer);
 	int fd, r;
 
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32), size, n ? (__u32)n : 1, &o);
 	if (fd < 0)
 		return -errno;
 	r = fill_array(fd, vals, n, size);
-	if (!r && bpf_map_update_elem(bpf_map__fd(outer), &slot, &fd, BPF_ANY) < 0)
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/*
+ * Inner map @fd (closed here) into slot @slot of @outer. The outer map holds it from then on;
+ * the map it replaces goes once no program runs with it (the kernel waits for readers).
+ */
+static int inner_put(struct bpf_map *outer, __u32 slot, int fd)
+{
+	int r = 0;
+
+	if (fd < 0)
+		return fd;
+	if (bpf_map_update_elem(bpf_map__fd(outer), &slot, &fd, BPF_ANY) < 0)
 		r = -errno;
 	close(fd);
 	return r;
+}
+
+/* A new inner map of @n entries of @size bytes from @vals, put in slot @slot of @outer. */
+static int slot_put(struct bpf_map *outer, __u32 slot, const void *vals, size_t n,
+		    size_t size)
+{
+	return inner_put(outer, slot, inner_make(bpf_map__name(outer), vals, n, size));
 }
 
 /* Every set's regions with the slot's Bloom mask: bl_heads' entries. */
@@ -94,19 +113,92 @@ static int heads_put(struct lsnitch_bpf *s, __u32 at, const struct ln_packed *pk
 	return r;
 }
 
-int ln_list_slot_fill(struct lsnitch_bpf *s, __u32 slot, const struct ln_packed *pk,
-		      struct ln_error *err)
+void ln_slot_maps_close(struct ln_slot_maps *mk)
+{
+	int *fd[] = { &mk->pack4, &mk->pack6, &mk->bloom, &mk->heads };
+
+	for (size_t i = 0; i < sizeof(fd) / sizeof(fd[0]); i++) {
+		if (*fd[i] >= 0)
+			close(*fd[i]);
+		*fd[i] = -1;
+	}
+}
+
+int ln_slot_maps_make(const struct ln_packed *pk, __u32 slot, struct ln_slot_maps *mk)
+{
+	struct ln_lists_head *heads;
+	size_t n_heads;
+	int r;
+
+	*mk = (struct ln_slot_maps){ -1, -1, -1, -1 };
+	heads = heads_of(pk, slot, &n_heads);
+	if (!heads)
+		return -ENOMEM;
+	mk->pack4 = inner_make("bl_pack4", pk->p4, pk->pages4, sizeof(*pk->p4));
+	mk->pack6 = inner_make("bl_pack6", pk->p6, pk->pages6, sizeof(*pk->p6));
+	mk->bloom = inner_make("bl_bloom", pk->bloom, pk->bloom_words, sizeof(*pk->bloom));
+	mk->heads = inner_make("bl_heads", heads, n_heads, sizeof(*heads));
+	free(heads);
+	r = mk->pack4 < 0 ? mk->pack4 : mk->pack6 < 0 ? mk->pack6 : mk->bloom < 0 ? mk->bloom
+									    : mk->heads;
+	if (r >= 0)
+		return 0;
+	ln_slot_maps_close(mk);
+	return r;
+}
+
+int ln_slot_maps_put(struct lsnitch_bpf *s, __u32 slot, struct ln_slot_maps *mk,
+		     struct ln_error *err)
 {
 	int r;
 
-	r = slot_put(s->maps.bl_pack4, slot, pk->p4, pk->pages4, sizeof(*pk->p4));
-	r = r ?: slot_put(s->maps.bl_pack6, slot, pk->p6, pk->pages6, sizeof(*pk->p6));
-	r = r ?: slot_put(s->maps.bl_bloom, slot, pk->bloom, pk->bloom_words,
-			  sizeof(*pk->bloom));
-	r = r ?: heads_put(s, slot, pk, slot); /* last: the slot's maps are all there */
+	r = inner_put(s->maps.bl_pack4, slot, mk->pack4);
+	mk->pack4 = -1;
+	r = r ?: inner_put(s->maps.bl_pack6, slot, mk->pack6);
+	mk->pack6 = -1;
+	r = r ?: inner_put(s->maps.bl_bloom, slot, mk->bloom);
+	mk->bloom = -1;
+	r = r ?: inner_put(s->maps.bl_heads, slot, mk->heads); /* last: the slot's maps are there */
+	mk->heads = -1;
+	ln_slot_maps_close(mk);
 	if (r < 0)
 		return ln_err(err, r, "filling the list maps: %s", strerror(-r));
 	return 0;
+}
+
+static void *prefill_run(void *arg)
+{
+	struct ln_prefill *p = arg;
+
+	p->r = ln_slot_maps_make(p->pk, 0, &p->mk);
+	return NULL;
+}
+
+void ln_prefill_start(struct ln_prefill *p, const struct ln_packed *pk)
+{
+	p->pk = pk;
+	p->started = !pthread_create(&p->thread, NULL, prefill_run, p);
+	if (!p->started) /* no thread to be had: made now */
+		prefill_run(p);
+}
+
+int ln_prefill_wait(struct ln_prefill *p)
+{
+	if (p->started)
+		pthread_join(p->thread, NULL);
+	p->started = false;
+	return p->r;
+}
+
+int ln_list_slot_fill(struct lsnitch_bpf *s, __u32 slot, const struct ln_packed *pk,
+		      struct ln_error *err)
+{
+	struct ln_slot_maps mk;
+	int r = ln_slot_maps_make(pk, slot, &mk);
+
+	if (r < 0)
+		return ln_err(err, r, "filling the list maps: %s", strerror(-r));
+	return ln_slot_maps_put(s, slot, &mk, err);
 }
 
 /*

@@ -71,8 +71,7 @@ static int fill_maps(struct ln_generation *g, struct ln_error *err)
 		if (bpf_map_update_elem(bpf_map__fd(s->maps.rules), &cc->rules[i].k,
 					&cc->rules[i].v, BPF_ANY) < 0)
 			goto fail_errno;
-	/* A new generation's programs read slot 0 (lists_sel starts at 0). */
-	return ln_list_slot_fill(s, 0, &cc->packed, err);
+	return 0;
 fail_errno:
 	return ln_err(err, -errno, "filling BPF maps: %s", strerror(errno));
 }
@@ -175,10 +174,16 @@ static int map_config(struct ln_generation *g, struct ln_error *err)
 	return 0;
 }
 
-/* @g's own programs and maps, sized to its compiled configuration, loaded and filled. */
+/*
+ * @g's own programs and maps, sized to its compiled configuration, loaded and filled. The
+ * list maps are made and filled while the verifier checks the programs (two cores, or
+ * at least no wait for the one).
+ */
 static int load_programs(struct ln_manager *m, struct ln_generation *g, struct ln_error *err)
 {
-	int r;
+	struct ln_prefill lists;
+	double t0;
+	int r, rl;
 
 	g->skel = lsnitch_bpf__open();
 	if (!g->skel)
@@ -188,11 +193,23 @@ static int load_programs(struct ln_manager *m, struct ln_generation *g, struct l
 	r = size_maps(m, g->skel, &g->cc);
 	if (r < 0)
 		return ln_err(err, r, "sizing BPF maps: %s", strerror(-r));
+	ln_prefill_start(&lists, &g->cc.packed);
+	t0 = now_ms();
 	r = lsnitch_bpf__load(g->skel);
+	g->verify_ms = now_ms() - t0;
+	rl = ln_prefill_wait(&lists);
+	if (r < 0 || rl < 0)
+		ln_slot_maps_close(&lists.mk);
 	if (r < 0)
 		return ln_err(err, r, "loading BPF programs: %s (run with -v for the verifier log)",
 			      strerror(-r));
+	if (rl < 0)
+		return ln_err(err, rl, "filling the list maps: %s", strerror(-rl));
 	r = fill_maps(g, err);
+	if (r < 0)
+		ln_slot_maps_close(&lists.mk);
+	/* A new generation's programs read slot 0 (lists_sel starts at 0). */
+	r = r ?: ln_slot_maps_put(g->skel, 0, &lists.mk, err);
 	r = r ?: ln_unix_fill(g, err);
 	r = r ?: ln_exe_table_build(&g->exe, &g->cc, bpf_map__fd(g->skel->maps.exe_policy),
 				    bpf_map__fd(g->skel->maps.exe_filter), err);
@@ -220,6 +237,7 @@ int ln_generation_build(struct ln_manager *m, struct ln_config *cfg,
 		return ln_err(err, -ENOMEM, "out of memory");
 	g->cfg = cfg;
 	r = ln_compile(cfg, ln_resolve_getaddrinfo, NULL, resolve_warn, m, &g->cc, err);
+	g->compile_ms = now_ms() - t0;
 	if (r < 0)
 		goto fail;
 	if (ln_lists_only_change(m->gen, cfg, &g->cc))
