@@ -4,7 +4,8 @@
  * asks for the verifier's statistics (log level 4), loads it (nothing attached) and prints
  * per program its verification time, instructions processed, states and verified_insns.
  * Usage: verifier_stats OBJECT [-x PROG]... [-r ROUNDS] [-l PROG]
- *   -x PROG    leave PROG unloaded (a hook this kernel cannot run, or to compare)
+ *   -x PROG    leave PROG unloaded (to compare); a program this kernel refuses on its own
+ *              (lsm_cgroup without the BPF LSM...) is left out by itself, as the agent does
  *   -r ROUNDS  load the object ROUNDS times (default 1); each figure is the median
  *   -l PROG    instead: PROG's whole verifier log (level 1: every instruction processed, with
  *              its source line) to stdout, to see where the instructions go
@@ -28,9 +29,11 @@ struct prog_stats {
 	long insns, peak_states, total_states, verified;
 };
 
+static int probing; /* libbpf's warnings are expected then */
+
 static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
+	return level == LIBBPF_WARN && !probing ? vfprintf(stderr, fmt, ap) : 0;
 }
 
 static double now_ms(void)
@@ -136,6 +139,47 @@ static int load_round(struct opts *o, struct prog_stats *st, int *n_st, int roun
 	return r;
 }
 
+/* Whether the kernel loads program @name of the object on its own. */
+static int loads_alone(const struct opts *o, const char *name)
+{
+	struct bpf_object *obj = bpf_object__open_file(o->path, NULL);
+	struct bpf_program *p;
+	int r;
+
+	if (!obj)
+		return 0;
+	bpf_object__for_each_program(p, obj) {
+		bpf_program__set_autoload(p, !strcmp(bpf_program__name(p), name));
+		if (!strcmp(bpf_program__name(p), "ln_connect_unix"))
+			bpf_program__set_expected_attach_type(p, LN_ATTACH_UNIX_CONNECT);
+	}
+	r = bpf_object__load(obj);
+	bpf_object__close(obj);
+	return r == 0;
+}
+
+/* After a failed load: the programs the kernel refuses on their own, into the skip list. */
+static void skip_refused(struct opts *o)
+{
+	struct bpf_object *obj = bpf_object__open_file(o->path, NULL);
+	struct bpf_program *p;
+
+	if (!obj)
+		return;
+	probing = 1;
+	bpf_object__for_each_program(p, obj) {
+		const char *name = bpf_program__name(p);
+
+		if (o->n_skip == MAX_PROGS || is_skipped(name, o->skip, o->n_skip) ||
+		    loads_alone(o, name))
+			continue;
+		o->skip[o->n_skip++] = strdup(name);
+		fprintf(stderr, "verifier_stats: %s left out: this kernel refuses it\n", name);
+	}
+	probing = 0;
+	bpf_object__close(obj);
+}
+
 static long median(long *v, int n)
 {
 	qsort(v, n, sizeof(*v), cmp_long);
@@ -208,7 +252,13 @@ int main(int argc, char **argv)
 	}
 	libbpf_set_print(quiet_print);
 	for (int i = 0; i < o.rounds; i++) {
+		probing = !i && !o.full_log; /* a refused program is told below */
 		r = load_round(&o, st, &n, i, &load_ms[i]);
+		probing = 0;
+		if (r < 0 && !i && !o.full_log) {
+			skip_refused(&o);
+			r = load_round(&o, st, &n, i, &load_ms[i]);
+		}
 		if (o.full_log)
 			fputs(o.log, stdout);
 		if (r < 0) {
