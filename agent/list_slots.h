@@ -18,31 +18,21 @@ struct lsnitch_bpf;
 int ln_list_slot_fill(struct lsnitch_bpf *s, __u32 slot, const struct ln_packed *pk,
 		      struct ln_error *err);
 /*
- * The same in two steps: the inner maps made and filled, needing no programs nor outer
- * maps (so a full load fills them while the verifier runs: ln_prefill_start()), then put in.
+ * A full load's list maps: its outer maps made before the programs load, then slot 0's maps
+ * of @pk made, filled and put in on a thread of their own (at once if none can be had) while
+ * the caller loads the programs; ln_prefill_wait(): 0 or -errno. @pk stays put meanwhile.
  */
 struct ln_slot_maps {
 	int pack4, pack6, bloom, heads; /* fds, -1: none */
 };
-/* @mk's maps holding @pk, their heads naming slot @slot: 0 or -errno (nothing left open). */
-int ln_slot_maps_make(const struct ln_packed *pk, __u32 slot, struct ln_slot_maps *mk);
-/* @mk's maps into slot @slot of @s's outer maps, heads last; @mk's fds are closed. */
-int ln_slot_maps_put(struct lsnitch_bpf *s, __u32 slot, struct ln_slot_maps *mk,
-		     struct ln_error *err);
-void ln_slot_maps_close(struct ln_slot_maps *mk);
-
-/*
- * Slot 0's maps of @pk made on a thread of their own (at once if none can be had), while
- * the caller loads the programs; ln_prefill_wait(): 0 and p->mk, or -errno. @pk stays put.
- */
 struct ln_prefill {
 	pthread_t thread;
 	const struct ln_packed *pk;
-	struct ln_slot_maps mk;
+	struct ln_slot_maps outer; /* our own fds of the outer maps */
 	int r;
 	bool started;
 };
-void ln_prefill_start(struct ln_prefill *p, const struct ln_packed *pk);
+void ln_prefill_start(struct ln_prefill *p, struct lsnitch_bpf *s, const struct ln_packed *pk);
 int ln_prefill_wait(struct ln_prefill *p);
 /*
  * After the flip to @in_force (holding @pk): the other slot's maps freed, once no program

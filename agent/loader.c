@@ -176,8 +176,7 @@ static int map_config(struct ln_generation *g, struct ln_error *err)
 
 /*
  * @g's own programs and maps, sized to its compiled configuration, loaded and filled. The
- * list maps are made and filled while the verifier checks the programs (two cores, or
- * at least no wait for the one).
+ * list maps are made, filled and put in while the verifier checks the programs.
  */
 static int load_programs(struct ln_manager *m, struct ln_generation *g, struct ln_error *err)
 {
@@ -193,23 +192,18 @@ static int load_programs(struct ln_manager *m, struct ln_generation *g, struct l
 	r = size_maps(m, g->skel, &g->cc);
 	if (r < 0)
 		return ln_err(err, r, "sizing BPF maps: %s", strerror(-r));
-	ln_prefill_start(&lists, &g->cc.packed);
+	ln_prefill_start(&lists, g->skel, &g->cc.packed);
 	t0 = now_ms();
 	r = lsnitch_bpf__load(g->skel);
 	g->verify_ms = now_ms() - t0;
 	rl = ln_prefill_wait(&lists);
-	if (r < 0 || rl < 0)
-		ln_slot_maps_close(&lists.mk);
 	if (r < 0)
 		return ln_err(err, r, "loading BPF programs: %s (run with -v for the verifier log)",
 			      strerror(-r));
 	if (rl < 0)
 		return ln_err(err, rl, "filling the list maps: %s", strerror(-rl));
+	/* A new generation's programs read slot 0 (lists_sel starts at 0): filled. */
 	r = fill_maps(g, err);
-	if (r < 0)
-		ln_slot_maps_close(&lists.mk);
-	/* A new generation's programs read slot 0 (lists_sel starts at 0). */
-	r = r ?: ln_slot_maps_put(g->skel, 0, &lists.mk, err);
 	r = r ?: ln_unix_fill(g, err);
 	r = r ?: ln_exe_table_build(&g->exe, &g->cc, bpf_map__fd(g->skel->maps.exe_policy),
 				    bpf_map__fd(g->skel->maps.exe_filter), err);
