@@ -175,28 +175,37 @@ static int map_config(struct ln_generation *g, struct ln_error *err)
 }
 
 /*
- * @g's own programs and maps, sized to its compiled configuration, loaded and filled. The
- * list maps are made, filled and put in while the verifier checks the programs.
+ * @g's own programs and maps, sized to its compiled configuration, loaded and filled: the
+ * maps made by an object of their own, the programs verified in two halves at once
+ * (load_split.c), the list maps made, filled and put in meanwhile (list_slots.h).
  */
 static int load_programs(struct ln_manager *m, struct ln_generation *g, struct ln_error *err)
 {
 	struct ln_prefill lists;
+	struct lsnitch_bpf *maps;
 	double t0;
 	int r, rl;
 
 	g->skel = lsnitch_bpf__open();
-	if (!g->skel)
-		return ln_err(err, -errno, "opening BPF object: %s", strerror(errno));
+	maps = lsnitch_bpf__open();
+	if (!g->skel || !maps) {
+		r = -errno;
+		lsnitch_bpf__destroy(maps);
+		return ln_err(err, r, "opening BPF object: %s", strerror(-r));
+	}
 	ln_sock_kinds_prepare(m, g);
 	ln_unix_prepare(m, g);
-	r = size_maps(m, g->skel, &g->cc);
-	if (r < 0)
+	r = size_maps(m, maps, &g->cc);
+	if (r < 0) {
+		lsnitch_bpf__destroy(maps);
 		return ln_err(err, r, "sizing BPF maps: %s", strerror(-r));
-	ln_prefill_start(&lists, g->skel, &g->cc.packed);
+	}
+	ln_prefill_start(&lists, maps, &g->cc.packed);
 	t0 = now_ms();
-	r = lsnitch_bpf__load(g->skel);
+	r = ln_load_split(g, maps);
 	g->verify_ms = now_ms() - t0;
 	rl = ln_prefill_wait(&lists);
+	lsnitch_bpf__destroy(maps); /* @g's objects hold the maps */
 	if (r < 0)
 		return ln_err(err, r, "loading BPF programs: %s (run with -v for the verifier log)",
 			      strerror(-r));
@@ -254,11 +263,14 @@ void ln_generation_free(struct ln_generation *g)
 	if (!g)
 		return;
 	ln_exe_table_free(&g->exe);
-	if (g->lent_from)
-		g->skel = NULL; /* the generation in force's */
+	if (g->lent_from) { /* the generation in force's */
+		g->skel = NULL;
+		g->skel_b = NULL;
+	}
 	if (g->config_mm)
 		munmap(g->config_mm, sizeof(*g->config_mm));
 	lsnitch_bpf__destroy(g->skel);
+	lsnitch_bpf__destroy(g->skel_b);
 	for (size_t i = 0; i < g->n_bound; i++)
 		free(g->bound[i].path);
 	free(g->bound);
