@@ -98,19 +98,25 @@ static struct ln_lists_head *heads_of(const struct ln_packed *pk, __u32 slot, si
 	return h;
 }
 
-/* bl_heads' slot @at: every set's head, naming slot @naming's Bloom filter and pages. */
-static int heads_put(struct lsnitch_bpf *s, __u32 at, const struct ln_packed *pk, __u32 naming)
+/* A new bl_heads inner map: every set's head, naming slot @naming's Bloom filter and pages. */
+static int heads_make(const struct ln_packed *pk, __u32 naming)
 {
 	struct ln_lists_head *heads;
 	size_t n_heads;
-	int r;
+	int fd;
 
 	heads = heads_of(pk, naming, &n_heads);
 	if (!heads)
 		return -ENOMEM;
-	r = slot_put(s->maps.bl_heads, at, heads, n_heads, sizeof(*heads));
+	fd = inner_make("bl_heads", heads, n_heads, sizeof(*heads));
 	free(heads);
-	return r;
+	return fd;
+}
+
+/* bl_heads' slot @at: every set's head, naming slot @naming's Bloom filter and pages. */
+static int heads_put(struct lsnitch_bpf *s, __u32 at, const struct ln_packed *pk, __u32 naming)
+{
+	return inner_put(bpf_map__fd(s->maps.bl_heads), at, heads_make(pk, naming));
 }
 
 static void slot_maps_close(struct ln_slot_maps *mk)
@@ -127,19 +133,12 @@ static void slot_maps_close(struct ln_slot_maps *mk)
 /* @mk's inner maps holding @pk, their heads naming slot @slot: 0 or -errno (none left open). */
 static int slot_maps_make(const struct ln_packed *pk, __u32 slot, struct ln_slot_maps *mk)
 {
-	struct ln_lists_head *heads;
-	size_t n_heads;
 	int r;
 
-	*mk = (struct ln_slot_maps){ -1, -1, -1, -1 };
-	heads = heads_of(pk, slot, &n_heads);
-	if (!heads)
-		return -ENOMEM;
 	mk->pack4 = inner_make("bl_pack4", pk->p4, pk->pages4, sizeof(*pk->p4));
 	mk->pack6 = inner_make("bl_pack6", pk->p6, pk->pages6, sizeof(*pk->p6));
 	mk->bloom = inner_make("bl_bloom", pk->bloom, pk->bloom_words, sizeof(*pk->bloom));
-	mk->heads = inner_make("bl_heads", heads, n_heads, sizeof(*heads));
-	free(heads);
+	mk->heads = heads_make(pk, slot);
 	r = mk->pack4 < 0 ? mk->pack4 : mk->pack6 < 0 ? mk->pack6 : mk->bloom < 0 ? mk->bloom
 									    : mk->heads;
 	if (r >= 0)
