@@ -220,6 +220,11 @@ $(BUILD)/bench/one_lookup: bench/one_lookup.c | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -o $@ $< -lbpf -lelf -lz
 
+# The reload bench's verifier figures: loads build/lsnitch.bpf.o with libbpf, attaches nothing.
+$(BUILD)/bench/verifier_stats: bench/verifier_stats.c | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -o $@ $< -lbpf -lelf -lz
+
 # The scale bench's burst of containers reads the agent's cgroup_policy map (libbpf).
 $(BUILD)/bench/cg_burst: bench/cg_burst.c | $(BUILD)
 	$(call msg,CC,$@)

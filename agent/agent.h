@@ -74,10 +74,12 @@ struct ln_generation {
 	struct ln_dns_servers *dns_servers; /* [policy id]: the resolvers it may ask */
 	size_t n_dns_servers;
 	struct lsnitch_bpf *skel;
+	struct lsnitch_bpf *skel_b; /* the programs load_split.c verified beside skel's */
 	struct ln_bound *bound; /* the cgroups its cgroup_policy map holds */
 	size_t n_bound, cap_bound;
 	struct ln_bound_index *bound_index; /* bound by path (watch_index.c) */
 	double load_ms;         /* parse + compile + fill */
+	double compile_ms, verify_ms; /* of it: ln_compile(), the programs' load (verifier) */
 	struct ln_exe_table exe; /* exe= paths resolved into its exe_policy map (exe_watch.c) */
 	struct ln_config_val *config_mm; /* the config map, mmapped: generation */
 	/* A list-only reload (list_slots.h): skel is this generation's, lent until the switch. */
@@ -218,6 +220,12 @@ int ln_generation_finish(struct ln_manager *m, struct ln_generation *g, struct l
 void ln_generation_free(struct ln_generation *g);
 int ln_generation_swap(struct ln_manager *m, struct ln_generation *g, struct ln_error *err);
 struct bpf_program *ln_hook_prog(struct lsnitch_bpf *skel, int i);
+/*
+ * load_split.c: @g->skel (opened, its programs prepared) loaded on the maps of @maps (opened
+ * and sized, loaded here with no program), its programs in two halves at once, the second
+ * half in @g->skel_b and named by @g->skel's skeleton: 0 or -errno. @maps can go after.
+ */
+int ln_load_split(struct ln_generation *g, struct lsnitch_bpf *maps);
 
 /*
  * verdict_cache.c: the verdicts @g's programs cached (bpf/verdict_cache.bpf.h) are stale

@@ -21,6 +21,7 @@ int ln_lists_build(struct ln_generation *cur, struct ln_generation *g, struct ln
 	if (r < 0)
 		return r;
 	g->skel = cur->skel;
+	g->skel_b = cur->skel_b;
 	g->lent_from = cur;
 	g->lists_only = true;
 	return 0;
@@ -41,6 +42,7 @@ static void take_over(struct ln_generation *old, struct ln_generation *g)
 {
 	g->lent_from = NULL;
 	old->skel = NULL;
+	old->skel_b = NULL;
 	SWAP(g->config_mm, old->config_mm);
 	SWAP(g->bound, old->bound);
 	SWAP(g->n_bound, old->n_bound);

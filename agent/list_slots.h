@@ -8,6 +8,8 @@
 #ifndef LSNITCH_LIST_SLOTS_H
 #define LSNITCH_LIST_SLOTS_H
 
+#include <pthread.h>
+
 #include "agent.h"
 
 struct lsnitch_bpf;
@@ -15,6 +17,23 @@ struct lsnitch_bpf;
 /* list_slots.c: fill slot @slot of @s's list maps with new maps holding @pk. */
 int ln_list_slot_fill(struct lsnitch_bpf *s, __u32 slot, const struct ln_packed *pk,
 		      struct ln_error *err);
+/*
+ * A full load's list maps: its outer maps made before the programs load, then slot 0's maps
+ * of @pk made, filled and put in on a thread of their own (at once if none can be had) while
+ * the caller loads the programs; ln_prefill_wait(): 0 or -errno. @pk stays put meanwhile.
+ */
+struct ln_slot_maps {
+	int pack4, pack6, bloom, heads; /* fds, -1: none */
+};
+struct ln_prefill {
+	pthread_t thread;
+	const struct ln_packed *pk;
+	struct ln_slot_maps outer; /* our own fds of the outer maps */
+	int r;
+	bool started;
+};
+void ln_prefill_start(struct ln_prefill *p, struct lsnitch_bpf *s, const struct ln_packed *pk);
+int ln_prefill_wait(struct ln_prefill *p);
 /*
  * After the flip to @in_force (holding @pk): the other slot's maps freed, once no program
  * can still read them. Off the loop: it waits for the kernel's RCU grace period.

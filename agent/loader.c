@@ -71,8 +71,7 @@ static int fill_maps(struct ln_generation *g, struct ln_error *err)
 		if (bpf_map_update_elem(bpf_map__fd(s->maps.rules), &cc->rules[i].k,
 					&cc->rules[i].v, BPF_ANY) < 0)
 			goto fail_errno;
-	/* A new generation's programs read slot 0 (lists_sel starts at 0). */
-	return ln_list_slot_fill(s, 0, &cc->packed, err);
+	return 0;
 fail_errno:
 	return ln_err(err, -errno, "filling BPF maps: %s", strerror(errno));
 }
@@ -175,23 +174,44 @@ static int map_config(struct ln_generation *g, struct ln_error *err)
 	return 0;
 }
 
-/* @g's own programs and maps, sized to its compiled configuration, loaded and filled. */
+/*
+ * @g's own programs and maps, sized to its compiled configuration, loaded and filled: the
+ * maps made by an object of their own, the programs verified in two halves at once
+ * (load_split.c), the list maps made, filled and put in meanwhile (list_slots.h).
+ */
 static int load_programs(struct ln_manager *m, struct ln_generation *g, struct ln_error *err)
 {
-	int r;
+	struct ln_prefill lists;
+	struct lsnitch_bpf *maps;
+	double t0;
+	int r, rl;
 
 	g->skel = lsnitch_bpf__open();
-	if (!g->skel)
-		return ln_err(err, -errno, "opening BPF object: %s", strerror(errno));
+	maps = lsnitch_bpf__open();
+	if (!g->skel || !maps) {
+		r = -errno;
+		lsnitch_bpf__destroy(maps);
+		return ln_err(err, r, "opening BPF object: %s", strerror(-r));
+	}
 	ln_sock_kinds_prepare(m, g);
 	ln_unix_prepare(m, g);
-	r = size_maps(m, g->skel, &g->cc);
-	if (r < 0)
+	r = size_maps(m, maps, &g->cc);
+	if (r < 0) {
+		lsnitch_bpf__destroy(maps);
 		return ln_err(err, r, "sizing BPF maps: %s", strerror(-r));
-	r = lsnitch_bpf__load(g->skel);
+	}
+	ln_prefill_start(&lists, maps, &g->cc.packed);
+	t0 = now_ms();
+	r = ln_load_split(g, maps);
+	g->verify_ms = now_ms() - t0;
+	rl = ln_prefill_wait(&lists);
+	lsnitch_bpf__destroy(maps); /* @g's objects hold the maps */
 	if (r < 0)
 		return ln_err(err, r, "loading BPF programs: %s (run with -v for the verifier log)",
 			      strerror(-r));
+	if (rl < 0)
+		return ln_err(err, rl, "filling the list maps: %s", strerror(-rl));
+	/* A new generation's programs read slot 0 (lists_sel starts at 0): filled. */
 	r = fill_maps(g, err);
 	r = r ?: ln_unix_fill(g, err);
 	r = r ?: ln_exe_table_build(&g->exe, &g->cc, bpf_map__fd(g->skel->maps.exe_policy),
@@ -220,6 +240,7 @@ int ln_generation_build(struct ln_manager *m, struct ln_config *cfg,
 		return ln_err(err, -ENOMEM, "out of memory");
 	g->cfg = cfg;
 	r = ln_compile(cfg, ln_resolve_getaddrinfo, NULL, resolve_warn, m, &g->cc, err);
+	g->compile_ms = now_ms() - t0;
 	if (r < 0)
 		goto fail;
 	if (ln_lists_only_change(m->gen, cfg, &g->cc))
@@ -242,11 +263,14 @@ void ln_generation_free(struct ln_generation *g)
 	if (!g)
 		return;
 	ln_exe_table_free(&g->exe);
-	if (g->lent_from)
-		g->skel = NULL; /* the generation in force's */
+	if (g->lent_from) { /* the generation in force's */
+		g->skel = NULL;
+		g->skel_b = NULL;
+	}
 	if (g->config_mm)
 		munmap(g->config_mm, sizeof(*g->config_mm));
 	lsnitch_bpf__destroy(g->skel);
+	lsnitch_bpf__destroy(g->skel_b);
 	for (size_t i = 0; i < g->n_bound; i++)
 		free(g->bound[i].path);
 	free(g->bound);

@@ -70,10 +70,10 @@ static void log_generation(const char *what, const struct ln_generation *g, size
 	ln_log(LOG_INFO,
 	       "%s%s: %zu policies (%zu cgroups bound), %zu rule prefixes, %zu exact + %zu prefix "
 	       "blocklist entries, %zu blocked domains (%zu bytes) in %.1f ms; "
-	       "%zu cgroup(s) guarded",
+	       "%zu cgroup(s) guarded (compiled in %.1f ms, programs verified in %.1f ms)",
 	       what, g->lists_only ? " (lists only, programs kept)" : "", cc->n_policies - 1,
 	       ln_bound_count(g), cc->n_rules, cc->n_bl_exact, cc->n_bl_prefix, names, bytes,
-	       g->load_ms, n_cg);
+	       g->load_ms, n_cg, g->compile_ms, g->verify_ms);
 }
 
 /* A policy none of whose cgroups lies under an attached --cgroup can never apply: say so. */

@@ -56,10 +56,15 @@ static long long map_count(int fd, __u32 key_size)
 
 static json_object *map_fill_count(const struct ln_manager *m)
 {
+	const struct bpf_object_skeleton *s = m->gen->skel->skeleton;
 	json_object *a = json_object_new_array();
-	struct bpf_map *map;
 
-	bpf_object__for_each_map(map, m->gen->skel->obj) {
+	/*
+	 * By the skeleton's names: a reused map (load_split.c, a reload) has the kernel's,
+	 * cut to 15 characters.
+	 */
+	for (int i = 0; i < s->map_cnt; i++) {
+		struct bpf_map *map = *s->maps[i].map;
 		int fd = bpf_map__fd(map);
 		long long n;
 		json_object *o;
@@ -70,7 +75,7 @@ static json_object *map_fill_count(const struct ln_manager *m)
 		if (n < 0)
 			continue;
 		o = json_object_new_object();
-		json_object_object_add(o, "name", json_object_new_string(bpf_map__name(map)));
+		json_object_object_add(o, "name", json_object_new_string(s->maps[i].name));
 		json_object_object_add(o, "entries", json_object_new_int64(n));
 		json_object_object_add(o, "max", json_object_new_int64(bpf_map__max_entries(map)));
 		json_object_array_add(a, o);

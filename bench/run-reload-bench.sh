@@ -6,7 +6,10 @@
 # on its own; connect() latency from the guarded cgroup while list-only reloads run back to
 # back against idle; and the kernel memory per exact IPv6 entry (memlock of the list maps,
 # N IPv6 entries) against a plain BPF hash of the same entries (bench/one_lookup.c).
-# BENCH_RELOAD_ENTRIES (N), BENCH_RELOAD_RUNS (reloads per path, median; default 3).
+# BENCH_RELOAD_ENTRIES (N), BENCH_RELOAD_RUNS (starts, and reloads per path: median; default 3).
+# BENCH_AGENT_BASE=PATH: the first start and both reload paths of another agent binary too
+# ("before"), the two taking turns; BENCH_BPF_BASE=OBJ: its BPF object, for the verifier's
+# figures per program (bench/verifier_stats) beside those of build/lsnitch.bpf.o.
 # Connects only to 127.0.0.1:9 and 127.0.0.2:9 (UDP connect: no packet leaves); listed
 # addresses are never sent to.
 set -u
@@ -62,26 +65,54 @@ reload_ms() {
 }
 kinds() { grep -c "lsnitch-agent: reloaded$1" "$TMP/agent.err"; }
 
-use_list a
-ini 1
-start_agent_bin "$AGENT" --config "$TMP/p.ini" --control "$S"
-first_ready=$READY_MS
-first_load=$(sed -n 's/.* in \([0-9.]*\) ms; .*/\1/p' "$TMP/agent.err" | head -1)
-lists0=$(kinds ' (lists only')
-: >"$TMP/lists" >"$TMP/full"
-for i in $(seq 1 "$RUNS"); do
-	reload_ms b 1 >>"$TMP/lists"
-	[ "$(probe)" = EPERM ] || echo "bench: list B not enforced after the reload" >&2
-	reload_ms a 1 >>"$TMP/lists"
-	[ "$(probe)" = ok ] || echo "bench: list A not enforced after the reload" >&2
+# start_once AGENT: exec to ready on list A; "ready load compile verify" (ms) appended to
+# $TMP/starts-AGENT'S-LABEL; the agent left running.
+start_once() { # LABEL AGENT
+	local line
+	use_list a
+	ini 1
+	start_agent_bin "$2" --config "$TMP/p.ini" --control "$S"
+	line=$(grep -m1 ' in [0-9.]* ms; ' "$TMP/agent.err")
+	echo "$READY_MS $(sed -n 's/.* in \([0-9.]*\) ms; .*/\1/p' <<<"$line")" \
+		"$(sed -n 's/.*compiled in \([0-9.]*\) ms, programs verified in \([0-9.]*\) ms.*/\1 \2/p' \
+			<<<"$line")" >>"$TMP/starts-$1"
+}
+# reloads LABEL: RUNS list-only reloads each way, then RUNS full ones each way (a policy
+# changed), into $TMP/lists-LABEL and $TMP/full-LABEL; the agent on list A at the end.
+reloads() { # LABEL
+	local lists0 i
+	lists0=$(kinds ' (lists only')
+	for i in $(seq 1 "$RUNS"); do
+		reload_ms b 1 >>"$TMP/lists-$1"
+		[ "$(probe)" = EPERM ] || echo "bench: list B not enforced after the reload" >&2
+		reload_ms a 1 >>"$TMP/lists-$1"
+		[ "$(probe)" = ok ] || echo "bench: list A not enforced after the reload" >&2
+	done
+	[ "$(($(kinds ' (lists only') - lists0))" = $((2 * RUNS)) ] ||
+		echo "bench: not every list-only reload took the list-only path" >&2
+	for i in $(seq 1 "$RUNS"); do
+		reload_ms b 2 >>"$TMP/full-$1"
+		reload_ms a 1 >>"$TMP/full-$1"
+	done
+}
+col() { awk -v c="$1" '{ print $c }' "$2" | median; } # COLUMN FILE: its median
+
+AGENTS="now=$AGENT${BENCH_AGENT_BASE:+ before=$BENCH_AGENT_BASE}"
+for i in $(seq 1 "$RUNS"); do # the first start, the agents taking turns
+	for a in $AGENTS; do
+		start_once "${a%%=*}" "${a#*=}"
+		stop_agent
+	done
 done
-[ "$(($(kinds ' (lists only') - lists0))" = $((2 * RUNS)) ] ||
-	echo "bench: not every list-only reload took the list-only path" >&2
-for i in $(seq 1 "$RUNS"); do
-	reload_ms b 2 >>"$TMP/full"
-	reload_ms a 1 >>"$TMP/full"
-done
-lists_ms=$(median <"$TMP/lists") full_ms=$(median <"$TMP/full")
+if [ -n "${BENCH_AGENT_BASE:-}" ]; then
+	start_once discard "$BENCH_AGENT_BASE"
+	reloads before
+	stop_agent
+fi
+start_once discard "$AGENT"
+reloads now
+first_ready=$(col 1 "$TMP/starts-now") first_load=$(col 2 "$TMP/starts-now")
+lists_ms=$(median <"$TMP/lists-now") full_ms=$(median <"$TMP/full-now")
 
 # connect() latency, idle and while list-only reloads run back to back (3 s each).
 lat=$B/bench/connect_lat
@@ -125,15 +156,45 @@ kill "$FLOOR"
 wait "$FLOOR" 2>/dev/null
 rmdir "$CG/floor"
 
-echo "lsnitch reload bench: $N IPv4 entries, median of $RUNS x 2 reloads per path," \
-	"ratios to the full path"
-awk -v f="$full_ms" -v l="$lists_ms" -v r="$first_ready" -v ld="${first_load:-0}" 'BEGIN {
+echo "lsnitch reload bench: $N IPv4 entries, median of $RUNS starts and $RUNS x 2 reloads per" \
+	"path, ratios to the full path"
+awk -v f="$full_ms" -v l="$lists_ms" -v r="$first_ready" -v ld="${first_load:-0}" \
+	-v c="$(col 3 "$TMP/starts-now")" -v vf="$(col 4 "$TMP/starts-now")" 'BEGIN {
 	fmt = "  %-46s %7d ms  %5.2fx%s\n"
 	printf fmt, "first start (exec to ready, verifier included)", r, r / f,
-		sprintf("  (build+load %.0f ms)", ld)
+		sprintf("  (build+load %.0f ms: compile %.0f, programs verified %.0f)", ld, c, vf)
 	printf fmt, "full reload (programs verified again)", f, 1, ""
 	printf fmt, "list-only reload (programs kept)", l, l / f,
 		sprintf("  (goal <= 500 ms: %s)", l <= 500 ? "met" : "missed") }'
+if [ -n "${BENCH_AGENT_BASE:-}" ]; then
+	echo "the agent now against $BENCH_AGENT_BASE (before), same run:"
+	awk -v r0="$(col 1 "$TMP/starts-before")" -v r1="$first_ready" \
+		-v v0="$(col 4 "$TMP/starts-before")" -v v1="$(col 4 "$TMP/starts-now")" \
+		-v f0="$(median <"$TMP/full-before")" -v f1="$full_ms" \
+		-v l0="$(median <"$TMP/lists-before")" -v l1="$lists_ms" 'BEGIN {
+		fmt = "  %-46s %7d ms -> %7d ms  %5.2fx\n"
+		printf fmt, "first start (exec to ready)", r0, r1, r1 / r0
+		if (v0 > 0)
+			printf fmt, "  of it, programs verified", v0, v1, v1 / v0
+		printf fmt, "full reload", f0, f1, f1 / f0
+		printf fmt, "list-only reload", l0, l1, l1 / l0 }'
+fi
+if [ -n "${BENCH_BPF_BASE:-}" ]; then
+	# the two objects taking turns, 3 loads each: verification time per program
+	for o in "$BENCH_BPF_BASE" $B/lsnitch.bpf.o "$BENCH_BPF_BASE" $B/lsnitch.bpf.o; do
+		$B/bench/verifier_stats -r 3 "$o" 2>/dev/null >>"$TMP/vs-$([ "$o" = "$BENCH_BPF_BASE" ] &&
+			echo before || echo now)"
+	done
+	echo "the verifier per program (us: the mean of two medians of 3 loads, the objects" \
+		"taking turns; insns processed), before -> now:"
+	awk 'FNR == 1 { f++ } $1 ~ /^ln_|^total$/ { us[f, $1] = us[f, $1] " " $2; n[f, $1] = $3
+		if (f == 1 && !seen[$1]++) names[++k] = $1 }
+	function mean(s,   a, m, i, t) { m = split(s, a, " "); for (i = 1; i <= m; i++) t += a[i]
+		return m ? t / m : 0 }
+	END { for (i = 1; i <= k; i++) { p = names[i]; b = mean(us[1, p]); a = mean(us[2, p])
+		printf "  %-18s %9d -> %8d us  %5.2fx   %8d -> %7d insns\n", p, b, a,
+			b ? a / b : 0, n[1, p], n[2, p] } }' "$TMP/vs-before" "$TMP/vs-now"
+fi
 awk -v i="$idle" -v d="$during" -v n="$n_during" 'BEGIN {
 	split(i, a, " "); split(d, b, " ")
 	printf "connect() latency, ns:                 median     p99       max     calls\n"

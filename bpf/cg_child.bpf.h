@@ -60,13 +60,16 @@ extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
 
 /*
  * One glob match in progress: the name, and which pattern of which parent's
- * entry (read from the map at each step: the stack has no room for a copy).
+ * entry (read from the map at each step: the stack has no room for a copy);
+ * then what the patterns matched so far gave (ln_cg_pattern_step()).
  */
 struct ln_glob {
 	char name[LN_CG_NAME_LEN];
 	__u64 parent;
 	__u32 idx, p, s, star, resume;
 	int result; /* 1 match, 0 none, -1 not decided */
+	__u32 flags, policy_id, watching, watched;
+	int pending; /* 1: a pattern left the child undecided, or pending */
 };
 
 /* cgroup_match.c's component_match(), one step per call (a bpf_loop() callback). */
@@ -112,55 +115,78 @@ static long ln_glob_step(__u32 i, void *ctx)
 }
 
 /*
+ * Pattern @i of g->parent's entry against g->name, what it gives merged into
+ * @g. A bpf_loop() callback: the verifier checks one pattern with an unknown
+ * index, not each of LN_CG_PATTERNS in turn. 1 (stop): the patterns are used
+ * up, or this one leaves the child pending.
+ */
+static long ln_cg_pattern_step(__u32 i, void *ctx)
+{
+	struct ln_glob *g = ctx;
+	const struct ln_cg_children *ch = bpf_map_lookup_elem(&cg_children, &g->parent);
+	const struct ln_cg_pattern *pt;
+
+	if (!ch) { /* removed meanwhile: undecided */
+		g->pending = 1;
+		return 1;
+	}
+	if (i >= ch->n)
+		return 1;
+	pt = &ch->p[i & (LN_CG_PATTERNS - 1)];
+	/*
+	 * Start at 0 read from the map (ch->pad, always 0), not a constant:
+	 * the verifier then checks the callback with unknown indexes once,
+	 * rather than once per value it could track.
+	 */
+	g->idx = i;
+	g->p = g->s = ch->pad;
+	g->star = g->resume = LN_GLOB_NO_STAR;
+	g->result = -1;
+	bpf_loop(LN_GLOB_STEPS, ln_glob_step, g, 0);
+	if (g->result < 0 || (g->result && (pt->flags & LN_CHILD_PENDING))) {
+		g->pending = 1;
+		return 1;
+	}
+	if (!g->result)
+		return 0;
+	if ((pt->flags & LN_CHILD_BIND) && (g->flags & LN_CG_UNBOUND)) {
+		g->flags &= ~LN_CG_UNBOUND;
+		g->policy_id = pt->policy_id;
+	}
+	/*
+	 * Which watching patterns it matched, counted with ch->pad (0) added: values
+	 * the verifier does not track, so the loop's states do not multiply by them.
+	 */
+	if (pt->flags & LN_CHILD_WATCH) {
+		g->flags |= LN_CG_GLOB_PARENT | LN_CG_NEW;
+		g->watching += 1 + ch->pad;
+		g->watched += i + ch->pad;
+	}
+	if (pt->flags & LN_CHILD_GUARD)
+		g->flags |= LN_CG_GUARD;
+	return 0;
+}
+
+/*
  * The entry a new child named g->name of cgroup @parent (or of a new child of
  * it: LN_CG_GRAND_KEY) stands for, into @out: 0, or -1 when it stays pending
  * (no patterns, a '**' glob, no answer).
  */
 LN_INLINE int ln_cg_child_match(__u64 parent, struct ln_glob *g, struct ln_cgroup_val *out)
 {
-	const struct ln_cg_children *ch = bpf_map_lookup_elem(&cg_children, &parent);
-	__u32 flags = LN_CG_UNBOUND, policy_id = 0, i, watching = 0, watched = 0;
-
-	if (!ch)
+	if (!bpf_map_lookup_elem(&cg_children, &parent))
 		return -1;
 	g->parent = parent;
-	for (i = 0; i < LN_CG_PATTERNS && i < ch->n; i++) {
-		const struct ln_cg_pattern *pt = &ch->p[i];
-
-		/*
-		 * Start at 0 read from the map (ch->pad, always 0), not a constant:
-		 * the verifier then checks the callback with unknown indexes once,
-		 * rather than once per value it could track.
-		 */
-		g->idx = i;
-		g->p = g->s = ch->pad;
-		g->star = g->resume = LN_GLOB_NO_STAR;
-		g->result = -1;
-		bpf_loop(LN_GLOB_STEPS, ln_glob_step, g, 0);
-		if (g->result < 0 || (g->result && (pt->flags & LN_CHILD_PENDING)))
-			return -1;
-		if (!g->result)
-			continue;
-		if ((pt->flags & LN_CHILD_BIND) && (flags & LN_CG_UNBOUND)) {
-			flags &= ~LN_CG_UNBOUND;
-			policy_id = pt->policy_id;
-		}
-		/*
-		 * Which watching patterns it matched, counted with ch->pad (0) added: values
-		 * the verifier does not track, so the loop's states do not multiply by them.
-		 */
-		if (pt->flags & LN_CHILD_WATCH) {
-			flags |= LN_CG_GLOB_PARENT | LN_CG_NEW;
-			watching += 1 + ch->pad;
-			watched += i + ch->pad;
-		}
-		if (pt->flags & LN_CHILD_GUARD)
-			flags |= LN_CG_GUARD;
-	}
+	g->flags = LN_CG_UNBOUND;
+	g->policy_id = g->watching = g->watched = 0;
+	g->pending = 0;
+	bpf_loop(LN_CG_PATTERNS, ln_cg_pattern_step, g, 0);
+	if (g->pending)
+		return -1;
 	/* its children: by the one watching pattern it matched (LN_CG_GRAND_KEY); more: pending */
-	out->policy_id = policy_id;
-	out->flags = flags | (watched & LN_CG_WATCH_MASK) << LN_CG_WATCH_SHIFT |
-		     ((__u32)(1 - watching) >> 31) * LN_CG_MULTI;
+	out->policy_id = g->policy_id;
+	out->flags = g->flags | (g->watched & LN_CG_WATCH_MASK) << LN_CG_WATCH_SHIFT |
+		     ((__u32)(1 - g->watching) >> 31) * LN_CG_MULTI;
 	return 0;
 }
 

@@ -52,6 +52,41 @@ static long ln_dns_count_one(struct bpf_map *map, __u32 *slot, struct ln_dns_slo
 	return 0;
 }
 
+/* A claim in progress: the entry to write, where probing starts, the slot found. */
+struct ln_dns_probe {
+	struct ln_dns_slot_val nv;
+	__u32 h, n;
+	int slot; /* -1: none yet */
+};
+
+/*
+ * Probe @i of a claim: slot (h + i) % n taken for the owner, or already its.
+ * A bpf_loop() callback: the verifier checks one probe, not each of up to
+ * LN_DNS_MAX_SLOTS in turn. 1 (stop): the slot is found.
+ */
+static long ln_dns_probe_step(__u32 i, void *ctx)
+{
+	struct ln_dns_probe *pr = ctx;
+	struct ln_dns_slot_val *cur;
+	__u32 s;
+
+	if (!pr->n)
+		return 1;
+	s = (pr->h + i) % pr->n;
+	/* BPF_NOEXIST makes the claim atomic against other CPUs. */
+	if (bpf_map_update_elem(&dns_slot_owner, &s, &pr->nv, BPF_NOEXIST) == 0) {
+		bpf_map_update_elem(&dns_slot_by_owner, &pr->nv.owner, &s, BPF_ANY);
+		pr->slot = (int)s;
+		return 1;
+	}
+	cur = bpf_map_lookup_elem(&dns_slot_owner, &s);
+	if (cur && ln_dns_owner_eq(&cur->owner, &pr->nv.owner)) {
+		pr->slot = (int)s;
+		return 1;
+	}
+	return 0;
+}
+
 /*
  * Claims a free slot for @o: probing from a keyed hash of all its bytes (no
  * set of servers can be aimed at a few slots), and only while its policy
@@ -59,28 +94,16 @@ static long ln_dns_count_one(struct bpf_map *map, __u32 *slot, struct ln_dns_slo
  */
 LN_INLINE int ln_dns_claim(const struct ln_dns_state *st, const struct ln_dns_owner *o)
 {
-	struct ln_dns_slot_val nv = {.owner = *o, .last_used_ns = bpf_ktime_get_ns()};
+	struct ln_dns_probe pr = {.nv = {.owner = *o, .last_used_ns = bpf_ktime_get_ns()},
+				  .n = st->n_slots, .slot = -1};
 	struct ln_dns_count c = {.policy_id = o->policy_id};
-	struct ln_dns_slot_val *cur;
-	__u32 n = st->n_slots, h, s;
-	int i;
 
 	bpf_for_each_map_elem(&dns_slot_owner, ln_dns_count_one, &c, 0);
 	if (st->policy_slots && c.n >= st->policy_slots)
 		return -1;
-	h = (__u32)ln_siphash_words(st->hash_key, (const __u32 *)o, sizeof(*o) / 4);
-	for (i = 0; i < LN_DNS_MAX_SLOTS && i < (int)n; i++) {
-		s = (h + i) % n;
-		/* BPF_NOEXIST makes the claim atomic against other CPUs. */
-		if (bpf_map_update_elem(&dns_slot_owner, &s, &nv, BPF_NOEXIST) == 0) {
-			bpf_map_update_elem(&dns_slot_by_owner, o, &s, BPF_ANY);
-			return (int)s;
-		}
-		cur = bpf_map_lookup_elem(&dns_slot_owner, &s);
-		if (cur && ln_dns_owner_eq(&cur->owner, o))
-			return (int)s;
-	}
-	return -1;
+	pr.h = (__u32)ln_siphash_words(st->hash_key, (const __u32 *)o, sizeof(*o) / 4);
+	bpf_loop(pr.n < LN_DNS_MAX_SLOTS ? pr.n : LN_DNS_MAX_SLOTS, ln_dns_probe_step, &pr, 0);
+	return pr.slot;
 }
 
 /* The slot of (server, policy), claiming a free one on first use; -1 if none. */
@@ -153,6 +176,52 @@ LN_INLINE int ln_dns_redirect(void *ctx, const struct ln_dns_state *st, const __
 	}
 	ln_count(LN_CNT_DNS_REDIRECTED);
 	return LN_REDIRECT | (__u16)*to;
+}
+
+/*
+ * ln_dns_redirect() while the proxy is active (0 when not) for the query of a
+ * sock_addr hook's @ctx to @a, port and protocol in @port_proto (port << 8 |
+ * protocol), under @policy_id from cgroup @cg; a redirected query's asker noted.
+ * A global function: the verifier checks the slot claim once, not in every
+ * state of ln_check(), and the asker's record is not on the hook's stack.
+ */
+__attribute__((noinline)) int ln_dns_redirect_sa(struct bpf_sock_addr *ctx, const struct ln_words *a,
+						 __u32 port_proto, __u32 policy_id, __u64 cg)
+{
+	const struct ln_dns_state *dns = ln_dns_active();
+	int to;
+
+	if (!dns || !a)
+		return 0;
+	to = ln_dns_redirect(ctx, dns, (const __u8 *)a, port_proto >> 8, (__u8)port_proto,
+			     policy_id);
+	return to & LN_REDIRECT ? ln_dns_asker_note(ctx, cg, policy_id, to) : to;
+}
+
+/*
+ * DNS goes to the proxy, which applies the domain lists and records what
+ * names resolve to; only an explicit deny rule, or a pending cgroup (no
+ * policy to ask the proxy about yet), stops it here. Returns
+ * LN_REDIRECT | port, LN_DNS_REFUSE | reason, or 0: decided here.
+ */
+LN_INLINE int ln_dns_divert(struct bpf_sock_addr *ctx, const struct ln_words *a, __u16 port,
+			    __u8 proto, __u32 policy_id, __u64 cg, const struct ln_decision *d)
+{
+	int to;
+
+	if (port != LN_DNS_PORT || (proto != IPPROTO_UDP && proto != IPPROTO_TCP))
+		return 0;
+	if (d->reason == LN_REASON_PENDING)
+		return 0;
+	if (d->reason == LN_REASON_RULE && d->verdict == LN_VERDICT_DENY && !d->audit)
+		return 0;
+	to = ln_dns_redirect_sa(ctx, a, (__u32)port << 8 | proto, policy_id, cg);
+	/* the call's result is any number to the verifier: bound it for the hooks' writes */
+	if (to & LN_REDIRECT)
+		return LN_REDIRECT | (__u16)to;
+	if (to & LN_DNS_REFUSE)
+		return LN_DNS_REFUSE | (__u8)to;
+	return 0;
 }
 
 /* The (server, policy) the proxy port @port (of @kind, in @ctx's netns) stands for, or NULL. */

@@ -166,7 +166,7 @@ __attribute__((noinline)) int ln_egress_hop(struct __sk_buff *skb, const struct 
 	pol = ln_policy_by_id(policy_id);
 	if (!cfg || !pol)
 		return 1;
-	ln_decide(cfg, pol, policy_id, &cfg->lists, h->addr, h->port, h->proto, &d);
+	ln_decide_bpf(policy_id, (const struct ln_words *)h->addr, h->port, h->proto, &d);
 	if (d.verdict == LN_VERDICT_DENY)
 		ln_count(d.audit ? LN_CNT_AUDITED : LN_CNT_EGRESS_DROPPED);
 	if (d.verdict == LN_VERDICT_DENY && !d.audit)

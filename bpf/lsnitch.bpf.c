@@ -29,75 +29,8 @@ LN_INLINE void ln_count(__u32 idx)
 /* Exe policies: the policy of the task's executable within its scope. */
 #include "exe.bpf.h"
 
-/*
- * Nearest ancestor of cgroup @cg that a policy names (0: none), from the
- * cgroup_policy map without the cache. A cgroup on the way with no entry,
- * below a glob parent, is new: the parent's cg_children patterns decide it by
- * name, or it is pending (LN_POLICY_PENDING); so is a new one's new child,
- * unless the agent left the patterns it would have (LN_CG_GRAND_KEY), and
- * every cgroup deeper. Below a gate, only a guard (a --cgroup path) gives a
- * policy again.
- */
-LN_INLINE __u32 ln_cgroup_walk(__u64 cg, struct __sk_buff *skb, struct bpf_sock_addr *sa)
-{
-	__u32 policy_id = LN_POLICY_IMPLICIT, above = 0;
-	struct ln_cgroup_val *bound, named;
-	__u64 parent = 0, grand = 0, key;
-	int level, gated = 0, r;
-
-	for (level = 0; level < LN_MAX_CGROUP_DEPTH; level++) {
-		__u64 id = skb  ? bpf_skb_ancestor_cgroup_id(skb, level)
-			   : sa ? ln_sa_ancestor_id(sa, level)
-				: bpf_get_current_ancestor_cgroup_id(level);
-
-		if (!id)
-			break;
-		bound = bpf_map_lookup_elem(&cgroup_policy, &id);
-		if (!bound && (above & LN_CG_GLOB_PARENT)) {
-			key = ln_cg_children_key(above, parent, grand);
-			if (!key)
-				return LN_POLICY_PENDING;
-			r = skb  ? ln_cg_child_skb(skb, key, level, &named)
-			    : sa ? ln_cg_child_sa(sa, key, level, &named)
-				 : ln_cg_child_task(key, level, &named);
-			if (r < 0)
-				return LN_POLICY_PENDING;
-			bound = &named;
-		}
-		above = bound ? bound->flags : 0;
-		if (above & LN_CG_GUARD)
-			gated = 0;
-		if (bound && !(above & LN_CG_UNBOUND) && !gated)
-			policy_id = bound->policy_id;
-		if (above & LN_CG_GATE)
-			gated = 1;
-		grand = parent;
-		parent = id;
-		if (id == cg)
-			break;
-	}
-	return policy_id;
-}
-
-/*
- * The walk for the calling task's cgroup @cg, and for @skb's socket's: global
- * functions, so their stack is not added to that of the decision's calls.
- */
-__attribute__((noinline)) __u32 ln_cgroup_walk_task(__u64 cg)
-{
-	return ln_cgroup_walk(cg, NULL, NULL);
-}
-
-__attribute__((noinline)) __u32 ln_cgroup_walk_skb(struct __sk_buff *skb, __u64 cg)
-{
-	return skb ? ln_cgroup_walk(cg, skb, NULL) : LN_POLICY_PENDING;
-}
-
-/* The same for the cgroup of a sock_addr hook's socket (ln_task_exe()). */
-__attribute__((noinline)) __u32 ln_cgroup_walk_sa(struct bpf_sock_addr *sa, __u64 cg)
-{
-	return sa ? ln_cgroup_walk(cg, NULL, sa) : LN_POLICY_PENDING;
-}
+/* The walk up a cgroup's path to the nearest one a policy names: cgroup_walk.bpf.h. */
+#include "cgroup_walk.bpf.h"
 
 /*
  * Nearest ancestor of cgroup @cg that a policy names; 0: none. @cg is the
@@ -251,39 +184,60 @@ LN_INLINE const struct ln_nat64 *ln_lookup_nat64(const void *ctx)
 	return &((const struct ln_config_val *)ctx)->nat64;
 }
 
-struct ln_query;
-struct ln_decision;
-__attribute__((noinline)) int ln_decide_v4_form_bpf(const struct ln_query *q,
-						    struct ln_decision *d);
-#define LN_DECIDE_V4_FORM ln_decide_v4_form_bpf
+__attribute__((noinline)) __u32 ln_rule_set_match_bpf(const struct ln_rule_set *rs, __u16 port,
+						      __u8 proto);
+
+/*
+ * Its index is any number to the verifier: masked here, in the register every
+ * later use copies, so rs->e[i] is in bounds whatever the compiler makes of the
+ * checks after (an asm: the compiler would drop a mask it knows is redundant).
+ */
+LN_INLINE int ln_rule_set_match_call(const struct ln_rule_set *rs, __u16 port, __u8 proto)
+{
+	__u32 i = ln_rule_set_match_bpf(rs, port, proto);
+
+	if (i >= LN_RULES_PER_PREFIX)
+		return -1;
+	asm volatile("%0 &= %1" : "+r"(i) : "i"(LN_RULES_PER_PREFIX - 1));
+	return (int)i;
+}
+
+#define LN_RULE_SET_MATCH ln_rule_set_match_call
 #define LN_DECIDE_LOOKUPS
 #include "lsnitch_decide.h"
 
 /*
- * The embedded IPv4 form of a NAT64/6to4 destination, merged into @d. A
- * global function: the verifier checks it once, not in every state its
- * callers reach it in. Pointers do not cross into a global function, so it
- * looks up the config and the policy itself.
+ * ln_rule_set_match() as a global function: checked once, and its index is a
+ * number the verifier does not split the decision's states by.
  */
-__attribute__((noinline)) int ln_decide_v4_form_bpf(const struct ln_query *q,
-						    struct ln_decision *d)
+__attribute__((noinline)) __u32 ln_rule_set_match_bpf(const struct ln_rule_set *rs, __u16 port,
+						      __u8 proto)
+{
+	return rs ? (__u32)ln_rule_set_match(rs, port, proto) : (__u32)-1;
+}
+
+LN_INLINE const struct ln_policy_val *ln_policy_by_id(__u32 policy_id);
+
+/*
+ * The decision from scratch (a verdict cache miss, a packet on the slow path)
+ * for @a, @port, @proto under policy @policy_id, into @d. A global function:
+ * the verifier checks the decision, both address forms included, once, not in
+ * every state its callers reach it in. Pointers do not cross into it: it looks
+ * the config and the policy up again.
+ */
+__attribute__((noinline)) int ln_decide_bpf(__u32 policy_id, const struct ln_words *a,
+					    __u16 port, __u8 proto, struct ln_decision *d)
 {
 	const struct ln_config_val *cfg;
-	struct ln_decision e;
-	struct ln_query q4;
 	__u32 zero = 0;
 
-	if (!q || !d)
+	if (!a || !d)
 		return 0;
-	q4 = *q;
 	cfg = bpf_map_lookup_elem(&config, &zero);
-	q4.pol = bpf_map_lookup_elem(&policies, &q4.policy_id);
-	if (!cfg || !q4.pol)
+	if (!cfg)
 		return 0;
-	q4.ctx = cfg;
-	q4.global = &cfg->lists;
-	ln_decide_form(&q4, &e);
-	ln_decide_merge(d, &e);
+	ln_decide(cfg, ln_policy_by_id(policy_id), policy_id, &cfg->lists, (const __u8 *)a, port,
+		  proto, d);
 	return 0;
 }
 
@@ -305,10 +259,10 @@ LN_INLINE void ln_report(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port
 	bpf_ringbuf_submit(e, 0);
 }
 
-/* The DNS redirect: the proxy's state, a slot per (server, policy), the redirect. */
-#include "dns_redirect.bpf.h"
 /* Who asked: the redirected socket's task, for the proxy's events. */
 #include "dns_asker.bpf.h"
+/* The DNS redirect: the proxy's state, a slot per (server, policy), the redirect. */
+#include "dns_redirect.bpf.h"
 
 /* Flow accounting: every final verdict into a bounded table the agent drains. */
 #include "flow.bpf.h"
@@ -363,27 +317,6 @@ LN_INLINE const struct ln_policy_val *ln_policy(const struct ln_config_val *cfg,
 	return ln_policy_of(cfg, cg, NULL, policy_id);
 }
 
-/*
- * DNS goes to the proxy, which applies the domain lists and records what
- * names resolve to; only an explicit deny rule, or a pending cgroup (no
- * policy to ask the proxy about yet), stops it here. Returns
- * LN_REDIRECT | port, LN_DNS_REFUSE | reason, or 0: decided here.
- */
-LN_INLINE int ln_dns_divert(void *ctx, const __u8 *addr, __u16 port, __u8 proto,
-			    __u32 policy_id, const struct ln_decision *d)
-{
-	const struct ln_dns_state *dns;
-
-	if (port != LN_DNS_PORT || (proto != IPPROTO_UDP && proto != IPPROTO_TCP))
-		return 0;
-	if (d->reason == LN_REASON_PENDING)
-		return 0;
-	if (d->reason == LN_REASON_RULE && d->verdict == LN_VERDICT_DENY && !d->audit)
-		return 0;
-	dns = ln_dns_active();
-	return dns ? ln_dns_redirect(ctx, dns, addr, port, proto, policy_id) : 0;
-}
-
 /* Counts and reports @d; 1 allow, 0 deny (EPERM). */
 LN_INLINE int ln_enforce(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port, __u64 cg,
 			 __u32 policy_id, const struct ln_decision *d, __u8 hook)
@@ -429,8 +362,8 @@ LN_INLINE int ln_check(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port, 
 			return 1;
 		vc.exe_note = ln_exe_noted(pol);
 		ln_vc_stamp(&vc);
-		ln_decide(cfg, pol, vc.policy_id, &cfg->lists, addr, port, vc.proto, &d);
-		to = ln_dns_divert(ctx, addr, port, vc.proto, vc.policy_id, &d);
+		ln_decide_bpf(vc.policy_id, a, port, vc.proto, &d);
+		to = ln_dns_divert(ctx, a, port, vc.proto, vc.policy_id, vc.cg, &d);
 	}
 	if (to & LN_DNS_REFUSE) {
 		/* fail closed, even under audit: never direct while the proxy runs */
@@ -442,8 +375,8 @@ LN_INLINE int ln_check(struct bpf_sock_addr *ctx, const __u8 *addr, __u16 port, 
 	}
 	ln_exe_note(ctx, vc.exe_note, &vc.exe);
 	ln_flow_note(&vc, a, &d, (to & LN_REDIRECT) ? LN_FLOW_DNS : 0, hit);
-	if (to & LN_REDIRECT)
-		return ln_dns_asker_note(ctx, vc.cg, vc.policy_id, to);
+	if (to & LN_REDIRECT) /* the asker noted (ln_dns_redirect_sa()) */
+		return to;
 	if (!hit && !vc.uncached) /* ln_vc_cacheable() does the rest */
 		ln_vc_put(&vc, a, &d);
 	return ln_enforce(ctx, addr, port, vc.cg, vc.policy_id, &d, hook);

@@ -20,27 +20,30 @@ struct bpf_sock_addr_kern___ln {
 
 extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
 
+/* A resolver_sockets key with room for the NUL bpf_probe_read_kernel_str() ends a copy with. */
+struct ln_unix_key {
+	struct ln_unix_path k;
+	char nul;
+};
+
 /*
- * The path @ctx connects to into @key, zero-padded as the map's keys are: the bytes the
- * caller gave, up to the first NUL. An abstract name (leading NUL) becomes all zeros, which
- * no key is. 0, or -1 when it cannot be read.
+ * The path @ctx connects to into @key (zeroed by the caller), zero-padded as the map's keys
+ * are: the bytes the caller gave, up to the first NUL. An abstract name (leading NUL) becomes
+ * all zeros, which no key is. 0, or -1 when it cannot be read. The helper stops at the NUL:
+ * no loop over the 108 bytes, which the verifier would walk once per place a path can end.
  */
-LN_INLINE int ln_unix_path_of(struct bpf_sock_addr *ctx, struct ln_unix_path *key)
+LN_INLINE int ln_unix_path_of(struct bpf_sock_addr *ctx, struct ln_unix_key *key)
 {
 	struct bpf_sock_addr_kern___ln *sa = bpf_cast_to_kern_ctx(ctx);
 	__u32 len = sa->uaddrlen;
-	int end = 0, i;
 
 	/* sun_path starts after the 2-byte family; the storage behind it is 128 bytes. */
-	if (bpf_probe_read_kernel(key->path, sizeof(key->path), (char *)sa->uaddr + 2) < 0)
-		return -1;
 	len = len > 2 ? len - 2 : 0;
-	for (i = 0; i < LN_UNIX_PATH_MAX; i++) {
-		if (i >= len || !key->path[i])
-			end = 1;
-		if (end)
-			key->path[i] = 0;
-	}
+	if (len > LN_UNIX_PATH_MAX)
+		len = LN_UNIX_PATH_MAX;
+	/* at most len bytes, then the NUL (into key->nul for a 108-byte path) */
+	if (bpf_probe_read_kernel_str(key->k.path, len + 1, (char *)sa->uaddr + 2) < 0)
+		return -1;
 	return 0;
 }
 
@@ -66,14 +69,14 @@ int ln_connect_unix(struct bpf_sock_addr *ctx)
 	const struct ln_policy_val *pol;
 	const struct ln_config_val *cfg;
 	const struct ln_unix_val *v;
-	struct ln_unix_path key = {};
+	struct ln_unix_key key = {};
 	struct ln_decision d = {};
 	__u32 zero = 0, policy_id;
 	__u64 cg;
 
 	if (ctx->user_family != LN_AF_UNIX || ln_unix_path_of(ctx, &key) < 0)
 		return 1;
-	v = bpf_map_lookup_elem(&resolver_sockets, &key);
+	v = bpf_map_lookup_elem(&resolver_sockets, &key.k);
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!v || !cfg)
 		return 1;

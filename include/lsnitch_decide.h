@@ -235,6 +235,15 @@ LN_INLINE void ln_decide_merge(struct ln_decision *d, const struct ln_decision *
 #if defined(LN_DECIDE_LOOKUPS) && !defined(LSNITCH_DECIDE_ORDER)
 #define LSNITCH_DECIDE_ORDER
 
+/*
+ * An includer may define LN_RULE_SET_MATCH as its own ln_rule_set_match() (BPF:
+ * a function of its own, which the verifier checks once, and whose result it
+ * does not follow as 17 different indexes through the rest of the decision).
+ */
+#ifndef LN_RULE_SET_MATCH
+#define LN_RULE_SET_MATCH ln_rule_set_match
+#endif
+
 /* One address form to decide. */
 struct ln_query {
 	__u8 addr[LN_ADDR_LEN] __attribute__((aligned(8))); /* read as words */
@@ -259,12 +268,12 @@ LN_INLINE void ln_decide_form(const struct ln_query *q, struct ln_decision *d)
 	if (flags & LN_POLICY_HAS_RULES) {
 		rs = ln_lookup_rules(q->ctx, q->policy_id, q->addr);
 		if (rs)
-			i = ln_rule_set_match(rs, q->port, q->proto);
+			i = LN_RULE_SET_MATCH(rs, q->port, q->proto);
 	}
 	if (i < 0 && (flags & LN_POLICY_HAS_DOMAIN_RULES)) {
 		dns = ln_lookup_dns(q->ctx, q->policy_id, q->addr);
 		if (dns)
-			j = ln_rule_set_match(dns, q->port, q->proto);
+			j = LN_RULE_SET_MATCH(dns, q->port, q->proto);
 	}
 	if (i < 0 && j < 0) {
 		bl = ln_lookup_blocklist(q->ctx, q->global, LN_SET_GLOBAL, q->addr);
@@ -286,23 +295,6 @@ LN_INLINE void ln_addr_set_v4(__u8 *a, __u32 v4)
 }
 
 /*
- * Decides @q, an embedded IPv4 form, and merges that into @d, the decision for
- * the address that embeds it. An includer may define LN_DECIDE_V4_FORM as its
- * own (BPF: a function of its own, which the verifier checks once, not in
- * every state of its callers).
- */
-#ifndef LN_DECIDE_V4_FORM
-#define LN_DECIDE_V4_FORM ln_decide_v4_form
-LN_INLINE void ln_decide_v4_form(const struct ln_query *q, struct ln_decision *d)
-{
-	struct ln_decision e;
-
-	ln_decide_form(q, &e);
-	ln_decide_merge(d, &e);
-}
-#endif
-
-/*
  * The verdict for (@addr, @port, @proto) under policy @policy_id (@pol, NULL:
  * none): for the address @addr reaches, and for the IPv4 address it embeds.
  * @global: the global blocklists; @ctx goes to the lookups.
@@ -313,7 +305,7 @@ LN_INLINE void ln_decide(const void *ctx, const struct ln_policy_val *pol, __u32
 {
 	struct ln_query q = {.ctx = ctx, .pol = pol, .global = global, .policy_id = policy_id,
 			     .port = port, .proto = proto};
-
+	struct ln_decision e;
 	__u32 v4;
 
 	if (ln_decide_pending(pol, d))
@@ -325,7 +317,8 @@ LN_INLINE void ln_decide(const void *ctx, const struct ln_policy_val *pol, __u32
 	if (!ln_embedded_v4(q.addr, ln_lookup_nat64(ctx), &v4))
 		return;
 	ln_addr_set_v4(q.addr, v4);
-	LN_DECIDE_V4_FORM(&q, d);
+	ln_decide_form(&q, &e);
+	ln_decide_merge(d, &e);
 }
 
 #endif /* LN_DECIDE_LOOKUPS */
