@@ -120,6 +120,7 @@ $(BUILD)/lsnitch.bpf.o: bpf/lsnitch.bpf.c $(wildcard bpf/*.h) $(HDRS) | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+$(BUILD)/bench/who_lookup.bpf.o: bench/one_lookup.bpf.c
 $(BUILD)/bench/%.bpf.o: bench/%.bpf.c | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -c $< -o $@

@@ -4,7 +4,8 @@
  * one lookup of one_lookup.bpf.c after reading who asks, as lsnitch's hooks
  * read it (bpf/exe.bpf.h: the calling task's cgroup id and its executable's
  * device and inode, through bpf_get_current_task_btf()). Nothing else: no
- * cache, no count. bench/one_lookup.c loads and fills it like the floor.
+ * cache, no count. The programs and maps are one_lookup.bpf.c's, named who_*;
+ * bench/one_lookup.c loads and fills it like the floor.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -44,24 +45,6 @@ struct task_struct___who {
 	struct css_set___who *cgroups;
 } __attribute__((preserve_access_index));
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);
-} floor4 SEC(".maps");
-
-struct v6key {
-	__u32 w[4];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1);
-	__type(key, struct v6key);
-	__type(value, __u32);
-} floor6 SEC(".maps");
-
 /* Set by nobody: keeps the identity's loads from being optimised away. */
 volatile __u64 who_deny_cg;
 
@@ -80,47 +63,6 @@ static __always_inline int who_asks(void)
 	return (cg ^ ino ^ dev) == who_deny_cg;
 }
 
-static __always_inline int lookup4(struct bpf_sock_addr *ctx)
-{
-	__u32 k = ctx->user_ip4;
-
-	if (who_asks())
-		return 0;
-	return bpf_map_lookup_elem(&floor4, &k) ? 0 : 1;
-}
-
-static __always_inline int lookup6(struct bpf_sock_addr *ctx)
-{
-	struct v6key k = { { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2],
-			     ctx->user_ip6[3] } };
-
-	if (who_asks())
-		return 0;
-	return bpf_map_lookup_elem(&floor6, &k) ? 0 : 1;
-}
-
-SEC("cgroup/connect4")
-int who_connect4(struct bpf_sock_addr *ctx)
-{
-	return lookup4(ctx);
-}
-
-SEC("cgroup/connect6")
-int who_connect6(struct bpf_sock_addr *ctx)
-{
-	return lookup6(ctx);
-}
-
-SEC("cgroup/sendmsg4")
-int who_sendmsg4(struct bpf_sock_addr *ctx)
-{
-	return lookup4(ctx);
-}
-
-SEC("cgroup/sendmsg6")
-int who_sendmsg6(struct bpf_sock_addr *ctx)
-{
-	return lookup6(ctx);
-}
-
-char LICENSE[] SEC("license") = "GPL";
+#define FLOOR_NAME(hook) who_##hook
+#define FLOOR_WHO_ASKS() who_asks()
+#include "one_lookup.bpf.c"
