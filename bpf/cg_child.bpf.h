@@ -223,32 +223,37 @@ LN_INLINE int ln_cg_read_name(struct cgroup *cg, __u32 level, struct ln_glob *g)
 }
 
 /*
- * The child at @level of the calling task's cgroup path, a new child of
- * @parent: its entry into @out (see ln_cg_child_match()). Global functions:
- * the verifier checks the match once, not in every state of the walk.
+ * The child at @level of cgroup @cg's path (its address, read with
+ * bpf_probe_read_kernel() like every pointer after it), a new child of
+ * @parent: its entry into @out (see ln_cg_child_match()). One global function
+ * for the task's, a packet's socket's and a sock_addr socket's cgroup: the
+ * verifier checks the match once per program, not once per kind of cgroup
+ * nor in every state of the walk.
  */
-__attribute__((noinline)) int ln_cg_child_task(__u64 parent, __u32 level,
-					       struct ln_cgroup_val *out)
+__attribute__((noinline)) int ln_cg_child_at(__u64 cg, __u64 parent, __u32 level,
+					     struct ln_cgroup_val *out)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
 	struct ln_glob g;
 
-	if (!out || ln_cg_read_name(task->cgroups->dfl_cgrp, level, &g) < 0)
+	if (!out || ln_cg_read_name((struct cgroup *)cg, level, &g) < 0)
 		return -1;
 	return ln_cg_child_match(parent, &g, out);
 }
 
-/* The same for the cgroup of @skb's socket (cgroup_skb programs). */
-__attribute__((noinline)) int ln_cg_child_skb(struct __sk_buff *skb, __u64 parent, __u32 level,
-					      struct ln_cgroup_val *out)
+/* The calling task's cgroup, as ln_cg_child_at() takes it. */
+LN_INLINE __u64 ln_task_cgroup_addr(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	return (__u64)BPF_CORE_READ(task, cgroups, dfl_cgrp);
+}
+
+/* The cgroup of @skb's socket (cgroup_skb programs); 0: no socket. */
+LN_INLINE __u64 ln_skb_cgroup_addr(struct __sk_buff *skb)
 {
 	struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
-	struct sock *sk = kskb->sk;
-	struct ln_glob g;
 
-	if (!out || !sk || ln_cg_read_name(sk->sk_cgrp_data.cgroup, level, &g) < 0)
-		return -1;
-	return ln_cg_child_match(parent, &g, out);
+	return (__u64)BPF_CORE_READ(kskb, sk, sk_cgrp_data.cgroup);
 }
 
 LN_INLINE struct cgroup *ln_sa_cgroup(struct bpf_sock_addr *sa)
@@ -262,7 +267,7 @@ LN_INLINE struct cgroup *ln_sa_cgroup(struct bpf_sock_addr *sa)
 /*
  * The id of the ancestor at @level of @sa's socket's cgroup; 0: none (as the
  * helpers say). A global function: its reads' temporaries stay off the walk's
- * frame, which the hook and ln_cg_child_sa() share the 512-byte stack with.
+ * frame, which the hook and ln_cg_child_at() share the 512-byte stack with.
  */
 __attribute__((noinline)) __u64 ln_sa_ancestor_id(struct bpf_sock_addr *sa, __u32 level)
 {
@@ -284,15 +289,12 @@ LN_INLINE __u64 ln_sa_cgroup_id(struct bpf_sock_addr *sa)
 	return cg ? BPF_CORE_READ(cg, kn, id) : 0;
 }
 
-/* ln_cg_child_task() for the cgroup of @sa's socket. */
-__attribute__((noinline)) int ln_cg_child_sa(struct bpf_sock_addr *sa, __u64 parent, __u32 level,
-					     struct ln_cgroup_val *out)
+/* The cgroup of @sa's socket, as ln_cg_child_at() takes it; 0: no socket. */
+LN_INLINE __u64 ln_sa_cgroup_addr(struct bpf_sock_addr *sa)
 {
-	struct ln_glob g;
+	struct bpf_sock_addr_kern *k = bpf_cast_to_kern_ctx(sa);
 
-	if (!out || ln_cg_read_name(ln_sa_cgroup(sa), level, &g) < 0)
-		return -1;
-	return ln_cg_child_match(parent, &g, out);
+	return (__u64)BPF_CORE_READ(k, sk, sk_cgrp_data.cgroup);
 }
 
 #endif /* LSNITCH_CG_CHILD_BPF_H */

@@ -33,7 +33,7 @@ LN_INLINE long ln_walk_level(struct ln_walk *w, __u32 level, __u64 id, struct __
 			     struct bpf_sock_addr *sa)
 {
 	struct ln_cgroup_val *bound, named;
-	__u64 key;
+	__u64 key, cg;
 	int r;
 
 	if (!id)
@@ -41,10 +41,8 @@ LN_INLINE long ln_walk_level(struct ln_walk *w, __u32 level, __u64 id, struct __
 	bound = bpf_map_lookup_elem(&cgroup_policy, &id);
 	if (!bound && (w->above & LN_CG_GLOB_PARENT)) {
 		key = ln_cg_children_key(w->above, w->parent, w->grand);
-		r = !key ? -1
-		    : skb ? ln_cg_child_skb(skb, key, level, &named)
-		    : sa  ? ln_cg_child_sa(sa, key, level, &named)
-			  : ln_cg_child_task(key, level, &named);
+		cg = skb ? ln_skb_cgroup_addr(skb) : sa ? ln_sa_cgroup_addr(sa) : ln_task_cgroup_addr();
+		r = key ? ln_cg_child_at(cg, key, level, &named) : -1;
 		if (r < 0) {
 			w->policy_id = LN_POLICY_PENDING;
 			return 1;

@@ -90,8 +90,10 @@ LN_INLINE int ln_bloom_bit(void *ctx, __u32 bit)
 /* bpf_loop() callbacks: the verifier checks one bisection step, not 26 paths. */
 static long ln_pack4_cb(__u32 i, void *b);
 static long ln_pack6_cb(__u32 i, void *b);
+static long ln_bloom_cb(__u32 i, void *b);
 #define LN_BISECT4(b) bpf_loop(LN_PACK_STEPS, ln_pack4_cb, (b), 0)
 #define LN_BISECT6(b) bpf_loop(LN_PACK_STEPS, ln_pack6_cb, (b), 0)
+#define LN_BLOOM_LOOP(b) bpf_loop(LN_BLOOM_LENS, ln_bloom_cb, (b), 0)
 #include "lsnitch_search.h"
 
 static long ln_pack4_cb(__u32 i, void *b)
@@ -102,6 +104,11 @@ static long ln_pack4_cb(__u32 i, void *b)
 static long ln_pack6_cb(__u32 i, void *b)
 {
 	return ln_pack6_step(b);
+}
+
+static long ln_bloom_cb(__u32 i, void *b)
+{
+	return ln_bloom_step(i, b);
 }
 
 struct ln_words {

@@ -176,41 +176,69 @@ LN_INLINE __u32 ln_word_bits(__u32 len, int i)
 	return len - 32 * i;
 }
 
+/* The Bloom filter probe in progress: what ln_bloom_step() reads, and its answer. */
+struct ln_bloom_walk {
+	void *ctx;
+	const struct ln_lists *l;
+	const __u32 *w;
+	__u32 set, n, mask;
+	int v6, hit;
+};
+
+/*
+ * Length @i of the set's list against the filter; 1 (stop) when the lengths
+ * are used up or the filter says maybe (b->hit). Define before including:
+ *   LN_INLINE int ln_bloom_bit(void *ctx, __u32 bit);
+ */
+LN_INLINE int ln_bloom_step(__u32 i, struct ln_bloom_walk *b)
+{
+	const __u32 *w = b->w;
+	__u32 len, h1, h2;
+	__u64 h;
+
+	if (i >= b->n)
+		return 1;
+	if (b->v6) {
+		len = b->l->lens6[i & (LN_BLOOM_LENS - 1)];
+		h = ln_bloom_hash(b->set, len | 0x100, w[0] & ln_mask32(ln_word_bits(len, 0)),
+				  w[1] & ln_mask32(ln_word_bits(len, 1)),
+				  w[2] & ln_mask32(ln_word_bits(len, 2)),
+				  w[3] & ln_mask32(ln_word_bits(len, 3)));
+	} else {
+		len = b->l->lens4[i & (LN_BLOOM_LENS - 1)];
+		h = ln_bloom_hash(b->set, len, 0, 0, 0xffff, w[3] & ln_mask32(len));
+	}
+	h1 = (__u32)h;
+	h2 = (__u32)(h >> 32) | 1;
+	b->hit = ln_bloom_bit(b->ctx, h1 & b->mask) && ln_bloom_bit(b->ctx, (h1 + h2) & b->mask);
+	return b->hit;
+}
+
+/* LN_BLOOM_LOOP(b) runs the steps (BPF: bpf_loop(), so the verifier checks one length). */
+#ifndef LN_BLOOM_LOOP
+#define LN_BLOOM_LOOP(b)                                                                     \
+	do {                                                                                 \
+		for (__u32 _i = 0; _i < LN_BLOOM_LENS && !ln_bloom_step(_i, b); _i++)        \
+			;                                                                    \
+	} while (0)
+#endif
+
 /*
  * Whether some entry of the set may cover the address (host-order words
- * @w; IPv4: w[3]); 0 means certainly not. Define before including:
- *   LN_INLINE int ln_bloom_bit(void *ctx, __u32 bit);
+ * @w; IPv4: w[3]); 0 means certainly not.
  */
 LN_INLINE int ln_bloom_maybe(void *ctx, const struct ln_lists *l, __u32 set, int v6,
 			     const __u32 w[4], __u32 mask)
 {
-	__u32 n = v6 ? l->n_lens6 : l->n_lens4;
-	int i;
+	struct ln_bloom_walk b = {
+		.ctx = ctx, .l = l, .w = w, .set = set, .mask = mask, .v6 = v6,
+		.n = v6 ? l->n_lens6 : l->n_lens4,
+	};
 
-	if (n == LN_BLOOM_ALL)
+	if (b.n == LN_BLOOM_ALL)
 		return 1;
-	for (i = 0; i < LN_BLOOM_LENS; i++) {
-		__u32 len, h1, h2;
-		__u64 h;
-
-		if ((__u32)i >= n)
-			break;
-		if (v6) {
-			len = l->lens6[i];
-			h = ln_bloom_hash(set, len | 0x100, w[0] & ln_mask32(ln_word_bits(len, 0)),
-					  w[1] & ln_mask32(ln_word_bits(len, 1)),
-					  w[2] & ln_mask32(ln_word_bits(len, 2)),
-					  w[3] & ln_mask32(ln_word_bits(len, 3)));
-		} else {
-			len = l->lens4[i];
-			h = ln_bloom_hash(set, len, 0, 0, 0xffff, w[3] & ln_mask32(len));
-		}
-		h1 = (__u32)h;
-		h2 = (__u32)(h >> 32) | 1;
-		if (ln_bloom_bit(ctx, h1 & mask) && ln_bloom_bit(ctx, (h1 + h2) & mask))
-			return 1;
-	}
-	return 0;
+	LN_BLOOM_LOOP(&b);
+	return b.hit;
 }
 
 #endif /* LSNITCH_SEARCH_H */
